@@ -1,0 +1,37 @@
+# LendDesk — two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+BORROWERS ?= 5000
+
+.PHONY: demo test lint system-packages serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lenddesk demo --borrowers $(BORROWERS) --host $(HOST) --port $(PORT)
+
+## Debian packages the tests need: PostgreSQL server, Redis server, Chromium, CJK fonts.
+system-packages:
+	@bash scripts/system-packages.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+test: system-packages $(STAMP) lint
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache lenddesk.db*

@@ -1,0 +1,49 @@
+"""The FastAPI application: every room's API router and console pages on one app."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from lenddesk import __version__
+from lenddesk.core import money
+from lenddesk.core.db import make_engine, session_factory
+from lenddesk.core.http import install_error_handlers
+from lenddesk.core.policy import get_policy
+from lenddesk.core.settings import get_settings
+
+# Each module exposes `router`. Order matters only for the documentation's tag order.
+ROUTER_MODULES = (
+    "lenddesk.core.api",
+    "lenddesk.ledger.api",
+    "lenddesk.desk.api",
+    "lenddesk.web.routes",
+    "lenddesk.web.ledger",
+    "lenddesk.web.desk",
+)
+
+
+def create_app(database_url: str | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = get_settings()
+    policy = get_policy()  # a bad policy file stops start-up here, naming the key
+    money.set_rounding(policy.money.rounding)
+    app = FastAPI(
+        title="LendDesk 网贷售后客服与逾期管理系统",
+        version=__version__,
+        description="After-sales service and collections desk for online lenders.",
+    )
+    app.state.engine = engine or make_engine(database_url or settings.database_url)
+    app.state.session_factory = session_factory(app.state.engine)
+    install_error_handlers(app)
+    from lenddesk.web.routes import install_console_handlers
+
+    install_console_handlers(app)
+    for module_name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(module_name).router)
+    static = Path(__file__).parent / "web" / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    return app

@@ -1,0 +1,109 @@
+"""Core routes: sign-in token, the current user, user administration, audit queries, health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lenddesk import __version__
+from lenddesk.core import audit, auth
+from lenddesk.core.db import database_reachable, utcnow
+from lenddesk.core.http import db_session
+from lenddesk.core.models import User
+from lenddesk.core.policy import get_policy
+from lenddesk.core.schemas import AuditOut, HealthOut, TokenOut, UserIn, UserOut, UserPatch
+
+router = APIRouter()
+
+
+@router.get("/healthz", response_model=HealthOut, tags=["system"], dependencies=[auth.public()])
+def healthz(request: Request) -> HealthOut:
+    reachable = database_reachable(request.app.state.engine)
+    return HealthOut(
+        status="ok" if reachable else "degraded",
+        version=__version__,
+        database="ok" if reachable else "unreachable",
+    )
+
+
+@router.post("/api/v1/auth/token", response_model=TokenOut, tags=["auth"], dependencies=[auth.public()])
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: Session = db_session,
+) -> TokenOut:
+    result = auth.sign_in(session, username=form.username, password=form.password, now=utcnow())
+    # Failed attempts must be counted even though this request answers with an error.
+    session.commit()
+    if result.user is None:
+        raise auth.sign_in_error(result.reason)
+    minutes = get_policy().auth.token_minutes
+    return TokenOut(
+        access_token=auth.issue_token(result.user), expires_in=minutes * 60, role=result.user.role
+    )
+
+
+@router.get("/api/v1/me", response_model=UserOut, tags=["auth"])
+def me(user: User = auth.allow(*auth.ALL_STAFF)) -> User:
+    return user
+
+
+@router.get("/api/v1/users", response_model=list[UserOut], tags=["admin"])
+def list_users(session: Session = db_session, _: User = auth.allow("admin")) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+@router.post("/api/v1/users", response_model=UserOut, status_code=201, tags=["admin"])
+def create_user(body: UserIn, session: Session = db_session, actor: User = auth.allow("admin")) -> User:
+    return auth.create_user(
+        session,
+        actor=audit.Actor.of(actor),
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        display_name=body.display_name,
+    )
+
+
+@router.patch("/api/v1/users/{user_id}", response_model=UserOut, tags=["admin"])
+def update_user(
+    user_id: int, body: UserPatch, session: Session = db_session, actor: User = auth.allow("admin")
+) -> User:
+    return auth.update_user(
+        session,
+        actor=audit.Actor.of(actor),
+        user_id=user_id,
+        role=body.role,
+        active=body.active,
+        display_name=body.display_name,
+    )
+
+
+@router.get("/api/v1/audit", response_model=list[AuditOut], tags=["audit"])
+def audit_log(
+    session: Session = db_session,
+    _: User = auth.allow("compliance"),
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+) -> list[audit.AuditEntry]:
+    return audit.query(
+        session,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_name=actor,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )

@@ -1,0 +1,49 @@
+"""Process settings from the environment (prefix LENDDESK_). Business rules live in the policy file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LENDDESK_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///lenddesk.db",
+        description="SQLAlchemy URL; a SQLite file in the working directory by default.",
+    )
+    timezone: str = "Asia/Shanghai"
+    policy_file: Path | None = Field(
+        default=None, description="TOML policy file; the documented defaults apply when unset."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs tokens and session cookies. When unset, one is generated once into "
+        "./.lenddesk_secret so that restarts and workers agree.",
+    )
+    demo_password: str = "demo1234"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    channel_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-integration keys for channel adapters, JSON: {"wechat": "key…"}.',
+    )
+    cookie_secure: bool = False
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = Path(".lenddesk_secret")
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,92 @@
+"""Shared fixtures: a migrated SQLite database per test (copied from a template), the app, sign-in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ.setdefault("LENDDESK_SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256")
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from lenddesk.app import create_app
+from lenddesk.core import audit, auth
+from lenddesk.core.db import make_engine, session_factory, upgrade_database
+from lenddesk.core.models import ROLES
+from lenddesk.core.policy import get_policy
+
+PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with one user per role, named after the role."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        for role in ROLES:
+            auth.create_user(
+                session, actor=audit.Actor.system("tests"), username=role, password=PASSWORD, role=role
+            )
+        session.commit()
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def db_url(template_db: Path, tmp_path: Path) -> str:
+    path = tmp_path / "lenddesk.db"
+    shutil.copy(template_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def app(engine: Engine) -> FastAPI:
+    get_policy.cache_clear()
+    return create_app(engine=engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+def token_for(client: TestClient, role: str, password: str = PASSWORD) -> str:
+    response = client.post("/api/v1/auth/token", data={"username": role, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+def as_role(client: TestClient):  # type: ignore[no-untyped-def]
+    """`as_role("agent")` gives the Authorization headers of the demo user of that role."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def headers(role: str) -> dict[str, str]:
+        if role not in cache:
+            cache[role] = {"Authorization": f"Bearer {token_for(client, role)}"}
+        return cache[role]
+
+    return headers

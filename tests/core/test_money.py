@@ -1,0 +1,58 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lenddesk.core import money
+from lenddesk.core.errors import Unprocessable
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("1,234.56", 123456),
+        ("1234.56", 123456),
+        ("¥1234.56", 123456),
+        ("￥0.5", 50),
+        ("12", 1200),
+        ("-3.07", -307),
+        (" 1,000,000.00 ", 100000000),
+    ],
+)
+def test_parse_yuan_accepts_the_forms_people_type(text: str, fen: int) -> None:
+    assert money.parse_yuan(text) == fen
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.234", "1,23.00", "12,3456", "1e5", "--1"])
+def test_parse_yuan_rejects_garbage(text: str) -> None:
+    with pytest.raises(Unprocessable):
+        money.parse_yuan(text)
+
+
+@pytest.mark.parametrize("value", [12.5, 3, True, None])
+def test_parse_yuan_refuses_non_strings(value: object) -> None:
+    with pytest.raises(Unprocessable) as caught:
+        money.parse_yuan(value)  # type: ignore[arg-type]
+    assert caught.value.code == "amount_not_string"
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_format_then_parse_round_trips(fen: int) -> None:
+    assert money.parse_yuan(money.format_fen(fen)) == fen
+    assert money.parse_yuan(money.format_fen(fen, thousands=True, symbol=True)) == fen
+
+
+def test_format_fen() -> None:
+    assert money.format_fen(123456) == "1234.56"
+    assert money.format_fen(123456, thousands=True, symbol=True) == "¥1,234.56"
+    assert money.format_fen(-5) == "-0.05"
+
+
+def test_one_rounding_rule_configurable() -> None:
+    assert money.round_fen(Decimal("2.5")) == 3
+    money.set_rounding("half_even")
+    try:
+        assert money.round_fen(Decimal("2.5")) == 2
+    finally:
+        money.set_rounding("half_up")

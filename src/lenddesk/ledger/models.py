@@ -1,14 +1,18 @@
-"""Tables of the loan ledger: borrowers and their contacts, products, loans, schedules, repayments.
+"""Tables of the loan ledger: borrowers and their contacts, products, loans, schedules, repayments,
+settlement certificates, and the close-of-business records (runs and bucket transitions).
 
-Money columns are integer fen (`*_fen`); rates are exact decimals.
+Money columns are integer fen (`*_fen`); rates are exact decimals; business dates are `date`s in
+the Asia/Shanghai calendar.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -24,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lenddesk.core.db import Base, UTCDateTime, utcnow
 
 Fen = BigInteger
+Rate = Numeric(12, 8)
 
 
 class Borrower(Base):
@@ -38,6 +43,7 @@ class Borrower(Base):
     address: Mapped[str | None] = mapped_column(String(255), nullable=True)
     employer: Mapped[str | None] = mapped_column(String(128), nullable=True)
     preferred_channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    preferred_contact_time: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -60,51 +66,66 @@ class Product(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64))
-    annual_rate: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    annual_rate: Mapped[Decimal] = mapped_column(Rate)
     term: Mapped[int] = mapped_column(Integer)
     frequency: Mapped[str] = mapped_column(String(16), default="monthly")
-    method: Mapped[str] = mapped_column(
-        String(24)
-    )  # equal_instalment, equal_principal, interest_first, bullet
+    # equal_instalment, equal_principal, interest_first, bullet
+    method: Mapped[str] = mapped_column(String(24))
     grace_days: Mapped[int] = mapped_column(Integer, default=3)
-    penalty_daily_rate: Mapped[Decimal] = mapped_column(Numeric(9, 6), default=Decimal("0.0005"))
+    # Penalty interest (罚息): a daily rate, or a multiple of the contract rate ("daily" / "multiple").
+    penalty_mode: Mapped[str] = mapped_column(String(16), default="daily")
+    penalty_daily_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal("0.0005"))
+    penalty_multiple: Mapped[Decimal] = mapped_column(Rate, default=Decimal("1.5"))
+    # Late fee (滞纳金) once per overdue instalment: fixed fen, or a percent of the instalment.
     late_fee_fixed_fen: Mapped[int] = mapped_column(Fen, default=0)
-    late_fee_percent: Mapped[Decimal] = mapped_column(Numeric(9, 6), default=Decimal("0"))
+    late_fee_percent: Mapped[Decimal] = mapped_column(Rate, default=Decimal("0"))
     allocation_order: Mapped[str] = mapped_column(String(64), default="penalty,late_fee,interest,principal")
-    annual_cost_cap: Mapped[Decimal] = mapped_column(Numeric(9, 6), default=Decimal("0.24"))
+    annual_cost_cap: Mapped[Decimal] = mapped_column(Rate, default=Decimal("0.24"))
+    early_repayment_fee_percent: Mapped[Decimal] = mapped_column(Rate, default=Decimal("0"))
 
 
 class Loan(Base):
     __tablename__ = "loans"
-    __table_args__ = (Index("ix_loans_status_next_due", "status", "next_due_on"),)
+    __table_args__ = (
+        Index("ix_loans_status_oldest_unpaid", "status", "oldest_unpaid_due_on"),
+        Index("ix_loans_next_due_on", "next_due_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contract_number: Mapped[str] = mapped_column(String(32), unique=True)
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     principal_fen: Mapped[int] = mapped_column(Fen)
-    annual_rate: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    annual_rate: Mapped[Decimal] = mapped_column(Rate)
     term: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(24))
     disbursed_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="current")  # current overdue settled written_off
+    # current, overdue, settled, written_off
+    status: Mapped[str] = mapped_column(String(16), default="current")
     days_past_due: Mapped[int] = mapped_column(Integer, default=0)
     bucket: Mapped[str] = mapped_column(String(8), default="M0")
+    # Due date of the oldest instalment not fully paid (None once everything is paid).
+    oldest_unpaid_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     next_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    outstanding_principal_fen: Mapped[int] = mapped_column(Fen)
+    # Interest, penalty and fees charged so far: checked against the annual cost cap.
+    cost_charged_fen: Mapped[int] = mapped_column(Fen, default=0)
     credit_balance_fen: Mapped[int] = mapped_column(Fen, default=0)
     settled_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    written_off_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ScheduleLine(Base):
     """One instalment of a loan's repayment schedule with what is due and what has been paid."""
 
     __tablename__ = "schedule_lines"
-    __table_args__ = (UniqueConstraint("loan_id", "period"),)
+    __table_args__ = (UniqueConstraint("loan_id", "period"), Index("ix_schedule_lines_due_on", "due_on"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
     period: Mapped[int] = mapped_column(Integer)
-    due_on: Mapped[date] = mapped_column(Date, index=True)
+    due_on: Mapped[date] = mapped_column(Date)
     principal_fen: Mapped[int] = mapped_column(Fen)
     interest_fen: Mapped[int] = mapped_column(Fen)
     penalty_fen: Mapped[int] = mapped_column(Fen, default=0)
@@ -113,6 +134,8 @@ class ScheduleLine(Base):
     paid_interest_fen: Mapped[int] = mapped_column(Fen, default=0)
     paid_penalty_fen: Mapped[int] = mapped_column(Fen, default=0)
     paid_late_fee_fen: Mapped[int] = mapped_column(Fen, default=0)
+    waived_penalty_fen: Mapped[int] = mapped_column(Fen, default=0)
+    waived_late_fee_fen: Mapped[int] = mapped_column(Fen, default=0)
     paid_off_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
@@ -122,9 +145,64 @@ class Repayment(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    # bank_transfer, mobile_banking, wechat_pay, alipay, auto_debit, counter
     channel: Mapped[str] = mapped_column(String(16))
     external_reference: Mapped[str] = mapped_column(String(64))
     amount_fen: Mapped[int] = mapped_column(Fen)
     value_date: Mapped[date] = mapped_column(Date)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), default="posted")  # posted, reversed
+    # regular, early_partial, early_full
+    kind: Mapped[str] = mapped_column(String(16), default="regular")
+    # posted, reversal_requested, reversed
+    status: Mapped[str] = mapped_column(String(24), default="posted")
+    # How the amount was allocated: [{"period": 3, "penalty": 120, "interest": ...}, {"credit": 50}]
+    allocation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    posted_by: Mapped[str] = mapped_column(String(64))
+    reversal_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reversal_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reversal_approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SettlementCertificate(Base):
+    """结清证明: issued once a loan is fully repaid."""
+
+    __tablename__ = "settlement_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), unique=True)
+    settled_on: Mapped[date] = mapped_column(Date)
+    total_paid_fen: Mapped[int] = mapped_column(Fen)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CobRun(Base):
+    """One close of business per business date; chunk progress makes it resumable."""
+
+    __tablename__ = "cob_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done
+    last_loan_id: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class BucketTransition(Base):
+    """A loan moving between delinquency buckets on a business date (for roll and cure rates)."""
+
+    __tablename__ = "bucket_transitions"
+    __table_args__ = (
+        UniqueConstraint("loan_id", "business_date"),
+        Index("ix_bucket_transitions_date", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    business_date: Mapped[date] = mapped_column(Date)
+    from_bucket: Mapped[str] = mapped_column(String(8))
+    to_bucket: Mapped[str] = mapped_column(String(8))
+    days_past_due: Mapped[int] = mapped_column(Integer)

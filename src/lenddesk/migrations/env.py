@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 from alembic import context
 
 from lenddesk.core.db import Base, make_engine
 
-# Import every room's models so that autogenerate sees all tables.
-for _module in ("lenddesk.core.models", "lenddesk.ledger.models", "lenddesk.desk.models"):
+# Import every room's models so that autogenerate sees all tables (scripts/regen_migration.py limits
+# this to the rooms up to the one whose migration it regenerates).
+_ROOMS = os.environ.get("LENDDESK_MIGRATION_ROOMS", "core,ledger,desk").split(",")
+for _module in (f"lenddesk.{room}.models" for room in _ROOMS):
     try:
         importlib.import_module(_module)
     except ModuleNotFoundError as exc:

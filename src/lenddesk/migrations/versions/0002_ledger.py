@@ -1,8 +1,8 @@
-"""ledger borrowers loans schedules repayments
+"""ledger
 
 Revision ID: 0002_ledger
 Revises: 0001_core
-Create Date: 2026-11-26 04:44:06.276945
+Create Date: 2026-11-26 04:47:09.217862
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=255), nullable=True),
         sa.Column("employer", sa.String(length=128), nullable=True),
         sa.Column("preferred_channel", sa.String(length=16), nullable=True),
+        sa.Column("preferred_contact_time", sa.String(length=32), nullable=True),
         sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_borrowers")),
         sa.UniqueConstraint("id_number", name=op.f("uq_borrowers_id_number")),
@@ -44,20 +45,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_borrowers_wechat_openid"), ["wechat_openid"], unique=False)
 
     op.create_table(
+        "cob_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("last_loan_id", sa.Integer(), nullable=False),
+        sa.Column("started_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("summary", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cob_runs")),
+        sa.UniqueConstraint("business_date", name=op.f("uq_cob_runs_business_date")),
+    )
+    op.create_table(
         "products",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("annual_rate", sa.Numeric(precision=9, scale=6), nullable=False),
+        sa.Column("annual_rate", sa.Numeric(precision=12, scale=8), nullable=False),
         sa.Column("term", sa.Integer(), nullable=False),
         sa.Column("frequency", sa.String(length=16), nullable=False),
         sa.Column("method", sa.String(length=24), nullable=False),
         sa.Column("grace_days", sa.Integer(), nullable=False),
-        sa.Column("penalty_daily_rate", sa.Numeric(precision=9, scale=6), nullable=False),
+        sa.Column("penalty_mode", sa.String(length=16), nullable=False),
+        sa.Column("penalty_daily_rate", sa.Numeric(precision=12, scale=8), nullable=False),
+        sa.Column("penalty_multiple", sa.Numeric(precision=12, scale=8), nullable=False),
         sa.Column("late_fee_fixed_fen", sa.BigInteger(), nullable=False),
-        sa.Column("late_fee_percent", sa.Numeric(precision=9, scale=6), nullable=False),
+        sa.Column("late_fee_percent", sa.Numeric(precision=12, scale=8), nullable=False),
         sa.Column("allocation_order", sa.String(length=64), nullable=False),
-        sa.Column("annual_cost_cap", sa.Numeric(precision=9, scale=6), nullable=False),
+        sa.Column("annual_cost_cap", sa.Numeric(precision=12, scale=8), nullable=False),
+        sa.Column("early_repayment_fee_percent", sa.Numeric(precision=12, scale=8), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("code", name=op.f("uq_products_code")),
     )
@@ -85,16 +101,21 @@ def upgrade() -> None:
         sa.Column("borrower_id", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("principal_fen", sa.BigInteger(), nullable=False),
-        sa.Column("annual_rate", sa.Numeric(precision=9, scale=6), nullable=False),
+        sa.Column("annual_rate", sa.Numeric(precision=12, scale=8), nullable=False),
         sa.Column("term", sa.Integer(), nullable=False),
         sa.Column("method", sa.String(length=24), nullable=False),
         sa.Column("disbursed_on", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("days_past_due", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.String(length=8), nullable=False),
+        sa.Column("oldest_unpaid_due_on", sa.Date(), nullable=True),
         sa.Column("next_due_on", sa.Date(), nullable=True),
+        sa.Column("outstanding_principal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("cost_charged_fen", sa.BigInteger(), nullable=False),
         sa.Column("credit_balance_fen", sa.BigInteger(), nullable=False),
         sa.Column("settled_on", sa.Date(), nullable=True),
+        sa.Column("written_off_on", sa.Date(), nullable=True),
+        sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["borrower_id"], ["borrowers.id"], name=op.f("fk_loans_borrower_id_borrowers")
         ),
@@ -104,7 +125,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_loans_borrower_id"), ["borrower_id"], unique=False)
-        batch_op.create_index("ix_loans_status_next_due", ["status", "next_due_on"], unique=False)
+        batch_op.create_index("ix_loans_next_due_on", ["next_due_on"], unique=False)
+        batch_op.create_index(
+            "ix_loans_status_oldest_unpaid", ["status", "oldest_unpaid_due_on"], unique=False
+        )
+
+    op.create_table(
+        "bucket_transitions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.Column("from_bucket", sa.String(length=8), nullable=False),
+        sa.Column("to_bucket", sa.String(length=8), nullable=False),
+        sa.Column("days_past_due", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["loan_id"], ["loans.id"], name=op.f("fk_bucket_transitions_loan_id_loans")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bucket_transitions")),
+        sa.UniqueConstraint("loan_id", "business_date", name=op.f("uq_bucket_transitions_loan_id")),
+    )
+    with op.batch_alter_table("bucket_transitions", schema=None) as batch_op:
+        batch_op.create_index("ix_bucket_transitions_date", ["business_date"], unique=False)
 
     op.create_table(
         "repayments",
@@ -115,7 +154,14 @@ def upgrade() -> None:
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("value_date", sa.Date(), nullable=False),
         sa.Column("received_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("allocation", sa.JSON(), nullable=True),
+        sa.Column("posted_by", sa.String(length=64), nullable=False),
+        sa.Column("reversal_reason", sa.String(length=255), nullable=True),
+        sa.Column("reversal_requested_by", sa.String(length=64), nullable=True),
+        sa.Column("reversal_approved_by", sa.String(length=64), nullable=True),
+        sa.Column("reversed_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["loan_id"], ["loans.id"], name=op.f("fk_repayments_loan_id_loans")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repayments")),
         sa.UniqueConstraint("channel", "external_reference", name=op.f("uq_repayments_channel")),
@@ -137,29 +183,52 @@ def upgrade() -> None:
         sa.Column("paid_interest_fen", sa.BigInteger(), nullable=False),
         sa.Column("paid_penalty_fen", sa.BigInteger(), nullable=False),
         sa.Column("paid_late_fee_fen", sa.BigInteger(), nullable=False),
+        sa.Column("waived_penalty_fen", sa.BigInteger(), nullable=False),
+        sa.Column("waived_late_fee_fen", sa.BigInteger(), nullable=False),
         sa.Column("paid_off_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["loan_id"], ["loans.id"], name=op.f("fk_schedule_lines_loan_id_loans")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schedule_lines")),
         sa.UniqueConstraint("loan_id", "period", name=op.f("uq_schedule_lines_loan_id")),
     )
     with op.batch_alter_table("schedule_lines", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_schedule_lines_due_on"), ["due_on"], unique=False)
+        batch_op.create_index("ix_schedule_lines_due_on", ["due_on"], unique=False)
 
+    op.create_table(
+        "settlement_certificates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("settled_on", sa.Date(), nullable=False),
+        sa.Column("total_paid_fen", sa.BigInteger(), nullable=False),
+        sa.Column("issued_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_settlement_certificates_loan_id_loans")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_settlement_certificates")),
+        sa.UniqueConstraint("loan_id", name=op.f("uq_settlement_certificates_loan_id")),
+        sa.UniqueConstraint("number", name=op.f("uq_settlement_certificates_number")),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("settlement_certificates")
     with op.batch_alter_table("schedule_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_schedule_lines_due_on"))
+        batch_op.drop_index("ix_schedule_lines_due_on")
 
     op.drop_table("schedule_lines")
     with op.batch_alter_table("repayments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_repayments_loan_id"))
 
     op.drop_table("repayments")
+    with op.batch_alter_table("bucket_transitions", schema=None) as batch_op:
+        batch_op.drop_index("ix_bucket_transitions_date")
+
+    op.drop_table("bucket_transitions")
     with op.batch_alter_table("loans", schema=None) as batch_op:
-        batch_op.drop_index("ix_loans_status_next_due")
+        batch_op.drop_index("ix_loans_status_oldest_unpaid")
+        batch_op.drop_index("ix_loans_next_due_on")
         batch_op.drop_index(batch_op.f("ix_loans_borrower_id"))
 
     op.drop_table("loans")
@@ -169,6 +238,7 @@ def downgrade() -> None:
 
     op.drop_table("borrower_contacts")
     op.drop_table("products")
+    op.drop_table("cob_runs")
     with op.batch_alter_table("borrowers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_borrowers_wechat_openid"))
         batch_op.drop_index(batch_op.f("ix_borrowers_name"))

@@ -1,0 +1,161 @@
+"""Repayment schedules, pure: 等额本息, 等额本金, 先息后本, 一次性还本付息.
+
+Conventions (documented in docs/LEDGER.md):
+- Monthly rate = annual rate / 12 for a regular period of one calendar month.
+- Due dates keep the anchor's day of month, clamped at month end (31 Jan → 28/29 Feb → 31 Mar):
+  each due date is computed from the anchor, never from the previous (clamped) due date.
+- A first period that is not exactly one month long (the first due date was set apart from the
+  disbursement date) accrues interest by actual days / 365.
+- Every amount is rounded to the fen with the system rule; the principal residue goes into the
+  last instalment, so instalment principals always sum to the loan principal.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from lenddesk.core.errors import Unprocessable
+from lenddesk.core.money import round_fen
+
+DAYS_IN_YEAR = Decimal(365)
+MONTHS_IN_YEAR = Decimal(12)
+
+
+class Method(StrEnum):
+    EQUAL_INSTALMENT = "equal_instalment"  # 等额本息
+    EQUAL_PRINCIPAL = "equal_principal"  # 等额本金
+    INTEREST_FIRST = "interest_first"  # 先息后本
+    BULLET = "bullet"  # 一次性还本付息
+
+
+METHOD_LABELS_ZH = {
+    Method.EQUAL_INSTALMENT: "等额本息",
+    Method.EQUAL_PRINCIPAL: "等额本金",
+    Method.INTEREST_FIRST: "先息后本",
+    Method.BULLET: "一次性还本付息",
+}
+
+
+@dataclass(frozen=True)
+class Instalment:
+    period: int
+    due_on: date
+    principal_fen: int
+    interest_fen: int
+    remaining_fen: int  # principal still owed after this instalment is paid
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.interest_fen
+
+
+def add_months(anchor: date, months: int) -> date:
+    """The anchor's day of month, `months` later, clamped to the end of a shorter month."""
+    month_index = anchor.month - 1 + months
+    year, month = anchor.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+
+
+def due_dates(start_date: date, term: int, first_due_on: date | None = None) -> list[date]:
+    """Monthly due dates: one month after `start_date`, or anchored on `first_due_on`."""
+    if first_due_on is None:
+        return [add_months(start_date, period) for period in range(1, term + 1)]
+    return [add_months(first_due_on, period) for period in range(term)]
+
+
+def _check(
+    principal_fen: int, annual_rate: Decimal, term: int, start_date: date, first_due_on: date | None
+) -> None:
+    if principal_fen <= 0:
+        raise Unprocessable(
+            "本金必须大于 0", "Principal must be greater than 0", code="principal_not_positive"
+        )
+    if not Decimal(0) <= annual_rate <= Decimal(1):
+        raise Unprocessable(
+            "年利率须在 0 到 1 之间（例如 0.18）",
+            "Annual rate must be between 0 and 1 (e.g. 0.18)",
+            code="rate_out_of_range",
+        )
+    if not 1 <= term <= 360:
+        raise Unprocessable(
+            "期数须在 1 到 360 之间", "Term must be between 1 and 360 periods", code="term_out_of_range"
+        )
+    if first_due_on is not None and first_due_on <= start_date:
+        raise Unprocessable(
+            "首个还款日必须晚于放款日",
+            "The first due date must be after the disbursement date",
+            code="first_due_before_start",
+        )
+
+
+def is_regular_first_period(start_date: date, first_due_on: date | None) -> bool:
+    return first_due_on is None or add_months(start_date, 1) == first_due_on
+
+
+def _period_interest(balance_fen: int, annual_rate: Decimal, days: int | None) -> Decimal:
+    """Interest of one period: the monthly rate, or actual days / 365 for an irregular first period."""
+    if days is None:
+        return Decimal(balance_fen) * annual_rate / MONTHS_IN_YEAR
+    return Decimal(balance_fen) * annual_rate * Decimal(days) / DAYS_IN_YEAR
+
+
+def annuity_payment_fen(principal_fen: int, annual_rate: Decimal, term: int) -> int:
+    """The level monthly payment of 等额本息, rounded to the fen."""
+    rate = annual_rate / MONTHS_IN_YEAR
+    if rate == 0:
+        return round_fen(Decimal(principal_fen) / term)
+    factor = (1 + rate) ** term
+    return round_fen(Decimal(principal_fen) * rate * factor / (factor - 1))
+
+
+def generate_schedule(
+    *,
+    principal_fen: int,
+    annual_rate: Decimal,
+    term: int,
+    method: Method | str,
+    start_date: date,
+    first_due_on: date | None = None,
+) -> list[Instalment]:
+    """The full schedule of a loan disbursed on `start_date`."""
+    method = Method(method)
+    _check(principal_fen, annual_rate, term, start_date, first_due_on)
+    if method is Method.BULLET:
+        return _bullet(principal_fen, annual_rate, term, start_date, first_due_on)
+    dates = due_dates(start_date, term, first_due_on)
+    level_payment = annuity_payment_fen(principal_fen, annual_rate, term)
+    equal_principal = principal_fen // term
+    lines: list[Instalment] = []
+    first_period_days = (
+        None if is_regular_first_period(start_date, first_due_on) else (dates[0] - start_date).days
+    )
+    balance = principal_fen
+    for period, due_on in enumerate(dates, start=1):
+        days = first_period_days if period == 1 else None
+        interest = round_fen(_period_interest(balance, annual_rate, days))
+        if period == term:
+            principal = balance
+        elif method is Method.EQUAL_INSTALMENT:
+            principal = min(max(level_payment - interest, 0), balance)
+        elif method is Method.EQUAL_PRINCIPAL:
+            principal = min(equal_principal, balance)
+        else:  # interest first: principal at the end
+            principal = 0
+        balance -= principal
+        lines.append(Instalment(period, due_on, principal, interest, balance))
+    return lines
+
+
+def _bullet(
+    principal_fen: int, annual_rate: Decimal, term: int, start_date: date, first_due_on: date | None
+) -> list[Instalment]:
+    due_on = first_due_on or add_months(start_date, term)
+    if first_due_on is None:
+        interest = round_fen(Decimal(principal_fen) * annual_rate * term / MONTHS_IN_YEAR)
+    else:
+        interest = round_fen(_period_interest(principal_fen, annual_rate, (due_on - start_date).days))
+    return [Instalment(1, due_on, principal_fen, interest, 0)]

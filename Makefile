@@ -27,8 +27,8 @@ system-packages:
 	@bash scripts/system-packages.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 test: system-packages $(STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from lenddesk import __version__
 from lenddesk.core import money
+from lenddesk.core.api import API_DOCS_ASSETS
 from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.http import install_error_handlers
 from lenddesk.core.policy import get_policy
@@ -35,6 +36,8 @@ def create_app(database_url: str | None = None, engine: Engine | None = None) ->
         title="LendDesk 网贷售后客服与逾期管理系统",
         version=__version__,
         description="After-sales service and collections desk for online lenders.",
+        docs_url=None,  # served by core.api from local files: no CDN at run time
+        redoc_url=None,
     )
     app.state.engine = engine or make_engine(database_url or settings.database_url)
     app.state.session_factory = session_factory(app.state.engine)
@@ -45,5 +48,6 @@ def create_app(database_url: str | None = None, engine: Engine | None = None) ->
     for module_name in ROUTER_MODULES:
         app.include_router(importlib.import_module(module_name).router)
     static = Path(__file__).parent / "web" / "static"
+    app.mount("/static/apidocs", StaticFiles(directory=API_DOCS_ASSETS), name="apidocs")
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app

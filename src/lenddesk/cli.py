@@ -143,3 +143,7 @@ def demo(
 
 for _module in ROOM_COMMANDS:
     importlib.import_module(_module).register(app)
+
+
+if __name__ == "__main__":
+    app()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
+import fastapi_offline
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +23,36 @@ from lenddesk.core.policy import get_policy
 from lenddesk.core.schemas import AuditOut, HealthOut, TokenOut, UserIn, UserOut, UserPatch
 
 router = APIRouter()
+# Swagger UI and ReDoc assets shipped inside the fastapi-offline wheel (no CDN at run time).
+API_DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+@router.get("/docs", include_in_schema=False, dependencies=[auth.public()])
+def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title="LendDesk API",
+        oauth2_redirect_url="/docs/oauth2-redirect",
+        swagger_js_url="/static/apidocs/swagger-ui-bundle.js",
+        swagger_css_url="/static/apidocs/swagger-ui.css",
+        swagger_favicon_url="/static/apidocs/favicon.png",
+    )
+
+
+@router.get("/docs/oauth2-redirect", include_in_schema=False, dependencies=[auth.public()])
+def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get("/redoc", include_in_schema=False, dependencies=[auth.public()])
+def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=request.app.openapi_url,
+        title="LendDesk API",
+        redoc_js_url="/static/apidocs/redoc.standalone.js",
+        redoc_favicon_url="/static/apidocs/favicon.png",
+        with_google_fonts=False,
+    )
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["system"], dependencies=[auth.public()])

@@ -27,7 +27,10 @@ class Settings(BaseSettings):
         "./.lenddesk_secret so that restarts and workers agree.",
     )
     demo_password: str = "demo1234"
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for job locks across workers and machines (e.g. redis://host:6379/0).",
+    )
     channel_keys: dict[str, str] = Field(
         default_factory=dict,
         description='Per-integration keys for channel adapters, JSON: {"wechat": "key…"}.',

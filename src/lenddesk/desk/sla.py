@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from lenddesk.core.calendar import (
@@ -55,11 +55,19 @@ class Deadline:
     provisional: bool = False
 
 
+# Statutory holidays with a fixed Gregorian date (元旦, 劳动节, 国庆); the lunar ones cannot be guessed.
+_FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+
+
 def with_guessed_years(calendar: WorkCalendar, start: datetime) -> WorkCalendar:
-    # Years unknown to the calendar are treated as weekday-only: only for SLA timing, flagged.
+    """The calendar with unknown years guessed as weekdays minus the fixed-date holidays.
+
+    Only for SLA and complaint timing, and such deadlines are flagged provisional.
+    """
     guessed = {year for year in range(start.year, start.year + 3) if not calendar.known_year(year)}
+    holidays = {date(year, month, day) for year in guessed for month, day in _FIXED_HOLIDAYS}
     return WorkCalendar(
-        extra_holidays=calendar.extra_holidays,
+        extra_holidays=calendar.extra_holidays | holidays,
         extra_workdays=calendar.extra_workdays,
         extra_known_years=calendar.extra_known_years | guessed,
     )

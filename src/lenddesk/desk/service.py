@@ -1686,7 +1686,8 @@ def list_tickets(
         statement = _apply_search(statement, filters.q)
     if after:
         due, ident = _parse_cursor(after)
-        statement = statement.where(or_(Ticket.due_at > due, and_(Ticket.due_at == due, Ticket.id > ident)))
+        # The plain range on due_at lets the index seek; the OR only breaks ties.
+        statement = statement.where(Ticket.due_at >= due, or_(Ticket.due_at > due, Ticket.id > ident))
     rows = session.execute(statement.order_by(Ticket.due_at, Ticket.id).limit(limit + 1)).all()
     page = [
         TicketRow(

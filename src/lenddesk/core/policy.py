@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lenddesk.core.errors import ConfigurationError
 
@@ -72,6 +72,16 @@ class DeskPolicy(Section):
         default_factory=lambda: {"P1": (15, 240), "P2": (60, 480), "P3": (240, 1440), "P4": (480, 2880)}
     )
     consult_minutes: int = Field(default=480, ge=1)
+
+    @field_validator("default_sla")
+    @classmethod
+    def _every_severity(cls, value: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        if set(value) != {"P1", "P2", "P3", "P4"}:
+            raise ValueError("default_sla needs exactly P1, P2, P3 and P4")
+        if any(not 0 < first <= resolution for first, resolution in value.values()):
+            raise ValueError("default_sla targets must be positive, first response <= resolution")
+        return value
+
     complaint_ack_business_days: int = Field(default=1, ge=0)
     complaint_resolution_days: int = Field(default=15, ge=1)
     complaint_complex_days: int = Field(default=30, ge=1)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lenddesk.core.errors import ConfigurationError
 
@@ -49,8 +49,47 @@ class LedgerPolicy(Section):
     """Loan ledger rules (owned by the ledger room)."""
 
 
+VerificationLevel = Literal["none", "basic", "strong"]
+
+
 class DeskPolicy(Section):
-    """Service desk rules (owned by the desk room)."""
+    """Service desk rules (owned by the desk room; documented in docs/POLICY.md under [desk])."""
+
+    channels: list[str] = Field(
+        default_factory=lambda: ["phone", "chat", "email", "wechat", "sms", "web_form", "api"]
+    )
+    # Identity verification needed before amounts, dates or contract numbers are shown or sent.
+    account_detail_level: VerificationLevel = "basic"
+    knowledge_attempts: int = Field(default=3, ge=1, le=20)
+    otp_minutes: int = Field(default=5, ge=1, le=60)
+    otp_attempts: int = Field(default=5, ge=1, le=20)
+    otp_length: int = Field(default=6, ge=4, le=10)
+    reopen_days: int = Field(default=7, ge=0, le=90)
+    at_risk_ratio: float = Field(default=0.8, gt=0, lt=1)
+    due_soon_minutes: int = Field(default=60, ge=1)
+    # Fallback SLA targets in service minutes per severity: [first response, resolution].
+    default_sla: dict[str, tuple[int, int]] = Field(
+        default_factory=lambda: {"P1": (15, 240), "P2": (60, 480), "P3": (240, 1440), "P4": (480, 2880)}
+    )
+    consult_minutes: int = Field(default=480, ge=1)
+
+    @field_validator("default_sla")
+    @classmethod
+    def _every_severity(cls, value: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        if set(value) != {"P1", "P2", "P3", "P4"}:
+            raise ValueError("default_sla needs exactly P1, P2, P3 and P4")
+        if any(not 0 < first <= resolution for first, resolution in value.values()):
+            raise ValueError("default_sla targets must be positive, first response <= resolution")
+        return value
+
+    complaint_ack_business_days: int = Field(default=1, ge=0)
+    complaint_resolution_days: int = Field(default=15, ge=1)
+    complaint_complex_days: int = Field(default=30, ge=1)
+    complaint_senior_days: int = Field(default=60, ge=1)
+    complaint_senior_roles: list[str] = Field(default_factory=lambda: ["team_lead", "compliance"])
+    complaints_team: str = "complaints"
+    default_agent_capacity: int = Field(default=20, ge=1)
+    hotline: str = "400-000-0000"
 
 
 class Policy(Section):

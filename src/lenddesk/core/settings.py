@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         description='Per-integration keys for channel adapters, JSON: {"wechat": "key…"}.',
     )
     cookie_secure: bool = False
+    delivery_log_dir: Path = Field(
+        default=Path("var/delivery"),
+        description="Where the stand-in channel adapters (web chat, e-mail, SMS) log what they deliver.",
+    )
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

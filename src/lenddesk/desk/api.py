@@ -1,7 +1,543 @@
-"""HTTP API of the desk room."""
+"""HTTP API of the desk room: thin routes over desk.service."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lenddesk.core import audit, auth
+from lenddesk.core.calendar import business_date
+from lenddesk.core.db import utcnow
+from lenddesk.core.errors import Forbidden, Unauthenticated
+from lenddesk.core.http import db_session
+from lenddesk.core.models import User
+from lenddesk.core.settings import get_settings
+from lenddesk.desk import schemas, service
+from lenddesk.desk.models import Agent
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
+
+DESK = ("agent", "team_lead", "collector")
+LEADS = ("team_lead",)
+COMPLAINT_HANDLERS = ("agent", "team_lead", "compliance")
+COMPLAINT_READERS = ("agent", "team_lead", "collector", "qa", "compliance")
+CONSULT_ANSWERERS = ("agent", "team_lead", "collector", "compliance")
+_admin_only = auth.require_roles("admin")
+
+
+def request_now(request: Request) -> datetime:
+    """The current time; tests may pin it with `app.state.desk_clock`."""
+    clock = getattr(request.app.state, "desk_clock", None)
+    return clock() if clock is not None else utcnow()
+
+
+Now = Depends(request_now)
+
+
+@dataclass(frozen=True)
+class IntakeCaller:
+    actor: audit.Actor
+    integration: str | None
+
+
+def channel_or_admin(request: Request, session: Session = db_session) -> IntakeCaller:
+    """A channel adapter with its key (X-LendDesk-Key, from settings.channel_keys), or an admin."""
+    key = request.headers.get("x-lenddesk-key")
+    if key is None:
+        return IntakeCaller(audit.Actor.of(_admin_only(request, session)), None)
+    for name, expected in get_settings().channel_keys.items():
+        if hmac.compare_digest(key.encode(), expected.encode()):
+            return IntakeCaller(audit.Actor.system(f"channel:{name}"), name)
+    raise Unauthenticated("渠道密钥无效", "Invalid channel key", code="bad_channel_key")
+
+
+channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore[attr-defined]
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+
+@router.post("/inbound", response_model=schemas.IntakeOut)
+def inbound(
+    body: schemas.InboundIn,
+    response: Response,
+    session: Session = db_session,
+    caller: IntakeCaller = Depends(channel_or_admin),
+    now: datetime = Now,
+) -> schemas.IntakeOut:
+    if caller.integration in service.desk_policy().channels and caller.integration != body.channel:
+        raise Forbidden(
+            f"该渠道密钥只能提交 {caller.integration} 渠道的消息",
+            f"This key may only post {caller.integration} messages",
+            code="channel_key_mismatch",
+        )
+
+    def run() -> service.IntakeResult:
+        return service.intake(
+            session,
+            channel=body.channel,
+            channel_message_id=body.channel_message_id,
+            sender=body.sender,
+            text=body.text,
+            received_at=body.received_at or now,
+            now=now,
+            actor=caller.actor,
+        )
+
+    try:
+        result = run()
+    except IntegrityError:
+        # The same message arrived twice at once; the other request won. Answer its ticket.
+        session.rollback()
+        result = run()
+    response.status_code = 201 if result.created else 200
+    return schemas.IntakeOut(
+        ticket_number=result.ticket_number, created=result.created, outcome=result.outcome
+    )
+
+
+# --- queues and tickets ---------------------------------------------------------------------------
+
+
+@router.get("/tickets", response_model=schemas.TicketPageOut)
+def list_tickets(
+    session: Session = db_session,
+    user: User = auth.allow(*DESK, "qa", "compliance"),
+    now: datetime = Now,
+    view: str = "all",
+    status: str | None = None,
+    category: str | None = None,
+    severity: str | None = None,
+    channel: str | None = None,
+    q: str | None = Query(default=None, max_length=100),
+    after: str | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+) -> schemas.TicketPageOut:
+    filters = service.TicketFilters(view, status, category, severity, channel, q)
+    page = service.list_tickets(session, viewer=user, filters=filters, now=now, after=after, limit=limit)
+    return schemas.TicketPageOut(
+        items=[schemas.TicketRowOut.model_validate(row) for row in page.rows], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/tickets/{number}", response_model=schemas.TicketDetailOut)
+def ticket_detail(
+    number: str, session: Session = db_session, _: User = auth.allow(*DESK, "qa", "compliance")
+) -> schemas.TicketDetailOut:
+    return schemas.TicketDetailOut.build(service.ticket_detail(session, number=number))
+
+
+@router.post("/tickets/{number}/reply", response_model=schemas.ReplyOut)
+def reply(
+    number: str,
+    body: schemas.ReplyIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.ReplyOut:
+    result = service.reply(
+        session,
+        actor=audit.Actor.of(user),
+        number=number,
+        text=body.text,
+        macro_code=body.macro,
+        now=now,
+        agent_name=user.display_name,
+    )
+    return schemas.ReplyOut(outbox_id=result.outbox.id, delivery=result.outbox.status, text=result.text)
+
+
+@router.post("/tickets/{number}/notes", response_model=schemas.NoteOut, status_code=201)
+def add_note(
+    number: str,
+    body: schemas.NoteIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.NoteOut:
+    event = service.add_note(session, actor=audit.Actor.of(user), number=number, text=body.text, now=now)
+    return schemas.NoteOut(event_id=event.id)
+
+
+@router.post("/tickets/{number}/status", response_model=schemas.ChangeOut)
+def change_status(
+    number: str,
+    body: schemas.StatusIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.ChangeOut:
+    ticket = service.change_status(
+        session, actor=audit.Actor.of(user), number=number, status=body.status, reason=body.reason, now=now
+    )
+    return schemas.ChangeOut.of(ticket)
+
+
+@router.post("/tickets/{number}/categorise", response_model=schemas.ChangeOut)
+def categorise(
+    number: str,
+    body: schemas.CategoriseIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.ChangeOut:
+    ticket = service.categorise_ticket(
+        session,
+        actor=audit.Actor.of(user),
+        number=number,
+        category=body.category,
+        severity=body.severity,
+        now=now,
+    )
+    return schemas.ChangeOut.of(ticket)
+
+
+@router.post("/tickets/{number}/assign", response_model=schemas.ChangeOut)
+def assign(
+    number: str,
+    body: schemas.AssignIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.ChangeOut:
+    ticket = service.assign(
+        session,
+        actor=audit.Actor.of(user),
+        number=number,
+        owner_id=body.owner_id,
+        team_code=body.team,
+        now=now,
+    )
+    return schemas.ChangeOut.of(ticket)
+
+
+@router.post("/tickets/{number}/claim", response_model=schemas.ChangeOut)
+def claim(
+    number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
+) -> schemas.ChangeOut:
+    return schemas.ChangeOut.of(service.claim(session, actor=audit.Actor.of(user), number=number, now=now))
+
+
+# --- verification, side panel, macros -------------------------------------------------------------
+
+
+@router.post("/tickets/{number}/verify/knowledge", response_model=schemas.VerificationOut)
+def verify_knowledge(
+    number: str,
+    body: schemas.KnowledgeIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> service.VerificationOutcome:
+    return service.verify_knowledge(
+        session,
+        actor=audit.Actor.of(user),
+        number=number,
+        name=body.name,
+        id_last6=body.id_last6,
+        contract_number=body.contract_number,
+        phone=body.phone,
+        now=now,
+    )
+
+
+@router.post("/tickets/{number}/verify/otp/send", response_model=schemas.VerificationOut)
+def send_otp(
+    number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
+) -> service.VerificationOutcome:
+    return service.send_otp(session, actor=audit.Actor.of(user), number=number, now=now)
+
+
+@router.post("/tickets/{number}/verify/otp/check", response_model=schemas.VerificationOut)
+def check_otp(
+    number: str,
+    body: schemas.OtpCheckIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> service.VerificationOutcome:
+    return service.check_otp(session, actor=audit.Actor.of(user), number=number, code=body.code, now=now)
+
+
+@router.get("/tickets/{number}/panel", response_model=schemas.PanelOut)
+def borrower_panel(
+    number: str, session: Session = db_session, _: User = auth.allow(*DESK), now: datetime = Now
+) -> schemas.PanelOut:
+    return schemas.PanelOut.build(service.borrower_panel(session, number=number, today=business_date(now)))
+
+
+@router.get("/macros", response_model=list[schemas.MacroOut])
+def list_macros(session: Session = db_session, _: User = auth.allow(*DESK, "qa")) -> list[schemas.MacroOut]:
+    return [schemas.MacroOut.model_validate(m) for m in service.list_macros(session)]
+
+
+@router.post("/macros", response_model=schemas.MacroOut)
+def save_macro(
+    body: schemas.MacroIn, session: Session = db_session, user: User = auth.allow(*LEADS)
+) -> schemas.MacroOut:
+    macro = service.save_macro(
+        session,
+        actor=audit.Actor.of(user),
+        code=body.code,
+        title=body.title,
+        body=body.body,
+        category=body.category,
+    )
+    return schemas.MacroOut.model_validate(macro)
+
+
+@router.get("/tickets/{number}/macros/{code}", response_model=schemas.MacroPreviewOut)
+def preview_macro(
+    number: str, code: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
+) -> schemas.MacroPreviewOut:
+    ticket = service.get_ticket(session, number=number)
+    text = service.render_macro(session, ticket=ticket, code=code, agent_name=user.display_name, now=now)
+    return schemas.MacroPreviewOut(text=text)
+
+
+# --- consults and follow-ups ----------------------------------------------------------------------
+
+
+@router.post("/tickets/{number}/consults", response_model=schemas.ConsultOut, status_code=201)
+def open_consult(
+    number: str,
+    body: schemas.ConsultIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.ConsultOut:
+    consult = service.open_consult(
+        session,
+        actor=audit.Actor.of(user),
+        number=number,
+        department=body.department,
+        question=body.question,
+        now=now,
+    )
+    return schemas.ConsultOut.model_validate(consult)
+
+
+@router.post("/consults/{consult_id}/answer", response_model=schemas.ConsultOut)
+def answer_consult(
+    consult_id: int,
+    body: schemas.ConsultAnswerIn,
+    session: Session = db_session,
+    user: User = auth.allow(*CONSULT_ANSWERERS),
+    now: datetime = Now,
+) -> schemas.ConsultOut:
+    consult = service.answer_consult(
+        session, actor=audit.Actor.of(user), consult_id=consult_id, answer=body.answer, now=now
+    )
+    return schemas.ConsultOut.model_validate(consult)
+
+
+@router.post("/tickets/{number}/follow-ups", response_model=schemas.FollowUpOut, status_code=201)
+def add_follow_up(
+    number: str,
+    body: schemas.FollowUpIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.FollowUpOut:
+    follow_up = service.add_follow_up(
+        session,
+        actor=audit.Actor.of(user),
+        number=number,
+        due_at=body.due_at,
+        note=body.note,
+        owner_id=body.owner_id,
+        now=now,
+    )
+    return schemas.FollowUpOut.model_validate(follow_up)
+
+
+@router.post("/follow-ups/{follow_up_id}/done", response_model=schemas.FollowUpOut)
+def complete_follow_up(
+    follow_up_id: int, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
+) -> schemas.FollowUpOut:
+    follow_up = service.complete_follow_up(
+        session, actor=audit.Actor.of(user), follow_up_id=follow_up_id, now=now
+    )
+    return schemas.FollowUpOut.model_validate(follow_up)
+
+
+@router.get("/follow-ups/due-today", response_model=list[schemas.FollowUpRowOut])
+def follow_ups_due_today(
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+    everyone: bool = False,
+) -> list[schemas.FollowUpRowOut]:
+    owner = None if everyone and user.role in ("team_lead", "admin") else user.id
+    rows = service.follow_ups_due(session, owner_id=owner, now=now)
+    return [schemas.FollowUpRowOut.model_validate(row) for row in rows]
+
+
+# --- complaints -----------------------------------------------------------------------------------
+
+
+def _complaint_out(session: Session, number: str) -> schemas.ComplaintOut:
+    view = service.ticket_detail(session, number=number)
+    assert view.complaint is not None
+    return schemas.ComplaintOut.build(view.complaint, view.complaint_stages, view.extensions)
+
+
+@router.post("/tickets/{number}/complaint", response_model=schemas.ComplaintOut, status_code=201)
+def open_complaint(
+    number: str,
+    body: schemas.ComplaintOpenIn,
+    session: Session = db_session,
+    user: User = auth.allow(*COMPLAINT_HANDLERS),
+    now: datetime = Now,
+) -> schemas.ComplaintOut:
+    service.open_complaint(
+        session, actor=audit.Actor.of(user), number=number, source=body.source, content=body.content, now=now
+    )
+    return _complaint_out(session, number)
+
+
+@router.post("/tickets/{number}/complaint/stages", response_model=schemas.ComplaintOut)
+def advance_complaint(
+    number: str,
+    body: schemas.StageIn,
+    session: Session = db_session,
+    user: User = auth.allow(*COMPLAINT_HANDLERS),
+    now: datetime = Now,
+) -> schemas.ComplaintOut:
+    service.advance_complaint(
+        session, actor=audit.Actor.of(user), number=number, stage=body.stage, content=body.content, now=now
+    )
+    return _complaint_out(session, number)
+
+
+@router.post("/tickets/{number}/complaint/extend", response_model=schemas.ComplaintOut)
+def extend_complaint(
+    number: str,
+    body: schemas.ExtendIn,
+    session: Session = db_session,
+    user: User = auth.allow(*COMPLAINT_HANDLERS),
+    now: datetime = Now,
+) -> schemas.ComplaintOut:
+    service.extend_complaint(
+        session, actor=audit.Actor.of(user), number=number, days=body.days, reason=body.reason, now=now
+    )
+    return _complaint_out(session, number)
+
+
+@router.post("/tickets/{number}/complaint/close", response_model=schemas.ComplaintOut)
+def close_complaint(
+    number: str,
+    body: schemas.CloseComplaintIn,
+    session: Session = db_session,
+    user: User = auth.allow(*COMPLAINT_HANDLERS),
+    now: datetime = Now,
+) -> schemas.ComplaintOut:
+    service.close_complaint(
+        session, actor=audit.Actor.of(user), number=number, root_cause=body.root_cause, now=now
+    )
+    return _complaint_out(session, number)
+
+
+@router.get("/complaints/summary", response_model=schemas.ComplaintSummaryOut)
+def complaint_summary(
+    session: Session = db_session, _: User = auth.allow(*COMPLAINT_READERS), now: datetime = Now
+) -> schemas.ComplaintSummaryOut:
+    return schemas.ComplaintSummaryOut.model_validate(service.complaint_summary(session, now=now))
+
+
+@router.get("/complaints/summary.csv", response_class=Response)
+def complaint_summary_csv(
+    session: Session = db_session, _: User = auth.allow(*COMPLAINT_READERS), now: datetime = Now
+) -> Response:
+    text = service.complaint_summary_csv(service.complaint_summary(session, now=now))
+    return Response(
+        content=text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="complaints-summary.csv"'},
+    )
+
+
+# --- teams, agents, board, SLA policies, outbox, notifications ------------------------------------
+
+
+@router.get("/teams", response_model=list[schemas.TeamOut])
+def list_teams(session: Session = db_session, _: User = auth.allow(*DESK, "qa")) -> list[schemas.TeamOut]:
+    return [schemas.TeamOut.model_validate(team) for team in service.list_teams(session)]
+
+
+@router.get("/agents", response_model=list[schemas.AgentOut])
+def list_agents(session: Session = db_session, _: User = auth.allow(*DESK)) -> list[schemas.AgentOut]:
+    return [schemas.AgentOut.model_validate(agent) for agent in service.list_agents(session)]
+
+
+@router.put("/agents/{user_id}/status", response_model=schemas.AgentStatusOut)
+def set_agent_status(
+    user_id: int,
+    body: schemas.AgentStatusIn,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> Agent:
+    return service.set_agent_status(
+        session,
+        actor=audit.Actor.of(user),
+        user_id=user_id,
+        status=body.status,
+        capacity=body.capacity,
+        team_code=body.team,
+        now=now,
+    )
+
+
+@router.get("/board", response_model=schemas.BoardOut)
+def team_board(session: Session = db_session, _: User = auth.allow(*LEADS)) -> schemas.BoardOut:
+    return schemas.BoardOut(
+        teams=[schemas.TeamLoadOut.model_validate(t) for t in service.team_board(session)],
+        agents=[schemas.AgentOut.model_validate(a) for a in service.list_agents(session)],
+    )
+
+
+@router.get("/sla-policies", response_model=list[schemas.SlaPolicyOut])
+def list_sla_policies(
+    session: Session = db_session, _: User = auth.allow(*DESK)
+) -> list[schemas.SlaPolicyOut]:
+    return [schemas.SlaPolicyOut.model_validate(p) for p in service.list_sla_policies(session)]
+
+
+@router.put("/sla-policies", response_model=schemas.SlaPolicyOut)
+def save_sla_policy(
+    body: schemas.SlaPolicyIn, session: Session = db_session, user: User = auth.allow(*LEADS)
+) -> schemas.SlaPolicyOut:
+    row = service.save_sla_policy(
+        session,
+        actor=audit.Actor.of(user),
+        category=body.category,
+        severity=body.severity,
+        first_response=body.first_response_minutes,
+        resolution=body.resolution_minutes,
+    )
+    return schemas.SlaPolicyOut.model_validate(row)
+
+
+@router.post("/outbox/deliver", response_model=schemas.DeliveryOut)
+def deliver_outbox(
+    session: Session = db_session, _: User = auth.allow(*LEADS), now: datetime = Now
+) -> schemas.DeliveryOut:
+    from lenddesk.channels.delivery_log import log_adapters
+
+    outcome = service.deliver_outbox(session, adapters=log_adapters(get_settings().delivery_log_dir), now=now)
+    return schemas.DeliveryOut(delivered=outcome["delivered"], failed=outcome["failed"])
+
+
+@router.get("/notifications", response_model=list[schemas.NotificationOut])
+def notifications(
+    session: Session = db_session, user: User = auth.allow(*DESK)
+) -> list[schemas.NotificationOut]:
+    return [
+        schemas.NotificationOut.model_validate(n) for n in service.notifications_for(session, user_id=user.id)
+    ]

@@ -1,9 +1,57 @@
-"""CLI commands of the desk room, mounted flat on the `lenddesk` command."""
+"""CLI commands of the desk room: `lenddesk desk sla-check`, `lenddesk desk deliver`."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+desk_app = typer.Typer(help="Service desk jobs.", no_args_is_help=True)
+console = Console()
+
+
+def _now(at: str | None) -> datetime:
+    from lenddesk.core.calendar import SHANGHAI
+    from lenddesk.core.db import utcnow
+
+    if at is None:
+        return utcnow()
+    moment = datetime.fromisoformat(at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+@desk_app.command("sla-check")
+def sla_check(
+    at: str | None = typer.Option(None, help="Evaluate as of this time (ISO, Shanghai if no zone)"),
+) -> None:
+    """Flag at-risk and breached tickets; escalate new breaches to team leads (idempotent)."""
+    from lenddesk.core.db import unit_of_work
+    from lenddesk.desk import jobs
+
+    with unit_of_work() as session:
+        result = jobs.sla_check(session, now=_now(at))
+    console.print(
+        f"at risk: {result.at_risk}  breached: {result.breached}  escalated: {result.escalated}  "
+        f"recomputed: {result.recomputed}"
+    )
+
+
+@desk_app.command("deliver")
+def deliver(
+    log_dir: Path | None = typer.Option(None, help="Delivery log directory (default from settings)"),
+) -> None:
+    """Deliver queued outbox messages through the delivery-log adapters (web chat, e-mail, SMS)."""
+    from lenddesk.core.db import unit_of_work
+    from lenddesk.core.settings import get_settings
+    from lenddesk.desk import jobs
+
+    with unit_of_work() as session:
+        outcome = jobs.deliver(session, log_dir=log_dir or get_settings().delivery_log_dir, now=_now(None))
+    console.print(f"delivered: {outcome['delivered']}  failed: {outcome['failed']}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the CLI."""
+    app.add_typer(desk_app, name="desk")

@@ -1,0 +1,1 @@
+"""The channels room: protocol adapters that deliver outbound messages. No business rules here."""

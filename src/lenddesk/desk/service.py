@@ -1,0 +1,1947 @@
+"""Use cases of the service desk. Keyword-only functions taking a Session; they never commit.
+
+Every change a person makes is written to the audit trail in the same transaction. The clock is a
+parameter (`now`), so jobs and tests decide what time it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import re
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+import opencc
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from lenddesk.core import audit
+from lenddesk.core.calendar import SHANGHAI, business_date, calendar_from_policy
+from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from lenddesk.core.models import User
+from lenddesk.core.money import format_fen
+from lenddesk.core.pii import is_valid_mobile, mask_email, mask_mobile, mask_name, normalise_mobile
+from lenddesk.core.policy import DeskPolicy, get_policy
+from lenddesk.core.settings import get_settings
+from lenddesk.desk import categorise, complaints, macros, routing, sla
+from lenddesk.desk.models import (
+    ACTIVE_STATUSES,
+    TICKET_STATUSES,
+    Agent,
+    Complaint,
+    ComplaintExtension,
+    ComplaintStage,
+    Consult,
+    FollowUp,
+    Macro,
+    Message,
+    Notification,
+    OtpChallenge,
+    OutboxMessage,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
+from lenddesk.ledger import service as ledger
+from lenddesk.ledger.models import Borrower, Loan
+
+DEPARTMENTS = {"legal": "法务", "risk": "风控", "finance": "财务", "tech": "技术"}
+STATUS_LABELS = {
+    "new": "新建",
+    "open": "处理中",
+    "pending_customer": "等待客户",
+    "pending_internal": "等待内部",
+    "resolved": "已解决",
+    "closed": "已关闭",
+}
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"open", "pending_customer", "pending_internal", "resolved", "closed"}),
+    "open": frozenset({"pending_customer", "pending_internal", "resolved", "closed"}),
+    "pending_customer": frozenset({"open", "pending_internal", "resolved", "closed"}),
+    "pending_internal": frozenset({"open", "pending_customer", "resolved", "closed"}),
+    "resolved": frozenset({"open", "closed"}),
+    "closed": frozenset({"open"}),
+}
+ASSIGNABLE_ROLES = frozenset({"agent", "team_lead", "collector"})
+_TICKET_NUMBER = re.compile(r"^T\d{8}-\d{6}$", re.IGNORECASE)
+
+
+def desk_policy() -> DeskPolicy:
+    return get_policy().desk
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese for search and rules (ASCII-only text is left alone)."""
+    return text if text.isascii() else _t2s().convert(text)
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _event(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    actor: audit.Actor,
+    body: str | None = None,
+    *,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=at,
+        kind=kind,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        body=body,
+        data=data,
+    )
+    session.add(event)
+    return event
+
+
+def get_ticket(session: Session, *, number: str) -> Ticket:
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip().upper()))
+    if ticket is None:
+        raise NotFound(f"工单不存在：{number}", f"No such ticket: {number}", code="ticket_not_found")
+    return ticket
+
+
+def _require_text(text: str, what_zh: str = "内容", what_en: str = "text") -> str:
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise Unprocessable(f"{what_zh}不能为空", f"The {what_en} must not be empty", code="empty_text")
+    return cleaned
+
+
+def check_channel(channel: str) -> str:
+    known = desk_policy().channels
+    if channel not in known:
+        raise Unprocessable(
+            f"未知渠道：{channel}（可选：{'、'.join(known)}）",
+            f"Unknown channel: {channel} (one of: {', '.join(known)})",
+            code="unknown_channel",
+        )
+    return channel
+
+
+def normalise_sender(sender: str) -> str:
+    cleaned = (sender or "").strip()
+    if not cleaned:
+        raise Unprocessable("发送方不能为空", "The sender must not be empty", code="empty_sender")
+    if "@" in cleaned:
+        return cleaned.lower()
+    if is_valid_mobile(cleaned):
+        return normalise_mobile(cleaned)
+    return cleaned
+
+
+def mask_sender(sender: str) -> str:
+    if "@" in sender:
+        return mask_email(sender)
+    if is_valid_mobile(sender):
+        return mask_mobile(sender)
+    return sender[:4] + "***" if len(sender) > 6 else sender
+
+
+def _team_hours(team: Team | None) -> sla.TeamHours:
+    if team is None:
+        return sla.TeamHours()
+    return sla.TeamHours.parse(team.opens, team.closes, always_open=team.always_open)
+
+
+def _sla_target(session: Session, category: str, severity: str) -> tuple[int, int]:
+    rows = session.execute(
+        select(SlaPolicy.category, SlaPolicy.first_response_minutes, SlaPolicy.resolution_minutes).where(
+            SlaPolicy.category.in_((category, "*")), SlaPolicy.severity == severity
+        )
+    ).all()
+    for wanted in (category, "*"):
+        for row in rows:
+            if row.category == wanted:
+                return row.first_response_minutes, row.resolution_minutes
+    first, resolution = desk_policy().default_sla[severity]
+    return first, resolution
+
+
+def _recompute_sla(ticket: Ticket, team: Team | None, *, now: datetime) -> None:
+    """Deadlines from the clock start, targets and paused minutes; the flag as of `now`."""
+    hours, calendar = _team_hours(team), calendar_from_policy()
+    first = sla.Clock(ticket.sla_started_at, ticket.first_response_minutes, ticket.paused_minutes)
+    resolution = sla.Clock(ticket.sla_started_at, ticket.resolution_minutes, ticket.paused_minutes)
+    first_due, resolution_due = (
+        sla.deadline(first, hours, calendar),
+        sla.deadline(resolution, hours, calendar),
+    )
+    ticket.first_response_due, ticket.resolution_due = first_due.at, resolution_due.at
+    current = first if ticket.first_response_at is None else resolution
+    ticket.due_at = first_due.at if current is first else resolution_due.at
+    ticket.at_risk_at = sla.at_risk_from(current, desk_policy().at_risk_ratio, hours, calendar).at
+    ticket.sla_provisional = first_due.provisional or resolution_due.provisional
+    if ticket.active:
+        ticket.sla_state = sla.state_at(
+            now,
+            due_at=ticket.due_at,
+            at_risk_at=ticket.at_risk_at,
+            paused=ticket.paused_since is not None,
+            previous=sla.SlaState(ticket.sla_state or "ok"),
+        ).value
+
+
+def _team_of(session: Session, ticket: Ticket) -> Team | None:
+    return session.get(Team, ticket.team_id) if ticket.team_id is not None else None
+
+
+def _change_load(session: Session, user_id: int | None, delta: int) -> None:
+    if user_id is None or delta == 0:
+        return
+    result = session.execute(update(Agent).where(Agent.user_id == user_id).values(load=Agent.load + delta))
+    if result.rowcount == 0 and delta > 0:  # type: ignore[attr-defined]
+        session.add(Agent(user_id=user_id, load=delta, capacity=desk_policy().default_agent_capacity))
+        session.flush()
+
+
+def _set_owner(session: Session, ticket: Ticket, owner_id: int | None) -> None:
+    if ticket.owner_id == owner_id:
+        return
+    if ticket.active:
+        _change_load(session, ticket.owner_id, -1)
+        _change_load(session, owner_id, +1)
+    ticket.owner_id = owner_id
+
+
+def _auto_assign(session: Session, ticket: Ticket, team: Team | None) -> int | None:
+    """Give the ticket to the least-loaded online agent of its team, or leave it in the team queue."""
+    if team is None:
+        return None
+    agents = session.scalars(select(Agent).where(Agent.team_id == team.id)).all()
+    slots = [routing.AgentSlot(a.user_id, a.status, a.capacity, a.load) for a in agents]
+    chosen = routing.choose_agent(slots, team.last_assigned_user_id)
+    if chosen is not None:
+        _set_owner(session, ticket, chosen)
+        team.last_assigned_user_id = chosen
+    return chosen
+
+
+def _teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.id)))
+
+
+def _route_team(teams: Sequence[Team], category: str, *, flagged: bool) -> Team | None:
+    skills = [routing.TeamSkills(t.id, t.code, frozenset(t.skills or [])) for t in teams]
+    chosen = routing.choose_team(
+        skills, category, flagged=flagged, complaints_team=desk_policy().complaints_team
+    )
+    return next((t for t in teams if chosen is not None and t.id == chosen.team_id), None)
+
+
+def _snapshot(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "status": ticket.status,
+        "owner_id": ticket.owner_id,
+        "team_id": ticket.team_id,
+        "category": ticket.category,
+        "severity": ticket.severity,
+        "verification_level": ticket.verification_level,
+    }
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket_number: str
+    created: bool
+    ticket_id: int
+    outcome: str  # created, joined, reopened, duplicate
+
+
+def _next_ticket_number(session: Session, day: date) -> str:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(TicketCounter)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
+        .returning(TicketCounter.last)
+    )
+    sequence = session.execute(statement).scalar_one()
+    return f"T{day:%Y%m%d}-{sequence:06d}"
+
+
+def _match_borrower(session: Session, channel: str, sender: str) -> Borrower | None:
+    if "@" in sender:
+        return ledger.find_borrower(session, email=sender)
+    if is_valid_mobile(sender):
+        return ledger.find_borrower(session, mobile=sender)
+    if channel == "wechat":
+        return ledger.find_borrower(session, wechat_openid=sender)
+    return None
+
+
+def intake(
+    session: Session,
+    *,
+    channel: str,
+    channel_message_id: str,
+    sender: str,
+    text: str,
+    received_at: datetime,
+    now: datetime,
+    actor: audit.Actor,
+) -> IntakeResult:
+    """Turn an inbound message into a new ticket, or add it to the sender's open (or recent) ticket.
+
+    The same (channel, channel_message_id) twice creates nothing and answers the same ticket.
+    """
+    check_channel(channel)
+    text = _require_text(text, "消息内容", "message text")
+    message_id = _require_text(channel_message_id, "渠道消息编号", "channel_message_id")
+    sender = normalise_sender(sender)
+    received_at = min(received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC), now)
+    duplicate = session.execute(
+        select(Ticket.number, Ticket.id)
+        .join(Message, Message.ticket_id == Ticket.id)
+        .where(Message.channel == channel, Message.channel_message_id == message_id)
+    ).first()
+    if duplicate is not None:
+        return IntakeResult(duplicate.number, False, duplicate.id, "duplicate")
+    simplified = to_simplified(text)
+    latest = session.scalar(
+        select(Ticket)
+        .where(Ticket.channel == channel, Ticket.sender == sender)
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.active:
+        ticket, outcome = latest, "joined"
+        _join(session, ticket, simplified, actor=actor, at=received_at)
+    elif latest is not None and _reopenable(latest, received_at):
+        ticket, outcome = latest, "reopened"
+        _reopen(session, ticket, actor=actor, at=received_at, reason="客户发来新消息")
+    else:
+        ticket, outcome = (
+            _create_ticket(session, channel, sender, simplified, actor=actor, at=received_at),
+            "created",
+        )
+    message = Message(
+        ticket_id=ticket.id,
+        direction="in",
+        channel=channel,
+        channel_message_id=message_id,
+        sender=sender,
+        text=text,
+        text_simplified=simplified,
+        received_at=received_at,
+    )
+    session.add(message)
+    _event(session, ticket, "inbound", actor, text, at=received_at, data={"channel": channel})
+    ticket.last_inbound_at = received_at
+    ticket.updated_at = now
+    session.flush()
+    return IntakeResult(ticket.number, outcome == "created", ticket.id, outcome)
+
+
+def _reopenable(ticket: Ticket, at: datetime) -> bool:
+    ended = ticket.closed_at or ticket.resolved_at
+    return ended is not None and at - ended <= timedelta(days=desk_policy().reopen_days)
+
+
+def _join(session: Session, ticket: Ticket, simplified: str, *, actor: audit.Actor, at: datetime) -> None:
+    if ticket.status == "pending_customer":
+        _set_status(session, ticket, "open", actor=actor, at=at, reason="客户已回复")
+    suggestion = categorise.suggest(simplified)
+    raised = categorise.higher(ticket.severity, suggestion.severity)
+    if raised != ticket.severity and not ticket.category_confirmed:
+        _event(session, ticket, "category", actor, f"严重级别提升：{ticket.severity} → {raised}", at=at)
+        ticket.severity = raised
+    new_flags = sorted(set(ticket.flags or []) | set(suggestion.escalations))
+    if new_flags != sorted(ticket.flags or []):
+        ticket.flags = new_flags
+
+
+def _create_ticket(
+    session: Session, channel: str, sender: str, simplified: str, *, actor: audit.Actor, at: datetime
+) -> Ticket:
+    suggestion = categorise.suggest(simplified)
+    borrower = _match_borrower(session, channel, sender)
+    team = _route_team(_teams(session), suggestion.category, flagged=suggestion.flagged)
+    first, resolution = _sla_target(session, suggestion.category, suggestion.severity)
+    ticket = Ticket(
+        number=_next_ticket_number(session, business_date(at)),
+        channel=channel,
+        sender=sender,
+        borrower_id=borrower.id if borrower else None,
+        subject=simplified[:60],
+        category=suggestion.category,
+        severity=suggestion.severity,
+        status="new",
+        active=True,
+        team_id=team.id if team else None,
+        tags=[],
+        flags=list(suggestion.escalations),
+        verification_level="none",
+        sla_started_at=at,
+        first_response_minutes=first,
+        resolution_minutes=resolution,
+        paused_minutes=0,
+        sla_state="ok",
+        created_at=at,
+        updated_at=at,
+    )
+    _recompute_sla(ticket, team, now=at)
+    session.add(ticket)
+    session.flush()
+    owner = _auto_assign(session, ticket, team)
+    _event(
+        session,
+        ticket,
+        "category",
+        actor,
+        f"建议分类：{categorise.CATEGORIES[suggestion.category]} / {suggestion.severity}",
+        at=at,
+        data={"category": suggestion.category, "severity": suggestion.severity, "flags": ticket.flags},
+    )
+    if team is not None:
+        _event(
+            session, ticket, "assignment", actor, None, at=at, data={"team_id": team.id, "owner_id": owner}
+        )
+    if suggestion.is_complaint:
+        source = next(
+            (s for s in ("regulator", "media", "lawyer") if s in suggestion.escalations), "customer"
+        )
+        _open_complaint(session, ticket, actor=actor, source=source, content=simplified, received_at=at)
+    audit.record(session, actor, "ticket.create", ("ticket", ticket.number), None, _snapshot(ticket))
+    return ticket
+
+
+def _reopen(session: Session, ticket: Ticket, *, actor: audit.Actor, at: datetime, reason: str) -> None:
+    before = _snapshot(ticket)
+    ticket.reopened_count += 1
+    ticket.sla_started_at = at
+    ticket.first_response_at = None
+    ticket.paused_minutes = 0
+    ticket.escalated_due_at = None
+    ticket.sla_state = "ok"
+    _set_status(session, ticket, "open", actor=actor, at=at, reason=reason)
+    _event(session, ticket, "reopen", actor, reason, at=at)
+    audit.record(session, actor, "ticket.reopen", ("ticket", ticket.number), before, _snapshot(ticket))
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+
+def _set_status(
+    session: Session, ticket: Ticket, status: str, *, actor: audit.Actor, at: datetime, reason: str | None
+) -> None:
+    old = ticket.status
+    if status == old:
+        return
+    team = _team_of(session, ticket)
+    if old == "pending_customer" and ticket.paused_since is not None:
+        paused = sla.pause_length(ticket.paused_since, at, _team_hours(team), calendar_from_policy())
+        ticket.paused_minutes += paused
+        ticket.paused_since = None
+    if status == "pending_customer":
+        ticket.paused_since = at
+    was_active, now_active = ticket.active, status in ACTIVE_STATUSES
+    if was_active != now_active:
+        _change_load(session, ticket.owner_id, +1 if now_active else -1)
+    ticket.status, ticket.active = status, now_active
+    if status == "resolved":
+        ticket.resolved_at = at
+    elif status == "closed":
+        ticket.closed_at = at
+        ticket.resolved_at = ticket.resolved_at or at
+    elif now_active:
+        ticket.resolved_at = ticket.closed_at = None
+    _recompute_sla(ticket, team, now=at)
+    ticket.updated_at = at
+    _event(session, ticket, "status", actor, reason, at=at, data={"from": old, "to": status})
+
+
+def change_status(
+    session: Session, *, actor: audit.Actor, number: str, status: str, reason: str | None, now: datetime
+) -> Ticket:
+    ticket = get_ticket(session, number=number)
+    if status not in TICKET_STATUSES:
+        raise Unprocessable(
+            f"未知状态：{status}", f"Unknown status: {status} (one of: {', '.join(TICKET_STATUSES)})"
+        )
+    if status not in TRANSITIONS[ticket.status]:
+        raise Conflict(
+            f"工单状态不能从「{STATUS_LABELS[ticket.status]}」改为「{STATUS_LABELS[status]}」",
+            f"A ticket cannot go from {ticket.status} to {status}",
+            code="status_transition",
+        )
+    before = _snapshot(ticket)
+    if ticket.status in ("resolved", "closed") and status == "open":
+        _reopen(session, ticket, actor=actor, at=now, reason=reason or "客服重新打开")
+    else:
+        _set_status(session, ticket, status, actor=actor, at=now, reason=reason)
+    audit.record(session, actor, "ticket.status", ("ticket", ticket.number), before, _snapshot(ticket))
+    return ticket
+
+
+def _first_response(session: Session, ticket: Ticket, *, actor: audit.Actor, now: datetime) -> None:
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        if ticket.sla_state == "breached":
+            ticket.sla_state = "ok"  # the first-response breach stays on the timeline; resolution counts now
+        _recompute_sla(ticket, _team_of(session, ticket), now=now)
+    if ticket.status == "new":
+        _set_status(session, ticket, "open", actor=actor, at=now, reason=None)
+
+
+# --- replies, notes, delivery ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    ticket: Ticket
+    outbox: OutboxMessage
+    text: str
+
+
+def reply(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    number: str,
+    text: str | None,
+    macro_code: str | None,
+    now: datetime,
+    agent_name: str | None = None,
+) -> ReplyResult:
+    """Send a reply through the outbox. Account data is refused below the policy's verification level."""
+    ticket = get_ticket(session, number=number)
+    if macro_code:
+        text = render_macro(
+            session, ticket=ticket, code=macro_code, agent_name=agent_name or actor.name, now=now
+        )
+    body = _require_text(text or "", "回复内容", "reply text")
+    if macros.contains_account_data(body):
+        macros.require_level(
+            ticket.verification_level,
+            desk_policy().account_detail_level,
+            "回复中包含账户信息（金额、日期或合同编号），",
+            "A reply with account details (amounts, dates, contract numbers)",
+        )
+    outbox = OutboxMessage(
+        ticket_id=ticket.id,
+        channel=ticket.channel,
+        recipient=ticket.sender,
+        kind="reply",
+        body=body,
+        created_at=now,
+    )
+    session.add(outbox)
+    session.add(
+        Message(
+            ticket_id=ticket.id,
+            direction="out",
+            channel=ticket.channel,
+            sender=actor.name,
+            text=body,
+            text_simplified=body,
+            received_at=now,
+        )
+    )
+    session.flush()
+    _event(
+        session,
+        ticket,
+        "outbound",
+        actor,
+        body,
+        at=now,
+        data={"outbox_id": outbox.id, "delivery": "queued", "macro": macro_code},
+    )
+    _first_response(session, ticket, actor=actor, now=now)
+    ticket.updated_at = now
+    audit.record(
+        session,
+        actor,
+        "ticket.reply",
+        ("ticket", ticket.number),
+        None,
+        {"outbox_id": outbox.id, "macro": macro_code},
+    )
+    return ReplyResult(ticket, outbox, body)
+
+
+def add_note(session: Session, *, actor: audit.Actor, number: str, text: str, now: datetime) -> TicketEvent:
+    ticket = get_ticket(session, number=number)
+    body = _require_text(text, "备注", "note")
+    event = _event(session, ticket, "note", actor, body, at=now)
+    ticket.updated_at = now
+    session.flush()
+    audit.record(session, actor, "ticket.note", ("ticket", ticket.number), None, {"event_id": event.id})
+    return event
+
+
+def deliver_outbox(
+    session: Session, *, adapters: dict[str, Any], now: datetime, limit: int = 500
+) -> Counter[str]:
+    """Hand queued messages to the channel adapters; the outcome goes on the ticket timeline."""
+    from lenddesk.channels.delivery_log import Outgoing
+
+    outcome: Counter[str] = Counter()
+    queued = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "queued", OutboxMessage.channel.in_(list(adapters)))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    system = audit.Actor.system("channels")
+    for message in queued:
+        result = adapters[message.channel].deliver(
+            Outgoing(message.id, message.channel, message.recipient, message.body), now=now
+        )
+        message.attempts += 1
+        message.status = "delivered" if result.delivered else "failed"
+        message.delivered_at = now if result.delivered else None
+        message.last_error = result.error
+        outcome[message.status] += 1
+        if message.ticket_id is not None:
+            ticket = session.get(Ticket, message.ticket_id)
+            label = "已送达" if result.delivered else f"投递失败：{result.error}"
+            assert ticket is not None
+            _event(
+                session,
+                ticket,
+                "delivery",
+                system,
+                label,
+                at=now,
+                data={"outbox_id": message.id, "delivery": message.status, "kind": message.kind},
+            )
+    return outcome
+
+
+# --- categorisation, assignment ------------------------------------------------------------------
+
+
+def categorise_ticket(
+    session: Session, *, actor: audit.Actor, number: str, category: str, severity: str, now: datetime
+) -> Ticket:
+    """The agent confirms or corrects the category and severity; SLA targets follow."""
+    if category not in categorise.CATEGORIES:
+        raise Unprocessable(
+            f"未知分类：{category}",
+            f"Unknown category: {category} (one of: {', '.join(categorise.CATEGORIES)})",
+            code="unknown_category",
+        )
+    if severity not in categorise.SEVERITIES:
+        raise Unprocessable(
+            f"未知严重级别：{severity}", f"Unknown severity: {severity} (P1..P4)", code="unknown_severity"
+        )
+    ticket = get_ticket(session, number=number)
+    before = _snapshot(ticket)
+    ticket.category, ticket.severity, ticket.category_confirmed = category, severity, True
+    ticket.first_response_minutes, ticket.resolution_minutes = _sla_target(session, category, severity)
+    _recompute_sla(ticket, _team_of(session, ticket), now=now)
+    ticket.updated_at = now
+    _event(
+        session,
+        ticket,
+        "category",
+        actor,
+        f"确认分类：{categorise.CATEGORIES[category]} / {severity}",
+        at=now,
+        data={"category": category, "severity": severity},
+    )
+    audit.record(session, actor, "ticket.categorise", ("ticket", ticket.number), before, _snapshot(ticket))
+    return ticket
+
+
+def _team_by_code(session: Session, code: str) -> Team:
+    team = session.scalar(select(Team).where(Team.code == code))
+    if team is None:
+        raise NotFound(f"团队不存在：{code}", f"No such team: {code}", code="team_not_found")
+    return team
+
+
+def assign(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    number: str,
+    owner_id: int | None,
+    team_code: str | None,
+    now: datetime,
+) -> Ticket:
+    """Assign to an agent, or transfer to a team (auto-routed inside it when no agent is named)."""
+    ticket = get_ticket(session, number=number)
+    before = _snapshot(ticket)
+    if team_code:
+        team = _team_by_code(session, team_code)
+        if team.id != ticket.team_id:
+            ticket.team_id = team.id
+            _recompute_sla(ticket, team, now=now)
+        if owner_id is None:
+            _set_owner(session, ticket, None)
+            _auto_assign(session, ticket, team)
+    if owner_id is not None:
+        user = session.get(User, owner_id)
+        if user is None or not user.active or user.role not in ASSIGNABLE_ROLES:
+            raise Unprocessable(
+                f"不能把工单分配给该用户：{owner_id}",
+                f"Tickets can only be assigned to active agents, collectors or team leads: {owner_id}",
+                code="bad_assignee",
+            )
+        _set_owner(session, ticket, owner_id)
+        if ticket.team_id is None:
+            ticket.team_id = session.scalar(select(Agent.team_id).where(Agent.user_id == owner_id))
+    ticket.updated_at = now
+    _event(
+        session,
+        ticket,
+        "assignment",
+        actor,
+        None,
+        at=now,
+        data={"team_id": ticket.team_id, "owner_id": ticket.owner_id},
+    )
+    audit.record(session, actor, "ticket.assign", ("ticket", ticket.number), before, _snapshot(ticket))
+    return ticket
+
+
+def claim(session: Session, *, actor: audit.Actor, number: str, now: datetime) -> Ticket:
+    ticket = get_ticket(session, number=number)
+    if ticket.owner_id is not None and ticket.owner_id != actor.user_id:
+        raise Conflict("该工单已有负责人", "The ticket already has an owner", code="ticket_owned")
+    before = _snapshot(ticket)
+    _set_owner(session, ticket, actor.user_id)
+    ticket.updated_at = now
+    _event(session, ticket, "assignment", actor, "认领工单", at=now, data={"owner_id": actor.user_id})
+    audit.record(session, actor, "ticket.claim", ("ticket", ticket.number), before, _snapshot(ticket))
+    return ticket
+
+
+def set_agent_status(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    user_id: int,
+    status: str,
+    capacity: int | None = None,
+    team_code: str | None = None,
+    now: datetime,
+) -> Agent:
+    if status not in routing.AGENT_STATUSES:
+        raise Unprocessable(
+            f"未知坐席状态：{status}",
+            f"Unknown agent status: {status} (online, away, offline)",
+            code="bad_status",
+        )
+    if actor.user_id != user_id and actor.role not in ("team_lead", "admin"):
+        raise Forbidden(
+            "只能修改自己的坐席状态", "You can only change your own status", code="not_own_status"
+        )
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户不存在：{user_id}", f"No such user: {user_id}")
+    agent = session.get(Agent, user_id)
+    if agent is None:
+        agent = Agent(
+            user_id=user_id, status="offline", capacity=desk_policy().default_agent_capacity, load=0
+        )
+        session.add(agent)
+    before = {"status": agent.status, "capacity": agent.capacity, "team_id": agent.team_id}
+    agent.status = status
+    if capacity is not None:
+        agent.capacity = capacity
+    if team_code is not None:
+        agent.team_id = _team_by_code(session, team_code).id
+    agent.updated_at = now
+    session.flush()
+    after = {"status": agent.status, "capacity": agent.capacity, "team_id": agent.team_id}
+    audit.record(session, actor, "agent.status", ("agent", user_id), before, after)
+    return agent
+
+
+# --- verification ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerificationOutcome:
+    verified: bool
+    level: str
+    reason: str = ""
+    attempts_left: int | None = None
+    expires_at: datetime | None = None
+    sent_to: str | None = None
+
+
+def _raise_level(ticket: Ticket, level: str) -> None:
+    if not macros.level_allows(ticket.verification_level, level):
+        ticket.verification_level = level
+
+
+def verify_knowledge(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    number: str,
+    name: str,
+    id_last6: str,
+    contract_number: str | None,
+    phone: str | None,
+    now: datetime,
+) -> VerificationOutcome:
+    """Name + last six of the ID number + a contract number or the registered phone → basic level.
+
+    A failure is returned (not raised) so that the attempt count is committed with the request.
+    """
+    ticket = get_ticket(session, number=number)
+    limit = desk_policy().knowledge_attempts
+    if ticket.knowledge_failures >= limit:
+        raise Forbidden(
+            "核身失败次数过多，请改用短信验证码或转人工复核",
+            "Too many failed knowledge checks; use a one-time code or escalate",
+            code="verification_locked",
+        )
+    if not (contract_number or phone):
+        raise Unprocessable(
+            "请提供合同编号或注册手机号",
+            "Give a contract number or the registered phone",
+            code="verification_input",
+        )
+    borrower, loan = _knowledge_match(session, ticket, name, id_last6, contract_number, phone)
+    if borrower is None:
+        ticket.knowledge_failures += 1
+        left = limit - ticket.knowledge_failures
+        _event(
+            session,
+            ticket,
+            "verification",
+            actor,
+            "身份核验未通过（信息不符）",
+            at=now,
+            data={"method": "knowledge"},
+        )
+        audit.record(
+            session, actor, "ticket.verify_failed", ("ticket", ticket.number), None, {"attempts_left": left}
+        )
+        return VerificationOutcome(False, ticket.verification_level, "mismatch", attempts_left=left)
+    before = _snapshot(ticket)
+    ticket.borrower_id = borrower.id
+    if loan is not None:
+        ticket.loan_id = loan.id
+    _raise_level(ticket, "basic")
+    _event(
+        session,
+        ticket,
+        "verification",
+        actor,
+        "身份核验通过（基础验证）",
+        at=now,
+        data={"method": "knowledge", "level": ticket.verification_level},
+    )
+    audit.record(session, actor, "ticket.verify", ("ticket", ticket.number), before, _snapshot(ticket))
+    return VerificationOutcome(True, ticket.verification_level)
+
+
+def _knowledge_match(
+    session: Session,
+    ticket: Ticket,
+    name: str,
+    id_last6: str,
+    contract_number: str | None,
+    phone: str | None,
+) -> tuple[Borrower | None, Loan | None]:
+    loan = None
+    if contract_number:
+        loan = session.scalar(select(Loan).where(Loan.contract_number == contract_number.strip().upper()))
+    if ticket.borrower_id is not None:
+        borrower = session.get(Borrower, ticket.borrower_id)
+    elif loan is not None:
+        borrower = session.get(Borrower, loan.borrower_id)
+    elif phone:
+        borrower = ledger.find_borrower(session, mobile=normalise_mobile(phone))
+    else:
+        borrower = None
+    if borrower is None:
+        return None, None
+    same_name = name.strip() == borrower.name
+    same_id = hmac.compare_digest(id_last6.strip().upper(), borrower.id_number[-6:].upper())
+    if contract_number:
+        third = loan is not None and loan.borrower_id == borrower.id
+    else:
+        third = normalise_mobile(phone or "") == borrower.mobile
+    if same_name and same_id and third:
+        return borrower, loan
+    return None, None
+
+
+def _otp_hash(salt: str, code: str) -> str:
+    key = get_settings().resolved_secret_key().encode()
+    return hmac.new(key, f"{salt}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_otp(session: Session, *, actor: audit.Actor, number: str, now: datetime) -> VerificationOutcome:
+    """A one-time code to the borrower's registered phone, through the SMS outbox."""
+    policy = desk_policy()
+    ticket = get_ticket(session, number=number)
+    if ticket.borrower_id is None:
+        raise Unprocessable(
+            "尚未识别借款人，请先完成基础核验",
+            "The borrower is not identified yet; do the knowledge check first",
+            code="borrower_unknown",
+        )
+    borrower = session.get(Borrower, ticket.borrower_id)
+    assert borrower is not None
+    session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.ticket_id == ticket.id, OtpChallenge.status == "pending")
+        .values(status="replaced")
+    )
+    code = f"{secrets.randbelow(10**policy.otp_length):0{policy.otp_length}d}"
+    salt = secrets.token_hex(8)
+    expires_at = now + timedelta(minutes=policy.otp_minutes)
+    challenge = OtpChallenge(
+        ticket_id=ticket.id,
+        borrower_id=borrower.id,
+        code_hash=_otp_hash(salt, code),
+        salt=salt,
+        expires_at=expires_at,
+        attempts=0,
+        max_attempts=policy.otp_attempts,
+        status="pending",
+        created_at=now,
+    )
+    session.add(challenge)
+    session.add(
+        OutboxMessage(
+            ticket_id=ticket.id,
+            channel="sms",
+            recipient=borrower.mobile,
+            kind="otp",
+            body=f"【LendDesk】您的验证码为 {code}，{policy.otp_minutes} 分钟内有效。请勿告知他人。",
+            created_at=now,
+        )
+    )
+    masked = mask_mobile(borrower.mobile)
+    _event(session, ticket, "verification", actor, f"验证码已发送至 {masked}", at=now, data={"method": "otp"})
+    session.flush()
+    audit.record(
+        session, actor, "ticket.otp_send", ("ticket", ticket.number), None, {"challenge_id": challenge.id}
+    )
+    return VerificationOutcome(
+        False, ticket.verification_level, "sent", expires_at=expires_at, sent_to=masked
+    )
+
+
+def check_otp(
+    session: Session, *, actor: audit.Actor, number: str, code: str, now: datetime
+) -> VerificationOutcome:
+    ticket = get_ticket(session, number=number)
+    challenge = session.scalar(
+        select(OtpChallenge)
+        .where(OtpChallenge.ticket_id == ticket.id, OtpChallenge.status == "pending")
+        .order_by(OtpChallenge.id.desc())
+        .limit(1)
+    )
+    if challenge is None:
+        raise Unprocessable(
+            "没有待验证的验证码，请重新发送", "No code is pending; send a new one", code="otp_none"
+        )
+    if now > challenge.expires_at:
+        challenge.status = "expired"
+        _event(session, ticket, "verification", actor, "验证码已过期", at=now, data={"method": "otp"})
+        return VerificationOutcome(False, ticket.verification_level, "expired", attempts_left=0)
+    if not hmac.compare_digest(challenge.code_hash, _otp_hash(challenge.salt, code.strip())):
+        challenge.attempts += 1
+        left = challenge.max_attempts - challenge.attempts
+        if left <= 0:
+            challenge.status = "locked"
+        _event(
+            session, ticket, "verification", actor, "验证码错误", at=now, data={"method": "otp", "left": left}
+        )
+        audit.record(
+            session, actor, "ticket.otp_failed", ("ticket", ticket.number), None, {"attempts_left": left}
+        )
+        return VerificationOutcome(False, ticket.verification_level, "locked" if left <= 0 else "wrong", left)
+    before = _snapshot(ticket)
+    challenge.status, challenge.verified_at = "verified", now
+    _raise_level(ticket, "strong")
+    _event(
+        session,
+        ticket,
+        "verification",
+        actor,
+        "短信验证码核验通过（强验证）",
+        at=now,
+        data={"level": "strong"},
+    )
+    audit.record(session, actor, "ticket.otp_verify", ("ticket", ticket.number), before, _snapshot(ticket))
+    return VerificationOutcome(True, ticket.verification_level)
+
+
+# --- account data: side panel and macros ----------------------------------------------------------
+
+
+def account_details(session: Session, *, ticket: Ticket, today: date) -> ledger.AccountSummary:
+    """The borrower's account from the ledger — refused below the policy's verification level."""
+    macros.require_level(
+        ticket.verification_level, desk_policy().account_detail_level, "查看账户信息", "Account details"
+    )
+    if ticket.borrower_id is None:
+        raise Unprocessable("尚未识别借款人", "The borrower is not identified yet", code="borrower_unknown")
+    return ledger.account_summary(session, borrower_id=ticket.borrower_id, today=today)
+
+
+@dataclass(frozen=True)
+class BorrowerPanel:
+    identified: bool
+    verification_level: str
+    required_level: str
+    masked_name: str | None = None
+    masked_mobile: str | None = None
+    account: ledger.AccountSummary | None = None
+
+
+def borrower_panel(session: Session, *, number: str, today: date) -> BorrowerPanel:
+    """The side panel: masked identity always, the account only at the required verification level."""
+    ticket = get_ticket(session, number=number)
+    required = desk_policy().account_detail_level
+    if ticket.borrower_id is None:
+        return BorrowerPanel(False, ticket.verification_level, required)
+    borrower = session.get(Borrower, ticket.borrower_id)
+    assert borrower is not None
+    account = None
+    if macros.level_allows(ticket.verification_level, required):
+        account = account_details(session, ticket=ticket, today=today)
+    return BorrowerPanel(
+        True,
+        ticket.verification_level,
+        required,
+        mask_name(borrower.name),
+        mask_mobile(borrower.mobile),
+        account,
+    )
+
+
+def _chinese_date(day: date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+
+
+def _account_values(session: Session, ticket: Ticket, now: datetime) -> dict[str, str]:
+    summary = account_details(session, ticket=ticket, today=business_date(now))
+    loans = summary.loans
+    chosen = next((loan for loan in loans if loan.loan_id == ticket.loan_id), None)
+    chosen = chosen or next((loan for loan in loans if loan.status in ("current", "overdue")), None)
+    chosen = chosen or (loans[0] if loans else None)
+    values = {"borrower_name": summary.name, "overdue_amount": format_fen(summary.overdue_amount_fen)}
+    if chosen is not None:
+        values |= {
+            "contract_number": chosen.contract_number,
+            "amount_due": format_fen(chosen.next_due_amount_fen),
+            "due_date": _chinese_date(chosen.next_due_on),
+            "outstanding_principal": format_fen(chosen.outstanding_principal_fen),
+        }
+    return values
+
+
+def _macro(session: Session, code: str) -> Macro:
+    macro = session.scalar(select(Macro).where(Macro.code == code, Macro.active.is_(True)))
+    if macro is None:
+        raise NotFound(f"快捷回复不存在：{code}", f"No such macro: {code}", code="macro_not_found")
+    return macro
+
+
+def render_macro(session: Session, *, ticket: Ticket, code: str, agent_name: str, now: datetime) -> str:
+    """Fill a macro for a ticket; the ledger is read only when the verification level allows."""
+    macro = _macro(session, code)
+    required = desk_policy().account_detail_level
+    values = {"ticket_number": ticket.number, "agent_name": agent_name, "hotline": desk_policy().hotline}
+    if macros.needs_account_level(macro.body):
+        macros.require_level(
+            ticket.verification_level, required, "使用含账户信息的快捷回复", "A macro with account details"
+        )
+        values |= _account_values(session, ticket, now)
+    return macros.fill(macro.body, values, level=ticket.verification_level, required_level=required)
+
+
+def list_macros(session: Session) -> list[Macro]:
+    return list(session.scalars(select(Macro).where(Macro.active.is_(True)).order_by(Macro.code)))
+
+
+def save_macro(
+    session: Session, *, actor: audit.Actor, code: str, title: str, body: str, category: str | None
+) -> Macro:
+    macros.variables_in(body)
+    macro = session.scalar(select(Macro).where(Macro.code == code))
+    before = None if macro is None else {"title": macro.title, "body": macro.body}
+    if macro is None:
+        macro = Macro(code=code, title=title, body=body, category=category, active=True)
+        session.add(macro)
+    else:
+        macro.title, macro.body, macro.category, macro.active = title, body, category, True
+    session.flush()
+    audit.record(session, actor, "macro.save", ("macro", code), before, {"title": title, "body": body})
+    return macro
+
+
+# --- consults -------------------------------------------------------------------------------------
+
+
+def open_consult(
+    session: Session, *, actor: audit.Actor, number: str, department: str, question: str, now: datetime
+) -> Consult:
+    """Ask another department; the ticket waits (pending_internal) until every consult is answered."""
+    if department not in DEPARTMENTS:
+        raise Unprocessable(
+            f"未知部门：{department}", f"Unknown department: {department} (one of: {', '.join(DEPARTMENTS)})"
+        )
+    ticket = get_ticket(session, number=number)
+    question = _require_text(question, "咨询问题", "question")
+    due = sla.add_service_minutes(
+        now, desk_policy().consult_minutes, sla.TeamHours(), calendar_from_policy()
+    ).at
+    consult = Consult(
+        ticket_id=ticket.id,
+        department=department,
+        question=question,
+        status="open",
+        requested_by=actor.name,
+        requested_at=now,
+        due_at=due,
+    )
+    session.add(consult)
+    session.flush()
+    if ticket.status in ("new", "open", "pending_customer"):
+        _set_status(
+            session, ticket, "pending_internal", actor=actor, at=now, reason=f"咨询{DEPARTMENTS[department]}"
+        )
+    _event(
+        session,
+        ticket,
+        "consult",
+        actor,
+        f"咨询{DEPARTMENTS[department]}：{question}",
+        at=now,
+        data={"consult_id": consult.id, "department": department, "due_at": due.isoformat()},
+    )
+    audit.record(session, actor, "consult.open", ("consult", consult.id), None, {"ticket": ticket.number})
+    return consult
+
+
+def answer_consult(
+    session: Session, *, actor: audit.Actor, consult_id: int, answer: str, now: datetime
+) -> Consult:
+    consult = session.get(Consult, consult_id)
+    if consult is None:
+        raise NotFound(f"咨询不存在：{consult_id}", f"No such consult: {consult_id}")
+    if consult.status != "open":
+        raise Conflict("该咨询已答复", "The consult is already answered", code="consult_answered")
+    consult.answer = _require_text(answer, "答复", "answer")
+    consult.status, consult.answered_by, consult.answered_at = "answered", actor.name, now
+    ticket = session.get(Ticket, consult.ticket_id)
+    assert ticket is not None
+    session.flush()
+    still_open = session.scalar(
+        select(func.count(Consult.id)).where(Consult.ticket_id == ticket.id, Consult.status == "open")
+    )
+    if not still_open and ticket.status == "pending_internal":
+        _set_status(session, ticket, "open", actor=actor, at=now, reason="部门已答复")
+    _event(
+        session,
+        ticket,
+        "consult",
+        actor,
+        f"{DEPARTMENTS[consult.department]}答复：{consult.answer}",
+        at=now,
+        data={"consult_id": consult.id},
+    )
+    audit.record(session, actor, "consult.answer", ("consult", consult.id), None, {"answer": consult.answer})
+    return consult
+
+
+# --- follow-ups -----------------------------------------------------------------------------------
+
+
+def add_follow_up(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    number: str,
+    due_at: datetime,
+    note: str,
+    owner_id: int | None,
+    now: datetime,
+) -> FollowUp:
+    ticket = get_ticket(session, number=number)
+    owner = owner_id if owner_id is not None else actor.user_id
+    if owner is None or session.get(User, owner) is None:
+        raise Unprocessable("跟进负责人无效", "The follow-up needs a valid owner", code="bad_owner")
+    follow_up = FollowUp(
+        ticket_id=ticket.id,
+        owner_id=owner,
+        due_at=due_at,
+        note=_require_text(note, "跟进内容", "note"),
+        done=False,
+        created_by=actor.name,
+        created_at=now,
+    )
+    session.add(follow_up)
+    session.flush()
+    _event(
+        session,
+        ticket,
+        "follow_up",
+        actor,
+        f"预约跟进：{note}",
+        at=now,
+        data={"follow_up_id": follow_up.id, "due_at": due_at.isoformat(), "owner_id": owner},
+    )
+    audit.record(
+        session, actor, "follow_up.create", ("follow_up", follow_up.id), None, {"ticket": ticket.number}
+    )
+    return follow_up
+
+
+def complete_follow_up(session: Session, *, actor: audit.Actor, follow_up_id: int, now: datetime) -> FollowUp:
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is None:
+        raise NotFound(f"跟进不存在：{follow_up_id}", f"No such follow-up: {follow_up_id}")
+    if follow_up.done:
+        return follow_up
+    follow_up.done, follow_up.done_at = True, now
+    ticket = session.get(Ticket, follow_up.ticket_id)
+    assert ticket is not None
+    _event(session, ticket, "follow_up", actor, "跟进已完成", at=now, data={"follow_up_id": follow_up.id})
+    audit.record(
+        session, actor, "follow_up.done", ("follow_up", follow_up.id), {"done": False}, {"done": True}
+    )
+    return follow_up
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    id: int
+    ticket_number: str
+    due_at: datetime
+    note: str
+    owner_id: int
+    overdue: bool
+
+
+def follow_ups_due(session: Session, *, owner_id: int | None, now: datetime) -> list[FollowUpRow]:
+    """Open follow-ups due by the end of today (Shanghai), overdue ones included."""
+    end_of_today = datetime.combine(business_date(now) + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    statement = (
+        select(FollowUp, Ticket.number)
+        .join(Ticket, Ticket.id == FollowUp.ticket_id)
+        .where(FollowUp.done.is_(False), FollowUp.due_at < end_of_today)
+        .order_by(FollowUp.due_at)
+    )
+    if owner_id is not None:
+        statement = statement.where(FollowUp.owner_id == owner_id)
+    return [
+        FollowUpRow(f.id, number, f.due_at, f.note, f.owner_id, f.due_at < now)
+        for f, number in session.execute(statement).all()
+    ]
+
+
+# --- complaints -----------------------------------------------------------------------------------
+
+
+def _extension_rule() -> complaints.ExtensionRule:
+    policy = desk_policy()
+    return complaints.ExtensionRule(policy.complaint_complex_days, policy.complaint_senior_days)
+
+
+def _open_complaint(
+    session: Session, ticket: Ticket, *, actor: audit.Actor, source: str, content: str, received_at: datetime
+) -> Complaint:
+    policy = desk_policy()
+    flagged = source in ("regulator", "media")
+    complaint = Complaint(
+        ticket_id=ticket.id,
+        source=source,
+        flagged=flagged,
+        received_at=received_at,
+        stage="receive",
+        ack_due_at=complaints.acknowledgment_due(
+            received_at, policy.complaint_ack_business_days, calendar_from_policy()
+        ),
+        resolution_days=policy.complaint_resolution_days,
+        resolution_due_at=complaints.resolution_due(received_at, policy.complaint_resolution_days),
+    )
+    session.add(complaint)
+    session.flush()
+    session.add(
+        ComplaintStage(
+            complaint_id=complaint.id,
+            stage="receive",
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            at=received_at,
+            content=content,
+        )
+    )
+    ticket.tags = sorted(
+        set(ticket.tags or []) | {"complaint"} | ({source} if source != "customer" else set())
+    )
+    _event(
+        session,
+        ticket,
+        "complaint",
+        actor,
+        "投诉已受理" + ("（监管/媒体来源，已标记）" if flagged else ""),
+        at=received_at,
+        data={"stage": "receive", "source": source, "flagged": flagged},
+    )
+    if flagged:
+        team = session.scalar(select(Team).where(Team.code == policy.complaints_team))
+        if team is not None and ticket.team_id != team.id:
+            ticket.team_id = team.id
+            _set_owner(session, ticket, None)
+            _auto_assign(session, ticket, team)
+            _recompute_sla(ticket, team, now=received_at)
+    return complaint
+
+
+def open_complaint(
+    session: Session, *, actor: audit.Actor, number: str, source: str, content: str, now: datetime
+) -> Complaint:
+    """Record a complaint on a ticket (the receive stage); regulator/media sources are flagged."""
+    if source not in complaints.SOURCES:
+        raise Unprocessable(
+            f"未知投诉来源：{source}",
+            f"Unknown complaint source: {source} (one of: {', '.join(complaints.SOURCES)})",
+        )
+    ticket = get_ticket(session, number=number)
+    if session.scalar(select(Complaint.id).where(Complaint.ticket_id == ticket.id)) is not None:
+        raise Conflict("该工单已登记投诉", "The ticket already has a complaint", code="complaint_exists")
+    complaint = _open_complaint(
+        session, ticket, actor=actor, source=source, content=_require_text(content), received_at=now
+    )
+    audit.record(
+        session,
+        actor,
+        "complaint.open",
+        ("complaint", complaint.id),
+        None,
+        {"ticket": ticket.number, "source": source},
+    )
+    return complaint
+
+
+def get_complaint(session: Session, *, number: str) -> tuple[Ticket, Complaint]:
+    ticket = get_ticket(session, number=number)
+    complaint = session.scalar(select(Complaint).where(Complaint.ticket_id == ticket.id))
+    if complaint is None:
+        raise NotFound(
+            f"工单 {number} 没有投诉记录", f"Ticket {number} has no complaint", code="complaint_not_found"
+        )
+    return ticket, complaint
+
+
+def _stages_done(session: Session, complaint: Complaint) -> list[str]:
+    recorded = set(
+        session.scalars(select(ComplaintStage.stage).where(ComplaintStage.complaint_id == complaint.id))
+    )
+    return [stage for stage in complaints.STAGES if stage in recorded]
+
+
+def advance_complaint(
+    session: Session, *, actor: audit.Actor, number: str, stage: str, content: str, now: datetime
+) -> Complaint:
+    ticket, complaint = get_complaint(session, number=number)
+    if complaint.closed_at is not None:
+        raise Conflict("投诉已结案", "The complaint is closed", code="complaint_closed")
+    complaints.check_advance(_stages_done(session, complaint), stage)
+    content = _require_text(content, "环节内容", "stage content")
+    session.add(
+        ComplaintStage(
+            complaint_id=complaint.id,
+            stage=stage,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            at=now,
+            content=content,
+        )
+    )
+    before = {"stage": complaint.stage}
+    complaint.stage = stage
+    if stage == "confirm":
+        complaint.acknowledged_at = now
+    _event(
+        session,
+        ticket,
+        "complaint",
+        actor,
+        f"投诉环节「{complaints.STAGE_LABELS[stage]}」：{content}",
+        at=now,
+        data={"stage": stage},
+    )
+    audit.record(session, actor, "complaint.stage", ("complaint", complaint.id), before, {"stage": stage})
+    return complaint
+
+
+def extend_complaint(
+    session: Session, *, actor: audit.Actor, number: str, days: int, reason: str, now: datetime
+) -> ComplaintExtension:
+    """Extend the resolution deadline (30 days complex, 60 with senior approval); notify the complainant."""
+    ticket, complaint = get_complaint(session, number=number)
+    if complaint.closed_at is not None:
+        raise Conflict("投诉已结案", "The complaint is closed", code="complaint_closed")
+    senior = actor.role == "admin" or actor.role in desk_policy().complaint_senior_roles
+    complaints.check_extension(
+        current_days=complaint.resolution_days,
+        requested_days=days,
+        reason=reason,
+        senior_approved=senior,
+        rule=_extension_rule(),
+    )
+    new_due = complaints.resolution_due(complaint.received_at, days)
+    notice = OutboxMessage(
+        ticket_id=ticket.id,
+        channel=ticket.channel,
+        recipient=ticket.sender,
+        kind="notice",
+        body=(
+            f"您好，您的投诉（工单 {ticket.number}）因{reason.strip()}，处理期限延长至"
+            f"{_chinese_date(business_date(new_due))}。我们会尽快处理并及时告知结果。"
+        ),
+        created_at=now,
+    )
+    session.add(notice)
+    session.flush()
+    before = {"resolution_days": complaint.resolution_days, "resolution_due_at": complaint.resolution_due_at}
+    complaint.resolution_days, complaint.resolution_due_at = days, new_due
+    extension = ComplaintExtension(
+        complaint_id=complaint.id,
+        days=days,
+        reason=reason.strip(),
+        requested_by=actor.name,
+        approved_by=actor.name if days == desk_policy().complaint_senior_days else None,
+        at=now,
+        new_due_at=new_due,
+        notice_outbox_id=notice.id,
+    )
+    session.add(extension)
+    _event(
+        session,
+        ticket,
+        "complaint",
+        actor,
+        f"投诉处理期限延长至 {days} 天：{reason.strip()}（已通知投诉人）",
+        at=now,
+        data={"days": days, "outbox_id": notice.id},
+    )
+    after = {"resolution_days": days, "resolution_due_at": new_due, "reason": reason.strip()}
+    audit.record(session, actor, "complaint.extend", ("complaint", complaint.id), before, after)
+    return extension
+
+
+def close_complaint(
+    session: Session, *, actor: audit.Actor, number: str, root_cause: str, now: datetime
+) -> Complaint:
+    ticket, complaint = get_complaint(session, number=number)
+    if complaint.closed_at is not None:
+        raise Conflict("投诉已结案", "The complaint is closed", code="complaint_closed")
+    complaints.check_close(_stages_done(session, complaint), root_cause)
+    complaint.root_cause, complaint.closed_at = root_cause, now
+    _event(
+        session,
+        ticket,
+        "complaint",
+        actor,
+        f"投诉结案，根因：{complaints.ROOT_CAUSES[root_cause]}",
+        at=now,
+        data={"root_cause": root_cause},
+    )
+    if ticket.active:
+        _set_status(session, ticket, "resolved", actor=actor, at=now, reason="投诉结案")
+    audit.record(
+        session, actor, "complaint.close", ("complaint", complaint.id), None, {"root_cause": root_cause}
+    )
+    return complaint
+
+
+@dataclass(frozen=True)
+class ComplaintSummary:
+    total: int
+    open: int
+    closed: int
+    overdue: int
+    ack_overdue: int
+    flagged: int
+    by_root_cause: dict[str, int] = field(default_factory=dict)
+    by_stage: dict[str, int] = field(default_factory=dict)
+    by_age: dict[str, int] = field(default_factory=dict)
+
+
+def complaint_summary(session: Session, *, now: datetime) -> ComplaintSummary:
+    """Counts by root cause (closed), stage and age (open), and overdue (open past the deadline)."""
+    rows = session.execute(
+        select(
+            Complaint.stage,
+            Complaint.root_cause,
+            Complaint.closed_at,
+            Complaint.received_at,
+            Complaint.resolution_due_at,
+            Complaint.ack_due_at,
+            Complaint.acknowledged_at,
+            Complaint.flagged,
+        )
+    ).all()
+    open_rows = [r for r in rows if r.closed_at is None]
+    return ComplaintSummary(
+        total=len(rows),
+        open=len(open_rows),
+        closed=len(rows) - len(open_rows),
+        overdue=sum(1 for r in open_rows if now > r.resolution_due_at),
+        ack_overdue=sum(1 for r in open_rows if r.acknowledged_at is None and now > r.ack_due_at),
+        flagged=sum(1 for r in rows if r.flagged),
+        by_root_cause=dict(Counter(r.root_cause for r in rows if r.closed_at is not None)),
+        by_stage={stage: sum(1 for r in open_rows if r.stage == stage) for stage in complaints.STAGES},
+        by_age={
+            bucket: sum(1 for r in open_rows if complaints.age_bucket(r.received_at, now) == bucket)
+            for bucket in complaints.AGE_BUCKETS
+        },
+    )
+
+
+def complaint_summary_csv(summary: ComplaintSummary) -> str:
+    """The summary as CSV: dimension, key, label, count (UTF-8 with BOM so Excel reads the Chinese)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["dimension", "key", "label", "count"])
+    for key in ("total", "open", "closed", "overdue", "ack_overdue", "flagged"):
+        writer.writerow(["total", key, "", getattr(summary, key)])
+    for key, count in sorted(summary.by_root_cause.items()):
+        writer.writerow(["root_cause", key, complaints.ROOT_CAUSES.get(key, key), count])
+    for key, count in summary.by_stage.items():
+        writer.writerow(["stage", key, complaints.STAGE_LABELS[key], count])
+    for key, count in summary.by_age.items():
+        writer.writerow(["age", key, "", count])
+    return "\ufeff" + out.getvalue()
+
+
+# --- queues, detail, board ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    view: str = "all"  # all, mine, team, queue, due_soon, breached
+    status: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    channel: str | None = None
+    q: str | None = None
+
+
+VIEWS = ("all", "mine", "team", "queue", "due_soon", "breached")
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    number: str
+    subject: str
+    channel: str
+    sender_masked: str
+    status: str
+    category: str
+    severity: str
+    sla_state: str
+    due_at: datetime
+    owner_id: int | None
+    owner_name: str | None
+    team_id: int | None
+    team_name: str | None
+    verification_level: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    rows: list[TicketRow]
+    next_cursor: str | None
+
+
+def _cursor(row: Any) -> str:
+    return f"{row.due_at.astimezone(UTC).isoformat()}|{row.id}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        moment, ident = cursor.rsplit("|", 1)
+        return datetime.fromisoformat(moment), int(ident)
+    except ValueError as exc:
+        raise Unprocessable("分页游标无效", "Invalid page cursor", code="bad_cursor") from exc
+
+
+def _viewer_team(session: Session, viewer_id: int) -> int | None:
+    return session.scalar(select(Agent.team_id).where(Agent.user_id == viewer_id))
+
+
+def _apply_search(statement: Select[Any], q: str) -> Select[Any]:
+    q = q.strip()
+    if _TICKET_NUMBER.match(q):
+        return statement.where(Ticket.number == q.upper())
+    if is_valid_mobile(q):
+        mobile = normalise_mobile(q)
+        holders = select(Borrower.id).where(Borrower.mobile == mobile)
+        return statement.where(or_(Ticket.sender == mobile, Ticket.borrower_id.in_(holders)))
+    simplified = to_simplified(q)
+    pattern = f"%{simplified.replace('%', '').replace('_', '')}%"
+    by_name = select(Borrower.id).where(Borrower.name == simplified)
+    in_messages = exists().where(Message.ticket_id == Ticket.id, Message.text_simplified.like(pattern))
+    return statement.where(
+        or_(
+            Ticket.borrower_id.in_(by_name),
+            Ticket.subject.like(pattern),
+            Ticket.sender == q.lower(),
+            in_messages,
+        )
+    )
+
+
+def list_tickets(
+    session: Session,
+    *,
+    viewer: User,
+    filters: TicketFilters,
+    now: datetime,
+    after: str | None = None,
+    limit: int = 50,
+) -> TicketPage:
+    """One page of a queue, ordered by the deadline that counts now (keyset pagination on due_at, id)."""
+    if filters.view not in VIEWS:
+        raise Unprocessable(
+            f"未知视图：{filters.view}", f"Unknown view: {filters.view} (one of: {', '.join(VIEWS)})"
+        )
+    statement = (
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.subject,
+            Ticket.channel,
+            Ticket.sender,
+            Ticket.status,
+            Ticket.category,
+            Ticket.severity,
+            Ticket.sla_state,
+            Ticket.due_at,
+            Ticket.owner_id,
+            User.display_name.label("owner_name"),
+            Ticket.team_id,
+            Team.name.label("team_name"),
+            Ticket.verification_level,
+            Ticket.updated_at,
+        )
+        .outerjoin(User, User.id == Ticket.owner_id)
+        .outerjoin(Team, Team.id == Ticket.team_id)
+    )
+    if filters.status:
+        statement = statement.where(Ticket.status == filters.status)
+    else:
+        statement = statement.where(Ticket.active.is_(True))
+    if filters.view == "mine":
+        statement = statement.where(Ticket.owner_id == viewer.id)
+    elif filters.view in ("team", "queue"):
+        statement = statement.where(Ticket.team_id == _viewer_team(session, viewer.id))
+        if filters.view == "queue":
+            statement = statement.where(Ticket.owner_id.is_(None))
+    elif filters.view == "due_soon":
+        soon = now + timedelta(minutes=desk_policy().due_soon_minutes)
+        statement = statement.where(
+            Ticket.due_at <= soon, Ticket.sla_state != "breached", Ticket.paused_since.is_(None)
+        )
+    elif filters.view == "breached":
+        statement = statement.where(Ticket.sla_state == "breached")
+    for column, value in (
+        (Ticket.category, filters.category),
+        (Ticket.severity, filters.severity),
+        (Ticket.channel, filters.channel),
+    ):
+        if value:
+            statement = statement.where(column == value)
+    if filters.q:
+        statement = _apply_search(statement, filters.q)
+    if after:
+        due, ident = _parse_cursor(after)
+        # The plain range on due_at lets the index seek; the OR only breaks ties.
+        statement = statement.where(Ticket.due_at >= due, or_(Ticket.due_at > due, Ticket.id > ident))
+    rows = session.execute(statement.order_by(Ticket.due_at, Ticket.id).limit(limit + 1)).all()
+    page = [
+        TicketRow(
+            r.id,
+            r.number,
+            r.subject,
+            r.channel,
+            mask_sender(r.sender),
+            r.status,
+            r.category,
+            r.severity,
+            r.sla_state,
+            r.due_at,
+            r.owner_id,
+            r.owner_name,
+            r.team_id,
+            r.team_name,
+            r.verification_level,
+            r.updated_at,
+        )
+        for r in rows[:limit]
+    ]
+    return TicketPage(page, _cursor(rows[limit - 1]) if len(rows) > limit else None)
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket: Ticket
+    owner_name: str | None
+    team_name: str | None
+    sender_masked: str
+    events: list[TicketEvent]
+    complaint: Complaint | None
+    complaint_stages: list[ComplaintStage]
+    extensions: list[ComplaintExtension]
+    consults: list[Consult]
+    follow_ups: list[FollowUp]
+
+
+def ticket_detail(session: Session, *, number: str) -> TicketView:
+    ticket = get_ticket(session, number=number)
+    complaint = session.scalar(select(Complaint).where(Complaint.ticket_id == ticket.id))
+    owner = session.get(User, ticket.owner_id) if ticket.owner_id else None
+    team = _team_of(session, ticket)
+    return TicketView(
+        ticket=ticket,
+        owner_name=owner.display_name if owner else None,
+        team_name=team.name if team else None,
+        sender_masked=mask_sender(ticket.sender),
+        events=list(
+            session.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            )
+        ),
+        complaint=complaint,
+        complaint_stages=list(
+            session.scalars(
+                select(ComplaintStage)
+                .where(ComplaintStage.complaint_id == complaint.id)
+                .order_by(ComplaintStage.id)
+            )
+        )
+        if complaint
+        else [],
+        extensions=list(
+            session.scalars(select(ComplaintExtension).where(ComplaintExtension.complaint_id == complaint.id))
+        )
+        if complaint
+        else [],
+        consults=list(
+            session.scalars(select(Consult).where(Consult.ticket_id == ticket.id).order_by(Consult.id))
+        ),
+        follow_ups=list(
+            session.scalars(select(FollowUp).where(FollowUp.ticket_id == ticket.id).order_by(FollowUp.id))
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    user_id: int
+    name: str
+    team_id: int | None
+    status: str
+    load: int
+    capacity: int
+
+
+@dataclass(frozen=True)
+class TeamLoad:
+    team_id: int | None
+    code: str
+    name: str
+    active: int
+    unassigned: int
+    at_risk: int
+    breached: int
+
+
+def list_agents(session: Session) -> list[AgentLoad]:
+    rows = session.execute(
+        select(Agent, User.display_name)
+        .join(User, User.id == Agent.user_id)
+        .order_by(Agent.team_id, Agent.user_id)
+    ).all()
+    return [AgentLoad(a.user_id, name, a.team_id, a.status, a.load, a.capacity) for a, name in rows]
+
+
+def team_board(session: Session) -> list[TeamLoad]:
+    """Queue sizes and SLA flags per team (active tickets), for the team-lead board."""
+    counts = session.execute(
+        select(
+            Ticket.team_id,
+            func.count(Ticket.id),
+            func.count(Ticket.id).filter(Ticket.owner_id.is_(None)),
+            func.count(Ticket.id).filter(Ticket.sla_state == "at_risk"),
+            func.count(Ticket.id).filter(Ticket.sla_state == "breached"),
+        )
+        .where(Ticket.active.is_(True))
+        .group_by(Ticket.team_id)
+    ).all()
+    by_team = {row[0]: row for row in counts}
+    board = []
+    for team in _teams(session):
+        row = by_team.get(team.id, (team.id, 0, 0, 0, 0))
+        board.append(TeamLoad(team.id, team.code, team.name, row[1], row[2], row[3], row[4]))
+    if None in by_team:
+        row = by_team[None]
+        board.append(TeamLoad(None, "", "未分配团队", row[1], row[2], row[3], row[4]))
+    return board
+
+
+def list_teams(session: Session) -> list[Team]:
+    return _teams(session)
+
+
+def list_sla_policies(session: Session) -> list[SlaPolicy]:
+    return list(session.scalars(select(SlaPolicy).order_by(SlaPolicy.category, SlaPolicy.severity)))
+
+
+def save_sla_policy(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    category: str,
+    severity: str,
+    first_response: int,
+    resolution: int,
+) -> SlaPolicy:
+    if category != "*" and category not in categorise.CATEGORIES:
+        raise Unprocessable(f"未知分类：{category}", f"Unknown category: {category}", code="unknown_category")
+    if severity not in categorise.SEVERITIES:
+        raise Unprocessable(
+            f"未知严重级别：{severity}", f"Unknown severity: {severity}", code="unknown_severity"
+        )
+    if not 0 < first_response <= resolution:
+        raise Unprocessable(
+            "首次响应时限须大于 0 且不超过解决时限",
+            "First response must be positive and no longer than resolution",
+            code="bad_sla_targets",
+        )
+    row = session.scalar(
+        select(SlaPolicy).where(SlaPolicy.category == category, SlaPolicy.severity == severity)
+    )
+    before = (
+        None if row is None else {"first": row.first_response_minutes, "resolution": row.resolution_minutes}
+    )
+    if row is None:
+        row = SlaPolicy(category=category, severity=severity)
+        session.add(row)
+    row.first_response_minutes, row.resolution_minutes = first_response, resolution
+    session.flush()
+    after = {"first": first_response, "resolution": resolution}
+    audit.record(session, actor, "sla_policy.save", ("sla_policy", f"{category}/{severity}"), before, after)
+    return row
+
+
+# --- SLA job --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaCheck:
+    at_risk: int
+    breached: int
+    escalated: int
+    recomputed: int
+
+
+def evaluate_sla(session: Session, *, now: datetime) -> SlaCheck:
+    """Flag at-risk and breached tickets (set-based) and escalate each new breach to the team lead once."""
+    recomputed = 0
+    provisional = session.scalars(
+        select(Ticket).where(Ticket.active.is_(True), Ticket.sla_provisional.is_(True))
+    )
+    for ticket in provisional:
+        _recompute_sla(ticket, _team_of(session, ticket), now=now)
+        recomputed += 1
+    running = and_(Ticket.active.is_(True), Ticket.paused_since.is_(None))
+    breached = session.execute(
+        update(Ticket)
+        .where(running, Ticket.sla_state != "breached", Ticket.due_at <= now)
+        .values(sla_state="breached")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    at_risk = session.execute(
+        update(Ticket)
+        .where(running, Ticket.sla_state == "ok", Ticket.at_risk_at <= now, Ticket.due_at > now)
+        .values(sla_state="at_risk")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.expire_all()
+    escalated = _escalate_breaches(session, now=now)
+    return SlaCheck(at_risk, breached, escalated, recomputed)
+
+
+def _team_leads(session: Session, team: Team | None) -> list[int]:
+    if team is not None and team.lead_user_id is not None:
+        return [team.lead_user_id]
+    return list(session.scalars(select(User.id).where(User.role == "team_lead", User.active.is_(True))))
+
+
+def _escalate_breaches(session: Session, *, now: datetime) -> int:
+    pending = session.scalars(
+        select(Ticket).where(
+            Ticket.active.is_(True),
+            Ticket.sla_state == "breached",
+            or_(Ticket.escalated_due_at.is_(None), Ticket.escalated_due_at != Ticket.due_at),
+        )
+    ).all()
+    system = audit.Actor.system("sla")
+    for ticket in pending:
+        which = "首次响应" if ticket.first_response_at is None else "解决"
+        body = (
+            f"工单 {ticket.number} 已超出{which}时限（{ticket.due_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）"
+        )
+        for lead in _team_leads(session, _team_of(session, ticket)):
+            session.add(
+                Notification(user_id=lead, ticket_id=ticket.id, kind="sla_breach", body=body, created_at=now)
+            )
+        ticket.escalated_due_at = ticket.due_at
+        _event(
+            session,
+            ticket,
+            "sla",
+            system,
+            body + "，已升级至组长",
+            at=now,
+            data={"due_at": ticket.due_at.isoformat()},
+        )
+    return len(pending)
+
+
+def notifications_for(session: Session, *, user_id: int, unread_only: bool = True) -> list[Notification]:
+    statement = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        statement = statement.where(Notification.read_at.is_(None))
+    return list(session.scalars(statement.order_by(Notification.id.desc()).limit(200)))

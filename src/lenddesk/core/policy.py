@@ -48,6 +48,13 @@ class CalendarPolicy(Section):
 class LedgerPolicy(Section):
     """Loan ledger rules (owned by the ledger room)."""
 
+    # Repayments and disclosure (schedules, allocation, borrower 360).
+    allocation_style: Literal["instalment", "component"] = "instalment"
+    pii_full_roles: list[str] = Field(default_factory=lambda: ["compliance", "admin"])
+    borrower_mobile_roles: list[str] = Field(
+        default_factory=lambda: ["agent", "collector", "team_lead", "compliance", "admin"]
+    )
+
 
 class DeskPolicy(Section):
     """Service desk rules (owned by the desk room)."""

@@ -58,15 +58,13 @@ class SettlementQuote:
     period_start: date  # the current period began here (last due date or disbursement)
 
     @property
+    def gross_fen(self) -> int:
+        """What settles the loan before the credit balance is counted."""
+        return self.overdue_fen + self.accrued_interest_fen + self.principal_fen + self.fee_fen
+
+    @property
     def total_fen(self) -> int:
-        return max(
-            self.overdue_fen
-            + self.accrued_interest_fen
-            + self.principal_fen
-            + self.fee_fen
-            - self.credit_fen,
-            0,
-        )
+        return max(self.gross_fen - self.credit_fen, 0)
 
     @property
     def before_principal_fen(self) -> int:

@@ -1373,3 +1373,49 @@ def borrower_360(session: Session, *, borrower_id: int, role: str, today: date) 
         ],
         loans=[loan_view(session, loan=loan, today=today) for loan in loans],
     )
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    number: str
+    contract_number: str
+    borrower_name: str
+    borrower_id_number: str
+    principal_fen: int
+    disbursed_on: date
+    settled_on: date
+    total_paid_fen: int
+    issued_at: Any
+
+
+def certificate_view(session: Session, *, contract_number: str, role: str) -> CertificateView:
+    """The settlement certificate (结清证明) as shown and printed, masked for the viewer's role."""
+    certificate = certificate_for(session, contract_number=contract_number)
+    loan = session.get(Loan, certificate.loan_id)
+    assert loan is not None
+    borrower = session.get(Borrower, loan.borrower_id)
+    assert borrower is not None
+    return CertificateView(
+        number=certificate.number,
+        contract_number=loan.contract_number,
+        borrower_name=borrower.name,
+        borrower_id_number=Disclosure.for_role(role).id_number(borrower.id_number),
+        principal_fen=loan.principal_fen,
+        disbursed_on=loan.disbursed_on,
+        settled_on=certificate.settled_on,
+        total_paid_fen=certificate.total_paid_fen,
+        issued_at=certificate.issued_at,
+    )
+
+
+def loan_detail(session: Session, *, contract_number: str, today: date) -> LoanView:
+    return loan_view(session, loan=loan_by_contract(session, contract_number), today=today)
+
+
+def create_borrower_with_contacts(
+    session: Session, *, actor: audit.Actor, contacts: Sequence[dict[str, str]] = (), **details: Any
+) -> Borrower:
+    borrower = create_borrower(session, actor=actor, **details)
+    for contact in contacts:
+        add_contact(session, actor=actor, borrower_id=borrower.id, **contact)
+    return borrower

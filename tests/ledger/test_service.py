@@ -497,3 +497,23 @@ def test_borrowers_are_found_by_name_phone_id_tail_and_contract(session: Session
     assert by_contract.id == loan.borrower_id
     assert service.search_borrowers(session, query="13600003333", role="agent") == []  # a third party's phone
     assert service.search_borrowers(session, query="   ", role="agent") == []
+
+
+def test_nothing_can_be_prepaid_once_every_instalment_is_due(session: Session, loan) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Unprocessable) as caught:
+        post(session, loan, 5_000_000, date(2027, 2, 1), kind="early_partial", today=date(2027, 2, 1))
+    assert caught.value.code == "nothing_to_prepay"
+
+
+def test_a_bullet_loan_with_a_set_maturity_replays_from_its_own_schedule(session: Session) -> None:
+    factories.product(session, code="BUL6", method="bullet", term=6)
+    bullet = factories.loan(session, product_code="BUL6", first_due_on=date(2026, 5, 1))
+    (line,) = lines_of(session, bullet.id)
+    scheduled = (line.principal_fen, line.interest_fen)
+    repayment = post(
+        session, bullet, 100_000, date(2026, 3, 1), kind="early_partial", today=date(2026, 3, 1)
+    ).repayment
+    assert line.principal_fen == scheduled[0] and line.interest_fen < scheduled[1]
+    service.request_reversal(session, actor=AGENT, repayment_id=repayment.id, reason="测试")
+    service.approve_reversal(session, actor=LEAD, repayment_id=repayment.id, today=date(2026, 3, 1))
+    assert (line.principal_fen, line.interest_fen, line.due_on) == (*scheduled, date(2026, 5, 1))

@@ -591,6 +591,14 @@ def _post_early_partial(book: _Book, amount_fen: int, on: date) -> list[dict[str
         return _post_early_full(book, amount_fen, on)
     fee_percent = book.product.early_repayment_fee_percent
     prepaid = settlement.principal_for_amount(available - quote.before_principal_fen, fee_percent)
+    if not quote.principal_fen:
+        raise _CannotPrepay(
+            Unprocessable(
+                "所有期次均已到期，没有可提前归还的本金",
+                "Every instalment is already due: there is no principal to prepay",
+                code="nothing_to_prepay",
+            )
+        )
     if prepaid <= 0:
         raise _CannotPrepay(
             Unprocessable(
@@ -865,7 +873,8 @@ def post_repayment(
 
 def _original_schedule(loan: Loan, lines: Sequence[ScheduleLine]) -> dict[int, tuple[int, int]]:
     first_due_on = lines[0].due_on
-    regular = add_months(loan.disbursed_on, 1) == first_due_on or loan.method == Method.BULLET
+    regular_months = loan.term if loan.method == Method.BULLET else 1
+    regular = add_months(loan.disbursed_on, regular_months) == first_due_on
     schedule = generate_schedule(
         principal_fen=loan.principal_fen,
         annual_rate=loan.annual_rate,

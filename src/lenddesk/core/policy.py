@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lenddesk.core.errors import ConfigurationError
 
@@ -54,6 +54,16 @@ class LedgerPolicy(Section):
     borrower_mobile_roles: list[str] = Field(
         default_factory=lambda: ["agent", "collector", "team_lead", "compliance", "admin"]
     )
+
+    @field_validator("pii_full_roles", "borrower_mobile_roles")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        from lenddesk.core.models import ROLES
+
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; roles are {', '.join(ROLES)}")
+        return roles
 
 
 class DeskPolicy(Section):

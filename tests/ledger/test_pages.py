@@ -66,8 +66,15 @@ def test_the_calculator_page_is_public_and_computes_a_schedule(client: TestClien
 
 
 def test_the_calculator_page_shows_bad_input_as_a_message(client: TestClient) -> None:
-    page = client.get("/calculator", params={"principal": "-1", "annual_rate": "0.18", "term": "12"})
-    assert page.status_code == 200 and 'role="alert"' in page.text
+    for params, message in [
+        ({"principal": "-1"}, "本金必须大于 0"),
+        ({"term": "12.5"}, "期数须为整数"),
+        ({"annual_rate": "abc"}, "年利率须为数字"),
+        ({"start_date": "2026-02-30"}, "放款日须为 YYYY-MM-DD"),
+    ]:
+        base = {"principal": "100", "annual_rate": "0.18", "term": "12", "start_date": "2026-01-15"}
+        page = client.get("/calculator", params={**base, **params})
+        assert page.status_code == 200 and 'role="alert"' in page.text and message in page.text, params
 
 
 def test_nav_shows_the_ledger_pages_to_agents(client: TestClient, as_role) -> None:  # type: ignore[no-untyped-def]

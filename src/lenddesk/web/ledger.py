@@ -113,7 +113,7 @@ def calculator_page(request: Request, session: Session = db_session) -> HTMLResp
             terms = calculator.LoanTerms.of(
                 principal_fen=parse_yuan(form["principal"]),
                 annual_rate=_number(form["annual_rate"], "年利率"),
-                term=int(_number(form["term"], "期数")),
+                term=_whole(form["term"], "期数"),
                 method=form["method"],
                 start_date=_day(form["start_date"], "放款日"),
             )
@@ -149,6 +149,13 @@ def _number(text: str, label: str) -> Decimal:
         return Decimal(text.strip())
     except InvalidOperation as exc:
         raise _BadField(f"{label}须为数字：{text}", f"{label} must be a number", code="bad_number") from exc
+
+
+def _whole(text: str, label: str) -> int:
+    number = _number(text, label)
+    if number != number.to_integral_value():
+        raise _BadField(f"{label}须为整数：{text}", f"{label} must be a whole number", code="bad_number")
+    return int(number)
 
 
 def _day(text: str, label: str) -> date:

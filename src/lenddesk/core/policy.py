@@ -48,6 +48,23 @@ class CalendarPolicy(Section):
 class LedgerPolicy(Section):
     """Loan ledger rules (owned by the ledger room)."""
 
+    # Repayments and disclosure (schedules, allocation, borrower 360).
+    allocation_style: Literal["instalment", "component"] = "instalment"
+    pii_full_roles: list[str] = Field(default_factory=lambda: ["compliance", "admin"])
+    borrower_mobile_roles: list[str] = Field(
+        default_factory=lambda: ["agent", "collector", "team_lead", "compliance", "admin"]
+    )
+
+    @field_validator("pii_full_roles", "borrower_mobile_roles")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        from lenddesk.core.models import ROLES
+
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; roles are {', '.join(ROLES)}")
+        return roles
+
 
 VerificationLevel = Literal["none", "basic", "strong"]
 

@@ -5,7 +5,13 @@ Conventions (documented in docs/LEDGER.md):
 - Due dates keep the anchor's day of month, clamped at month end (31 Jan → 28/29 Feb → 31 Mar):
   each due date is computed from the anchor, never from the previous (clamped) due date.
 - A first period that is not exactly one month long (the first due date was set apart from the
-  disbursement date) accrues interest by actual days / 365.
+  disbursement date) accrues interest by actual days / 365 on the full principal; only that
+  instalment's interest changes, its principal stays what a regular first period would repay.
+- 等额本息 follows the exact amortisation of the level payment (the closed-form formula banks
+  publish, which numpy-financial's pmt/ipmt/ppmt compute): the payment is round(pmt); after each
+  instalment the remaining principal is the exact remaining balance rounded to the fen (no drift);
+  interest = payment − principal. 等额本金 and 先息后本 charge the monthly rate on the principal still
+  owed.
 - Every amount is rounded to the fen with the system rule; the principal residue goes into the
   last instalment, so instalment principals always sum to the loan principal.
 """
@@ -103,13 +109,18 @@ def _period_interest(balance_fen: int, annual_rate: Decimal, days: int | None) -
     return Decimal(balance_fen) * annual_rate * Decimal(days) / DAYS_IN_YEAR
 
 
-def annuity_payment_fen(principal_fen: int, annual_rate: Decimal, term: int) -> int:
-    """The level monthly payment of 等额本息, rounded to the fen."""
+def exact_annuity_payment(principal_fen: int, annual_rate: Decimal, term: int) -> Decimal:
+    """The exact level monthly payment of 等额本息 in (fractional) fen."""
     rate = annual_rate / MONTHS_IN_YEAR
     if rate == 0:
-        return round_fen(Decimal(principal_fen) / term)
+        return Decimal(principal_fen) / term
     factor = (1 + rate) ** term
-    return round_fen(Decimal(principal_fen) * rate * factor / (factor - 1))
+    return Decimal(principal_fen) * rate * factor / (factor - 1)
+
+
+def annuity_payment_fen(principal_fen: int, annual_rate: Decimal, term: int) -> int:
+    """The level monthly payment of 等额本息, rounded to the fen."""
+    return round_fen(exact_annuity_payment(principal_fen, annual_rate, term))
 
 
 def generate_schedule(
@@ -127,27 +138,68 @@ def generate_schedule(
     if method is Method.BULLET:
         return _bullet(principal_fen, annual_rate, term, start_date, first_due_on)
     dates = due_dates(start_date, term, first_due_on)
-    level_payment = annuity_payment_fen(principal_fen, annual_rate, term)
-    equal_principal = principal_fen // term
+    if method is Method.EQUAL_INSTALMENT:
+        splits = _equal_instalment_splits(principal_fen, annual_rate, term)
+    else:
+        splits = _balance_splits(principal_fen, annual_rate, term, method)
+    if not is_regular_first_period(start_date, first_due_on):
+        # The broken first period changes only its interest; the principal path stays regular.
+        first_principal, _ = splits[0]
+        days = (dates[0] - start_date).days
+        splits[0] = (first_principal, round_fen(_period_interest(principal_fen, annual_rate, days)))
     lines: list[Instalment] = []
-    first_period_days = (
-        None if is_regular_first_period(start_date, first_due_on) else (dates[0] - start_date).days
-    )
     balance = principal_fen
-    for period, due_on in enumerate(dates, start=1):
-        days = first_period_days if period == 1 else None
-        interest = round_fen(_period_interest(balance, annual_rate, days))
-        if period == term:
-            principal = balance
-        elif method is Method.EQUAL_INSTALMENT:
-            principal = min(max(level_payment - interest, 0), balance)
-        elif method is Method.EQUAL_PRINCIPAL:
-            principal = min(equal_principal, balance)
-        else:  # interest first: principal at the end
-            principal = 0
+    for period, (due_on, (principal, interest)) in enumerate(zip(dates, splits, strict=True), start=1):
         balance -= principal
         lines.append(Instalment(period, due_on, principal, interest, balance))
     return lines
+
+
+def _equal_instalment_splits(principal_fen: int, annual_rate: Decimal, term: int) -> list[tuple[int, int]]:
+    """(principal, interest) per period of 等额本息, tracking the exact (unrounded) amortisation.
+
+    The principal repaid so far is always the exact cumulative principal rounded to the fen, so the
+    remaining balance never drifts from the exact one by more than half a fen; the interest is the
+    rounded level payment minus that principal, so every instalment but the last totals exactly
+    the level payment. The last instalment takes the principal residue plus its exact interest.
+    """
+    rate = annual_rate / MONTHS_IN_YEAR
+    exact_payment = exact_annuity_payment(principal_fen, annual_rate, term)
+    level_payment = round_fen(exact_payment)
+    exact_balance = Decimal(principal_fen)
+    balance = principal_fen
+    splits: list[tuple[int, int]] = []
+    for period in range(1, term + 1):
+        exact_interest = exact_balance * rate
+        exact_balance -= exact_payment - exact_interest
+        if period == term:
+            splits.append((balance, round_fen(exact_interest)))
+            break
+        target_balance = max(round_fen(exact_balance), 0)
+        principal = min(max(balance - target_balance, 0), level_payment, balance)
+        splits.append((principal, level_payment - principal))
+        balance -= principal
+    return splits
+
+
+def _balance_splits(
+    principal_fen: int, annual_rate: Decimal, term: int, method: Method
+) -> list[tuple[int, int]]:
+    """等额本金 and 先息后本: interest is the monthly rate on the principal still owed."""
+    equal_principal = principal_fen // term
+    balance = principal_fen
+    splits: list[tuple[int, int]] = []
+    for period in range(1, term + 1):
+        interest = round_fen(_period_interest(balance, annual_rate, None))
+        if period == term:
+            principal = balance
+        elif method is Method.EQUAL_PRINCIPAL:
+            principal = equal_principal
+        else:
+            principal = 0
+        splits.append((principal, interest))
+        balance -= principal
+    return splits
 
 
 def _bullet(

@@ -1,0 +1,73 @@
+"""Ledger fixtures: a book made through the API (product, borrower with a contact, loan)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lenddesk.core.calendar import business_date
+from lenddesk.core.db import utcnow
+from tests.ledger.factories import id_number
+
+TODAY = business_date(utcnow())
+DISBURSED = TODAY - timedelta(days=75)  # two instalments already due
+
+
+@pytest.fixture
+def book(client: TestClient, as_role):  # type: ignore[no-untyped-def]
+    """A product, a borrower with an emergency contact, and a loan — all made through the API."""
+    admin = as_role("admin")
+    product = client.post(
+        "/api/v1/ledger/products",
+        json={
+            "code": "XJD12",
+            "name": "现金贷",
+            "annual_rate": "0.18",
+            "term": 12,
+            "method": "equal_instalment",
+        },
+        headers=admin,
+    )
+    assert product.status_code == 201, product.text
+    borrower = client.post(
+        "/api/v1/ledger/borrowers",
+        json={
+            "name": "陈静",
+            "id_number": id_number(321),
+            "mobile": "13912345678",
+            "address": "上海市浦东新区世纪大道 100 号",
+            "contacts": [{"relation": "emergency", "name": "陈父", "mobile": "13811112222"}],
+        },
+        headers=admin,
+    )
+    assert borrower.status_code == 201, borrower.text
+    loan = client.post(
+        "/api/v1/ledger/loans",
+        json={
+            "borrower_id": borrower.json()["id"],
+            "product_code": "XJD12",
+            "principal": "12000.00",
+            "disbursed_on": DISBURSED.isoformat(),
+        },
+        headers=admin,
+    )
+    assert loan.status_code == 201, loan.text
+    return {
+        "borrower_id": borrower.json()["id"],
+        "contract": loan.json()["contract_number"],
+        "loan": loan.json(),
+    }
+
+
+def repay(client: TestClient, headers, contract: str, amount: str, reference: str, **extra):  # type: ignore[no-untyped-def]
+    body = {
+        "contract_number": contract,
+        "channel": "alipay",
+        "external_reference": reference,
+        "amount": amount,
+        "value_date": TODAY.isoformat(),
+        **extra,
+    }
+    return client.post("/api/v1/ledger/repayments", json=body, headers=headers)

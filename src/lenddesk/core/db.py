@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from lenddesk.core import sqlite_gate
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,10 +65,25 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        return _sqlite_engine(url)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    connect_args: dict[str, object] = {"check_same_thread": False, "timeout": 30}
+    database = make_url(url).database
+    file_backed = bool(database) and database != ":memory:" and not database.startswith("file:")
+    if file_backed:
+        connect_args["factory"] = sqlite_gate.GatedConnection
+    engine = create_engine(url, connect_args=connect_args)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    if file_backed:
+        gate_path = f"{Path(database).resolve()}.writelock"
+        event.listen(
+            engine, "connect", lambda dbapi_connection, _record: dbapi_connection.open_gate(gate_path)
+        )
+        event.listen(engine, "before_cursor_execute", sqlite_gate.before_execute)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -70,6 +70,8 @@ EVENT_LABELS = {
     "reopen": "重新打开",
 }
 DELIVERY_LABELS = {"queued": "待投递", "delivered": "已送达", "failed": "投递失败"}
+TAG_LABELS = {"complaint": "投诉", "regulator": "监管", "media": "媒体", "lawyer": "律师"}
+LOAN_STATUS_LABELS = {"current": "正常", "overdue": "逾期", "settled": "已结清", "written_off": "已核销"}
 SOURCE_LABELS = {"customer": "客户", "regulator": "监管转办", "media": "媒体", "lawyer": "律师"}
 # Queue tabs in display order; "all" is where QA and compliance start.
 TABS = (
@@ -103,6 +105,8 @@ templates.env.globals.update(
     stage_labels=complaints.STAGE_LABELS,
     root_cause_labels=complaints.ROOT_CAUSES,
     source_labels=SOURCE_LABELS,
+    loan_status_labels=LOAN_STATUS_LABELS,
+    tag_labels=TAG_LABELS,
 )
 
 

@@ -293,7 +293,12 @@ def _ticket_page(
             )
         except LendDeskError as exc:
             error, status_code = exc.message_zh, 200
-    panel = service.borrower_panel(session, number=ticket.number, today=business_date(now))
+    # QA and compliance read tickets but not accounts (the API's panel is desk roles only).
+    panel = (
+        service.borrower_panel(session, number=ticket.number, today=business_date(now))
+        if may(user, DESK)
+        else None
+    )
     agents, teams = service.list_agents(session), service.list_teams(session)
     names = {agent.user_id: agent.name for agent in agents} | {user.id: user.display_name}
     done = [stage.stage for stage in view.complaint_stages]
@@ -304,7 +309,7 @@ def _ticket_page(
         status_code=status_code,
         view=view,
         ticket=ticket,
-        panel=panel if may(user, DESK) else None,
+        panel=panel,
         delivery=_delivery_by_outbox(view.events),
         macros=service.list_macros(session) if may(user, DESK) else [],
         agents=agents,

@@ -37,11 +37,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app under uvicorn on a copy of the template database."""
-    directory = tmp_path_factory.mktemp("live")
-    database = directory / "live.db"
+def live_database(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database file the live server runs on: tests may seed it directly (SQLite, WAL)."""
+    database = tmp_path_factory.mktemp("live") / "live.db"
     shutil.copy(template_db, database)
+    return database
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database: Path) -> Iterator[str]:
+    """The real app under uvicorn on a copy of the template database."""
+    directory, database = live_database.parent, live_database
     port = free_port()
     env = {**os.environ, "LENDDESK_DATABASE_URL": f"sqlite:///{database}"}
     process = subprocess.Popen(

@@ -1945,3 +1945,62 @@ def notifications_for(session: Session, *, user_id: int, unread_only: bool = Tru
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
     return list(session.scalars(statement.order_by(Notification.id.desc()).limit(200)))
+
+
+# --- console read models (added for the console pages; read-only) ---------------------------------
+
+
+@dataclass(frozen=True)
+class ComplaintRow:
+    ticket_number: str
+    subject: str
+    source: str
+    flagged: bool
+    stage: str
+    received_at: datetime
+    ack_due_at: datetime
+    acknowledged_at: datetime | None
+    resolution_days: int
+    resolution_due_at: datetime
+    root_cause: str | None
+    closed_at: datetime | None
+    owner_name: str | None
+    overdue: bool
+
+
+def list_complaints(
+    session: Session, *, state: str = "open", now: datetime, limit: int = 500
+) -> list[ComplaintRow]:
+    """Complaints with their ticket in one query: open ones by deadline, closed ones latest first."""
+    statement = (
+        select(Complaint, Ticket.number, Ticket.subject, User.display_name)
+        .join(Ticket, Ticket.id == Complaint.ticket_id)
+        .outerjoin(User, User.id == Ticket.owner_id)
+    )
+    if state == "open":
+        statement = statement.where(Complaint.closed_at.is_(None)).order_by(
+            Complaint.resolution_due_at, Complaint.id
+        )
+    elif state == "closed":
+        statement = statement.where(Complaint.closed_at.is_not(None)).order_by(Complaint.closed_at.desc())
+    else:
+        statement = statement.order_by(Complaint.received_at.desc())
+    return [
+        ComplaintRow(
+            number,
+            subject,
+            c.source,
+            c.flagged,
+            c.stage,
+            c.received_at,
+            c.ack_due_at,
+            c.acknowledged_at,
+            c.resolution_days,
+            c.resolution_due_at,
+            c.root_cause,
+            c.closed_at,
+            owner,
+            c.closed_at is None and now > c.resolution_due_at,
+        )
+        for c, number, subject, owner in session.execute(statement.limit(limit)).all()
+    ]

@@ -13,6 +13,11 @@ takes the gate is often not the one that gives it back.
 
 A thread that writes on a second connection while its first connection holds the gate would wait
 for itself; like SQLite's own busy timeout, the gate then gives up with "database is locked".
+
+SQLite's automatic WAL checkpoint runs inside the COMMIT that crosses its threshold and takes
+milliseconds (it writes the pages back and syncs), all of it while that writer holds the gate. Gated
+connections turn it off and instead run a PASSIVE checkpoint (which never blocks writers) after
+every CHECKPOINT_EVERY write transactions of the process, once the gate is released.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import threading
 from typing import Any
 
 WAIT_SECONDS = 30.0  # the same as PRAGMA busy_timeout
+CHECKPOINT_EVERY = 200  # write transactions of this process; about SQLite's default of 1,000 pages
 
 
 class _Gate:
@@ -34,6 +40,7 @@ class _Gate:
         self.lock = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
+        self._writes_since_checkpoint = 0
 
     def enter(self) -> None:
         if not self.lock.acquire(timeout=WAIT_SECONDS):
@@ -44,11 +51,17 @@ class _Gate:
             self.lock.release()
             raise
 
-    def leave(self) -> None:
+    def leave(self) -> bool:
+        """Open the gate; True when this process is due to checkpoint the WAL."""
+        self._writes_since_checkpoint += 1  # still under the lock
+        due = self._writes_since_checkpoint >= CHECKPOINT_EVERY
+        if due:
+            self._writes_since_checkpoint = 0
         try:
             fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
         finally:
             self.lock.release()
+        return due
 
     def _descriptor(self) -> int:
         # A forked child must not share the parent's open file description (it would share the lock).
@@ -76,6 +89,7 @@ class GatedConnection(sqlite3.Connection):
 
     def open_gate(self, path: str) -> None:
         self._gate = _gate_for(path)
+        self.execute("PRAGMA wal_autocheckpoint=0")
 
     def acquire_gate(self) -> None:
         if self._gate is None or self._gate_held:
@@ -83,16 +97,20 @@ class GatedConnection(sqlite3.Connection):
         self._gate.enter()
         self._gate_held = True
 
-    def release_gate(self) -> None:
+    def release_gate(self) -> bool:
+        """Leave the gate if this connection holds it; True when a checkpoint is due."""
         if self._gate_held and self._gate is not None:
             self._gate_held = False
-            self._gate.leave()
+            return self._gate.leave()
+        return False
 
     def commit(self) -> None:
         try:
             super().commit()
         finally:
-            self.release_gate()
+            checkpoint_due = self.release_gate()
+        if checkpoint_due:
+            self.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def rollback(self) -> None:
         try:

@@ -98,3 +98,25 @@ def test_the_gate_is_held_from_the_first_write_until_commit_or_rollback(tmp_path
         connection.rollback()
         assert not gate_is_taken(gate)
     engine.dispose()
+
+
+def test_a_commit_on_another_thread_leaves_the_gate_working_for_the_next_writer(tmp_path: Path) -> None:
+    """FastAPI runs a route and its commit on different pool threads; the gate must follow the connection."""
+    database = tmp_path / "threads.db"
+    engine = make_engine(f"sqlite:///{database}")
+    gate = Path(f"{database.resolve()}.writelock")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    with ThreadPoolExecutor(max_workers=1) as route_thread:
+        first = engine.connect()
+        route_thread.submit(first.execute, text("INSERT INTO t VALUES (1)")).result()
+        first.commit()  # on this thread, as the request's session dependency does
+        first.close()
+        assert not gate_is_taken(gate)
+        second = engine.connect()
+        route_thread.submit(second.execute, text("INSERT INTO t VALUES (2)")).result()
+        assert gate_is_taken(gate), "the next write on the route's thread must take the gate again"
+        second.commit()
+        second.close()
+    assert not gate_is_taken(gate)
+    engine.dispose()

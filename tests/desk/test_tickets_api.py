@@ -63,6 +63,57 @@ def test_queue_views_filters_and_search(
     assert bad.status_code == 422
 
 
+def test_search_by_phone_finds_its_tickets_and_those_of_the_borrower_registered_with_it(
+    inbound, client: TestClient, as_role, desk_data, borrower
+) -> None:
+    agent = as_role("agent")
+    by_mail = inbound("你好", sender=borrower.email, channel="email").json()["ticket_number"]
+    by_sms = inbound("你好", sender=borrower.mobile, channel="sms").json()["ticket_number"]
+    inbound("你好", sender="13700000000")
+
+    def found(**params) -> set[str]:
+        response = client.get("/api/v1/desk/tickets", params=params, headers=agent)
+        assert response.status_code == 200, response.text
+        return {row["number"] for row in response.json()["items"]}
+
+    assert found(q="138 1234 5678") == {by_mail, by_sms}
+    client.post(url(by_sms, "status"), json={"status": "resolved"}, headers=agent)
+    assert found(q=borrower.mobile) == {by_mail}
+    assert found(q=borrower.mobile, status="resolved") == {by_sms}
+    assert found(q="13600000000") == set()
+
+
+def test_due_soon_lists_tickets_due_within_the_window_skipping_breached_and_paused(
+    inbound, client: TestClient, as_role, session: Session, desk_data, clock
+) -> None:
+    """P4 tickets in office hours: first response due 60 service minutes after they arrive."""
+    agent = as_role("agent")
+
+    def arrives(minutes_from_now: int, sender: str) -> str:
+        clock.now = NOW + timedelta(minutes=minutes_from_now)
+        return inbound("你好", sender=sender).json()["ticket_number"]
+
+    breached = arrives(-55, "13900005501")  # due 10:05 Shanghai
+    at_risk = arrives(-45, "13900005506")  # due 10:15, at risk from 10:03
+    due_next = arrives(-30, "13900005502")  # due 10:30
+    paused = arrives(-20, "13900005503")
+    client.post(url(paused, "status"), json={"status": "pending_customer"}, headers=agent)
+    due_second = arrives(0, "13900005504")  # due 11:00
+    arrives(10, "13900005505")  # due 11:10: outside the window at 10:06
+    clock.now = NOW + timedelta(minutes=6)
+    jobs.sla_check(session, now=clock.now)
+    session.commit()
+    assert session.scalar(select(Ticket.sla_state).where(Ticket.number == at_risk)) == "at_risk"
+
+    def numbers(view: str) -> list[str]:
+        response = client.get("/api/v1/desk/tickets", params={"view": view}, headers=agent)
+        assert response.status_code == 200, response.text
+        return [row["number"] for row in response.json()["items"]]
+
+    assert numbers("due_soon") == [at_risk, due_next, due_second]
+    assert numbers("breached") == [breached]
+
+
 def test_queue_pages_follow_the_cursor(inbound, client: TestClient, as_role, desk_data) -> None:
     created = {inbound("你好", sender=f"1390000{i:04d}").json()["ticket_number"] for i in range(5)}
     seen, cursor = [], None

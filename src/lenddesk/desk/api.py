@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +31,8 @@ CONSULT_ANSWERERS = ("agent", "team_lead", "collector", "compliance")
 _admin_only = auth.require_roles("admin")
 
 
-def request_now(request: Request) -> datetime:
-    """The current time; tests may pin it with `app.state.desk_clock`."""
+async def request_now(request: Request) -> datetime:
+    """The current time; tests may pin it with `app.state.desk_clock`. (Async: no trip to a thread.)"""
     clock = getattr(request.app.state, "desk_clock", None)
     return clock() if clock is not None else utcnow()
 
@@ -45,11 +46,16 @@ class IntakeCaller:
     integration: str | None
 
 
-def channel_or_admin(request: Request, session: Session = db_session) -> IntakeCaller:
-    """A channel adapter with its key (X-LendDesk-Key, from settings.channel_keys), or an admin."""
+async def channel_or_admin(request: Request, session: Session = db_session) -> IntakeCaller:
+    """A channel adapter with its key (X-LendDesk-Key, from settings.channel_keys), or an admin.
+
+    Async so that a channel's request (the hot path) needs no trip to a worker thread; only the
+    admin's, which reads the database, goes to one.
+    """
     key = request.headers.get("x-lenddesk-key")
     if key is None:
-        return IntakeCaller(audit.Actor.of(_admin_only(request, session)), None)
+        admin = await run_in_threadpool(_admin_only, request, session)
+        return IntakeCaller(audit.Actor.of(admin), None)
     for name, expected in get_settings().channel_keys.items():
         if hmac.compare_digest(key.encode(), expected.encode()):
             return IntakeCaller(audit.Actor.system(f"channel:{name}"), name)
@@ -78,7 +84,7 @@ def inbound(
         )
 
     def run() -> service.IntakeResult:
-        return service.intake(
+        result = service.intake(
             session,
             channel=body.channel,
             channel_message_id=body.channel_message_id,
@@ -88,6 +94,11 @@ def inbound(
             now=now,
             actor=caller.actor,
         )
+        # Commit on this thread rather than in the session dependency's exit, which FastAPI runs on
+        # another pool thread after a trip through the event loop: on SQLite the write gate is
+        # held until COMMIT, and that trip would keep every other writer waiting.
+        session.commit()
+        return result
 
     try:
         result = run()

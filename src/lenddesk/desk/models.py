@@ -79,8 +79,8 @@ class Ticket(Base):
         Index("ix_desk_tickets_owner_active_due", "owner_id", "active", "due_at", "id"),
         Index("ix_desk_tickets_status_due", "status", "due_at", "id"),
         Index("ix_desk_tickets_sla_due", "sla_state", "active", "due_at"),
-        # Intake: the sender's latest ticket on a channel.
-        Index("ix_desk_tickets_sender", "channel", "sender", "id"),
+        # Intake (the sender's latest ticket on a channel) and the queue's search by phone number.
+        Index("ix_desk_tickets_sender", "sender", "channel", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import opencc
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, union, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -95,6 +95,27 @@ def to_simplified(text: str) -> str:
 # --- small helpers --------------------------------------------------------------------------------
 
 
+def _event_row(
+    ticket_id: int,
+    kind: str,
+    actor: audit.Actor,
+    body: str | None = None,
+    *,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of one timeline line (intake inserts several in one statement)."""
+    return {
+        "ticket_id": ticket_id,
+        "at": at,
+        "kind": kind,
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "body": body,
+        "data": data,
+    }
+
+
 def _event(
     session: Session,
     ticket: Ticket,
@@ -105,15 +126,7 @@ def _event(
     at: datetime,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=at,
-        kind=kind,
-        actor_id=actor.user_id,
-        actor_name=actor.name,
-        body=body,
-        data=data,
-    )
+    event = TicketEvent(**_event_row(ticket.id, kind, actor, body, at=at, data=data))
     session.add(event)
     return event
 
@@ -162,40 +175,66 @@ def mask_sender(sender: str) -> str:
     return sender[:4] + "***" if len(sender) > 6 else sender
 
 
+@lru_cache(maxsize=64)
+def _parse_hours(opens: str, closes: str, always_open: bool) -> sla.TeamHours:
+    return sla.TeamHours.parse(opens, closes, always_open=always_open)
+
+
 def _team_hours(team: Team | None) -> sla.TeamHours:
     if team is None:
         return sla.TeamHours()
-    return sla.TeamHours.parse(team.opens, team.closes, always_open=team.always_open)
+    return _parse_hours(team.opens, team.closes, team.always_open)
 
 
-def _sla_target(session: Session, category: str, severity: str) -> tuple[int, int]:
-    rows = session.execute(
-        select(SlaPolicy.category, SlaPolicy.first_response_minutes, SlaPolicy.resolution_minutes).where(
-            SlaPolicy.category.in_((category, "*")), SlaPolicy.severity == severity
-        )
-    ).all()
-    for wanted in (category, "*"):
-        for row in rows:
-            if row.category == wanted:
-                return row.first_response_minutes, row.resolution_minutes
-    first, resolution = desk_policy().default_sla[severity]
-    return first, resolution
+@dataclass(frozen=True)
+class SlaDates:
+    first_response_due: datetime
+    resolution_due: datetime
+    due_at: datetime  # the deadline that counts now
+    at_risk_at: datetime
+    provisional: bool
 
 
-def _recompute_sla(ticket: Ticket, team: Team | None, *, now: datetime) -> None:
-    """Deadlines from the clock start, targets and paused minutes; the flag as of `now`."""
-    hours, calendar = _team_hours(team), calendar_from_policy()
-    first = sla.Clock(ticket.sla_started_at, ticket.first_response_minutes, ticket.paused_minutes)
-    resolution = sla.Clock(ticket.sla_started_at, ticket.resolution_minutes, ticket.paused_minutes)
+def _sla_dates(
+    started_at: datetime,
+    first_minutes: int,
+    resolution_minutes: int,
+    paused_minutes: int,
+    *,
+    answered: bool,
+    hours: sla.TeamHours,
+) -> SlaDates:
+    """Deadlines from the clock start, targets and paused minutes; first response counts until answered."""
+    calendar = calendar_from_policy()
+    first = sla.Clock(started_at, first_minutes, paused_minutes)
+    resolution = sla.Clock(started_at, resolution_minutes, paused_minutes)
     first_due, resolution_due = (
         sla.deadline(first, hours, calendar),
         sla.deadline(resolution, hours, calendar),
     )
-    ticket.first_response_due, ticket.resolution_due = first_due.at, resolution_due.at
-    current = first if ticket.first_response_at is None else resolution
-    ticket.due_at = first_due.at if current is first else resolution_due.at
-    ticket.at_risk_at = sla.at_risk_from(current, desk_policy().at_risk_ratio, hours, calendar).at
-    ticket.sla_provisional = first_due.provisional or resolution_due.provisional
+    current, current_due = (resolution, resolution_due) if answered else (first, first_due)
+    return SlaDates(
+        first_response_due=first_due.at,
+        resolution_due=resolution_due.at,
+        due_at=current_due.at,
+        at_risk_at=sla.at_risk_from(current, desk_policy().at_risk_ratio, hours, calendar).at,
+        provisional=first_due.provisional or resolution_due.provisional,
+    )
+
+
+def _recompute_sla(ticket: Ticket, team: Team | None, *, now: datetime) -> None:
+    """Deadlines from the clock start, targets and paused minutes; the flag as of `now`."""
+    dates = _sla_dates(
+        ticket.sla_started_at,
+        ticket.first_response_minutes,
+        ticket.resolution_minutes,
+        ticket.paused_minutes,
+        answered=ticket.first_response_at is not None,
+        hours=_team_hours(team),
+    )
+    ticket.first_response_due, ticket.resolution_due = dates.first_response_due, dates.resolution_due
+    ticket.due_at, ticket.at_risk_at = dates.due_at, dates.at_risk_at
+    ticket.sla_provisional = dates.provisional
     if ticket.active:
         ticket.sla_state = sla.state_at(
             now,
@@ -232,9 +271,7 @@ def _auto_assign(session: Session, ticket: Ticket, team: Team | None) -> int | N
     """Give the ticket to the least-loaded online agent of its team, or leave it in the team queue."""
     if team is None:
         return None
-    agents = session.scalars(select(Agent).where(Agent.team_id == team.id)).all()
-    slots = [routing.AgentSlot(a.user_id, a.status, a.capacity, a.load) for a in agents]
-    chosen = routing.choose_agent(slots, team.last_assigned_user_id)
+    chosen = _choose_owner(session, team.id)
     if chosen is not None:
         _set_owner(session, ticket, chosen)
         team.last_assigned_user_id = chosen
@@ -245,10 +282,21 @@ def _teams(session: Session) -> list[Team]:
     return list(session.scalars(select(Team).order_by(Team.id)))
 
 
-def _route_team(teams: Sequence[Team], category: str, *, flagged: bool) -> Team | None:
-    skills = [routing.TeamSkills(t.id, t.code, frozenset(t.skills or [])) for t in teams]
+@dataclass(frozen=True)
+class RoutingTeam:
+    """What intake needs of a team: its skills and its service hours."""
+
+    skills: routing.TeamSkills
+    hours: sla.TeamHours
+
+    @property
+    def id(self) -> int:
+        return self.skills.team_id
+
+
+def _route_team(teams: Sequence[RoutingTeam], category: str, *, flagged: bool) -> RoutingTeam | None:
     chosen = routing.choose_team(
-        skills, category, flagged=flagged, complaints_team=desk_policy().complaints_team
+        [t.skills for t in teams], category, flagged=flagged, complaints_team=desk_policy().complaints_team
     )
     return next((t for t in teams if chosen is not None and t.id == chosen.team_id), None)
 
@@ -265,6 +313,12 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
 
 
 # --- intake ---------------------------------------------------------------------------------------
+#
+# Intake is the hot path (every message from every channel). It reads only the columns it needs,
+# takes every decision that needs no lock before its first write (on SQLite the first write takes
+# the database's write gate until COMMIT, so the time between them is what limits throughput),
+# then writes the ticket, the message and the timeline lines with one INSERT each. Its statements
+# are built once: building a SQLAlchemy statement costs more than SQLite takes to run it.
 
 
 @dataclass(frozen=True)
@@ -275,27 +329,161 @@ class IntakeResult:
     outcome: str  # created, joined, reopened, duplicate
 
 
-def _next_ticket_number(session: Session, day: date) -> str:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(TicketCounter)
-        .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
-        .returning(TicketCounter.last)
+@dataclass(frozen=True)
+class InboundMessage:
+    """An inbound message, checked and normalised."""
+
+    channel: str
+    message_id: str
+    sender: str
+    text: str
+    simplified: str  # OpenCC t2s, for rules and search
+    received_at: datetime
+    suggestion: categorise.Suggestion  # category and severity from the simplified text
+
+
+# Core statements on the tables (not the ORM classes): no ORM loading on the hot path.
+_tickets, _messages, _events = Ticket.__table__, Message.__table__, TicketEvent.__table__
+_teams_t, _agents, _borrowers = Team.__table__, Agent.__table__, Borrower.__table__
+_TICKET_OF_MESSAGE = (
+    select(_tickets.c.number, _tickets.c.id)
+    .join(_messages, _messages.c.ticket_id == _tickets.c.id)
+    .where(
+        _messages.c.channel == bindparam("channel"), _messages.c.channel_message_id == bindparam("message_id")
     )
-    sequence = session.execute(statement).scalar_one()
+)
+_LATEST_TICKET_OF_SENDER = (
+    select(
+        *(
+            _tickets.c[name]
+            for name in (
+                "id",
+                "number",
+                "status",
+                "active",
+                "severity",
+                "category_confirmed",
+                "flags",
+                "resolved_at",
+                "closed_at",
+            )
+        )
+    )
+    .where(_tickets.c.channel == bindparam("channel"), _tickets.c.sender == bindparam("sender"))
+    .order_by(_tickets.c.id.desc())
+    .limit(1)
+)
+_BORROWER_BY = {
+    name: select(_borrowers.c.id).where(_borrowers.c[name] == bindparam("sender")).limit(1)
+    for name in ("email", "mobile", "wechat_openid")
+}
+_ROUTING_TEAMS = select(
+    *(_teams_t.c[name] for name in ("id", "code", "skills", "opens", "closes", "always_open"))
+).order_by(_teams_t.c.id)
+_sla = SlaPolicy.__table__
+_SLA_TARGETS = select(_sla.c.category, _sla.c.first_response_minutes, _sla.c.resolution_minutes).where(
+    _sla.c.category.in_([bindparam("category"), "*"]), _sla.c.severity == bindparam("severity")
+)
+_TEAM_AGENTS = (
+    select(
+        _teams_t.c.last_assigned_user_id,
+        _agents.c.user_id,
+        _agents.c.status,
+        _agents.c.capacity,
+        _agents.c.load,
+    )
+    .select_from(_teams_t.outerjoin(_agents, _agents.c.team_id == _teams_t.c.id))
+    .where(_teams_t.c.id == bindparam("team_id"))
+)
+_INSERT_TICKET = insert(_tickets).returning(_tickets.c.id)
+_INSERT_MESSAGE = insert(_messages)
+_INSERT_EVENTS = insert(_events)
+_INSERT_COMPLAINT = insert(Complaint.__table__).returning(Complaint.__table__.c.id)
+_INSERT_COMPLAINT_STAGE = insert(ComplaintStage.__table__)
+# After these updates `_expire_if_loaded` makes a row the session already holds reload.
+_TOUCH_TICKET = (
+    update(_tickets)
+    .where(_tickets.c.id == bindparam("ticket_id"))
+    .values(last_inbound_at=bindparam("received_at"), updated_at=bindparam("now"))
+)
+_ADD_ONE_TO_LOAD = (
+    update(_agents).where(_agents.c.user_id == bindparam("agent_id")).values(load=_agents.c.load + 1)
+)
+_SET_LAST_ASSIGNED = (
+    update(_teams_t)
+    .where(_teams_t.c.id == bindparam("team_id"))
+    .values(last_assigned_user_id=bindparam("agent_id"))
+)
+
+
+@lru_cache(maxsize=2)
+def _ticket_counter_upsert(dialect: str) -> Any:
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    counters = TicketCounter.__table__
+    return (
+        upsert(counters)
+        .values(day=bindparam("day"), last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": counters.c.last + 1})
+        .returning(counters.c.last)
+    )
+
+
+def _expire_if_loaded(session: Session, model: type[Any], ident: int) -> None:
+    loaded = session.identity_map.get(session.identity_key(model, ident))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+def _next_ticket_number(session: Session, day: date) -> str:
+    statement = _ticket_counter_upsert(session.get_bind().dialect.name)
+    sequence = session.execute(statement, {"day": day}).scalar_one()
     return f"T{day:%Y%m%d}-{sequence:06d}"
 
 
-def _match_borrower(session: Session, channel: str, sender: str) -> Borrower | None:
+def _matching_borrower_id(session: Session, channel: str, sender: str) -> int | None:
+    """The borrower registered with this e-mail, phone or (on WeChat) openid, if any."""
     if "@" in sender:
-        return ledger.find_borrower(session, email=sender)
-    if is_valid_mobile(sender):
-        return ledger.find_borrower(session, mobile=sender)
-    if channel == "wechat":
-        return ledger.find_borrower(session, wechat_openid=sender)
-    return None
+        column = "email"
+    elif is_valid_mobile(sender):
+        column = "mobile"
+    elif channel == "wechat":
+        column = "wechat_openid"
+    else:
+        return None
+    return session.scalar(_BORROWER_BY[column], {"sender": sender})
+
+
+def _routing_teams(session: Session) -> list[RoutingTeam]:
+    return [
+        RoutingTeam(
+            routing.TeamSkills(r.id, r.code, frozenset(r.skills or [])),
+            _parse_hours(r.opens, r.closes, r.always_open),
+        )
+        for r in session.execute(_ROUTING_TEAMS)
+    ]
+
+
+def _sla_target(session: Session, category: str, severity: str) -> tuple[int, int]:
+    rows = session.execute(_SLA_TARGETS, {"category": category, "severity": severity}).all()
+    for wanted in (category, "*"):
+        for row in rows:
+            if row.category == wanted:
+                return row.first_response_minutes, row.resolution_minutes
+    first, resolution = desk_policy().default_sla[severity]
+    return first, resolution
+
+
+def _choose_owner(session: Session, team_id: int) -> int | None:
+    """The least-loaded online agent of the team (round-robin on ties), read in the caller's transaction.
+
+    Intake calls this after its first write, so on SQLite it runs under the write gate: two workers
+    never choose from the same loads or the same round-robin position.
+    """
+    rows = session.execute(_TEAM_AGENTS, {"team_id": team_id}).all()
+    slots = [
+        routing.AgentSlot(r.user_id, r.status, r.capacity, r.load) for r in rows if r.user_id is not None
+    ]
+    return routing.choose_agent(slots, rows[0].last_assigned_user_id if rows else None)
 
 
 def intake(
@@ -318,120 +506,206 @@ def intake(
     message_id = _require_text(channel_message_id, "渠道消息编号", "channel_message_id")
     sender = normalise_sender(sender)
     received_at = min(received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC), now)
-    duplicate = session.execute(
-        select(Ticket.number, Ticket.id)
-        .join(Message, Message.ticket_id == Ticket.id)
-        .where(Message.channel == channel, Message.channel_message_id == message_id)
-    ).first()
+    duplicate = session.execute(_TICKET_OF_MESSAGE, {"channel": channel, "message_id": message_id}).first()
     if duplicate is not None:
         return IntakeResult(duplicate.number, False, duplicate.id, "duplicate")
     simplified = to_simplified(text)
-    latest = session.scalar(
-        select(Ticket)
-        .where(Ticket.channel == channel, Ticket.sender == sender)
-        .order_by(Ticket.id.desc())
-        .limit(1)
+    message = InboundMessage(
+        channel, message_id, sender, text, simplified, received_at, categorise.suggest(simplified)
     )
+    latest = session.execute(_LATEST_TICKET_OF_SENDER, {"channel": channel, "sender": sender}).first()
     if latest is not None and latest.active:
-        ticket, outcome = latest, "joined"
-        _join(session, ticket, simplified, actor=actor, at=received_at)
+        ticket_id, number, outcome = latest.id, latest.number, "joined"
+        events = _join(session, latest, message, actor=actor, now=now)
     elif latest is not None and _reopenable(latest, received_at):
-        ticket, outcome = latest, "reopened"
-        _reopen(session, ticket, actor=actor, at=received_at, reason="客户发来新消息")
-    else:
-        ticket, outcome = (
-            _create_ticket(session, channel, sender, simplified, actor=actor, at=received_at),
-            "created",
+        ticket_id, number, outcome = latest.id, latest.number, "reopened"
+        _reopen(
+            session, _loaded_ticket(session, ticket_id), actor=actor, at=received_at, reason="客户发来新消息"
         )
-    message = Message(
-        ticket_id=ticket.id,
-        direction="in",
-        channel=channel,
-        channel_message_id=message_id,
-        sender=sender,
-        text=text,
-        text_simplified=simplified,
-        received_at=received_at,
+        _touch_ticket(session, ticket_id, message, now=now)
+        events = []
+    else:
+        ticket_id, number, events = _create_ticket(session, message, actor=actor, now=now)
+        outcome = "created"
+    _add_message(session, ticket_id, message, events, actor=actor)
+    return IntakeResult(number, outcome == "created", ticket_id, outcome)
+
+
+def _loaded_ticket(session: Session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None
+    return ticket
+
+
+def _touch_ticket(
+    session: Session, ticket_id: int, message: InboundMessage, *, now: datetime, **changes: Any
+) -> None:
+    """Record the new message's time on the ticket, with any other changes (rare: built on demand)."""
+    session.flush()  # a status change or reopen made on the loaded ticket goes first
+    statement = _TOUCH_TICKET.values(**changes) if changes else _TOUCH_TICKET
+    session.execute(statement, {"ticket_id": ticket_id, "received_at": message.received_at, "now": now})
+    _expire_if_loaded(session, Ticket, ticket_id)
+
+
+def _add_message(
+    session: Session,
+    ticket_id: int,
+    message: InboundMessage,
+    events: list[dict[str, Any]],
+    *,
+    actor: audit.Actor,
+) -> None:
+    """The message, then this intake's timeline lines ending with the inbound one."""
+    session.execute(
+        _INSERT_MESSAGE,
+        {
+            "ticket_id": ticket_id,
+            "direction": "in",
+            "channel": message.channel,
+            "channel_message_id": message.message_id,
+            "sender": message.sender,
+            "text": message.text,
+            "text_simplified": message.simplified,
+            "received_at": message.received_at,
+        },
     )
-    session.add(message)
-    _event(session, ticket, "inbound", actor, text, at=received_at, data={"channel": channel})
-    ticket.last_inbound_at = received_at
-    ticket.updated_at = now
-    session.flush()
-    return IntakeResult(ticket.number, outcome == "created", ticket.id, outcome)
+    inbound = _event_row(
+        ticket_id, "inbound", actor, message.text, at=message.received_at, data={"channel": message.channel}
+    )
+    session.execute(_INSERT_EVENTS, [*events, inbound])
 
 
-def _reopenable(ticket: Ticket, at: datetime) -> bool:
+def _reopenable(ticket: Any, at: datetime) -> bool:
     ended = ticket.closed_at or ticket.resolved_at
     return ended is not None and at - ended <= timedelta(days=desk_policy().reopen_days)
 
 
-def _join(session: Session, ticket: Ticket, simplified: str, *, actor: audit.Actor, at: datetime) -> None:
-    if ticket.status == "pending_customer":
-        _set_status(session, ticket, "open", actor=actor, at=at, reason="客户已回复")
-    suggestion = categorise.suggest(simplified)
-    raised = categorise.higher(ticket.severity, suggestion.severity)
-    if raised != ticket.severity and not ticket.category_confirmed:
-        _event(session, ticket, "category", actor, f"严重级别提升：{ticket.severity} → {raised}", at=at)
-        ticket.severity = raised
-    new_flags = sorted(set(ticket.flags or []) | set(suggestion.escalations))
-    if new_flags != sorted(ticket.flags or []):
-        ticket.flags = new_flags
+def _join(
+    session: Session, latest: Any, message: InboundMessage, *, actor: audit.Actor, now: datetime
+) -> list[dict[str, Any]]:
+    """A new message on the sender's active ticket: answered status, raised severity, new flags."""
+    at, suggestion = message.received_at, message.suggestion
+    if latest.status == "pending_customer":
+        _set_status(
+            session, _loaded_ticket(session, latest.id), "open", actor=actor, at=at, reason="客户已回复"
+        )
+    events, changes = [], {}
+    raised = categorise.higher(latest.severity, suggestion.severity)
+    if raised != latest.severity and not latest.category_confirmed:
+        body = f"严重级别提升：{latest.severity} → {raised}"
+        events.append(_event_row(latest.id, "category", actor, body, at=at))
+        changes["severity"] = raised
+    flags = sorted(set(latest.flags or []) | set(suggestion.escalations))
+    if flags != sorted(latest.flags or []):
+        changes["flags"] = flags
+    _touch_ticket(session, latest.id, message, now=now, **changes)
+    return events
+
+
+def _complaint_source(suggestion: categorise.Suggestion) -> str:
+    return next((s for s in ("regulator", "media", "lawyer") if s in suggestion.escalations), "customer")
 
 
 def _create_ticket(
-    session: Session, channel: str, sender: str, simplified: str, *, actor: audit.Actor, at: datetime
-) -> Ticket:
-    suggestion = categorise.suggest(simplified)
-    borrower = _match_borrower(session, channel, sender)
-    team = _route_team(_teams(session), suggestion.category, flagged=suggestion.flagged)
+    session: Session, message: InboundMessage, *, actor: audit.Actor, now: datetime
+) -> tuple[int, str, list[dict[str, Any]]]:
+    """A new ticket routed to a team and an agent; returns its id, number and timeline lines."""
+    at, suggestion = message.received_at, message.suggestion
+    team = _route_team(_routing_teams(session), suggestion.category, flagged=suggestion.flagged)
+    team_id = team.id if team else None
     first, resolution = _sla_target(session, suggestion.category, suggestion.severity)
-    ticket = Ticket(
-        number=_next_ticket_number(session, business_date(at)),
-        channel=channel,
-        sender=sender,
-        borrower_id=borrower.id if borrower else None,
-        subject=simplified[:60],
-        category=suggestion.category,
-        severity=suggestion.severity,
-        status="new",
-        active=True,
-        team_id=team.id if team else None,
-        tags=[],
-        flags=list(suggestion.escalations),
-        verification_level="none",
-        sla_started_at=at,
-        first_response_minutes=first,
-        resolution_minutes=resolution,
-        paused_minutes=0,
-        sla_state="ok",
-        created_at=at,
-        updated_at=at,
+    dates = _sla_dates(
+        at, first, resolution, 0, answered=False, hours=team.hours if team else sla.TeamHours()
     )
-    _recompute_sla(ticket, team, now=at)
-    session.add(ticket)
-    session.flush()
-    owner = _auto_assign(session, ticket, team)
-    _event(
-        session,
-        ticket,
-        "category",
-        actor,
-        f"建议分类：{categorise.CATEGORIES[suggestion.category]} / {suggestion.severity}",
-        at=at,
-        data={"category": suggestion.category, "severity": suggestion.severity, "flags": ticket.flags},
-    )
-    if team is not None:
-        _event(
-            session, ticket, "assignment", actor, None, at=at, data={"team_id": team.id, "owner_id": owner}
+    source = _complaint_source(suggestion) if suggestion.is_complaint else None
+    flags = list(suggestion.escalations)
+    row = {
+        "channel": message.channel,
+        "sender": message.sender,
+        "borrower_id": _matching_borrower_id(session, message.channel, message.sender),
+        "subject": message.simplified[:60],
+        "category": suggestion.category,
+        "severity": suggestion.severity,
+        "status": "new",
+        "active": True,
+        "team_id": team_id,
+        "tags": _complaint_tags(source) if source else [],
+        "flags": flags,
+        "verification_level": "none",
+        "sla_started_at": at,
+        "first_response_minutes": first,
+        "resolution_minutes": resolution,
+        "paused_minutes": 0,
+        "first_response_due": dates.first_response_due,
+        "resolution_due": dates.resolution_due,
+        "due_at": dates.due_at,
+        "at_risk_at": dates.at_risk_at,
+        "sla_provisional": dates.provisional,
+        "sla_state": sla.state_at(
+            at, due_at=dates.due_at, at_risk_at=dates.at_risk_at, paused=False, previous=sla.SlaState.OK
+        ).value,
+        "created_at": at,
+        "updated_at": now,
+        "last_inbound_at": at,
+    }
+    # The first write: from here until COMMIT, SQLite's write gate is held.
+    number = _next_ticket_number(session, business_date(at))
+    owner = _choose_owner(session, team_id) if team_id is not None else None
+    ticket_id = session.execute(_INSERT_TICKET, {**row, "number": number, "owner_id": owner}).scalar_one()
+    if owner is not None:
+        session.execute(_ADD_ONE_TO_LOAD, {"agent_id": owner})
+        session.execute(_SET_LAST_ASSIGNED, {"team_id": team_id, "agent_id": owner})
+        _expire_if_loaded(session, Agent, owner)
+        _expire_if_loaded(session, Team, team_id)
+    category = categorise.CATEGORIES[suggestion.category]
+    events = [
+        _event_row(
+            ticket_id,
+            "category",
+            actor,
+            f"建议分类：{category} / {suggestion.severity}",
+            at=at,
+            data={"category": suggestion.category, "severity": suggestion.severity, "flags": flags},
         )
-    if suggestion.is_complaint:
-        source = next(
-            (s for s in ("regulator", "media", "lawyer") if s in suggestion.escalations), "customer"
-        )
-        _open_complaint(session, ticket, actor=actor, source=source, content=simplified, received_at=at)
-    audit.record(session, actor, "ticket.create", ("ticket", ticket.number), None, _snapshot(ticket))
-    return ticket
+    ]
+    if team_id is not None:
+        assignment = {"team_id": team_id, "owner_id": owner}
+        events.append(_event_row(ticket_id, "assignment", actor, None, at=at, data=assignment))
+    if source is not None:
+        events.append(_complaint_on_new_ticket(session, ticket_id, source, message, actor=actor))
+    snapshot = {
+        "status": "new",
+        "owner_id": owner,
+        "team_id": team_id,
+        "category": suggestion.category,
+        "severity": suggestion.severity,
+        "verification_level": "none",
+    }
+    audit.record(session, actor, "ticket.create", ("ticket", number), None, snapshot)
+    return ticket_id, number, events
+
+
+def _complaint_on_new_ticket(
+    session: Session, ticket_id: int, source: str, message: InboundMessage, *, actor: audit.Actor
+) -> dict[str, Any]:
+    """The receive stage of a complaint found in a new ticket's first message; returns its timeline line.
+
+    A flagged (regulator/media) complaint needs no transfer here: routing already chose the
+    complaints team for it.
+    """
+    at = message.received_at
+    complaint = {"ticket_id": ticket_id, **_complaint_columns(source, at)}
+    complaint_id = session.execute(_INSERT_COMPLAINT, complaint).scalar_one()
+    stage = {
+        "complaint_id": complaint_id,
+        "stage": "receive",
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "at": at,
+        "content": message.simplified,
+    }
+    session.execute(_INSERT_COMPLAINT_STAGE, stage)
+    return _event_row(ticket_id, "complaint", actor, **_complaint_event(source, at))
 
 
 def _reopen(session: Session, ticket: Ticket, *, actor: audit.Actor, at: datetime, reason: str) -> None:
@@ -1272,23 +1546,40 @@ def _extension_rule() -> complaints.ExtensionRule:
     return complaints.ExtensionRule(policy.complaint_complex_days, policy.complaint_senior_days)
 
 
+def _complaint_columns(source: str, received_at: datetime) -> dict[str, Any]:
+    """A new complaint at the receive stage, with its acknowledgment and resolution due dates."""
+    policy = desk_policy()
+    return {
+        "source": source,
+        "flagged": source in ("regulator", "media"),
+        "received_at": received_at,
+        "stage": "receive",
+        "ack_due_at": complaints.acknowledgment_due(
+            received_at, policy.complaint_ack_business_days, calendar_from_policy()
+        ),
+        "resolution_days": policy.complaint_resolution_days,
+        "resolution_due_at": complaints.resolution_due(received_at, policy.complaint_resolution_days),
+    }
+
+
+def _complaint_tags(source: str, tags: Sequence[str] = ()) -> list[str]:
+    return sorted(set(tags) | {"complaint"} | ({source} if source != "customer" else set()))
+
+
+def _complaint_event(source: str, received_at: datetime) -> dict[str, Any]:
+    """Body, time and data of the timeline line that records a received complaint."""
+    flagged = source in ("regulator", "media")
+    return {
+        "body": "投诉已受理" + ("（监管/媒体来源，已标记）" if flagged else ""),
+        "at": received_at,
+        "data": {"stage": "receive", "source": source, "flagged": flagged},
+    }
+
+
 def _open_complaint(
     session: Session, ticket: Ticket, *, actor: audit.Actor, source: str, content: str, received_at: datetime
 ) -> Complaint:
-    policy = desk_policy()
-    flagged = source in ("regulator", "media")
-    complaint = Complaint(
-        ticket_id=ticket.id,
-        source=source,
-        flagged=flagged,
-        received_at=received_at,
-        stage="receive",
-        ack_due_at=complaints.acknowledgment_due(
-            received_at, policy.complaint_ack_business_days, calendar_from_policy()
-        ),
-        resolution_days=policy.complaint_resolution_days,
-        resolution_due_at=complaints.resolution_due(received_at, policy.complaint_resolution_days),
-    )
+    complaint = Complaint(ticket_id=ticket.id, **_complaint_columns(source, received_at))
     session.add(complaint)
     session.flush()
     session.add(
@@ -1301,20 +1592,10 @@ def _open_complaint(
             content=content,
         )
     )
-    ticket.tags = sorted(
-        set(ticket.tags or []) | {"complaint"} | ({source} if source != "customer" else set())
-    )
-    _event(
-        session,
-        ticket,
-        "complaint",
-        actor,
-        "投诉已受理" + ("（监管/媒体来源，已标记）" if flagged else ""),
-        at=received_at,
-        data={"stage": "receive", "source": source, "flagged": flagged},
-    )
-    if flagged:
-        team = session.scalar(select(Team).where(Team.code == policy.complaints_team))
+    ticket.tags = _complaint_tags(source, ticket.tags or [])
+    _event(session, ticket, "complaint", actor, **_complaint_event(source, received_at))
+    if complaint.flagged:
+        team = session.scalar(select(Team).where(Team.code == desk_policy().complaints_team))
         if team is not None and ticket.team_id != team.id:
             ticket.team_id = team.id
             _set_owner(session, ticket, None)
@@ -1600,14 +1881,28 @@ def _viewer_team(session: Session, viewer_id: int) -> int | None:
     return session.scalar(select(Agent.team_id).where(Agent.user_id == viewer_id))
 
 
-def _apply_search(statement: Select[Any], q: str) -> Select[Any]:
+def _tickets_of_phone(session: Session, mobile: str) -> list[int]:
+    """Tickets sent from this phone or belonging to the borrower registered with it: two index lookups."""
+    holders = select(Borrower.id).where(Borrower.mobile == mobile)
+    return list(
+        session.scalars(
+            union(
+                select(Ticket.id).where(Ticket.sender == mobile),
+                select(Ticket.id).where(Ticket.borrower_id.in_(holders)),
+            )
+        )
+    )
+
+
+def _apply_search(session: Session, statement: Select[Any], q: str) -> tuple[Select[Any], bool]:
+    """The statement narrowed to the search; True when it now seeks a few tickets by id."""
     q = q.strip()
     if _TICKET_NUMBER.match(q):
-        return statement.where(Ticket.number == q.upper())
+        return statement.where(Ticket.number == q.upper()), False
     if is_valid_mobile(q):
-        mobile = normalise_mobile(q)
-        holders = select(Borrower.id).where(Borrower.mobile == mobile)
-        return statement.where(or_(Ticket.sender == mobile, Ticket.borrower_id.in_(holders)))
+        # An OR of sender and borrower in one statement makes SQLite walk the whole queue in due
+        # order; the ids of the phone's tickets come from two index lookups instead.
+        return statement.where(Ticket.id.in_(_tickets_of_phone(session, normalise_mobile(q)))), True
     simplified = to_simplified(q)
     pattern = f"%{simplified.replace('%', '').replace('_', '')}%"
     by_name = select(Borrower.id).where(Borrower.name == simplified)
@@ -1619,7 +1914,20 @@ def _apply_search(statement: Select[Any], q: str) -> Select[Any]:
             Ticket.sender == q.lower(),
             in_messages,
         )
-    )
+    ), False
+
+
+def _due_soon_rows(session: Session, statement: Select[Any], limit: int) -> Sequence[Any]:
+    """Not yet breached, in due order: one index seek per SLA state (ok, at risk), merged.
+
+    Most overdue tickets are breached; walking the due-date index from the oldest deadline would
+    step over all of them before reaching the first one that is merely due soon.
+    """
+    by_state = [
+        statement.where(Ticket.sla_state == state) for state in (sla.SlaState.OK, sla.SlaState.AT_RISK)
+    ]
+    merged = union_all(*by_state).subquery()
+    return session.execute(select(merged).order_by(merged.c.due_at, merged.c.id).limit(limit)).all()
 
 
 def list_tickets(
@@ -1658,8 +1966,15 @@ def list_tickets(
         .outerjoin(User, User.id == Ticket.owner_id)
         .outerjoin(Team, Team.id == Ticket.team_id)
     )
+    seeks_ids = False
+    if filters.q:
+        statement, seeks_ids = _apply_search(session, statement, filters.q)
     if filters.status:
         statement = statement.where(Ticket.status == filters.status)
+    elif seeks_ids:
+        # The same tickets as `active`, but a term SQLite will not use to walk every active ticket
+        # in due order instead of fetching the few ids.
+        statement = statement.where(Ticket.status.in_(sorted(ACTIVE_STATUSES)))
     else:
         statement = statement.where(Ticket.active.is_(True))
     if filters.view == "mine":
@@ -1670,9 +1985,7 @@ def list_tickets(
             statement = statement.where(Ticket.owner_id.is_(None))
     elif filters.view == "due_soon":
         soon = now + timedelta(minutes=desk_policy().due_soon_minutes)
-        statement = statement.where(
-            Ticket.due_at <= soon, Ticket.sla_state != "breached", Ticket.paused_since.is_(None)
-        )
+        statement = statement.where(Ticket.due_at <= soon, Ticket.paused_since.is_(None))
     elif filters.view == "breached":
         statement = statement.where(Ticket.sla_state == "breached")
     for column, value in (
@@ -1682,13 +1995,14 @@ def list_tickets(
     ):
         if value:
             statement = statement.where(column == value)
-    if filters.q:
-        statement = _apply_search(statement, filters.q)
     if after:
         due, ident = _parse_cursor(after)
         # The plain range on due_at lets the index seek; the OR only breaks ties.
         statement = statement.where(Ticket.due_at >= due, or_(Ticket.due_at > due, Ticket.id > ident))
-    rows = session.execute(statement.order_by(Ticket.due_at, Ticket.id).limit(limit + 1)).all()
+    if filters.view == "due_soon":
+        rows = _due_soon_rows(session, statement, limit + 1)
+    else:
+        rows = session.execute(statement.order_by(Ticket.due_at, Ticket.id).limit(limit + 1)).all()
     page = [
         TicketRow(
             r.id,

@@ -2,7 +2,7 @@
 
 Revision ID: 0003_desk
 Revises: 0002_ledger
-Create Date: 2026-11-26 04:52:20.833738
+Create Date: 2026-11-26 05:38:07.741253
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_desk_tickets_owner_active_due", ["owner_id", "active", "due_at", "id"], unique=False
         )
-        batch_op.create_index("ix_desk_tickets_sender", ["channel", "sender", "id"], unique=False)
+        batch_op.create_index("ix_desk_tickets_sender", ["sender", "channel", "id"], unique=False)
         batch_op.create_index("ix_desk_tickets_sla_due", ["sla_state", "active", "due_at"], unique=False)
         batch_op.create_index("ix_desk_tickets_status_due", ["status", "due_at", "id"], unique=False)
         batch_op.create_index(

@@ -79,6 +79,16 @@ request = function()
 end
 """
 
+# Open-ish loop for the target rate: each connection waits a random delay (mean `pace_ms`) before
+# its next request, so the offered load is about connections / (pace + latency).
+PACING_SCRIPT = """
+delay = function()
+  return math.random(0, 2 * %(pace_ms)d)
+end
+"""
+TARGET_RATE = 500
+PACED_CONNECTIONS = 32
+
 
 def prepare_database(directory: Path) -> str:
     url = f"sqlite:///{directory / 'desk-bench.db'}"
@@ -96,14 +106,28 @@ def prepare_database(directory: Path) -> str:
     return url
 
 
-def intake_script(run: str, prefix: str, senders: int) -> str:
-    return INTAKE_SCRIPT % {
+def intake_script(run: str, prefix: str, senders: int, pace_ms: int = 0) -> str:
+    script = INTAKE_SCRIPT % {
         "key": CHANNEL_KEY,
         "run": run,
         "prefix": prefix,
         "senders": senders,
         "duplicate_share": DUPLICATE_SHARE,
     }
+    return script + (PACING_SCRIPT % {"pace_ms": pace_ms} if pace_ms else "")
+
+
+def measure_at_target_rate(target: str, run: str, *, seconds: int) -> LoadResult:
+    """Latency when the desk is offered the target rate, not saturated: the pace is tuned by a probe."""
+    cycle_ms = 1000 * PACED_CONNECTIONS / TARGET_RATE
+    probe = run_wrk(
+        target, intake_script(run, "137", 10**6, round(cycle_ms)), connections=PACED_CONNECTIONS, seconds=3
+    )
+    latency_ms = max(1000 * PACED_CONNECTIONS / probe.rate - cycle_ms, 0)
+    pace_ms = max(round(cycle_ms - latency_ms), 1)
+    senders = max(1, round(TARGET_RATE * seconds / MESSAGES_PER_SENDER))
+    script = intake_script(run, "136", senders, pace_ms)
+    return run_wrk(target, script, connections=PACED_CONNECTIONS, seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -169,6 +193,7 @@ def measure_intake(url: str, directory: Path, *, seconds: int, connections: int)
             senders = max(1, round(probe.rate * seconds / MESSAGES_PER_SENDER))
             script = intake_script(run, "138", senders)
             result = run_wrk(target, script, connections=connections, seconds=seconds)
+            paced = measure_at_target_rate(target, run, seconds=seconds) if label == "lenddesk" else None
         finally:
             stop(process)
         figures |= {
@@ -178,6 +203,9 @@ def measure_intake(url: str, directory: Path, *, seconds: int, connections: int)
             f"{label}_errors": result.errors,
         }
         report(label, result)
+        if paced is not None:
+            report(f"lenddesk at {TARGET_RATE} req/s offered", paced)
+            figures |= {"paced_rate": paced.rate, "paced_p50_ms": paced.p50_ms, "paced_p99_ms": paced.p99_ms}
         if label == "lenddesk":
             mix = count_mix(url, run, "138", result, senders)
             print(f"intake mix: {mix.describe()}")

@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_date
@@ -46,20 +46,25 @@ class IntakeCaller:
     integration: str | None
 
 
-async def channel_or_admin(request: Request, session: Session = db_session) -> IntakeCaller:
+async def channel_or_admin(request: Request) -> IntakeCaller:
     """A channel adapter with its key (X-LendDesk-Key, from settings.channel_keys), or an admin.
 
-    Async so that a channel's request (the hot path) needs no trip to a worker thread; only the
-    admin's, which reads the database, goes to one.
+    Async and without a session dependency, so that a channel's request (the hot path) makes no trip
+    to a worker thread here; only the admin's, which reads the database, goes to one.
     """
     key = request.headers.get("x-lenddesk-key")
     if key is None:
-        admin = await run_in_threadpool(_admin_only, request, session)
+        admin = await run_in_threadpool(_signed_in_admin, request)
         return IntakeCaller(audit.Actor.of(admin), None)
     for name, expected in get_settings().channel_keys.items():
         if hmac.compare_digest(key.encode(), expected.encode()):
             return IntakeCaller(audit.Actor.system(f"channel:{name}"), name)
     raise Unauthenticated("渠道密钥无效", "Invalid channel key", code="bad_channel_key")
+
+
+def _signed_in_admin(request: Request) -> User:
+    with request.app.state.session_factory() as session:
+        return _admin_only(request, session)
 
 
 channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore[attr-defined]
@@ -69,10 +74,10 @@ channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore
 
 
 @router.post("/inbound", response_model=schemas.IntakeOut)
-def inbound(
+async def inbound(
     body: schemas.InboundIn,
+    request: Request,
     response: Response,
-    session: Session = db_session,
     caller: IntakeCaller = Depends(channel_or_admin),
     now: datetime = Now,
 ) -> schemas.IntakeOut:
@@ -82,34 +87,45 @@ def inbound(
             f"This key may only post {caller.integration} messages",
             code="channel_key_mismatch",
         )
-
-    def run() -> service.IntakeResult:
-        result = service.intake(
-            session,
-            channel=body.channel,
-            channel_message_id=body.channel_message_id,
-            sender=body.sender,
-            text=body.text,
-            received_at=body.received_at or now,
-            now=now,
-            actor=caller.actor,
-        )
-        # Commit on this thread rather than in the session dependency's exit, which FastAPI runs on
-        # another pool thread after a trip through the event loop: on SQLite the write gate is
-        # held until COMMIT, and that trip would keep every other writer waiting.
-        session.commit()
-        return result
-
-    try:
-        result = run()
-    except IntegrityError:
-        # The same message arrived twice at once; the other request won. Answer its ticket.
-        session.rollback()
-        result = run()
+    # The hot path of every channel: one trip to a worker thread for the whole transaction (its own
+    # session, committed there), instead of separate trips for the session dependency's set-up and
+    # exit. On SQLite the write gate is held until COMMIT, so no event-loop trip may sit inside it.
+    result = await run_in_threadpool(
+        _intake_transaction, request.app.state.session_factory, body, caller, now
+    )
     response.status_code = 201 if result.created else 200
     return schemas.IntakeOut(
         ticket_number=result.ticket_number, created=result.created, outcome=result.outcome
     )
+
+
+def _intake_transaction(
+    session_factory: sessionmaker[Session], body: schemas.InboundIn, caller: IntakeCaller, now: datetime
+) -> service.IntakeResult:
+    with session_factory() as session:
+        try:
+            return _intake_and_commit(session, body, caller, now)
+        except IntegrityError:
+            # The same message arrived twice at once; the other request won. Answer its ticket.
+            session.rollback()
+            return _intake_and_commit(session, body, caller, now)
+
+
+def _intake_and_commit(
+    session: Session, body: schemas.InboundIn, caller: IntakeCaller, now: datetime
+) -> service.IntakeResult:
+    result = service.intake(
+        session,
+        channel=body.channel,
+        channel_message_id=body.channel_message_id,
+        sender=body.sender,
+        text=body.text,
+        received_at=body.received_at or now,
+        now=now,
+        actor=caller.actor,
+    )
+    session.commit()
+    return result
 
 
 # --- queues and tickets ---------------------------------------------------------------------------

@@ -299,7 +299,7 @@ def _merged_summary(connection: Connection, run_id: int, counts: dict[str, int])
 
 # -- work tables and statements -------------------------------------------------------------------
 
-CHUNK_TABLES = ("cob_ids", "cob_work", "cob_line_work", "cob_charge")
+CHUNK_TABLES = ("cob_ids", "cob_work", "cob_reserve", "cob_line_work", "cob_charge")
 WORK_TABLES = (*CHUNK_TABLES, "cob_terms")
 
 
@@ -382,6 +382,7 @@ class _Statements:
             " new_status VARCHAR(16), new_bucket VARCHAR(8), headroom BIGINT DEFAULT 0,"
             " rate_e10 BIGINT DEFAULT 0, fees BIGINT DEFAULT 0, penalties BIGINT DEFAULT 0,"
             " excess BIGINT DEFAULT 0)",
+            "CREATE TEMP TABLE IF NOT EXISTS cob_reserve (loan_id INTEGER PRIMARY KEY, margin BIGINT)",
             "CREATE TEMP TABLE IF NOT EXISTS cob_line_work (line_id INTEGER PRIMARY KEY, loan_id INTEGER,"
             " period INTEGER, fee BIGINT, penalty BIGINT)",
             "CREATE TEMP TABLE IF NOT EXISTS cob_charge (line_id INTEGER PRIMARY KEY, loan_id INTEGER,"
@@ -413,6 +414,12 @@ class _Statements:
             return f"(CAST(:d AS DATE) - {earlier})"
         return f"CAST(julianday(:d) - julianday({earlier}) AS INTEGER)"
 
+    def days_until(self, later: str) -> str:
+        """Whole days from the business date :d to `later` (a date column)."""
+        if self.dialect == "postgresql":
+            return f"({later} - CAST(:d AS DATE))"
+        return f"CAST(julianday({later}) - julianday(:d) AS INTEGER)"
+
     def rounded(self, numerator: str, denominator: int) -> str:
         """numerator / denominator rounded with the system rule, in integer arithmetic."""
         if self.rules.rounding == "half_up":
@@ -439,14 +446,13 @@ class _Statements:
         base = "(s.principal_fen - s.paid_principal_fen)"
         if rules.penalty_base == "principal_and_interest":
             base = "(s.principal_fen - s.paid_principal_fen + s.interest_fen - s.paid_interest_fen)"
-        in_chunk = "id > :lo AND id <= :hi"
+        # One pass over the chunk's id range: overdue loans, loans newly past due, loans with an
+        # instalment falling due. Everything else (most of the book) is not touched.
         yield (
             "select",
-            "INSERT INTO cob_ids (loan_id)"
-            f" SELECT id FROM loans WHERE {in_chunk} AND status = 'overdue'"
-            f" UNION SELECT id FROM loans WHERE {in_chunk} AND status = 'current'"
-            " AND oldest_unpaid_due_on < :d"
-            f" UNION SELECT id FROM loans WHERE {in_chunk} AND status = 'current' AND next_due_on <= :d",
+            "INSERT INTO cob_ids (loan_id) SELECT id FROM loans WHERE id > :lo AND id <= :hi"
+            " AND (status = 'overdue' OR (status = 'current'"
+            " AND (oldest_unpaid_due_on < :d OR next_due_on <= :d)))",
         )
         yield (
             "aggregate",
@@ -485,6 +491,25 @@ class _Statements:
             f"UPDATE cob_work SET headroom = {limit} - cob_work.cost_before - cob_work.interest_due,"
             f" rate_e10 = CASE WHEN t.penalty_multiple = 1 THEN {multiple_rate} ELSE t.daily_rate_e10 END"
             " FROM cob_terms t WHERE t.product_id = cob_work.product_id AND cob_work.new_status = 'overdue'",
+        )
+        # Keep room for the contractual interest still to fall due: at each later due date the
+        # total must stay within that date's cap as well.
+        yield (
+            "reserve",
+            "INSERT INTO cob_reserve (loan_id, margin) SELECT f.loan_id, MIN(f.cap_then - f.cumulative)"
+            f" FROM (SELECT w.loan_id, w.principal * t.cap_ppm * (w.elapsed + {self.days_until('s.due_on')})"
+            f" / {DAYS_IN_YEAR * CAP_SCALE} AS cap_then,"
+            " SUM(s.interest_fen) OVER (PARTITION BY s.loan_id ORDER BY s.period"
+            " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative"
+            " FROM cob_work w JOIN cob_terms t ON t.product_id = w.product_id"
+            " JOIN schedule_lines s ON s.loan_id = w.loan_id"
+            " WHERE w.new_status = 'overdue' AND s.due_on > :d) f GROUP BY f.loan_id",
+        )
+        yield (
+            "reserve_headroom",
+            "UPDATE cob_work SET headroom = r.margin - cob_work.cost_before - cob_work.interest_due"
+            " FROM cob_reserve r WHERE r.loan_id = cob_work.loan_id"
+            " AND r.margin - cob_work.cost_before - cob_work.interest_due < cob_work.headroom",
         )
         fee = self.rounded("(s.principal_fen + s.interest_fen) * t.fee_pct_e8", PERCENT_SCALE)
         penalty = self.rounded(f"{base} * w.rate_e10", RATE_SCALE)

@@ -17,8 +17,9 @@ Conventions (docs/LEDGER.md, "Close of business"):
   penalty accrues every day on the overdue base, and the late fee is charged once per instalment
   on that first day after grace;
 - the cost cap: penalties and fees are charged only while interest fallen due + penalties + fees
-  stay within principal × cap × days since disbursement / 365; the excess is not charged.
-  Contractual interest itself is never clipped (a product's rate must lie within the cap).
+  stay within principal × cap × days since disbursement / 365 — today and at every later due date
+  once that instalment's interest has fallen due as well; the excess is not charged. Contractual
+  interest itself is never clipped (a product's rate must lie within the cap).
 """
 
 from __future__ import annotations
@@ -128,6 +129,28 @@ def cost_cap_fen(principal_fen: int, cap_ppm: int, elapsed_days: int) -> int:
     if elapsed_days <= 0:
         return 0
     return principal_fen * cap_ppm * elapsed_days // (DAYS_IN_YEAR * CAP_SCALE)
+
+
+def cost_headroom_fen(
+    loan: LoanState, lines: Sequence[LineState], terms: ChargeTerms, day: date, cost_fen: int
+) -> int:
+    """How much penalty and fees may still be charged on `day` when `cost_fen` is already charged.
+
+    The room left under today's cap, but also under the cap of every later due date once that
+    instalment's contractual interest has fallen due too: a penalty charged today must not push
+    the total above the cap when the next interest falls due.
+    """
+    headroom = cost_cap_fen(loan.principal_fen, terms.cost_cap_ppm, (day - loan.disbursed_on).days) - cost_fen
+    interest_to_come = 0
+    for line in sorted(lines, key=lambda line: line.period):
+        if line.due_on <= day:
+            continue
+        interest_to_come += line.interest_fen
+        cap_then = cost_cap_fen(
+            loan.principal_fen, terms.cost_cap_ppm, (line.due_on - loan.disbursed_on).days
+        )
+        headroom = min(headroom, cap_then - cost_fen - interest_to_come)
+    return headroom
 
 
 def clip_to_headroom(wanted: Sequence[tuple[int, int]], headroom: int) -> list[tuple[int, int]]:
@@ -275,8 +298,8 @@ def close_loan_day(
         if status == "overdue":
             wanted = [_wanted_charges(line, terms, loan.annual_rate_e8, day, rules) for line in lines]
             wanted_total = sum(fee + penalty for fee, penalty in wanted)
-            limit = cost_cap_fen(loan.principal_fen, terms.cost_cap_ppm, (day - loan.disbursed_on).days)
-            charged = clip_to_headroom(wanted, limit - loan.cost_charged_fen - interest_due)
+            headroom = cost_headroom_fen(loan, lines, terms, day, loan.cost_charged_fen + interest_due)
+            charged = clip_to_headroom(wanted, headroom)
 
     fees = sum(fee for fee, _ in charged)
     penalties = sum(penalty for _, penalty in charged)

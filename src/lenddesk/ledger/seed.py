@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, bindparam, func, select, text
@@ -175,6 +176,10 @@ def seed_book(
         connection.rollback()
         with connection.begin():
             products = _ensure_products(connection)
+        if connection.dialect.name == "sqlite":
+            # Index inserts of a large book need far more than SQLite's default 2 MB page cache.
+            connection.exec_driver_sql("PRAGMA cache_size = -262144")
+            connection.commit()
         builder = _BookBuilder(options, rules, products)
         start = options.business_date - timedelta(days=options.simulate_days)
         report.simulated_from = start
@@ -203,7 +208,9 @@ def seed_book(
                     summary={"seeded": True},
                 )
             )
-    simulation = _Simulation(engine, builder.planned_payments, builder.next_ids["repayments"], options.seed)
+    simulation = PaymentSimulation(
+        engine, builder.planned_payments, builder.next_ids["repayments"], options.seed
+    )
     for offset in range(1, options.simulate_days + 1):
         day = start + timedelta(days=offset)
         report.repayments += simulation.post_payments(day)
@@ -323,7 +330,7 @@ DISTRESS_OUTCOMES = (("cures", 0.50), ("partial", 0.20), ("never", 0.30))
 
 
 @dataclass(frozen=True)
-class _Planned:
+class PlannedPayment:
     """A payment the simulation posts on `day`: whole instalments, or a share of what is overdue."""
 
     day: date
@@ -352,12 +359,12 @@ class _BookBuilder:
             "schedule_lines": 1,
             "repayments": 1,
         }
-        self.planned_payments: dict[date, list[_Planned]] = defaultdict(list)
+        self.planned_payments: dict[date, list[PlannedPayment]] = defaultdict(list)
         self._amounts: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._dates: dict[tuple[date, int, str], list[date]] = {}
         self._used_ids: set[str] = set()
         self._mobile_counter = 0
-        self._pools = _NamePools(options.seed)
+        self._pools = _NamePools.of(options.seed)
         self._loans_made = 0
 
     # borrowers --------------------------------------------------------------------------------
@@ -373,7 +380,7 @@ class _BookBuilder:
         while True:
             born = date(1966, 1, 1) + timedelta(days=rng.randrange(14_000))
             sequence = rng.randrange(0, 999, 2) + (1 if male else 0)
-            first17 = f"{rng.choice(REGIONS)}{born:%Y%m%d}{sequence:03d}"
+            first17 = f"{_pick(rng, REGIONS)}{born:%Y%m%d}{sequence:03d}"
             number = first17 + id_check_char(first17)
             if number not in self._used_ids:
                 self._used_ids.add(number)
@@ -395,14 +402,14 @@ class _BookBuilder:
                     name,
                     self._id_number(male),
                     mobile,
-                    f"{pools.user(rng)}{borrower_id}@{rng.choice(EMAIL_DOMAINS)}"
+                    f"{pools.user(rng)}{borrower_id}@{_pick(rng, EMAIL_DOMAINS)}"
                     if rng.random() < 0.35
                     else None,
                     "o" + "".join(rng.choices(_OPENID_ALPHABET, k=27)) if rng.random() < 0.45 else None,
-                    rng.choice(pools.addresses),
-                    rng.choice(pools.employers),
-                    rng.choice(PREFERRED_CHANNELS),
-                    rng.choice(CONTACT_TIMES),
+                    _pick(rng, pools.addresses),
+                    _pick(rng, pools.employers),
+                    _pick(rng, PREFERRED_CHANNELS),
+                    _pick(rng, CONTACT_TIMES),
                     _noon(self.options.business_date - timedelta(days=self.options.history_days + 30)),
                 )
             )
@@ -412,7 +419,7 @@ class _BookBuilder:
                 rows.contacts.append(
                     (self._next("borrower_contacts"), borrower_id, "spouse", spouse, self._mobile(), True)
                 )
-            relation = rng.choice(("emergency", "relative", "colleague"))
+            relation = _pick(rng, ("emergency", "relative", "colleague"))
             rows.contacts.append(
                 (
                     self._next("borrower_contacts"),
@@ -447,8 +454,15 @@ class _BookBuilder:
         loan_id = self._next("loans")
         paid_on = self._behaviour(dues, start)
         channel = _loan_channel(rng)
-        state = _LoanHistory(self, spec, terms, principal, disbursed, amounts, dues, paid_on, start)
-        line_ids = [self._next("schedule_lines") for _ in amounts]
+        if all(day is not None and day <= due for day, due in zip(paid_on, dues, strict=True)):
+            state: _LoanHistory | _PunctualHistory = _PunctualHistory(
+                principal, amounts, dues, paid_on, start
+            )
+        else:
+            state = _LoanHistory(self, spec, terms, principal, disbursed, amounts, dues, paid_on, start)
+        first_line_id = self.next_ids["schedule_lines"]
+        self.next_ids["schedule_lines"] += len(amounts)
+        line_ids = range(first_line_id, first_line_id + len(amounts))
         rows.loans.append(
             (
                 loan_id,
@@ -477,7 +491,7 @@ class _BookBuilder:
             rows.lines.append((line_id, loan_id, period, *line))
         for day, periods, amount, allocation in state.repayments:
             repayment_id = self._next("repayments")
-            pay_channel = channel if day <= dues[periods[0] - 1] else rng.choice(CHANNELS[1:])
+            pay_channel = channel if day <= dues[periods[0] - 1] else _pick(rng, CHANNELS[1:])
             rows.repayments.append(
                 _repayment_row(repayment_id, loan_id, pay_channel, amount, day, allocation, rng)
             )
@@ -511,7 +525,7 @@ class _BookBuilder:
         rng = self.random
         draw = rng.random()
         if draw < PUNCTUAL:
-            return [due - timedelta(days=rng.choice((0, 0, 0, 0, 1, 2, 3))) for due in dues]
+            return [due - _EARLY[int(rng.random() * len(_EARLY))] for due in dues]
         if draw < PUNCTUAL + SOMETIMES_LATE:
             return [self._maybe_late(due) for due in dues]
         broken_at = rng.randrange(len(dues))
@@ -548,14 +562,74 @@ class _BookBuilder:
                 by_day[day].append(period)
         for day, periods in sorted(by_day.items()):
             pay_channel = channel if day <= dues[periods[0] - 1] else self.random.choice(CHANNELS[1:])
-            self.planned_payments[day].append(_Planned(day, loan_id, pay_channel, periods=tuple(periods)))
+            self.planned_payments[day].append(
+                PlannedPayment(day, loan_id, pay_channel, periods=tuple(periods))
+            )
         if None in paid_on and self.random.random() < 0.3 and self.options.simulate_days > 1:
             # a part payment on a broken loan: a promise kept only in part
             day = start + timedelta(days=self.random.randint(1, self.options.simulate_days))
             share = self.random.choice((0.2, 0.3, 0.5))
             self.planned_payments[day].append(
-                _Planned(day, loan_id, self.random.choice(CHANNELS[1:]), share=share)
+                PlannedPayment(day, loan_id, self.random.choice(CHANNELS[1:]), share=share)
             )
+
+
+_EARLY = tuple(timedelta(days=days) for days in (0, 0, 0, 0, 1, 2, 3))
+
+
+def _pick(rng: random.Random, choices: Sequence[Any]) -> Any:
+    return choices[int(rng.random() * len(choices))]
+
+
+class _PunctualHistory:
+    """A loan paid on or before every due date so far: no delinquency history to reconstruct."""
+
+    transitions: tuple[()] = ()
+    written_off_on = None
+    days_past_due = 0
+    bucket = "M0"
+
+    def __init__(
+        self, principal: int, amounts: list[tuple[int, int]], dues: list[date], paid_on: list[Any], at: date
+    ) -> None:
+        self.lines: list[tuple[Any, ...]] = []
+        self.repayments: list[tuple[date, list[int], int, str]] = []
+        paid_principal = cost = 0
+        self.oldest_unpaid: date | None = None
+        self.next_due: date | None = None
+        last_paid = None
+        for period, ((line_principal, line_interest), due, day) in enumerate(
+            zip(amounts, dues, paid_on, strict=True), start=1
+        ):
+            if due <= at:
+                cost += line_interest
+            elif self.next_due is None:
+                self.next_due = due
+            if day <= at:
+                self.lines.append(
+                    (due, line_principal, line_interest, 0, 0, line_principal, line_interest, 0, 0, 0, 0, day)
+                )
+                self.repayments.append(
+                    (
+                        day,
+                        [period],
+                        line_principal + line_interest,
+                        _one_line_allocation(period, line_principal, line_interest),
+                    )
+                )
+                paid_principal += line_principal
+                last_paid = day
+            else:
+                self.lines.append((due, line_principal, line_interest, 0, 0, 0, 0, 0, 0, 0, 0, None))
+                if self.oldest_unpaid is None:
+                    self.oldest_unpaid = due
+        self.cost = cost
+        self.outstanding = principal - paid_principal
+        self.settled_on = None
+        if self.oldest_unpaid is None:
+            self.status, self.next_due, self.settled_on = "settled", None, last_paid
+        else:
+            self.status = "current"
 
 
 _OPENID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -575,14 +649,14 @@ def _repayment_row(
     channel: str,
     amount: int,
     day: date,
-    allocation: list[dict[str, int]],
+    allocation: list[dict[str, int]] | str,
     rng: random.Random,
 ) -> tuple[Any, ...]:
-    hour = 6 if channel == "auto_debit" else rng.randint(9, 21)
-    received = datetime(day.year, day.month, day.day, hour, rng.randrange(60), tzinfo=SHANGHAI).astimezone(
-        UTC
-    )
+    # Auto-debits run at 06:00 Shanghai; people pay between 09:00 and 22:00 (stored in UTC).
+    local_minutes = 6 * 60 if channel == "auto_debit" else 9 * 60 + int(rng.random() * 13 * 60)
+    received = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=local_minutes - 8 * 60)
     reference = f"{_REFERENCE_PREFIX[channel]}{day:%Y%m%d}{repayment_id:010d}"
+    detail = allocation if isinstance(allocation, str) else json.dumps(allocation)
     return (
         repayment_id,
         loan_id,
@@ -593,8 +667,15 @@ def _repayment_row(
         received,
         "regular",
         "posted",
-        json.dumps(allocation),
+        detail,
         "seed",
+    )
+
+
+def _one_line_allocation(period: int, principal: int, interest: int) -> str:
+    return (
+        f'[{{"period": {period}, "penalty": 0, "late_fee": 0, "interest": {interest},'
+        f' "principal": {principal}}}]'
     )
 
 
@@ -633,8 +714,14 @@ class _LoanHistory:
             fee = late_fee_fen(line_principal + line_interest, terms, rules.rounding) if days >= 1 else 0
             wanted.append((fee, penalty_for_day(base, rate, rules.rounding) * max(days, 0)))
         interest_due = sum(interest for (_, interest), due in zip(amounts, dues, strict=True) if due <= end)
-        limit = cost_cap_fen(principal, terms.cost_cap_ppm, (end - disbursed).days)
-        charged = clip_to_headroom(wanted, limit - interest_due)
+        headroom = cost_cap_fen(principal, terms.cost_cap_ppm, (end - disbursed).days) - interest_due
+        interest_to_come = 0
+        for (_, interest), due in zip(amounts, dues, strict=True):
+            if due > end:
+                interest_to_come += interest
+                cap_then = cost_cap_fen(principal, terms.cost_cap_ppm, (due - disbursed).days)
+                headroom = min(headroom, cap_then - interest_due - interest_to_come)
+        charged = clip_to_headroom(wanted, headroom)
         self.cost = interest_due + sum(fee + penalty for fee, penalty in charged)
         self.lines: list[tuple[Any, ...]] = []
         self.repayments: list[tuple[date, list[int], int, list[dict[str, int]]]] = []
@@ -747,6 +834,11 @@ def _bucket_history(
 class _NamePools:
     """Faker zh_CN names, addresses and employers, drawn once and combined (fast at 1M borrowers)."""
 
+    @classmethod
+    @lru_cache(maxsize=4)
+    def of(cls, seed: int) -> _NamePools:
+        return cls(seed)
+
     def __init__(self, seed: int) -> None:
         from faker import Faker
 
@@ -760,10 +852,10 @@ class _NamePools:
         self.users = [fake.user_name() for _ in range(1000)]
 
     def name(self, rng: random.Random, male: bool) -> str:
-        return rng.choice(self.surnames) + rng.choice(self.male if male else self.female)
+        return _pick(rng, self.surnames) + _pick(rng, self.male if male else self.female)
 
     def user(self, rng: random.Random) -> str:
-        return rng.choice(self.users)
+        return _pick(rng, self.users)
 
 
 # -- bulk insert ---------------------------------------------------------------------------------
@@ -817,15 +909,22 @@ _sqlite_adapters()
 # -- the simulation window -----------------------------------------------------------------------
 
 
-class _Simulation:
+class PaymentSimulation:
     """Posts the planned payments of a day (whole instalments or a share, oldest first, penalty →
     late fee → interest → principal) before that day's close of business."""
 
     def __init__(
-        self, engine: Engine, planned: dict[date, list[_Planned]], next_repayment_id: int, seed: int
+        self,
+        engine: Engine,
+        planned: dict[date, list[PlannedPayment]],
+        next_repayment_id: int | None = None,
+        seed: int = 0,
     ) -> None:
         self.engine = engine
         self.planned = planned
+        if next_repayment_id is None:
+            with engine.connect() as connection:
+                next_repayment_id = (connection.scalar(text("SELECT MAX(id) FROM repayments")) or 0) + 1
         self.next_id = next_repayment_id
         self.random = random.Random(seed + 1)
 

@@ -467,8 +467,10 @@ class _Statements:
             " SUM(CASE WHEN s.due_on >= l.next_due_on AND s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
             " MAX(s.paid_off_on),"
             f" SUM(CASE WHEN {_OWED} > 0 THEN 1 ELSE 0 END)"
-            " FROM cob_ids c JOIN loans l ON l.id = c.loan_id JOIN schedule_lines s ON s.loan_id = c.loan_id"
-            " GROUP BY l.id",
+            # CROSS JOIN fixes the join order on SQLite (the work table drives; PostgreSQL plans
+            # it as an ordinary join).
+            " FROM cob_ids c CROSS JOIN loans l CROSS JOIN schedule_lines s"
+            " WHERE l.id = c.loan_id AND s.loan_id = c.loan_id GROUP BY l.id",
         )
         yield (
             "days_past_due",
@@ -561,7 +563,7 @@ class _Statements:
             " settled_on = CASE WHEN w.new_status = 'settled' THEN COALESCE(w.last_paid_off, :d)"
             " ELSE loans.settled_on END,"
             " written_off_on = CASE WHEN w.new_status = 'written_off' THEN :d ELSE loans.written_off_on END"
-            " FROM cob_work w WHERE loans.id = w.loan_id",
+            " FROM cob_work w WHERE loans.id = w.loan_id AND loans.id > :lo AND loans.id <= :hi",
         )
         yield (
             "transitions",

@@ -983,6 +983,35 @@ class PaymentSimulation:
                     [{"id": loan_id, "paid": paid} for loan_id, paid in principal_paid.items()],
                 )
             _BulkWriter(connection).write("repayments", REPAYMENT_COLUMNS, repayment_rows)
+            # What the repayment service maintains on posting: the oldest instalment still owed.
+            for start in range(0, len(loan_ids), 500):
+                ids = ", ".join(str(loan_id) for loan_id in loan_ids[start : start + 500])
+                connection.execute(
+                    text(
+                        "UPDATE loans SET oldest_unpaid_due_on = (SELECT MIN(s.due_on) FROM schedule_lines s"
+                        f" WHERE s.loan_id = loans.id AND {_OWED_SQL} > 0) WHERE id IN ({ids})"
+                        " AND status IN ('current', 'overdue')"
+                    )
+                )
+                # Paid in full: settled at once (a loan settled from a bucket is a cure to M0).
+                settled = (
+                    f"id IN ({ids}) AND status IN ('current', 'overdue') AND oldest_unpaid_due_on IS NULL"
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO bucket_transitions (loan_id, business_date, from_bucket, to_bucket,"
+                        f" days_past_due) SELECT id, :day, bucket, 'M0', 0 FROM loans WHERE {settled}"
+                        " AND bucket <> 'M0'"
+                    ).bindparams(bindparam("day", type_=Date)),
+                    {"day": day},
+                )
+                connection.execute(
+                    text(
+                        "UPDATE loans SET status = 'settled', settled_on = :day, next_due_on = NULL,"
+                        f" bucket = 'M0', days_past_due = 0 WHERE {settled}"
+                    ).bindparams(bindparam("day", type_=Date)),
+                    {"day": day},
+                )
         return len(repayment_rows)
 
     @staticmethod
@@ -1004,6 +1033,13 @@ class PaymentSimulation:
                 if _owed(line) > 0:
                     result[line["loan_id"]].append(line)
         return result
+
+
+_OWED_SQL = (
+    "(s.principal_fen + s.interest_fen + s.penalty_fen + s.late_fee_fen - s.paid_principal_fen"
+    " - s.paid_interest_fen - s.paid_penalty_fen - s.paid_late_fee_fen - s.waived_penalty_fen"
+    " - s.waived_late_fee_fen)"
+)
 
 
 def _owed(line: dict[str, Any]) -> int:

@@ -459,9 +459,12 @@ class _Statements:
             "INSERT INTO cob_work (loan_id, product_id, principal, elapsed, cost_before, annual_e8,"
             " old_status, old_bucket, old_next_due, oldest_unpaid, new_next_due, interest_due,"
             " last_paid_off, owed_lines)"
-            f" SELECT l.id, l.product_id, l.principal_fen, {self.days_since('l.disbursed_on')},"
-            f" l.cost_charged_fen, CAST(ROUND(l.annual_rate * {PERCENT_SCALE}) AS BIGINT),"
-            " l.status, l.bucket, l.next_due_on,"
+            # Grouped by the driving table's key, the loan's own columns wrapped in MAX(): SQLite then
+            # streams the groups in id order instead of sorting them.
+            " SELECT c.loan_id, MAX(l.product_id), MAX(l.principal_fen),"
+            f" MAX({self.days_since('l.disbursed_on')}), MAX(l.cost_charged_fen),"
+            f" MAX(CAST(ROUND(l.annual_rate * {PERCENT_SCALE}) AS BIGINT)),"
+            " MAX(l.status), MAX(l.bucket), MAX(l.next_due_on),"
             f" MIN(CASE WHEN {_OWED} > 0 THEN s.due_on END),"
             " MIN(CASE WHEN s.due_on > :d THEN s.due_on END),"
             " SUM(CASE WHEN s.due_on >= l.next_due_on AND s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
@@ -470,7 +473,7 @@ class _Statements:
             # CROSS JOIN fixes the join order on SQLite (the work table drives; PostgreSQL plans
             # it as an ordinary join).
             " FROM cob_ids c CROSS JOIN loans l CROSS JOIN schedule_lines s"
-            " WHERE l.id = c.loan_id AND s.loan_id = c.loan_id GROUP BY l.id",
+            " WHERE l.id = c.loan_id AND s.loan_id = c.loan_id GROUP BY c.loan_id",
         )
         yield (
             "days_past_due",

@@ -312,3 +312,19 @@ def test_product_terms_are_exact_integers() -> None:
 
     terms = ChargeTerms.of_product(Product())
     assert terms == ChargeTerms(5, "multiple", 5_000_000, 150_000_000, 0, 5_000_000, 240_000)
+
+
+def test_policy_keys_are_read_and_bad_bounds_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lenddesk.core.errors import ConfigurationError
+    from lenddesk.core.policy import load_policy
+
+    good = tmp_path / "good.toml"
+    good.write_text(
+        '[ledger]\nbucket_upper_bounds = [30, 60, 90]\nwrite_off_after_days = 120\npenalty_base = "principal_and_interest"\n'
+    )
+    rules = DelinquencyRules.from_policy(load_policy(good))
+    assert rules == DelinquencyRules((30, 60, 90), 120, "principal_and_interest", "half_up")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[ledger]\nbucket_upper_bounds = [60, 30]\n")
+    with pytest.raises(ConfigurationError, match=r"ledger\.bucket_upper_bounds"):
+        load_policy(bad)

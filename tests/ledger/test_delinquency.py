@@ -320,7 +320,8 @@ def test_policy_keys_are_read_and_bad_bounds_are_named(tmp_path) -> None:  # typ
 
     good = tmp_path / "good.toml"
     good.write_text(
-        '[ledger]\nbucket_upper_bounds = [30, 60, 90]\nwrite_off_after_days = 120\npenalty_base = "principal_and_interest"\n'
+        "[ledger]\nbucket_upper_bounds = [30, 60, 90]\nwrite_off_after_days = 120\n"
+        'penalty_base = "principal_and_interest"\n'
     )
     rules = DelinquencyRules.from_policy(load_policy(good))
     assert rules == DelinquencyRules((30, 60, 90), 120, "principal_and_interest", "half_up")

@@ -454,6 +454,10 @@ class _Statements:
             " AND (status = 'overdue' OR (status = 'current'"
             " AND (oldest_unpaid_due_on < :d OR next_due_on <= :d)))",
         )
+        if self.dialect == "postgresql":
+            # Temporary tables have no statistics until analysed; without them PostgreSQL
+            # plans the joins below as if the work table were large (a scan of all loans).
+            yield "analyse_ids", "ANALYZE cob_ids"
         yield (
             "aggregate",
             "INSERT INTO cob_work (loan_id, product_id, principal, elapsed, cost_before, annual_e8,"
@@ -475,6 +479,8 @@ class _Statements:
             " FROM cob_ids c CROSS JOIN loans l CROSS JOIN schedule_lines s"
             " WHERE l.id = c.loan_id AND s.loan_id = c.loan_id GROUP BY c.loan_id",
         )
+        if self.dialect == "postgresql":
+            yield "analyse_work", "ANALYZE cob_work"
         yield (
             "days_past_due",
             f"UPDATE cob_work SET dpd = CASE WHEN oldest_unpaid < :d THEN {self.days_since('oldest_unpaid')}"

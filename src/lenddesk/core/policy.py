@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -64,6 +65,27 @@ class LedgerPolicy(Section):
         if unknown:
             raise ValueError(f"unknown roles {unknown}; roles are {', '.join(ROLES)}")
         return roles
+
+    # -- Close of business and delinquency (docs/LEDGER.md "Close of business") --
+    # Upper days-past-due bound of each bucket M1, M2, …: [30, 60, 90] gives M0 (current),
+    # M1 1–30, M2 31–60, M3 61–90 and M4+ beyond.
+    bucket_upper_bounds: list[int] = Field(default_factory=lambda: [30, 60, 90, 120, 150, 180])
+    # A loan more than this many days past due is written off by the close of business.
+    write_off_after_days: int = Field(default=180, ge=1)
+    # What the daily penalty interest (罚息) is charged on: the overdue principal only, or the
+    # overdue principal and interest (复利, compound).
+    penalty_base: Literal["principal", "principal_and_interest"] = "principal"
+    # Loan ids per close-of-business chunk; each chunk is one transaction.
+    cob_chunk_size: int = Field(default=50_000, ge=100)
+
+    @field_validator("bucket_upper_bounds")
+    @classmethod
+    def _bounds_increase(cls, bounds: list[int]) -> list[int]:
+        if not bounds or bounds[0] < 1 or any(b <= a for a, b in pairwise(bounds)):
+            raise ValueError(
+                "bucket_upper_bounds must be positive and strictly increasing, e.g. [30, 60, 90]"
+            )
+        return bounds
 
 
 VerificationLevel = Literal["none", "basic", "strong"]

@@ -2,12 +2,144 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lenddesk.core.money import format_fen
+
+console = Console()
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the CLI."""
+    app.command("cob")(cob)
+    app.command("seed")(seed)
     app.command("calc")(calc)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def cob(
+    business_date: str | None = typer.Option(
+        None, "--date", help="Business date to close, YYYY-MM-DD (default: today in Asia/Shanghai)"
+    ),
+    chunk_size: int | None = typer.Option(
+        None, help="Loan ids per chunk (default: policy ledger.cob_chunk_size)"
+    ),
+) -> None:
+    """Close of business (日终): days past due, buckets, penalties, write-offs; catches up missed dates."""
+    from lenddesk.core.db import get_engine
+    from lenddesk.core.errors import LendDeskError
+    from lenddesk.ledger.cob import run_cob
+    from lenddesk.ledger.seed import shanghai_today
+
+    day = _parse_date(business_date) if business_date else shanghai_today()
+    with _progress() as bar:
+        tasks: dict[date, int] = {}
+
+        def progress(current: date, done: int, total: int) -> None:
+            if current not in tasks:
+                tasks[current] = bar.add_task(f"COB {current}", total=max(total, 1))
+            bar.update(tasks[current], completed=done if total else 1)
+
+        try:
+            summary = run_cob(get_engine(), day, chunk_size=chunk_size, progress=progress)
+        except LendDeskError as exc:
+            console.print(f"[red]错误 / error:[/red] {exc.message_zh} / {exc.message_en}")
+            raise typer.Exit(code=2) from exc
+    if not summary.business_dates:
+        console.print(f"{day} 已完成日终 / already closed — nothing to do")
+        return
+    table = Table(title=f"日终 Close of business {summary.business_dates[0]} … {summary.business_dates[-1]}")
+    table.add_column("")
+    table.add_column("", justify="right")
+    rows = [
+        ("dates closed 日期数", str(len(summary.business_dates))),
+        ("loans processed 处理贷款", f"{summary.loans_processed:,}"),
+        ("newly overdue 新增逾期", f"{summary.newly_overdue:,}"),
+        ("cured 回正", f"{summary.cured:,}"),
+        ("written off 核销", f"{summary.written_off:,}"),
+        ("settled 结清", f"{summary.settled:,}"),
+        ("bucket transitions 迁徙", f"{summary.transitions:,}"),
+        ("interest fallen due 到期利息", format_fen(summary.interest_due_fen, thousands=True, symbol=True)),
+        ("penalty accrued 罚息", format_fen(summary.penalty_fen, thousands=True, symbol=True)),
+        ("late fees 滞纳金", format_fen(summary.late_fee_fen, thousands=True, symbol=True)),
+        (
+            "not charged (cost cap) 超上限未收",
+            format_fen(summary.cap_excess_fen, thousands=True, symbol=True),
+        ),
+        ("duration 耗时", f"{summary.duration_seconds:.2f} s"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
+
+
+def seed(
+    borrowers: int = typer.Option(..., help="Borrowers to create"),
+    loans_per_borrower: float = typer.Option(
+        1.5, help="Loans per borrower on average (exact total: floor(N × this))"
+    ),
+    business_date: str | None = typer.Option(
+        None, "--date", help="As-of business date (default: today, Shanghai)"
+    ),
+    simulate_days: int = typer.Option(60, help="Days before --date simulated with payments and the real COB"),
+    seed_value: int = typer.Option(20261126, "--seed", help="Random seed (same seed, same book)"),
+    batch: int = typer.Option(10_000, help="Borrowers per insert batch"),
+) -> None:
+    """Seed a realistic demo or benchmark book (idempotent: a ledger with loans is left alone)."""
+    from lenddesk.core.db import get_engine
+    from lenddesk.ledger.seed import SeedOptions, seed_book, shanghai_today
+
+    options = SeedOptions(
+        borrowers=borrowers,
+        loans_per_borrower=loans_per_borrower,
+        business_date=_parse_date(business_date) if business_date else shanghai_today(),
+        simulate_days=simulate_days,
+        seed=seed_value,
+        batch_borrowers=batch,
+    )
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(
+                    {"insert": "insert 写入", "simulate": "simulate 模拟"}[stage], total=total
+                )
+            bar.update(tasks[stage], completed=done)
+
+        report = seed_book(get_engine(), options, progress=progress)
+    if report.skipped:
+        console.print("the ledger already has loans — nothing seeded / 已有贷款数据，未重复生成")
+        return
+    console.print(
+        f"seeded {report.borrowers:,} borrowers, {report.loans:,} loans,"
+        f" {report.schedule_lines:,} schedule lines,"
+        f" {report.repayments:,} repayments, {report.contacts:,} contacts as of {report.business_date}"
+        f" in {report.seconds:.1f} s"
+    )
+    console.print(f"status: {report.status_counts}")
+    console.print(f"active book by bucket: {dict(sorted(report.bucket_counts.items()))}")
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value}") from exc
 
 
 def calc(

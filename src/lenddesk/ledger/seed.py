@@ -169,6 +169,8 @@ def seed_book(
     rules = DelinquencyRules.from_policy(policy)
     started = time.perf_counter()
     report = SeedReport(business_date=options.business_date)
+    if options.borrowers <= 0:
+        return SeedReport(skipped=True, business_date=options.business_date)
     with engine.connect() as connection:
         if book_is_seeded(connection):
             connection.rollback()

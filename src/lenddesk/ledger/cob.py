@@ -181,6 +181,7 @@ def _close_date(
 ) -> dict[str, Any]:
     run_id, last_loan_id, counts = _open_run(connection, day)
     started = time.perf_counter()
+    _apply_credit_balances(connection, day)
     with connection.begin():
         max_id = connection.scalar(text("SELECT MAX(id) FROM loans")) or 0
         _load_terms(connection, day)
@@ -207,6 +208,19 @@ def _close_date(
             .values(status="done", finished_at=utcnow(), summary=counts, last_loan_id=max(last_loan_id, 0))
         )
     return counts
+
+
+def _apply_credit_balances(connection: Connection, day: date) -> None:
+    """Let credit from over-payments pay what falls due today before anything is judged overdue.
+
+    Only loans holding credit are read (a handful a day), through the ledger's own posting rules;
+    a re-run after a crash finds the credit already used and changes nothing.
+    """
+    from lenddesk.ledger.service import apply_credit_balances
+
+    with Session(bind=connection) as session:
+        apply_credit_balances(session, business_date=day)
+        session.commit()
 
 
 def _open_run(connection: Connection, day: date) -> tuple[int, int, dict[str, Any]]:

@@ -8,6 +8,7 @@ its owner (compare-and-delete in Lua), so a crashed holder's lock expires by its
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -57,6 +58,17 @@ def file_lock(name: str, directory: Path | None = None) -> Iterator[str]:
             yield str(path)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def database_job(name: str, database_url: str | None = None) -> str:
+    """A job name scoped to one database, so two books on one machine never block each other."""
+    if database_url is None:
+        from lenddesk.core.settings import get_settings
+
+        database_url = get_settings().database_url
+    from lenddesk.core.db import normalise_url
+
+    return f"{name}-{hashlib.sha256(normalise_url(database_url).encode()).hexdigest()[:12]}"
 
 
 @contextmanager

@@ -28,10 +28,16 @@ def sla_check(
 ) -> None:
     """Flag at-risk and breached tickets; escalate new breaches to team leads (idempotent)."""
     from lenddesk.core.db import unit_of_work
+    from lenddesk.core.errors import LendDeskError
+    from lenddesk.core.locks import database_job, job_lock
     from lenddesk.desk import jobs
 
-    with unit_of_work() as session:
-        result = jobs.sla_check(session, now=_now(at))
+    try:
+        with job_lock(database_job("sla-check"), ttl_seconds=600), unit_of_work() as session:
+            result = jobs.sla_check(session, now=_now(at))
+    except LendDeskError as exc:
+        console.print(f"[red]错误 / error:[/red] {exc.message_zh} / {exc.message_en}")
+        raise typer.Exit(code=2) from exc
     console.print(
         f"at risk: {result.at_risk}  breached: {result.breached}  escalated: {result.escalated}  "
         f"recomputed: {result.recomputed}"

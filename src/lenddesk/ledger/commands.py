@@ -42,6 +42,7 @@ def cob(
     """Close of business (日终): days past due, buckets, penalties, write-offs; catches up missed dates."""
     from lenddesk.core.db import get_engine
     from lenddesk.core.errors import LendDeskError
+    from lenddesk.core.locks import database_job, job_lock
     from lenddesk.ledger.cob import run_cob
     from lenddesk.ledger.seed import shanghai_today
 
@@ -55,7 +56,9 @@ def cob(
             bar.update(tasks[current], completed=done if total else 1)
 
         try:
-            summary = run_cob(get_engine(), day, chunk_size=chunk_size, progress=progress)
+            # One close of business at a time per database, across processes and machines.
+            with job_lock(database_job("cob")):
+                summary = run_cob(get_engine(), day, chunk_size=chunk_size, progress=progress)
         except LendDeskError as exc:
             console.print(f"[red]错误 / error:[/red] {exc.message_zh} / {exc.message_en}")
             raise typer.Exit(code=2) from exc

@@ -18,8 +18,11 @@ def close_of_business(engine: Engine | None = None, *, business_date: date | Non
     and to run after a crash: it resumes where it stopped and never closes a date twice.
     """
     from lenddesk.core.db import get_engine
+    from lenddesk.core.locks import database_job, job_lock
 
-    return run_cob(engine or get_engine(), business_date or shanghai_today())
+    engine = engine or get_engine()
+    with job_lock(database_job("cob", engine.url.render_as_string(hide_password=False))):
+        return run_cob(engine, business_date or shanghai_today())
 
 
 def seed_demo(session: Session, *, borrowers: int) -> SeedReport:

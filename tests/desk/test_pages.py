@@ -352,3 +352,15 @@ def test_the_board_counts_queues_per_team(
     assert re.findall(r'<td class="num[^"]*">(\d+)</td>', row.group(0))[:2] == ["1", "1"]
     changed = lead.post(f"/desk/board/agents/{user_id(session, 'agent')}/status", data={"status": "offline"})
     assert "坐席状态已更新" in changed.text
+
+
+def test_home_shows_the_agents_own_desk(
+    signed_in: SignedIn, desk_data: dict[str, int], inbound: Callable[..., Any]
+) -> None:
+    new_ticket(inbound, sender="13900001111")
+    new_ticket(inbound, "我换手机号了，怎么修改？", sender="13900002222")
+    pattern = r'<span class="value">([^<]+)</span><span class="label">([^<]+)</span>'
+    figures = {label: value for value, label in re.findall(pattern, signed_in("agent").get("/").text)}
+    assert figures["我的待办工单"] == "2"  # both auto-assigned to the only online agent
+    assert figures["今日跟进"] == "0"
+    assert "我的待办工单" not in signed_in("qa").get("/").text

@@ -80,3 +80,27 @@ def test_the_calculator_page_shows_bad_input_as_a_message(client: TestClient) ->
 def test_nav_shows_the_ledger_pages_to_agents(client: TestClient, as_role) -> None:  # type: ignore[no-untyped-def]
     home = client.get("/", headers=as_role("agent")).text
     assert 'href="/borrowers"' in home and 'href="/calculator"' in home
+
+
+def home_figures(html: str) -> dict[str, str]:
+    import re
+
+    pattern = r'<span class="value">([^<]+)</span><span class="label">([^<]+)</span>'
+    return {label: value for value, label in re.findall(pattern, html)}
+
+
+def test_home_shows_the_portfolio_to_collectors_not_to_agents(
+    client: TestClient, as_role, book, engine
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from lenddesk.ledger.cob import run_cob
+    from tests.ledger.conftest import DISBURSED
+
+    run_cob(engine, DISBURSED + timedelta(days=40))  # the first instalment is ~10 days overdue
+    figures = home_figures(client.get("/", headers=as_role("collector")).text)
+    assert figures["在贷笔数"] == "1"
+    assert figures["逾期笔数（100.0%）"] == "1"
+    assert figures["逾期分档"] == "M1 1"
+    assert figures["逾期剩余本金"] == "¥12,000.00"
+    assert "在贷笔数" not in home_figures(client.get("/", headers=as_role("agent")).text)

@@ -2318,3 +2318,25 @@ def list_complaints(
         )
         for c, number, subject, owner in session.execute(statement.limit(limit)).all()
     ]
+
+
+# --- the agent's home page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyDesk:
+    open_tickets: int
+    at_risk: int
+    breached: int
+    follow_ups_due: int
+
+
+def my_desk(session: Session, *, viewer_id: int, now: datetime) -> MyDesk:
+    """What one agent has on their plate now: active tickets they own, their SLA flags, follow-ups."""
+    mine = select(
+        func.count(Ticket.id),
+        func.count(Ticket.id).filter(Ticket.sla_state == "at_risk"),
+        func.count(Ticket.id).filter(Ticket.sla_state == "breached"),
+    ).where(Ticket.owner_id == viewer_id, Ticket.active.is_(True))
+    open_tickets, at_risk, breached = session.execute(mine).one()
+    return MyDesk(open_tickets, at_risk, breached, len(follow_ups_due(session, owner_id=viewer_id, now=now)))

@@ -1428,3 +1428,34 @@ def create_borrower_with_contacts(
     for contact in contacts:
         add_contact(session, actor=actor, borrower_id=borrower.id, **contact)
     return borrower
+
+
+# --- the portfolio at a glance (home page) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortfolioGlance:
+    active_loans: int
+    overdue_loans: int
+    overdue_principal_fen: int
+    by_bucket: dict[str, int]
+
+    @property
+    def overdue_share(self) -> float:
+        return self.overdue_loans / self.active_loans if self.active_loans else 0.0
+
+
+def portfolio_glance(session: Session) -> PortfolioGlance:
+    """Active loans, how many are overdue and their outstanding principal, by bucket (one query)."""
+    rows = session.execute(
+        select(Loan.bucket, Loan.status, func.count(Loan.id), func.sum(Loan.outstanding_principal_fen))
+        .where(Loan.status.in_(("current", "overdue")))
+        .group_by(Loan.bucket, Loan.status)
+    ).all()
+    overdue = [row for row in rows if row.status == "overdue"]
+    return PortfolioGlance(
+        active_loans=sum(row[2] for row in rows),
+        overdue_loans=sum(row[2] for row in overdue),
+        overdue_principal_fen=int(sum(row[3] or 0 for row in overdue)),
+        by_bucket={row.bucket: row[2] for row in sorted(overdue, key=lambda row: row.bucket)},
+    )

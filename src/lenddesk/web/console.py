@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +42,25 @@ NAV: list[NavItem] = [NavItem("工作台", "/", frozenset(auth.ALL_STAFF))]
 def add_nav(label: str, href: str, *roles: str) -> None:
     if not any(item.href == href for item in NAV):
         NAV.append(NavItem(label, href, frozenset(roles) | {"admin"}))
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    """One figure on the home page: a label, a value and where to click for the list behind it."""
+
+    label: str
+    value: str
+    href: str
+    tone: str = ""  # "", "warn" or "bad"
+
+
+# Rooms add functions (session, user, now) -> cards; each decides which roles see its cards.
+HOME_CARDS: list[Callable[[Session, User, datetime], list[HomeCard]]] = []
+
+
+def add_home_cards(provider: Callable[[Session, User, datetime], list[HomeCard]]) -> None:
+    if provider not in HOME_CARDS:
+        HOME_CARDS.append(provider)
 
 
 class SignInRequired(Exception):

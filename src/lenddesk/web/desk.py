@@ -25,7 +25,7 @@ from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.desk import categorise, complaints, macros, service
 from lenddesk.desk.models import TICKET_STATUSES, Agent
-from lenddesk.web.console import add_nav, console_user, render, templates
+from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,6 +41,23 @@ add_nav("工单", "/desk", *READERS)
 add_nav("今日跟进", "/desk/follow-ups", *DESK)
 add_nav("投诉", "/desk/complaints", *COMPLAINT_READERS)
 add_nav("组长看板", "/desk/board", *LEADS)
+
+
+def _my_desk_cards(session: Session, user: User, now: datetime) -> list[HomeCard]:
+    if user.role not in DESK:
+        return []
+    mine = service.my_desk(session, viewer_id=user.id, now=now)
+    return [
+        HomeCard("我的待办工单", str(mine.open_tickets), "/desk?view=mine"),
+        HomeCard("即将超时", str(mine.at_risk), "/desk?view=mine", "warn" if mine.at_risk else ""),
+        HomeCard("已超时", str(mine.breached), "/desk?view=mine", "bad" if mine.breached else ""),
+        HomeCard(
+            "今日跟进", str(mine.follow_ups_due), "/desk/follow-ups", "warn" if mine.follow_ups_due else ""
+        ),
+    ]
+
+
+add_home_cards(_my_desk_cards)
 
 CHANNEL_LABELS = {
     "phone": "电话",

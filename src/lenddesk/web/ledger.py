@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request
@@ -15,17 +15,40 @@ from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError, NotFound, Unauthenticated
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
-from lenddesk.core.money import parse_yuan
+from lenddesk.core.money import format_fen, parse_yuan
 from lenddesk.ledger import calculator, service
 from lenddesk.ledger.allocation import COMPONENT_LABELS_ZH
 from lenddesk.ledger.schedule import METHOD_LABELS_ZH, Method
-from lenddesk.web.console import add_nav, console_user, render
+from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user, render
 
 router = APIRouter(include_in_schema=False)
 READERS = ("agent", "collector", "team_lead", "qa", "compliance")
 
 add_nav("借款人", "/borrowers", *READERS)
 add_nav("计算器", "/calculator", *auth.ALL_STAFF)
+PORTFOLIO_VIEWERS = ("collector", "team_lead", "compliance", "admin")
+
+
+def _portfolio_cards(session: Session, user: User, _now: datetime) -> list[HomeCard]:
+    if user.role not in PORTFOLIO_VIEWERS:
+        return []
+    glance = service.portfolio_glance(session)
+    buckets = "、".join(f"{bucket} {count}" for bucket, count in glance.by_bucket.items()) or "无"
+    return [
+        HomeCard("在贷笔数", f"{glance.active_loans:,}", "/borrowers"),
+        HomeCard(
+            f"逾期笔数（{glance.overdue_share:.1%}）", f"{glance.overdue_loans:,}", "/borrowers", "warn"
+        ),
+        HomeCard(
+            "逾期剩余本金",
+            format_fen(glance.overdue_principal_fen, thousands=True, symbol=True),
+            "/borrowers",
+        ),
+        HomeCard("逾期分档", buckets, "/borrowers"),
+    ]
+
+
+add_home_cards(_portfolio_cards)
 
 LABELS = {
     "methods": {m.value: label for m, label in METHOD_LABELS_ZH.items()},

@@ -14,7 +14,7 @@ from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
 from lenddesk.core.settings import get_settings
-from lenddesk.web.console import SignInRequired, console_user, login_redirect_target, render
+from lenddesk.web.console import HOME_CARDS, SignInRequired, console_user, login_redirect_target, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,13 +64,17 @@ def logout() -> RedirectResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: User = console_user(*auth.ALL_STAFF)) -> HTMLResponse:
+def home(
+    request: Request, session: Session = db_session, user: User = console_user(*auth.ALL_STAFF)
+) -> HTMLResponse:
+    now = utcnow()
     return render(
         request,
         "home.html",
         user,
+        cards=[card for provider in HOME_CARDS for card in provider(session, user, now)],
         database_ok=database_reachable(request.app.state.engine),
-        today=business_date(utcnow()).strftime("%Y年%m月%d日"),
+        today=business_date(now).strftime("%Y年%m月%d日"),
     )
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -28,6 +31,15 @@ ROUTER_MODULES = (
 )
 
 
+@asynccontextmanager
+async def _worker_threads(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes run on this thread pool. A few threads per worker beat many: with one SQLite
+    # writer and one GIL, extra concurrent requests only queue inside the process and stretch the
+    # tail (bench/desk.py: p99 about halved going from 40 to 4). Raise it on PostgreSQL.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().worker_threads
+    yield
+
+
 def create_app(database_url: str | None = None, engine: Engine | None = None) -> FastAPI:
     settings = get_settings()
     policy = get_policy()  # a bad policy file stops start-up here, naming the key
@@ -38,6 +50,7 @@ def create_app(database_url: str | None = None, engine: Engine | None = None) ->
         description="After-sales service and collections desk for online lenders.",
         docs_url=None,  # served by core.api from local files: no CDN at run time
         redoc_url=None,
+        lifespan=_worker_threads,
     )
     app.state.engine = engine or make_engine(database_url or settings.database_url)
     app.state.session_factory = session_factory(app.state.engine)

@@ -46,3 +46,21 @@ def test_missing_field_is_a_422_naming_the_field() -> None:
     response = make_client().post("/pay", json={})
     assert response.status_code == 422
     assert "amount" in response.json()["message_en"]
+
+
+def test_the_app_runs_sync_routes_on_a_small_thread_pool(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import anyio.to_thread
+
+    from lenddesk.app import create_app
+    from lenddesk.core.settings import get_settings
+
+    async def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    monkeypatch.setenv("LENDDESK_WORKER_THREADS", "3")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(database_url="sqlite://")) as client:
+            assert client.portal.call(tokens) == 3
+    finally:
+        get_settings.cache_clear()

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         description='Per-integration keys for channel adapters, JSON: {"wechat": "key…"}.',
     )
     cookie_secure: bool = False
+    worker_threads: int = Field(
+        default=4,
+        ge=1,
+        le=200,
+        description="Threads per worker process for sync routes (more on PostgreSQL).",
+    )
     delivery_log_dir: Path = Field(
         default=Path("var/delivery"),
         description="Where the stand-in channel adapters (web chat, e-mail, SMS) log what they deliver.",

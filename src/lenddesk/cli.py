@@ -97,6 +97,20 @@ def seed_demo_users(password: str) -> list[str]:
     return created
 
 
+def print_demo_book() -> None:
+    from lenddesk.core.db import unit_of_work
+    from lenddesk.ledger.service import portfolio_glance
+
+    with unit_of_work() as session:
+        glance = portfolio_glance(session)
+    if glance.active_loans:
+        buckets = ", ".join(f"{bucket} {count}" for bucket, count in glance.by_bucket.items())
+        console.print(
+            f"demo book: {glance.active_loans:,} active loans, {glance.overdue_loans:,} overdue"
+            f" ({glance.overdue_share:.1%}: {buckets})"
+        )
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
@@ -134,6 +148,7 @@ def demo(
     for module_name in DEMO_SEEDERS:
         with unit_of_work() as session:
             importlib.import_module(module_name).seed_demo(session, borrowers=borrowers)
+    print_demo_book()
     console.print("demo users (username / password):")
     for role in ROLES:
         console.print(f"  {role:<11} / {password}   {auth.ROLE_LABELS_ZH[role]}")

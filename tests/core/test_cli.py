@@ -35,7 +35,7 @@ def test_demo_without_serving_is_idempotent(tmp_path: Path) -> None:
             "demo",
             "--no-serve",
             "--borrowers",
-            "0",
+            "30",
             extra_env={"LENDDESK_DEMO_PASSWORD": "pw-12345678"},
         )
         assert result.returncode == 0, result.stderr
@@ -46,6 +46,7 @@ def test_demo_without_serving_is_idempotent(tmp_path: Path) -> None:
         engine.dispose()
         assert {"agent", "collector", "team_lead", "qa", "compliance", "admin"} <= usernames
     assert "pw-12345678" in result.stdout
+    assert "active loans" in result.stdout  # the seeded book is summarised
     assert counts[0] == counts[1], "a second demo run must not add users"
 
 

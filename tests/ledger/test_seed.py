@@ -21,6 +21,7 @@ from lenddesk.ledger.models import (
     Borrower,
     BorrowerContact,
     BucketTransition,
+    CobRun,
     Loan,
     Product,
     Repayment,
@@ -172,3 +173,12 @@ def test_seeding_twice_adds_nothing(engine: Engine, session: Session) -> None:
     assert again.skipped
     assert book_state(engine) == before
     assert session.scalar(select(func.count()).select_from(Borrower)) == 30
+
+
+def test_a_demo_without_borrowers_seeds_nothing_and_can_run_again(engine: Engine) -> None:
+    for _ in range(2):
+        report = seed_book(engine, SeedOptions(borrowers=0, business_date=date(2026, 11, 26)))
+        assert report.skipped
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Loan)).scalar_one() == 0
+        assert connection.execute(select(func.count()).select_from(CobRun)).scalar_one() == 0

@@ -51,7 +51,7 @@ class HomeCard:
     label: str
     value: str
     href: str
-    tone: str = ""  # "", "warn" or "bad"
+    tone: str = ""  # "", "warn", "bad", or "detail" for a line of text rather than a number
 
 
 # Rooms add functions (session, user, now) -> cards; each decides which roles see its cards.

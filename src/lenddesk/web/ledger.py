@@ -44,7 +44,7 @@ def _portfolio_cards(session: Session, user: User, _now: datetime) -> list[HomeC
             format_fen(glance.overdue_principal_fen, thousands=True, symbol=True),
             "/borrowers",
         ),
-        HomeCard("逾期分档", buckets, "/borrowers"),
+        HomeCard("逾期分档", buckets, "/borrowers", "detail"),
     ]
 
 

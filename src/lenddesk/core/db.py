@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,6 +52,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def business_today() -> date:
+    """Today's business date: the Asia/Shanghai calendar date now."""
+    from lenddesk.core.calendar import business_date
+
+    return business_date(utcnow())
 
 
 def normalise_url(url: str) -> str:

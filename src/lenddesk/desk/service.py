@@ -13,7 +13,7 @@ import io
 import re
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -145,15 +145,22 @@ def _require_text(text: str, what_zh: str = "内容", what_en: str = "text") -> 
     return cleaned
 
 
-def check_channel(channel: str) -> str:
-    known = desk_policy().channels
-    if channel not in known:
+def require_one_of(value: str, choices: Iterable[str], *, what_zh: str, what_en: str, code: str) -> str:
+    """`value` when it is one of `choices`; otherwise a 422 that names the choices."""
+    options = list(choices)
+    if value not in options:
         raise Unprocessable(
-            f"未知渠道：{channel}（可选：{'、'.join(known)}）",
-            f"Unknown channel: {channel} (one of: {', '.join(known)})",
-            code="unknown_channel",
+            f"未知{what_zh}：{value}（可选：{'、'.join(options)}）",
+            f"Unknown {what_en}: {value} (one of: {', '.join(options)})",
+            code=code,
         )
-    return channel
+    return value
+
+
+def check_channel(channel: str) -> str:
+    return require_one_of(
+        channel, desk_policy().channels, what_zh="渠道", what_en="channel", code="unknown_channel"
+    )
 
 
 def normalise_sender(sender: str) -> str:
@@ -757,10 +764,7 @@ def change_status(
     session: Session, *, actor: audit.Actor, number: str, status: str, reason: str | None, now: datetime
 ) -> Ticket:
     ticket = get_ticket(session, number=number)
-    if status not in TICKET_STATUSES:
-        raise Unprocessable(
-            f"未知状态：{status}", f"Unknown status: {status} (one of: {', '.join(TICKET_STATUSES)})"
-        )
+    require_one_of(status, TICKET_STATUSES, what_zh="状态", what_en="status", code="unknown_status")
     if status not in TRANSITIONS[ticket.status]:
         raise Conflict(
             f"工单状态不能从「{STATUS_LABELS[ticket.status]}」改为「{STATUS_LABELS[status]}」",
@@ -919,16 +923,12 @@ def categorise_ticket(
     session: Session, *, actor: audit.Actor, number: str, category: str, severity: str, now: datetime
 ) -> Ticket:
     """The agent confirms or corrects the category and severity; SLA targets follow."""
-    if category not in categorise.CATEGORIES:
-        raise Unprocessable(
-            f"未知分类：{category}",
-            f"Unknown category: {category} (one of: {', '.join(categorise.CATEGORIES)})",
-            code="unknown_category",
-        )
-    if severity not in categorise.SEVERITIES:
-        raise Unprocessable(
-            f"未知严重级别：{severity}", f"Unknown severity: {severity} (P1..P4)", code="unknown_severity"
-        )
+    require_one_of(
+        category, categorise.CATEGORIES, what_zh="分类", what_en="category", code="unknown_category"
+    )
+    require_one_of(
+        severity, categorise.SEVERITIES, what_zh="严重级别", what_en="severity", code="unknown_severity"
+    )
     ticket = get_ticket(session, number=number)
     before = _snapshot(ticket)
     ticket.category, ticket.severity, ticket.category_confirmed = category, severity, True
@@ -1022,12 +1022,9 @@ def set_agent_status(
     team_code: str | None = None,
     now: datetime,
 ) -> Agent:
-    if status not in routing.AGENT_STATUSES:
-        raise Unprocessable(
-            f"未知坐席状态：{status}",
-            f"Unknown agent status: {status} (online, away, offline)",
-            code="bad_status",
-        )
+    require_one_of(
+        status, routing.AGENT_STATUSES, what_zh="坐席状态", what_en="agent status", code="bad_status"
+    )
     if actor.user_id != user_id and actor.role not in ("team_lead", "admin"):
         raise Forbidden(
             "只能修改自己的坐席状态", "You can only change your own status", code="not_own_status"
@@ -1384,10 +1381,7 @@ def open_consult(
     session: Session, *, actor: audit.Actor, number: str, department: str, question: str, now: datetime
 ) -> Consult:
     """Ask another department; the ticket waits (pending_internal) until every consult is answered."""
-    if department not in DEPARTMENTS:
-        raise Unprocessable(
-            f"未知部门：{department}", f"Unknown department: {department} (one of: {', '.join(DEPARTMENTS)})"
-        )
+    require_one_of(department, DEPARTMENTS, what_zh="部门", what_en="department", code="unknown_department")
     ticket = get_ticket(session, number=number)
     question = _require_text(question, "咨询问题", "question")
     due = sla.add_service_minutes(
@@ -1608,11 +1602,9 @@ def open_complaint(
     session: Session, *, actor: audit.Actor, number: str, source: str, content: str, now: datetime
 ) -> Complaint:
     """Record a complaint on a ticket (the receive stage); regulator/media sources are flagged."""
-    if source not in complaints.SOURCES:
-        raise Unprocessable(
-            f"未知投诉来源：{source}",
-            f"Unknown complaint source: {source} (one of: {', '.join(complaints.SOURCES)})",
-        )
+    require_one_of(
+        source, complaints.SOURCES, what_zh="投诉来源", what_en="complaint source", code="unknown_source"
+    )
     ticket = get_ticket(session, number=number)
     if session.scalar(select(Complaint.id).where(Complaint.ticket_id == ticket.id)) is not None:
         raise Conflict("该工单已登记投诉", "The ticket already has a complaint", code="complaint_exists")
@@ -1940,10 +1932,7 @@ def list_tickets(
     limit: int = 50,
 ) -> TicketPage:
     """One page of a queue, ordered by the deadline that counts now (keyset pagination on due_at, id)."""
-    if filters.view not in VIEWS:
-        raise Unprocessable(
-            f"未知视图：{filters.view}", f"Unknown view: {filters.view} (one of: {', '.join(VIEWS)})"
-        )
+    require_one_of(filters.view, VIEWS, what_zh="视图", what_en="view", code="unknown_view")
     statement = (
         select(
             Ticket.id,
@@ -2151,12 +2140,13 @@ def save_sla_policy(
     first_response: int,
     resolution: int,
 ) -> SlaPolicy:
-    if category != "*" and category not in categorise.CATEGORIES:
-        raise Unprocessable(f"未知分类：{category}", f"Unknown category: {category}", code="unknown_category")
-    if severity not in categorise.SEVERITIES:
-        raise Unprocessable(
-            f"未知严重级别：{severity}", f"Unknown severity: {severity}", code="unknown_severity"
+    if category != "*":
+        require_one_of(
+            category, categorise.CATEGORIES, what_zh="分类", what_en="category", code="unknown_category"
         )
+    require_one_of(
+        severity, categorise.SEVERITIES, what_zh="严重级别", what_en="severity", code="unknown_severity"
+    )
     if not 0 < first_response <= resolution:
         raise Unprocessable(
             "首次响应时限须大于 0 且不超过解决时限",

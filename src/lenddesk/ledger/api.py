@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
-from lenddesk.core.calendar import business_date
-from lenddesk.core.db import utcnow
+from lenddesk.core.db import business_today
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
@@ -47,10 +46,6 @@ READERS = ("agent", "collector", "team_lead", "qa", "compliance")
 POSTERS = ("agent", "collector", "team_lead")
 
 
-def today() -> date:
-    return business_date(utcnow())
-
-
 # --- borrowers -------------------------------------------------------------------------------------
 
 
@@ -83,7 +78,7 @@ def add_contact(
 
 @ledger.get("/borrowers/{borrower_id}", response_model=Borrower360Out)
 def borrower_360(borrower_id: int, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
-    return service.borrower_360(session, borrower_id=borrower_id, role=user.role, today=today())
+    return service.borrower_360(session, borrower_id=borrower_id, role=user.role, today=business_today())
 
 
 # --- products and loans -------------------------------------------------------------------------------
@@ -105,12 +100,12 @@ def create_loan(body: LoanIn, session: Session = db_session, user: User = auth.a
         principal_fen=body.principal,
         **body.model_dump(exclude={"principal"}),
     )
-    return service.loan_view(session, loan=loan, today=today())
+    return service.loan_view(session, loan=loan, today=business_today())
 
 
 @ledger.get("/loans/{contract_number}", response_model=LoanOut)
 def loan_detail(contract_number: str, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
-    return service.loan_detail(session, contract_number=contract_number, today=today())
+    return service.loan_detail(session, contract_number=contract_number, today=business_today())
 
 
 @ledger.get("/loans/{contract_number}/settlement-quote", response_model=QuoteOut)
@@ -122,7 +117,7 @@ def settlement_quote(
     user: User = auth.allow(*POSTERS, "compliance"),
 ) -> QuoteOut:
     """What settles the loan on a date (default today), or what prepaying some principal costs."""
-    day = on or today()
+    day = on or business_today()
     if partial_principal is None:
         quote = service.settlement_quote(session, contract_number=contract_number, on=day)
         return QuoteOut(contract_number=contract_number, settlement=SettlementQuoteOut.model_validate(quote))
@@ -164,7 +159,7 @@ def post_repayment(
         external_reference=body.external_reference,
         amount_fen=body.amount,
         value_date=body.value_date,
-        today=today(),
+        today=business_today(),
         kind=body.kind,
     )
     if result.duplicate:
@@ -187,7 +182,7 @@ def approve_reversal(
     repayment_id: int, session: Session = db_session, user: User = auth.allow("team_lead")
 ) -> RepaymentOut:
     repayment = service.approve_reversal(
-        session, actor=audit.Actor.of(user), repayment_id=repayment_id, today=today()
+        session, actor=audit.Actor.of(user), repayment_id=repayment_id, today=business_today()
     )
     return _repayment_out(repayment)
 

@@ -40,13 +40,12 @@ def cob(
     ),
 ) -> None:
     """Close of business (日终): days past due, buckets, penalties, write-offs; catches up missed dates."""
-    from lenddesk.core.db import get_engine
+    from lenddesk.core.db import business_today, get_engine
     from lenddesk.core.errors import LendDeskError
     from lenddesk.core.locks import database_job, job_lock
     from lenddesk.ledger.cob import run_cob
-    from lenddesk.ledger.seed import shanghai_today
 
-    day = _parse_date(business_date) if business_date else shanghai_today()
+    day = _parse_date(business_date) if business_date else business_today()
     with _progress() as bar:
         tasks: dict[date, int] = {}
 
@@ -103,13 +102,13 @@ def seed(
     batch: int = typer.Option(10_000, help="Borrowers per insert batch"),
 ) -> None:
     """Seed a realistic demo or benchmark book (idempotent: a ledger with loans is left alone)."""
-    from lenddesk.core.db import get_engine
-    from lenddesk.ledger.seed import SeedOptions, seed_book, shanghai_today
+    from lenddesk.core.db import business_today, get_engine
+    from lenddesk.ledger.seed import SeedOptions, seed_book
 
     options = SeedOptions(
         borrowers=borrowers,
         loans_per_borrower=loans_per_borrower,
-        business_date=_parse_date(business_date) if business_date else shanghai_today(),
+        business_date=_parse_date(business_date) if business_date else business_today(),
         simulate_days=simulate_days,
         seed=seed_value,
         batch_borrowers=batch,

@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from lenddesk.core.db import business_today
 from lenddesk.ledger.cob import CobSummary, run_cob
-from lenddesk.ledger.seed import SeedOptions, SeedReport, seed_book, shanghai_today
+from lenddesk.ledger.seed import SeedOptions, SeedReport, seed_book
 
 
 def close_of_business(engine: Engine | None = None, *, business_date: date | None = None) -> CobSummary:
@@ -22,9 +23,9 @@ def close_of_business(engine: Engine | None = None, *, business_date: date | Non
 
     engine = engine or get_engine()
     with job_lock(database_job("cob", engine.url.render_as_string(hide_password=False))):
-        return run_cob(engine, business_date or shanghai_today())
+        return run_cob(engine, business_date or business_today())
 
 
 def seed_demo(session: Session, *, borrowers: int) -> SeedReport:
     """Create this room's demo data (idempotent): a book of `borrowers` borrowers as of today."""
-    return seed_book(session.get_bind(), SeedOptions(borrowers=borrowers, business_date=shanghai_today()))
+    return seed_book(session.get_bind(), SeedOptions(borrowers=borrowers, business_date=business_today()))

@@ -37,7 +37,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, bindparam, func, select, text
 
-from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.pii import id_check_char
 from lenddesk.core.policy import Policy, get_policy
 from lenddesk.ledger.cob import engine_of, run_cob
@@ -147,10 +146,6 @@ class SeedReport:
     seconds: float = 0.0
     status_counts: dict[str, int] = field(default_factory=dict)
     bucket_counts: dict[str, int] = field(default_factory=dict)
-
-
-def shanghai_today() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 def book_is_seeded(connection: Connection) -> bool:

@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from lenddesk.core import auth
-from lenddesk.core.calendar import business_date
-from lenddesk.core.db import utcnow
+from lenddesk.core.db import business_today
 from lenddesk.core.errors import LendDeskError, NotFound, Unauthenticated
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
@@ -62,10 +61,6 @@ LABELS = {
 }
 
 
-def _today() -> date:
-    return business_date(utcnow())
-
-
 @router.get("/borrowers", response_class=HTMLResponse)
 def borrower_search(
     request: Request, q: str = "", session: Session = db_session, user: User = console_user(*READERS)
@@ -79,7 +74,7 @@ def borrower_page(
     request: Request, borrower_id: int, session: Session = db_session, user: User = console_user(*READERS)
 ) -> HTMLResponse:
     try:
-        view = service.borrower_360(session, borrower_id=borrower_id, role=user.role, today=_today())
+        view = service.borrower_360(session, borrower_id=borrower_id, role=user.role, today=business_today())
     except NotFound as exc:
         return render(request, "error.html", user, status_code=404, message=exc.message_zh)
     return render(request, "ledger/borrower.html", user, b=view, labels=LABELS)
@@ -89,7 +84,7 @@ def borrower_page(
 def loan_page(
     request: Request, contract_number: str, session: Session = db_session, user: User = console_user(*READERS)
 ) -> HTMLResponse:
-    today = _today()
+    today = business_today()
     try:
         loan = service.loan_detail(session, contract_number=contract_number, today=today)
     except NotFound as exc:
@@ -125,7 +120,7 @@ def calculator_page(request: Request, session: Session = db_session) -> HTMLResp
         "annual_rate": request.query_params.get("annual_rate", "0.18"),
         "term": request.query_params.get("term", "12"),
         "method": request.query_params.get("method", Method.EQUAL_INSTALMENT.value),
-        "start_date": request.query_params.get("start_date", _today().isoformat()),
+        "start_date": request.query_params.get("start_date", business_today().isoformat()),
         "repay_on": request.query_params.get("repay_on", ""),
         "partial": request.query_params.get("partial", ""),
         "fee_percent": request.query_params.get("fee_percent", "0"),

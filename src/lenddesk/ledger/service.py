@@ -65,19 +65,10 @@ class AccountSummary:
         return sum(loan.overdue_amount_fen for loan in self.loans)
 
 
-def _unpaid(line: ScheduleLine) -> int:
-    due = line.principal_fen + line.interest_fen + line.penalty_fen + line.late_fee_fen
-    paid = line.paid_principal_fen + line.paid_interest_fen + line.paid_penalty_fen + line.paid_late_fee_fen
-    waived = line.waived_penalty_fen + line.waived_late_fee_fen
-    return max(due - paid - waived, 0)
-
-
 def _loan_summary(session: Session, loan: Loan, today: date) -> LoanSummary:
-    lines = session.scalars(
-        select(ScheduleLine).where(ScheduleLine.loan_id == loan.id).order_by(ScheduleLine.period)
-    ).all()
-    overdue = sum(_unpaid(line) for line in lines if line.due_on < today)
-    upcoming = [line for line in lines if line.due_on >= today and _unpaid(line) > 0]
+    dues = [_due(line) for line in _lines(session, loan.id)]
+    overdue = sum(due.total for due in dues if due.due_on < today)
+    upcoming = [due for due in dues if due.due_on >= today and due.total > 0]
     return LoanSummary(
         loan_id=loan.id,
         contract_number=loan.contract_number,
@@ -87,7 +78,7 @@ def _loan_summary(session: Session, loan: Loan, today: date) -> LoanSummary:
         principal_fen=loan.principal_fen,
         outstanding_principal_fen=loan.outstanding_principal_fen,
         next_due_on=upcoming[0].due_on if upcoming else None,
-        next_due_amount_fen=_unpaid(upcoming[0]) if upcoming else 0,
+        next_due_amount_fen=upcoming[0].total if upcoming else 0,
         overdue_amount_fen=overdue,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import cn2an
@@ -203,3 +204,11 @@ def test_what_was_found_is_named_in_both_languages() -> None:
 def test_the_hotline_and_ticket_number_are_public() -> None:
     assert find_account_data("热线 400-000-0000，工单 T20261124-000123") != []
     assert find_account_data("热线 400-000-0000，工单 T20261124-000123", public=["400-000-0000"]) == []
+
+
+@pytest.mark.parametrize("unit", ["1", "1,", "一", "*", "a-", "0-", "金额", "12月"])
+def test_a_hostile_5000_character_reply_is_scanned_in_linear_time(unit: str) -> None:
+    text = unit * (5000 // len(unit))
+    started = time.perf_counter()
+    find_account_data(text, contract_numbers=["HT20260105001"])
+    assert time.perf_counter() - started < 2.0  # quadratic backtracking took 3-9 s on these

@@ -57,12 +57,14 @@ def compact(value: str) -> str:
 
 # --- the pieces -----------------------------------------------------------------------------------
 
-_ARABIC = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
+# Patterns that open with a run of digits or numerals start only where the run starts: the scan stays
+# linear in the text's length (a reply may be 5,000 digits long).
+_ARABIC = r"(?<!\d)(?<!\d,)\d(?:[\d,]*\d)?(?:\.\d+)?"
 _CN = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
 # A Chinese numeral that is a sum: two characters or more, or one that starts no word (金额一致 is no
 # sum). A lone 一 or 两 before 块 is as often "together" or "this part" (一块去, 这一块) as money.
 _CN_SUM = f"(?:[{_CN}]{{2,}}|[{_CN}](?=[元圆块万千百]|[^\u4e00-\u9fff]|$))"
-_CN_BEFORE_KUAI = f"(?:[{_CN}]{{2,}}|[{_CN.replace('一', '').replace('两', '')}])"
+_CN_BEFORE_KUAI = f"(?<![{_CN}])(?:[{_CN}]{{2,}}|[{_CN.replace('一', '').replace('两', '')}])"
 _CURRENCY_BEFORE = r"(?:¥|\$|rmb|cny|人民币|usd)"
 # Words that make the number after them a sum owed or paid. A bare 还 is too common (还有, 还是) to
 # count unless a number follows it at once, and then not when a unit of time or count follows.
@@ -78,10 +80,10 @@ _DUE_WORDS = r"(?:前|之前|以前|到期|截止|还款|扣款|逾期)"
 
 _AMOUNT_PATTERNS = (
     re.compile(f"{_CURRENCY_BEFORE}(?:{_ARABIC}|[{_CN}]+)"),
-    re.compile(f"(?:{_ARABIC}|[{_CN}]+)万?(?:元|圆|rmb|cny|人民币)"),
+    re.compile(f"(?:{_ARABIC}|(?<![{_CN}])[{_CN}]+)万?(?:元|圆|rmb|cny|人民币)"),
     re.compile(f"{_ARABIC}万?(?:块|毛|角)"),
     re.compile(f"{_CN_BEFORE_KUAI}万?块|[一两]块钱"),
-    re.compile(f"{_MONEY_WORDS}{_FILLER}(?:{_ARABIC}|{_CN_SUM})"),
+    re.compile(f"{_MONEY_WORDS}(?:{_FILLER}(?:{_ARABIC}|{_CN_SUM})|[:为是]+[{_CN}])"),  # 余额为零
     re.compile(f"还{_ARABIC}(?!\\d|{_NOT_MONEY_UNIT})"),
     re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?"),  # 3,200 or 1,234.56
     re.compile(r"(?<![\d.])\d+\.\d{2}(?![\d.])"),  # 1050.00: money's two decimals
@@ -99,13 +101,16 @@ _DATE_PATTERNS = (
     re.compile(f"(?:今天|明天|后天|大后天|今日|明日|本月|下月|下个月|月底|月初|月末|月中|年底){_DUE_WORDS}"),
     re.compile(r"(?:上旬|中旬|下旬)"),
 )
-_CONTRACT_SHAPE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}[a-z0-9]")
-_LONG_NUMBER = re.compile(r"(?<![\d.])\d[\d-]{5,}\d(?![\d.])")
+# Letters and digits mixed, six characters or more, dashes allowed inside: HT20260105001, LN-2026-00123.
+_CONTRACT_SHAPE = re.compile(
+    r"(?<![a-z0-9-])(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}[a-z0-9]"
+)
+_LONG_NUMBER = re.compile(r"(?<![\d.-])\d[\d-]{5,}\d(?![\d.])")
 _TAIL_PATTERNS = (
     re.compile(
         r"(?:尾号|末尾|末[三四五六]位|后[三四五六346]位|最后[三四五六346]位|结尾)[:是为]{0,2}[\dxX]{2,6}"
     ),
-    re.compile(r"[*x×]{2,}\d{2,6}"),
+    re.compile(r"(?<![*x×])[*x×]{2,}\d{2,6}"),
     re.compile(r"(?<![\d*])\d{2,6}[*×]{2,}"),
 )
 _TICKET_NUMBER = re.compile(r"t\d{8}-\d{6}")

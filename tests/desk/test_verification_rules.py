@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +25,7 @@ from lenddesk.core import audit
 from lenddesk.core.db import session_factory
 from lenddesk.core.errors import ConfigurationError, LendDeskError
 from lenddesk.core.settings import get_settings
-from lenddesk.desk import service
+from lenddesk.desk import macros, service
 from lenddesk.desk.models import Message, OtpChallenge, OutboxMessage, Ticket
 from lenddesk.ledger.models import Loan
 from tests.desk.conftest import NOW, BorrowerFacts
@@ -473,3 +475,48 @@ def test_simultaneous_wrong_knowledge_answers_count_every_failure(
     assert sorted(results) == ["mismatch"] * 3 + ["verification_locked"] * 3
     session.expire_all()
     assert session.scalar(select(Ticket.knowledge_failures).where(Ticket.number == known)) == 3
+
+
+def test_simultaneous_codes_to_one_phone_from_different_tickets_send_one(
+    engine: Engine, inbound, desk_data, borrower: BorrowerFacts, session: Session
+) -> None:
+    numbers = [inbound("你好", sender=f"1370000000{i}").json()["ticket_number"] for i in range(6)]
+    for ticket in session.scalars(select(Ticket).where(Ticket.number.in_(numbers))):
+        ticket.borrower_id = borrower.id  # each identified as the same borrower: one phone
+    session.commit()
+    actor, queue = audit.Actor.system("test"), iter(numbers)
+    lock = threading.Lock()
+
+    def send(s: Session) -> str:
+        with lock:
+            number = next(queue)
+        return service.send_otp(s, actor=actor, number=number, now=NOW).reason
+
+    assert sorted(run_together(engine, 6, send)) == ["otp_too_soon"] * 5 + ["sent"]
+
+
+# --- the lapse rule -------------------------------------------------------------------------------
+
+IDLE = timedelta(minutes=30)
+minutes = st.integers(min_value=0, max_value=600)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(minutes, max_size=12), minutes, minutes)
+def test_a_lapse_is_final_whatever_comes_after(messages: list[int], lapse_at: int, later: int) -> None:
+    at = [NOW + timedelta(minutes=m) for m in messages]
+    now = NOW + timedelta(minutes=lapse_at)
+    if not macros.verification_current(NOW, at, now, IDLE):
+        afterwards = [*at, now + timedelta(minutes=1), now + timedelta(minutes=later)]
+        assert not macros.verification_current(NOW, afterwards, now + timedelta(minutes=later + 1), IDLE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=30), max_size=12), st.integers(min_value=0, max_value=30))
+def test_messages_at_most_the_idle_time_apart_keep_it(gaps: list[int], quiet: int) -> None:
+    at, last = [], NOW
+    for gap in gaps:
+        last += timedelta(minutes=gap)
+        at.append(last)
+    assert macros.verification_current(NOW, at, last + timedelta(minutes=quiet), IDLE)
+    assert not macros.verification_current(NOW, at, last + timedelta(minutes=31), IDLE)

@@ -520,3 +520,20 @@ def test_messages_at_most_the_idle_time_apart_keep_it(gaps: list[int], quiet: in
         at.append(last)
     assert macros.verification_current(NOW, at, last + timedelta(minutes=quiet), IDLE)
     assert not macros.verification_current(NOW, at, last + timedelta(minutes=31), IDLE)
+
+
+def test_a_code_replaced_before_delivery_is_never_sent(
+    client: TestClient, as_role, known: str, session: Session, clock
+) -> None:
+    agent = as_role("agent")
+    client.post(url(known, "verify/otp/send"), headers=agent)
+    clock.now = NOW + timedelta(minutes=1)
+    client.post(url(known, "verify/otp/send"), headers=agent)
+    sms = deliver_sms(session, clock.now)
+    assert len(sms.sent) == 1
+    statuses = session.scalars(
+        select(OutboxMessage.status).where(OutboxMessage.kind == "otp").order_by(OutboxMessage.id)
+    )
+    assert list(statuses) == ["failed", "delivered"]
+    checked = client.post(url(known, "verify/otp/check"), json={"code": code_of(sms)}, headers=agent).json()
+    assert checked["verified"] is True

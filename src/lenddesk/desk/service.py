@@ -907,10 +907,8 @@ def deliver_outbox(
         if message.kind == "otp" and body.startswith(_OTP_REFERENCE):
             drawn = _otp_text(session, message, now)
             if drawn is None:
-                message.status, message.last_error = (
-                    "failed",
-                    "code void before delivery (replaced or expired)",
-                )
+                message.status = "failed"
+                message.last_error = "code void before delivery (replaced or expired)"
                 outcome["failed"] += 1
                 continue
             body, secret = drawn

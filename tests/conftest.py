@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("LENDDESK_SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256")
+os.environ.setdefault("LENDDESK_OTP_KEY", "test-otp-key-a-different-secret-for-code-hashes")
 
 import pytest
 from fastapi import FastAPI

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from lenddesk.desk.models import Agent, OutboxMessage, Ticket
 from lenddesk.web import desk as desk_pages
 from tests.conftest import PASSWORD
-from tests.desk.conftest import BorrowerFacts, Clock, user_id
+from tests.desk.conftest import NOW, BorrowerFacts, Clock, user_id
+from tests.desk.test_verification_rules import deliver_sms
 
 SignedIn = Callable[[str], TestClient]
 
@@ -214,8 +215,8 @@ def test_a_strong_verification_by_one_time_code(
     agent = signed_in("agent")
     sent = agent.post(f"/desk/tickets/{number}/verify/otp/send")
     assert "验证码已发送至 138****5678" in sent.text
-    body = session.scalar(select(OutboxMessage.body).where(OutboxMessage.kind == "otp"))
-    code = re.search(r"验证码为 (\d+)", body or "")
+    assert session.scalar(select(OutboxMessage.body).where(OutboxMessage.kind == "otp")).startswith("otp:")
+    code = re.search(r"验证码为 (\d+)", deliver_sms(session, NOW).sent[-1].body)  # drawn at delivery
     assert code is not None
     wrong = (
         "0" * len(code.group(1)) if code.group(1) != "0" * len(code.group(1)) else "1" * len(code.group(1))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lenddesk.core.calendar import SHANGHAI, WorkCalendar
 from lenddesk.core.errors import Forbidden, Unprocessable
-from lenddesk.desk import categorise, complaints, macros, routing
+from lenddesk.desk import categorise, complaints, disclosure, macros, routing
 
 # --- categorisation -------------------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ def test_public_macros_need_no_verification_and_unknown_variables_are_refused() 
     ],
 )
 def test_account_data_in_free_text_is_recognised(text: str, found: bool) -> None:
-    assert macros.contains_account_data(text) is found
+    assert bool(disclosure.find_account_data(text)) is found
 
 
 # --- routing --------------------------------------------------------------------------------------

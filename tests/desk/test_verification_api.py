@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +14,8 @@ from lenddesk.core.models import AuditEntry
 from lenddesk.core.policy import DeskPolicy
 from lenddesk.desk import service
 from lenddesk.desk.macros import VerificationRequired
-from lenddesk.desk.models import OutboxMessage
 from tests.desk.conftest import NOW, BorrowerFacts
+from tests.desk.test_verification_rules import CapturingSms
 
 
 @pytest.fixture
@@ -35,13 +35,13 @@ def knowledge(client: TestClient, headers, number: str, **overrides) -> dict:
     return response.json()
 
 
-def latest_sms_code(session: Session) -> str:
-    session.expire_all()
-    sms = session.scalar(
-        select(OutboxMessage).where(OutboxMessage.kind == "otp").order_by(OutboxMessage.id.desc())
-    )
-    assert sms is not None and sms.recipient == "13812345678"
-    found = re.search(r"验证码为 (\d{6})", sms.body)
+def latest_sms_code(session: Session, now: datetime = NOW) -> str:
+    """Deliver the queued code (it is drawn only then) and read it as the borrower's phone shows it."""
+    sms = CapturingSms()
+    service.deliver_outbox(session, adapters={"sms": sms}, now=now)
+    session.commit()
+    assert sms.sent and sms.sent[-1].recipient == "13812345678"
+    found = re.search(r"验证码为 (\d{6})", sms.sent[-1].body)
     assert found
     return found.group(1)
 
@@ -53,7 +53,11 @@ def test_account_data_is_refused_until_the_contact_is_verified(
     refused = client.post(url(number, "reply"), json={"text": "您本期应还 1050.00 元"}, headers=agent)
     assert refused.status_code == 403
     assert refused.json()["code"] == "verification_required"
-    assert refused.json()["details"] == {"required": "basic", "current": "none"}
+    assert refused.json()["details"] == {
+        "required": "basic",
+        "current": "none",
+        "found": [{"kind": "amount", "text": "应还1050.00元"}],
+    }
     macro = client.post(url(number, "reply"), json={"macro": "amount_due"}, headers=agent)
     assert macro.status_code == 403 and macro.json()["code"] == "verification_required"
     panel = client.get(url(number, "panel"), headers=agent).json()
@@ -137,7 +141,7 @@ def test_one_time_codes_expire_and_lock(
     expired = client.post(url(number, "verify/otp/check"), json={"code": code}, headers=agent).json()
     assert expired["verified"] is False and expired["reason"] == "expired"
     client.post(url(number, "verify/otp/send"), headers=agent)
-    code = latest_sms_code(session)
+    code = latest_sms_code(session, clock.now)
     for _ in range(5):
         last = client.post(url(number, "verify/otp/check"), json={"code": "x"}, headers=agent).json()
     assert last["reason"] == "locked"
@@ -158,7 +162,8 @@ def test_a_stricter_policy_needs_the_one_time_code(
     knowledge(client, agent, number)
     refused = client.post(url(number, "reply"), json={"text": "合同 HT20260105001 已结清"}, headers=agent)
     assert refused.status_code == 403
-    assert refused.json()["details"] == {"required": "strong", "current": "basic"}
+    assert refused.json()["details"]["required"] == "strong"
+    assert refused.json()["details"]["current"] == "basic"
     client.post(url(number, "verify/otp/send"), headers=agent)
     client.post(url(number, "verify/otp/check"), json={"code": latest_sms_code(session)}, headers=agent)
     assert (
@@ -173,6 +178,6 @@ def test_the_service_layer_refuses_the_account_below_the_level(session: Session,
     ticket = service.get_ticket(session, number=number)
     ticket.borrower_id = session.scalar(select(service.Borrower.id))
     with pytest.raises(VerificationRequired):
-        service.account_details(session, ticket=ticket, today=NOW.date())
-    ticket.verification_level = "basic"
-    assert service.account_details(session, ticket=ticket, today=NOW.date()).name == "张伟"
+        service.account_details(session, ticket=ticket, now=NOW)
+    ticket.verification_level, ticket.verified_at = "basic", NOW
+    assert service.account_details(session, ticket=ticket, now=NOW).name == "张伟"

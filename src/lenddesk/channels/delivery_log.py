@@ -15,10 +15,17 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Outgoing:
+    """A message to send. `secret` is a one-time code inside `body`: sent, never logged or stored."""
+
     outbox_id: int
     channel: str
     recipient: str
     body: str
+    secret: str | None = None
+
+    def masked_body(self) -> str:
+        """The body as logs may keep it: the secret replaced by asterisks."""
+        return self.body.replace(self.secret, "*" * 6) if self.secret else self.body
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Adapter(Protocol):
 
 @dataclass
 class DeliveryLogAdapter:
-    """Writes each message to a JSON-lines log and marks it delivered."""
+    """Writes each message to a JSON-lines log (one-time codes masked) and marks it delivered."""
 
     channel: str
     path: Path
@@ -49,7 +56,7 @@ class DeliveryLogAdapter:
                     "channel": message.channel,
                     "outbox_id": message.outbox_id,
                     "recipient": message.recipient,
-                    "body": message.body,
+                    "body": message.masked_body(),
                 }
                 log.write(json.dumps(record, ensure_ascii=False) + "\n")
         except OSError as exc:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lenddesk.core.errors import ConfigurationError
 
 
 class Settings(BaseSettings):
@@ -25,6 +28,11 @@ class Settings(BaseSettings):
         default=None,
         description="Signs tokens and session cookies. When unset, one is generated once into "
         "./.lenddesk_secret so that restarts and workers agree.",
+    )
+    otp_key: str | None = Field(
+        default=None,
+        description="Keys the hashes of one-time codes (and of phone numbers in their send limits); must "
+        "differ from secret_key. When unset, one is generated once into ./.lenddesk_otp_key.",
     )
     demo_password: str = "demo1234"
     redis_url: str | None = Field(
@@ -55,6 +63,20 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def resolved_otp_key(self) -> str:
+        """The key of one-time-code hashes: its own secret, never derived from or equal to the token key."""
+        key = self.otp_key or _generated_key(Path(".lenddesk_otp_key"))
+        if hmac.compare_digest(key.encode(), self.resolved_secret_key().encode()):
+            raise ConfigurationError("LENDDESK_OTP_KEY must differ from LENDDESK_SECRET_KEY")
+        return key
+
+
+def _generated_key(path: Path) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 @lru_cache

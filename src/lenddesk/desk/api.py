@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core import audit, auth
-from lenddesk.core.calendar import business_date
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Forbidden, Unauthenticated
 from lenddesk.core.http import db_session
@@ -154,9 +153,14 @@ def list_tickets(
 
 @router.get("/tickets/{number}", response_model=schemas.TicketDetailOut)
 def ticket_detail(
-    number: str, session: Session = db_session, _: User = auth.allow(*DESK, "qa", "compliance")
+    number: str,
+    session: Session = db_session,
+    _: User = auth.allow(*DESK, "qa", "compliance"),
+    now: datetime = Now,
 ) -> schemas.TicketDetailOut:
-    return schemas.TicketDetailOut.build(service.ticket_detail(session, number=number))
+    view = service.ticket_detail(session, number=number)
+    level = service.effective_level(session, view.ticket, now)
+    return schemas.TicketDetailOut.build(view, verification_level=level)
 
 
 @router.post("/tickets/{number}/reply", response_model=schemas.ReplyOut)
@@ -295,7 +299,7 @@ def check_otp(
 def borrower_panel(
     number: str, session: Session = db_session, _: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.PanelOut:
-    return schemas.PanelOut.build(service.borrower_panel(session, number=number, today=business_date(now)))
+    return schemas.PanelOut.build(service.borrower_panel(session, number=number, now=now))
 
 
 @router.get("/macros", response_model=list[schemas.MacroOut])

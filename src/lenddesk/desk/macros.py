@@ -1,15 +1,16 @@
-"""Canned replies with variables, and the rule that keeps account data from unverified contacts. Pure.
+"""Canned replies with variables, and the verification levels that keep account data from unverified
+contacts. Pure.
 
 A macro body uses `{variable}` placeholders. Account variables (name, amounts, dates, contract
 numbers) are filled only when the ticket's verification level reaches the level the policy
-requires; free-text replies are checked for account data the same way.
+requires; below it, the filled text and free-text replies are scanned by `desk/disclosure.py`.
 """
 
 from __future__ import annotations
 
-import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 from lenddesk.core.errors import Forbidden, Unprocessable
 
@@ -31,13 +32,6 @@ PUBLIC_VARIABLES: dict[str, str] = {
     "hotline": "客服热线",
 }
 VARIABLES = {**ACCOUNT_VARIABLES, **PUBLIC_VARIABLES}
-
-# What account data looks like in free text: contract numbers, yuan amounts, calendar dates.
-_ACCOUNT_PATTERNS = (
-    re.compile(r"HT\d{6,}", re.IGNORECASE),
-    re.compile(r"(¥|￥)\s*\d|\d[\d,]*(\.\d{1,2})?\s*元"),
-    re.compile(r"\d{4}[-/年]\d{1,2}[-/月]\d{1,2}|\d{1,2}月\d{1,2}[日号]"),
-)
 
 
 class VerificationRequired(Forbidden):
@@ -95,6 +89,18 @@ def fill(template: str, values: Mapping[str, str], *, level: str, required_level
     return template.format_map({name: values[name] for name in names})
 
 
-def contains_account_data(text: str) -> bool:
-    """Whether free text carries amounts, dates or contract numbers."""
-    return any(pattern.search(text) for pattern in _ACCOUNT_PATTERNS)
+def verification_current(
+    verified_at: datetime, inbound_at: Iterable[datetime], now: datetime, idle: timedelta
+) -> bool:
+    """Whether a verification made at `verified_at` still holds at `now`.
+
+    It holds while the borrower never went `idle` without a message on the ticket (`inbound_at`, their
+    messages' times). A gap once passed is final: a later message (caller ID can be spoofed) does
+    not bring the verification back.
+    """
+    last = verified_at
+    for at in sorted(t for t in inbound_at if verified_at < t <= now):
+        if at - last > idle:
+            return False
+        last = at
+    return now - last <= idle

@@ -102,6 +102,9 @@ class Ticket(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     verification_level: Mapped[str] = mapped_column(String(8), default="none")
     knowledge_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # When the current level was reached; it lapses after the policy's idle minutes without a message
+    # from the borrower, and is dropped when the ticket reopens.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # SLA: both clocks start at sla_started_at; paused minutes (pending_customer) are added back.
     sla_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     first_response_minutes: Mapped[int] = mapped_column(Integer)
@@ -182,20 +185,41 @@ class OutboxMessage(Base):
 
 
 class OtpChallenge(Base):
+    """A one-time code. The code exists only while the SMS adapter sends it: its outbox message holds
+    the reference `otp:<id>`, and this row its keyed hash, set at delivery (None until then)."""
+
     __tablename__ = "desk_otp_challenges"
     __table_args__ = (Index("ix_desk_otp_ticket", "ticket_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("desk_tickets.id"))
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
-    code_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     salt: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, verified, locked, replaced
+    # pending, verified, locked, replaced, expired
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OtpAllowance(Base):
+    """Codes sent on one Shanghai day to one ticket or one phone, counted in SQL for the send limits.
+
+    `key` is the ticket id, or the keyed hash of the phone number (no number at rest here).
+    """
+
+    __tablename__ = "desk_otp_allowances"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # ticket, phone
+    key: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Consult(Base):

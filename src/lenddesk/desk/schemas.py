@@ -199,7 +199,7 @@ class TicketDetailOut(TicketOut):
     follow_ups: list[FollowUpOut]
 
     @classmethod
-    def build(cls, view: Any) -> TicketDetailOut:
+    def build(cls, view: Any, *, verification_level: str) -> TicketDetailOut:
         t = view.ticket
         return cls(
             number=t.number,
@@ -217,7 +217,7 @@ class TicketDetailOut(TicketOut):
             team_name=view.team_name,
             tags=t.tags or [],
             flags=t.flags or [],
-            verification_level=t.verification_level,
+            verification_level=verification_level,  # as it holds now: a verification lapses
             borrower_identified=t.borrower_id is not None,
             sla=SlaOut(
                 state=t.sla_state,

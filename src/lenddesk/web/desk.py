@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.core.calendar import SHANGHAI, business_date
+from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.core.http import db_session
@@ -311,11 +311,7 @@ def _ticket_page(
         except LendDeskError as exc:
             error, status_code = exc.message_zh, 200
     # QA and compliance read tickets but not accounts (the API's panel is desk roles only).
-    panel = (
-        service.borrower_panel(session, number=ticket.number, today=business_date(now))
-        if may(user, DESK)
-        else None
-    )
+    panel = service.borrower_panel(session, number=ticket.number, now=now) if may(user, DESK) else None
     agents, teams = service.list_agents(session), service.list_teams(session)
     names = {agent.user_id: agent.name for agent in agents} | {user.id: user.display_name}
     done = [stage.stage for stage in view.complaint_stages]
@@ -326,6 +322,7 @@ def _ticket_page(
         status_code=status_code,
         view=view,
         ticket=ticket,
+        verification_level=service.effective_level(session, ticket, now),
         panel=panel,
         delivery=_delivery_by_outbox(view.events),
         macros=service.list_macros(session) if may(user, DESK) else [],

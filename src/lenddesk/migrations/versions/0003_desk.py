@@ -34,6 +34,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_desk_macros_code")),
     )
     op.create_table(
+        "desk_otp_allowances",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sent", sa.Integer(), nullable=False),
+        sa.Column("last_sent_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_otp_allowances")),
+        sa.UniqueConstraint("scope", "key", name=op.f("uq_desk_otp_allowances_scope")),
+    )
+    op.create_table(
         "desk_sla_policies",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
@@ -105,6 +116,7 @@ def upgrade() -> None:
         sa.Column("flags", sa.JSON(), nullable=False),
         sa.Column("verification_level", sa.String(length=8), nullable=False),
         sa.Column("knowledge_failures", sa.Integer(), nullable=False),
+        sa.Column("verified_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sla_started_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("first_response_minutes", sa.Integer(), nullable=False),
         sa.Column("resolution_minutes", sa.Integer(), nullable=False),
@@ -257,7 +269,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("borrower_id", sa.Integer(), nullable=False),
-        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=True),
         sa.Column("salt", sa.String(length=32), nullable=False),
         sa.Column("expires_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -428,5 +440,6 @@ def downgrade() -> None:
     op.drop_table("desk_teams")
     op.drop_table("desk_ticket_counters")
     op.drop_table("desk_sla_policies")
+    op.drop_table("desk_otp_allowances")
     op.drop_table("desk_macros")
     # ### end Alembic commands ###

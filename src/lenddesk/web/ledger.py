@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import business_today
-from lenddesk.core.errors import LendDeskError, NotFound, Unauthenticated
+from lenddesk.core.errors import Forbidden, LendDeskError, NotFound, Unauthenticated
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.money import format_fen, parse_yuan
@@ -126,8 +126,8 @@ def borrower_page(
             surface="console",
             today=business_today(),
         )
-    except NotFound as exc:
-        return render(request, "error.html", user, status_code=404, message=exc.message_zh)
+    except (NotFound, Forbidden) as exc:
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
     return render(request, "ledger/borrower.html", user, b=view, labels=LABELS, ticket=_ticket(ticket))
 
 
@@ -148,8 +148,8 @@ def loan_page(
             case_reference=_ticket(ticket),
             surface="console",
         )
-    except NotFound as exc:
-        return render(request, "error.html", user, status_code=404, message=exc.message_zh)
+    except (NotFound, Forbidden) as exc:
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
     return _render_loan(
         request, session, user, loan.contract_number, _ticket(ticket), notice=DONE_MESSAGES.get(done)
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
+from lenddesk.core.db import session_factory
 from lenddesk.core.errors import Conflict, Forbidden, Unprocessable
 from lenddesk.core.models import AuditEntry
 from lenddesk.core.policy import Policy
@@ -432,3 +435,63 @@ def test_waivers_at_once_never_forgive_more_than_is_owed(engine: Engine) -> None
     result = concurrent_waivers(engine)
     assert result["applied"] == result["on_lines"] == 3000
     assert (result["ok"], result["refused"], result["left"]) == (3, 3, 0)
+
+
+# --- property: whatever mix of payments and waivers, no line goes below zero and nothing is lost ----
+
+_operation = st.one_of(
+    st.tuples(st.just("pay"), st.integers(min_value=1, max_value=300_000)),
+    st.tuples(
+        st.sampled_from(["penalty", "late_fee", "interest"]), st.integers(min_value=1, max_value=40_000)
+    ),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=st.lists(_operation, min_size=1, max_size=8))
+def test_payments_and_waivers_in_any_order_keep_every_line_whole(
+    engine: Engine, operations: list[tuple[str, int]]
+) -> None:
+    contract = new_loan(engine, product_code="PROP")
+    with session_factory(engine)() as session:
+        loan = loan_of(session, contract)
+        for line in lines_of(session, loan.id)[:2]:  # what the close of business would have charged
+            line.penalty_fen, line.late_fee_fen = 4_321, 3_000
+        session.commit()
+        paid_in = waived = 0
+        for index, (kind, amount) in enumerate(operations):
+            try:
+                if kind == "pay":
+                    pay(session, contract, amount, TODAY, f"H{contract}-{index}")
+                    paid_in += amount
+                else:
+                    service.waive(
+                        session,
+                        loan_id=loan.id,
+                        component=kind,
+                        amount_fen=amount,
+                        reason="性质测试",
+                        requested_by=LEAD,
+                        approved_by=LEAD2,
+                        today=TODAY,
+                    )
+                    waived += amount
+                session.commit()
+            except (Unprocessable, Conflict):
+                session.rollback()
+        loan = loan_of(session, contract)
+        lines = lines_of(session, loan.id)
+        for line in lines:
+            assert line.paid_penalty_fen + line.waived_penalty_fen <= line.penalty_fen
+            assert line.paid_late_fee_fen + line.waived_late_fee_fen <= line.late_fee_fen
+            assert line.paid_interest_fen + line.waived_interest_fen <= line.interest_fen
+            assert line.paid_principal_fen <= line.principal_fen
+        on_lines = sum(
+            line.waived_penalty_fen + line.waived_late_fee_fen + line.waived_interest_fen for line in lines
+        )
+        assert on_lines == waived
+        paid_on_lines = sum(
+            line.paid_penalty_fen + line.paid_late_fee_fen + line.paid_interest_fen + line.paid_principal_fen
+            for line in lines
+        )
+        assert paid_on_lines + loan.credit_balance_fen == paid_in  # money in = allocated + credit

@@ -56,6 +56,33 @@ def _make_loan(base_url: str) -> str:
         return loan.json()["contract_number"]
 
 
+def _agent_ticket(base_url: str, sender: str) -> str:
+    """A call from the borrower's phone (so the ticket is linked to them), claimed by the agent."""
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+
+        def headers(username: str) -> dict[str, str]:
+            token = client.post(
+                "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+            ).json()
+            return {"Authorization": f"Bearer {token['access_token']}"}
+
+        inbound = client.post(
+            "/api/v1/desk/inbound",
+            json={
+                "channel": "phone",
+                "channel_message_id": f"e2e-{sender}",
+                "sender": sender,
+                "text": "查询还款",
+            },
+            headers=headers("admin"),
+        )
+        assert inbound.status_code in (200, 201), inbound.text
+        number = inbound.json()["ticket_number"]
+        claimed = client.post(f"/api/v1/desk/tickets/{number}/claim", headers=headers("agent"))
+        assert claimed.status_code == 200, claimed.text
+        return number
+
+
 def test_agent_searches_a_borrower_and_opens_the_360_and_the_schedule(sign_in, live_server: str) -> None:  # type: ignore[no-untyped-def]
     contract = _make_loan(live_server)
     page: Page = sign_in("agent")
@@ -65,7 +92,13 @@ def test_agent_searches_a_borrower_and_opens_the_360_and_the_schedule(sign_in, l
     results = page.get_by_test_id("borrower-results")
     expect(results).to_contain_text(contract)
     results.get_by_role("link", name="欧阳明远").click()
+    # Without a ticket of theirs an agent may not open the borrower.
+    expect(page.get_by_text("只能通过您负责的工单查看该借款人")).to_be_visible()
+    number = _agent_ticket(live_server, "13755556666")
+    page.goto(f"{live_server}/desk/tickets/{number}")
+    page.get_by_test_id("open-360").click()
     expect(page.get_by_role("heading", name="欧阳明远")).to_be_visible()
+    expect(page.get_by_test_id("via-ticket")).to_contain_text(number)
     expect(page.get_by_test_id("id-number")).to_contain_text("***")
     expect(page.get_by_test_id("contacts")).to_contain_text("136****8888")
     page.get_by_test_id("loans").get_by_role("link", name=contract).click()

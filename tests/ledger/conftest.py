@@ -71,3 +71,34 @@ def repay(client: TestClient, headers, contract: str, amount: str, reference: st
         **extra,
     }
     return client.post("/api/v1/ledger/repayments", json=body, headers=headers)
+
+
+def open_ticket(client: TestClient, as_role, sender: str, owner: str) -> str:  # type: ignore[no-untyped-def]
+    """A ticket from `sender` (the borrower's phone links it to them), claimed by user `owner`."""
+    inbound = client.post(
+        "/api/v1/desk/inbound",
+        json={
+            "channel": "phone",
+            "channel_message_id": f"{sender}-{owner}",
+            "sender": sender,
+            "text": "查询还款",
+        },
+        headers=as_role("admin"),
+    )
+    assert inbound.status_code in (200, 201), inbound.text
+    number = inbound.json()["ticket_number"]
+    claimed = client.post(f"/api/v1/desk/tickets/{number}/claim", headers=as_role(owner))
+    assert claimed.status_code == 200, claimed.text
+    return number
+
+
+@pytest.fixture
+def agent_ticket(client: TestClient, as_role, book) -> str:  # type: ignore[no-untyped-def]
+    """A ticket of the book's borrower (phone 13912345678) that the agent owns."""
+    return open_ticket(client, as_role, "13912345678", "agent")
+
+
+@pytest.fixture
+def collector_ticket(client: TestClient, as_role, book) -> str:  # type: ignore[no-untyped-def]
+    """A ticket of the book's borrower that the collector owns."""
+    return open_ticket(client, as_role, "13912345678", "collector")

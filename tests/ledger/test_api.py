@@ -30,7 +30,7 @@ def test_only_admins_create_borrowers_and_loans(client: TestClient, as_role) -> 
     assert response.status_code == 403
 
 
-def test_search_then_360_masks_personal_data_by_role(client: TestClient, as_role, book) -> None:  # type: ignore[no-untyped-def]
+def test_search_then_360_masks_personal_data_by_role(client: TestClient, as_role, book, agent_ticket) -> None:  # type: ignore[no-untyped-def]
     agent = as_role("agent")
     hits = client.get("/api/v1/ledger/borrowers", params={"q": id_number(321)[-4:]}, headers=agent).json()
     assert [hit["contracts"] for hit in hits] == [[book["contract"]]]
@@ -47,7 +47,9 @@ def test_search_then_360_masks_personal_data_by_role(client: TestClient, as_role
     assert next(c for c in full["contacts"] if c["relation"] == "emergency")["mobile"] == "13811112222"
 
 
-def test_a_repayment_is_idempotent_per_channel_reference(client: TestClient, as_role, book) -> None:  # type: ignore[no-untyped-def]
+def test_a_repayment_is_idempotent_per_channel_reference(
+    client: TestClient, as_role, book, collector_ticket
+) -> None:  # type: ignore[no-untyped-def]
     collector = as_role("collector")
     first = repay(client, collector, book["contract"], "500.00", "2026112600001")
     assert first.status_code == 201, first.text
@@ -85,7 +87,7 @@ def test_bad_repayments_get_clear_errors(client, as_role, book, amount, extra, s
 
 
 def test_paying_the_overdue_amount_cures_the_loan_and_shows_in_the_bucket_history(
-    client: TestClient, as_role, book, session
+    client: TestClient, as_role, book, session, agent_ticket
 ) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
@@ -110,7 +112,7 @@ def test_paying_the_overdue_amount_cures_the_loan_and_shows_in_the_bucket_histor
 
 
 def test_reversal_is_requested_with_a_reason_and_approved_by_a_team_lead(
-    client: TestClient, as_role, book
+    client: TestClient, as_role, book, agent_ticket
 ) -> None:  # type: ignore[no-untyped-def]
     agent, lead = as_role("agent"), as_role("team_lead")
     repayment = repay(client, agent, book["contract"], "300.00", "REV-1").json()
@@ -129,7 +131,9 @@ def test_reversal_is_requested_with_a_reason_and_approved_by_a_team_lead(
     assert audit and audit[0]["actor_name"] == "team_lead"
 
 
-def test_settlement_quote_early_settlement_and_certificate(client: TestClient, as_role, book) -> None:  # type: ignore[no-untyped-def]
+def test_settlement_quote_early_settlement_and_certificate(
+    client: TestClient, as_role, book, agent_ticket
+) -> None:  # type: ignore[no-untyped-def]
     agent = as_role("agent")
     quote = client.get(f"/api/v1/ledger/loans/{book['contract']}/settlement-quote", headers=agent)
     assert quote.status_code == 200, quote.text
@@ -148,7 +152,7 @@ def test_settlement_quote_early_settlement_and_certificate(client: TestClient, a
     assert again.status_code == 409 and again.json()["code"] == "loan_settled"
 
 
-def test_partial_quote_through_the_api(client: TestClient, as_role, book) -> None:  # type: ignore[no-untyped-def]
+def test_partial_quote_through_the_api(client: TestClient, as_role, book, collector_ticket) -> None:  # type: ignore[no-untyped-def]
     response = client.get(
         f"/api/v1/ledger/loans/{book['contract']}/settlement-quote",
         params={"partial_principal": "3000.00"},

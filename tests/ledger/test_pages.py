@@ -15,7 +15,7 @@ def test_search_page_finds_a_borrower_and_masks_the_id_number(client: TestClient
     assert id_number(321) not in page.text and id_number(321)[-4:] in page.text
 
 
-def test_borrower_page_masks_by_role(client: TestClient, as_role, book) -> None:  # type: ignore[no-untyped-def]
+def test_borrower_page_masks_by_role(client: TestClient, as_role, book, agent_ticket) -> None:  # type: ignore[no-untyped-def]
     agent_page = client.get(f"/borrowers/{book['borrower_id']}", headers=as_role("agent")).text
     assert "138****2222" in agent_page and "13811112222" not in agent_page
     assert id_number(321) not in agent_page
@@ -23,7 +23,7 @@ def test_borrower_page_masks_by_role(client: TestClient, as_role, book) -> None:
     assert "13811112222" in compliance_page and id_number(321) in compliance_page
 
 
-def test_loan_page_shows_the_schedule_and_repayments(client: TestClient, as_role, book) -> None:  # type: ignore[no-untyped-def]
+def test_loan_page_shows_the_schedule_and_repayments(client: TestClient, as_role, book, agent_ticket) -> None:  # type: ignore[no-untyped-def]
     agent = as_role("agent")
     assert repay(client, agent, book["contract"], "250.00", "PAGE-1").status_code == 201
     page = client.get(f"/loans/{book['contract']}", headers=agent)

@@ -133,3 +133,8 @@ def mask_email(value: str) -> str:
 def mask_address(value: str) -> str:
     """Keep the first six characters (province/city) and hide the rest."""
     return value[:6] + "****" if len(value) > 6 else value
+
+
+def mask_employer(value: str) -> str:
+    """北京某某科技有限公司 -> 北京****: the first two characters (usually the city) only."""
+    return value[:2] + "****" if len(value) > 2 else "*" * len(value)

@@ -56,7 +56,23 @@ class LedgerPolicy(Section):
         default_factory=lambda: ["agent", "collector", "team_lead", "compliance", "admin"]
     )
 
-    @field_validator("pii_full_roles", "borrower_mobile_roles")
+    # Roles that open a borrower's 360 or loan only through a case of theirs (a ticket they own
+    # linked to the borrower); every other reader sees every borrower. Every opening is audited.
+    case_bound_roles: list[str] = Field(default_factory=lambda: ["agent", "collector"])
+    # Who approves paying back a credit balance (a different person from the requester; and admin).
+    refund_approver_roles: list[str] = Field(default_factory=lambda: ["team_lead"])
+    # Waivers of penalty, late fee or interest up to this many fen apply on one person's word;
+    # above it a second person of `waiver_approver_roles` (or admin) approves.
+    waiver_single_approval_fen: int = Field(default=10_000, ge=0, le=2**63 - 1)
+    waiver_approver_roles: list[str] = Field(default_factory=lambda: ["team_lead", "compliance"])
+
+    @field_validator(
+        "pii_full_roles",
+        "borrower_mobile_roles",
+        "case_bound_roles",
+        "refund_approver_roles",
+        "waiver_approver_roles",
+    )
     @classmethod
     def _known_roles(cls, roles: list[str]) -> list[str]:
         from lenddesk.core.models import ROLES

@@ -70,6 +70,7 @@ from lenddesk.desk.models import (
     TicketCounter,
     TicketEvent,
 )
+from lenddesk.ledger import access as ledger_access
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.models import Borrower, Loan
 
@@ -2569,3 +2570,26 @@ def my_desk(session: Session, *, viewer_id: int, now: datetime) -> MyDesk:
     ).where(Ticket.owner_id == viewer_id, Ticket.active.is_(True))
     open_tickets, at_risk, breached = session.execute(mine).one()
     return MyDesk(open_tickets, at_risk, breached, len(follow_ups_due(session, owner_id=viewer_id, now=now)))
+
+
+# --- staff access to borrowers: the desk's grant (docs/LEDGER.md "Staff access") -----------------
+
+
+def ticket_grants_borrower(
+    session: Session, request: ledger_access.AccessRequest
+) -> ledger_access.Grant | None:
+    """A ticket the viewer owns, not closed, linked to the borrower: the named one, else the latest."""
+    if request.user_id is None:
+        return None
+    statement = select(Ticket.number).where(
+        Ticket.owner_id == request.user_id,
+        Ticket.borrower_id == request.borrower_id,
+        Ticket.status != "closed",
+    )
+    if request.case_reference:
+        statement = statement.where(Ticket.number == request.case_reference)
+    number = session.scalar(statement.order_by(Ticket.id.desc()).limit(1))
+    return ledger_access.Grant("ticket", number) if number else None
+
+
+ledger_access.register_grant_finder(ticket_grants_borrower)

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
@@ -31,11 +31,19 @@ from lenddesk.ledger.schemas import (
     ProductIn,
     ProductOut,
     QuoteOut,
+    RecoveryBookOut,
+    RecoveryIn,
+    RecoveryOut,
+    RefundIn,
+    RefundOut,
     RejectIn,
     RepaymentIn,
     RepaymentOut,
     ReversalIn,
     SettlementQuoteOut,
+    WaiverIn,
+    WaiverOut,
+    errors,
 )
 
 ledger = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
@@ -44,6 +52,18 @@ router = APIRouter()
 
 READERS = ("agent", "collector", "team_lead", "qa", "compliance")
 POSTERS = ("agent", "collector", "team_lead")
+RECOVERY_POSTERS = ("collector", "team_lead")
+RECOVERY_READERS = ("collector", "team_lead", "compliance")
+APPROVERS = ("team_lead", "compliance")  # the policy narrows refunds and waivers further
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Ticket = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="the ticket (of yours) you open this borrower from; agents and collectors need one",
+    ),
+]
 
 
 # --- borrowers -------------------------------------------------------------------------------------
@@ -76,9 +96,23 @@ def add_contact(
     )
 
 
-@ledger.get("/borrowers/{borrower_id}", response_model=Borrower360Out)
-def borrower_360(borrower_id: int, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
-    return service.borrower_360(session, borrower_id=borrower_id, role=user.role, today=business_today())
+@ledger.get(
+    "/borrowers/{borrower_id}",
+    response_model=Borrower360Out,
+    summary="A borrower's 360 (agents and collectors through a ticket of theirs; audited)",
+    responses=errors(401, 403, 404, 422),
+)
+def borrower_360(
+    borrower_id: Id, ticket: Ticket = None, session: Session = db_session, user: User = auth.allow(*READERS)
+) -> service.Borrower360:
+    return service.open_borrower_360(
+        session,
+        viewer=audit.Actor.of(user),
+        borrower_id=borrower_id,
+        case_reference=ticket,
+        surface="api",
+        today=business_today(),
+    )
 
 
 # --- products and loans -------------------------------------------------------------------------------
@@ -103,9 +137,32 @@ def create_loan(body: LoanIn, session: Session = db_session, user: User = auth.a
     return service.loan_view(session, loan=loan, today=business_today())
 
 
-@ledger.get("/loans/{contract_number}", response_model=LoanOut)
-def loan_detail(contract_number: str, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
-    return service.loan_detail(session, contract_number=contract_number, today=business_today())
+def _open_loan(session: Session, user: User, contract_number: str, ticket: str | None, page: str) -> str:
+    loan = service.open_loan(
+        session,
+        viewer=audit.Actor.of(user),
+        contract_number=contract_number,
+        case_reference=ticket,
+        surface="api",
+        page=page,
+    )
+    return loan.contract_number
+
+
+@ledger.get(
+    "/loans/{contract_number}",
+    response_model=LoanOut,
+    summary="A loan with its schedule and history (agents and collectors through a ticket; audited)",
+    responses=errors(401, 403, 404, 422),
+)
+def loan_detail(
+    contract_number: str,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow(*READERS),
+) -> service.LoanView:
+    number = _open_loan(session, user, contract_number, ticket, "loan")
+    return service.loan_detail(session, contract_number=number, today=business_today())
 
 
 @ledger.get("/loans/{contract_number}/settlement-quote", response_model=QuoteOut)
@@ -113,10 +170,12 @@ def settlement_quote(
     contract_number: str,
     on: date | None = None,
     partial_principal: Annotated[str | None, Query(description="principal to prepay, yuan")] = None,
+    ticket: Ticket = None,
     session: Session = db_session,
     user: User = auth.allow(*POSTERS, "compliance"),
 ) -> QuoteOut:
     """What settles the loan on a date (default today), or what prepaying some principal costs."""
+    contract_number = _open_loan(session, user, contract_number, ticket, "quote")
     day = on or business_today()
     if partial_principal is None:
         quote = service.settlement_quote(session, contract_number=contract_number, on=day)
@@ -131,9 +190,20 @@ def settlement_quote(
     )
 
 
-@ledger.get("/loans/{contract_number}/certificate", response_model=CertificateOut)
-def certificate(contract_number: str, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
-    return service.certificate_view(session, contract_number=contract_number, role=user.role)
+@ledger.get(
+    "/loans/{contract_number}/certificate",
+    response_model=CertificateOut,
+    summary="The settlement certificate of a settled loan (agents and collectors through a ticket)",
+    responses=errors(401, 403, 404, 422),
+)
+def certificate(
+    contract_number: str,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow(*READERS),
+) -> service.CertificateView:
+    number = _open_loan(session, user, contract_number, ticket, "certificate")
+    return service.certificate_view(session, contract_number=number, role=user.role)
 
 
 # --- repayments ----------------------------------------------------------------------------------------
@@ -195,6 +265,158 @@ def reject_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, note=body.note
     )
     return _repayment_out(repayment)
+
+
+# --- recoveries, refunds of credit, waivers ------------------------------------------------------------
+
+
+@ledger.post(
+    "/recoveries",
+    response_model=RecoveryOut,
+    status_code=201,
+    summary="Post money received on a written-off loan (a recovery, kept apart from repayments)",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def post_recovery(
+    body: RecoveryIn,
+    response: Response,
+    session: Session = db_session,
+    user: User = auth.allow(*RECOVERY_POSTERS),
+) -> RecoveryOut:
+    """The same (channel, external_reference) again answers 200 with the first result."""
+    result = service.post_recovery(
+        session,
+        actor=audit.Actor.of(user),
+        contract_number=body.contract_number,
+        channel=body.channel,
+        external_reference=body.external_reference,
+        amount_fen=body.amount,
+        value_date=body.value_date,
+        today=business_today(),
+    )
+    if result.duplicate:
+        response.status_code = 200
+    out = RecoveryOut.model_validate(result.recovery)
+    return out.model_copy(
+        update={"contract_number": body.contract_number.strip().upper(), "duplicate": result.duplicate}
+    )
+
+
+@ledger.get(
+    "/recoveries/summary",
+    response_model=RecoveryBookOut,
+    summary="Recoveries of the whole book: written-off loans, loans with recoveries, total recovered",
+    responses=errors(401, 403),
+)
+def recovery_summary(
+    session: Session = db_session, user: User = auth.allow(*RECOVERY_READERS)
+) -> service.RecoveryBook:
+    return service.recovery_book(session)
+
+
+def _refund_out(refund: object, duplicate: bool = False) -> RefundOut:
+    return RefundOut.model_validate(refund).model_copy(update={"duplicate": duplicate})
+
+
+@ledger.post(
+    "/loans/{contract_number}/refunds",
+    response_model=RefundOut,
+    status_code=201,
+    summary="Ask for (part of) a loan's credit balance to be paid back; a second person approves",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def request_refund(
+    contract_number: str,
+    body: RefundIn,
+    response: Response,
+    session: Session = db_session,
+    user: User = auth.allow(*POSTERS),
+) -> RefundOut:
+    """The same `reference` on the same loan again answers 200 with the first request."""
+    refund, duplicate = service.request_refund(
+        session,
+        actor=audit.Actor.of(user),
+        contract_number=contract_number,
+        amount_fen=body.amount,
+        reference=body.reference,
+        reason=body.reason,
+    )
+    if duplicate:
+        response.status_code = 200
+    return _refund_out(refund, duplicate)
+
+
+@ledger.post(
+    "/refunds/{refund_id}/approve",
+    response_model=RefundOut,
+    summary="Approve and pay a credit refund (not the requester; exactly once)",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def approve_refund(
+    refund_id: Id, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+) -> RefundOut:
+    refund, duplicate = service.approve_refund(session, actor=audit.Actor.of(user), refund_id=refund_id)
+    return _refund_out(refund, duplicate)
+
+
+@ledger.post(
+    "/refunds/{refund_id}/reject",
+    response_model=RefundOut,
+    summary="Reject a credit refund request",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def reject_refund(
+    refund_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+) -> RefundOut:
+    refund = service.reject_refund(session, actor=audit.Actor.of(user), refund_id=refund_id, note=body.note)
+    return _refund_out(refund)
+
+
+@ledger.post(
+    "/loans/{contract_number}/waivers",
+    response_model=WaiverOut,
+    status_code=201,
+    summary="Waive penalty, late fee or interest: applied at once up to the policy limit, else held",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def request_waiver(
+    contract_number: str, body: WaiverIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
+) -> service.Waiver:
+    return service.request_waiver(
+        session,
+        actor=audit.Actor.of(user),
+        contract_number=contract_number,
+        component=body.component,
+        amount_fen=body.amount,
+        reason=body.reason,
+        today=business_today(),
+    )
+
+
+@ledger.post(
+    "/waivers/{waiver_id}/approve",
+    response_model=WaiverOut,
+    summary="Approve a held waiver (a different person of an approving role)",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def approve_waiver(
+    waiver_id: Id, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+) -> service.Waiver:
+    return service.approve_waiver(
+        session, actor=audit.Actor.of(user), waiver_id=waiver_id, today=business_today()
+    )
+
+
+@ledger.post(
+    "/waivers/{waiver_id}/reject",
+    response_model=WaiverOut,
+    summary="Reject a held waiver",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def reject_waiver(
+    waiver_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+) -> service.Waiver:
+    return service.reject_waiver(session, actor=audit.Actor.of(user), waiver_id=waiver_id, note=body.note)
 
 
 # --- public calculator ---------------------------------------------------------------------------------

@@ -369,10 +369,10 @@ def _terms_row(product: Any, day: date) -> dict[str, Any]:
 _OWED = (
     "(s.principal_fen + s.interest_fen + s.penalty_fen + s.late_fee_fen - s.paid_principal_fen"
     " - s.paid_interest_fen - s.paid_penalty_fen - s.paid_late_fee_fen - s.waived_penalty_fen"
-    " - s.waived_late_fee_fen)"
+    " - s.waived_late_fee_fen - s.waived_interest_fen)"
 )
 _OWED_PRINCIPAL_AND_INTEREST = (
-    "(s.principal_fen + s.interest_fen - s.paid_principal_fen - s.paid_interest_fen)"
+    "(s.principal_fen + s.interest_fen - s.paid_principal_fen - s.paid_interest_fen - s.waived_interest_fen)"
 )
 
 
@@ -459,7 +459,10 @@ class _Statements:
         rules = self.rules
         base = "(s.principal_fen - s.paid_principal_fen)"
         if rules.penalty_base == "principal_and_interest":
-            base = "(s.principal_fen - s.paid_principal_fen + s.interest_fen - s.paid_interest_fen)"
+            base = (
+                "(s.principal_fen - s.paid_principal_fen + s.interest_fen - s.paid_interest_fen"
+                " - s.waived_interest_fen)"
+            )
         # One pass over the chunk's id range: overdue loans, loans newly past due, loans with an
         # instalment falling due. Everything else (most of the book) is not touched.
         yield (

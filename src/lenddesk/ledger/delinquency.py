@@ -205,6 +205,7 @@ class LineState:
     paid_late_fee_fen: int = 0
     waived_penalty_fen: int = 0
     waived_late_fee_fen: int = 0
+    waived_interest_fen: int = 0
     paid_off_on: date | None = None
 
     @property
@@ -213,17 +214,18 @@ class LineState:
         paid = (
             self.paid_principal_fen + self.paid_interest_fen + self.paid_penalty_fen + self.paid_late_fee_fen
         )
-        return due - paid - self.waived_penalty_fen - self.waived_late_fee_fen
+        return due - paid - self.waived_penalty_fen - self.waived_late_fee_fen - self.waived_interest_fen
 
     @property
     def owed_principal_and_interest_fen(self) -> int:
-        return self.principal_fen + self.interest_fen - self.paid_principal_fen - self.paid_interest_fen
+        owed = self.principal_fen + self.interest_fen - self.paid_principal_fen - self.paid_interest_fen
+        return owed - self.waived_interest_fen
 
     def penalty_base_fen(self, base: PenaltyBase) -> int:
         owed_principal = self.principal_fen - self.paid_principal_fen
         if base == "principal":
             return owed_principal
-        return owed_principal + self.interest_fen - self.paid_interest_fen
+        return owed_principal + self.interest_fen - self.paid_interest_fen - self.waived_interest_fen
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ class ScheduleLine(Base):
     paid_late_fee_fen: Mapped[int] = mapped_column(Fen, default=0)
     waived_penalty_fen: Mapped[int] = mapped_column(Fen, default=0)
     waived_late_fee_fen: Mapped[int] = mapped_column(Fen, default=0)
+    waived_interest_fen: Mapped[int] = mapped_column(Fen, default=0, server_default="0")
     paid_off_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
@@ -206,3 +207,62 @@ class BucketTransition(Base):
     from_bucket: Mapped[str] = mapped_column(String(8))
     to_bucket: Mapped[str] = mapped_column(String(8))
     days_past_due: Mapped[int] = mapped_column(Integer)
+
+
+# --- the paths real books need: recoveries, refunds of credit, waivers ---------------------------
+
+
+class Recovery(Base):
+    """Money received on a written-off loan: kept apart from repayments, never allocated to lines."""
+
+    __tablename__ = "recoveries"
+    __table_args__ = (UniqueConstraint("channel", "external_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_reference: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    value_date: Mapped[date] = mapped_column(Date)
+    posted_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CreditRefund(Base):
+    """Paying back a credit balance (溢缴款退款): requested by one person, approved by another."""
+
+    __tablename__ = "credit_refunds"
+    __table_args__ = (UniqueConstraint("loan_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    # The requester's idempotency key: the same reference on a loan is one refund.
+    reference: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    reason: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(12), default="requested")  # requested, paid, rejected
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class Waiver(Base):
+    """An amount of penalty, late fee or interest forgiven on a loan, with its reason and approver."""
+
+    __tablename__ = "waivers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    component: Mapped[str] = mapped_column(String(12))  # penalty, late_fee, interest
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    reason: Mapped[str] = mapped_column(String(255))
+    # requested (waiting for a second person), applied, rejected
+    status: Mapped[str] = mapped_column(String(12), default="applied")
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    applied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Where it landed: [{"period": 3, "amount": 1200}, ...]
+    allocation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)

@@ -96,6 +96,50 @@ class RejectIn(BaseModel):
     note: str = Field(default="", max_length=255)
 
 
+class RecoveryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contract_number: str = Field(min_length=1, max_length=32)
+    channel: Channel
+    external_reference: str = Field(min_length=1, max_length=64)
+    amount: YuanIn
+    value_date: date
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: YuanIn
+    reference: str = Field(min_length=1, max_length=64, description="idempotency key of this request")
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class WaiverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    component: Literal["penalty", "late_fee", "interest"]
+    amount: YuanIn
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a stable code and the message in Chinese and English."""
+
+    code: str
+    message_zh: str
+    message_en: str
+    details: Any = None
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route: the error statuses it documents, all with the ErrorOut body."""
+    described = {
+        401: "Not signed in",
+        403: "Role or case does not allow this",
+        404: "No such record",
+        409: "Conflicts with the record's state",
+        422: "Invalid input",
+    }
+    return {status: {"model": ErrorOut, "description": described[status]} for status in statuses}
+
+
 # --- responses ------------------------------------------------------------------------------------
 
 
@@ -168,6 +212,46 @@ class BucketChangeOut(Out):
     days_past_due: int
 
 
+class RecoveryOut(Out):
+    id: int
+    contract_number: str | None = None
+    channel: str
+    external_reference: str
+    amount: YuanOut = fen("amount")
+    value_date: date
+    posted_by: str
+    duplicate: bool = False
+
+
+class RefundOut(Out):
+    id: int
+    reference: str
+    amount: YuanOut = fen("amount")
+    reason: str
+    status: str
+    requested_by: str
+    decided_by: str | None
+    duplicate: bool = False
+
+
+class WaiverOut(Out):
+    id: int
+    component: str
+    amount: YuanOut = fen("amount")
+    reason: str
+    status: str
+    requested_by: str
+    approved_by: str | None
+    applied_on: date | None
+
+
+class RecoveryBookOut(Out):
+    written_off_loans: int
+    loans_with_recoveries: int
+    recoveries: int
+    recovered: YuanOut = fen("recovered")
+
+
 class LoanOut(Out):
     id: int
     contract_number: str
@@ -192,6 +276,10 @@ class LoanOut(Out):
     lines: list[LineOut]
     repayments: list[RepaymentOut]
     bucket_history: list[BucketChangeOut]
+    recovered: YuanOut = fen("recovered")
+    recoveries: list[RecoveryOut] = Field(default_factory=list)
+    refunds: list[RefundOut] = Field(default_factory=list)
+    waivers: list[WaiverOut] = Field(default_factory=list)
 
 
 class Borrower360Out(Out):

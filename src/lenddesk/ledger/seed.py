@@ -1035,7 +1035,7 @@ class PaymentSimulation:
 _OWED_SQL = (
     "(s.principal_fen + s.interest_fen + s.penalty_fen + s.late_fee_fen - s.paid_principal_fen"
     " - s.paid_interest_fen - s.paid_penalty_fen - s.paid_late_fee_fen - s.waived_penalty_fen"
-    " - s.waived_late_fee_fen)"
+    " - s.waived_late_fee_fen - s.waived_interest_fen)"
 )
 
 
@@ -1044,13 +1044,14 @@ def _owed(line: dict[str, Any]) -> int:
         line["principal_fen"] + line["interest_fen"] + line["penalty_fen"] + line["late_fee_fen"]
         - line["paid_principal_fen"] - line["paid_interest_fen"] - line["paid_penalty_fen"]
         - line["paid_late_fee_fen"] - line["waived_penalty_fen"] - line["waived_late_fee_fen"]
+        - line.get("waived_interest_fen", 0)
     )  # fmt: skip
 
 
 _PARTS = (
     ("d_penalty", "penalty_fen", "paid_penalty_fen", "waived_penalty_fen"),
     ("d_late_fee", "late_fee_fen", "paid_late_fee_fen", "waived_late_fee_fen"),
-    ("d_interest", "interest_fen", "paid_interest_fen", None),
+    ("d_interest", "interest_fen", "paid_interest_fen", "waived_interest_fen"),
     ("d_principal", "principal_fen", "paid_principal_fen", None),
 )
 
@@ -1064,7 +1065,7 @@ def _allocate(lines: list[dict[str, Any]], budget: int) -> list[tuple[dict[str, 
             break
         paid = {}
         for key, due, already, waived in _PARTS:
-            left = line[due] - line[already] - (line[waived] if waived else 0)
+            left = line[due] - line[already] - (line.get(waived, 0) if waived else 0)
             part = min(max(left, 0), budget)
             paid[key] = part
             line[already] += part

@@ -22,19 +22,31 @@ from lenddesk.core import audit
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.money import format_fen
-from lenddesk.core.pii import mask_address, mask_id_number, mask_mobile, validate_id_number, validate_mobile
+from lenddesk.core.pii import (
+    mask_address,
+    mask_email,
+    mask_employer,
+    mask_id_number,
+    mask_mobile,
+    validate_id_number,
+    validate_mobile,
+)
 from lenddesk.core.policy import get_policy
+from lenddesk.core.sqlite_gate import GatedConnection
+from lenddesk.ledger import access, settlement
 from lenddesk.ledger import allocation as alloc
-from lenddesk.ledger import settlement
 from lenddesk.ledger.models import (
     Borrower,
     BorrowerContact,
     BucketTransition,
+    CreditRefund,
     Loan,
     Product,
+    Recovery,
     Repayment,
     ScheduleLine,
     SettlementCertificate,
+    Waiver,
 )
 from lenddesk.ledger.schedule import Method, add_months, generate_schedule
 
@@ -433,7 +445,7 @@ def _due(line: ScheduleLine) -> alloc.Due:
         due_on=line.due_on,
         penalty=max(line.penalty_fen - line.paid_penalty_fen - line.waived_penalty_fen, 0),
         late_fee=max(line.late_fee_fen - line.paid_late_fee_fen - line.waived_late_fee_fen, 0),
-        interest=max(line.interest_fen - line.paid_interest_fen, 0),
+        interest=max(line.interest_fen - line.paid_interest_fen - line.waived_interest_fen, 0),
         principal=max(line.principal_fen - line.paid_principal_fen, 0),
         interest_paid=line.paid_interest_fen,
     )
@@ -897,6 +909,7 @@ def _replay(session: Session, book: _Book, *, today: date, actor: audit.Actor) -
     ).all()
     for repayment in repayments:
         _apply_repayment(book, repayment, replaying=True)
+    _deduct_refunds(session, book)
     last_value_date = repayments[-1].value_date if repayments else None
     _refresh_loan(session, book, today=today, actor=actor, settled_on=last_value_date)
 
@@ -1090,6 +1103,14 @@ class Disclosure:
     def address(self, value: str | None) -> str | None:
         return value if value is None or self.full_pii else mask_address(value)
 
+    def email(self, value: str | None) -> str | None:
+        # The borrower's own contact detail, like their mobile.
+        visible = value is None or self.borrower_mobile or self.full_pii
+        return value if visible else mask_email(value)
+
+    def employer(self, value: str | None) -> str | None:
+        return value if value is None or self.full_pii else mask_employer(value)
+
 
 @dataclass(frozen=True)
 class BorrowerHit:
@@ -1201,6 +1222,39 @@ class BucketChange:
 
 
 @dataclass(frozen=True)
+class RecoveryView:
+    id: int
+    channel: str
+    external_reference: str
+    amount_fen: int
+    value_date: date
+    posted_by: str
+
+
+@dataclass(frozen=True)
+class RefundView:
+    id: int
+    reference: str
+    amount_fen: int
+    reason: str
+    status: str
+    requested_by: str
+    decided_by: str | None
+
+
+@dataclass(frozen=True)
+class WaiverView:
+    id: int
+    component: str
+    amount_fen: int
+    reason: str
+    status: str
+    requested_by: str
+    approved_by: str | None
+    applied_on: date | None
+
+
+@dataclass(frozen=True)
 class LoanView:
     id: int
     contract_number: str
@@ -1225,6 +1279,13 @@ class LoanView:
     lines: list[LineView] = field(default_factory=list)
     repayments: list[RepaymentView] = field(default_factory=list)
     bucket_history: list[BucketChange] = field(default_factory=list)
+    recoveries: list[RecoveryView] = field(default_factory=list)
+    refunds: list[RefundView] = field(default_factory=list)
+    waivers: list[WaiverView] = field(default_factory=list)
+
+    @property
+    def recovered_fen(self) -> int:
+        return sum(recovery.amount_fen for recovery in self.recoveries)
 
 
 @dataclass(frozen=True)
@@ -1270,7 +1331,7 @@ def _line_view(line: ScheduleLine, today: date) -> LineView:
         penalty_fen=line.penalty_fen,
         late_fee_fen=line.late_fee_fen,
         paid_fen=paid,
-        waived_fen=line.waived_penalty_fen + line.waived_late_fee_fen,
+        waived_fen=line.waived_penalty_fen + line.waived_late_fee_fen + line.waived_interest_fen,
         outstanding_fen=outstanding,
         state=state,
         paid_off_on=line.paid_off_on,
@@ -1337,7 +1398,39 @@ def loan_view(session: Session, *, loan: Loan, today: date) -> LoanView:
         bucket_history=[
             BucketChange(t.business_date, t.from_bucket, t.to_bucket, t.days_past_due) for t in transitions
         ],
+        **_loan_paths(session, loan.id),
     )
+
+
+def _loan_paths(session: Session, loan_id: int) -> dict[str, Any]:
+    """Recoveries, refunds and waivers of a loan, newest first (the loan page's history)."""
+
+    def rows(model: Any) -> Sequence[Any]:
+        return session.scalars(select(model).where(model.loan_id == loan_id).order_by(model.id.desc())).all()
+
+    return {
+        "recoveries": [
+            RecoveryView(r.id, r.channel, r.external_reference, r.amount_fen, r.value_date, r.posted_by)
+            for r in rows(Recovery)
+        ],
+        "refunds": [
+            RefundView(r.id, r.reference, r.amount_fen, r.reason, r.status, r.requested_by, r.decided_by)
+            for r in rows(CreditRefund)
+        ],
+        "waivers": [
+            WaiverView(
+                w.id,
+                w.component,
+                w.amount_fen,
+                w.reason,
+                w.status,
+                w.requested_by,
+                w.approved_by,
+                w.applied_on,
+            )
+            for w in rows(Waiver)
+        ],
+    }
 
 
 def borrower_360(session: Session, *, borrower_id: int, role: str, today: date) -> Borrower360:
@@ -1355,9 +1448,9 @@ def borrower_360(session: Session, *, borrower_id: int, role: str, today: date) 
         name=borrower.name,
         id_number=disclosure.id_number(borrower.id_number),
         mobile=disclosure.mobile(borrower.mobile, third_party=False),
-        email=borrower.email,
+        email=disclosure.email(borrower.email),
         address=disclosure.address(borrower.address),
-        employer=borrower.employer,
+        employer=disclosure.employer(borrower.employer),
         preferred_channel=borrower.preferred_channel,
         preferred_contact_time=borrower.preferred_contact_time,
         full_pii=disclosure.full_pii,
@@ -1450,3 +1543,677 @@ def portfolio_glance(session: Session) -> PortfolioGlance:
         overdue_principal_fen=int(sum(row[3] or 0 for row in overdue)),
         by_bucket={row.bucket: row[2] for row in sorted(overdue, key=lambda row: row.bucket)},
     )
+
+
+# --- loan locking -----------------------------------------------------------------------------------
+
+
+def _lock_loan(session: Session, loan_id: int) -> Loan:
+    """Take the loan's write lock before reading it (row lock on PostgreSQL, the write gate on SQLite).
+
+    Minimal stand-in until the shared `lock_loan` helper lands; the paths below call only this.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if isinstance(raw, GatedConnection):
+            raw.acquire_gate()
+    loan = session.scalar(
+        select(Loan).where(Loan.id == loan_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if loan is None:
+        raise _not_found("贷款", "loan", loan_id)
+    return loan
+
+
+def _locked_book(session: Session, loan_id: int) -> _Book:
+    loan = _lock_loan(session, loan_id)
+    product = session.get(Product, loan.product_id)
+    assert product is not None
+    lines = list(
+        session.scalars(
+            select(ScheduleLine)
+            .where(ScheduleLine.loan_id == loan_id)
+            .order_by(ScheduleLine.period)
+            .execution_options(populate_existing=True)
+        )
+    )
+    return _Book(loan=loan, product=product, lines=lines)
+
+
+_MAX_FEN = 2**63 - 1
+
+
+def _check_money(amount_fen: object) -> int:
+    amount = _check_amount(amount_fen)
+    if amount > _MAX_FEN:
+        raise Unprocessable("金额过大", "The amount is too large", code="amount_too_large")
+    return amount
+
+
+def _required_text(text: str, what_zh: str, what_en: str, code: str, max_length: int = 255) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise Unprocessable(f"须填写{what_zh}", f"The {what_en} is required", code=code)
+    if len(cleaned) > max_length:
+        raise Unprocessable(
+            f"{what_zh}过长（最多 {max_length} 字）",
+            f"The {what_en} is too long (at most {max_length} characters)",
+            code=f"{what_en}_too_long",
+        )
+    if any(0xD800 <= ord(char) <= 0xDFFF for char in cleaned):
+        raise Unprocessable(
+            f"{what_zh}含有无效字符", f"The {what_en} contains invalid characters", code="invalid_text"
+        )
+    return cleaned
+
+
+# --- recoveries on written-off loans -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    recovery: Recovery
+    duplicate: bool  # the same (channel, reference) was posted before: this is the first result
+
+
+def written_off_balance_fen(session: Session, loan: Loan) -> int:
+    """What was owed on the lines when the loan was written off (lines do not move afterwards)."""
+    return sum(_due(line).total for line in _lines(session, loan.id))
+
+
+def recovered_fen(session: Session, loan_id: int) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(Recovery.amount_fen), 0)).where(Recovery.loan_id == loan_id)
+    )
+    return int(total or 0)
+
+
+def post_recovery(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    contract_number: str,
+    channel: str,
+    external_reference: str,
+    amount_fen: int,
+    value_date: date,
+    today: date,
+) -> RecoveryResult:
+    """Money received on a written-off loan (核销后回收), kept apart from repayments.
+
+    The loan stays written off until recoveries cover what was owed at write-off; then it is
+    settled and a certificate issued. Anything beyond that is a credit balance (refundable).
+    """
+    if channel not in CHANNELS:
+        raise Unprocessable(
+            f"未知的还款渠道：{channel}（可选：{', '.join(CHANNELS)}）",
+            f"Unknown repayment channel: {channel} (one of: {', '.join(CHANNELS)})",
+            code="unknown_channel",
+        )
+    reference = _required_text(
+        external_reference, "渠道流水号", "external reference", "reference_required", 64
+    )
+    amount_fen = _check_money(amount_fen)
+    loan = _lock_loan(session, loan_by_contract(session, contract_number).id)
+    existing = session.scalar(
+        select(Recovery).where(Recovery.channel == channel, Recovery.external_reference == reference)
+    )
+    if existing is not None:
+        if (existing.loan_id, existing.amount_fen, existing.value_date) != (loan.id, amount_fen, value_date):
+            raise Conflict(
+                "该渠道流水号已用于另一笔不同的回收款",
+                "This channel reference was already used for a different recovery",
+                code="reference_reused",
+            )
+        return RecoveryResult(existing, duplicate=True)
+    if session.scalar(
+        select(Repayment.id).where(Repayment.channel == channel, Repayment.external_reference == reference)
+    ):
+        raise Conflict(
+            "该渠道流水号已用于一笔还款",
+            "This channel reference was already used for a repayment",
+            code="reference_reused",
+        )
+    if loan.status != "written_off":
+        raise Conflict(
+            "只有已核销的贷款才能入账回收款；正常还款请走还款入账",
+            "Recoveries are posted on written-off loans only; post a repayment instead",
+            code="loan_not_written_off",
+        )
+    if value_date > today or (loan.written_off_on and value_date < loan.written_off_on):
+        raise Unprocessable(
+            "回收日期须在核销日与今天之间",
+            "The value date must lie between the write-off date and today",
+            code="recovery_date_out_of_range",
+        )
+    owed = written_off_balance_fen(session, loan) - recovered_fen(session, loan.id)
+    recovery = Recovery(
+        loan_id=loan.id,
+        channel=channel,
+        external_reference=reference,
+        amount_fen=amount_fen,
+        value_date=value_date,
+        posted_by=actor.name,
+    )
+    session.add(recovery)
+    session.flush()
+    after: dict[str, Any] = {
+        "recovery_id": recovery.id,
+        "channel": channel,
+        "reference": reference,
+        "amount_fen": amount_fen,
+        "value_date": value_date,
+        "owed_before_fen": owed,
+    }
+    if amount_fen >= owed:
+        loan.credit_balance_fen += amount_fen - owed
+        _settle_by_recovery(session, loan, value_date)
+        after.update(status="settled", credit_fen=amount_fen - owed)
+    audit.record(session, actor, "loan.recovery", ("loan", loan.id), None, after)
+    return RecoveryResult(recovery, duplicate=False)
+
+
+def _settle_by_recovery(session: Session, loan: Loan, on: date) -> None:
+    loan.status, loan.settled_on, loan.days_past_due = "settled", on, 0
+    loan.oldest_unpaid_due_on = loan.next_due_on = None
+    certificate = _issue_certificate(session, loan)
+    certificate.total_paid_fen += recovered_fen(session, loan.id)
+
+
+@dataclass(frozen=True)
+class RecoveryBook:
+    """Recoveries of the whole book, reported apart from ordinary repayments."""
+
+    written_off_loans: int
+    loans_with_recoveries: int
+    recovered_fen: int
+    recoveries: int
+
+
+def recovery_book(session: Session) -> RecoveryBook:
+    written_off = session.scalar(select(func.count(Loan.id)).where(Loan.written_off_on.is_not(None)))
+    count, loans, total = session.execute(
+        select(
+            func.count(Recovery.id),
+            func.count(func.distinct(Recovery.loan_id)),
+            func.coalesce(func.sum(Recovery.amount_fen), 0),
+        )
+    ).one()
+    return RecoveryBook(
+        written_off_loans=int(written_off or 0),
+        loans_with_recoveries=int(loans),
+        recovered_fen=int(total),
+        recoveries=int(count),
+    )
+
+
+# --- refund of a credit balance (four eyes) -----------------------------------------------------------
+
+
+def _refund_approver_check(actor: audit.Actor, refund: CreditRefund) -> None:
+    roles = get_policy().ledger.refund_approver_roles
+    if actor.role not in (*roles, "admin"):
+        raise Forbidden(
+            "当前角色无权审批溢缴款退款", f"Role {actor.role} may not approve refunds", code="role_forbidden"
+        )
+    if refund.requested_by == actor.name:
+        raise Forbidden(
+            "不能审批自己提交的退款申请", "You cannot approve your own refund request", code="own_request"
+        )
+
+
+def request_refund(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    contract_number: str,
+    amount_fen: int,
+    reference: str,
+    reason: str,
+) -> tuple[CreditRefund, bool]:
+    """Ask for part of a loan's credit balance to be paid back; a second person approves.
+
+    Idempotent on (loan, reference): the same request again answers the first one (True).
+    """
+    reference = _required_text(reference, "申请编号", "reference", "reference_required", 64)
+    reason = _required_text(reason, "退款原因", "reason", "reason_required")
+    amount_fen = _check_money(amount_fen)
+    loan = _lock_loan(session, loan_by_contract(session, contract_number).id)
+    existing = session.scalar(
+        select(CreditRefund).where(CreditRefund.loan_id == loan.id, CreditRefund.reference == reference)
+    )
+    if existing is not None:
+        if existing.amount_fen != amount_fen:
+            raise Conflict(
+                "该申请编号已用于另一笔金额不同的退款",
+                "This reference was already used for a refund of another amount",
+                code="reference_reused",
+            )
+        return existing, True
+    if amount_fen > loan.credit_balance_fen:
+        raise _exceeds_credit(amount_fen, loan.credit_balance_fen)
+    refund = CreditRefund(
+        loan_id=loan.id,
+        reference=reference,
+        amount_fen=amount_fen,
+        reason=reason,
+        status="requested",
+        requested_by=actor.name,
+    )
+    session.add(refund)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "refund.request",
+        ("loan", loan.id),
+        None,
+        {"refund_id": refund.id, "reference": reference, "amount_fen": amount_fen, "reason": reason},
+    )
+    return refund, False
+
+
+def _exceeds_credit(amount_fen: int, credit_fen: int) -> Conflict:
+    return Conflict(
+        f"退款金额超过溢缴款余额 {format_fen(credit_fen)} 元",
+        f"The refund exceeds the credit balance of {format_fen(credit_fen)}",
+        code="refund_exceeds_credit",
+        details={"credit_balance": format_fen(credit_fen), "amount": format_fen(amount_fen)},
+    )
+
+
+def _refund(session: Session, refund_id: int) -> CreditRefund:
+    refund = session.get(CreditRefund, refund_id)
+    if refund is None:
+        raise _not_found("退款申请", "refund", refund_id)
+    return refund
+
+
+def approve_refund(session: Session, *, actor: audit.Actor, refund_id: int) -> tuple[CreditRefund, bool]:
+    """Pay the refund out of the credit balance, exactly once (True when it was paid before)."""
+    loan_id = _refund(session, refund_id).loan_id
+    loan = _lock_loan(session, loan_id)
+    refund = session.scalars(
+        select(CreditRefund).where(CreditRefund.id == refund_id).execution_options(populate_existing=True)
+    ).one()
+    if refund.status == "paid":
+        return refund, True
+    if refund.status != "requested":
+        raise Conflict("该退款申请已被驳回", "This refund was rejected", code="refund_rejected")
+    _refund_approver_check(actor, refund)
+    if refund.amount_fen > loan.credit_balance_fen:
+        raise _exceeds_credit(refund.amount_fen, loan.credit_balance_fen)
+    before = {"refund_id": refund.id, "status": refund.status, "credit_balance_fen": loan.credit_balance_fen}
+    loan.credit_balance_fen -= refund.amount_fen
+    refund.status, refund.decided_by, refund.decided_at = "paid", actor.name, utcnow()
+    audit.record(
+        session,
+        actor,
+        "refund.pay",
+        ("loan", loan.id),
+        before,
+        {"refund_id": refund.id, "status": "paid", "credit_balance_fen": loan.credit_balance_fen},
+    )
+    return refund, False
+
+
+def reject_refund(session: Session, *, actor: audit.Actor, refund_id: int, note: str = "") -> CreditRefund:
+    loan = _lock_loan(session, _refund(session, refund_id).loan_id)
+    refund = session.scalars(
+        select(CreditRefund).where(CreditRefund.id == refund_id).execution_options(populate_existing=True)
+    ).one()
+    if refund.status != "requested":
+        raise Conflict("该退款申请已处理", "This refund was already decided", code="refund_decided")
+    _refund_approver_check(actor, refund)
+    refund.status, refund.decided_by, refund.decided_at = "rejected", actor.name, utcnow()
+    refund.note = note.strip()[:255] or None
+    audit.record(
+        session,
+        actor,
+        "refund.reject",
+        ("loan", loan.id),
+        {"refund_id": refund.id, "status": "requested"},
+        {"refund_id": refund.id, "status": "rejected", "note": refund.note},
+    )
+    return refund
+
+
+def refunded_fen(session: Session, loan_id: int) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(CreditRefund.amount_fen), 0)).where(
+            CreditRefund.loan_id == loan_id, CreditRefund.status == "paid"
+        )
+    )
+    return int(total or 0)
+
+
+def _deduct_refunds(session: Session, book: _Book) -> None:
+    """After a replay rebuilt the credit balance from the repayments, take out what was refunded."""
+    refunded = refunded_fen(session, book.loan.id)
+    if refunded > book.loan.credit_balance_fen:
+        raise Conflict(
+            "冲正后溢缴款余额不足以覆盖已退款金额，请先处理退款",
+            "After this reversal the credit balance would not cover what was already refunded",
+            code="refund_exceeds_credit",
+        )
+    book.loan.credit_balance_fen -= refunded
+
+
+# --- waivers (减免) -------------------------------------------------------------------------------
+
+WAIVABLE = ("penalty", "late_fee", "interest")
+_WAIVED_FIELD = {
+    "penalty": "waived_penalty_fen",
+    "late_fee": "waived_late_fee_fen",
+    "interest": "waived_interest_fen",
+}
+
+
+def _check_component(component: str) -> str:
+    if component not in WAIVABLE:
+        raise Unprocessable(
+            f"只能减免罚息、滞纳金或利息：{component}",
+            f"Only penalty, late_fee or interest can be waived: {component}",
+            code="not_waivable",
+        )
+    return component
+
+
+def waivable_fen(lines: Sequence[ScheduleLine], component: str, today: date) -> int:
+    """What is owed on `component` on the lines a waiver may reach (due on or before `today`)."""
+    return sum(_due(line).amount(component) for line in lines if line.due_on <= today)
+
+
+def _needs_second_person(amount_fen: int) -> bool:
+    return amount_fen > get_policy().ledger.waiver_single_approval_fen
+
+
+def _check_waiver_approver(requested_by: audit.Actor, approved_by: audit.Actor) -> None:
+    if approved_by.role not in (*get_policy().ledger.waiver_approver_roles, "admin"):
+        raise Forbidden(
+            "审批人的角色无权审批减免",
+            f"Role {approved_by.role} may not approve waivers",
+            code="role_forbidden",
+        )
+    if approved_by.name == requested_by.name:
+        raise Forbidden(
+            "超过限额的减免须由另一人审批",
+            "A waiver above the limit needs a second person",
+            code="own_request",
+        )
+
+
+def waive(
+    session: Session,
+    *,
+    loan_id: int,
+    component: str,
+    amount_fen: int,
+    reason: str,
+    requested_by: audit.Actor,
+    approved_by: audit.Actor | None = None,
+    today: date,
+) -> Waiver:
+    """Forgive `amount_fen` of a loan's penalty, late fee or interest, oldest instalment first.
+
+    Amounts above the policy's `waiver_single_approval_fen` need `approved_by`: a different person
+    of a `waiver_approver_roles` role. Only what is owed on instalments due by `today` can be
+    waived; more is refused, never clamped. The loan's state follows (a waiver can cure or settle).
+    """
+    component = _check_component(component)
+    reason = _required_text(reason, "减免原因", "reason", "reason_required")
+    amount_fen = _check_money(amount_fen)
+    if _needs_second_person(amount_fen):
+        if approved_by is None:
+            raise Forbidden(
+                f"超过 {format_fen(get_policy().ledger.waiver_single_approval_fen)} 元的减免须经审批",
+                "A waiver above the single-approval limit needs an approver",
+                code="approval_required",
+            )
+        _check_waiver_approver(requested_by, approved_by)
+    book = _locked_book(session, loan_id)
+    waiver = Waiver(
+        loan_id=loan_id,
+        component=component,
+        amount_fen=amount_fen,
+        reason=reason,
+        status="applied",
+        requested_by=requested_by.name,
+    )
+    _apply_waiver(session, book, waiver, approved_by or requested_by, today)
+    session.add(waiver)
+    session.flush()
+    _audit_waiver(session, approved_by or requested_by, waiver, before=None)
+    return waiver
+
+
+def _apply_waiver(session: Session, book: _Book, waiver: Waiver, approver: audit.Actor, today: date) -> None:
+    _check_open(book.loan)
+    owed = waivable_fen(book.lines, waiver.component, today)
+    if waiver.amount_fen > owed:
+        raise Unprocessable(
+            f"减免金额超过应还{_WAIVABLE_ZH[waiver.component]} {format_fen(owed)} 元",
+            f"The waiver exceeds the {waiver.component.replace('_', ' ')} owed ({format_fen(owed)})",
+            code="waiver_exceeds_owed",
+            details={"owed": format_fen(owed)},
+        )
+    left, spread = waiver.amount_fen, []
+    field_name = _WAIVED_FIELD[waiver.component]
+    for line in book.lines:
+        if left == 0 or line.due_on > today:
+            continue
+        part = min(_due(line).amount(waiver.component), left)
+        if part:
+            setattr(line, field_name, getattr(line, field_name) + part)
+            spread.append({"period": line.period, "amount": part})
+            left -= part
+    book.mark_paid_off(today)
+    waiver.allocation, waiver.status = spread, "applied"
+    waiver.approved_by, waiver.applied_on = approver.name, today
+    _refresh_loan(session, book, today=today, actor=approver, settled_on=today)
+
+
+_WAIVABLE_ZH = {"penalty": "罚息", "late_fee": "滞纳金", "interest": "利息"}
+
+
+def _audit_waiver(
+    session: Session, actor: audit.Actor, waiver: Waiver, before: dict[str, Any] | None
+) -> None:
+    audit.record(
+        session,
+        actor,
+        f"waiver.{waiver.status}",
+        ("loan", waiver.loan_id),
+        before,
+        {
+            "waiver_id": waiver.id,
+            "component": waiver.component,
+            "amount_fen": waiver.amount_fen,
+            "reason": waiver.reason,
+            "requested_by": waiver.requested_by,
+            "approved_by": waiver.approved_by,
+            "allocation": waiver.allocation,
+        },
+    )
+
+
+def request_waiver(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    contract_number: str,
+    component: str,
+    amount_fen: int,
+    reason: str,
+    today: date,
+) -> Waiver:
+    """A waiver asked for by one person: applied at once up to the policy limit, else held for approval."""
+    loan = loan_by_contract(session, contract_number)
+    amount_fen = _check_money(amount_fen)
+    if not _needs_second_person(amount_fen):
+        return waive(
+            session,
+            loan_id=loan.id,
+            component=component,
+            amount_fen=amount_fen,
+            reason=reason,
+            requested_by=actor,
+            today=today,
+        )
+    component = _check_component(component)
+    reason = _required_text(reason, "减免原因", "reason", "reason_required")
+    book = _locked_book(session, loan.id)
+    _check_open(book.loan)
+    owed = waivable_fen(book.lines, component, today)
+    if amount_fen > owed:
+        raise Unprocessable(
+            f"减免金额超过应还{_WAIVABLE_ZH[component]} {format_fen(owed)} 元",
+            f"The waiver exceeds the {component.replace('_', ' ')} owed ({format_fen(owed)})",
+            code="waiver_exceeds_owed",
+            details={"owed": format_fen(owed)},
+        )
+    waiver = Waiver(
+        loan_id=loan.id,
+        component=component,
+        amount_fen=amount_fen,
+        reason=reason,
+        status="requested",
+        requested_by=actor.name,
+    )
+    session.add(waiver)
+    session.flush()
+    _audit_waiver(session, actor, waiver, before=None)
+    return waiver
+
+
+def _pending_waiver(session: Session, waiver_id: int) -> tuple[_Book, Waiver]:
+    found = session.get(Waiver, waiver_id)
+    if found is None:
+        raise _not_found("减免申请", "waiver", waiver_id)
+    book = _locked_book(session, found.loan_id)
+    waiver = session.scalars(
+        select(Waiver).where(Waiver.id == waiver_id).execution_options(populate_existing=True)
+    ).one()
+    if waiver.status != "requested":
+        raise Conflict("该减免申请已处理", "This waiver was already decided", code="waiver_decided")
+    return book, waiver
+
+
+def approve_waiver(session: Session, *, actor: audit.Actor, waiver_id: int, today: date) -> Waiver:
+    """A second person approves a held waiver; it applies to what is owed now (never below zero)."""
+    book, waiver = _pending_waiver(session, waiver_id)
+    requester = audit.Actor(user_id=None, name=waiver.requested_by, role="")
+    _check_waiver_approver(requester, actor)
+    _apply_waiver(session, book, waiver, actor, today)
+    _audit_waiver(session, actor, waiver, before={"waiver_id": waiver.id, "status": "requested"})
+    return waiver
+
+
+def reject_waiver(session: Session, *, actor: audit.Actor, waiver_id: int, note: str = "") -> Waiver:
+    _book_unused, waiver = _pending_waiver(session, waiver_id)
+    requester = audit.Actor(user_id=None, name=waiver.requested_by, role="")
+    _check_waiver_approver(requester, actor)
+    waiver.status, waiver.approved_by = "rejected", actor.name
+    audit.record(
+        session,
+        actor,
+        "waiver.rejected",
+        ("loan", waiver.loan_id),
+        {"waiver_id": waiver.id, "status": "requested"},
+        {"waiver_id": waiver.id, "status": "rejected", "note": note.strip()[:255]},
+    )
+    return waiver
+
+
+# --- staff access to a borrower (360 and loan pages) ---------------------------------------------------
+
+
+def _case_bound(role: str) -> bool:
+    return role in get_policy().ledger.case_bound_roles
+
+
+def check_borrower_access(
+    session: Session, *, viewer: audit.Actor, borrower_id: int, case_reference: str | None
+) -> access.Grant | None:
+    """The case that lets a case-bound viewer open this borrower (None for roles that see all)."""
+    if not _case_bound(viewer.role):
+        return None
+    reference = case_reference.strip().upper() if case_reference else None
+    grant = access.find_grant(
+        session,
+        access.AccessRequest(
+            user_id=viewer.user_id, role=viewer.role, borrower_id=borrower_id, case_reference=reference
+        ),
+    )
+    if grant is None:
+        raise Forbidden(
+            "只能通过您负责的工单查看该借款人",
+            "You may open this borrower only through a ticket of yours",
+            code="no_case_for_borrower",
+        )
+    return grant
+
+
+def _record_opening(
+    session: Session,
+    viewer: audit.Actor,
+    *,
+    borrower_id: int,
+    grant: access.Grant | None,
+    surface: str,
+    page: str,
+    contract_number: str | None = None,
+) -> None:
+    after: dict[str, Any] = {"surface": surface, "page": page}
+    if contract_number:
+        after["contract_number"] = contract_number
+    if grant is not None:
+        after.update(via=grant.kind, case=grant.reference)
+    audit.record(session, viewer, "borrower.open", ("borrower", borrower_id), None, after)
+
+
+def open_borrower_360(
+    session: Session,
+    *,
+    viewer: audit.Actor,
+    borrower_id: int,
+    case_reference: str | None,
+    surface: str,
+    today: date,
+) -> Borrower360:
+    """The borrower 360 for a member of staff: access checked, masked for the role, and audited."""
+    if session.get(Borrower, borrower_id) is None:
+        raise _not_found("借款人", "borrower", borrower_id)
+    grant = check_borrower_access(
+        session, viewer=viewer, borrower_id=borrower_id, case_reference=case_reference
+    )
+    view = borrower_360(session, borrower_id=borrower_id, role=viewer.role, today=today)
+    _record_opening(session, viewer, borrower_id=borrower_id, grant=grant, surface=surface, page="360")
+    return view
+
+
+def open_loan(
+    session: Session,
+    *,
+    viewer: audit.Actor,
+    contract_number: str,
+    case_reference: str | None,
+    surface: str,
+    page: str = "loan",
+) -> Loan:
+    """A loan opened by a member of staff (its page, quote or certificate): checked and audited."""
+    loan = loan_by_contract(session, contract_number)
+    grant = check_borrower_access(
+        session, viewer=viewer, borrower_id=loan.borrower_id, case_reference=case_reference
+    )
+    _record_opening(
+        session,
+        viewer,
+        borrower_id=loan.borrower_id,
+        grant=grant,
+        surface=surface,
+        page=page,
+        contract_number=loan.contract_number,
+    )
+    return loan

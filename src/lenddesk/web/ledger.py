@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
+from urllib.parse import urlencode
+from uuid import uuid4
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from lenddesk.core import auth
+from lenddesk.core import audit, auth
 from lenddesk.core.db import business_today
-from lenddesk.core.errors import LendDeskError, NotFound, Unauthenticated
+from lenddesk.core.errors import Forbidden, LendDeskError, NotFound, Unauthenticated
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.money import format_fen, parse_yuan
@@ -22,6 +26,9 @@ from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user
 
 router = APIRouter(include_in_schema=False)
 READERS = ("agent", "collector", "team_lead", "qa", "compliance")
+POSTERS = ("agent", "collector", "team_lead")
+RECOVERY_POSTERS = ("collector", "team_lead")
+APPROVERS = ("team_lead", "compliance")
 
 add_nav("借款人", "/borrowers", *READERS)
 add_nav("计算器", "/calculator", *auth.ALL_STAFF)
@@ -44,6 +51,20 @@ def _portfolio_cards(session: Session, user: User, _now: datetime) -> list[HomeC
             "/borrowers",
         ),
         HomeCard("逾期分档", buckets, "/borrowers", "detail"),
+        *_recovery_cards(session),
+    ]
+
+
+def _recovery_cards(session: Session) -> list[HomeCard]:
+    book = service.recovery_book(session)
+    if not book.written_off_loans:
+        return []
+    return [
+        HomeCard(
+            f"核销后回收（{book.loans_with_recoveries}/{book.written_off_loans} 笔）",
+            format_fen(book.recovered_fen, thousands=True, symbol=True),
+            "/borrowers",
+        )
     ]
 
 
@@ -58,6 +79,18 @@ LABELS = {
     "line_states": {"paid": "已还清", "partly_paid": "部分还款", "unpaid": "未到期", "overdue": "逾期"},
     "kinds": {"regular": "正常还款", "early_partial": "部分提前还款", "early_full": "提前结清"},
     "repayment_statuses": {"posted": "已入账", "reversal_requested": "冲正待审批", "reversed": "已冲正"},
+    "waivable": {"penalty": "罚息", "late_fee": "滞纳金", "interest": "利息"},
+    "path_statuses": {"requested": "待审批", "applied": "已减免", "paid": "已退款", "rejected": "已驳回"},
+}
+# What a successful console action says after its redirect (a fixed list: no text from the URL).
+DONE_MESSAGES = {
+    "recovery": "回收款已入账",
+    "refund_requested": "退款申请已提交，待另一位审批人审批",
+    "refund_paid": "退款已审批并从溢缴款中扣除",
+    "refund_rejected": "退款申请已驳回",
+    "waiver_applied": "减免已生效",
+    "waiver_requested": "减免金额超过单人权限，已提交审批",
+    "waiver_rejected": "减免申请已驳回",
 }
 
 
@@ -69,26 +102,71 @@ def borrower_search(
     return render(request, "ledger/borrowers.html", user, q=q, hits=hits, searched=bool(q.strip()))
 
 
+def _ticket(value: str | None) -> str | None:
+    """The ticket a page was opened from, if it looks like one (it only narrows the access check)."""
+    value = (value or "").strip()
+    return value if value and len(value) <= 32 and value.replace("-", "").isalnum() else None
+
+
 @router.get("/borrowers/{borrower_id}", response_class=HTMLResponse)
 def borrower_page(
-    request: Request, borrower_id: int, session: Session = db_session, user: User = console_user(*READERS)
+    request: Request,
+    borrower_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    ticket: str = "",
+    session: Session = db_session,
+    user: User = console_user(*READERS),
 ) -> HTMLResponse:
+    """The borrower 360: agents and collectors through a ticket of theirs; every opening audited."""
     try:
-        view = service.borrower_360(session, borrower_id=borrower_id, role=user.role, today=business_today())
-    except NotFound as exc:
-        return render(request, "error.html", user, status_code=404, message=exc.message_zh)
-    return render(request, "ledger/borrower.html", user, b=view, labels=LABELS)
+        view = service.open_borrower_360(
+            session,
+            viewer=audit.Actor.of(user),
+            borrower_id=borrower_id,
+            case_reference=_ticket(ticket),
+            surface="console",
+            today=business_today(),
+        )
+    except (NotFound, Forbidden) as exc:
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+    return render(request, "ledger/borrower.html", user, b=view, labels=LABELS, ticket=_ticket(ticket))
 
 
 @router.get("/loans/{contract_number}", response_class=HTMLResponse)
 def loan_page(
-    request: Request, contract_number: str, session: Session = db_session, user: User = console_user(*READERS)
+    request: Request,
+    contract_number: str,
+    ticket: str = "",
+    done: str = "",
+    session: Session = db_session,
+    user: User = console_user(*READERS),
+) -> HTMLResponse:
+    try:
+        loan = service.open_loan(
+            session,
+            viewer=audit.Actor.of(user),
+            contract_number=contract_number,
+            case_reference=_ticket(ticket),
+            surface="console",
+        )
+    except (NotFound, Forbidden) as exc:
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+    return _render_loan(
+        request, session, user, loan.contract_number, _ticket(ticket), notice=DONE_MESSAGES.get(done)
+    )
+
+
+def _render_loan(
+    request: Request,
+    session: Session,
+    user: User,
+    contract_number: str,
+    ticket: str | None,
+    *,
+    notice: str | None = None,
+    error: LendDeskError | None = None,
 ) -> HTMLResponse:
     today = business_today()
-    try:
-        loan = service.loan_detail(session, contract_number=contract_number, today=today)
-    except NotFound as exc:
-        return render(request, "error.html", user, status_code=404, message=exc.message_zh)
+    loan = service.loan_detail(session, contract_number=contract_number, today=today)
     borrower = service.borrower_360(session, borrower_id=loan.borrower_id, role=user.role, today=today)
     quote = None
     if loan.status in ("current", "overdue"):
@@ -97,12 +175,197 @@ def loan_page(
         request,
         "ledger/loan.html",
         user,
+        status_code=error.status_code if error else 200,
         loan=loan,
         borrower=borrower,
         quote=quote,
         labels=LABELS,
         today=today,
+        ticket=ticket,
+        notice=notice,
+        error=error.message_zh if error else None,
+        can=_abilities(user),
+        channels=service.CHANNELS,
+        refund_reference=uuid4().hex[:16],  # one per form: a double submit is one request
     )
+
+
+def _abilities(user: User) -> dict[str, bool]:
+    role = user.role
+    return {
+        "recover": role in (*RECOVERY_POSTERS, "admin"),
+        "request": role in (*POSTERS, "admin"),
+        "approve": role in (*APPROVERS, "admin"),
+    }
+
+
+# --- loan page actions: recoveries, refunds of credit, waivers (POST, then back to the page) ----------
+
+
+def _loan_url(contract_number: str, ticket: str | None, done: str) -> str:
+    query = {"done": done, **({"ticket": ticket} if ticket else {})}
+    return f"/loans/{contract_number}?{urlencode(query)}"
+
+
+def _act(
+    request: Request,
+    session: Session,
+    user: User,
+    contract_number: str,
+    ticket: str,
+    action: Callable[[audit.Actor], str],
+) -> Response:
+    """Run one loan action; success redirects back to the page, a refusal shows it with the reason."""
+    number = contract_number.strip().upper()
+    try:
+        done = action(audit.Actor.of(user))
+    except NotFound as exc:
+        session.rollback()
+        return render(request, "error.html", user, status_code=404, message=exc.message_zh)
+    except LendDeskError as exc:
+        session.rollback()
+        return _render_loan(request, session, user, number, _ticket(ticket), error=exc)
+    return RedirectResponse(_loan_url(number, _ticket(ticket), done), status_code=303)
+
+
+@router.post("/loans/{contract_number}/recoveries")
+def post_recovery(
+    request: Request,
+    contract_number: str,
+    channel: str = Form(""),
+    external_reference: str = Form(""),
+    amount: str = Form(""),
+    value_date: str = Form(""),
+    ticket: str = Form(""),
+    session: Session = db_session,
+    user: User = console_user(*RECOVERY_POSTERS),
+) -> Response:
+    def run(actor: audit.Actor) -> str:
+        service.post_recovery(
+            session,
+            actor=actor,
+            contract_number=contract_number,
+            channel=channel,
+            external_reference=external_reference,
+            amount_fen=parse_yuan(amount),
+            value_date=_day(value_date, "回收日期") if value_date.strip() else business_today(),
+            today=business_today(),
+        )
+        return "recovery"
+
+    return _act(request, session, user, contract_number, ticket, run)
+
+
+@router.post("/loans/{contract_number}/refunds")
+def request_refund(
+    request: Request,
+    contract_number: str,
+    amount: str = Form(""),
+    reference: str = Form(""),
+    reason: str = Form(""),
+    ticket: str = Form(""),
+    session: Session = db_session,
+    user: User = console_user(*POSTERS),
+) -> Response:
+    def run(actor: audit.Actor) -> str:
+        service.request_refund(
+            session,
+            actor=actor,
+            contract_number=contract_number,
+            amount_fen=parse_yuan(amount),
+            reference=reference,
+            reason=reason,
+        )
+        return "refund_requested"
+
+    return _act(request, session, user, contract_number, ticket, run)
+
+
+@router.post("/loans/{contract_number}/refunds/{refund_id}/{decision}")
+def decide_refund(
+    request: Request,
+    contract_number: str,
+    refund_id: int,
+    decision: str,
+    note: str = Form(""),
+    ticket: str = Form(""),
+    session: Session = db_session,
+    user: User = console_user(*APPROVERS),
+) -> Response:
+    def run(actor: audit.Actor) -> str:
+        _check_refund_of(session, contract_number, refund_id)
+        if decision == "approve":
+            service.approve_refund(session, actor=actor, refund_id=refund_id)
+            return "refund_paid"
+        if decision == "reject":
+            service.reject_refund(session, actor=actor, refund_id=refund_id, note=note)
+            return "refund_rejected"
+        raise NotFound("没有这个操作", "No such action", code="not_found")
+
+    return _act(request, session, user, contract_number, ticket, run)
+
+
+def _check_refund_of(session: Session, contract_number: str, refund_id: int) -> None:
+    loan = service.loan_by_contract(session, contract_number)
+    if not any(
+        refund.id == refund_id
+        for refund in service.loan_view(session, loan=loan, today=business_today()).refunds
+    ):
+        raise NotFound("该贷款没有这笔退款申请", "No such refund on this loan", code="refund_not_found")
+
+
+@router.post("/loans/{contract_number}/waivers")
+def request_waiver(
+    request: Request,
+    contract_number: str,
+    component: str = Form(""),
+    amount: str = Form(""),
+    reason: str = Form(""),
+    ticket: str = Form(""),
+    session: Session = db_session,
+    user: User = console_user(*POSTERS),
+) -> Response:
+    def run(actor: audit.Actor) -> str:
+        waiver = service.request_waiver(
+            session,
+            actor=actor,
+            contract_number=contract_number,
+            component=component,
+            amount_fen=parse_yuan(amount),
+            reason=reason,
+            today=business_today(),
+        )
+        return "waiver_applied" if waiver.status == "applied" else "waiver_requested"
+
+    return _act(request, session, user, contract_number, ticket, run)
+
+
+@router.post("/loans/{contract_number}/waivers/{waiver_id}/{decision}")
+def decide_waiver(
+    request: Request,
+    contract_number: str,
+    waiver_id: int,
+    decision: str,
+    note: str = Form(""),
+    ticket: str = Form(""),
+    session: Session = db_session,
+    user: User = console_user(*APPROVERS),
+) -> Response:
+    def run(actor: audit.Actor) -> str:
+        loan = service.loan_by_contract(session, contract_number)
+        if not any(
+            w.id == waiver_id for w in service.loan_view(session, loan=loan, today=business_today()).waivers
+        ):
+            raise NotFound("该贷款没有这笔减免申请", "No such waiver on this loan", code="waiver_not_found")
+        if decision == "approve":
+            service.approve_waiver(session, actor=actor, waiver_id=waiver_id, today=business_today())
+            return "waiver_applied"
+        if decision == "reject":
+            service.reject_waiver(session, actor=actor, waiver_id=waiver_id, note=note)
+            return "waiver_rejected"
+        raise NotFound("没有这个操作", "No such action", code="not_found")
+
+    return _act(request, session, user, contract_number, ticket, run)
 
 
 def _optional_user(request: Request, session: Session) -> User | None:

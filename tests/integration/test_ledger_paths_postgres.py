@@ -1,0 +1,40 @@
+"""Recoveries, refunds of credit and waivers with concurrent callers on PostgreSQL (row locks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from lenddesk.core.db import make_engine, upgrade_database
+from tests.ledger.paths_support import concurrent_recoveries, concurrent_refund_approvals, concurrent_waivers
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    upgrade_database(pg_url)
+    engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+def test_recoveries_at_once_are_each_counted_once_on_postgres(pg_engine: Engine) -> None:
+    result = concurrent_recoveries(pg_engine, callers=8)
+    assert result["refused"] == 0 and result["rows"] == 8
+    assert result["recovered"] == result["posted"]
+    assert result["settled"] == 1
+    assert result["credit"] == result["recovered"] - result["owed"]
+
+
+def test_refund_approvals_at_once_never_pay_twice_or_below_zero_on_postgres(pg_engine: Engine) -> None:
+    result = concurrent_refund_approvals(pg_engine, callers=8)
+    assert result["same_paid_once"] == 1
+    assert result["credit"] >= 0 and result["credit"] + result["paid"] == 50_000
+    assert result["paid"] == 40_000
+
+
+def test_waivers_at_once_never_forgive_more_than_is_owed_on_postgres(pg_engine: Engine) -> None:
+    result = concurrent_waivers(pg_engine, callers=8)
+    assert result["applied"] == result["on_lines"] == 3000
+    assert (result["ok"], result["refused"], result["left"]) == (3, 5, 0)

@@ -73,6 +73,24 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
+def carry_csrf(client: TestClient) -> TestClient:
+    """Let a client signed in through the console's login form post like the console's own pages.
+
+    Console forms carry the session's CSRF token (`{{ csrf_field() }}`) and browsers send the
+    page's Origin; call this once after `client.post("/login", ...)` and every later request of
+    the client sends both (the token as the `X-CSRF-Token` header, which forms accept too):
+
+        browser = TestClient(app)
+        browser.post("/login", data={"username": "agent", "password": PASSWORD})
+        carry_csrf(browser).post("/desk/agent-status", data={"status": "away"})
+    """
+    session_token = client.cookies.get(auth.SESSION_COOKIE)
+    assert session_token, "sign in through /login before carry_csrf"
+    client.headers["Origin"] = str(client.base_url).rstrip("/")
+    client.headers["X-CSRF-Token"] = auth.csrf_token_for(session_token)
+    return client
+
+
 def token_for(client: TestClient, role: str, password: str = PASSWORD) -> str:
     response = client.post("/api/v1/auth/token", data={"username": role, "password": password})
     assert response.status_code == 200, response.text

@@ -1,0 +1,26 @@
+"""Concurrent sign-ins against one app, shared by the SQLite and the PostgreSQL tests."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+
+def wrong_passwords_at_once(app: FastAPI, username: str, callers: int) -> list[int]:
+    """`callers` threads send a wrong password for `username` at the same moment; their statuses."""
+    barrier = threading.Barrier(callers)
+
+    def attempt(index: int) -> int:
+        # One client per thread, each from its own address so only the account rules apply.
+        with TestClient(app, client=(f"10.0.0.{index + 1}", 50000)) as client:
+            barrier.wait()
+            response = client.post(
+                "/api/v1/auth/token", data={"username": username, "password": f"wrong-guess-{index}"}
+            )
+            return response.status_code
+
+    with ThreadPoolExecutor(max_workers=callers) as pool:
+        return list(pool.map(attempt, range(callers)))

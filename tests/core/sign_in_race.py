@@ -24,3 +24,17 @@ def wrong_passwords_at_once(app: FastAPI, username: str, callers: int) -> list[i
 
     with ThreadPoolExecutor(max_workers=callers) as pool:
         return list(pool.map(attempt, range(callers)))
+
+
+def guesses_from_one_address_at_once(app: FastAPI, callers: int) -> list[int]:
+    """`callers` threads from one address each guess a password for a different username at once."""
+    barrier = threading.Barrier(callers)
+
+    def guess(index: int) -> int:
+        with TestClient(app, client=("203.0.113.5", 1000 + index)) as client:
+            barrier.wait()
+            data = {"username": f"sprayed{index}", "password": "Spring2026!"}
+            return client.post("/api/v1/auth/token", data=data).status_code
+
+    with ThreadPoolExecutor(max_workers=callers) as pool:
+        return list(pool.map(guess, range(callers)))

@@ -109,3 +109,21 @@ def test_console_templates_carry_no_inline_script() -> None:
         assert not re.search(r"\son[a-z]+\s*=", text), template
         if re.search(r'method="post"', text):
             assert text.count("csrf_field()") == text.count('method="post"'), template
+
+
+def test_the_console_password_page_changes_the_password_and_ends_other_sessions(app: FastAPI) -> None:
+    with TestClient(app) as laptop, TestClient(app) as shared_pc:
+        for browser in (laptop, shared_pc):
+            browser.post("/login", data={"username": "qa", "password": PASSWORD})
+            carry_csrf(browser)
+        page = laptop.get("/account/password")
+        assert page.status_code == 200 and 'name="csrf_token" value="' in page.text
+        form = {"current_password": PASSWORD, "new_password": "qa-new-password", "repeat_password": "typo"}
+        assert laptop.post("/account/password", data=form).status_code == 422
+        wrong = {**form, "current_password": "not-the-one", "repeat_password": "qa-new-password"}
+        refused = laptop.post("/account/password", data=wrong)
+        assert refused.status_code == 403 and "当前密码不正确" in refused.text
+        done = laptop.post("/account/password", data={**wrong, "current_password": PASSWORD})
+        assert done.status_code == 200 and done.url.path == "/"
+        assert carry_csrf(laptop).get("/api/v1/me").status_code == 200  # this browser got a new cookie
+        assert shared_pc.get("/", follow_redirects=False).headers["location"].startswith("/login")

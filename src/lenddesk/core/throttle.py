@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import delete, select, update
@@ -126,5 +127,7 @@ class RedisThrottle:
         self._client.decr(self._key(address, window.number))
 
 
+@lru_cache(maxsize=8)
 def throttle_for(redis_url: str | None, minutes: int) -> Throttle:
+    """One throttle per configuration, so a Redis connection pool is shared by the worker's requests."""
     return RedisThrottle(redis_url, minutes) if redis_url else SqlThrottle()

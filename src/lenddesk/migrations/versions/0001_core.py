@@ -63,7 +63,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("address", "window_number", name=op.f("pk_sign_in_throttle")),
     )
     with op.batch_alter_table("sign_in_throttle", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sign_in_throttle_window_number"), ["window_number"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_sign_in_throttle_window_number"), ["window_number"], unique=False
+        )
 
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index("ix_audit_entity", ["entity_type", "entity_id"], unique=False)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -273,3 +275,27 @@ def test_the_password_minimum_cannot_be_set_below_eight(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"auth\.password_min_length"):
         load_policy(policy)
     assert load_policy(None).auth.password_min_length == 10
+
+
+@given(failures=st.integers(min_value=0, max_value=10**6))
+def test_lockouts_never_shrink_and_never_pass_the_cap(failures: int) -> None:
+    policy = get_policy().auth
+    minutes = auth.lockout_minutes(failures)
+    assert policy.lockout_minutes <= minutes <= policy.lockout_max_minutes
+    assert auth.lockout_minutes(failures + 1) >= minutes
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(min_value=1, max_value=24 * 60),
+    previous=st.integers(min_value=0, max_value=10**6),
+    current=st.integers(min_value=0, max_value=10**6),
+)
+def test_the_sliding_estimate_lies_between_the_current_window_and_both_windows(
+    moment: datetime, minutes: int, previous: int, current: int
+) -> None:
+    window = throttle.Window.at(moment, minutes)
+    assert 0 <= window.elapsed < 1
+    assert current <= window.estimate(previous, current) <= previous + current

@@ -265,7 +265,7 @@ def lockout_minutes(failed_attempts: int) -> int:
     return min(policy.lockout_minutes * 2 ** min(beyond, 20), policy.lockout_max_minutes)
 
 
-def _count_failure(session: Session, user: User, now: datetime) -> SignInResult:
+def _count_failure(session: Session, user: User, now: datetime, address: str = "") -> SignInResult:
     """Add one failure in SQL (the row is locked) and lock the account once past the limit."""
     failures = session.execute(
         update(User)
@@ -281,7 +281,7 @@ def _count_failure(session: Session, user: User, now: datetime) -> SignInResult:
             "auth.sign_in_failed",
             ("user", user.id),
             None,
-            {"failed_attempts": failures},
+            {"failed_attempts": failures, "address": address},
         )
         return SignInResult(None, "bad_credentials")
     minutes = lockout_minutes(failures)
@@ -292,7 +292,12 @@ def _count_failure(session: Session, user: User, now: datetime) -> SignInResult:
         "auth.locked",
         ("user", user.id),
         None,
-        {"failed_attempts": failures, "locked_minutes": minutes, "locked_until": user.locked_until},
+        {
+            "failed_attempts": failures,
+            "locked_minutes": minutes,
+            "locked_until": user.locked_until,
+            "address": address,
+        },
     )
     return SignInResult(None, "locked", user.locked_until)
 
@@ -347,7 +352,7 @@ def sign_in(session: Session, *, username: str, password: str, address: str, now
         result = SignInResult(None, "locked", user.locked_until)
         return _refuse(session, result, username=username, address=address, user=user)
     if not password_ok:
-        return _count_failure(session, user, now)
+        return _count_failure(session, user, now, address)
     counter.release(session, address, window)
     user.failed_attempts, user.locked_until = 0, None
     audit.record(session, audit.Actor.of(user), "auth.sign_in", ("user", user.id), None, {"address": address})

@@ -1,4 +1,9 @@
-"""Shared fixtures: a migrated SQLite database per test (copied from a template), the app, sign-in."""
+"""Shared fixtures: a migrated SQLite database per test (copied from a template), the app, sign-in.
+
+Posting console forms from a test: sign in through `/login`, then `carry_csrf(client)` makes the
+client send the session's CSRF token and the same-site Origin, as the console's own forms do.
+API calls with `as_role(...)` (Bearer tokens) need nothing.
+"""
 
 from __future__ import annotations
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from lenddesk.core.policy import get_policy
 
 
 def wrong_passwords_at_once(app: FastAPI, username: str, callers: int) -> list[int]:
@@ -38,3 +44,17 @@ def guesses_from_one_address_at_once(app: FastAPI, callers: int) -> list[int]:
 
     with ThreadPoolExecutor(max_workers=callers) as pool:
         return list(pool.map(guess, range(callers)))
+
+
+@contextmanager
+def small_throttle(monkeypatch: pytest.MonkeyPatch, directory: Path, attempts: int) -> Iterator[None]:
+    """A policy with a low per-address limit, so a race stays within the connection pool."""
+    policy = directory / "policy.toml"
+    policy.write_text(f"[auth]\nthrottle_attempts = {attempts}\n")
+    with monkeypatch.context() as patch:
+        patch.setenv("LENDDESK_POLICY_FILE", str(policy))
+        get_policy.cache_clear()
+        try:
+            yield
+        finally:
+            get_policy.cache_clear()

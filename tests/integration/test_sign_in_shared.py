@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
 
 from lenddesk.app import create_app
@@ -10,7 +13,7 @@ from lenddesk.core.db import make_engine, session_factory, upgrade_database, utc
 from lenddesk.core.models import AuditEntry, SignInThrottle, User
 from lenddesk.core.policy import get_policy
 from tests.conftest import PASSWORD
-from tests.core.sign_in_race import guesses_from_one_address_at_once, wrong_passwords_at_once
+from tests.core.sign_in_race import guesses_from_one_address_at_once, small_throttle, wrong_passwords_at_once
 from tests.support.servers import RedisServer
 
 
@@ -38,17 +41,17 @@ def test_wrong_passwords_at_once_lock_the_account_on_postgres(pg_url: str) -> No
     engine.dispose()
 
 
-def test_one_address_is_throttled_across_simultaneous_guesses_on_postgres(pg_url: str) -> None:
+def test_one_address_is_throttled_across_simultaneous_guesses_on_postgres(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     upgrade_database(pg_url)
     engine = make_engine(pg_url)
-    get_policy.cache_clear()
-    app = create_app(engine=engine)
-    limit = get_policy().auth.throttle_attempts
-    codes = guesses_from_one_address_at_once(app, limit + 6)
-    # Each guess reserved its place in one atomic upsert before it was answered: exactly `limit` were.
-    assert codes.count(401) == limit and codes.count(429) == 6
+    with small_throttle(monkeypatch, tmp_path, attempts=5):
+        codes = guesses_from_one_address_at_once(create_app(engine=engine), 11)
+    # Each guess reserved its place in one atomic upsert before it was answered: exactly 5 were.
+    assert codes.count(401) == 5 and codes.count(429) == 6
     with session_factory(engine)() as session:
-        assert limit <= session.scalar(select(func.sum(SignInThrottle.attempts))) <= limit + 6
+        assert 5 <= session.scalar(select(func.sum(SignInThrottle.attempts))) <= 11
     engine.dispose()
 
 

@@ -55,8 +55,8 @@ class SignInThrottle(Base):
     __tablename__ = "sign_in_throttle"
     __table_args__ = (PrimaryKeyConstraint("address", "window_number"),)
 
-    address: Mapped[str] = mapped_column(String(64))
-    window_number: Mapped[int] = mapped_column(BigInteger, index=True)  # windows since the epoch
+    address: Mapped[str] = mapped_column(String(64), autoincrement=False)
+    window_number: Mapped[int] = mapped_column(BigInteger, index=True, autoincrement=False)  # since the epoch
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 

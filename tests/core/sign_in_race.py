@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lenddesk.core.policy import get_policy
+from lenddesk.core.settings import get_settings
 
 
 def wrong_passwords_at_once(app: FastAPI, username: str, callers: int) -> list[int]:
@@ -53,8 +54,11 @@ def small_throttle(monkeypatch: pytest.MonkeyPatch, directory: Path, attempts: i
     policy.write_text(f"[auth]\nthrottle_attempts = {attempts}\n")
     with monkeypatch.context() as patch:
         patch.setenv("LENDDESK_POLICY_FILE", str(policy))
+        get_settings.cache_clear()
         get_policy.cache_clear()
         try:
+            assert get_policy().auth.throttle_attempts == attempts
             yield
         finally:
+            get_settings.cache_clear()
             get_policy.cache_clear()

@@ -1,4 +1,9 @@
-"""Shared fixtures: a migrated SQLite database per test (copied from a template), the app, sign-in."""
+"""Shared fixtures: a migrated SQLite database per test (copied from a template), the app, sign-in.
+
+Posting console forms from a test: sign in through `/login`, then `carry_csrf(client)` makes the
+client send the session's CSRF token and the same-site Origin, as the console's own forms do.
+API calls with `as_role(...)` (Bearer tokens) need nothing.
+"""
 
 from __future__ import annotations
 
@@ -72,6 +77,24 @@ def app(engine: Engine) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+def carry_csrf(client: TestClient) -> TestClient:
+    """Let a client signed in through the console's login form post like the console's own pages.
+
+    Console forms carry the session's CSRF token (`{{ csrf_field() }}`) and browsers send the
+    page's Origin; call this once after `client.post("/login", ...)` and every later request of
+    the client sends both (the token as the `X-CSRF-Token` header, which forms accept too):
+
+        browser = TestClient(app)
+        browser.post("/login", data={"username": "agent", "password": PASSWORD})
+        carry_csrf(browser).post("/desk/agent-status", data={"status": "away"})
+    """
+    session_token = client.cookies.get(auth.SESSION_COOKIE)
+    assert session_token, "sign in through /login before carry_csrf"
+    client.headers["Origin"] = str(client.base_url).rstrip("/")
+    client.headers["X-CSRF-Token"] = auth.csrf_token_for(session_token)
+    return client
 
 
 def token_for(client: TestClient, role: str, password: str = PASSWORD) -> str:

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from lenddesk import __version__
-from lenddesk.core import money
+from lenddesk.core import browser, money
 from lenddesk.core.api import API_DOCS_ASSETS
 from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.http import install_error_handlers
@@ -51,7 +51,9 @@ def create_app(database_url: str | None = None, engine: Engine | None = None) ->
         docs_url=None,  # served by core.api from local files: no CDN at run time
         redoc_url=None,
         lifespan=_worker_threads,
+        dependencies=[Depends(browser.csrf_protect)],
     )
+    app.add_middleware(browser.SecurityHeaders)
     app.state.engine = engine or make_engine(database_url or settings.database_url)
     app.state.session_factory = session_factory(app.state.engine)
     install_error_handlers(app)

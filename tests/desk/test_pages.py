@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.desk.models import Agent, OutboxMessage, Ticket
 from lenddesk.web import desk as desk_pages
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, carry_csrf
 from tests.desk.conftest import NOW, BorrowerFacts, Clock, user_id
 from tests.desk.test_verification_rules import deliver_sms
 
@@ -32,7 +32,7 @@ def signed_in(app: FastAPI) -> Iterator[SignedIn]:
         clients.append(browser)
         response = browser.post("/login", data={"username": role, "password": PASSWORD, "next": "/"})
         assert response.status_code == 200, response.text
-        return browser
+        return carry_csrf(browser)
 
     yield open_as
     for browser in clients:

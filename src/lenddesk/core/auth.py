@@ -8,6 +8,11 @@ declares neither.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import math
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,12 +22,19 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lenddesk.core import audit
+from lenddesk.core import audit, sqlite_gate, throttle
 from lenddesk.core.db import utcnow
-from lenddesk.core.errors import Conflict, Forbidden, Unauthenticated, Unprocessable
+from lenddesk.core.errors import (
+    Conflict,
+    Forbidden,
+    LendDeskError,
+    NotFound,
+    Unauthenticated,
+    Unprocessable,
+)
 from lenddesk.core.http import db_session
 from lenddesk.core.models import ROLES, User
 from lenddesk.core.policy import get_policy
@@ -42,6 +54,8 @@ ROLE_LABELS_ZH = {
 
 # --- passwords and users -------------------------------------------------------------------
 
+PASSWORD_MAX_LENGTH = 256  # argon2 takes any length; a bound keeps hashing cheap for everyone
+
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
@@ -50,8 +64,40 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
+
+
+# Checked against unknown usernames so that they take as long to refuse as a wrong password.
+_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def check_new_password(password: str, *, username: str) -> str:
+    """The password policy: long enough, not absurdly long, not the username, valid text."""
+    minimum = get_policy().auth.password_min_length
+    if len(password) < minimum:
+        raise Unprocessable(
+            f"密码至少需要 {minimum} 位",
+            f"Password must be at least {minimum} characters",
+            code="password_too_short",
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise Unprocessable(
+            f"密码最多 {PASSWORD_MAX_LENGTH} 位",
+            f"Password must be at most {PASSWORD_MAX_LENGTH} characters",
+            code="password_too_long",
+        )
+    if password.casefold() == username.casefold():
+        raise Unprocessable(
+            "密码不能与用户名相同", "Password must differ from the username", code="password_weak"
+        )
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Unprocessable(
+            "密码含有无效字符", "Password contains invalid characters", code="password_invalid"
+        ) from exc
+    return password
 
 
 def check_role(role: str) -> str:
@@ -74,12 +120,7 @@ def create_user(
     display_name: str | None = None,
 ) -> User:
     check_role(role)
-    if len(password) < get_policy().auth.password_min_length:
-        raise Unprocessable(
-            f"密码至少需要 {get_policy().auth.password_min_length} 位",
-            f"Password must be at least {get_policy().auth.password_min_length} characters",
-            code="password_too_short",
-        )
+    check_new_password(password, username=username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名已存在：{username}", f"Username already exists: {username}")
     user = User(
@@ -94,6 +135,23 @@ def create_user(
     return user
 
 
+def _no_such_user(user_id: int) -> NotFound:
+    return NotFound(f"用户不存在：{user_id}", f"No such user: {user_id}", code="user_not_found")
+
+
+def lock_user(session: Session, user_id: int) -> User | None:
+    """Lock a user's row for this transaction and read it afresh (sign-in state is an aggregate).
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite: the database's write gate, taken before the read.
+    """
+    connection = session.connection().connection.dbapi_connection
+    if isinstance(connection, sqlite_gate.GatedConnection):
+        connection.acquire_gate()
+    return session.scalar(
+        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
 def update_user(
     session: Session,
     *,
@@ -103,11 +161,9 @@ def update_user(
     active: bool | None = None,
     display_name: str | None = None,
 ) -> User:
-    user = session.get(User, user_id)
+    user = lock_user(session, user_id)
     if user is None:
-        from lenddesk.core.errors import NotFound
-
-        raise NotFound(f"用户不存在：{user_id}", f"No such user: {user_id}")
+        raise _no_such_user(user_id)
     before = {"role": user.role, "active": user.active, "display_name": user.display_name}
     if role is not None:
         user.role = check_role(role)
@@ -120,47 +176,210 @@ def update_user(
     return user
 
 
+def _revoke_tokens(session: Session, user: User) -> None:
+    session.execute(update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
+    session.refresh(user, ["token_version"])
+
+
+def unlock_user(session: Session, *, actor: audit.Actor, user_id: int) -> User:
+    """An admin lifts a lock and clears the failure count (and with it the back-off)."""
+    user = lock_user(session, user_id)
+    if user is None:
+        raise _no_such_user(user_id)
+    before = {"failed_attempts": user.failed_attempts, "locked_until": user.locked_until}
+    user.failed_attempts, user.locked_until = 0, None
+    audit.record(session, actor, "user.unlock", ("user", user.id), before, {"failed_attempts": 0})
+    return user
+
+
+def reset_password(session: Session, *, actor: audit.Actor, user_id: int, new_password: str) -> User:
+    """An admin sets a new password: the user's tokens are revoked and any lock is lifted."""
+    user = lock_user(session, user_id)
+    if user is None:
+        raise _no_such_user(user_id)
+    check_new_password(new_password, username=user.username)
+    user.password_hash = hash_password(new_password)
+    user.failed_attempts, user.locked_until = 0, None
+    _revoke_tokens(session, user)
+    audit.record(session, actor, "user.password_reset", ("user", user.id))
+    return user
+
+
+class WrongCurrentPassword(Forbidden):
+    """The caller commits before answering with it: the failure counts towards the lockout."""
+
+    default_code = "wrong_current_password"
+
+
+def change_password(
+    session: Session, *, user_id: int, current_password: str, new_password: str, now: datetime
+) -> User:
+    """The signed-in user changes their own password, proving the current one.
+
+    A wrong current password counts as a failed sign-in (a stolen session must not become a
+    guessing oracle); success revokes every token issued so far.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise _no_such_user(user_id)
+    check_new_password(new_password, username=user.username)
+    current_ok = verify_password(user.password_hash, current_password)
+    user = lock_user(session, user_id)
+    assert user is not None
+    if not current_ok:
+        _count_failure(session, user, now)
+        raise WrongCurrentPassword("当前密码不正确", "The current password is wrong")
+    if verify_password(user.password_hash, new_password):
+        raise Unprocessable(
+            "新密码不能与当前密码相同", "The new password must differ", code="password_unchanged"
+        )
+    user.password_hash = hash_password(new_password)
+    _revoke_tokens(session, user)
+    audit.record(session, audit.Actor.of(user), "auth.password_changed", ("user", user.id))
+    return user
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+class TooManySignIns(LendDeskError):
+    status_code = 429
+    default_code = "too_many_sign_ins"
+
+
 @dataclass(frozen=True)
 class SignInResult:
     user: User | None
-    reason: str = ""
+    reason: str = ""  # bad_credentials, locked, throttled
+    locked_until: datetime | None = None
 
 
-def sign_in(session: Session, *, username: str, password: str, now: datetime) -> SignInResult:
-    """Check a password, counting failures and locking the account after too many.
+def lockout_minutes(failed_attempts: int) -> int:
+    """How long the lock set by this failure lasts: doubling with each failure beyond the limit.
 
-    The caller commits the outcome even when sign-in fails, so that failures are counted.
+    The count is not reset when a lock ends, so after the first lock every wrong password locks
+    again, each time twice as long (15, 30, 60 … minutes, capped by `lockout_max_minutes`).
     """
     policy = get_policy().auth
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
+    beyond = max(failed_attempts - policy.lockout_attempts, 0)
+    return min(policy.lockout_minutes * 2 ** min(beyond, 20), policy.lockout_max_minutes)
+
+
+def _count_failure(session: Session, user: User, now: datetime, address: str = "") -> SignInResult:
+    """Add one failure in SQL (the row is locked) and lock the account once past the limit."""
+    failures = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_attempts=User.failed_attempts + 1)
+        .returning(User.failed_attempts)
+    ).scalar_one()
+    session.refresh(user, ["failed_attempts"])
+    if failures < get_policy().auth.lockout_attempts:
+        audit.record(
+            session,
+            audit.Actor.of(user),
+            "auth.sign_in_failed",
+            ("user", user.id),
+            None,
+            {"failed_attempts": failures, "address": address},
+        )
         return SignInResult(None, "bad_credentials")
+    minutes = lockout_minutes(failures)
+    user.locked_until = now + timedelta(minutes=minutes)
+    audit.record(
+        session,
+        audit.Actor.of(user),
+        "auth.locked",
+        ("user", user.id),
+        None,
+        {
+            "failed_attempts": failures,
+            "locked_minutes": minutes,
+            "locked_until": user.locked_until,
+            "address": address,
+        },
+    )
+    return SignInResult(None, "locked", user.locked_until)
+
+
+def _refuse(
+    session: Session, result: SignInResult, *, username: str, address: str, user: User | None
+) -> SignInResult:
+    actor = audit.Actor.of(user) if user is not None else audit.Actor.system("sign-in")
+    entity = ("user", user.id) if user is not None else ("username", username[:64])
+    audit.record(session, actor, f"auth.refused_{result.reason}", entity, None, {"address": address})
+    return result
+
+
+def _throttle() -> throttle.Throttle:
+    return throttle.throttle_for(get_settings().redis_url, get_policy().auth.throttle_minutes)
+
+
+def sign_in(session: Session, *, username: str, password: str, address: str, now: datetime) -> SignInResult:
+    """Check a password from a client address, counting failures and locking the account.
+
+    The password is checked (argon2, slow) before the first write, so no lock is held meanwhile;
+    then the address's throttle counter is bumped and the user's row locked, and the decision is
+    taken on what the row says now. The caller commits the outcome even when sign-in fails.
+    """
+    policy = get_policy().auth
+    address = (address or "unknown")[:64]
+    window = throttle.Window.at(now, policy.throttle_minutes)
+    counter = _throttle()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is not None and not user.active:
+        user = None
+    if counter.estimate(session, address, window) >= policy.throttle_attempts:
+        return _refuse(
+            session, SignInResult(None, "throttled"), username=username, address=address, user=user
+        )
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        counter.hit(session, address, window)
+        result = SignInResult(None, "locked", user.locked_until)
+        return _refuse(session, result, username=username, address=address, user=user)
+    password_ok = verify_password(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    if counter.hit(session, address, window) > policy.throttle_attempts:
+        return _refuse(
+            session, SignInResult(None, "throttled"), username=username, address=address, user=user
+        )
+    if user is None:
+        return _refuse(
+            session, SignInResult(None, "bad_credentials"), username=username, address=address, user=None
+        )
+    user = lock_user(session, user.id)
+    assert user is not None
     if user.locked_until is not None and user.locked_until > now:
-        return SignInResult(None, "locked")
-    if not verify_password(user.password_hash, password):
-        user.failed_attempts += 1
-        action = "auth.sign_in_failed"
-        if user.failed_attempts >= policy.lockout_attempts:
-            user.locked_until = now + timedelta(minutes=policy.lockout_minutes)
-            user.failed_attempts = 0
-            action = "auth.locked"
-        audit.record(session, audit.Actor.of(user), action, ("user", user.id))
-        return SignInResult(None, "locked" if action == "auth.locked" else "bad_credentials")
-    user.failed_attempts = 0
-    user.locked_until = None
-    audit.record(session, audit.Actor.of(user), "auth.sign_in", ("user", user.id))
+        result = SignInResult(None, "locked", user.locked_until)
+        return _refuse(session, result, username=username, address=address, user=user)
+    if not password_ok:
+        return _count_failure(session, user, now, address)
+    counter.release(session, address, window)
+    user.failed_attempts, user.locked_until = 0, None
+    audit.record(session, audit.Actor.of(user), "auth.sign_in", ("user", user.id), None, {"address": address})
     return SignInResult(user)
 
 
-def sign_in_error(reason: str) -> Unauthenticated:
-    if reason == "locked":
-        minutes = get_policy().auth.lockout_minutes
+def sign_in_error(result: SignInResult, now: datetime) -> LendDeskError:
+    if result.reason == "locked" and result.locked_until is not None:
+        minutes = max(math.ceil((result.locked_until - now).total_seconds() / 60), 1)
         return Unauthenticated(
-            f"登录失败次数过多，账号已锁定 {minutes} 分钟",
-            f"Too many failed sign-ins; the account is locked for {minutes} minutes",
+            f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员解锁",
+            f"Too many failed sign-ins; the account is locked for {minutes} more minutes "
+            "or until an administrator unlocks it",
             code="account_locked",
         )
+    if result.reason == "throttled":
+        return TooManySignIns(
+            "此地址登录失败次数过多，请稍后再试",
+            "Too many failed sign-ins from this address; try again later",
+        )
     return Unauthenticated("用户名或密码错误", "Wrong username or password", code="bad_credentials")
+
+
+def sign_out(session: Session, *, user: User) -> None:
+    """Revoke every token of the user (all devices): each token names the version it was issued under."""
+    _revoke_tokens(session, user)
+    audit.record(session, audit.Actor.of(user), "auth.sign_out", ("user", user.id))
 
 
 # --- tokens --------------------------------------------------------------------------------
@@ -169,37 +388,67 @@ def sign_in_error(reason: str) -> Unauthenticated:
 def issue_token(user: User, *, now: datetime | None = None, minutes: int | None = None) -> str:
     now = now or utcnow()
     lifetime = minutes if minutes is not None else get_policy().auth.token_minutes
-    claims = {"sub": str(user.id), "role": user.role, "iat": now, "exp": now + timedelta(minutes=lifetime)}
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "ver": user.token_version,
+        "iat": now,
+        "exp": now + timedelta(minutes=lifetime),
+    }
     return jwt.encode(claims, get_settings().resolved_secret_key(), algorithm="HS256")
 
 
 def decode_token(token: str) -> dict[str, Any]:
     try:
-        return jwt.decode(token, get_settings().resolved_secret_key(), algorithms=["HS256"])
+        claims = jwt.decode(
+            token,
+            get_settings().resolved_secret_key(),
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp"]},
+        )
+        int(claims["sub"])
+        return claims
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated(
             "登录已过期，请重新登录", "The token has expired; sign in again", code="token_expired"
         ) from exc
-    except jwt.InvalidTokenError as exc:
+    except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise Unauthenticated("登录凭证无效", "Invalid token", code="token_invalid") from exc
 
 
-def _token_from(request: Request) -> str | None:
+def token_from(request: Request) -> tuple[str | None, bool]:
+    """The request's token and whether it came from the session cookie (not a Bearer header)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.cookies.get(SESSION_COOKIE)
+        return header[7:].strip(), False
+    return request.cookies.get(SESSION_COOKIE), True
 
 
 def current_user_or_none(request: Request, session: Session) -> User | None:
-    token = _token_from(request)
+    token, _ = token_from(request)
     if not token:
         return None
     claims = decode_token(token)
     user = session.get(User, int(claims["sub"]))
     if user is None or not user.active:
         raise Unauthenticated("账号不存在或已停用", "The account does not exist or is disabled")
+    if claims.get("ver") != user.token_version:
+        raise Unauthenticated(
+            "登录已失效（已退出或已改密码），请重新登录",
+            "The token was revoked (signed out or password changed); sign in again",
+            code="token_revoked",
+        )
     return user
+
+
+# --- cross-site request forgery ------------------------------------------------------------
+
+
+def csrf_token_for(session_token: str) -> str:
+    """The CSRF token of a console session: an HMAC of its cookie, so it changes at each sign-in."""
+    key = get_settings().resolved_secret_key().encode()
+    digest = hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 # --- route declarations -------------------------------------------------------------------

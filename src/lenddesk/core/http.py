@@ -31,6 +31,11 @@ def get_session(request: Request) -> Iterator[Session]:
 db_session = Depends(get_session, scope="function")
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, run uvicorn with --proxy-headers to see the real one)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _validation_body(exc: RequestValidationError) -> dict[str, object]:
     fields = []
     for error in exc.errors():

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lenddesk.core.db import Base, UTCDateTime, utcnow
@@ -27,9 +37,27 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Wrong passwords since the last successful sign-in or admin unlock; never reset by a lock
+    # expiring, so each lock beyond the first grows (core.auth.lockout_minutes).
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Every token carries the version it was issued under; logout and password changes bump it.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per client address and fixed window, for a sliding-window estimate.
+
+    Shared by every worker through the database (or kept in Redis when configured instead).
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (PrimaryKeyConstraint("address", "window_number"),)
+
+    address: Mapped[str] = mapped_column(String(64), autoincrement=False)
+    window_number: Mapped[int] = mapped_column(BigInteger, index=True, autoincrement=False)  # since the epoch
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditEntry(Base):

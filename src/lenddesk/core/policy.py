@@ -31,7 +31,10 @@ class AuthPolicy(Section):
     token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
     lockout_attempts: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    password_min_length: int = Field(default=8, ge=6)
+    lockout_max_minutes: int = Field(default=24 * 60, ge=1, le=30 * 24 * 60)
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    throttle_attempts: int = Field(default=20, ge=1, le=10_000)
+    throttle_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
 
 class CalendarPolicy(Section):

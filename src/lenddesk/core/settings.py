@@ -34,10 +34,11 @@ class Settings(BaseSettings):
         description="Keys the hashes of one-time codes (and of phone numbers in their send limits); must "
         "differ from secret_key. When unset, one is generated once into ./.lenddesk_otp_key.",
     )
-    demo_password: str = "demo1234"
+    demo_password: str = "lenddesk-demo"
     redis_url: str | None = Field(
         default=None,
-        description="Redis for job locks across workers and machines (e.g. redis://host:6379/0).",
+        description="Redis for job locks and the sign-in throttle across workers and machines "
+        "(e.g. redis://host:6379/0); without it both live in the database and files.",
     )
     channel_keys: dict[str, str] = Field(
         default_factory=dict,

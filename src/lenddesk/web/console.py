@@ -11,9 +11,11 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from lenddesk.core import auth
+from lenddesk.core import auth, browser
 from lenddesk.core.errors import Forbidden, Unauthenticated
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
@@ -26,6 +28,16 @@ templates.env.filters["mask_mobile"] = mask_mobile
 templates.env.filters["mask_id"] = mask_id_number
 templates.env.filters["mask_name"] = mask_name
 templates.env.globals["role_labels"] = auth.ROLE_LABELS_ZH
+
+
+@pass_context
+def csrf_field(context: Any) -> Markup:
+    """`{{ csrf_field() }}` inside every POST form: the session's CSRF token as a hidden field."""
+    token = browser.csrf_token(context["request"])
+    return Markup('<input type="hidden" name="{}" value="{}">').format(browser.CSRF_FIELD, token)
+
+
+templates.env.globals["csrf_field"] = csrf_field
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,15 @@ from sqlalchemy.orm import Session
 from lenddesk.core import auth
 from lenddesk.core.calendar import business_date
 from lenddesk.core.db import database_reachable, utcnow
-from lenddesk.core.errors import Forbidden
-from lenddesk.core.http import db_session
+from lenddesk.core.errors import Forbidden, Unauthenticated, Unprocessable
+from lenddesk.core.http import client_address, db_session
 from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
 from lenddesk.core.settings import get_settings
 from lenddesk.web.console import HOME_CARDS, SignInRequired, console_user, login_redirect_target, render
 
 router = APIRouter(include_in_schema=False)
+PASSWORD_FORM_MAX = auth.PASSWORD_MAX_LENGTH
 
 
 def _safe_next(next_path: str | None) -> str:
@@ -31,6 +32,17 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
     return render(request, "login.html", None, next=_safe_next(next))
 
 
+def _set_session_cookie(response: RedirectResponse, user: User) -> None:
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        auth.issue_token(user),
+        max_age=get_policy().auth.token_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+    )
+
+
 @router.post("/login", response_model=None, dependencies=[auth.public()])
 def login_submit(
     request: Request,
@@ -39,27 +51,68 @@ def login_submit(
     next: str = Form("/"),
     session: Session = db_session,
 ) -> HTMLResponse | RedirectResponse:
-    result = auth.sign_in(session, username=username.strip(), password=password, now=utcnow())
+    now = utcnow()
+    result = auth.sign_in(
+        session, username=username.strip(), password=password, address=client_address(request), now=now
+    )
     session.commit()  # count failed attempts even though the page answers with an error
     if result.user is None:
-        error = auth.sign_in_error(result.reason)
-        return render(request, "login.html", None, status_code=401, error=error.message_zh, next=next)
+        error = auth.sign_in_error(result, now)
+        status = error.status_code
+        return render(request, "login.html", None, status_code=status, error=error.message_zh, next=next)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        auth.SESSION_COOKIE,
-        auth.issue_token(result.user),
-        max_age=get_policy().auth.token_minutes * 60,
-        httponly=True,
-        samesite="lax",
-        secure=get_settings().cookie_secure,
-    )
+    _set_session_cookie(response, result.user)
     return response
 
 
 @router.post("/logout", dependencies=[auth.public()])
-def logout() -> RedirectResponse:
+def logout(request: Request, session: Session = db_session) -> RedirectResponse:
+    """Sign out: revoke the session's tokens on the server too, not only forget the cookie."""
+    try:
+        user = auth.current_user_or_none(request, session)
+    except Unauthenticated:
+        user = None  # an expired or revoked session: only the cookie is left to clear
+    if user is not None:
+        auth.sign_out(session, user=user)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
+    return response
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_page(request: Request, user: User = console_user(*auth.ALL_STAFF)) -> HTMLResponse:
+    return render(request, "password.html", user, minimum=get_policy().auth.password_min_length)
+
+
+@router.post("/account/password", response_model=None)
+def password_submit(
+    request: Request,
+    current_password: str = Form(..., max_length=PASSWORD_FORM_MAX),
+    new_password: str = Form(..., max_length=PASSWORD_FORM_MAX),
+    repeat_password: str = Form(..., max_length=PASSWORD_FORM_MAX),
+    session: Session = db_session,
+    user: User = console_user(*auth.ALL_STAFF),
+) -> HTMLResponse | RedirectResponse:
+    """Change one's own password; every other session of the user ends, this one gets a new cookie."""
+    minimum = get_policy().auth.password_min_length
+    if new_password != repeat_password:
+        error = "两次输入的新密码不一致"
+        return render(request, "password.html", user, status_code=422, error=error, minimum=minimum)
+    try:
+        changed = auth.change_password(
+            session,
+            user_id=user.id,
+            current_password=current_password,
+            new_password=new_password,
+            now=utcnow(),
+        )
+    except auth.WrongCurrentPassword as exc:
+        session.commit()  # the wrong password counts towards the lockout
+        return render(request, "password.html", user, status_code=403, error=exc.message_zh, minimum=minimum)
+    except Unprocessable as exc:
+        return render(request, "password.html", user, status_code=422, error=exc.message_zh, minimum=minimum)
+    response = RedirectResponse("/?password=changed", status_code=303)
+    _set_session_cookie(response, changed)
     return response
 
 

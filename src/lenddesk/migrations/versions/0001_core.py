@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
         sa.Column("locked_until", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("token_version", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('agent','collector','team_lead','qa','compliance','admin')",
@@ -54,6 +55,18 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_audit_log_actor_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
+    op.create_table(
+        "sign_in_throttle",
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("window_number", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("address", "window_number", name=op.f("pk_sign_in_throttle")),
+    )
+    with op.batch_alter_table("sign_in_throttle", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sign_in_throttle_window_number"), ["window_number"], unique=False
+        )
+
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index("ix_audit_entity", ["entity_type", "entity_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
@@ -71,6 +84,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_log_action"))
         batch_op.drop_index("ix_audit_entity")
 
+    with op.batch_alter_table("sign_in_throttle", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sign_in_throttle_window_number"))
+
+    op.drop_table("sign_in_throttle")
     op.drop_table("audit_log")
     op.drop_table("users")
     # ### end Alembic commands ###

@@ -1,0 +1,133 @@
+"""Failed sign-ins per client address: a sliding-window counter shared by every worker.
+
+Each address has a counter per fixed window (`throttle_minutes` long); the estimate for the last
+window's length weighs the previous window by how much of it still overlaps
+(previous × (1 − elapsed fraction) + current). The counters live in the database
+(`sign_in_throttle`, one upsert that adds one in SQL) or, when `LENDDESK_REDIS_URL` is set, in
+Redis (INCR with an expiry), so every uvicorn worker and machine sees the same counts.
+
+A sign-in reserves a place before it answers (`hit`) and gives it back when the password was
+right (`release`): a burst of simultaneous guesses from one address gets at most the limit of
+answers, while a busy office behind one address is never throttled for signing in successfully.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Protocol
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lenddesk.core.models import SignInThrottle
+
+
+@dataclass(frozen=True)
+class Window:
+    number: int  # fixed windows since the epoch
+    elapsed: float  # fraction of the current window gone, 0 ≤ elapsed < 1
+
+    @classmethod
+    def at(cls, now: datetime, minutes: int) -> Window:
+        seconds = minutes * 60
+        number, into = divmod(now.timestamp(), seconds)
+        return cls(int(number), into / seconds)
+
+    def estimate(self, previous: int, current: int) -> float:
+        return previous * (1 - self.elapsed) + current
+
+
+class Throttle(Protocol):
+    def estimate(self, session: Session, address: str, window: Window) -> float: ...
+
+    def hit(self, session: Session, address: str, window: Window) -> float: ...
+
+    def release(self, session: Session, address: str, window: Window) -> None: ...
+
+
+class SqlThrottle:
+    """Counters in the `sign_in_throttle` table, written in the caller's transaction."""
+
+    def _counts(self, session: Session, address: str, window: Window) -> tuple[int, int]:
+        rows = dict(
+            session.execute(
+                select(SignInThrottle.window_number, SignInThrottle.attempts).where(
+                    SignInThrottle.address == address,
+                    SignInThrottle.window_number.in_((window.number - 1, window.number)),
+                )
+            ).all()
+        )
+        return rows.get(window.number - 1, 0), rows.get(window.number, 0)
+
+    def estimate(self, session: Session, address: str, window: Window) -> float:
+        return window.estimate(*self._counts(session, address, window))
+
+    def hit(self, session: Session, address: str, window: Window) -> float:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(SignInThrottle).values(
+            address=address, window_number=window.number, attempts=1
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["address", "window_number"],
+            set_={"attempts": SignInThrottle.attempts + 1},
+        ).returning(SignInThrottle.attempts)
+        current = session.execute(upsert).scalar_one()
+        session.execute(delete(SignInThrottle).where(SignInThrottle.window_number < window.number - 1))
+        previous = session.scalar(
+            select(SignInThrottle.attempts).where(
+                SignInThrottle.address == address, SignInThrottle.window_number == window.number - 1
+            )
+        )
+        return window.estimate(previous or 0, current)
+
+    def release(self, session: Session, address: str, window: Window) -> None:
+        session.execute(
+            update(SignInThrottle)
+            .where(
+                SignInThrottle.address == address,
+                SignInThrottle.window_number == window.number,
+                SignInThrottle.attempts > 0,
+            )
+            .values(attempts=SignInThrottle.attempts - 1)
+        )
+
+
+class RedisThrottle:
+    """Counters in Redis: `lenddesk:sign-in:<address>:<window>`, expiring after two windows."""
+
+    def __init__(self, url: str, minutes: int) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._ttl = 2 * minutes * 60
+
+    @staticmethod
+    def _key(address: str, number: int) -> str:
+        return f"lenddesk:sign-in:{address}:{number}"
+
+    def estimate(self, session: Session, address: str, window: Window) -> float:
+        previous, current = self._client.mget(
+            self._key(address, window.number - 1), self._key(address, window.number)
+        )
+        return window.estimate(int(previous or 0), int(current or 0))
+
+    def hit(self, session: Session, address: str, window: Window) -> float:
+        key = self._key(address, window.number)
+        pipeline = self._client.pipeline()
+        pipeline.incr(key)
+        pipeline.expire(key, self._ttl)
+        pipeline.get(self._key(address, window.number - 1))
+        current, _, previous = pipeline.execute()
+        return window.estimate(int(previous or 0), int(current))
+
+    def release(self, session: Session, address: str, window: Window) -> None:
+        self._client.decr(self._key(address, window.number))
+
+
+@lru_cache(maxsize=8)
+def throttle_for(redis_url: str | None, minutes: int) -> Throttle:
+    """One throttle per configuration, so a Redis connection pool is shared by the worker's requests."""
+    return RedisThrottle(redis_url, minutes) if redis_url else SqlThrottle()

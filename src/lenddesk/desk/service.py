@@ -1873,6 +1873,11 @@ def extend_complaint(
     return extension
 
 
+def next_extension_days(complaint: Complaint) -> int | None:
+    """The one extension the complaint may still ask for (the console offers only that)."""
+    return _extension_rule().next_step(complaint.resolution_days)
+
+
 def approve_extension(
     session: Session, *, actor: audit.Actor, number: str, now: datetime
 ) -> ComplaintExtension:
@@ -2523,6 +2528,12 @@ def mark_notification_read(
         )
         session.refresh(notification)
     return notification
+
+
+def ticket_numbers(session: Session, ticket_ids: Sequence[int]) -> dict[int, str]:
+    if not ticket_ids:
+        return {}
+    return dict(session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(set(ticket_ids)))).all())
 
 
 # --- complaint deadline alerts job -----------------------------------------------------------------

@@ -285,3 +285,36 @@ def racing_alert_jobs_alert_once(url: str) -> None:
             select(Notification.kind).where(Notification.kind == "complaint_breach")
         ).all()
         assert len(kinds) == 2  # the owner and the team lead, once each
+
+
+def simultaneous_messages_reopen_a_closed_ticket_once(url: str, senders: int = 4) -> None:
+    factory, actors = prepare(url)
+    number = _new_ticket(factory, "13900003333")
+    with factory() as session:
+        service.change_status(
+            session, actor=actors["agent"], number=number, status="closed", reason=None, now=NOW
+        )
+        session.commit()
+    later = NOW + timedelta(hours=2)
+    calls = [
+        lambda s, n=n: (
+            service.intake(
+                s,
+                channel="chat",
+                channel_message_id=f"again-{n}",
+                sender="13900003333",
+                text="还是没有解决",
+                received_at=later,
+                now=later,
+                actor=SYSTEM,
+            ).outcome
+        )
+        for n in range(senders)
+    ]
+    outcome = run_together(factory, calls)
+    assert not outcome.errors, outcome.errors
+    assert sorted(outcome.results) == ["joined"] * (senders - 1) + ["reopened"]
+    with factory() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None and ticket.active and ticket.reopened_count == 1
+        assert session.scalar(select(func.count(Ticket.id))) == 1

@@ -112,3 +112,21 @@ def test_follow_ups_are_completed_by_their_owner_or_a_lead(
     assert by_lead.status_code == 200
     session.expire_all()
     assert all(f.done for f in session.scalars(select(FollowUp)))
+
+
+def test_reopening_an_old_ticket_while_the_sender_has_an_open_one_is_refused(
+    inbound, client: TestClient, as_role, clock, session: Session, desk_data
+) -> None:
+    from datetime import timedelta
+
+    agent = as_role("agent")
+    old = inbound("你好", sender="13900004444").json()["ticket_number"]
+    client.post(url(old, "status"), json={"status": "closed"}, headers=agent)
+    clock.now = clock.now + timedelta(days=30)  # past reopen_days: the next message opens a new ticket
+    new = inbound("又有问题", sender="13900004444").json()
+    assert new["created"] is True and new["ticket_number"] != old
+    refused = client.post(url(old, "status"), json={"status": "open"}, headers=agent)
+    assert refused.status_code == 409 and refused.json()["code"] == "sender_has_open_ticket"
+    assert refused.json()["details"] == {"ticket_number": new["ticket_number"]}
+    client.post(url(new["ticket_number"], "status"), json={"status": "closed"}, headers=agent)
+    assert client.post(url(old, "status"), json={"status": "open"}, headers=agent).status_code == 200

@@ -19,6 +19,7 @@ from tests.desk import races
         races.racing_extensions_apply_one_step,
         races.racing_approvals_apply_once,
         races.racing_alert_jobs_alert_once,
+        races.simultaneous_messages_reopen_a_closed_ticket_once,
     ],
     ids=lambda scenario: scenario.__name__,
 )

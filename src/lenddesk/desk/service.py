@@ -1051,7 +1051,8 @@ def lock_ticket(session: Session, *, number: str | None = None, ticket_id: int |
     statement = select(Ticket).where(criterion).with_for_update().execution_options(populate_existing=True)
     ticket = session.scalar(statement)
     if ticket is None:
-        raise NotFound(f"工单不存在：{number}", f"No such ticket: {number}", code="ticket_not_found")
+        which = number if number is not None else ticket_id
+        raise NotFound(f"工单不存在：{which}", f"No such ticket: {which}", code="ticket_not_found")
     return ticket
 
 

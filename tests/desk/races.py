@@ -318,3 +318,83 @@ def simultaneous_messages_reopen_a_closed_ticket_once(url: str, senders: int = 4
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket is not None and ticket.active and ticket.reopened_count == 1
         assert session.scalar(select(func.count(Ticket.id))) == 1
+
+
+def racing_stage_records_record_each_stage_once(url: str) -> None:
+    factory, actors = prepare(url)
+    number = _complaint(factory, "13900002222")
+    calls = [
+        lambda s, who=who: (
+            service.advance_complaint(
+                s, actor=actors[who], number=number, stage="confirm", content="已致电确认", now=NOW
+            ).stage
+        )
+        for who in ("agent", "agent2", "team_lead", "compliance")
+    ]
+    outcome = run_together(factory, calls)
+    only_refusals(outcome, "complaint_stage_repeated")
+    assert outcome.results == ["confirm"]
+    with factory() as session:
+        recorded = session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "complaint.stage")
+        )
+        assert recorded == 1
+
+
+def racing_resolutions_end_a_ticket_once(url: str) -> None:
+    factory, actors = prepare(url)
+    number = _new_ticket(factory, "13900001212")
+    with factory() as session:
+        service.claim(session, actor=actors["agent"], number=number, now=NOW)
+        session.commit()
+    calls = [
+        lambda s, who=who, status=status: (
+            service.change_status(
+                s, actor=actors[who], number=number, status=status, reason=None, now=NOW
+            ).status
+        )
+        for who, status in (
+            ("agent", "resolved"),
+            ("team_lead", "resolved"),
+            ("agent2", "closed"),
+            ("agent", "closed"),
+        )
+    ]
+    outcome = run_together(factory, calls)
+    only_refusals(outcome, "status_transition")
+    with factory() as session:
+        _loads_match_owned_tickets(session)
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None and not ticket.active
+        changes = session.scalars(
+            select(TicketEvent.data).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status")
+        ).all()
+        assert [c["to"] for c in changes] == outcome.results  # each success recorded once, in lock order
+
+
+def approval_and_rejection_at_once_settle_the_request_once(url: str) -> None:
+    factory, actors = prepare(url)
+    number = _complaint(factory, "13900001313")
+    with factory() as session:
+        service.extend_complaint(
+            session, actor=actors["agent"], number=number, days=30, reason="复杂", now=NOW
+        )
+        service.extend_complaint(
+            session, actor=actors["agent"], number=number, days=60, reason="司法程序", now=NOW
+        )
+        session.commit()
+    calls: list[Callable[[Session], Any]] = [
+        lambda s: service.approve_extension(s, actor=actors["team_lead"], number=number, now=NOW).status,
+        lambda s: (
+            service.reject_extension(
+                s, actor=actors["compliance"], number=number, reason="材料不足", now=NOW
+            ).status
+        ),
+    ]
+    outcome = run_together(factory, calls)
+    only_refusals(outcome, "complaint_extension_none_pending")
+    assert len(outcome.results) == 1
+    with factory() as session:
+        days = session.scalar(select(Complaint.resolution_days))
+        notices = session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "notice"))
+        assert (days, notices) == ((60, 2) if outcome.results == ["approved"] else (30, 1))

@@ -18,6 +18,9 @@ from tests.desk import races
         races.racing_approvals_apply_once,
         races.racing_alert_jobs_alert_once,
         races.simultaneous_messages_reopen_a_closed_ticket_once,
+        races.racing_stage_records_record_each_stage_once,
+        races.racing_resolutions_end_a_ticket_once,
+        races.approval_and_rejection_at_once_settle_the_request_once,
     ],
     ids=lambda scenario: scenario.__name__,
 )

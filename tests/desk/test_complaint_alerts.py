@@ -3,6 +3,7 @@ can be marked read in the API and the console; the four-eyes extension in the co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -118,6 +119,7 @@ def test_the_console_lists_alerts_and_marks_them_read(
     listed = lead.get("/desk/notifications")
     assert listed.status_code == 200 and number in listed.text and "投诉 D-1" in listed.text
     assert 'href="/desk/notifications"' in listed.text  # in the navigation
+    assert re.search(r'<span class="value">1</span><span class="label">未读通知</span>', lead.get("/").text)
     notification_id = session.scalar(
         select(Notification.id).where(Notification.user_id == user_id(session, "team_lead"))
     )

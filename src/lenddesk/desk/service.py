@@ -2653,14 +2653,22 @@ class MyDesk:
     at_risk: int
     breached: int
     follow_ups_due: int
+    unread_notifications: int = 0
 
 
 def my_desk(session: Session, *, viewer_id: int, now: datetime) -> MyDesk:
-    """What one agent has on their plate now: active tickets they own, their SLA flags, follow-ups."""
+    """What one agent has on their plate now: active tickets they own, their SLA flags, follow-ups, unread
+    notifications."""
     mine = select(
         func.count(Ticket.id),
         func.count(Ticket.id).filter(Ticket.sla_state == "at_risk"),
         func.count(Ticket.id).filter(Ticket.sla_state == "breached"),
     ).where(Ticket.owner_id == viewer_id, Ticket.active.is_(True))
     open_tickets, at_risk, breached = session.execute(mine).one()
-    return MyDesk(open_tickets, at_risk, breached, len(follow_ups_due(session, owner_id=viewer_id, now=now)))
+    unread = session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == viewer_id, Notification.read_at.is_(None)
+        )
+    )
+    follow_ups = len(follow_ups_due(session, owner_id=viewer_id, now=now))
+    return MyDesk(open_tickets, at_risk, breached, follow_ups, unread or 0)

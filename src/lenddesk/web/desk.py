@@ -68,6 +68,12 @@ def _my_desk_cards(session: Session, user: User, now: datetime) -> list[HomeCard
         HomeCard(
             "今日跟进", str(mine.follow_ups_due), "/desk/follow-ups", "warn" if mine.follow_ups_due else ""
         ),
+        HomeCard(
+            "未读通知",
+            str(mine.unread_notifications),
+            "/desk/notifications",
+            "warn" if mine.unread_notifications else "",
+        ),
     ]
 
 

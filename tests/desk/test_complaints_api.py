@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core.models import AuditEntry
@@ -74,34 +75,101 @@ def test_stages_go_in_order_and_a_skip_is_refused(client: TestClient, as_role, c
     assert repeated.status_code == 422 and repeated.json()["code"] == "complaint_stage_repeated"
 
 
-def test_extensions_need_a_reason_senior_approval_for_60_days_and_notify_the_complainant(
+def extend(client: TestClient, headers, number: str, days: int, reason: str = "需调取第三方记录"):
+    return client.post(
+        url(number, "complaint/extend"), json={"days": days, "reason": reason}, headers=headers
+    )
+
+
+def test_extensions_need_a_reason_go_one_step_at_a_time_and_notify_the_complainant(
     client: TestClient, as_role, complaint: str, session: Session
 ) -> None:
-    agent, lead = as_role("agent"), as_role("team_lead")
-    no_reason = client.post(
-        url(complaint, "complaint/extend"), json={"days": 30, "reason": " "}, headers=agent
-    )
-    assert no_reason.status_code == 422
-    extended = client.post(
-        url(complaint, "complaint/extend"), json={"days": 30, "reason": "需调取第三方记录"}, headers=agent
-    )
+    agent, lead, compliance = as_role("agent"), as_role("team_lead"), as_role("compliance")
+    assert extend(client, agent, complaint, 30, " ").status_code == 422
+    jump = extend(client, lead, complaint, 60, "涉及司法程序")
+    assert jump.status_code == 422 and jump.json()["code"] == "complaint_extension_days"
+    assert "下一步只能延至 30 天" in jump.json()["message_zh"]
+    extended = extend(client, agent, complaint, 30)
     assert extended.status_code == 200
     assert extended.json()["resolution_days"] == 30
     assert extended.json()["resolution_due_at"] == "2026-12-24T15:59:59Z"
-    senior = client.post(
-        url(complaint, "complaint/extend"), json={"days": 60, "reason": "涉及司法程序"}, headers=agent
-    )
-    assert senior.status_code == 403 and senior.json()["code"] == "complaint_extension_needs_approval"
-    approved = client.post(
-        url(complaint, "complaint/extend"), json={"days": 60, "reason": "涉及司法程序"}, headers=lead
-    )
-    assert approved.status_code == 200
-    assert [e["days"] for e in approved.json()["extensions"]] == [30, 60]
-    assert approved.json()["extensions"][1]["approved_by"] == "team_lead"
+    asked = extend(client, agent, complaint, 60, "涉及司法程序")
+    assert asked.status_code == 200 and asked.json()["resolution_days"] == 30  # not yet: it waits
+    assert [(e["days"], e["status"]) for e in asked.json()["extensions"]] == [
+        (30, "applied"),
+        (60, "pending"),
+    ]
+    assert extend(client, agent, complaint, 60, "再次申请").json()["code"] == "complaint_extension_pending"
+    approve = url(complaint, "complaint/extension/approve")
+    by_agent = client.post(approve, headers=agent)
+    assert by_agent.status_code == 403 and by_agent.json()["code"] == "role_forbidden"
+    approved = client.post(approve, headers=compliance)
+    assert approved.status_code == 200 and approved.json()["resolution_days"] == 60
+    last = approved.json()["extensions"][1]
+    assert (last["status"], last["requested_by"], last["approved_by"]) == ("approved", "agent", "compliance")
     notices = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "notice")).all()
     assert len(notices) == 2 and all(n.recipient == "13900005555" for n in notices)
     assert "需调取第三方记录" in notices[0].body and "2026年12月24日" in notices[0].body
+    assert "2027年1月23日" in notices[1].body
     assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "complaint.extend")).all()) == 2
+    assert extend(client, lead, complaint, 90, "再延").json()["code"] == "complaint_extension_days"
+
+
+def test_the_senior_who_asks_cannot_approve_their_own_extension(
+    client: TestClient, as_role, complaint: str, session: Session
+) -> None:
+    lead, compliance = as_role("team_lead"), as_role("compliance")
+    assert extend(client, lead, complaint, 30).status_code == 200
+    assert extend(client, lead, complaint, 60, "涉及司法程序").status_code == 200
+    own = client.post(url(complaint, "complaint/extension/approve"), headers=lead)
+    assert own.status_code == 403 and own.json()["code"] == "complaint_extension_four_eyes"
+    rejected = client.post(
+        url(complaint, "complaint/extension/reject"), json={"reason": "材料不足"}, headers=compliance
+    )
+    assert rejected.status_code == 200 and rejected.json()["resolution_days"] == 30
+    assert rejected.json()["extensions"][1]["status"] == "rejected"
+    nothing = client.post(url(complaint, "complaint/extension/approve"), headers=compliance)
+    assert nothing.status_code == 409 and nothing.json()["code"] == "complaint_extension_none_pending"
+    assert session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "notice")) == 1
+
+
+def test_no_extension_after_the_deadline_so_the_complaint_stays_overdue(
+    client: TestClient, as_role, complaint: str, clock
+) -> None:
+    agent, lead = as_role("agent"), as_role("team_lead")
+    clock.now = clock.now + timedelta(days=14)  # 8 December: the deadline is the end of 9 December
+    assert extend(client, agent, complaint, 30).status_code == 200
+    assert extend(client, agent, complaint, 60, "涉及司法程序").status_code == 200
+    clock.now = clock.now + timedelta(days=17)  # 25 December: past the 30-day deadline (end of 24 December)
+    late_approval = client.post(url(complaint, "complaint/extension/approve"), headers=lead)
+    assert late_approval.status_code == 409 and late_approval.json()["code"] == "complaint_extension_too_late"
+    summary = client.get("/api/v1/desk/complaints/summary", headers=lead).json()
+    assert summary["overdue"] == 1
+
+
+def test_an_extension_asked_after_the_deadline_is_refused(
+    client: TestClient, as_role, complaint: str, clock
+) -> None:
+    clock.now = clock.now + timedelta(days=16)  # 10 December, past the 15-day deadline
+    late = extend(client, as_role("agent"), complaint, 30)
+    assert late.status_code == 409 and late.json()["code"] == "complaint_extension_too_late"
+    summary = client.get("/api/v1/desk/complaints/summary", headers=as_role("team_lead")).json()
+    assert summary["overdue"] == 1
+
+
+@pytest.mark.parametrize("status", ["resolved", "closed"])
+def test_a_ticket_with_an_open_complaint_ends_only_after_its_five_stages(
+    client: TestClient, as_role, complaint: str, status: str
+) -> None:
+    agent = as_role("agent")
+    for name in ("confirm", "analyse", "resolve"):
+        stage(client, agent, complaint, name)
+    refused = client.post(url(complaint, "status"), json={"status": status}, headers=agent)
+    assert refused.status_code == 409 and refused.json()["code"] == "complaint_stages_open"
+    assert refused.json()["details"] == {"missing": ["feedback"]}
+    stage(client, agent, complaint, "feedback")
+    done = client.post(url(complaint, "status"), json={"status": status}, headers=agent)
+    assert done.status_code == 200 and done.json()["status"] == status
 
 
 def test_closing_needs_every_stage_and_a_known_root_cause(

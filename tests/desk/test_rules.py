@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from lenddesk.core.calendar import SHANGHAI, WorkCalendar
-from lenddesk.core.errors import Forbidden, Unprocessable
+from lenddesk.core.errors import Conflict, Forbidden, Unprocessable
 from lenddesk.desk import categorise, complaints, disclosure, macros, routing
 
 # --- categorisation -------------------------------------------------------------------------------
@@ -112,31 +112,69 @@ def test_resolution_is_due_15_calendar_days_after_receipt() -> None:
 
 
 RULE = complaints.ExtensionRule(30, 60)
+DUE = datetime(2026, 12, 9, 23, 59, 59, tzinfo=SHANGHAI)
+BEFORE_DUE = datetime(2026, 12, 9, 18, 0, tzinfo=SHANGHAI)
 
 
-def test_extension_rules() -> None:
+def extend(current: int, requested: int, reason: str = "复杂", now: datetime = BEFORE_DUE) -> None:
     complaints.check_extension(
-        current_days=15, requested_days=30, reason="复杂", senior_approved=False, rule=RULE
+        current_days=current, requested_days=requested, reason=reason, due_at=DUE, now=now, rule=RULE
     )
-    complaints.check_extension(
-        current_days=15, requested_days=60, reason="复杂", senior_approved=True, rule=RULE
-    )
-    with pytest.raises(Forbidden):
-        complaints.check_extension(
-            current_days=30, requested_days=60, reason="复杂", senior_approved=False, rule=RULE
-        )
+
+
+def test_extensions_go_one_step_at_a_time_with_a_reason_before_the_deadline() -> None:
+    extend(15, 30)
+    extend(30, 60)
+    for current, requested in ((15, 60), (15, 45), (30, 30), (60, 90), (30, 15)):
+        with pytest.raises(Unprocessable) as refused:
+            extend(current, requested)
+        assert refused.value.code == "complaint_extension_days"
     with pytest.raises(Unprocessable):
-        complaints.check_extension(
-            current_days=15, requested_days=45, reason="复杂", senior_approved=True, rule=RULE
+        extend(15, 30, reason=" ")
+    with pytest.raises(Conflict) as late:
+        extend(15, 30, now=DUE + timedelta(seconds=1))
+    assert late.value.code == "complaint_extension_too_late"
+    assert RULE.needs_approval(60) and not RULE.needs_approval(30)
+
+
+@given(current=st.sampled_from([15, 30, 60]), requested=st.integers(min_value=-(2**70), max_value=2**70))
+def test_only_the_next_step_is_ever_accepted(current: int, requested: int) -> None:
+    step = RULE.next_step(current)
+    try:
+        extend(current, requested)
+    except Unprocessable:
+        assert requested != step
+    else:
+        assert requested == step and step is not None
+
+
+def test_an_extension_is_approved_by_another_person_of_a_senior_role() -> None:
+    seniors = ["team_lead", "compliance"]
+    complaints.check_approval(requester_id=1, approver_id=2, approver_role="compliance", senior_roles=seniors)
+    complaints.check_approval(requester_id=1, approver_id=2, approver_role="admin", senior_roles=seniors)
+    with pytest.raises(Forbidden) as own:
+        complaints.check_approval(
+            requester_id=2, approver_id=2, approver_role="team_lead", senior_roles=seniors
         )
-    with pytest.raises(Unprocessable):
-        complaints.check_extension(
-            current_days=30, requested_days=30, reason="复杂", senior_approved=True, rule=RULE
-        )
-    with pytest.raises(Unprocessable):
-        complaints.check_extension(
-            current_days=15, requested_days=30, reason="", senior_approved=True, rule=RULE
-        )
+    assert own.value.code == "complaint_extension_four_eyes"
+    with pytest.raises(Forbidden) as junior:
+        complaints.check_approval(requester_id=1, approver_id=2, approver_role="agent", senior_roles=seniors)
+    assert junior.value.code == "complaint_extension_needs_approval"
+
+
+@pytest.mark.parametrize(
+    ("now", "kind"),
+    [
+        (datetime(2026, 12, 5, 23, 0, tzinfo=SHANGHAI), None),
+        (datetime(2026, 12, 6, 0, 0, tzinfo=SHANGHAI), "complaint_d3"),
+        (datetime(2026, 12, 7, 12, 0, tzinfo=SHANGHAI), "complaint_d3"),
+        (datetime(2026, 12, 8, 9, 0, tzinfo=SHANGHAI), "complaint_d1"),
+        (datetime(2026, 12, 9, 23, 59, 59, tzinfo=SHANGHAI), "complaint_d1"),
+        (datetime(2026, 12, 10, 0, 0, tzinfo=SHANGHAI), "complaint_breach"),
+    ],
+)
+def test_deadline_alerts_at_d3_d1_and_breach(now: datetime, kind: str | None) -> None:
+    assert complaints.alert_due(DUE, now) == kind
 
 
 def test_age_buckets() -> None:

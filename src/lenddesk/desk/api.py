@@ -5,9 +5,11 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +28,7 @@ DESK = ("agent", "team_lead", "collector")
 LEADS = ("team_lead",)
 COMPLAINT_HANDLERS = ("agent", "team_lead", "compliance")
 COMPLAINT_READERS = ("agent", "team_lead", "collector", "qa", "compliance")
+COMPLAINT_SENIORS = ("team_lead", "compliance")  # who may approve a 60-day extension (policy may narrow)
 CONSULT_ANSWERERS = ("agent", "team_lead", "collector", "compliance")
 _admin_only = auth.require_roles("admin")
 
@@ -460,6 +463,61 @@ def extend_complaint(
     return _complaint_out(session, number)
 
 
+class ErrorOut(BaseModel):
+    """The body of every refusal (see core/errors.py)."""
+
+    code: str
+    message_zh: str
+    message_en: str
+    details: Any = None
+
+
+_ERROR_TEXT = {
+    401: "Not signed in",
+    403: "The role, or this person, may not do this",
+    404: "No such ticket, complaint or notification",
+    409: "The state does not allow it (e.g. the deadline has passed, nothing is pending)",
+    422: "Invalid request fields",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOut, "description": _ERROR_TEXT[status]} for status in statuses}
+
+
+@router.post(
+    "/tickets/{number}/complaint/extension/approve",
+    response_model=schemas.ComplaintOut,
+    summary="Approve the pending complaint extension (a second, senior person)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def approve_extension(
+    number: str,
+    session: Session = db_session,
+    user: User = auth.allow(*COMPLAINT_SENIORS),
+    now: datetime = Now,
+) -> schemas.ComplaintOut:
+    service.approve_extension(session, actor=audit.Actor.of(user), number=number, now=now)
+    return _complaint_out(session, number)
+
+
+@router.post(
+    "/tickets/{number}/complaint/extension/reject",
+    response_model=schemas.ComplaintOut,
+    summary="Turn down the pending complaint extension, with a reason",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def reject_extension(
+    number: str,
+    body: schemas.RejectExtensionIn,
+    session: Session = db_session,
+    user: User = auth.allow(*COMPLAINT_SENIORS),
+    now: datetime = Now,
+) -> schemas.ComplaintOut:
+    service.reject_extension(session, actor=audit.Actor.of(user), number=number, reason=body.reason, now=now)
+    return _complaint_out(session, number)
+
+
 @router.post("/tickets/{number}/complaint/close", response_model=schemas.ComplaintOut)
 def close_complaint(
     number: str,
@@ -572,3 +630,21 @@ def notifications(
     return [
         schemas.NotificationOut.model_validate(n) for n in service.notifications_for(session, user_id=user.id)
     ]
+
+
+@router.post(
+    "/notifications/{notification_id}/read",
+    response_model=schemas.NotificationOut,
+    summary="Mark one of my notifications read",
+    responses=error_responses(401, 403, 404, 422),
+)
+def mark_notification_read(
+    notification_id: int = Path(ge=1, le=2**63 - 1),
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> schemas.NotificationOut:
+    notification = service.mark_notification_read(
+        session, actor=audit.Actor.of(user), notification_id=notification_id, now=now
+    )
+    return schemas.NotificationOut.model_validate(notification)

@@ -1,4 +1,4 @@
-"""CLI commands of the desk room: `lenddesk desk sla-check`, `lenddesk desk deliver`."""
+"""CLI commands of the desk room: `lenddesk desk sla-check`, `complaint-alerts`, `deliver`."""
 
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ def sla_check(
         f"at risk: {result.at_risk}  breached: {result.breached}  escalated: {result.escalated}  "
         f"recomputed: {result.recomputed}"
     )
+
+
+@desk_app.command("complaint-alerts")
+def complaint_alerts(
+    at: str | None = typer.Option(None, help="Evaluate as of this time (ISO, Shanghai if no zone)"),
+) -> None:
+    """Alert owners and team leads at D-3 and D-1 before a complaint's deadline and on breach (idempotent)."""
+    from lenddesk.core.db import unit_of_work
+    from lenddesk.core.locks import database_job, job_lock
+    from lenddesk.desk import jobs
+
+    with job_lock(database_job("complaint-alerts"), ttl_seconds=600), unit_of_work() as session:
+        sent = jobs.complaint_alerts(session, now=_now(at))
+    console.print(f"complaint alerts sent: {sent}")
 
 
 @desk_app.command("deliver")

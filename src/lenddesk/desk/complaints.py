@@ -2,7 +2,8 @@
 
 Five stages are recorded in order — receive, confirm, analyse, resolve, feedback — none skipped.
 Acknowledgment is due within N business days of receipt, resolution within 15 calendar days; a
-complex case may be extended to 30 days, and with senior approval to 60, each with a reason.
+complex case may be extended to 30 days, then to 60 with the approval of a second, senior person,
+one step at a time, each with a reason and only before the current deadline has passed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from lenddesk.core.calendar import SHANGHAI, CalendarUnknownYear, WorkCalendar, business_date
-from lenddesk.core.errors import Forbidden, Unprocessable
+from lenddesk.core.errors import Conflict, Forbidden, Unprocessable
 from lenddesk.desk.sla import with_guessed_years
 
 STAGES = ("receive", "confirm", "analyse", "resolve", "feedback")
@@ -96,32 +97,71 @@ class ExtensionRule:
     complex_days: int
     senior_days: int
 
+    def next_step(self, current_days: int) -> int | None:
+        """The one extension allowed from `current_days` (15 → 30 → 60), or None after the last."""
+        return next((days for days in (self.complex_days, self.senior_days) if days > current_days), None)
+
+    def needs_approval(self, days: int) -> bool:
+        return days == self.senior_days
+
+
+def check_before_deadline(due_at: datetime, now: datetime) -> None:
+    """An extension is asked and approved before the deadline passes; after it, the case is overdue."""
+    if now > due_at:
+        raise Conflict(
+            "投诉处理期限已过，不能再延期（已计入逾期）",
+            "The complaint's deadline has passed; it can no longer be extended (it counts as overdue)",
+            code="complaint_extension_too_late",
+            details={"due_at": due_at.isoformat()},
+        )
+
 
 def check_extension(
-    *, current_days: int, requested_days: int, reason: str, senior_approved: bool, rule: ExtensionRule
+    *,
+    current_days: int,
+    requested_days: int,
+    reason: str,
+    due_at: datetime,
+    now: datetime,
+    rule: ExtensionRule,
 ) -> None:
-    """An extension goes to 30 days for a complex case, or 60 with senior approval; always with a reason."""
-    if requested_days not in (rule.complex_days, rule.senior_days):
+    """One step at a time (15 → 30, then 30 → 60), before the deadline, always with a reason."""
+    check_before_deadline(due_at, now)
+    step = rule.next_step(current_days)
+    if step is None:
         raise Unprocessable(
-            f"延期只能延至 {rule.complex_days} 天或 {rule.senior_days} 天",
-            f"A complaint can only be extended to {rule.complex_days} or {rule.senior_days} days",
+            f"投诉处理期限已是 {current_days} 天，不能再延期",
+            f"The complaint already has {current_days} days; it cannot be extended further",
             code="complaint_extension_days",
         )
-    if requested_days <= current_days:
+    if requested_days != step:
         raise Unprocessable(
-            f"投诉处理期限已是 {current_days} 天，不能再延至 {requested_days} 天",
-            f"The complaint already has {current_days} days; cannot extend to {requested_days}",
-            code="complaint_extension_not_longer",
+            f"投诉处理期限只能逐级延长：当前 {current_days} 天，下一步只能延至 {step} 天",
+            f"Extensions go one step at a time: from {current_days} days the next step is {step} days",
+            code="complaint_extension_days",
+            details={"current_days": current_days, "next_days": step},
         )
     if not reason.strip():
         raise Unprocessable(
             "延期必须填写原因", "An extension needs a reason", code="complaint_extension_reason"
         )
-    if requested_days == rule.senior_days and not senior_approved:
+
+
+def check_approval(
+    *, requester_id: int | None, approver_id: int | None, approver_role: str, senior_roles: Sequence[str]
+) -> None:
+    """Four eyes: a person of a senior role approves, and not the person who asked."""
+    if approver_role != "admin" and approver_role not in senior_roles:
         raise Forbidden(
-            f"延至 {rule.senior_days} 天需要上级（组长或合规）批准",
-            f"Extending to {rule.senior_days} days needs senior approval (team lead or compliance)",
+            "延期需由组长或合规人员批准",
+            f"Only a senior role ({', '.join(senior_roles)}) may approve an extension",
             code="complaint_extension_needs_approval",
+        )
+    if approver_id is None or approver_id == requester_id:
+        raise Forbidden(
+            "申请人不能批准自己的延期申请（需另一位上级审批）",
+            "The person who asked for an extension cannot approve it; another senior person must",
+            code="complaint_extension_four_eyes",
         )
 
 
@@ -152,3 +192,22 @@ def age_bucket(received_at: datetime, now: datetime) -> str:
     if days <= 30:
         return "16-30d"
     return ">30d"
+
+
+ALERT_LABELS = {
+    "complaint_d3": "距处理期限还有 3 天",
+    "complaint_d1": "距处理期限还有 1 天",
+    "complaint_breach": "已超过处理期限",
+}
+
+
+def alert_due(due_at: datetime, now: datetime) -> str | None:
+    """The alert an open complaint calls for now: D-3 and D-1 (Shanghai calendar days) and on breach."""
+    if now > due_at:
+        return "complaint_breach"
+    days_left = (business_date(due_at) - business_date(now)).days
+    if days_left <= 1:
+        return "complaint_d1"
+    if days_left <= 3:
+        return "complaint_d3"
+    return None

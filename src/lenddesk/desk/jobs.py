@@ -23,6 +23,11 @@ def sla_check(session: Session, *, now: datetime) -> service.SlaCheck:
     return service.evaluate_sla(session, now=now)
 
 
+def complaint_alerts(session: Session, *, now: datetime) -> int:
+    """Alert owners and team leads at D-3 and D-1 before a complaint's deadline and on breach (idempotent)."""
+    return service.alert_complaint_deadlines(session, now=now)
+
+
 def deliver(session: Session, *, log_dir: Path, now: datetime) -> dict[str, int]:
     """Deliver queued outbox messages through the delivery-log adapters (web chat, e-mail, SMS)."""
     from lenddesk.channels.delivery_log import log_adapters

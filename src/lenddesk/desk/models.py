@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,6 +82,15 @@ class Ticket(Base):
         Index("ix_desk_tickets_sla_due", "sla_state", "active", "due_at"),
         # Intake (the sender's latest ticket on a channel) and the queue's search by phone number.
         Index("ix_desk_tickets_sender", "sender", "channel", "id"),
+        # One open ticket per sender and channel, even when two first messages arrive at once.
+        Index(
+            "uq_desk_tickets_open_sender",
+            "channel",
+            "sender",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -278,10 +288,28 @@ class ComplaintExtension(Base):
     days: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(64))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # applied (no approval needed), pending (waits for a second, senior person), approved, rejected
+    status: Mapped[str] = mapped_column(String(10), default="applied")
     approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     new_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notice_outbox_id: Mapped[int | None] = mapped_column(ForeignKey("desk_outbox.id"), nullable=True)
+
+
+class ComplaintAlert(Base):
+    """One deadline alert sent (D-3, D-1, breach) per complaint and deadline: the job's memory."""
+
+    __tablename__ = "desk_complaint_alerts"
+    __table_args__ = (UniqueConstraint("complaint_id", "kind", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("desk_complaints.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # complaint_d3, complaint_d1, complaint_breach
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class FollowUp(Base):
@@ -332,7 +360,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("desk_tickets.id"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(16))  # sla_breach
+    kind: Mapped[str] = mapped_column(String(16))  # sla_breach, complaint_d3, complaint_d1, complaint_breach
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

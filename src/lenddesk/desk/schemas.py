@@ -101,10 +101,13 @@ class StageOut(Out):
 
 
 class ExtensionOut(Out):
+    id: int
     days: int
     reason: str
+    status: str  # applied, pending (waits for a second senior person), approved, rejected
     requested_by: str
     approved_by: str | None
+    approved_at: datetime | None
     at: datetime
     new_due_at: datetime
 
@@ -452,6 +455,10 @@ class CloseComplaintIn(Strict):
     root_cause: str
 
 
+class RejectExtensionIn(Strict):
+    reason: str = Field(max_length=1000)
+
+
 class ComplaintSummaryOut(Out):
     total: int
     open: int
@@ -533,9 +540,10 @@ class SlaPolicyOut(Out):
 class NotificationOut(Out):
     id: int
     ticket_id: int | None
-    kind: str
+    kind: str  # sla_breach, complaint_d3, complaint_d1, complaint_breach
     body: str
     created_at: datetime
+    read_at: datetime | None = None
 
 
 class DeliveryOut(BaseModel):

@@ -54,6 +54,7 @@ from lenddesk.desk.models import (
     TICKET_STATUSES,
     Agent,
     Complaint,
+    ComplaintAlert,
     ComplaintExtension,
     ComplaintStage,
     Consult,
@@ -394,7 +395,7 @@ _LATEST_TICKET_OF_SENDER = (
         )
     )
     .where(_tickets.c.channel == bindparam("channel"), _tickets.c.sender == bindparam("sender"))
-    .order_by(_tickets.c.id.desc())
+    .order_by(_tickets.c.active.desc(), _tickets.c.id.desc())  # the open one, else the latest
     .limit(1)
 )
 _BORROWER_BY = {
@@ -419,7 +420,6 @@ _TEAM_AGENTS = (
     .select_from(_teams_t.outerjoin(_agents, _agents.c.team_id == _teams_t.c.id))
     .where(_teams_t.c.id == bindparam("team_id"))
 )
-_INSERT_TICKET = insert(_tickets).returning(_tickets.c.id)
 _INSERT_MESSAGE = insert(_messages)
 _INSERT_EVENTS = insert(_events)
 _INSERT_COMPLAINT = insert(Complaint.__table__).returning(Complaint.__table__.c.id)
@@ -450,6 +450,19 @@ def _ticket_counter_upsert(dialect: str) -> Any:
         .on_conflict_do_update(index_elements=["day"], set_={"last": counters.c.last + 1})
         .returning(counters.c.last)
     )
+
+
+@lru_cache(maxsize=2)
+def _insert_ticket(dialect: str) -> Any:
+    """INSERT a ticket unless the sender already has an open one on the channel (then no row returns).
+
+    The partial unique index `uq_desk_tickets_open_sender` decides, so two first messages at the same
+    moment make one ticket: the loser's insert does nothing and its message joins the winner's ticket.
+    """
+    statement = pg_insert(_tickets) if dialect == "postgresql" else sqlite_insert(_tickets)
+    return statement.on_conflict_do_nothing(
+        index_elements=["channel", "sender"], index_where=_tickets.c.active
+    ).returning(_tickets.c.id)
 
 
 def _expire_if_loaded(session: Session, model: type[Any], ident: int) -> None:
@@ -537,22 +550,42 @@ def intake(
     message = InboundMessage(
         channel, message_id, sender, text, simplified, received_at, categorise.suggest(simplified)
     )
-    latest = session.execute(_LATEST_TICKET_OF_SENDER, {"channel": channel, "sender": sender}).first()
+    latest = _latest_ticket_of(session, message)
     if latest is not None and latest.active:
         ticket_id, number, outcome = latest.id, latest.number, "joined"
         events = _join(session, latest, message, actor=actor, now=now)
     elif latest is not None and _reopenable(latest, received_at):
-        ticket_id, number, outcome = latest.id, latest.number, "reopened"
-        _reopen(
-            session, _loaded_ticket(session, ticket_id), actor=actor, at=received_at, reason="客户发来新消息"
+        ticket_id, number, outcome, events = _reopen_for_message(
+            session, latest, message, actor=actor, now=now
         )
-        _touch_ticket(session, ticket_id, message, now=now)
-        events = []
     else:
-        ticket_id, number, events = _create_ticket(session, message, actor=actor, now=now)
-        outcome = "created"
+        created = _create_ticket(session, message, actor=actor, now=now)
+        if created is None:  # the same sender's ticket was opened at the same moment: join it
+            latest = _latest_ticket_of(session, message)
+            ticket_id, number, outcome = latest.id, latest.number, "joined"
+            events = _join(session, latest, message, actor=actor, now=now)
+        else:
+            (ticket_id, number, events), outcome = created, "created"
     _add_message(session, ticket_id, message, events, actor=actor)
     return IntakeResult(number, outcome == "created", ticket_id, outcome)
+
+
+def _latest_ticket_of(session: Session, message: InboundMessage) -> Any:
+    parameters = {"channel": message.channel, "sender": message.sender}
+    return session.execute(_LATEST_TICKET_OF_SENDER, parameters).first()
+
+
+def _reopen_for_message(
+    session: Session, latest: Any, message: InboundMessage, *, actor: audit.Actor, now: datetime
+) -> tuple[int, str, str, list[dict[str, Any]]]:
+    """Reopen the sender's recently closed ticket, unless a simultaneous message already did (then join)."""
+    ticket = lock_ticket(session, ticket_id=latest.id)
+    current = _latest_ticket_of(session, message)  # read again under the lock
+    if current.active:
+        return current.id, current.number, "joined", _join(session, current, message, actor=actor, now=now)
+    _reopen(session, ticket, actor=actor, at=message.received_at, reason="客户发来新消息")
+    _touch_ticket(session, ticket.id, message, now=now)
+    return ticket.id, ticket.number, "reopened", []
 
 
 def _loaded_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -632,8 +665,11 @@ def _complaint_source(suggestion: categorise.Suggestion) -> str:
 
 def _create_ticket(
     session: Session, message: InboundMessage, *, actor: audit.Actor, now: datetime
-) -> tuple[int, str, list[dict[str, Any]]]:
-    """A new ticket routed to a team and an agent; returns its id, number and timeline lines."""
+) -> tuple[int, str, list[dict[str, Any]]] | None:
+    """A new ticket routed to a team and an agent; returns its id, number and timeline lines.
+
+    None when the sender's open ticket on the channel appeared meanwhile (a simultaneous message).
+    """
     at, suggestion = message.received_at, message.suggestion
     team = _route_team(_routing_teams(session), suggestion.category, flagged=suggestion.flagged)
     team_id = team.id if team else None
@@ -675,7 +711,10 @@ def _create_ticket(
     # The first write: from here until COMMIT, SQLite's write gate is held.
     number = _next_ticket_number(session, business_date(at))
     owner = _choose_owner(session, team_id) if team_id is not None else None
-    ticket_id = session.execute(_INSERT_TICKET, {**row, "number": number, "owner_id": owner}).scalar_one()
+    insert_ticket = _insert_ticket(session.get_bind().dialect.name)
+    ticket_id = session.execute(insert_ticket, {**row, "number": number, "owner_id": owner}).scalar()
+    if ticket_id is None:
+        return None  # the sender's open ticket now exists (the day's counter keeps a gap)
     if owner is not None:
         session.execute(_ADD_ONE_TO_LOAD, {"agent_id": owner})
         session.execute(_SET_LAST_ASSIGNED, {"team_id": team_id, "agent_id": owner})
@@ -781,14 +820,18 @@ def _set_status(
 def change_status(
     session: Session, *, actor: audit.Actor, number: str, status: str, reason: str | None, now: datetime
 ) -> Ticket:
-    ticket = get_ticket(session, number=number)
     require_one_of(status, TICKET_STATUSES, what_zh="状态", what_en="status", code="unknown_status")
+    ticket = lock_ticket(session, number=number)
     if status not in TRANSITIONS[ticket.status]:
         raise Conflict(
             f"工单状态不能从「{STATUS_LABELS[ticket.status]}」改为「{STATUS_LABELS[status]}」",
             f"A ticket cannot go from {ticket.status} to {status}",
             code="status_transition",
         )
+    if status in ("resolved", "closed"):
+        _check_complaint_stages_done(session, ticket)
+    elif not ticket.active:
+        _check_no_other_open_ticket(session, ticket)
     before = _snapshot(ticket)
     if ticket.status in ("resolved", "closed") and status == "open":
         _reopen(session, ticket, actor=actor, at=now, reason=reason or "客服重新打开")
@@ -796,6 +839,42 @@ def change_status(
         _set_status(session, ticket, status, actor=actor, at=now, reason=reason)
     audit.record(session, actor, "ticket.status", ("ticket", ticket.number), before, _snapshot(ticket))
     return ticket
+
+
+def _check_complaint_stages_done(session: Session, ticket: Ticket) -> None:
+    """A ticket with an open complaint ends only once the complaint's five stages are recorded."""
+    complaint = session.scalar(
+        select(Complaint).where(Complaint.ticket_id == ticket.id, Complaint.closed_at.is_(None))
+    )
+    if complaint is None:
+        return
+    missing = [stage for stage in complaints.STAGES if stage not in _stages_done(session, complaint)]
+    if missing:
+        raise Conflict(
+            f"该工单有未办结的投诉，尚有环节未完成：{'、'.join(complaints.STAGE_LABELS[s] for s in missing)}",
+            f"The ticket has an open complaint with stages still to record: {', '.join(missing)}",
+            code="complaint_stages_open",
+            details={"missing": missing},
+        )
+
+
+def _check_no_other_open_ticket(session: Session, ticket: Ticket) -> None:
+    """Reopening an old ticket must not give the sender a second open ticket on the channel."""
+    other = session.scalar(
+        select(Ticket.number).where(
+            Ticket.channel == ticket.channel,
+            Ticket.sender == ticket.sender,
+            Ticket.active.is_(True),
+            Ticket.id != ticket.id,
+        )
+    )
+    if other is not None:
+        raise Conflict(
+            f"该客户在此渠道已有处理中的工单 {other}，请在该工单中继续处理",
+            f"The sender already has an open ticket on this channel: {other}",
+            code="sender_has_open_ticket",
+            details={"ticket_number": other},
+        )
 
 
 def _first_response(session: Session, ticket: Ticket, *, actor: audit.Actor, now: datetime) -> None:
@@ -976,6 +1055,41 @@ def _team_by_code(session: Session, code: str) -> Team:
     return team
 
 
+LEAD_ROLES = frozenset({"team_lead", "admin"})
+
+
+def lock_ticket(session: Session, *, number: str | None = None, ticket_id: int | None = None) -> Ticket:
+    """The ticket (by number or id), locked for this transaction before anything about it is read.
+
+    PostgreSQL: `SELECT … FOR UPDATE`. SQLite: the database's write gate, taken before the read, so
+    a concurrent writer's commit is either wholly seen or waits for ours.
+    """
+    connection = session.connection().connection.dbapi_connection
+    if isinstance(connection, GatedConnection):
+        connection.acquire_gate()
+    criterion = Ticket.id == ticket_id if number is None else Ticket.number == number.strip().upper()
+    statement = select(Ticket).where(criterion).with_for_update().execution_options(populate_existing=True)
+    ticket = session.scalar(statement)
+    if ticket is None:
+        which = number if number is not None else ticket_id
+        raise NotFound(f"工单不存在：{which}", f"No such ticket: {which}", code="ticket_not_found")
+    return ticket
+
+
+def _check_may_take(ticket: Ticket, actor: audit.Actor, owner_id: int | None) -> None:
+    """Agents and collectors take only what is unowned or theirs, and only for themselves; leads assign."""
+    if actor.role in LEAD_ROLES:
+        return
+    if ticket.owner_id is not None and ticket.owner_id != actor.user_id:
+        raise Conflict("该工单已有负责人", "The ticket already has an owner", code="ticket_owned")
+    if owner_id is not None and owner_id != actor.user_id:
+        raise Forbidden(
+            "只有组长可以把工单分配给他人",
+            "Only a team lead may assign a ticket to someone else",
+            code="assign_needs_lead",
+        )
+
+
 def assign(
     session: Session,
     *,
@@ -985,8 +1099,12 @@ def assign(
     team_code: str | None,
     now: datetime,
 ) -> Ticket:
-    """Assign to an agent, or transfer to a team (auto-routed inside it when no agent is named)."""
-    ticket = get_ticket(session, number=number)
+    """Assign to an agent, or transfer to a team (auto-routed inside it when no agent is named).
+
+    Agents and collectors may take an unowned ticket or move their own; team leads assign anyone's.
+    """
+    ticket = lock_ticket(session, number=number)
+    _check_may_take(ticket, actor, owner_id)
     before = _snapshot(ticket)
     if team_code:
         team = _team_by_code(session, team_code)
@@ -1022,7 +1140,7 @@ def assign(
 
 
 def claim(session: Session, *, actor: audit.Actor, number: str, now: datetime) -> Ticket:
-    ticket = get_ticket(session, number=number)
+    ticket = lock_ticket(session, number=number)
     if ticket.owner_id is not None and ticket.owner_id != actor.user_id:
         raise Conflict("该工单已有负责人", "The ticket already has an owner", code="ticket_owned")
     before = _snapshot(ticket)
@@ -1730,14 +1848,21 @@ def add_follow_up(
 
 
 def complete_follow_up(session: Session, *, actor: audit.Actor, follow_up_id: int, now: datetime) -> FollowUp:
+    """The follow-up's owner, or a team lead, marks it done (once; again is a no-op)."""
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None:
         raise NotFound(f"跟进不存在：{follow_up_id}", f"No such follow-up: {follow_up_id}")
+    if follow_up.owner_id != actor.user_id and actor.role not in LEAD_ROLES:
+        raise Forbidden(
+            "只能完成自己的跟进（组长除外）",
+            "Only the follow-up's owner or a team lead may complete it",
+            code="follow_up_not_yours",
+        )
+    ticket = lock_ticket(session, ticket_id=follow_up.ticket_id)
+    session.refresh(follow_up)
     if follow_up.done:
         return follow_up
     follow_up.done, follow_up.done_at = True, now
-    ticket = session.get(Ticket, follow_up.ticket_id)
-    assert ticket is not None
     _event(session, ticket, "follow_up", actor, "跟进已完成", at=now, data={"follow_up_id": follow_up.id})
     audit.record(
         session, actor, "follow_up.done", ("follow_up", follow_up.id), {"done": False}, {"done": True}
@@ -1872,6 +1997,29 @@ def get_complaint(session: Session, *, number: str) -> tuple[Ticket, Complaint]:
     return ticket, complaint
 
 
+def _open_complaint_locked(session: Session, number: str) -> tuple[Ticket, Complaint]:
+    """The ticket (locked) and its complaint, which must still be open."""
+    ticket = lock_ticket(session, number=number)
+    complaint = session.scalar(
+        select(Complaint).where(Complaint.ticket_id == ticket.id).execution_options(populate_existing=True)
+    )
+    if complaint is None:
+        raise NotFound(
+            f"工单 {number} 没有投诉记录", f"Ticket {number} has no complaint", code="complaint_not_found"
+        )
+    if complaint.closed_at is not None:
+        raise Conflict("投诉已结案", "The complaint is closed", code="complaint_closed")
+    return ticket, complaint
+
+
+def _pending_extension(session: Session, complaint: Complaint) -> ComplaintExtension | None:
+    return session.scalar(
+        select(ComplaintExtension).where(
+            ComplaintExtension.complaint_id == complaint.id, ComplaintExtension.status == "pending"
+        )
+    )
+
+
 def _stages_done(session: Session, complaint: Complaint) -> list[str]:
     recorded = set(
         session.scalars(select(ComplaintStage.stage).where(ComplaintStage.complaint_id == complaint.id))
@@ -1882,9 +2030,7 @@ def _stages_done(session: Session, complaint: Complaint) -> list[str]:
 def advance_complaint(
     session: Session, *, actor: audit.Actor, number: str, stage: str, content: str, now: datetime
 ) -> Complaint:
-    ticket, complaint = get_complaint(session, number=number)
-    if complaint.closed_at is not None:
-        raise Conflict("投诉已结案", "The complaint is closed", code="complaint_closed")
+    ticket, complaint = _open_complaint_locked(session, number)
     complaints.check_advance(_stages_done(session, complaint), stage)
     content = _require_text(content, "环节内容", "stage content")
     session.add(
@@ -1917,65 +2063,177 @@ def advance_complaint(
 def extend_complaint(
     session: Session, *, actor: audit.Actor, number: str, days: int, reason: str, now: datetime
 ) -> ComplaintExtension:
-    """Extend the resolution deadline (30 days complex, 60 with senior approval); notify the complainant."""
-    ticket, complaint = get_complaint(session, number=number)
-    if complaint.closed_at is not None:
-        raise Conflict("投诉已结案", "The complaint is closed", code="complaint_closed")
-    senior = actor.role == "admin" or actor.role in desk_policy().complaint_senior_roles
+    """Ask to extend the resolution deadline one step (15 → 30 → 60 days), before it has passed.
+
+    The complex-case step (30) applies at once and notifies the complainant; the senior step (60)
+    waits, pending, for a different person of a senior role to approve it (`approve_extension`).
+    """
+    ticket, complaint = _open_complaint_locked(session, number)
+    if _pending_extension(session, complaint) is not None:
+        raise Conflict(
+            "已有一项延期申请等待批准",
+            "An extension is already waiting for approval",
+            code="complaint_extension_pending",
+        )
+    rule = _extension_rule()
     complaints.check_extension(
         current_days=complaint.resolution_days,
         requested_days=days,
         reason=reason,
-        senior_approved=senior,
-        rule=_extension_rule(),
+        due_at=complaint.resolution_due_at,
+        now=now,
+        rule=rule,
     )
-    new_due = complaints.resolution_due(complaint.received_at, days)
+    extension = ComplaintExtension(
+        complaint_id=complaint.id,
+        days=days,
+        reason=reason.strip(),
+        requested_by=actor.name,
+        requested_by_id=actor.user_id,
+        status="pending" if rule.needs_approval(days) else "applied",
+        at=now,
+        new_due_at=complaints.resolution_due(complaint.received_at, days),
+    )
+    session.add(extension)
+    if extension.status == "applied":
+        _apply_extension(session, ticket, complaint, extension, actor=actor, now=now)
+        return extension
+    session.flush()
+    _event(
+        session,
+        ticket,
+        "complaint",
+        actor,
+        f"申请将投诉处理期限延至 {days} 天：{extension.reason}（待另一位上级批准）",
+        at=now,
+        data={"days": days, "extension_id": extension.id, "status": "pending"},
+    )
+    after = {"days": days, "reason": extension.reason, "status": "pending"}
+    audit.record(session, actor, "complaint.extend_request", ("complaint", complaint.id), None, after)
+    return extension
+
+
+def next_extension_days(complaint: Complaint) -> int | None:
+    """The one extension the complaint may still ask for (the console offers only that)."""
+    return _extension_rule().next_step(complaint.resolution_days)
+
+
+def approve_extension(
+    session: Session, *, actor: audit.Actor, number: str, now: datetime
+) -> ComplaintExtension:
+    """A senior person other than the requester approves the pending extension (before the deadline)."""
+    ticket, complaint = _open_complaint_locked(session, number)
+    extension = _pending_extension(session, complaint)
+    if extension is None:
+        raise Conflict(
+            "没有等待批准的延期申请",
+            "No extension is waiting for approval",
+            code="complaint_extension_none_pending",
+        )
+    complaints.check_approval(
+        requester_id=extension.requested_by_id,
+        approver_id=actor.user_id,
+        approver_role=actor.role,
+        senior_roles=desk_policy().complaint_senior_roles,
+    )
+    complaints.check_before_deadline(complaint.resolution_due_at, now)
+    extension.status, extension.approved_at = "approved", now
+    extension.approved_by, extension.approved_by_id = actor.name, actor.user_id
+    _apply_extension(session, ticket, complaint, extension, actor=actor, now=now)
+    return extension
+
+
+def reject_extension(
+    session: Session, *, actor: audit.Actor, number: str, reason: str, now: datetime
+) -> ComplaintExtension:
+    """A senior person turns the pending extension down, with a reason."""
+    ticket, complaint = _open_complaint_locked(session, number)
+    extension = _pending_extension(session, complaint)
+    if extension is None:
+        raise Conflict(
+            "没有等待批准的延期申请",
+            "No extension is waiting for approval",
+            code="complaint_extension_none_pending",
+        )
+    if actor.role != "admin" and actor.role not in desk_policy().complaint_senior_roles:
+        raise Forbidden(
+            "只有组长或合规人员可以驳回延期申请",
+            "Only a senior role may turn an extension down",
+            code="complaint_extension_needs_approval",
+        )
+    reason = _require_text(reason, "驳回原因", "reason")
+    extension.status, extension.approved_at = "rejected", now
+    extension.approved_by, extension.approved_by_id = actor.name, actor.user_id
+    _event(
+        session,
+        ticket,
+        "complaint",
+        actor,
+        f"延期至 {extension.days} 天的申请未获批准：{reason}",
+        at=now,
+        data={"extension_id": extension.id, "status": "rejected"},
+    )
+    audit.record(
+        session,
+        actor,
+        "complaint.extend_reject",
+        ("complaint", complaint.id),
+        {"status": "pending"},
+        {"status": "rejected", "reason": reason},
+    )
+    return extension
+
+
+def _apply_extension(
+    session: Session,
+    ticket: Ticket,
+    complaint: Complaint,
+    extension: ComplaintExtension,
+    *,
+    actor: audit.Actor,
+    now: datetime,
+) -> None:
+    """Move the deadline and tell the complainant (through the outbox)."""
     notice = OutboxMessage(
         ticket_id=ticket.id,
         channel=ticket.channel,
         recipient=ticket.sender,
         kind="notice",
         body=(
-            f"您好，您的投诉（工单 {ticket.number}）因{reason.strip()}，处理期限延长至"
-            f"{_chinese_date(business_date(new_due))}。我们会尽快处理并及时告知结果。"
+            f"您好，您的投诉（工单 {ticket.number}）因{extension.reason}，处理期限延长至"
+            f"{_chinese_date(business_date(extension.new_due_at))}。我们会尽快处理并及时告知结果。"
         ),
         created_at=now,
     )
     session.add(notice)
     session.flush()
     before = {"resolution_days": complaint.resolution_days, "resolution_due_at": complaint.resolution_due_at}
-    complaint.resolution_days, complaint.resolution_due_at = days, new_due
-    extension = ComplaintExtension(
-        complaint_id=complaint.id,
-        days=days,
-        reason=reason.strip(),
-        requested_by=actor.name,
-        approved_by=actor.name if days == desk_policy().complaint_senior_days else None,
-        at=now,
-        new_due_at=new_due,
-        notice_outbox_id=notice.id,
-    )
-    session.add(extension)
+    complaint.resolution_days, complaint.resolution_due_at = extension.days, extension.new_due_at
+    extension.notice_outbox_id = notice.id
+    approval = f"，{extension.approved_by} 批准" if extension.approved_by else ""
     _event(
         session,
         ticket,
         "complaint",
         actor,
-        f"投诉处理期限延长至 {days} 天：{reason.strip()}（已通知投诉人）",
+        f"投诉处理期限延长至 {extension.days} 天：{extension.reason}{approval}（已通知投诉人）",
         at=now,
-        data={"days": days, "outbox_id": notice.id},
+        data={"days": extension.days, "outbox_id": notice.id, "extension_id": extension.id},
     )
-    after = {"resolution_days": days, "resolution_due_at": new_due, "reason": reason.strip()}
+    after = {
+        "resolution_days": extension.days,
+        "resolution_due_at": extension.new_due_at,
+        "reason": extension.reason,
+        "requested_by": extension.requested_by,
+        "approved_by": extension.approved_by,
+    }
     audit.record(session, actor, "complaint.extend", ("complaint", complaint.id), before, after)
-    return extension
 
 
 def close_complaint(
     session: Session, *, actor: audit.Actor, number: str, root_cause: str, now: datetime
 ) -> Complaint:
-    ticket, complaint = get_complaint(session, number=number)
-    if complaint.closed_at is not None:
-        raise Conflict("投诉已结案", "The complaint is closed", code="complaint_closed")
+    ticket, complaint = _open_complaint_locked(session, number)
     complaints.check_close(_stages_done(session, complaint), root_cause)
     complaint.root_cause, complaint.closed_at = root_cause, now
     _event(
@@ -2491,6 +2749,81 @@ def notifications_for(session: Session, *, user_id: int, unread_only: bool = Tru
     return list(session.scalars(statement.order_by(Notification.id.desc()).limit(200)))
 
 
+def mark_notification_read(
+    session: Session, *, actor: audit.Actor, notification_id: int, now: datetime
+) -> Notification:
+    """The recipient marks a notification read (again is a no-op); another person's is not found."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.user_id != actor.user_id:
+        raise NotFound(
+            f"通知不存在：{notification_id}",
+            f"No such notification: {notification_id}",
+            code="notification_not_found",
+        )
+    if notification.read_at is None:
+        session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.read_at.is_(None))
+            .values(read_at=now)
+        )
+        session.refresh(notification)
+    return notification
+
+
+def ticket_numbers(session: Session, ticket_ids: Sequence[int]) -> dict[int, str]:
+    if not ticket_ids:
+        return {}
+    return dict(session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(set(ticket_ids)))).all())
+
+
+# --- complaint deadline alerts job -----------------------------------------------------------------
+
+_ALERT_WINDOW = timedelta(days=4)  # D-3 in Shanghai calendar days is at most this far before the deadline
+
+
+def alert_complaint_deadlines(session: Session, *, now: datetime) -> int:
+    """Alert each open complaint's owner and team lead at D-3, D-1 and on breach of its deadline.
+
+    Once per complaint, alert kind and deadline (an extension earns new alerts): the alert row is
+    inserted with ON CONFLICT DO NOTHING, so two runs at once alert once. Returns alerts sent.
+    """
+    rows = session.execute(
+        select(Complaint.id, Complaint.resolution_due_at, Ticket.id.label("ticket_id"), Ticket.number)
+        .join(Ticket, Ticket.id == Complaint.ticket_id)
+        .where(Complaint.closed_at.is_(None), Complaint.resolution_due_at <= now + _ALERT_WINDOW)
+        .order_by(Complaint.id)
+    ).all()
+    system = audit.Actor.system("complaint-alerts")
+    sent = 0
+    for row in rows:
+        kind = complaints.alert_due(row.resolution_due_at, now)
+        if kind is None or not _claim_alert(session, row.id, kind, row.resolution_due_at, now):
+            continue
+        ticket = lock_ticket(session, ticket_id=row.ticket_id)
+        due = f"{row.resolution_due_at.astimezone(SHANGHAI):%Y-%m-%d}"
+        body = f"投诉工单 {row.number}：{complaints.ALERT_LABELS[kind]}（处理期限 {due}）"
+        recipients = {ticket.owner_id, *_team_leads(session, _team_of(session, ticket))} - {None}
+        for user_id in sorted(recipients):  # type: ignore[type-var]
+            session.add(
+                Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, body=body, created_at=now)
+            )
+        _event(session, ticket, "complaint", system, body, at=now, data={"alert": kind, "due_at": due})
+        sent += 1
+    return sent
+
+
+def _claim_alert(session: Session, complaint_id: int, kind: str, due_at: datetime, now: datetime) -> bool:
+    """Record that this alert is sent; False when it already was (by this job earlier, or one running now)."""
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        upsert(ComplaintAlert)
+        .values(complaint_id=complaint_id, kind=kind, due_at=due_at, at=now)
+        .on_conflict_do_nothing()
+        .returning(ComplaintAlert.id)
+    )
+    return session.execute(statement).scalar() is not None
+
+
 # --- console read models (added for the console pages; read-only) ---------------------------------
 
 
@@ -2559,17 +2892,25 @@ class MyDesk:
     at_risk: int
     breached: int
     follow_ups_due: int
+    unread_notifications: int = 0
 
 
 def my_desk(session: Session, *, viewer_id: int, now: datetime) -> MyDesk:
-    """What one agent has on their plate now: active tickets they own, their SLA flags, follow-ups."""
+    """What one agent has on their plate now: active tickets they own, their SLA flags, follow-ups, unread
+    notifications."""
     mine = select(
         func.count(Ticket.id),
         func.count(Ticket.id).filter(Ticket.sla_state == "at_risk"),
         func.count(Ticket.id).filter(Ticket.sla_state == "breached"),
     ).where(Ticket.owner_id == viewer_id, Ticket.active.is_(True))
     open_tickets, at_risk, breached = session.execute(mine).one()
-    return MyDesk(open_tickets, at_risk, breached, len(follow_ups_due(session, owner_id=viewer_id, now=now)))
+    unread = session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == viewer_id, Notification.read_at.is_(None)
+        )
+    )
+    follow_ups = len(follow_ups_due(session, owner_id=viewer_id, now=now))
+    return MyDesk(open_tickets, at_risk, breached, follow_ups, unread or 0)
 
 
 # --- staff access to borrowers: the desk's grant (docs/LEDGER.md "Staff access") -----------------

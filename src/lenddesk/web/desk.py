@@ -36,11 +36,25 @@ LEADS = ("team_lead",)
 COMPLAINT_HANDLERS = ("agent", "team_lead", "compliance")
 COMPLAINT_READERS = ("agent", "team_lead", "collector", "qa", "compliance")
 CONSULT_ANSWERERS = ("agent", "team_lead", "collector", "compliance")
+COMPLAINT_SENIORS = ("team_lead", "compliance")
+EXTENSION_STATUS_LABELS = {
+    "applied": "已延期",
+    "pending": "待批准",
+    "approved": "已批准",
+    "rejected": "已驳回",
+}
+NOTIFICATION_LABELS = {
+    "sla_breach": "SLA 超时",
+    "complaint_d3": "投诉 D-3",
+    "complaint_d1": "投诉 D-1",
+    "complaint_breach": "投诉超期",
+}
 
 add_nav("工单", "/desk", *READERS)
 add_nav("今日跟进", "/desk/follow-ups", *DESK)
 add_nav("投诉", "/desk/complaints", *COMPLAINT_READERS)
 add_nav("组长看板", "/desk/board", *LEADS)
+add_nav("通知", "/desk/notifications", *DESK)
 
 
 def _my_desk_cards(session: Session, user: User, now: datetime) -> list[HomeCard]:
@@ -53,6 +67,12 @@ def _my_desk_cards(session: Session, user: User, now: datetime) -> list[HomeCard
         HomeCard("已超时", str(mine.breached), "/desk?view=mine", "bad" if mine.breached else ""),
         HomeCard(
             "今日跟进", str(mine.follow_ups_due), "/desk/follow-ups", "warn" if mine.follow_ups_due else ""
+        ),
+        HomeCard(
+            "未读通知",
+            str(mine.unread_notifications),
+            "/desk/notifications",
+            "warn" if mine.unread_notifications else "",
         ),
     ]
 
@@ -124,6 +144,8 @@ templates.env.globals.update(
     source_labels=SOURCE_LABELS,
     loan_status_labels=LOAN_STATUS_LABELS,
     tag_labels=TAG_LABELS,
+    extension_status_labels=EXTENSION_STATUS_LABELS,
+    notification_labels=NOTIFICATION_LABELS,
 )
 
 
@@ -349,6 +371,9 @@ def _ticket_page(
             service.desk_policy().complaint_complex_days,
             service.desk_policy().complaint_senior_days,
         ),
+        next_extension=service.next_extension_days(view.complaint) if view.complaint else None,
+        pending_extension=next((e for e in view.extensions if e.status == "pending"), None),
+        can_approve=may(user, COMPLAINT_SENIORS),
         default_follow_up=_local(now.replace(second=0, microsecond=0), "%Y-%m-%dT%H:%M"),
     )
 
@@ -659,10 +684,43 @@ def post_complaint_extend(
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
         wanted = _optional_int(days, "延期天数") or 0
-        service.extend_complaint(session, actor=actor, number=number, days=wanted, reason=reason, now=now)
+        extension = service.extend_complaint(
+            session, actor=actor, number=number, days=wanted, reason=reason, now=now
+        )
+        if extension.status == "pending":
+            return f"延至 {wanted} 天的申请已提交，待另一位组长/合规人员批准"
         return f"处理期限已延至 {wanted} 天，并已通知投诉人"
 
     return _act(request, session, user, number, run, {"extend": reason})
+
+
+@router.post("/desk/tickets/{number}/complaint/extension/approve")
+def post_extension_approve(
+    number: str,
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*COMPLAINT_SENIORS),
+) -> Response:
+    def run(actor: audit.Actor, now: datetime) -> str:
+        extension = service.approve_extension(session, actor=actor, number=number, now=now)
+        return f"已批准延期，处理期限延至 {extension.days} 天，并已通知投诉人"
+
+    return _act(request, session, user, number, run)
+
+
+@router.post("/desk/tickets/{number}/complaint/extension/reject")
+def post_extension_reject(
+    number: str,
+    request: Request,
+    reason: str = Form(""),
+    session: Session = db_session,
+    user: User = console_user(*COMPLAINT_SENIORS),
+) -> Response:
+    def run(actor: audit.Actor, now: datetime) -> str:
+        service.reject_extension(session, actor=actor, number=number, reason=reason, now=now)
+        return "已驳回延期申请"
+
+    return _act(request, session, user, number, run)
 
 
 @router.post("/desk/tickets/{number}/complaint/close")
@@ -759,6 +817,36 @@ def complaints_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="complaints-summary.csv"'},
     )
+
+
+# --- notifications (SLA breaches, complaint deadline alerts) ---------------------------------------
+
+
+@router.get("/desk/notifications", response_class=HTMLResponse)
+def notifications_page(
+    request: Request, show: str = "unread", session: Session = db_session, user: User = console_user(*DESK)
+) -> Response:
+    unread_only = show != "all"
+    rows = service.notifications_for(session, user_id=user.id, unread_only=unread_only)
+    numbers = service.ticket_numbers(session, [n.ticket_id for n in rows if n.ticket_id is not None])
+    return page(request, "desk/notifications.html", user, rows=rows, numbers=numbers, unread_only=unread_only)
+
+
+@router.post("/desk/notifications/{notification_id}/read")
+def post_notification_read(
+    notification_id: int,
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*DESK),
+) -> Response:
+    try:
+        service.mark_notification_read(
+            session, actor=audit.Actor.of(user), notification_id=notification_id, now=request_now(request)
+        )
+    except LendDeskError as exc:
+        session.rollback()
+        return redirect("/desk/notifications", exc.message_zh, "error")
+    return redirect("/desk/notifications", "已标记为已读")
 
 
 # --- team-lead board ------------------------------------------------------------------------------

@@ -159,6 +159,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_desk_tickets_team_active_due", ["team_id", "active", "due_at", "id"], unique=False
         )
+        batch_op.create_index(
+            "uq_desk_tickets_open_sender",
+            ["channel", "sender"],
+            unique=True,
+            sqlite_where=sa.text("active"),
+            postgresql_where=sa.text("active"),
+        )
 
     op.create_table(
         "desk_complaints",
@@ -332,16 +339,40 @@ def upgrade() -> None:
         batch_op.create_index("ix_desk_ticket_events_ticket", ["ticket_id", "id"], unique=False)
 
     op.create_table(
+        "desk_complaint_alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("due_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["complaint_id"],
+            ["desk_complaints.id"],
+            name=op.f("fk_desk_complaint_alerts_complaint_id_desk_complaints"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_complaint_alerts")),
+        sa.UniqueConstraint(
+            "complaint_id", "kind", "due_at", name=op.f("uq_desk_complaint_alerts_complaint_id")
+        ),
+    )
+    op.create_table(
         "desk_complaint_extensions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("complaint_id", sa.Integer(), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("requested_by", sa.String(length=64), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("approved_by", sa.String(length=64), nullable=True),
+        sa.Column("approved_by_id", sa.Integer(), nullable=True),
+        sa.Column("approved_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("new_due_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("notice_outbox_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["approved_by_id"], ["users.id"], name=op.f("fk_desk_complaint_extensions_approved_by_id_users")
+        ),
         sa.ForeignKeyConstraint(
             ["complaint_id"],
             ["desk_complaints.id"],
@@ -351,6 +382,9 @@ def upgrade() -> None:
             ["notice_outbox_id"],
             ["desk_outbox.id"],
             name=op.f("fk_desk_complaint_extensions_notice_outbox_id_desk_outbox"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_desk_complaint_extensions_requested_by_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_complaint_extensions")),
     )
@@ -389,6 +423,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_desk_complaint_extensions_complaint_id"))
 
     op.drop_table("desk_complaint_extensions")
+    op.drop_table("desk_complaint_alerts")
     with op.batch_alter_table("desk_ticket_events", schema=None) as batch_op:
         batch_op.drop_index("ix_desk_ticket_events_ticket")
 
@@ -424,6 +459,9 @@ def downgrade() -> None:
 
     op.drop_table("desk_complaints")
     with op.batch_alter_table("desk_tickets", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_desk_tickets_open_sender", sqlite_where=sa.text("active"), postgresql_where=sa.text("active")
+        )
         batch_op.drop_index("ix_desk_tickets_team_active_due")
         batch_op.drop_index("ix_desk_tickets_status_due")
         batch_op.drop_index("ix_desk_tickets_sla_due")

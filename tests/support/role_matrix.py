@@ -1,0 +1,146 @@
+"""Who may call each state-changing route: the one source of the role matrix.
+
+tests/core/test_role_matrix.py walks every POST/PUT/PATCH/DELETE route of the app as every role and
+checks it against this table; docs/SECURITY.md's "Role matrix" is generated from it
+(`.venv/bin/python scripts/role_matrix.py`). A new route fails that test until it is added here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STAFF_ROLES = ("agent", "collector", "team_lead", "qa", "compliance", "admin")
+COLUMNS = (*STAFF_ROLES, "channel")  # "channel": a channel adapter with its X-LendDesk-Key
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[str]  # empty with public=True: no sign-in needed
+    note: str = ""  # the rule inside the route, beyond the role (ownership, four eyes)
+    public: bool = False
+
+
+def roles(*names: str, note: str = "") -> Access:
+    """Staff roles that may call a route; admins always may (see core.auth.require_roles)."""
+    return Access(frozenset(names) | {"admin"}, note)
+
+
+PUBLIC = Access(frozenset(), "no sign-in", public=True)
+ADMIN = roles("admin")
+DESK = roles("agent", "collector", "team_lead")
+LEADS = roles("team_lead")
+COMPLAINT_HANDLERS = roles("agent", "team_lead", "compliance")
+CONSULT_ANSWERERS = roles("agent", "collector", "team_lead", "compliance")
+
+ASSIGN_NOTE = (
+    "agent, collector: only an unowned ticket or their own, to themselves or to a team queue; "
+    "team lead, admin: any ticket, to anyone"
+)
+CLAIM_NOTE = "an unowned ticket (or one's own)"
+FOLLOW_UP_NOTE = "the follow-up's owner; team lead, admin: any"
+OWN_STATUS_NOTE = "one's own status; team lead, admin: anyone's"
+APPROVAL_NOTE = "roles in policy `complaint_senior_roles` (and admin), never the person who asked"
+EXTEND_NOTE = "one step (15 → 30 → 60 days) before the deadline; 60 waits for a second senior person"
+
+MATRIX: dict[str, Access] = {
+    # sign-in
+    "POST /api/v1/auth/token": PUBLIC,
+    "POST /login": PUBLIC,
+    "POST /logout": PUBLIC,
+    # users
+    "POST /api/v1/users": ADMIN,
+    "PATCH /api/v1/users/{user_id}": ADMIN,
+    # ledger
+    "POST /api/v1/ledger/borrowers": ADMIN,
+    "POST /api/v1/ledger/borrowers/{borrower_id}/contacts": ADMIN,
+    "POST /api/v1/ledger/products": ADMIN,
+    "POST /api/v1/ledger/loans": ADMIN,
+    "POST /api/v1/ledger/repayments": DESK,
+    "POST /api/v1/ledger/repayments/{repayment_id}/reversal": DESK,
+    "POST /api/v1/ledger/repayments/{repayment_id}/reversal/approve": LEADS,
+    "POST /api/v1/ledger/repayments/{repayment_id}/reversal/reject": LEADS,
+    # desk API
+    "POST /api/v1/desk/inbound": Access(frozenset({"admin", "channel"})),
+    "POST /api/v1/desk/tickets/{number}/reply": DESK,
+    "POST /api/v1/desk/tickets/{number}/notes": DESK,
+    "POST /api/v1/desk/tickets/{number}/status": roles(
+        "agent",
+        "collector",
+        "team_lead",
+        note="a ticket with an open complaint ends only after its five stages",
+    ),
+    "POST /api/v1/desk/tickets/{number}/categorise": DESK,
+    "POST /api/v1/desk/tickets/{number}/assign": roles("agent", "collector", "team_lead", note=ASSIGN_NOTE),
+    "POST /api/v1/desk/tickets/{number}/claim": roles("agent", "collector", "team_lead", note=CLAIM_NOTE),
+    "POST /api/v1/desk/tickets/{number}/verify/knowledge": DESK,
+    "POST /api/v1/desk/tickets/{number}/verify/otp/send": DESK,
+    "POST /api/v1/desk/tickets/{number}/verify/otp/check": DESK,
+    "POST /api/v1/desk/macros": LEADS,
+    "POST /api/v1/desk/tickets/{number}/consults": DESK,
+    "POST /api/v1/desk/consults/{consult_id}/answer": CONSULT_ANSWERERS,
+    "POST /api/v1/desk/tickets/{number}/follow-ups": DESK,
+    "POST /api/v1/desk/follow-ups/{follow_up_id}/done": roles(
+        "agent", "collector", "team_lead", note=FOLLOW_UP_NOTE
+    ),
+    "POST /api/v1/desk/tickets/{number}/complaint": COMPLAINT_HANDLERS,
+    "POST /api/v1/desk/tickets/{number}/complaint/stages": COMPLAINT_HANDLERS,
+    "POST /api/v1/desk/tickets/{number}/complaint/extend": roles(
+        "agent", "team_lead", "compliance", note=EXTEND_NOTE
+    ),
+    "POST /api/v1/desk/tickets/{number}/complaint/extension/approve": roles(
+        "team_lead", "compliance", note=APPROVAL_NOTE
+    ),
+    "POST /api/v1/desk/tickets/{number}/complaint/extension/reject": roles("team_lead", "compliance"),
+    "POST /api/v1/desk/tickets/{number}/complaint/close": COMPLAINT_HANDLERS,
+    "PUT /api/v1/desk/agents/{user_id}/status": roles(
+        "agent", "collector", "team_lead", note=OWN_STATUS_NOTE
+    ),
+    "PUT /api/v1/desk/sla-policies": LEADS,
+    "POST /api/v1/desk/outbox/deliver": LEADS,
+    "POST /api/v1/desk/notifications/{notification_id}/read": roles(
+        "agent", "collector", "team_lead", note="one's own notifications"
+    ),
+    # desk console (the same rules as the API)
+    "POST /desk/agent-status": roles("agent", "collector", "team_lead", note="one's own status"),
+    "POST /desk/tickets/{number}/reply": DESK,
+    "POST /desk/tickets/{number}/note": DESK,
+    "POST /desk/tickets/{number}/status": DESK,
+    "POST /desk/tickets/{number}/categorise": DESK,
+    "POST /desk/tickets/{number}/assign": roles("agent", "collector", "team_lead", note=ASSIGN_NOTE),
+    "POST /desk/tickets/{number}/claim": roles("agent", "collector", "team_lead", note=CLAIM_NOTE),
+    "POST /desk/tickets/{number}/verify/knowledge": DESK,
+    "POST /desk/tickets/{number}/verify/otp/send": DESK,
+    "POST /desk/tickets/{number}/verify/otp/check": DESK,
+    "POST /desk/tickets/{number}/follow-ups": DESK,
+    "POST /desk/tickets/{number}/consults": DESK,
+    "POST /desk/tickets/{number}/consults/{consult_id}/answer": CONSULT_ANSWERERS,
+    "POST /desk/tickets/{number}/complaint": COMPLAINT_HANDLERS,
+    "POST /desk/tickets/{number}/complaint/stage": COMPLAINT_HANDLERS,
+    "POST /desk/tickets/{number}/complaint/extend": roles(
+        "agent", "team_lead", "compliance", note=EXTEND_NOTE
+    ),
+    "POST /desk/tickets/{number}/complaint/extension/approve": roles(
+        "team_lead", "compliance", note=APPROVAL_NOTE
+    ),
+    "POST /desk/tickets/{number}/complaint/extension/reject": roles("team_lead", "compliance"),
+    "POST /desk/tickets/{number}/complaint/close": COMPLAINT_HANDLERS,
+    "POST /desk/follow-ups/{follow_up_id}/done": roles(
+        "agent", "collector", "team_lead", note=FOLLOW_UP_NOTE
+    ),
+    "POST /desk/notifications/{notification_id}/read": roles(
+        "agent", "collector", "team_lead", note="one's own notifications"
+    ),
+    "POST /desk/board/agents/{user_id}/status": LEADS,
+}
+
+
+def markdown_table() -> str:
+    """The matrix as a Markdown table: ✓ allowed, — refused (403), "any" for public routes."""
+    lines = [
+        "| route | " + " | ".join(COLUMNS) + " | rule inside the route |",
+        "| --- | " + " | ".join(":-:" for _ in COLUMNS) + " | --- |",
+    ]
+    for route, access in MATRIX.items():
+        cells = ["any" if access.public else ("✓" if column in access.roles else "—") for column in COLUMNS]
+        lines.append(f"| `{route}` | " + " | ".join(cells) + f" | {access.note} |")
+    return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ from lenddesk.core.db import business_today, session_factory, unit_of_work
 from lenddesk.core.models import ROLES
 from lenddesk.ledger import service
 from lenddesk.ledger.cob import run_cob
-from lenddesk.ledger.models import Loan, Repayment, ScheduleLine
+from lenddesk.ledger.models import Loan, Product, Repayment, ScheduleLine
 from tests.ledger import factories
 from tests.support.servers import free_port
 
@@ -47,7 +47,8 @@ def create_users(engine: Engine) -> None:
 def create_loans(engine: Engine, count: int) -> list[tuple[int, str]]:
     """A product and `count` loans of 12,000.00 with two instalments due: (id, contract number)."""
     with session_factory(engine)() as session:
-        factories.product(session)
+        if session.scalar(select(Product.id).where(Product.code == "XJD12")) is None:
+            factories.product(session)
         loans = [factories.loan(session, disbursed_on=DISBURSED) for _ in range(count)]
         session.commit()
         return [(loan.id, loan.contract_number) for loan in loans]

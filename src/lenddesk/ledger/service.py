@@ -803,6 +803,31 @@ def _constraint_of(error: IntegrityError) -> str:
     return name or str(error.orig).splitlines()[0]
 
 
+def _insert_repayment(session: Session, repayment: Repayment) -> Repayment | None:
+    """Insert; when a payment on another loan took the reference meanwhile, return that one instead.
+
+    Only PostgreSQL can see that race (the loan lock covers one loan); on SQLite the write gate held
+    since before the reference was checked excludes it, so no savepoint is spent there.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        try:
+            session.add(repayment)
+            session.flush()
+        except IntegrityError as exc:
+            raise _integrity_conflict(exc) from exc
+        return None
+    try:
+        with session.begin_nested():
+            session.add(repayment)
+            session.flush()
+    except IntegrityError as exc:
+        existing = _same_reference(session, repayment.channel, repayment.external_reference)
+        if existing is None:
+            raise _integrity_conflict(exc) from exc
+        return existing
+    return None
+
+
 def _integrity_conflict(error: IntegrityError) -> Conflict:
     constraint = _constraint_of(error)
     return Conflict(
@@ -840,7 +865,9 @@ def post_repayment(
         raise Unprocessable(
             f"未知的还款类型：{kind}", f"Unknown repayment kind: {kind}", code="unknown_repayment_kind"
         )
-    loan = _locked_loan(session, loan_by_contract(session, contract_number).id)
+    unlocked = loan_by_contract(session, contract_number)
+    session.get(Product, unlocked.product_id)  # read before the lock: postings never change products
+    loan = _locked_loan(session, unlocked.id)
     existing = _same_reference(session, channel, reference)
     if existing is not None:
         return _replay_or_refuse(existing, loan.id, amount_fen, value_date)
@@ -876,16 +903,9 @@ def post_repayment(
             Repayment.loan_id == loan.id, Repayment.status != "reversed", Repayment.value_date > value_date
         )
     )
-    try:
-        with session.begin_nested():
-            session.add(repayment)
-            session.flush()
-    except IntegrityError as exc:
-        # Only a payment on another loan can race this one to the reference (same loan: the lock).
-        existing = _same_reference(session, channel, reference)
-        if existing is None:
-            raise _integrity_conflict(exc) from exc
-        return _replay_or_refuse(existing, loan.id, amount_fen, value_date)
+    raced = _insert_repayment(session, repayment)
+    if raced is not None:
+        return _replay_or_refuse(raced, loan.id, amount_fen, value_date)
     if later:
         # A back-dated payment: allocate everything again in value-date order.
         _replay(session, book, today=today, actor=actor)

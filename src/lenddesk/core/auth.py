@@ -471,6 +471,9 @@ def require_roles(*roles: str) -> Callable[..., User]:
                 code="role_forbidden",
             )
         request.state.user = user
+        # Give the connection back to the pool until the route runs: a request waiting for a worker
+        # thread must not hold one, or threads waiting for the pool starve the requests holding it.
+        session.commit()
         return user
 
     dependency.allowed_roles = allowed  # type: ignore[attr-defined]

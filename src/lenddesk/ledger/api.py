@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ from lenddesk.ledger.schemas import (
 ledger = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 calculator_router = APIRouter(prefix="/api/v1/calculator", tags=["calculator"])
 router = APIRouter()
+T = TypeVar("T")
 
 READERS = ("agent", "collector", "team_lead", "qa", "compliance")
 POSTERS = ("agent", "collector", "team_lead")
@@ -64,6 +65,18 @@ Ticket = Annotated[
         description="the ticket (of yours) you open this borrower from; agents and collectors need one",
     ),
 ]
+
+
+def _committed(session: Session, answer: T) -> T:
+    """End a write route's transaction on the route's own worker thread, before answering.
+
+    The session dependency commits only after FastAPI has validated the answer on another trip to
+    the worker pool (a few threads, settings.worker_threads). A writer still holding the loan's lock
+    (PostgreSQL) or the write gate (SQLite) across that trip waits for a thread while every thread
+    waits for its lock: eight concurrent repayments on one loan hung until the gate gave up (30 s).
+    """
+    session.commit()
+    return answer
 
 
 # --- borrowers -------------------------------------------------------------------------------------
@@ -82,18 +95,20 @@ def search_borrowers(
 def create_borrower(body: BorrowerIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     details = body.model_dump(exclude={"contacts"})
     contacts = [contact.model_dump() for contact in body.contacts]
-    return service.create_borrower_with_contacts(
+    borrower = service.create_borrower_with_contacts(
         session, actor=audit.Actor.of(user), contacts=contacts, **details
     )
+    return _committed(session, BorrowerOut.model_validate(borrower))
 
 
 @ledger.post("/borrowers/{borrower_id}/contacts", response_model=ContactOut, status_code=201)
 def add_contact(
     borrower_id: int, body: ContactIn, session: Session = db_session, user: User = auth.allow("admin")
 ):  # type: ignore[no-untyped-def]
-    return service.add_contact(
+    contact = service.add_contact(
         session, actor=audit.Actor.of(user), borrower_id=borrower_id, **body.model_dump()
     )
+    return _committed(session, ContactOut.model_validate(contact))
 
 
 @ledger.get(
@@ -121,9 +136,10 @@ def borrower_360(
 @ledger.post("/products", response_model=ProductOut, status_code=201)
 def create_product(body: ProductIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     fields = body.model_dump(exclude={"late_fee_fixed"})
-    return service.create_product(
+    product = service.create_product(
         session, actor=audit.Actor.of(user), late_fee_fixed_fen=body.late_fee_fixed, **fields
     )
+    return _committed(session, ProductOut.model_validate(product))
 
 
 @ledger.post("/loans", response_model=LoanOut, status_code=201)
@@ -134,7 +150,9 @@ def create_loan(body: LoanIn, session: Session = db_session, user: User = auth.a
         principal_fen=body.principal,
         **body.model_dump(exclude={"principal"}),
     )
-    return service.loan_view(session, loan=loan, today=business_today())
+    return _committed(
+        session, LoanOut.model_validate(service.loan_view(session, loan=loan, today=business_today()))
+    )
 
 
 def _open_loan(session: Session, user: User, contract_number: str, ticket: str | None, page: str) -> str:
@@ -234,7 +252,9 @@ def post_repayment(
     )
     if result.duplicate:
         response.status_code = 200
-    return _repayment_out(result.repayment, body.contract_number.strip().upper(), result.duplicate)
+    return _committed(
+        session, _repayment_out(result.repayment, body.contract_number.strip().upper(), result.duplicate)
+    )
 
 
 @ledger.post("/repayments/{repayment_id}/reversal", response_model=RepaymentOut)
@@ -244,7 +264,7 @@ def request_reversal(
     repayment = service.request_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, reason=body.reason
     )
-    return _repayment_out(repayment)
+    return _committed(session, _repayment_out(repayment))
 
 
 @ledger.post("/repayments/{repayment_id}/reversal/approve", response_model=RepaymentOut)
@@ -254,7 +274,7 @@ def approve_reversal(
     repayment = service.approve_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, today=business_today()
     )
-    return _repayment_out(repayment)
+    return _committed(session, _repayment_out(repayment))
 
 
 @ledger.post("/repayments/{repayment_id}/reversal/reject", response_model=RepaymentOut)
@@ -264,7 +284,7 @@ def reject_reversal(
     repayment = service.reject_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, note=body.note
     )
-    return _repayment_out(repayment)
+    return _committed(session, _repayment_out(repayment))
 
 
 # --- recoveries, refunds of credit, waivers ------------------------------------------------------------

@@ -38,6 +38,7 @@ from lenddesk.ledger.delinquency import (
     ChargeTerms,
     DelinquencyRules,
 )
+from lenddesk.ledger.locking import lock_loan_range
 from lenddesk.ledger.models import CobRun, Product
 
 Progress = Callable[[date, int, int], None]
@@ -288,6 +289,7 @@ def _chunk_body(
         raise CobBusy(
             f"{day} 的日终正在另一个进程中运行", f"The close of {day} is running in another process"
         )
+    lock_loan_range(connection, low, high)  # before reading: postings on these loans wait
     params = {"d": day, "lo": low, "hi": high}
     for table in CHUNK_TABLES:
         connection.execute(text(f"DELETE FROM {table}"))

@@ -979,7 +979,9 @@ class PaymentSimulation:
                     ),
                     [{"id": loan_id, "paid": paid} for loan_id, paid in principal_paid.items()],
                 )
-            _BulkWriter(connection).write("repayments", REPAYMENT_COLUMNS, repayment_rows)
+            writer = _BulkWriter(connection)
+            writer.write("repayments", REPAYMENT_COLUMNS, repayment_rows)
+            writer.finish()  # explicit ids: move the sequence past them, or new postings collide
             # What the repayment service maintains on posting: the oldest instalment still owed.
             for start in range(0, len(loan_ids), 500):
                 ids = ", ".join(str(loan_id) for loan_id in loan_ids[start : start + 500])

@@ -35,6 +35,7 @@ from lenddesk.core.policy import get_policy
 from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.ledger import access, settlement
 from lenddesk.ledger import allocation as alloc
+from lenddesk.ledger.locking import lock_loan
 from lenddesk.ledger.models import (
     Borrower,
     BorrowerContact,
@@ -763,9 +764,90 @@ class PostingResult:
 
 
 def _book(session: Session, loan: Loan) -> _Book:
+    """The loan's lines as stored now (call with the loan locked: see `lock_loan`)."""
     product = session.get(Product, loan.product_id)
     assert product is not None
-    return _Book(loan=loan, product=product, lines=_lines(session, loan.id))
+    lines = session.scalars(
+        select(ScheduleLine)
+        .where(ScheduleLine.loan_id == loan.id)
+        .order_by(ScheduleLine.period)
+        .execution_options(populate_existing=True)
+    )
+    return _Book(loan=loan, product=product, lines=list(lines))
+
+
+def _locked_loan(session: Session, loan_id: int) -> Loan:
+    loan = lock_loan(session, loan_id)
+    assert loan is not None  # loans are never deleted
+    return loan
+
+
+def _locked_repayment(session: Session, repayment_id: int) -> Repayment:
+    """The repayment with its loan locked, both read after the lock."""
+    repayment = _repayment(session, repayment_id)
+    _locked_loan(session, repayment.loan_id)
+    session.refresh(repayment)
+    return repayment
+
+
+def _same_reference(session: Session, channel: str, reference: str) -> Repayment | None:
+    return session.scalar(
+        select(Repayment)
+        .where(Repayment.channel == channel, Repayment.external_reference == reference)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _replay_or_refuse(existing: Repayment, loan_id: int, amount_fen: int, value_date: date) -> PostingResult:
+    """The same (channel, reference) again: the first result if it is the same payment, else 409."""
+    if (existing.loan_id, existing.amount_fen, existing.value_date) != (loan_id, amount_fen, value_date):
+        raise Conflict(
+            "该渠道流水号已用于另一笔不同的还款",
+            "This channel reference was already used for a different repayment",
+            code="reference_reused",
+        )
+    return PostingResult(existing, duplicate=True)
+
+
+def _constraint_of(error: IntegrityError) -> str:
+    diagnostics = getattr(error.orig, "diag", None)  # psycopg names the constraint
+    name = getattr(diagnostics, "constraint_name", None)
+    return name or str(error.orig).splitlines()[0]
+
+
+def _insert_repayment(session: Session, repayment: Repayment) -> Repayment | None:
+    """Insert; when a payment on another loan took the reference meanwhile, return that one instead.
+
+    Only PostgreSQL can see that race (the loan lock covers one loan); on SQLite the write gate held
+    since before the reference was checked excludes it, so no savepoint is spent there.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        try:
+            session.add(repayment)
+            session.flush()
+        except IntegrityError as exc:
+            raise _integrity_conflict(exc) from exc
+        return None
+    try:
+        with session.begin_nested():
+            session.add(repayment)
+            session.flush()
+    except IntegrityError as exc:
+        existing = _same_reference(session, repayment.channel, repayment.external_reference)
+        if existing is None:
+            raise _integrity_conflict(exc) from exc
+        return existing
+    return None
+
+
+def _integrity_conflict(error: IntegrityError) -> Conflict:
+    constraint = _constraint_of(error)
+    return Conflict(
+        f"数据库拒绝写入这笔还款（约束 {constraint}），未入账",
+        f"The database refused to store the repayment (constraint {constraint}); nothing was posted",
+        code="integrity_conflict",
+        details={"constraint": constraint},
+    )
 
 
 def post_repayment(
@@ -795,18 +877,12 @@ def post_repayment(
         raise Unprocessable(
             f"未知的还款类型：{kind}", f"Unknown repayment kind: {kind}", code="unknown_repayment_kind"
         )
-    existing = session.scalar(
-        select(Repayment).where(Repayment.channel == channel, Repayment.external_reference == reference)
-    )
-    loan = loan_by_contract(session, contract_number)
+    unlocked = loan_by_contract(session, contract_number)
+    session.get(Product, unlocked.product_id)  # read before the lock: postings never change products
+    loan = _locked_loan(session, unlocked.id)
+    existing = _same_reference(session, channel, reference)
     if existing is not None:
-        if (existing.loan_id, existing.amount_fen, existing.value_date) != (loan.id, amount_fen, value_date):
-            raise Conflict(
-                "该渠道流水号已用于另一笔不同的还款",
-                "This channel reference was already used for a different repayment",
-                code="reference_reused",
-            )
-        return PostingResult(existing, duplicate=True)
+        return _replay_or_refuse(existing, loan.id, amount_fen, value_date)
     if loan.status in ("settled", "written_off"):
         raise Conflict(
             f"贷款已{STATUS_LABELS_ZH[loan.status]}，不能再入账还款",
@@ -839,15 +915,9 @@ def post_repayment(
             Repayment.loan_id == loan.id, Repayment.status != "reversed", Repayment.value_date > value_date
         )
     )
-    session.add(repayment)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent request posted the same reference first
-        raise Conflict(
-            "同一渠道流水号正在入账，请重试",
-            "The same reference is being posted; retry",
-            code="reference_in_flight",
-        ) from exc
+    raced = _insert_repayment(session, repayment)
+    if raced is not None:
+        return _replay_or_refuse(raced, loan.id, amount_fen, value_date)
     if later:
         # A back-dated payment: allocate everything again in value-date order.
         _replay(session, book, today=today, actor=actor)
@@ -916,7 +986,7 @@ def _replay(session: Session, book: _Book, *, today: date, actor: audit.Actor) -
 
 def request_reversal(session: Session, *, actor: audit.Actor, repayment_id: int, reason: str) -> Repayment:
     """An agent or collector asks for a repayment to be reversed; a team lead approves."""
-    repayment = _repayment(session, repayment_id)
+    repayment = _locked_repayment(session, repayment_id)
     if not reason.strip():
         raise Unprocessable("冲正须填写原因", "A reversal needs a reason", code="reason_required")
     if repayment.status != "posted":
@@ -941,7 +1011,7 @@ def request_reversal(session: Session, *, actor: audit.Actor, repayment_id: int,
 
 def approve_reversal(session: Session, *, actor: audit.Actor, repayment_id: int, today: date) -> Repayment:
     """Reverse the repayment and re-allocate every repayment after it (four eyes: not the requester)."""
-    repayment = _repayment(session, repayment_id)
+    repayment = _locked_repayment(session, repayment_id)
     if repayment.status != "reversal_requested":
         raise Conflict(
             "该笔还款没有待审批的冲正申请",
@@ -952,7 +1022,7 @@ def approve_reversal(session: Session, *, actor: audit.Actor, repayment_id: int,
         raise Forbidden(
             "不能审批自己提交的冲正申请", "You cannot approve your own reversal request", code="own_request"
         )
-    loan = session.get(Loan, repayment.loan_id)
+    loan = session.get(Loan, repayment.loan_id)  # locked and read by _locked_repayment
     assert loan is not None
     before = {
         "repayment_id": repayment.id,
@@ -980,7 +1050,7 @@ def approve_reversal(session: Session, *, actor: audit.Actor, repayment_id: int,
 
 
 def reject_reversal(session: Session, *, actor: audit.Actor, repayment_id: int, note: str = "") -> Repayment:
-    repayment = _repayment(session, repayment_id)
+    repayment = _locked_repayment(session, repayment_id)
     if repayment.status != "reversal_requested":
         raise Conflict(
             "该笔还款没有待审批的冲正申请",
@@ -1011,11 +1081,14 @@ def apply_credit_balances(session: Session, *, business_date: date) -> int:
 
     Only loans holding credit are touched (a handful); returns how many changed.
     """
-    loans = session.scalars(
-        select(Loan).where(Loan.credit_balance_fen > 0, Loan.status.in_(("current", "overdue")))
-    ).all()
+    holding_credit = select(Loan.id).where(
+        Loan.credit_balance_fen > 0, Loan.status.in_(("current", "overdue"))
+    )
     changed = 0
-    for loan in loans:
+    for loan_id in session.scalars(holding_credit.order_by(Loan.id)).all():
+        loan = _locked_loan(session, loan_id)  # in id order: no deadlock with another locker
+        if loan.credit_balance_fen <= 0 or loan.status not in ("current", "overdue"):
+            continue  # used or closed since the list was read
         book = _book(session, loan)
         credit = loan.credit_balance_fen
         _use_credit(book, business_date)
@@ -1549,18 +1622,8 @@ def portfolio_glance(session: Session) -> PortfolioGlance:
 
 
 def _lock_loan(session: Session, loan_id: int) -> Loan:
-    """Take the loan's write lock before reading it (row lock on PostgreSQL, the write gate on SQLite).
-
-    Minimal stand-in until the shared `lock_loan` helper lands; the paths below call only this.
-    """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
-        if isinstance(raw, GatedConnection):
-            raw.acquire_gate()
-    loan = session.scalar(
-        select(Loan).where(Loan.id == loan_id).with_for_update().execution_options(populate_existing=True)
-    )
+    """The loan, locked for this transaction (`locking.lock_loan`), or 404."""
+    loan = lock_loan(session, loan_id)
     if loan is None:
         raise _not_found("贷款", "loan", loan_id)
     return loan

@@ -1,4 +1,4 @@
-"""Request and response models of the core API (sign-in, users, audit, health)."""
+"""Request and response models of the core API (sign-in, users, audit, health) and the error body."""
 
 from __future__ import annotations
 
@@ -55,3 +55,14 @@ class HealthOut(BaseModel):
     status: str
     version: str
     database: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer of the API (`core.errors.LendDeskError.to_body`)."""
+
+    code: str = Field(description="Stable machine-readable code, e.g. ticket_not_found")
+    message_zh: str = Field(description="Message for the user, in Chinese")
+    message_en: str = Field(description="The same message in English")
+    details: Any = Field(
+        default=None, description="Optional facts behind the error: the invalid fields of a 422, a limit …"
+    )

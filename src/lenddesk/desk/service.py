@@ -1155,7 +1155,8 @@ def _knowledge_match(
     if borrower is None:
         return None, None
     same_name = name.strip() == borrower.name
-    same_id = hmac.compare_digest(id_last6.strip().upper(), borrower.id_number[-6:].upper())
+    # Bytes: compare_digest refuses str with non-ASCII characters (full-width digits, U+FFFD …).
+    same_id = hmac.compare_digest(id_last6.strip().upper().encode(), borrower.id_number[-6:].upper().encode())
     if contract_number:
         third = loan is not None and loan.borrower_id == borrower.id
     else:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from lenddesk import __version__
 from lenddesk.core import audit, auth
 from lenddesk.core.db import database_reachable, utcnow
-from lenddesk.core.http import db_session
+from lenddesk.core.http import Id, Offset, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
 from lenddesk.core.schemas import AuditOut, HealthOut, TokenOut, UserIn, UserOut, UserPatch
@@ -55,7 +55,13 @@ def redoc(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/healthz", response_model=HealthOut, tags=["system"], dependencies=[auth.public()])
+@router.get(
+    "/healthz",
+    response_model=HealthOut,
+    tags=["system"],
+    dependencies=[auth.public()],
+    summary="Health of the service and its database",
+)
 def healthz(request: Request) -> HealthOut:
     reachable = database_reachable(request.app.state.engine)
     return HealthOut(
@@ -65,7 +71,14 @@ def healthz(request: Request) -> HealthOut:
     )
 
 
-@router.post("/api/v1/auth/token", response_model=TokenOut, tags=["auth"], dependencies=[auth.public()])
+@router.post(
+    "/api/v1/auth/token",
+    response_model=TokenOut,
+    tags=["auth"],
+    dependencies=[auth.public()],
+    summary="Sign in with a password and get a bearer token",
+    responses=errors(400, 401, 422),
+)
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: Session = db_session,
@@ -81,17 +94,32 @@ def token(
     )
 
 
-@router.get("/api/v1/me", response_model=UserOut, tags=["auth"])
+@router.get(
+    "/api/v1/me", response_model=UserOut, tags=["auth"], summary="The signed-in user", responses=errors(401)
+)
 def me(user: User = auth.allow(*auth.ALL_STAFF)) -> User:
     return user
 
 
-@router.get("/api/v1/users", response_model=list[UserOut], tags=["admin"])
+@router.get(
+    "/api/v1/users",
+    response_model=list[UserOut],
+    tags=["admin"],
+    summary="List staff users",
+    responses=errors(401, 403),
+)
 def list_users(session: Session = db_session, _: User = auth.allow("admin")) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
-@router.post("/api/v1/users", response_model=UserOut, status_code=201, tags=["admin"])
+@router.post(
+    "/api/v1/users",
+    response_model=UserOut,
+    status_code=201,
+    tags=["admin"],
+    summary="Create a staff user",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def create_user(body: UserIn, session: Session = db_session, actor: User = auth.allow("admin")) -> User:
     return auth.create_user(
         session,
@@ -103,9 +131,15 @@ def create_user(body: UserIn, session: Session = db_session, actor: User = auth.
     )
 
 
-@router.patch("/api/v1/users/{user_id}", response_model=UserOut, tags=["admin"])
+@router.patch(
+    "/api/v1/users/{user_id}",
+    response_model=UserOut,
+    tags=["admin"],
+    summary="Change a staff user's role, status or name",
+    responses=errors(400, 401, 403, 404, 422),
+)
 def update_user(
-    user_id: int, body: UserPatch, session: Session = db_session, actor: User = auth.allow("admin")
+    user_id: Id, body: UserPatch, session: Session = db_session, actor: User = auth.allow("admin")
 ) -> User:
     return auth.update_user(
         session,
@@ -117,7 +151,13 @@ def update_user(
     )
 
 
-@router.get("/api/v1/audit", response_model=list[AuditOut], tags=["audit"])
+@router.get(
+    "/api/v1/audit",
+    response_model=list[AuditOut],
+    tags=["audit"],
+    summary="Search the audit trail",
+    responses=errors(401, 403, 422),
+)
 def audit_log(
     session: Session = db_session,
     _: User = auth.allow("compliance"),
@@ -128,7 +168,7 @@ def audit_log(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> list[audit.AuditEntry]:
     return audit.query(
         session,

@@ -15,7 +15,7 @@ from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_date
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Forbidden, Unauthenticated
-from lenddesk.core.http import db_session
+from lenddesk.core.http import Id, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import schemas, service
@@ -73,7 +73,12 @@ channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore
 # --- intake ---------------------------------------------------------------------------------------
 
 
-@router.post("/inbound", response_model=schemas.IntakeOut)
+@router.post(
+    "/inbound",
+    response_model=schemas.IntakeOut,
+    summary="Take in a customer message from a channel (opens or updates a ticket)",
+    responses=errors(400, 401, 403, 409, 422),
+)
 async def inbound(
     body: schemas.InboundIn,
     request: Request,
@@ -131,7 +136,12 @@ def _intake_and_commit(
 # --- queues and tickets ---------------------------------------------------------------------------
 
 
-@router.get("/tickets", response_model=schemas.TicketPageOut)
+@router.get(
+    "/tickets",
+    response_model=schemas.TicketPageOut,
+    summary="List tickets of a queue view, a page at a time",
+    responses=errors(401, 403, 422),
+)
 def list_tickets(
     session: Session = db_session,
     user: User = auth.allow(*DESK, "qa", "compliance"),
@@ -152,14 +162,24 @@ def list_tickets(
     )
 
 
-@router.get("/tickets/{number}", response_model=schemas.TicketDetailOut)
+@router.get(
+    "/tickets/{number}",
+    response_model=schemas.TicketDetailOut,
+    summary="A ticket with its timeline",
+    responses=errors(401, 403, 404, 422),
+)
 def ticket_detail(
     number: str, session: Session = db_session, _: User = auth.allow(*DESK, "qa", "compliance")
 ) -> schemas.TicketDetailOut:
     return schemas.TicketDetailOut.build(service.ticket_detail(session, number=number))
 
 
-@router.post("/tickets/{number}/reply", response_model=schemas.ReplyOut)
+@router.post(
+    "/tickets/{number}/reply",
+    response_model=schemas.ReplyOut,
+    summary="Reply to the customer",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def reply(
     number: str,
     body: schemas.ReplyIn,
@@ -179,7 +199,13 @@ def reply(
     return schemas.ReplyOut(outbox_id=result.outbox.id, delivery=result.outbox.status, text=result.text)
 
 
-@router.post("/tickets/{number}/notes", response_model=schemas.NoteOut, status_code=201)
+@router.post(
+    "/tickets/{number}/notes",
+    response_model=schemas.NoteOut,
+    status_code=201,
+    summary="Add an internal note",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def add_note(
     number: str,
     body: schemas.NoteIn,
@@ -191,7 +217,12 @@ def add_note(
     return schemas.NoteOut(event_id=event.id)
 
 
-@router.post("/tickets/{number}/status", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/status",
+    response_model=schemas.ChangeOut,
+    summary="Change a ticket's status",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def change_status(
     number: str,
     body: schemas.StatusIn,
@@ -205,7 +236,12 @@ def change_status(
     return schemas.ChangeOut.of(ticket)
 
 
-@router.post("/tickets/{number}/categorise", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/categorise",
+    response_model=schemas.ChangeOut,
+    summary="Set a ticket's category and severity",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def categorise(
     number: str,
     body: schemas.CategoriseIn,
@@ -224,7 +260,12 @@ def categorise(
     return schemas.ChangeOut.of(ticket)
 
 
-@router.post("/tickets/{number}/assign", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/assign",
+    response_model=schemas.ChangeOut,
+    summary="Assign a ticket to an agent or a team",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def assign(
     number: str,
     body: schemas.AssignIn,
@@ -243,7 +284,12 @@ def assign(
     return schemas.ChangeOut.of(ticket)
 
 
-@router.post("/tickets/{number}/claim", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/claim",
+    response_model=schemas.ChangeOut,
+    summary="Take a ticket for yourself",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def claim(
     number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.ChangeOut:
@@ -253,7 +299,12 @@ def claim(
 # --- verification, side panel, macros -------------------------------------------------------------
 
 
-@router.post("/tickets/{number}/verify/knowledge", response_model=schemas.VerificationOut)
+@router.post(
+    "/tickets/{number}/verify/knowledge",
+    response_model=schemas.VerificationOut,
+    summary="Verify the customer by what they know",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def verify_knowledge(
     number: str,
     body: schemas.KnowledgeIn,
@@ -273,14 +324,24 @@ def verify_knowledge(
     )
 
 
-@router.post("/tickets/{number}/verify/otp/send", response_model=schemas.VerificationOut)
+@router.post(
+    "/tickets/{number}/verify/otp/send",
+    response_model=schemas.VerificationOut,
+    summary="Send a one-time code to the borrower's registered phone",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def send_otp(
     number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> service.VerificationOutcome:
     return service.send_otp(session, actor=audit.Actor.of(user), number=number, now=now)
 
 
-@router.post("/tickets/{number}/verify/otp/check", response_model=schemas.VerificationOut)
+@router.post(
+    "/tickets/{number}/verify/otp/check",
+    response_model=schemas.VerificationOut,
+    summary="Check a one-time code",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def check_otp(
     number: str,
     body: schemas.OtpCheckIn,
@@ -291,19 +352,31 @@ def check_otp(
     return service.check_otp(session, actor=audit.Actor.of(user), number=number, code=body.code, now=now)
 
 
-@router.get("/tickets/{number}/panel", response_model=schemas.PanelOut)
+@router.get(
+    "/tickets/{number}/panel",
+    response_model=schemas.PanelOut,
+    summary="The borrower side panel of a ticket",
+    responses=errors(401, 403, 404, 422),
+)
 def borrower_panel(
     number: str, session: Session = db_session, _: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.PanelOut:
     return schemas.PanelOut.build(service.borrower_panel(session, number=number, today=business_date(now)))
 
 
-@router.get("/macros", response_model=list[schemas.MacroOut])
+@router.get(
+    "/macros", response_model=list[schemas.MacroOut], summary="List reply macros", responses=errors(401, 403)
+)
 def list_macros(session: Session = db_session, _: User = auth.allow(*DESK, "qa")) -> list[schemas.MacroOut]:
     return [schemas.MacroOut.model_validate(m) for m in service.list_macros(session)]
 
 
-@router.post("/macros", response_model=schemas.MacroOut)
+@router.post(
+    "/macros",
+    response_model=schemas.MacroOut,
+    summary="Create or change a reply macro",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def save_macro(
     body: schemas.MacroIn, session: Session = db_session, user: User = auth.allow(*LEADS)
 ) -> schemas.MacroOut:
@@ -318,7 +391,12 @@ def save_macro(
     return schemas.MacroOut.model_validate(macro)
 
 
-@router.get("/tickets/{number}/macros/{code}", response_model=schemas.MacroPreviewOut)
+@router.get(
+    "/tickets/{number}/macros/{code}",
+    response_model=schemas.MacroPreviewOut,
+    summary="A reply macro filled in for a ticket",
+    responses=errors(401, 403, 404, 422),
+)
 def preview_macro(
     number: str, code: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.MacroPreviewOut:
@@ -330,7 +408,13 @@ def preview_macro(
 # --- consults and follow-ups ----------------------------------------------------------------------
 
 
-@router.post("/tickets/{number}/consults", response_model=schemas.ConsultOut, status_code=201)
+@router.post(
+    "/tickets/{number}/consults",
+    response_model=schemas.ConsultOut,
+    status_code=201,
+    summary="Ask another department about a ticket",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def open_consult(
     number: str,
     body: schemas.ConsultIn,
@@ -349,9 +433,14 @@ def open_consult(
     return schemas.ConsultOut.model_validate(consult)
 
 
-@router.post("/consults/{consult_id}/answer", response_model=schemas.ConsultOut)
+@router.post(
+    "/consults/{consult_id}/answer",
+    response_model=schemas.ConsultOut,
+    summary="Answer a consultation",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def answer_consult(
-    consult_id: int,
+    consult_id: Id,
     body: schemas.ConsultAnswerIn,
     session: Session = db_session,
     user: User = auth.allow(*CONSULT_ANSWERERS),
@@ -363,7 +452,13 @@ def answer_consult(
     return schemas.ConsultOut.model_validate(consult)
 
 
-@router.post("/tickets/{number}/follow-ups", response_model=schemas.FollowUpOut, status_code=201)
+@router.post(
+    "/tickets/{number}/follow-ups",
+    response_model=schemas.FollowUpOut,
+    status_code=201,
+    summary="Schedule a follow-up on a ticket",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def add_follow_up(
     number: str,
     body: schemas.FollowUpIn,
@@ -383,9 +478,14 @@ def add_follow_up(
     return schemas.FollowUpOut.model_validate(follow_up)
 
 
-@router.post("/follow-ups/{follow_up_id}/done", response_model=schemas.FollowUpOut)
+@router.post(
+    "/follow-ups/{follow_up_id}/done",
+    response_model=schemas.FollowUpOut,
+    summary="Mark a follow-up done",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def complete_follow_up(
-    follow_up_id: int, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
+    follow_up_id: Id, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.FollowUpOut:
     follow_up = service.complete_follow_up(
         session, actor=audit.Actor.of(user), follow_up_id=follow_up_id, now=now
@@ -393,7 +493,12 @@ def complete_follow_up(
     return schemas.FollowUpOut.model_validate(follow_up)
 
 
-@router.get("/follow-ups/due-today", response_model=list[schemas.FollowUpRowOut])
+@router.get(
+    "/follow-ups/due-today",
+    response_model=list[schemas.FollowUpRowOut],
+    summary="Follow-ups due today",
+    responses=errors(401, 403, 422),
+)
 def follow_ups_due_today(
     session: Session = db_session,
     user: User = auth.allow(*DESK),
@@ -414,7 +519,13 @@ def _complaint_out(session: Session, number: str) -> schemas.ComplaintOut:
     return schemas.ComplaintOut.build(view.complaint, view.complaint_stages, view.extensions)
 
 
-@router.post("/tickets/{number}/complaint", response_model=schemas.ComplaintOut, status_code=201)
+@router.post(
+    "/tickets/{number}/complaint",
+    response_model=schemas.ComplaintOut,
+    status_code=201,
+    summary="Open a complaint case on a ticket",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def open_complaint(
     number: str,
     body: schemas.ComplaintOpenIn,
@@ -428,7 +539,12 @@ def open_complaint(
     return _complaint_out(session, number)
 
 
-@router.post("/tickets/{number}/complaint/stages", response_model=schemas.ComplaintOut)
+@router.post(
+    "/tickets/{number}/complaint/stages",
+    response_model=schemas.ComplaintOut,
+    summary="Record the next stage of a complaint",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def advance_complaint(
     number: str,
     body: schemas.StageIn,
@@ -442,7 +558,12 @@ def advance_complaint(
     return _complaint_out(session, number)
 
 
-@router.post("/tickets/{number}/complaint/extend", response_model=schemas.ComplaintOut)
+@router.post(
+    "/tickets/{number}/complaint/extend",
+    response_model=schemas.ComplaintOut,
+    summary="Extend a complaint's resolution deadline",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def extend_complaint(
     number: str,
     body: schemas.ExtendIn,
@@ -456,7 +577,12 @@ def extend_complaint(
     return _complaint_out(session, number)
 
 
-@router.post("/tickets/{number}/complaint/close", response_model=schemas.ComplaintOut)
+@router.post(
+    "/tickets/{number}/complaint/close",
+    response_model=schemas.ComplaintOut,
+    summary="Close a complaint case with its root cause",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def close_complaint(
     number: str,
     body: schemas.CloseComplaintIn,
@@ -470,14 +596,24 @@ def close_complaint(
     return _complaint_out(session, number)
 
 
-@router.get("/complaints/summary", response_model=schemas.ComplaintSummaryOut)
+@router.get(
+    "/complaints/summary",
+    response_model=schemas.ComplaintSummaryOut,
+    summary="Complaint figures: open, due and overdue",
+    responses=errors(401),
+)
 def complaint_summary(
     session: Session = db_session, _: User = auth.allow(*COMPLAINT_READERS), now: datetime = Now
 ) -> schemas.ComplaintSummaryOut:
     return schemas.ComplaintSummaryOut.model_validate(service.complaint_summary(session, now=now))
 
 
-@router.get("/complaints/summary.csv", response_class=Response)
+@router.get(
+    "/complaints/summary.csv",
+    response_class=Response,
+    summary="Complaint figures as CSV",
+    responses=errors(401),
+)
 def complaint_summary_csv(
     session: Session = db_session, _: User = auth.allow(*COMPLAINT_READERS), now: datetime = Now
 ) -> Response:
@@ -492,19 +628,29 @@ def complaint_summary_csv(
 # --- teams, agents, board, SLA policies, outbox, notifications ------------------------------------
 
 
-@router.get("/teams", response_model=list[schemas.TeamOut])
+@router.get("/teams", response_model=list[schemas.TeamOut], summary="List teams", responses=errors(401, 403))
 def list_teams(session: Session = db_session, _: User = auth.allow(*DESK, "qa")) -> list[schemas.TeamOut]:
     return [schemas.TeamOut.model_validate(team) for team in service.list_teams(session)]
 
 
-@router.get("/agents", response_model=list[schemas.AgentOut])
+@router.get(
+    "/agents",
+    response_model=list[schemas.AgentOut],
+    summary="List agents and their load",
+    responses=errors(401, 403),
+)
 def list_agents(session: Session = db_session, _: User = auth.allow(*DESK)) -> list[schemas.AgentOut]:
     return [schemas.AgentOut.model_validate(agent) for agent in service.list_agents(session)]
 
 
-@router.put("/agents/{user_id}/status", response_model=schemas.AgentStatusOut)
+@router.put(
+    "/agents/{user_id}/status",
+    response_model=schemas.AgentStatusOut,
+    summary="Set an agent's status, capacity or team",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def set_agent_status(
-    user_id: int,
+    user_id: Id,
     body: schemas.AgentStatusIn,
     session: Session = db_session,
     user: User = auth.allow(*DESK),
@@ -521,7 +667,12 @@ def set_agent_status(
     )
 
 
-@router.get("/board", response_model=schemas.BoardOut)
+@router.get(
+    "/board",
+    response_model=schemas.BoardOut,
+    summary="Team board: load per team and agent",
+    responses=errors(401, 403),
+)
 def team_board(session: Session = db_session, _: User = auth.allow(*LEADS)) -> schemas.BoardOut:
     return schemas.BoardOut(
         teams=[schemas.TeamLoadOut.model_validate(t) for t in service.team_board(session)],
@@ -529,14 +680,24 @@ def team_board(session: Session = db_session, _: User = auth.allow(*LEADS)) -> s
     )
 
 
-@router.get("/sla-policies", response_model=list[schemas.SlaPolicyOut])
+@router.get(
+    "/sla-policies",
+    response_model=list[schemas.SlaPolicyOut],
+    summary="List SLA policies",
+    responses=errors(401, 403),
+)
 def list_sla_policies(
     session: Session = db_session, _: User = auth.allow(*DESK)
 ) -> list[schemas.SlaPolicyOut]:
     return [schemas.SlaPolicyOut.model_validate(p) for p in service.list_sla_policies(session)]
 
 
-@router.put("/sla-policies", response_model=schemas.SlaPolicyOut)
+@router.put(
+    "/sla-policies",
+    response_model=schemas.SlaPolicyOut,
+    summary="Create or change an SLA policy",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def save_sla_policy(
     body: schemas.SlaPolicyIn, session: Session = db_session, user: User = auth.allow(*LEADS)
 ) -> schemas.SlaPolicyOut:
@@ -551,7 +712,12 @@ def save_sla_policy(
     return schemas.SlaPolicyOut.model_validate(row)
 
 
-@router.post("/outbox/deliver", response_model=schemas.DeliveryOut)
+@router.post(
+    "/outbox/deliver",
+    response_model=schemas.DeliveryOut,
+    summary="Deliver waiting outbox messages now",
+    responses=errors(401, 403),
+)
 def deliver_outbox(
     session: Session = db_session, _: User = auth.allow(*LEADS), now: datetime = Now
 ) -> schemas.DeliveryOut:
@@ -561,7 +727,12 @@ def deliver_outbox(
     return schemas.DeliveryOut(delivered=outcome["delivered"], failed=outcome["failed"])
 
 
-@router.get("/notifications", response_model=list[schemas.NotificationOut])
+@router.get(
+    "/notifications",
+    response_model=list[schemas.NotificationOut],
+    summary="The signed-in user's notifications",
+    responses=errors(401, 403),
+)
 def notifications(
     session: Session = db_session, user: User = auth.allow(*DESK)
 ) -> list[schemas.NotificationOut]:

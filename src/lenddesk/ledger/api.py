@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import business_today
-from lenddesk.core.http import db_session
+from lenddesk.core.http import Id, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
 from lenddesk.ledger import calculator, service
@@ -49,7 +49,12 @@ POSTERS = ("agent", "collector", "team_lead")
 # --- borrowers -------------------------------------------------------------------------------------
 
 
-@ledger.get("/borrowers", response_model=list[BorrowerHitOut])
+@ledger.get(
+    "/borrowers",
+    response_model=list[BorrowerHitOut],
+    summary="Search borrowers by name, mobile, ID tail or contract",
+    responses=errors(401, 403, 422),
+)
 def search_borrowers(
     q: Annotated[str, Query(min_length=1, max_length=64, description="name, mobile, ID tail or contract")],
     session: Session = db_session,
@@ -58,7 +63,13 @@ def search_borrowers(
     return service.search_borrowers(session, query=q, role=user.role)
 
 
-@ledger.post("/borrowers", response_model=BorrowerOut, status_code=201)
+@ledger.post(
+    "/borrowers",
+    response_model=BorrowerOut,
+    status_code=201,
+    summary="Register a borrower and their contacts",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def create_borrower(body: BorrowerIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     details = body.model_dump(exclude={"contacts"})
     contacts = [contact.model_dump() for contact in body.contacts]
@@ -67,24 +78,41 @@ def create_borrower(body: BorrowerIn, session: Session = db_session, user: User 
     )
 
 
-@ledger.post("/borrowers/{borrower_id}/contacts", response_model=ContactOut, status_code=201)
+@ledger.post(
+    "/borrowers/{borrower_id}/contacts",
+    response_model=ContactOut,
+    status_code=201,
+    summary="Add a contact person to a borrower",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def add_contact(
-    borrower_id: int, body: ContactIn, session: Session = db_session, user: User = auth.allow("admin")
+    borrower_id: Id, body: ContactIn, session: Session = db_session, user: User = auth.allow("admin")
 ):  # type: ignore[no-untyped-def]
     return service.add_contact(
         session, actor=audit.Actor.of(user), borrower_id=borrower_id, **body.model_dump()
     )
 
 
-@ledger.get("/borrowers/{borrower_id}", response_model=Borrower360Out)
-def borrower_360(borrower_id: int, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
+@ledger.get(
+    "/borrowers/{borrower_id}",
+    response_model=Borrower360Out,
+    summary="A borrower's 360 view: identity, contacts and loans",
+    responses=errors(401, 403, 404, 422),
+)
+def borrower_360(borrower_id: Id, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
     return service.borrower_360(session, borrower_id=borrower_id, role=user.role, today=business_today())
 
 
 # --- products and loans -------------------------------------------------------------------------------
 
 
-@ledger.post("/products", response_model=ProductOut, status_code=201)
+@ledger.post(
+    "/products",
+    response_model=ProductOut,
+    status_code=201,
+    summary="Create a loan product",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def create_product(body: ProductIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     fields = body.model_dump(exclude={"late_fee_fixed"})
     return service.create_product(
@@ -92,7 +120,13 @@ def create_product(body: ProductIn, session: Session = db_session, user: User = 
     )
 
 
-@ledger.post("/loans", response_model=LoanOut, status_code=201)
+@ledger.post(
+    "/loans",
+    response_model=LoanOut,
+    status_code=201,
+    summary="Book a disbursed loan and its repayment schedule",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def create_loan(body: LoanIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     loan = service.create_loan(
         session,
@@ -103,12 +137,22 @@ def create_loan(body: LoanIn, session: Session = db_session, user: User = auth.a
     return service.loan_view(session, loan=loan, today=business_today())
 
 
-@ledger.get("/loans/{contract_number}", response_model=LoanOut)
+@ledger.get(
+    "/loans/{contract_number}",
+    response_model=LoanOut,
+    summary="A loan with its schedule and what is owed",
+    responses=errors(401, 403, 404, 422),
+)
 def loan_detail(contract_number: str, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
     return service.loan_detail(session, contract_number=contract_number, today=business_today())
 
 
-@ledger.get("/loans/{contract_number}/settlement-quote", response_model=QuoteOut)
+@ledger.get(
+    "/loans/{contract_number}/settlement-quote",
+    response_model=QuoteOut,
+    summary="Quote settling a loan, or prepaying part of its principal",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def settlement_quote(
     contract_number: str,
     on: date | None = None,
@@ -131,7 +175,12 @@ def settlement_quote(
     )
 
 
-@ledger.get("/loans/{contract_number}/certificate", response_model=CertificateOut)
+@ledger.get(
+    "/loans/{contract_number}/certificate",
+    response_model=CertificateOut,
+    summary="The settlement certificate of a repaid loan",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def certificate(contract_number: str, session: Session = db_session, user: User = auth.allow(*READERS)):  # type: ignore[no-untyped-def]
     return service.certificate_view(session, contract_number=contract_number, role=user.role)
 
@@ -146,7 +195,13 @@ def _repayment_out(
     return out.model_copy(update={"contract_number": contract_number, "duplicate": duplicate})
 
 
-@ledger.post("/repayments", response_model=RepaymentOut, status_code=201)
+@ledger.post(
+    "/repayments",
+    response_model=RepaymentOut,
+    status_code=201,
+    summary="Post a repayment (idempotent per channel and reference)",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def post_repayment(
     body: RepaymentIn, response: Response, session: Session = db_session, user: User = auth.allow(*POSTERS)
 ) -> RepaymentOut:
@@ -167,9 +222,14 @@ def post_repayment(
     return _repayment_out(result.repayment, body.contract_number.strip().upper(), result.duplicate)
 
 
-@ledger.post("/repayments/{repayment_id}/reversal", response_model=RepaymentOut)
+@ledger.post(
+    "/repayments/{repayment_id}/reversal",
+    response_model=RepaymentOut,
+    summary="Request the reversal of a repayment",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def request_reversal(
-    repayment_id: int, body: ReversalIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
+    repayment_id: Id, body: ReversalIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
 ) -> RepaymentOut:
     repayment = service.request_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, reason=body.reason
@@ -177,9 +237,14 @@ def request_reversal(
     return _repayment_out(repayment)
 
 
-@ledger.post("/repayments/{repayment_id}/reversal/approve", response_model=RepaymentOut)
+@ledger.post(
+    "/repayments/{repayment_id}/reversal/approve",
+    response_model=RepaymentOut,
+    summary="Approve a requested reversal (a second person)",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def approve_reversal(
-    repayment_id: int, session: Session = db_session, user: User = auth.allow("team_lead")
+    repayment_id: Id, session: Session = db_session, user: User = auth.allow("team_lead")
 ) -> RepaymentOut:
     repayment = service.approve_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, today=business_today()
@@ -187,9 +252,14 @@ def approve_reversal(
     return _repayment_out(repayment)
 
 
-@ledger.post("/repayments/{repayment_id}/reversal/reject", response_model=RepaymentOut)
+@ledger.post(
+    "/repayments/{repayment_id}/reversal/reject",
+    response_model=RepaymentOut,
+    summary="Reject a requested reversal",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def reject_reversal(
-    repayment_id: int, body: RejectIn, session: Session = db_session, user: User = auth.allow("team_lead")
+    repayment_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow("team_lead")
 ) -> RepaymentOut:
     repayment = service.reject_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, note=body.note
@@ -217,7 +287,13 @@ def _terms(
     )
 
 
-@calculator_router.get("/schedule", response_model=CalculatorScheduleOut, dependencies=[auth.public()])
+@calculator_router.get(
+    "/schedule",
+    response_model=CalculatorScheduleOut,
+    dependencies=[auth.public()],
+    summary="Repayment schedule of a loan described by its terms",
+    responses=errors(422),
+)
 def calculator_schedule(
     principal: Principal, annual_rate: AnnualRate, term: Term, method: MethodName, start_date: date
 ) -> calculator.ScheduleResult:
@@ -225,7 +301,13 @@ def calculator_schedule(
     return calculator.schedule(_terms(principal, annual_rate, term, method, start_date))
 
 
-@calculator_router.get("/early-repayment", response_model=CalculatorEarlyOut, dependencies=[auth.public()])
+@calculator_router.get(
+    "/early-repayment",
+    response_model=CalculatorEarlyOut,
+    dependencies=[auth.public()],
+    summary="What repaying a loan early costs",
+    responses=errors(422),
+)
 def calculator_early_repayment(
     principal: Principal,
     annual_rate: AnnualRate,

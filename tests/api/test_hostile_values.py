@@ -162,3 +162,22 @@ def test_a_body_id_past_64_bits_is_refused(client: TestClient, as_role, borrower
     )
     assert response.status_code == 422, response.text
     assert response.json()["message_zh"] and response.json()["message_en"]
+
+
+CALCULATOR_TERMS = {"principal": "10000.00", "annual_rate": "0.18", "term": 360, "method": "equal_instalment"}
+
+
+@pytest.mark.parametrize("start_date", ["9999-12-31", "9990-06-30", "0001-01-01"])
+def test_a_calculator_date_no_loan_can_have_is_refused(client: TestClient, start_date: str) -> None:
+    response = client.get(
+        "/api/v1/calculator/schedule", params={**CALCULATOR_TERMS, "start_date": start_date}
+    )
+    assert_refused_naming(response, "start_date")
+
+
+def test_the_calculator_takes_the_latest_date(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/calculator/schedule", params={**CALCULATOR_TERMS, "start_date": "2199-12-31"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["lines"][-1]["due_date"] == "2229-12-31"

@@ -5,6 +5,7 @@ documented error responses, and the handlers that turn every failure a caller ca
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from http import HTTPStatus
 from types import TracebackType
 from typing import Annotated, Any
@@ -47,6 +48,12 @@ MAX_INT64 = 2**63 - 1
 
 Id = Annotated[int, Path(ge=1, le=MAX_INT64, description="Row id, 1 … 2^63-1")]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Rows to skip, 0 … 2^63-1")]
+# A business date in a query. A schedule of 360 months from 9999-12-31 would run past the last date
+# Python can hold, so dates are kept to a span no loan or ticket leaves.
+Day = Annotated[
+    date,
+    Query(ge=date(1900, 1, 1), le=date(2199, 12, 31), description="A date, 1900-01-01 … 2199-12-31"),
+]
 
 
 # --- documented error responses -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import business_today
-from lenddesk.core.http import Id, db_session, errors
+from lenddesk.core.http import Day, Id, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
 from lenddesk.ledger import calculator, service
@@ -155,7 +155,7 @@ def loan_detail(contract_number: str, session: Session = db_session, user: User 
 )
 def settlement_quote(
     contract_number: str,
-    on: date | None = None,
+    on: Day | None = None,
     partial_principal: Annotated[str | None, Query(description="principal to prepay, yuan")] = None,
     session: Session = db_session,
     user: User = auth.allow(*POSTERS, "compliance"),
@@ -295,7 +295,7 @@ def _terms(
     responses=errors(422),
 )
 def calculator_schedule(
-    principal: Principal, annual_rate: AnnualRate, term: Term, method: MethodName, start_date: date
+    principal: Principal, annual_rate: AnnualRate, term: Term, method: MethodName, start_date: Day
 ) -> calculator.ScheduleResult:
     """A repayment schedule for a loan described by its terms (no sign-in)."""
     return calculator.schedule(_terms(principal, annual_rate, term, method, start_date))
@@ -313,8 +313,8 @@ def calculator_early_repayment(
     annual_rate: AnnualRate,
     term: Term,
     method: MethodName,
-    start_date: date,
-    repay_on: date,
+    start_date: Day,
+    repay_on: Day,
     partial_principal: Annotated[str | None, Query(description="principal to prepay, yuan")] = None,
     fee_percent: Annotated[
         Decimal, Query(ge=0, le=100, description="early repayment fee, % of principal")

@@ -37,7 +37,9 @@ def test_parse_yuan_refuses_non_strings(value: object) -> None:
     assert caught.value.code == "amount_not_string"
 
 
-@pytest.mark.parametrize("text", ["100000000000.01", "-100000000000.01", "9" * 40, "¥99,999,999,999,999,999.99"])
+@pytest.mark.parametrize(
+    "text", ["100000000000.01", "-100000000000.01", "9" * 40, "¥99,999,999,999,999,999.99"]
+)
 def test_parse_yuan_refuses_amounts_past_any_loan(text: str) -> None:
     with pytest.raises(Unprocessable) as caught:
         money.parse_yuan(text)

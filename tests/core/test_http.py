@@ -64,3 +64,92 @@ def test_the_app_runs_sync_routes_on_a_small_thread_pool(monkeypatch) -> None:  
             assert client.portal.call(tokens) == 3
     finally:
         get_settings.cache_clear()
+
+
+# --- what a fuzzer sends: every failure a caller can cause is a 4xx with the error body ------------
+
+
+def hostile_client() -> TestClient:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DataError
+
+    app = FastAPI()
+    install_error_handlers(app)
+    engine = create_engine("sqlite://")
+
+    @app.post("/echo", dependencies=[auth.public()])
+    def echo(body: Payment) -> Echo:
+        return Echo(amount=body.amount)
+
+    @app.get("/lookup/{number}", dependencies=[auth.public()])
+    def lookup(number: int) -> int:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT :n + 0"), {"n": number}).scalar_one())
+
+    @app.get("/store/{name}", dependencies=[auth.public()])
+    def store(name: str) -> str:
+        with engine.connect() as connection:
+            return str(connection.execute(text("SELECT :name"), {"name": name + "\ud800"}).scalar_one())
+
+    @app.get("/refused", dependencies=[auth.public()])
+    def refused() -> None:
+        raise DataError("INSERT …", {}, Exception("value out of range for type bigint"))
+
+    @app.get("/bug", dependencies=[auth.public()])
+    def bug() -> float:
+        return 10.0**400  # OverflowError in our own arithmetic: a bug, which must stay a 500
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def assert_error_body(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["code"] == code
+    assert body["message_zh"] and body["message_en"]
+
+
+def test_unknown_paths_and_methods_answer_with_the_error_body() -> None:
+    client = hostile_client()
+    assert_error_body(client.get("/nowhere"), 404, "not_found")
+    wrong_method = client.delete("/echo")
+    assert_error_body(wrong_method, 405, "method_not_allowed")
+    assert wrong_method.headers["allow"] == "POST"
+
+
+def test_a_body_that_is_not_utf8_json_is_a_400_with_the_error_body() -> None:
+    response = hostile_client().post(
+        "/echo", content=b'{"amount": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    assert_error_body(response, 400, "bad_request")
+
+
+def test_an_unpaired_surrogate_in_a_field_name_does_not_break_the_validation_answer() -> None:
+    import json
+
+    from fastapi.exceptions import RequestValidationError
+
+    from lenddesk.core.http import _validation_body
+
+    error = {"loc": ("body", "\ud800"), "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+    body = _validation_body(RequestValidationError([error]))
+    json.dumps(body, ensure_ascii=False).encode("utf-8")  # what JSONResponse does; a surrogate raises
+    assert body["details"] == [{"field": "?", "message": "Extra inputs are not permitted"}]
+
+
+def test_text_the_database_cannot_encode_is_a_422() -> None:
+    assert_error_body(hostile_client().get("/store/abc"), 422, "unencodable_text")
+
+
+def test_a_number_the_database_cannot_hold_is_a_422() -> None:
+    client = hostile_client()
+    assert client.get(f"/lookup/{2**63 - 1}").json() == 2**63 - 1
+    assert_error_body(client.get(f"/lookup/{2**64}"), 422, "value_out_of_range")
+
+
+def test_a_value_postgresql_refuses_is_a_422() -> None:
+    assert_error_body(hostile_client().get("/refused"), 422, "value_out_of_range")
+
+
+def test_an_overflow_in_our_own_code_stays_a_server_error() -> None:
+    assert hostile_client().get("/bug").status_code == 500

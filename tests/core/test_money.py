@@ -37,6 +37,20 @@ def test_parse_yuan_refuses_non_strings(value: object) -> None:
     assert caught.value.code == "amount_not_string"
 
 
+@pytest.mark.parametrize(
+    "text", ["100000000000.01", "-100000000000.01", "9" * 40, "¥99,999,999,999,999,999.99"]
+)
+def test_parse_yuan_refuses_amounts_past_any_loan(text: str) -> None:
+    with pytest.raises(Unprocessable) as caught:
+        money.parse_yuan(text)
+    assert caught.value.code == "amount_too_large"
+    assert "100,000,000,000.00" in caught.value.message_zh
+
+
+def test_parse_yuan_takes_the_largest_amount() -> None:
+    assert money.parse_yuan("100,000,000,000.00") == money.MAX_AMOUNT_FEN
+
+
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_format_then_parse_round_trips(fen: int) -> None:
     assert money.parse_yuan(money.format_fen(fen)) == fen

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
+from lenddesk.core.models import ROLES
+
 # The only routes open without sign-in.
 PUBLIC = {
     ("GET", "/healthz"),
@@ -87,3 +89,91 @@ def test_healthz(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
     assert response.json()["version"]
+
+
+# --- every operation is documented: an English summary and its error answers ---------------------
+
+ERROR_SCHEMA = "#/components/schemas/ErrorOut"
+HOW_TO_FIX = "give the route decorator summary='…' (English) and responses=errors(…) from lenddesk.core.http"
+
+
+def documented_operations(app: FastAPI) -> Iterator[tuple[str, str, APIRoute, dict[str, Any]]]:
+    """(method, path, route, OpenAPI operation) for every operation of the published API."""
+    document = app.openapi()
+    for path, route in api_routes(app):
+        if not route.include_in_schema:
+            continue
+        for method in sorted(route.methods):
+            yield method, path, route, document["paths"][path][method.lower()]
+
+
+def expected_errors(route: APIRoute, operation: dict[str, Any]) -> set[int]:
+    """The error answers any route of this shape can give (others, such as 409, the fuzzer finds)."""
+    expected: set[int] = set()
+    if operation.get("parameters") or "requestBody" in operation:
+        expected.add(422)
+    if "requestBody" in operation:
+        expected.add(400)
+    if any(parameter["in"] == "path" for parameter in operation.get("parameters", [])):
+        expected.add(404)
+    calls = list(_calls(route.dependant))
+    allowed = set().union(*(getattr(call, "allowed_roles", set()) for call in calls))
+    if allowed:
+        expected.add(401)
+        if not set(ROLES) <= allowed:
+            expected.add(403)
+    return expected
+
+
+def documentation_gaps(method: str, path: str, route: APIRoute, operation: dict[str, Any]) -> list[str]:
+    gaps = []
+    if not route.summary or not route.summary.isascii():
+        gaps.append("no English summary=")
+    documented = {int(code) for code in operation["responses"] if code.isdigit()}
+    missing = sorted(expected_errors(route, operation) - documented)
+    if missing:
+        gaps.append(f"undocumented error responses {missing}")
+    for code, response in operation["responses"].items():
+        if code.isdigit() and int(code) >= 400:
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            if schema.get("$ref") != ERROR_SCHEMA:
+                gaps.append(f"response {code} is not documented as ErrorOut")
+    return [f"{method} {path}: {gap}" for gap in gaps]
+
+
+def test_every_operation_has_an_english_summary_and_documents_its_errors(app: FastAPI) -> None:
+    gaps = [
+        gap
+        for method, path, route, operation in documented_operations(app)
+        for gap in documentation_gaps(method, path, route, operation)
+    ]
+    assert not gaps, f"{HOW_TO_FIX}:\n" + "\n".join(gaps)
+
+
+def test_the_documentation_check_notices_a_route_that_skips_it(app: FastAPI) -> None:
+    from fastapi import APIRouter
+
+    from lenddesk.core import auth
+    from lenddesk.core.http import errors
+
+    router = APIRouter()
+
+    @router.post("/api/v1/undocumented/{thing_id}", dependencies=[auth.allow("agent")])
+    def undocumented(thing_id: int, body: dict[str, int]) -> None: ...
+
+    @router.get("/api/v1/documented/{thing_id}", summary="A thing", responses=errors(401, 403, 404, 422))
+    def documented(thing_id: int, _: object = auth.allow("agent")) -> None: ...
+
+    app.include_router(router)
+    app.openapi_schema = None
+    found = {
+        path: documentation_gaps(method, path, route, operation)
+        for method, path, route, operation in documented_operations(app)
+        if "/undocumented/" in path or "/documented/" in path
+    }
+    assert found["/api/v1/documented/{thing_id}"] == []
+    assert found["/api/v1/undocumented/{thing_id}"] == [
+        "POST /api/v1/undocumented/{thing_id}: no English summary=",
+        "POST /api/v1/undocumented/{thing_id}: undocumented error responses [400, 401, 403, 404]",
+        "POST /api/v1/undocumented/{thing_id}: response 422 is not documented as ErrorOut",
+    ]

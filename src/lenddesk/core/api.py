@@ -8,7 +8,6 @@ from typing import Annotated
 
 import fastapi_offline
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi import Path as PathParameter
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordRequestForm
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from lenddesk import __version__
 from lenddesk.core import audit, auth, browser
 from lenddesk.core.db import database_reachable, utcnow
-from lenddesk.core.http import client_address, db_session
+from lenddesk.core.http import Id, Offset, client_address, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
 from lenddesk.core.schemas import (
@@ -30,7 +29,6 @@ from lenddesk.core.schemas import (
     UserIn,
     UserOut,
     UserPatch,
-    error_responses,
 )
 
 router = APIRouter()
@@ -75,7 +73,13 @@ def redoc(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/healthz", response_model=HealthOut, tags=["system"], dependencies=[auth.public()])
+@router.get(
+    "/healthz",
+    response_model=HealthOut,
+    tags=["system"],
+    dependencies=[auth.public()],
+    summary="Health of the service and its database",
+)
 def healthz(request: Request) -> HealthOut:
     reachable = database_reachable(request.app.state.engine)
     return HealthOut(
@@ -90,7 +94,7 @@ def healthz(request: Request) -> HealthOut:
     response_model=TokenOut,
     tags=["auth"],
     summary="Sign in with a password and get a bearer token",
-    responses=error_responses(401, 422, 429),
+    responses=errors(401, 422, 429),
     dependencies=[auth.public()],
 )
 def token(
@@ -119,7 +123,7 @@ def _token_out(user: User) -> TokenOut:
     status_code=204,
     tags=["auth"],
     summary="Sign out: revoke every token issued to the caller",
-    responses=error_responses(401, 403),
+    responses=errors(401, 403),
 )
 def logout(session: Session = db_session, user: User = auth.allow(*auth.ALL_STAFF)) -> None:
     auth.sign_out(session, user=user)
@@ -130,7 +134,7 @@ def logout(session: Session = db_session, user: User = auth.allow(*auth.ALL_STAF
     response_model=TokenOut,
     tags=["auth"],
     summary="Change one's own password (revokes every earlier token; returns a new one)",
-    responses=error_responses(401, 403, 422),
+    responses=errors(401, 403, 422),
 )
 def change_password(
     body: PasswordChangeIn, session: Session = db_session, user: User = auth.allow(*auth.ALL_STAFF)
@@ -149,7 +153,9 @@ def change_password(
     return _token_out(changed)
 
 
-@router.get("/api/v1/me", response_model=UserOut, tags=["auth"], summary="The signed-in user")
+@router.get(
+    "/api/v1/me", response_model=UserOut, tags=["auth"], summary="The signed-in user", responses=errors(401)
+)
 def me(user: User = auth.allow(*auth.ALL_STAFF)) -> User:
     return user
 
@@ -158,8 +164,8 @@ def me(user: User = auth.allow(*auth.ALL_STAFF)) -> User:
     "/api/v1/users",
     response_model=list[UserOut],
     tags=["admin"],
-    summary="List staff accounts",
-    responses=error_responses(401, 403),
+    summary="List staff users",
+    responses=errors(401, 403),
 )
 def list_users(session: Session = db_session, _: User = auth.allow("admin")) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
@@ -170,8 +176,8 @@ def list_users(session: Session = db_session, _: User = auth.allow("admin")) -> 
     response_model=UserOut,
     status_code=201,
     tags=["admin"],
-    summary="Create a staff account",
-    responses=error_responses(401, 403, 409, 422),
+    summary="Create a staff user",
+    responses=errors(400, 401, 403, 409, 422),
 )
 def create_user(body: UserIn, session: Session = db_session, actor: User = auth.allow("admin")) -> User:
     return auth.create_user(
@@ -184,18 +190,15 @@ def create_user(body: UserIn, session: Session = db_session, actor: User = auth.
     )
 
 
-UserId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
-
-
 @router.patch(
     "/api/v1/users/{user_id}",
     response_model=UserOut,
     tags=["admin"],
-    summary="Change a staff account's role, state or name",
-    responses=error_responses(401, 403, 404, 422),
+    summary="Change a staff user's role, status or name",
+    responses=errors(400, 401, 403, 404, 422),
 )
 def update_user(
-    user_id: UserId, body: UserPatch, session: Session = db_session, actor: User = auth.allow("admin")
+    user_id: Id, body: UserPatch, session: Session = db_session, actor: User = auth.allow("admin")
 ) -> User:
     return auth.update_user(
         session,
@@ -212,9 +215,9 @@ def update_user(
     response_model=UserOut,
     tags=["admin"],
     summary="Lift a sign-in lock and clear the failure count",
-    responses=error_responses(401, 403, 404, 422),
+    responses=errors(401, 403, 404, 422),
 )
-def unlock_user(user_id: UserId, session: Session = db_session, actor: User = auth.allow("admin")) -> User:
+def unlock_user(user_id: Id, session: Session = db_session, actor: User = auth.allow("admin")) -> User:
     return auth.unlock_user(session, actor=audit.Actor.of(actor), user_id=user_id)
 
 
@@ -223,17 +226,23 @@ def unlock_user(user_id: UserId, session: Session = db_session, actor: User = au
     response_model=UserOut,
     tags=["admin"],
     summary="Set a new password for a staff account (revokes its tokens, lifts any lock)",
-    responses=error_responses(401, 403, 404, 422),
+    responses=errors(401, 403, 404, 422),
 )
 def reset_password(
-    user_id: UserId, body: PasswordResetIn, session: Session = db_session, actor: User = auth.allow("admin")
+    user_id: Id, body: PasswordResetIn, session: Session = db_session, actor: User = auth.allow("admin")
 ) -> User:
     return auth.reset_password(
         session, actor=audit.Actor.of(actor), user_id=user_id, new_password=body.new_password
     )
 
 
-@router.get("/api/v1/audit", response_model=list[AuditOut], tags=["audit"])
+@router.get(
+    "/api/v1/audit",
+    response_model=list[AuditOut],
+    tags=["audit"],
+    summary="Search the audit trail",
+    responses=errors(401, 403, 422),
+)
 def audit_log(
     session: Session = db_session,
     _: User = auth.allow("compliance"),
@@ -244,7 +253,7 @@ def audit_log(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> list[audit.AuditEntry]:
     return audit.query(
         session,

@@ -1,15 +1,24 @@
-"""HTTP plumbing shared by every room: the per-request transaction and the error responses."""
+"""HTTP plumbing shared by every room: the per-request transaction, bounded parameter types, the
+documented error responses, and the handlers that turn every failure a caller can cause into a
+4xx with `{code, message_zh, message_en}` (never a 500)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from http import HTTPStatus
+from types import TracebackType
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lenddesk.core.errors import LendDeskError
+from lenddesk.core.schemas import ErrorOut
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -36,11 +45,53 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# --- bounded parameters ---------------------------------------------------------------------------
+
+# The largest integer a BIGINT (PostgreSQL) or INTEGER (SQLite) column holds. A larger id can name
+# no row, and the database drivers refuse to even compare with it, so it is refused at the edge.
+MAX_INT64 = 2**63 - 1
+
+Id = Annotated[int, Path(ge=1, le=MAX_INT64, description="Row id, 1 … 2^63-1")]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Rows to skip, 0 … 2^63-1")]
+# A business date in a query. A schedule of 360 months from 9999-12-31 would run past the last date
+# Python can hold, so dates are kept to a span no loan or ticket leaves.
+Day = Annotated[
+    date,
+    Query(ge=date(1900, 1, 1), le=date(2199, 12, 31), description="A date, 1900-01-01 … 2199-12-31"),
+]
+
+
+# --- documented error responses -------------------------------------------------------------------
+
+ERROR_DESCRIPTIONS = {
+    400: "The request could not be read (e.g. a body that is not UTF-8 JSON)",
+    401: "Not signed in, wrong credentials, or the token is invalid, expired or revoked",
+    403: "The signed-in role may not do this, or the CSRF check failed",
+    404: "The addressed record does not exist",
+    409: "The request conflicts with the record's current state",
+    422: "A field is missing, malformed or out of range (`details` names the fields)",
+    429: "Too many attempts; try again later",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=errors(401, 403, 404, 422)`: the error answers a route documents, all `ErrorOut`."""
+    return {status: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[status]} for status in statuses}
+
+
+# --- error handlers -------------------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    # An unpaired surrogate cannot be encoded as UTF-8; echoing one back would break the answer.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _validation_body(exc: RequestValidationError) -> dict[str, object]:
     fields = []
     for error in exc.errors():
         location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query"))
-        fields.append({"field": location, "message": error.get("msg", "")})
+        fields.append({"field": _printable(location), "message": _printable(str(error.get("msg", "")))})
     names = ", ".join(f["field"] for f in fields if f["field"]) or "request"
     return {
         "code": "validation_error",
@@ -48,6 +99,43 @@ def _validation_body(exc: RequestValidationError) -> dict[str, object]:
         "message_en": f"Invalid request fields: {names}",
         "details": fields,
     }
+
+
+_HTTP_MESSAGES = {
+    400: ("请求内容无法解析（例如不是 UTF-8 编码的 JSON）", "The request body could not be read"),
+    404: ("没有这个地址", "No such path"),
+    405: ("该地址不支持这种请求方法", "This path does not support this method"),
+}
+
+
+def _http_error_body(exc: StarletteHTTPException) -> dict[str, str]:
+    phrase = HTTPStatus(exc.status_code).phrase
+    message_zh, message_en = _HTTP_MESSAGES.get(exc.status_code, (f"请求无法处理（{phrase}）", phrase))
+    return {
+        "code": phrase.lower().replace(" ", "_").replace("-", "_"),
+        "message_zh": message_zh,
+        "message_en": message_en,
+    }
+
+
+def _raised_by_the_database(traceback: TracebackType | None) -> bool:
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith("sqlalchemy.engine"):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+UNENCODABLE_TEXT = {
+    "code": "unencodable_text",
+    "message_zh": "文本含有无法编码的字符（例如不成对的代理字符），请检查输入",
+    "message_en": "The text holds characters that cannot be encoded (such as an unpaired surrogate)",
+}
+OUT_OF_RANGE = {
+    "code": "value_out_of_range",
+    "message_zh": "输入的数值或文本超出了可保存的范围",
+    "message_en": "A value is outside the range or format that can be stored",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -58,3 +146,23 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(_validation_body(exc), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(_http_error_body(exc), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def unencodable_text(_request: Request, _exc: UnicodeEncodeError) -> JSONResponse:
+        return JSONResponse(UNENCODABLE_TEXT, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def database_refused_value(_request: Request, _exc: DataError) -> JSONResponse:
+        # PostgreSQL: a number past BIGINT, a NUL byte in text, a string longer than its column.
+        return JSONResponse(OUT_OF_RANGE, status_code=422)
+
+    @app.exception_handler(OverflowError)
+    async def number_too_large(_request: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite's driver refuses integers past 64 bits with OverflowError; elsewhere it is a bug.
+        if not _raised_by_the_database(exc.__traceback__):
+            raise exc
+        return JSONResponse(OUT_OF_RANGE, status_code=422)

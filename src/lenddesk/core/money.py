@@ -17,6 +17,9 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 _rounding = ROUND_HALF_UP
 
 _YUAN_PATTERN = re.compile(r"^(-)?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+# No single amount a person types is larger: 100 billion yuan. Sums of such amounts stay far inside
+# a 64-bit column, so a typo or an attack of forty nines is refused here, not by the database.
+MAX_AMOUNT_FEN = 100_000_000_000_00
 
 
 def set_rounding(mode: str) -> None:
@@ -50,7 +53,15 @@ def parse_yuan(text: str) -> int:
         value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern already guards this
         raise Unprocessable("无法识别的金额", "Not a valid yuan amount", code="amount_invalid") from exc
-    return int(value * 100)
+    fen = int(value * 100)
+    if abs(fen) > MAX_AMOUNT_FEN:
+        limit = format_fen(MAX_AMOUNT_FEN, thousands=True)
+        raise Unprocessable(
+            f"金额过大：单笔金额不能超过 {limit} 元",
+            f"The amount is too large: no single amount may exceed {limit} yuan",
+            code="amount_too_large",
+        )
+    return fen
 
 
 def format_fen(fen: int, *, thousands: bool = False, symbol: bool = False) -> str:

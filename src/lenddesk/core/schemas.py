@@ -1,4 +1,4 @@
-"""Request and response models of the core API (sign-in, users, audit, health)."""
+"""Request and response models of the core API (sign-in, users, audit, health) and the error body."""
 
 from __future__ import annotations
 
@@ -74,25 +74,11 @@ class HealthOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    """Every error answer: a stable code and the message in Chinese and English."""
+    """The body of every error answer of the API (`core.errors.LendDeskError.to_body`)."""
 
-    code: str
-    message_zh: str
-    message_en: str
-    details: Any = None
-
-
-_ERROR_MEANINGS = {
-    400: "Bad request",
-    401: "Not signed in, wrong credentials, or the token expired or was revoked",
-    403: "Role not allowed, or the CSRF check failed",
-    404: "Not found",
-    409: "Conflict with the current state",
-    422: "Invalid input",
-    429: "Too many attempts; try again later",
-}
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: the error statuses it can answer, each with the error body."""
-    return {status: {"model": ErrorOut, "description": _ERROR_MEANINGS[status]} for status in statuses}
+    code: str = Field(description="Stable machine-readable code, e.g. ticket_not_found")
+    message_zh: str = Field(description="Message for the user, in Chinese")
+    message_en: str = Field(description="The same message in English")
+    details: Any = Field(
+        default=None, description="Optional facts behind the error: the invalid fields of a 422, a limit …"
+    )

@@ -5,18 +5,16 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Forbidden, Unauthenticated
-from lenddesk.core.http import db_session
+from lenddesk.core.http import Id, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import schemas, service
@@ -75,7 +73,12 @@ channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore
 # --- intake ---------------------------------------------------------------------------------------
 
 
-@router.post("/inbound", response_model=schemas.IntakeOut)
+@router.post(
+    "/inbound",
+    response_model=schemas.IntakeOut,
+    summary="Take in a customer message from a channel (opens or updates a ticket)",
+    responses=errors(400, 401, 403, 409, 422),
+)
 async def inbound(
     body: schemas.InboundIn,
     request: Request,
@@ -133,7 +136,12 @@ def _intake_and_commit(
 # --- queues and tickets ---------------------------------------------------------------------------
 
 
-@router.get("/tickets", response_model=schemas.TicketPageOut)
+@router.get(
+    "/tickets",
+    response_model=schemas.TicketPageOut,
+    summary="List tickets of a queue view, a page at a time",
+    responses=errors(401, 403, 422),
+)
 def list_tickets(
     session: Session = db_session,
     user: User = auth.allow(*DESK, "qa", "compliance"),
@@ -154,7 +162,12 @@ def list_tickets(
     )
 
 
-@router.get("/tickets/{number}", response_model=schemas.TicketDetailOut)
+@router.get(
+    "/tickets/{number}",
+    response_model=schemas.TicketDetailOut,
+    summary="A ticket with its timeline",
+    responses=errors(401, 403, 404, 422),
+)
 def ticket_detail(
     number: str,
     session: Session = db_session,
@@ -166,7 +179,12 @@ def ticket_detail(
     return schemas.TicketDetailOut.build(view, verification_level=level)
 
 
-@router.post("/tickets/{number}/reply", response_model=schemas.ReplyOut)
+@router.post(
+    "/tickets/{number}/reply",
+    response_model=schemas.ReplyOut,
+    summary="Reply to the customer",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def reply(
     number: str,
     body: schemas.ReplyIn,
@@ -186,7 +204,13 @@ def reply(
     return schemas.ReplyOut(outbox_id=result.outbox.id, delivery=result.outbox.status, text=result.text)
 
 
-@router.post("/tickets/{number}/notes", response_model=schemas.NoteOut, status_code=201)
+@router.post(
+    "/tickets/{number}/notes",
+    response_model=schemas.NoteOut,
+    status_code=201,
+    summary="Add an internal note",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def add_note(
     number: str,
     body: schemas.NoteIn,
@@ -198,7 +222,12 @@ def add_note(
     return schemas.NoteOut(event_id=event.id)
 
 
-@router.post("/tickets/{number}/status", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/status",
+    response_model=schemas.ChangeOut,
+    summary="Change a ticket's status",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def change_status(
     number: str,
     body: schemas.StatusIn,
@@ -212,7 +241,12 @@ def change_status(
     return schemas.ChangeOut.of(ticket)
 
 
-@router.post("/tickets/{number}/categorise", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/categorise",
+    response_model=schemas.ChangeOut,
+    summary="Set a ticket's category and severity",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def categorise(
     number: str,
     body: schemas.CategoriseIn,
@@ -231,7 +265,12 @@ def categorise(
     return schemas.ChangeOut.of(ticket)
 
 
-@router.post("/tickets/{number}/assign", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/assign",
+    response_model=schemas.ChangeOut,
+    summary="Assign a ticket to an agent or a team",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def assign(
     number: str,
     body: schemas.AssignIn,
@@ -250,7 +289,12 @@ def assign(
     return schemas.ChangeOut.of(ticket)
 
 
-@router.post("/tickets/{number}/claim", response_model=schemas.ChangeOut)
+@router.post(
+    "/tickets/{number}/claim",
+    response_model=schemas.ChangeOut,
+    summary="Take a ticket for yourself",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def claim(
     number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.ChangeOut:
@@ -260,7 +304,12 @@ def claim(
 # --- verification, side panel, macros -------------------------------------------------------------
 
 
-@router.post("/tickets/{number}/verify/knowledge", response_model=schemas.VerificationOut)
+@router.post(
+    "/tickets/{number}/verify/knowledge",
+    response_model=schemas.VerificationOut,
+    summary="Verify the customer by what they know",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def verify_knowledge(
     number: str,
     body: schemas.KnowledgeIn,
@@ -280,14 +329,24 @@ def verify_knowledge(
     )
 
 
-@router.post("/tickets/{number}/verify/otp/send", response_model=schemas.VerificationOut)
+@router.post(
+    "/tickets/{number}/verify/otp/send",
+    response_model=schemas.VerificationOut,
+    summary="Send a one-time code to the borrower's registered phone",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def send_otp(
     number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> service.VerificationOutcome:
     return service.send_otp(session, actor=audit.Actor.of(user), number=number, now=now)
 
 
-@router.post("/tickets/{number}/verify/otp/check", response_model=schemas.VerificationOut)
+@router.post(
+    "/tickets/{number}/verify/otp/check",
+    response_model=schemas.VerificationOut,
+    summary="Check a one-time code",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def check_otp(
     number: str,
     body: schemas.OtpCheckIn,
@@ -298,19 +357,31 @@ def check_otp(
     return service.check_otp(session, actor=audit.Actor.of(user), number=number, code=body.code, now=now)
 
 
-@router.get("/tickets/{number}/panel", response_model=schemas.PanelOut)
+@router.get(
+    "/tickets/{number}/panel",
+    response_model=schemas.PanelOut,
+    summary="The borrower side panel of a ticket",
+    responses=errors(401, 403, 404, 422),
+)
 def borrower_panel(
     number: str, session: Session = db_session, _: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.PanelOut:
     return schemas.PanelOut.build(service.borrower_panel(session, number=number, now=now))
 
 
-@router.get("/macros", response_model=list[schemas.MacroOut])
+@router.get(
+    "/macros", response_model=list[schemas.MacroOut], summary="List reply macros", responses=errors(401, 403)
+)
 def list_macros(session: Session = db_session, _: User = auth.allow(*DESK, "qa")) -> list[schemas.MacroOut]:
     return [schemas.MacroOut.model_validate(m) for m in service.list_macros(session)]
 
 
-@router.post("/macros", response_model=schemas.MacroOut)
+@router.post(
+    "/macros",
+    response_model=schemas.MacroOut,
+    summary="Create or change a reply macro",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def save_macro(
     body: schemas.MacroIn, session: Session = db_session, user: User = auth.allow(*LEADS)
 ) -> schemas.MacroOut:
@@ -325,7 +396,12 @@ def save_macro(
     return schemas.MacroOut.model_validate(macro)
 
 
-@router.get("/tickets/{number}/macros/{code}", response_model=schemas.MacroPreviewOut)
+@router.get(
+    "/tickets/{number}/macros/{code}",
+    response_model=schemas.MacroPreviewOut,
+    summary="A reply macro filled in for a ticket",
+    responses=errors(401, 403, 404, 422),
+)
 def preview_macro(
     number: str, code: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.MacroPreviewOut:
@@ -337,7 +413,13 @@ def preview_macro(
 # --- consults and follow-ups ----------------------------------------------------------------------
 
 
-@router.post("/tickets/{number}/consults", response_model=schemas.ConsultOut, status_code=201)
+@router.post(
+    "/tickets/{number}/consults",
+    response_model=schemas.ConsultOut,
+    status_code=201,
+    summary="Ask another department about a ticket",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def open_consult(
     number: str,
     body: schemas.ConsultIn,
@@ -356,9 +438,14 @@ def open_consult(
     return schemas.ConsultOut.model_validate(consult)
 
 
-@router.post("/consults/{consult_id}/answer", response_model=schemas.ConsultOut)
+@router.post(
+    "/consults/{consult_id}/answer",
+    response_model=schemas.ConsultOut,
+    summary="Answer a consultation",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def answer_consult(
-    consult_id: int,
+    consult_id: Id,
     body: schemas.ConsultAnswerIn,
     session: Session = db_session,
     user: User = auth.allow(*CONSULT_ANSWERERS),
@@ -370,7 +457,13 @@ def answer_consult(
     return schemas.ConsultOut.model_validate(consult)
 
 
-@router.post("/tickets/{number}/follow-ups", response_model=schemas.FollowUpOut, status_code=201)
+@router.post(
+    "/tickets/{number}/follow-ups",
+    response_model=schemas.FollowUpOut,
+    status_code=201,
+    summary="Schedule a follow-up on a ticket",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def add_follow_up(
     number: str,
     body: schemas.FollowUpIn,
@@ -390,9 +483,14 @@ def add_follow_up(
     return schemas.FollowUpOut.model_validate(follow_up)
 
 
-@router.post("/follow-ups/{follow_up_id}/done", response_model=schemas.FollowUpOut)
+@router.post(
+    "/follow-ups/{follow_up_id}/done",
+    response_model=schemas.FollowUpOut,
+    summary="Mark a follow-up done",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def complete_follow_up(
-    follow_up_id: int, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
+    follow_up_id: Id, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.FollowUpOut:
     follow_up = service.complete_follow_up(
         session, actor=audit.Actor.of(user), follow_up_id=follow_up_id, now=now
@@ -400,7 +498,12 @@ def complete_follow_up(
     return schemas.FollowUpOut.model_validate(follow_up)
 
 
-@router.get("/follow-ups/due-today", response_model=list[schemas.FollowUpRowOut])
+@router.get(
+    "/follow-ups/due-today",
+    response_model=list[schemas.FollowUpRowOut],
+    summary="Follow-ups due today",
+    responses=errors(401, 403, 422),
+)
 def follow_ups_due_today(
     session: Session = db_session,
     user: User = auth.allow(*DESK),
@@ -421,7 +524,13 @@ def _complaint_out(session: Session, number: str) -> schemas.ComplaintOut:
     return schemas.ComplaintOut.build(view.complaint, view.complaint_stages, view.extensions)
 
 
-@router.post("/tickets/{number}/complaint", response_model=schemas.ComplaintOut, status_code=201)
+@router.post(
+    "/tickets/{number}/complaint",
+    response_model=schemas.ComplaintOut,
+    status_code=201,
+    summary="Open a complaint case on a ticket",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def open_complaint(
     number: str,
     body: schemas.ComplaintOpenIn,
@@ -435,7 +544,12 @@ def open_complaint(
     return _complaint_out(session, number)
 
 
-@router.post("/tickets/{number}/complaint/stages", response_model=schemas.ComplaintOut)
+@router.post(
+    "/tickets/{number}/complaint/stages",
+    response_model=schemas.ComplaintOut,
+    summary="Record the next stage of a complaint",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def advance_complaint(
     number: str,
     body: schemas.StageIn,
@@ -449,7 +563,12 @@ def advance_complaint(
     return _complaint_out(session, number)
 
 
-@router.post("/tickets/{number}/complaint/extend", response_model=schemas.ComplaintOut)
+@router.post(
+    "/tickets/{number}/complaint/extend",
+    response_model=schemas.ComplaintOut,
+    summary="Extend a complaint's resolution deadline",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def extend_complaint(
     number: str,
     body: schemas.ExtendIn,
@@ -463,33 +582,11 @@ def extend_complaint(
     return _complaint_out(session, number)
 
 
-class ErrorOut(BaseModel):
-    """The body of every refusal (see core/errors.py)."""
-
-    code: str
-    message_zh: str
-    message_en: str
-    details: Any = None
-
-
-_ERROR_TEXT = {
-    401: "Not signed in",
-    403: "The role, or this person, may not do this",
-    404: "No such ticket, complaint or notification",
-    409: "The state does not allow it (e.g. the deadline has passed, nothing is pending)",
-    422: "Invalid request fields",
-}
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorOut, "description": _ERROR_TEXT[status]} for status in statuses}
-
-
 @router.post(
     "/tickets/{number}/complaint/extension/approve",
     response_model=schemas.ComplaintOut,
     summary="Approve the pending complaint extension (a second, senior person)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 422),
 )
 def approve_extension(
     number: str,
@@ -505,7 +602,7 @@ def approve_extension(
     "/tickets/{number}/complaint/extension/reject",
     response_model=schemas.ComplaintOut,
     summary="Turn down the pending complaint extension, with a reason",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 422),
 )
 def reject_extension(
     number: str,
@@ -518,7 +615,12 @@ def reject_extension(
     return _complaint_out(session, number)
 
 
-@router.post("/tickets/{number}/complaint/close", response_model=schemas.ComplaintOut)
+@router.post(
+    "/tickets/{number}/complaint/close",
+    response_model=schemas.ComplaintOut,
+    summary="Close a complaint case with its root cause",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def close_complaint(
     number: str,
     body: schemas.CloseComplaintIn,
@@ -532,14 +634,24 @@ def close_complaint(
     return _complaint_out(session, number)
 
 
-@router.get("/complaints/summary", response_model=schemas.ComplaintSummaryOut)
+@router.get(
+    "/complaints/summary",
+    response_model=schemas.ComplaintSummaryOut,
+    summary="Complaint figures: open, due and overdue",
+    responses=errors(401),
+)
 def complaint_summary(
     session: Session = db_session, _: User = auth.allow(*COMPLAINT_READERS), now: datetime = Now
 ) -> schemas.ComplaintSummaryOut:
     return schemas.ComplaintSummaryOut.model_validate(service.complaint_summary(session, now=now))
 
 
-@router.get("/complaints/summary.csv", response_class=Response)
+@router.get(
+    "/complaints/summary.csv",
+    response_class=Response,
+    summary="Complaint figures as CSV",
+    responses=errors(401),
+)
 def complaint_summary_csv(
     session: Session = db_session, _: User = auth.allow(*COMPLAINT_READERS), now: datetime = Now
 ) -> Response:
@@ -554,19 +666,29 @@ def complaint_summary_csv(
 # --- teams, agents, board, SLA policies, outbox, notifications ------------------------------------
 
 
-@router.get("/teams", response_model=list[schemas.TeamOut])
+@router.get("/teams", response_model=list[schemas.TeamOut], summary="List teams", responses=errors(401, 403))
 def list_teams(session: Session = db_session, _: User = auth.allow(*DESK, "qa")) -> list[schemas.TeamOut]:
     return [schemas.TeamOut.model_validate(team) for team in service.list_teams(session)]
 
 
-@router.get("/agents", response_model=list[schemas.AgentOut])
+@router.get(
+    "/agents",
+    response_model=list[schemas.AgentOut],
+    summary="List agents and their load",
+    responses=errors(401, 403),
+)
 def list_agents(session: Session = db_session, _: User = auth.allow(*DESK)) -> list[schemas.AgentOut]:
     return [schemas.AgentOut.model_validate(agent) for agent in service.list_agents(session)]
 
 
-@router.put("/agents/{user_id}/status", response_model=schemas.AgentStatusOut)
+@router.put(
+    "/agents/{user_id}/status",
+    response_model=schemas.AgentStatusOut,
+    summary="Set an agent's status, capacity or team",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def set_agent_status(
-    user_id: int,
+    user_id: Id,
     body: schemas.AgentStatusIn,
     session: Session = db_session,
     user: User = auth.allow(*DESK),
@@ -583,7 +705,12 @@ def set_agent_status(
     )
 
 
-@router.get("/board", response_model=schemas.BoardOut)
+@router.get(
+    "/board",
+    response_model=schemas.BoardOut,
+    summary="Team board: load per team and agent",
+    responses=errors(401, 403),
+)
 def team_board(session: Session = db_session, _: User = auth.allow(*LEADS)) -> schemas.BoardOut:
     return schemas.BoardOut(
         teams=[schemas.TeamLoadOut.model_validate(t) for t in service.team_board(session)],
@@ -591,14 +718,24 @@ def team_board(session: Session = db_session, _: User = auth.allow(*LEADS)) -> s
     )
 
 
-@router.get("/sla-policies", response_model=list[schemas.SlaPolicyOut])
+@router.get(
+    "/sla-policies",
+    response_model=list[schemas.SlaPolicyOut],
+    summary="List SLA policies",
+    responses=errors(401, 403),
+)
 def list_sla_policies(
     session: Session = db_session, _: User = auth.allow(*DESK)
 ) -> list[schemas.SlaPolicyOut]:
     return [schemas.SlaPolicyOut.model_validate(p) for p in service.list_sla_policies(session)]
 
 
-@router.put("/sla-policies", response_model=schemas.SlaPolicyOut)
+@router.put(
+    "/sla-policies",
+    response_model=schemas.SlaPolicyOut,
+    summary="Create or change an SLA policy",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def save_sla_policy(
     body: schemas.SlaPolicyIn, session: Session = db_session, user: User = auth.allow(*LEADS)
 ) -> schemas.SlaPolicyOut:
@@ -613,7 +750,12 @@ def save_sla_policy(
     return schemas.SlaPolicyOut.model_validate(row)
 
 
-@router.post("/outbox/deliver", response_model=schemas.DeliveryOut)
+@router.post(
+    "/outbox/deliver",
+    response_model=schemas.DeliveryOut,
+    summary="Deliver waiting outbox messages now",
+    responses=errors(401, 403),
+)
 def deliver_outbox(
     session: Session = db_session, _: User = auth.allow(*LEADS), now: datetime = Now
 ) -> schemas.DeliveryOut:
@@ -623,7 +765,12 @@ def deliver_outbox(
     return schemas.DeliveryOut(delivered=outcome["delivered"], failed=outcome["failed"])
 
 
-@router.get("/notifications", response_model=list[schemas.NotificationOut])
+@router.get(
+    "/notifications",
+    response_model=list[schemas.NotificationOut],
+    summary="The signed-in user's notifications",
+    responses=errors(401, 403),
+)
 def notifications(
     session: Session = db_session, user: User = auth.allow(*DESK)
 ) -> list[schemas.NotificationOut]:
@@ -636,7 +783,7 @@ def notifications(
     "/notifications/{notification_id}/read",
     response_model=schemas.NotificationOut,
     summary="Mark one of my notifications read",
-    responses=error_responses(401, 403, 404, 422),
+    responses=errors(401, 403, 404, 422),
 )
 def mark_notification_read(
     notification_id: int = Path(ge=1, le=2**63 - 1),

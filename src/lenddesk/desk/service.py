@@ -1382,8 +1382,9 @@ def _knowledge_match(
         borrower = None
     if borrower is None:
         return None, None
-    same_name = name == borrower.name
-    same_id = hmac.compare_digest(id_last6.encode(), borrower.id_number[-6:].upper().encode())
+    same_name = name.strip() == borrower.name
+    # Bytes: compare_digest refuses str with non-ASCII characters (full-width digits, U+FFFD …).
+    same_id = hmac.compare_digest(id_last6.strip().upper().encode(), borrower.id_number[-6:].upper().encode())
     if contract_number:
         third = loan is not None and loan.borrower_id == borrower.id
     else:

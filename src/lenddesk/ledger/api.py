@@ -6,12 +6,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import business_today
-from lenddesk.core.http import db_session
+from lenddesk.core.http import Day, Id, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
 from lenddesk.ledger import calculator, service
@@ -43,7 +43,6 @@ from lenddesk.ledger.schemas import (
     SettlementQuoteOut,
     WaiverIn,
     WaiverOut,
-    errors,
 )
 
 ledger = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
@@ -56,7 +55,6 @@ POSTERS = ("agent", "collector", "team_lead")
 RECOVERY_POSTERS = ("collector", "team_lead")
 RECOVERY_READERS = ("collector", "team_lead", "compliance")
 APPROVERS = ("team_lead", "compliance")  # the policy narrows refunds and waivers further
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Ticket = Annotated[
     str | None,
     Query(
@@ -82,7 +80,12 @@ def _committed(session: Session, answer: T) -> T:
 # --- borrowers -------------------------------------------------------------------------------------
 
 
-@ledger.get("/borrowers", response_model=list[BorrowerHitOut])
+@ledger.get(
+    "/borrowers",
+    response_model=list[BorrowerHitOut],
+    summary="Search borrowers by name, mobile, ID tail or contract",
+    responses=errors(401, 403, 422),
+)
 def search_borrowers(
     q: Annotated[str, Query(min_length=1, max_length=64, description="name, mobile, ID tail or contract")],
     session: Session = db_session,
@@ -91,7 +94,13 @@ def search_borrowers(
     return service.search_borrowers(session, query=q, role=user.role)
 
 
-@ledger.post("/borrowers", response_model=BorrowerOut, status_code=201)
+@ledger.post(
+    "/borrowers",
+    response_model=BorrowerOut,
+    status_code=201,
+    summary="Register a borrower and their contacts",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def create_borrower(body: BorrowerIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     details = body.model_dump(exclude={"contacts"})
     contacts = [contact.model_dump() for contact in body.contacts]
@@ -101,9 +110,15 @@ def create_borrower(body: BorrowerIn, session: Session = db_session, user: User 
     return _committed(session, BorrowerOut.model_validate(borrower))
 
 
-@ledger.post("/borrowers/{borrower_id}/contacts", response_model=ContactOut, status_code=201)
+@ledger.post(
+    "/borrowers/{borrower_id}/contacts",
+    response_model=ContactOut,
+    status_code=201,
+    summary="Add a contact person to a borrower",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def add_contact(
-    borrower_id: int, body: ContactIn, session: Session = db_session, user: User = auth.allow("admin")
+    borrower_id: Id, body: ContactIn, session: Session = db_session, user: User = auth.allow("admin")
 ):  # type: ignore[no-untyped-def]
     contact = service.add_contact(
         session, actor=audit.Actor.of(user), borrower_id=borrower_id, **body.model_dump()
@@ -133,7 +148,13 @@ def borrower_360(
 # --- products and loans -------------------------------------------------------------------------------
 
 
-@ledger.post("/products", response_model=ProductOut, status_code=201)
+@ledger.post(
+    "/products",
+    response_model=ProductOut,
+    status_code=201,
+    summary="Create a loan product",
+    responses=errors(400, 401, 403, 409, 422),
+)
 def create_product(body: ProductIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     fields = body.model_dump(exclude={"late_fee_fixed"})
     product = service.create_product(
@@ -142,7 +163,13 @@ def create_product(body: ProductIn, session: Session = db_session, user: User = 
     return _committed(session, ProductOut.model_validate(product))
 
 
-@ledger.post("/loans", response_model=LoanOut, status_code=201)
+@ledger.post(
+    "/loans",
+    response_model=LoanOut,
+    status_code=201,
+    summary="Book a disbursed loan and its repayment schedule",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def create_loan(body: LoanIn, session: Session = db_session, user: User = auth.allow("admin")):  # type: ignore[no-untyped-def]
     loan = service.create_loan(
         session,
@@ -183,10 +210,15 @@ def loan_detail(
     return service.loan_detail(session, contract_number=number, today=business_today())
 
 
-@ledger.get("/loans/{contract_number}/settlement-quote", response_model=QuoteOut)
+@ledger.get(
+    "/loans/{contract_number}/settlement-quote",
+    response_model=QuoteOut,
+    summary="Quote settling a loan, or prepaying part of its principal",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def settlement_quote(
     contract_number: str,
-    on: date | None = None,
+    on: Day | None = None,
     partial_principal: Annotated[str | None, Query(description="principal to prepay, yuan")] = None,
     ticket: Ticket = None,
     session: Session = db_session,
@@ -212,7 +244,7 @@ def settlement_quote(
     "/loans/{contract_number}/certificate",
     response_model=CertificateOut,
     summary="The settlement certificate of a settled loan (agents and collectors through a ticket)",
-    responses=errors(401, 403, 404, 422),
+    responses=errors(401, 403, 404, 409, 422),
 )
 def certificate(
     contract_number: str,
@@ -234,7 +266,13 @@ def _repayment_out(
     return out.model_copy(update={"contract_number": contract_number, "duplicate": duplicate})
 
 
-@ledger.post("/repayments", response_model=RepaymentOut, status_code=201)
+@ledger.post(
+    "/repayments",
+    response_model=RepaymentOut,
+    status_code=201,
+    summary="Post a repayment (idempotent per channel and reference)",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def post_repayment(
     body: RepaymentIn, response: Response, session: Session = db_session, user: User = auth.allow(*POSTERS)
 ) -> RepaymentOut:
@@ -257,9 +295,14 @@ def post_repayment(
     )
 
 
-@ledger.post("/repayments/{repayment_id}/reversal", response_model=RepaymentOut)
+@ledger.post(
+    "/repayments/{repayment_id}/reversal",
+    response_model=RepaymentOut,
+    summary="Request the reversal of a repayment",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def request_reversal(
-    repayment_id: int, body: ReversalIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
+    repayment_id: Id, body: ReversalIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
 ) -> RepaymentOut:
     repayment = service.request_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, reason=body.reason
@@ -267,9 +310,14 @@ def request_reversal(
     return _committed(session, _repayment_out(repayment))
 
 
-@ledger.post("/repayments/{repayment_id}/reversal/approve", response_model=RepaymentOut)
+@ledger.post(
+    "/repayments/{repayment_id}/reversal/approve",
+    response_model=RepaymentOut,
+    summary="Approve a requested reversal (a second person)",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def approve_reversal(
-    repayment_id: int, session: Session = db_session, user: User = auth.allow("team_lead")
+    repayment_id: Id, session: Session = db_session, user: User = auth.allow("team_lead")
 ) -> RepaymentOut:
     repayment = service.approve_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, today=business_today()
@@ -277,9 +325,14 @@ def approve_reversal(
     return _committed(session, _repayment_out(repayment))
 
 
-@ledger.post("/repayments/{repayment_id}/reversal/reject", response_model=RepaymentOut)
+@ledger.post(
+    "/repayments/{repayment_id}/reversal/reject",
+    response_model=RepaymentOut,
+    summary="Reject a requested reversal",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 def reject_reversal(
-    repayment_id: int, body: RejectIn, session: Session = db_session, user: User = auth.allow("team_lead")
+    repayment_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow("team_lead")
 ) -> RepaymentOut:
     repayment = service.reject_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, note=body.note
@@ -459,22 +512,34 @@ def _terms(
     )
 
 
-@calculator_router.get("/schedule", response_model=CalculatorScheduleOut, dependencies=[auth.public()])
+@calculator_router.get(
+    "/schedule",
+    response_model=CalculatorScheduleOut,
+    dependencies=[auth.public()],
+    summary="Repayment schedule of a loan described by its terms",
+    responses=errors(422),
+)
 def calculator_schedule(
-    principal: Principal, annual_rate: AnnualRate, term: Term, method: MethodName, start_date: date
+    principal: Principal, annual_rate: AnnualRate, term: Term, method: MethodName, start_date: Day
 ) -> calculator.ScheduleResult:
     """A repayment schedule for a loan described by its terms (no sign-in)."""
     return calculator.schedule(_terms(principal, annual_rate, term, method, start_date))
 
 
-@calculator_router.get("/early-repayment", response_model=CalculatorEarlyOut, dependencies=[auth.public()])
+@calculator_router.get(
+    "/early-repayment",
+    response_model=CalculatorEarlyOut,
+    dependencies=[auth.public()],
+    summary="What repaying a loan early costs",
+    responses=errors(422),
+)
 def calculator_early_repayment(
     principal: Principal,
     annual_rate: AnnualRate,
     term: Term,
     method: MethodName,
-    start_date: date,
-    repay_on: date,
+    start_date: Day,
+    repay_on: Day,
     partial_principal: Annotated[str | None, Query(description="principal to prepay, yuan")] = None,
     fee_percent: Annotated[
         Decimal, Query(ge=0, le=100, description="early repayment fee, % of principal")

@@ -119,27 +119,6 @@ class WaiverIn(BaseModel):
     reason: str = Field(min_length=1, max_length=255)
 
 
-class ErrorOut(BaseModel):
-    """Every error answer: a stable code and the message in Chinese and English."""
-
-    code: str
-    message_zh: str
-    message_en: str
-    details: Any = None
-
-
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` of a route: the error statuses it documents, all with the ErrorOut body."""
-    described = {
-        401: "Not signed in",
-        403: "Role or case does not allow this",
-        404: "No such record",
-        409: "Conflicts with the record's state",
-        422: "Invalid input",
-    }
-    return {status: {"model": ErrorOut, "description": described[status]} for status in statuses}
-
-
 # --- responses ------------------------------------------------------------------------------------
 
 

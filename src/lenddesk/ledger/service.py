@@ -32,7 +32,6 @@ from lenddesk.core.pii import (
     validate_mobile,
 )
 from lenddesk.core.policy import get_policy
-from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.ledger import access, settlement
 from lenddesk.ledger import allocation as alloc
 from lenddesk.ledger.locking import lock_loan

@@ -42,14 +42,34 @@ OWN_STATUS_NOTE = "one's own status; team lead, admin: anyone's"
 APPROVAL_NOTE = "roles in policy `complaint_senior_roles` (and admin), never the person who asked"
 EXTEND_NOTE = "one step (15 → 30 → 60 days) before the deadline; 60 waits for a second senior person"
 
+RECOVERY_POSTERS = roles("collector", "team_lead", note="written-off loans only")
+LEDGER_APPROVERS_REFUND = roles(
+    "team_lead", "compliance", note="roles in policy `refund_approver_roles`, never the person who asked"
+)
+LEDGER_APPROVERS_WAIVER = roles(
+    "team_lead", "compliance", note="roles in policy `waiver_approver_roles`, never the person who asked"
+)
+WAIVER_NOTE = "above `waiver_single_approval_fen` it waits for a second person"
+
 MATRIX: dict[str, Access] = {
     # sign-in
     "POST /api/v1/auth/token": PUBLIC,
     "POST /login": PUBLIC,
     "POST /logout": PUBLIC,
+    "POST /api/v1/auth/logout": roles(
+        "agent", "collector", "team_lead", "qa", "compliance", note="ends every session of the caller"
+    ),
+    "POST /api/v1/auth/password": roles(
+        "agent", "collector", "team_lead", "qa", "compliance", note="one's own password, with the current one"
+    ),
+    "POST /account/password": roles(
+        "agent", "collector", "team_lead", "qa", "compliance", note="one's own password, with the current one"
+    ),
     # users
     "POST /api/v1/users": ADMIN,
     "PATCH /api/v1/users/{user_id}": ADMIN,
+    "POST /api/v1/users/{user_id}/unlock": ADMIN,
+    "POST /api/v1/users/{user_id}/password": ADMIN,
     # ledger
     "POST /api/v1/ledger/borrowers": ADMIN,
     "POST /api/v1/ledger/borrowers/{borrower_id}/contacts": ADMIN,
@@ -59,6 +79,20 @@ MATRIX: dict[str, Access] = {
     "POST /api/v1/ledger/repayments/{repayment_id}/reversal": DESK,
     "POST /api/v1/ledger/repayments/{repayment_id}/reversal/approve": LEADS,
     "POST /api/v1/ledger/repayments/{repayment_id}/reversal/reject": LEADS,
+    "POST /api/v1/ledger/recoveries": RECOVERY_POSTERS,
+    "POST /api/v1/ledger/loans/{contract_number}/refunds": DESK,
+    "POST /api/v1/ledger/refunds/{refund_id}/approve": LEDGER_APPROVERS_REFUND,
+    "POST /api/v1/ledger/refunds/{refund_id}/reject": LEDGER_APPROVERS_REFUND,
+    "POST /api/v1/ledger/loans/{contract_number}/waivers": roles(
+        "agent", "collector", "team_lead", note=WAIVER_NOTE
+    ),
+    "POST /api/v1/ledger/waivers/{waiver_id}/approve": LEDGER_APPROVERS_WAIVER,
+    "POST /api/v1/ledger/waivers/{waiver_id}/reject": LEDGER_APPROVERS_WAIVER,
+    "POST /loans/{contract_number}/recoveries": RECOVERY_POSTERS,
+    "POST /loans/{contract_number}/refunds": DESK,
+    "POST /loans/{contract_number}/refunds/{refund_id}/{decision}": LEDGER_APPROVERS_REFUND,
+    "POST /loans/{contract_number}/waivers": roles("agent", "collector", "team_lead", note=WAIVER_NOTE),
+    "POST /loans/{contract_number}/waivers/{waiver_id}/{decision}": LEDGER_APPROVERS_WAIVER,
     # desk API
     "POST /api/v1/desk/inbound": Access(frozenset({"admin", "channel"})),
     "POST /api/v1/desk/tickets/{number}/reply": DESK,

@@ -94,7 +94,7 @@ def healthz(request: Request) -> HealthOut:
     response_model=TokenOut,
     tags=["auth"],
     summary="Sign in with a password and get a bearer token",
-    responses=errors(401, 422, 429),
+    responses=errors(400, 401, 422, 429),
     dependencies=[auth.public()],
 )
 def token(
@@ -134,7 +134,7 @@ def logout(session: Session = db_session, user: User = auth.allow(*auth.ALL_STAF
     response_model=TokenOut,
     tags=["auth"],
     summary="Change one's own password (revokes every earlier token; returns a new one)",
-    responses=errors(401, 403, 422),
+    responses=errors(400, 401, 403, 422),
 )
 def change_password(
     body: PasswordChangeIn, session: Session = db_session, user: User = auth.allow(*auth.ALL_STAFF)
@@ -226,7 +226,7 @@ def unlock_user(user_id: Id, session: Session = db_session, actor: User = auth.a
     response_model=UserOut,
     tags=["admin"],
     summary="Set a new password for a staff account (revokes its tokens, lifts any lock)",
-    responses=errors(401, 403, 404, 422),
+    responses=errors(400, 401, 403, 404, 422),
 )
 def reset_password(
     user_id: Id, body: PasswordResetIn, session: Session = db_session, actor: User = auth.allow("admin")

@@ -602,7 +602,7 @@ def approve_extension(
     "/tickets/{number}/complaint/extension/reject",
     response_model=schemas.ComplaintOut,
     summary="Turn down the pending complaint extension, with a reason",
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def reject_extension(
     number: str,

@@ -348,7 +348,7 @@ def reject_reversal(
     response_model=RecoveryOut,
     status_code=201,
     summary="Post money received on a written-off loan (a recovery, kept apart from repayments)",
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def post_recovery(
     body: RecoveryIn,
@@ -396,7 +396,7 @@ def _refund_out(refund: object, duplicate: bool = False) -> RefundOut:
     response_model=RefundOut,
     status_code=201,
     summary="Ask for (part of) a loan's credit balance to be paid back; a second person approves",
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def request_refund(
     contract_number: str,
@@ -436,7 +436,7 @@ def approve_refund(
     "/refunds/{refund_id}/reject",
     response_model=RefundOut,
     summary="Reject a credit refund request",
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def reject_refund(
     refund_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow(*APPROVERS)
@@ -450,7 +450,7 @@ def reject_refund(
     response_model=WaiverOut,
     status_code=201,
     summary="Waive penalty, late fee or interest: applied at once up to the policy limit, else held",
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def request_waiver(
     contract_number: str, body: WaiverIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
@@ -484,7 +484,7 @@ def approve_waiver(
     "/waivers/{waiver_id}/reject",
     response_model=WaiverOut,
     summary="Reject a held waiver",
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def reject_waiver(
     waiver_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow(*APPROVERS)

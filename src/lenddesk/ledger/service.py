@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -25,7 +25,8 @@ from lenddesk.core.money import format_fen
 from lenddesk.core.pii import mask_address, mask_id_number, mask_mobile, validate_id_number, validate_mobile
 from lenddesk.core.policy import get_policy
 from lenddesk.ledger import allocation as alloc
-from lenddesk.ledger import settlement
+from lenddesk.ledger import settlement, transitions
+from lenddesk.ledger.delinquency import DelinquencyRules, Standing, loan_standing
 from lenddesk.ledger.models import (
     Borrower,
     BorrowerContact,
@@ -36,6 +37,7 @@ from lenddesk.ledger.models import (
     ScheduleLine,
     SettlementCertificate,
 )
+from lenddesk.ledger.owed import owed_components, owed_fen
 from lenddesk.ledger.schedule import Method, add_months, generate_schedule
 
 
@@ -429,13 +431,7 @@ def _lines(session: Session, loan_id: int) -> list[ScheduleLine]:
 
 def _due(line: ScheduleLine) -> alloc.Due:
     return alloc.Due(
-        period=line.period,
-        due_on=line.due_on,
-        penalty=max(line.penalty_fen - line.paid_penalty_fen - line.waived_penalty_fen, 0),
-        late_fee=max(line.late_fee_fen - line.paid_late_fee_fen - line.waived_late_fee_fen, 0),
-        interest=max(line.interest_fen - line.paid_interest_fen, 0),
-        principal=max(line.principal_fen - line.paid_principal_fen, 0),
-        interest_paid=line.paid_interest_fen,
+        period=line.period, due_on=line.due_on, interest_paid=line.paid_interest_fen, **owed_components(line)
     )
 
 
@@ -650,64 +646,47 @@ def _apply_repayment(book: _Book, repayment: Repayment, *, replaying: bool) -> N
 # --- loan state after postings ------------------------------------------------------------------
 
 
-def _record_bucket_change(session: Session, loan: Loan, to_bucket: str, day: date) -> None:
-    if loan.bucket == to_bucket:
-        return
-    existing = session.scalar(
-        select(BucketTransition).where(
-            BucketTransition.loan_id == loan.id, BucketTransition.business_date == day
+def _record_bucket_change(session: Session, loan: Loan, standing: Standing, day: date) -> None:
+    """Move the loan to its standing; a bucket change is upserted as the day's transition."""
+    if standing.bucket != loan.bucket:
+        transitions.record(
+            session,
+            loan_id=loan.id,
+            business_date=day,
+            from_bucket=loan.bucket,
+            to_bucket=standing.bucket,
+            days_past_due=standing.days_past_due,
         )
-    )
-    if existing is None:
-        session.add(
-            BucketTransition(
-                loan_id=loan.id,
-                business_date=day,
-                from_bucket=loan.bucket,
-                to_bucket=to_bucket,
-                days_past_due=0,
-            )
-        )
-    elif existing.from_bucket == to_bucket:
-        session.delete(existing)  # moved out and back on the same day: no transition
-    else:
-        existing.to_bucket = to_bucket
-        existing.days_past_due = 0
-    loan.bucket = to_bucket
+    loan.status, loan.bucket, loan.days_past_due = standing.status, standing.bucket, standing.days_past_due
 
 
 def _refresh_loan(
     session: Session, book: _Book, *, today: date, actor: audit.Actor, settled_on: date | None
 ) -> None:
-    """Keep the loan's denormalised fields in step with its lines; settle or cure it when due."""
+    """Keep the loan's denormalised fields in step with its lines, and its status, bucket and days
+    past due with `loan_standing` — the same rule as the close of business."""
     loan, lines = book.loan, book.lines
-    dues = {line.period: _due(line) for line in lines}
-    unpaid = [line for line in lines if dues[line.period].total > 0]
+    unpaid = [line for line in lines if owed_fen(line) > 0]
     loan.outstanding_principal_fen = loan.principal_fen - sum(line.paid_principal_fen for line in lines)
-    loan.oldest_unpaid_due_on = unpaid[0].due_on if unpaid else None
+    loan.oldest_unpaid_due_on = min((line.due_on for line in unpaid), default=None)
     loan.next_due_on = next((line.due_on for line in unpaid if line.due_on >= today), None)
+    oldest = loan.oldest_unpaid_due_on
+    days_past_due = (today - oldest).days if oldest is not None and oldest < today else 0
+    standing = loan_standing(
+        days_past_due,
+        DelinquencyRules.from_policy(get_policy()),
+        owes=bool(unpaid),
+        written_off=loan.status == "written_off",
+    )
     before = {"status": loan.status, "bucket": loan.bucket, "days_past_due": loan.days_past_due}
-    if not unpaid:
-        if loan.status != "settled":
-            loan.status = "settled"
-            loan.settled_on = settled_on or today
-            loan.days_past_due = 0
-            _record_bucket_change(session, loan, "M0", today)
-            _issue_certificate(session, loan)
-    elif loan.status == "settled":  # a reversal re-opened it
-        loan.status, loan.settled_on = "current", None
+    was_settled = loan.status == "settled"
+    _record_bucket_change(session, loan, standing, today)
+    if standing.status == "settled" and not was_settled:
+        loan.settled_on = settled_on or today
+        _issue_certificate(session, loan)
+    elif was_settled and standing.status != "settled":  # a reversal re-opened it
+        loan.settled_on = None
         _revoke_certificate(session, loan, actor)
-    overdue = [line for line in unpaid if line.due_on < today]
-    if loan.status == "overdue" and not overdue:
-        loan.status, loan.days_past_due = "current", 0
-        _record_bucket_change(session, loan, "M0", today)
-    elif (
-        loan.status == "current"
-        and overdue
-        and overdue[0].due_on < today - timedelta(days=book.product.grace_days)
-    ):
-        # A reversal uncovered overdue instalments; tonight's close of business re-buckets the loan.
-        loan.status, loan.days_past_due = "overdue", (today - overdue[0].due_on).days
     after = {"status": loan.status, "bucket": loan.bucket, "days_past_due": loan.days_past_due}
     if after != before:
         audit.record(session, actor, "loan.status", ("loan", loan.id), before, after)

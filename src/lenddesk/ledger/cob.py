@@ -572,6 +572,14 @@ class _Statements:
             " written_off_on = CASE WHEN w.new_status = 'written_off' THEN :d ELSE loans.written_off_on END"
             " FROM cob_work w WHERE loans.id = w.loan_id AND loans.id > :lo AND loans.id <= :hi",
         )
+        # When this close is catching up, postings of a later date may have moved a loan and recorded
+        # that ahead of it: the loan began this date in the bucket the first of those rows left.
+        yield (
+            "transitions_ahead",
+            "UPDATE cob_work SET old_bucket = (SELECT t.from_bucket FROM bucket_transitions t"
+            " WHERE t.loan_id = cob_work.loan_id AND t.business_date > :d ORDER BY t.business_date LIMIT 1)"
+            " WHERE cob_work.loan_id IN (SELECT loan_id FROM bucket_transitions WHERE business_date > :d)",
+        )
         # A posting or reversal may have written today's transition already: upsert, last state wins.
         moved = select(_work.c.loan_id).where(_work.c.old_bucket != _work.c.new_bucket)
         day = bindparam("d", type_=Date)
@@ -583,6 +591,12 @@ class _Statements:
             ),
         )
         yield "transitions_net", transitions.drop_round_trips(day, moved)
+        # Rows ahead of this date are superseded: closing the later dates re-derives them.
+        yield (
+            "transitions_superseded",
+            "DELETE FROM bucket_transitions WHERE business_date > :d"
+            " AND loan_id IN (SELECT loan_id FROM cob_work)",
+        )
 
 
 def last_closed_date(connection: Connection) -> date | None:

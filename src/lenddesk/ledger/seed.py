@@ -314,7 +314,8 @@ LOAN_COLUMNS = (
 LINE_COLUMNS = (
     "id", "loan_id", "period", "due_on", "principal_fen", "interest_fen", "penalty_fen", "late_fee_fen",
     "paid_principal_fen", "paid_interest_fen", "paid_penalty_fen", "paid_late_fee_fen",
-    "waived_penalty_fen", "waived_late_fee_fen", "paid_off_on",
+    "waived_penalty_fen", "waived_late_fee_fen", "paid_off_on", "original_principal_fen",
+    "original_interest_fen",
 )  # fmt: skip
 REPAYMENT_COLUMNS = (
     "id", "loan_id", "channel", "external_reference", "amount_fen", "value_date", "received_at", "kind",
@@ -486,7 +487,7 @@ class _BookBuilder:
             )
         )
         for period, (line_id, line) in enumerate(zip(line_ids, state.lines, strict=True), start=1):
-            rows.lines.append((line_id, loan_id, period, *line))
+            rows.lines.append((line_id, loan_id, period, *line, *amounts[period - 1]))
         for day, periods, amount, allocation in state.repayments:
             repayment_id = self._next("repayments")
             pay_channel = channel if day <= dues[periods[0] - 1] else _pick(rng, CHANNELS[1:])
@@ -507,6 +508,7 @@ class _BookBuilder:
                 term=spec.term,
                 method=spec.method,
                 start_date=date(2025, 1, 15),
+                rounding=self.rules.rounding,
             )
             self._amounts[key] = [(line.principal_fen, line.interest_fen) for line in lines]
         return self._amounts[key]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Delete, Select, delete
+from sqlalchemy import Delete, Select, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.dml import Insert as SQLiteInsert
 from sqlalchemy.orm import Session
@@ -57,7 +57,25 @@ def record(
     to_bucket: str,
     days_past_due: int,
 ) -> None:
-    """A loan moved from `from_bucket` to `to_bucket` during `business_date` (posting or reversal)."""
+    """A loan moved from `from_bucket` to `to_bucket` during `business_date` (posting or reversal).
+
+    Rows already recorded for later dates (the close of business is catching up) are superseded:
+    the loan began this date in the bucket the first of them left, and closing the later dates
+    re-derives them.
+    """
+    ahead = session.scalars(
+        select(BucketTransition)
+        .where(BucketTransition.loan_id == loan_id, BucketTransition.business_date > business_date)
+        .order_by(BucketTransition.business_date)
+    ).first()
+    if ahead is not None:
+        from_bucket = ahead.from_bucket
+        session.execute(
+            delete(BucketTransition).where(
+                BucketTransition.loan_id == loan_id, BucketTransition.business_date > business_date
+            ),
+            execution_options={"synchronize_session": "fetch"},
+        )
     statement = (
         upsert(session.get_bind().dialect.name, target=BucketTransition)
         .values(

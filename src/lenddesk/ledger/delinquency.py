@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from lenddesk.core.money import Rounding
 from lenddesk.ledger import owed as owed_rule
 
 RATE_SCALE = 10**10
@@ -41,7 +42,6 @@ WRITTEN_OFF_BUCKET = "WO"
 CURRENT_BUCKET = "M0"
 ACTIVE_STATUSES = ("current", "overdue")
 
-Rounding = Literal["half_up", "half_even"]
 PenaltyBase = Literal["principal", "principal_and_interest"]
 
 

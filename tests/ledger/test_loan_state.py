@@ -119,3 +119,33 @@ def test_the_close_after_a_cure_posted_the_same_day_keeps_the_cure(engine: Engin
     session.expire_all()
     assert (loan.status, loan.bucket, loan.days_past_due) == ("current", "M0", 0)
     assert [row for row in transitions_of(session, loan_id) if row[0] == today] == [(today, "M2", "M0", 0)]
+
+
+def test_a_reversal_on_a_written_off_loan_leaves_it_written_off(engine: Engine, session: Session) -> None:
+    factories.product(session)
+    loan = factories.loan(session, disbursed_on=DISBURSED)
+    posted = service.post_repayment(
+        session,
+        actor=AGENT,
+        contract_number=loan.contract_number,
+        channel="alipay",
+        external_reference="SMALL",
+        amount_fen=10_000,
+        value_date=date(2026, 2, 20),
+        today=date(2026, 2, 20),
+    )
+    session.commit()
+    loan_id, repayment_id = loan.id, posted.repayment.id
+    run_cob(engine, date(2026, 8, 15))  # 181 days past the 2026-02-15 instalment: written off
+    session.expire_all()
+    written_off = session.get(Loan, loan_id)
+    assert written_off is not None
+    assert (written_off.status, written_off.bucket, written_off.days_past_due) == ("written_off", "WO", 181)
+    history = transitions_of(session, loan_id)
+
+    service.request_reversal(session, actor=AGENT, repayment_id=repayment_id, reason="银行退票")
+    service.approve_reversal(session, actor=LEAD, repayment_id=repayment_id, today=date(2026, 8, 20))
+    session.commit()
+
+    assert (written_off.status, written_off.bucket, written_off.days_past_due) == ("written_off", "WO", 181)
+    assert transitions_of(session, loan_id) == history

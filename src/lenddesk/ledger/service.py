@@ -688,12 +688,13 @@ def _refresh_loan(
     loan.oldest_unpaid_due_on = min((line.due_on for line in unpaid), default=None)
     loan.next_due_on = next((line.due_on for line in unpaid if line.due_on >= today), None)
     oldest = loan.oldest_unpaid_due_on
+    written_off = loan.status == "written_off"  # its days past due stay those of the write-off
     days_past_due = (today - oldest).days if oldest is not None and oldest < today else 0
     standing = loan_standing(
-        days_past_due,
+        loan.days_past_due if written_off else days_past_due,
         DelinquencyRules.from_policy(get_policy()),
         owes=bool(unpaid),
-        written_off=loan.status == "written_off",
+        written_off=written_off,
     )
     before = {"status": loan.status, "bucket": loan.bucket, "days_past_due": loan.days_past_due}
     was_settled = loan.status == "settled"

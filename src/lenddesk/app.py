@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from lenddesk import __version__
-from lenddesk.core import browser, money
+from lenddesk.core import browser
 from lenddesk.core.api import API_DOCS_ASSETS
 from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.http import install_error_handlers
@@ -42,8 +42,7 @@ async def _worker_threads(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(database_url: str | None = None, engine: Engine | None = None) -> FastAPI:
     settings = get_settings()
-    policy = get_policy()  # a bad policy file stops start-up here, naming the key
-    money.set_rounding(policy.money.rounding)
+    get_policy()  # a bad policy file stops start-up here, naming the key
     app = FastAPI(
         title="LendDesk 网贷售后客服与逾期管理系统",
         version=__version__,

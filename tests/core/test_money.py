@@ -63,10 +63,9 @@ def test_format_fen() -> None:
     assert money.format_fen(-5) == "-0.05"
 
 
-def test_one_rounding_rule_configurable() -> None:
-    assert money.round_fen(Decimal("2.5")) == 3
-    money.set_rounding("half_even")
-    try:
-        assert money.round_fen(Decimal("2.5")) == 2
-    finally:
-        money.set_rounding("half_up")
+def test_the_rounding_rule_is_passed_not_set() -> None:
+    assert money.round_fen(Decimal("2.5"), "half_up") == 3
+    assert money.round_fen(Decimal("2.5"), "half_even") == 2
+    assert money.round_fen(Decimal("3.5"), "half_even") == 4
+    assert money.round_fen(Decimal("-2.5"), "half_up") == -3
+    assert not hasattr(money, "set_rounding")  # no process-wide rule a caller could forget to set

@@ -56,6 +56,7 @@ def add_loan(
         term=product.term,
         method=product.method,
         start_date=disbursed_on,
+        rounding="half_up",
     )
     loan = Loan(
         contract_number=f"HT-TEST-{number}",

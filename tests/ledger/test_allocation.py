@@ -119,7 +119,12 @@ RATE = Decimal("0.18")
 
 def fresh_dues(method: str = "equal_instalment", term: int = 12) -> list[Due]:
     lines = generate_schedule(
-        principal_fen=1_000_000, annual_rate=RATE, term=term, method=method, start_date=START
+        principal_fen=1_000_000,
+        annual_rate=RATE,
+        term=term,
+        method=method,
+        start_date=START,
+        rounding="half_up",
     )
     return [
         Due(line.period, line.due_on, interest=line.interest_fen, principal=line.principal_fen)
@@ -129,7 +134,12 @@ def fresh_dues(method: str = "equal_instalment", term: int = 12) -> list[Due]:
 
 def test_settlement_quote_on_the_disbursement_day_is_the_principal_plus_fee() -> None:
     quote = quote_settlement(
-        fresh_dues(), annual_rate=RATE, disbursed_on=START, on=START, fee_percent=Decimal(2)
+        fresh_dues(),
+        annual_rate=RATE,
+        rounding="half_up",
+        disbursed_on=START,
+        on=START,
+        fee_percent=Decimal(2),
     )
     assert (quote.overdue_fen, quote.accrued_interest_fen, quote.principal_fen) == (0, 0, 1_000_000)
     assert quote.fee_fen == 20_000
@@ -139,7 +149,9 @@ def test_settlement_quote_on_the_disbursement_day_is_the_principal_plus_fee() ->
 def test_settlement_quote_mid_period_accrues_actual_days_on_the_principal_not_yet_due() -> None:
     dues = fresh_dues()
     paid_first = [Due(1, dues[0].due_on, interest_paid=dues[0].interest), *dues[1:]]
-    quote = quote_settlement(paid_first, annual_rate=RATE, disbursed_on=START, on=date(2026, 3, 1))
+    quote = quote_settlement(
+        paid_first, annual_rate=RATE, rounding="half_up", disbursed_on=START, on=date(2026, 3, 1)
+    )
     not_due = 1_000_000 - dues[0].principal
     assert quote.period_start == date(2026, 2, 15)
     assert quote.principal_fen == not_due
@@ -155,7 +167,9 @@ def test_settlement_quote_includes_overdue_instalments_in_full() -> None:
     overdue = Due(
         1, dues[0].due_on, penalty=120, late_fee=5_000, interest=dues[0].interest, principal=dues[0].principal
     )
-    quote = quote_settlement([overdue, *dues[1:]], annual_rate=RATE, disbursed_on=START, on=date(2026, 2, 20))
+    quote = quote_settlement(
+        [overdue, *dues[1:]], annual_rate=RATE, rounding="half_up", disbursed_on=START, on=date(2026, 2, 20)
+    )
     assert quote.overdue_fen == overdue.total
     assert quote.principal_fen == 1_000_000 - dues[0].principal
 
@@ -163,18 +177,24 @@ def test_settlement_quote_includes_overdue_instalments_in_full() -> None:
 def test_accrued_interest_never_exceeds_the_period_interest() -> None:
     dues = fresh_dues()
     # 30 Jan → 28 Feb style long month: one day before the due date of a 31-day period.
-    quote = quote_settlement(dues, annual_rate=RATE, disbursed_on=START, on=date(2026, 2, 14))
+    quote = quote_settlement(
+        dues, annual_rate=RATE, rounding="half_up", disbursed_on=START, on=date(2026, 2, 14)
+    )
     assert quote.accrued_interest_fen <= dues[0].interest
 
 
 def test_credit_reduces_the_settlement_amount() -> None:
-    quote = quote_settlement(fresh_dues(), annual_rate=RATE, disbursed_on=START, on=START, credit_fen=500)
+    quote = quote_settlement(
+        fresh_dues(), annual_rate=RATE, rounding="half_up", disbursed_on=START, on=START, credit_fen=500
+    )
     assert quote.total_fen == 1_000_000 - 500
 
 
 def test_a_date_before_disbursement_is_refused() -> None:
     with pytest.raises(Unprocessable) as caught:
-        quote_settlement(fresh_dues(), annual_rate=RATE, disbursed_on=START, on=date(2026, 1, 14))
+        quote_settlement(
+            fresh_dues(), annual_rate=RATE, rounding="half_up", disbursed_on=START, on=date(2026, 1, 14)
+        )
     assert caught.value.code == "date_before_disbursement"
 
 
@@ -186,6 +206,7 @@ def test_partial_prepayment_reduces_the_instalment_and_keeps_the_dates() -> None
     quote = quote_partial(
         paid + remaining,
         annual_rate=RATE,
+        rounding="half_up",
         method="equal_instalment",
         disbursed_on=START,
         on=on,
@@ -208,6 +229,7 @@ def test_partial_prepayment_must_be_less_than_the_principal_not_yet_due() -> Non
         quote_partial(
             fresh_dues(),
             annual_rate=RATE,
+            rounding="half_up",
             method="equal_instalment",
             disbursed_on=START,
             on=START,
@@ -222,6 +244,7 @@ def test_partial_prepayment_works_for_every_method(method: str) -> None:
     quote = quote_partial(
         dues,
         annual_rate=RATE,
+        rounding="half_up",
         method=method,
         disbursed_on=START,
         on=date(2026, 1, 25),
@@ -235,6 +258,6 @@ def test_partial_prepayment_works_for_every_method(method: str) -> None:
 def test_principal_for_amount_is_the_most_principal_the_money_prepays(
     available: int, percent: Decimal
 ) -> None:
-    principal = principal_for_amount(available, percent)
-    assert principal + early_repayment_fee(principal, percent) <= available
-    assert principal + 1 + early_repayment_fee(principal + 1, percent) > available
+    principal = principal_for_amount(available, percent, "half_up")
+    assert principal + early_repayment_fee(principal, percent, "half_up") <= available
+    assert principal + 1 + early_repayment_fee(principal + 1, percent, "half_up") > available

@@ -192,6 +192,7 @@ def test_the_calculator_schedule_needs_no_sign_in(client: TestClient) -> None:
         term=12,
         method="equal_instalment",
         start_date=date(2026, 1, 15),
+        rounding="half_up",
     )
     assert body["lines"][0] == {
         "period": 1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from lenddesk.ledger.delinquency import (
     DelinquencyRules,
     LineState,
     LoanState,
-    bucket_for,
+    Standing,
     bucket_labels,
     clip_to_headroom,
     close_loan_day,
@@ -23,7 +24,10 @@ from lenddesk.ledger.delinquency import (
     daily_penalty_rate_e10,
     divide_rounded,
     late_fee_fen,
+    loan_standing,
     penalty_for_day,
+    standing_bands,
+    standing_case_sql,
 )
 
 RULES = DelinquencyRules()
@@ -39,19 +43,81 @@ TERMS = ChargeTerms(
 
 
 @pytest.mark.parametrize(
-    ("dpd", "bucket"),
-    [(0, "M0"), (1, "M1"), (30, "M1"), (31, "M2"), (60, "M2"), (61, "M3"), (90, "M3"), (91, "M4"),
-     (180, "M6"), (181, "M7+"), (400, "M7+")],
+    ("dpd", "status", "bucket"),
+    [(0, "current", "M0"), (1, "overdue", "M1"), (30, "overdue", "M1"), (31, "overdue", "M2"),
+     (60, "overdue", "M2"), (61, "overdue", "M3"), (90, "overdue", "M3"), (91, "overdue", "M4"),
+     (180, "overdue", "M6"), (181, "written_off", "WO"), (400, "written_off", "WO")],
 )  # fmt: skip
-def test_default_buckets(dpd: int, bucket: str) -> None:
-    assert bucket_for(dpd, RULES.bucket_upper_bounds) == bucket
+def test_default_standing_at_the_close_of_business(dpd: int, status: str, bucket: str) -> None:
+    assert loan_standing(dpd, RULES, write_off=True) == Standing(status, bucket, dpd)
+
+
+def test_a_posting_never_writes_a_loan_off() -> None:
+    """Past the write-off threshold, a posting or reversal leaves the loan in the open bucket."""
+    assert loan_standing(181, RULES) == Standing("overdue", "M7+", 181)
+    assert loan_standing(180, RULES) == loan_standing(180, RULES, write_off=True)
 
 
 def test_buckets_are_configurable() -> None:
     assert bucket_labels([30, 60, 90]) == ["M0", "M1", "M2", "M3", "M4+"]
-    assert bucket_for(91, [30, 60, 90]) == "M4+"
-    assert bucket_for(15, [15, 45]) == "M1"
-    assert bucket_for(16, [15, 45]) == "M2"
+    beyond = DelinquencyRules(bucket_upper_bounds=(30, 60, 90), write_off_after_days=365)
+    assert [loan_standing(days, beyond, write_off=True).bucket for days in (91, 365, 366)] == [
+        "M4+",
+        "M4+",
+        "WO",
+    ]
+    short = DelinquencyRules(bucket_upper_bounds=(15, 45), write_off_after_days=180)
+    assert [loan_standing(days, short).bucket for days in (15, 16, 45, 46)] == ["M1", "M2", "M2", "M3+"]
+    early = DelinquencyRules(bucket_upper_bounds=(30, 60, 90), write_off_after_days=45)
+    assert [loan_standing(days, early, write_off=True).bucket for days in (30, 45, 46)] == ["M1", "M2", "WO"]
+    assert loan_standing(80, early).bucket == "M3"
+
+
+def test_settled_and_written_off_are_facts_not_days() -> None:
+    assert loan_standing(40, RULES, owes=False) == Standing("settled", "M0", 0)
+    assert loan_standing(3, RULES, written_off=True) == Standing("written_off", "WO", 3)
+    assert loan_standing(-5, RULES) == Standing("current", "M0", 0)
+
+
+rules_strategy = st.builds(
+    lambda bounds, write_off: DelinquencyRules(
+        bucket_upper_bounds=tuple(bounds), write_off_after_days=write_off
+    ),
+    st.lists(st.integers(1, 400), min_size=1, max_size=8, unique=True).map(sorted),
+    st.integers(1, 400),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=rules_strategy, days=st.lists(st.integers(-3, 500), min_size=1, max_size=20), owes=st.booleans())
+def test_the_sql_standing_is_the_python_standing(
+    rules: DelinquencyRules, days: list[int], owes: bool
+) -> None:
+    """The close of business classifies with CASEs built from the same bands: they cannot drift."""
+    status_sql, bucket_sql = standing_case_sql(rules, days="dpd", settled_when="owed_lines = 0")
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE w (dpd INTEGER, owed_lines INTEGER)")
+    # The close of business stores 0 days past due for a loan not (yet) past due.
+    connection.executemany("INSERT INTO w VALUES (?, ?)", [(max(day, 0), int(owes)) for day in days])
+    rows = connection.execute(f"SELECT dpd, {status_sql}, {bucket_sql} FROM w ORDER BY rowid").fetchall()
+    for day, (stored, status, bucket) in zip(days, rows, strict=True):
+        standing = loan_standing(day, rules, owes=owes, write_off=True)
+        assert (status, bucket) == (standing.status, standing.bucket), (day, rules)
+        assert stored == max(day, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=rules_strategy, days=st.integers(0, 500), write_off=st.booleans())
+def test_more_days_never_mean_a_better_bucket(rules: DelinquencyRules, days: int, write_off: bool) -> None:
+    bands = standing_bands(rules.bucket_upper_bounds, rules.write_off_after_days, write_off=write_off)
+    order = [band.bucket for band in bands]
+    today = loan_standing(days, rules, write_off=write_off)
+    tomorrow = loan_standing(days + 1, rules, write_off=write_off)
+    assert order.index(tomorrow.bucket) - order.index(today.bucket) in (0, 1)
+    assert (today.status == "current") == (days == 0)
+    assert (today.status == "written_off") == (write_off and days > rules.write_off_after_days)
+    if today.status == "overdue":  # the same bucket with or without write-off while it stays open
+        assert today.bucket == loan_standing(days, rules).bucket
 
 
 def test_rounding_rules_differ_only_on_exact_halves() -> None:

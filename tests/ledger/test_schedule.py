@@ -30,6 +30,7 @@ def schedule(method: str = "equal_instalment", **overrides):  # type: ignore[no-
         "term": 12,
         "method": method,
         "start_date": date(2026, 1, 15),
+        "rounding": "half_up",
     }
     return generate_schedule(**{**arguments, **overrides})
 
@@ -63,7 +64,7 @@ def test_add_months_crosses_the_year() -> None:
 
 def test_equal_instalment_is_level_with_the_residue_in_the_last_instalment() -> None:
     lines = schedule()
-    payment = annuity_payment_fen(1_000_000, Decimal("0.18"), 12)
+    payment = annuity_payment_fen(1_000_000, Decimal("0.18"), 12, "half_up")
     assert payment == 91_680  # 10,000.00 at 18% over 12 months: 916.80 a month
     assert {line.total_fen for line in lines[:-1]} == {payment}
     assert lines[0].interest_fen == 15_000  # 10,000.00 × 1.5%
@@ -74,7 +75,8 @@ def test_equal_instalment_is_level_with_the_residue_in_the_last_instalment() -> 
 
 def test_equal_principal_repays_the_same_principal_with_the_residue_last() -> None:
     lines = schedule("equal_principal", principal_fen=1_000_001, term=3)
-    assert [line.principal_fen for line in lines] == [333_333, 333_333, 333_335]
+    # 10,000.01 / 3 = 3,333.336… rounded half-up (the system rule), the residue last.
+    assert [line.principal_fen for line in lines] == [333_334, 333_334, 333_333]
     # Interest is the monthly rate on what is still owed before each instalment.
     assert [line.interest_fen for line in lines] == [15_000, 10_000, 5_000]
 
@@ -162,7 +164,7 @@ def _generate(loan: dict) -> list:  # type: ignore[type-arg]
     gap = loan["first_gap_days"]
     first_due_on = loan["start_date"] + timedelta(days=gap) if gap else None
     arguments = {key: value for key, value in loan.items() if key != "first_gap_days"}
-    return generate_schedule(**arguments, first_due_on=first_due_on)
+    return generate_schedule(**arguments, first_due_on=first_due_on, rounding="half_up")
 
 
 @settings(max_examples=300, deadline=None)

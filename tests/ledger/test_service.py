@@ -462,17 +462,15 @@ def test_agents_see_masked_id_numbers_and_third_party_phones(session: Session, l
 
 def test_the_360_shows_schedule_states_balances_repayments_and_bucket_history(session: Session, loan) -> None:  # type: ignore[no-untyped-def]
     lines = lines_of(session, loan.id)
-    post(session, loan, lines[0].principal_fen + lines[0].interest_fen, date(2026, 2, 15), today=TODAY)
-    post(session, loan, 10_000, date(2026, 3, 20), today=TODAY)
-    session.add(
-        BucketTransition(
-            loan_id=loan.id,
-            business_date=date(2026, 3, 16),
-            from_bucket="M0",
-            to_bucket="M1",
-            days_past_due=1,
-        )
+    post(
+        session,
+        loan,
+        lines[0].principal_fen + lines[0].interest_fen,
+        date(2026, 2, 15),
+        today=date(2026, 2, 15),
     )
+    # Posted on 2026-03-20, the 2026-03-15 instalment still owes: the loan is found 5 days past due.
+    post(session, loan, 10_000, date(2026, 3, 20), today=date(2026, 3, 20))
     view = service.borrower_360(session, borrower_id=loan.borrower_id, role="agent", today=date(2026, 3, 25))
     (loan_view,) = view.loans
     assert [line.state for line in loan_view.lines[:4]] == ["paid", "overdue", "unpaid", "unpaid"]
@@ -481,7 +479,10 @@ def test_the_360_shows_schedule_states_balances_repayments_and_bucket_history(se
         10_000,
         lines[0].principal_fen + lines[0].interest_fen,
     ]
-    assert [(b.from_bucket, b.to_bucket) for b in loan_view.bucket_history] == [("M0", "M1")]
+    assert [(b.from_bucket, b.to_bucket, b.days_past_due) for b in loan_view.bucket_history] == [
+        ("M0", "M1", 5)
+    ]
+    assert (loan_view.status, loan_view.bucket, loan_view.days_past_due) == ("overdue", "M1", 5)
     assert view.overdue_fen == loan_view.overdue_fen
 
 

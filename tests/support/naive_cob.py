@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core.db import utcnow
+from lenddesk.ledger import transitions
 from lenddesk.ledger.delinquency import (
     ACTIVE_STATUSES,
     PERCENT_SCALE,
@@ -22,7 +23,7 @@ from lenddesk.ledger.delinquency import (
     close_loan_day,
     scaled,
 )
-from lenddesk.ledger.models import BucketTransition, CobRun, Loan, Product, ScheduleLine
+from lenddesk.ledger.models import CobRun, Loan, Product, ScheduleLine
 
 LINE_FIELDS = [name for name in LineState.__dataclass_fields__]
 LOAN_FIELDS = [name for name in LoanState.__dataclass_fields__ if name != "annual_rate_e8"]
@@ -58,14 +59,13 @@ def naive_close(factory: sessionmaker[Session], day: date, rules: DelinquencyRul
             for line, new in zip(lines, result.lines, strict=True):
                 line.penalty_fen, line.late_fee_fen = new.penalty_fen, new.late_fee_fen
             if result.transition:
-                session.add(
-                    BucketTransition(
-                        loan_id=loan.id,
-                        business_date=day,
-                        from_bucket=result.transition[0],
-                        to_bucket=result.transition[1],
-                        days_past_due=result.loan.days_past_due,
-                    )
+                transitions.record(
+                    session,
+                    loan_id=loan.id,
+                    business_date=day,
+                    from_bucket=result.transition[0],
+                    to_bucket=result.transition[1],
+                    days_past_due=result.loan.days_past_due,
                 )
         session.add(CobRun(business_date=day, status="done", last_loan_id=0, finished_at=utcnow()))
         session.commit()

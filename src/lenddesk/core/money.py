@@ -1,20 +1,22 @@
 """Money is an integer number of fen (分). The API speaks yuan strings; this is the one converter.
 
-One rounding rule for the whole system (half-up by default, configurable in the policy file).
+One rounding rule for the whole system: the policy's `[money] rounding` (half-up by default). It is
+passed explicitly to whatever rounds money — the app, the CLI, the seeder and the jobs read it from
+the policy — so no process can round by a rule it forgot to set.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer
 
 from lenddesk.core.errors import Unprocessable
 
+Rounding = Literal["half_up", "half_even"]
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
-_rounding = ROUND_HALF_UP
 
 _YUAN_PATTERN = re.compile(r"^(-)?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 # No single amount a person types is larger: 100 billion yuan. Sums of such amounts stay far inside
@@ -22,15 +24,9 @@ _YUAN_PATTERN = re.compile(r"^(-)?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 MAX_AMOUNT_FEN = 100_000_000_000_00
 
 
-def set_rounding(mode: str) -> None:
-    """Select the system-wide rounding rule ("half_up" or "half_even")."""
-    global _rounding
-    _rounding = ROUNDING_MODES[mode]
-
-
-def round_fen(amount: Decimal) -> int:
-    """Round an exact amount in fen (possibly fractional) to whole fen with the system rule."""
-    return int(amount.quantize(Decimal(1), rounding=_rounding))
+def round_fen(amount: Decimal, rounding: Rounding) -> int:
+    """Round an exact amount in fen (possibly fractional) to whole fen with the policy's rule."""
+    return int(amount.quantize(Decimal(1), rounding=ROUNDING_MODES[rounding]))
 
 
 def parse_yuan(text: str) -> int:

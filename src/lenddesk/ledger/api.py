@@ -14,6 +14,7 @@ from lenddesk.core.db import business_today
 from lenddesk.core.http import Day, Id, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
+from lenddesk.core.policy import get_policy
 from lenddesk.ledger import calculator, service
 from lenddesk.ledger.schemas import (
     Borrower360Out,
@@ -509,6 +510,7 @@ def _terms(
         term=term,
         method=method,
         start_date=start_date,
+        rounding=get_policy().money.rounding,
     )
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from lenddesk.core.errors import Unprocessable
+from lenddesk.core.money import Rounding
 from lenddesk.ledger.allocation import Due
 from lenddesk.ledger.schedule import Instalment, Method, generate_schedule
 from lenddesk.ledger.settlement import PartialQuote, SettlementQuote, quote_partial, quote_settlement
@@ -23,10 +24,18 @@ class LoanTerms:
     term: int
     method: Method
     start_date: date
+    rounding: Rounding  # the policy's rule: the calculator rounds exactly as the ledger does
 
     @classmethod
     def of(
-        cls, *, principal_fen: int, annual_rate: Decimal, term: int, method: str, start_date: date
+        cls,
+        *,
+        principal_fen: int,
+        annual_rate: Decimal,
+        term: int,
+        method: str,
+        start_date: date,
+        rounding: Rounding,
     ) -> LoanTerms:
         try:
             checked_method = Method(method)
@@ -37,7 +46,7 @@ class LoanTerms:
                 f"Unknown method: {method} (one of: {choices})",
                 code="unknown_method",
             ) from exc
-        return cls(principal_fen, annual_rate, term, checked_method, start_date)
+        return cls(principal_fen, annual_rate, term, checked_method, start_date, rounding)
 
     def schedule(self) -> list[Instalment]:
         return generate_schedule(
@@ -46,6 +55,7 @@ class LoanTerms:
             term=self.term,
             method=self.method,
             start_date=self.start_date,
+            rounding=self.rounding,
         )
 
 
@@ -107,6 +117,7 @@ def early_repayment(
         "disbursed_on": terms.start_date,
         "on": on,
         "fee_percent": fee_percent,
+        "rounding": terms.rounding,
     }
     quote = quote_settlement(dues, **common)  # type: ignore[arg-type]
     partial = None

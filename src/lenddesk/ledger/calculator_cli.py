@@ -11,6 +11,7 @@ from rich.table import Table
 
 from lenddesk.core.errors import LendDeskError
 from lenddesk.core.money import format_fen, parse_yuan
+from lenddesk.core.policy import get_policy
 from lenddesk.ledger import calculator
 from lenddesk.ledger.schedule import METHOD_LABELS_ZH, Instalment
 
@@ -77,6 +78,7 @@ def run_calc(
             term=term,
             method=method,
             start_date=_date(start, "--start"),
+            rounding=get_policy().money.rounding,
         )
         result = calculator.schedule(terms)
         early = None

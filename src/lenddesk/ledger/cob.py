@@ -21,30 +21,33 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Date, Engine, bindparam, column, func, insert, select, text, update
+from sqlalchemy import table as table_clause
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Conflict
 from lenddesk.core.policy import Policy, get_policy
+from lenddesk.ledger import transitions
 from lenddesk.ledger.delinquency import (
     CAP_SCALE,
-    CURRENT_BUCKET,
     DAYS_IN_YEAR,
     PERCENT_SCALE,
     RATE_SCALE,
-    WRITTEN_OFF_BUCKET,
     ChargeTerms,
     DelinquencyRules,
+    standing_case_sql,
 )
 from lenddesk.ledger.locking import lock_loan_range
 from lenddesk.ledger.models import CobRun, Product
+from lenddesk.ledger.owed import owes_sql
 
 Progress = Callable[[date, int, int], None]
 StepHook = Callable[[str, int], None]
 
 _runs = CobRun.__table__
+_work = table_clause("cob_work", column("loan_id"), column("old_bucket"), column("new_bucket"), column("dpd"))
 
 
 @dataclass
@@ -368,14 +371,8 @@ def _terms_row(product: Any, day: date) -> dict[str, Any]:
     }
 
 
-_OWED = (
-    "(s.principal_fen + s.interest_fen + s.penalty_fen + s.late_fee_fen - s.paid_principal_fen"
-    " - s.paid_interest_fen - s.paid_penalty_fen - s.paid_late_fee_fen - s.waived_penalty_fen"
-    " - s.waived_late_fee_fen - s.waived_interest_fen)"
-)
-_OWED_PRINCIPAL_AND_INTEREST = (
-    "(s.principal_fen + s.interest_fen - s.paid_principal_fen - s.paid_interest_fen - s.waived_interest_fen)"
-)
+_OWES = owes_sql("s")
+_OWES_PRINCIPAL_OR_INTEREST = owes_sql("s", ("interest", "principal"))
 
 
 class _Statements:
@@ -404,7 +401,9 @@ class _Statements:
             "CREATE TEMP TABLE IF NOT EXISTS cob_charge (line_id INTEGER PRIMARY KEY, loan_id INTEGER,"
             " fee BIGINT, penalty BIGINT, wanted BIGINT)",
         ]
-        self.chunk_steps = [(stage, self._text(sql)) for stage, sql in self._chunk_sql()]
+        self.chunk_steps = [
+            (stage, self._text(sql) if isinstance(sql, str) else sql) for stage, sql in self._chunk_sql()
+        ]
         self.summary = text(
             "SELECT COUNT(*) AS loans_processed,"
             " SUM(CASE WHEN old_status = 'current' AND new_status = 'overdue' THEN 1 ELSE 0 END)"
@@ -446,18 +445,7 @@ class _Statements:
             f" AND {quotient} % 2 = 1) THEN {quotient} + 1 ELSE {quotient} END)"
         )
 
-    def bucket_case(self) -> str:
-        write_off = self.rules.write_off_after_days
-        parts = [
-            f"WHEN owed_lines = 0 THEN '{CURRENT_BUCKET}'",
-            f"WHEN dpd > {write_off} THEN '{WRITTEN_OFF_BUCKET}'",
-            f"WHEN dpd <= 0 THEN '{CURRENT_BUCKET}'",
-        ]
-        bounds = self.rules.bucket_upper_bounds
-        parts += [f"WHEN dpd <= {bound} THEN 'M{index}'" for index, bound in enumerate(bounds, start=1)]
-        return f"CASE {' '.join(parts)} ELSE 'M{len(bounds) + 1}+' END"
-
-    def _chunk_sql(self) -> Iterable[tuple[str, str]]:
+    def _chunk_sql(self) -> Iterable[tuple[str, Any]]:
         rules = self.rules
         base = "(s.principal_fen - s.paid_principal_fen)"
         if rules.penalty_base == "principal_and_interest":
@@ -488,11 +476,11 @@ class _Statements:
             f" MAX({self.days_since('l.disbursed_on')}), MAX(l.cost_charged_fen),"
             f" MAX(CAST(ROUND(l.annual_rate * {PERCENT_SCALE}) AS BIGINT)),"
             " MAX(l.status), MAX(l.bucket), MAX(l.next_due_on),"
-            f" MIN(CASE WHEN {_OWED} > 0 THEN s.due_on END),"
+            f" MIN(CASE WHEN {_OWES} THEN s.due_on END),"
             " MIN(CASE WHEN s.due_on > :d THEN s.due_on END),"
             " SUM(CASE WHEN s.due_on >= l.next_due_on AND s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
             " MAX(s.paid_off_on),"
-            f" SUM(CASE WHEN {_OWED} > 0 THEN 1 ELSE 0 END)"
+            f" SUM(CASE WHEN {_OWES} THEN 1 ELSE 0 END)"
             # CROSS JOIN fixes the join order on SQLite (the work table drives; PostgreSQL plans
             # it as an ordinary join).
             " FROM cob_ids c CROSS JOIN loans l CROSS JOIN schedule_lines s"
@@ -505,12 +493,8 @@ class _Statements:
             f"UPDATE cob_work SET dpd = CASE WHEN oldest_unpaid < :d THEN {self.days_since('oldest_unpaid')}"
             " ELSE 0 END",
         )
-        yield (
-            "classify",
-            "UPDATE cob_work SET new_status = CASE WHEN owed_lines = 0 THEN 'settled'"
-            f" WHEN dpd > {rules.write_off_after_days} THEN 'written_off'"
-            f" WHEN dpd > 0 THEN 'overdue' ELSE 'current' END, new_bucket = {self.bucket_case()}",
-        )
+        status, bucket = standing_case_sql(rules, days="dpd", settled_when="owed_lines = 0")
+        yield "classify", f"UPDATE cob_work SET new_status = {status}, new_bucket = {bucket}"
         limit = (
             "CASE WHEN cob_work.elapsed > 0 THEN cob_work.principal * t.cap_ppm * cob_work.elapsed"
             f" / {DAYS_IN_YEAR * CAP_SCALE} ELSE 0 END"
@@ -552,7 +536,7 @@ class _Statements:
             " FROM cob_work w JOIN cob_terms t ON t.product_id = w.product_id"
             " JOIN schedule_lines s ON s.loan_id = w.loan_id"
             " WHERE w.new_status = 'overdue' AND s.due_on < t.penalty_before"
-            f" AND {_OWED_PRINCIPAL_AND_INTEREST} > 0",
+            f" AND {_OWES_PRINCIPAL_OR_INTEREST}",
         )
         # The cost cap, oldest instalment first (late fee before penalty within an instalment).
         yield (
@@ -593,10 +577,30 @@ class _Statements:
             " written_off_on = CASE WHEN w.new_status = 'written_off' THEN :d ELSE loans.written_off_on END"
             " FROM cob_work w WHERE loans.id = w.loan_id AND loans.id > :lo AND loans.id <= :hi",
         )
+        # When this close is catching up, postings of a later date may have moved a loan and recorded
+        # that ahead of it: the loan began this date in the bucket the first of those rows left.
+        yield (
+            "transitions_ahead",
+            "UPDATE cob_work SET old_bucket = (SELECT t.from_bucket FROM bucket_transitions t"
+            " WHERE t.loan_id = cob_work.loan_id AND t.business_date > :d ORDER BY t.business_date LIMIT 1)"
+            " WHERE cob_work.loan_id IN (SELECT loan_id FROM bucket_transitions WHERE business_date > :d)",
+        )
+        # A posting or reversal may have written today's transition already: upsert, last state wins.
+        moved = select(_work.c.loan_id).where(_work.c.old_bucket != _work.c.new_bucket)
+        day = bindparam("d", type_=Date)
         yield (
             "transitions",
-            "INSERT INTO bucket_transitions (loan_id, business_date, from_bucket, to_bucket, days_past_due)"
-            " SELECT loan_id, :d, old_bucket, new_bucket, dpd FROM cob_work WHERE old_bucket <> new_bucket",
+            transitions.upsert(
+                self.dialect,
+                source=moved.add_columns(day, _work.c.old_bucket, _work.c.new_bucket, _work.c.dpd),
+            ),
+        )
+        yield "transitions_net", transitions.drop_round_trips(day, moved)
+        # Rows ahead of this date are superseded: closing the later dates re-derives them.
+        yield (
+            "transitions_superseded",
+            "DELETE FROM bucket_transitions WHERE business_date > :d"
+            " AND loan_id IN (SELECT loan_id FROM cob_work)",
         )
 
 

@@ -30,6 +30,9 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from lenddesk.core.money import Rounding
+from lenddesk.ledger import owed as owed_rule
+
 RATE_SCALE = 10**10
 PERCENT_SCALE = 10**8
 CAP_SCALE = 10**6
@@ -39,7 +42,6 @@ WRITTEN_OFF_BUCKET = "WO"
 CURRENT_BUCKET = "M0"
 ACTIVE_STATUSES = ("current", "overdue")
 
-Rounding = Literal["half_up", "half_even"]
 PenaltyBase = Literal["principal", "principal_and_interest"]
 
 
@@ -58,22 +60,97 @@ def scaled(value: Decimal, scale: int, *, round_down: bool = False) -> int:
     return int((Decimal(value) * scale).to_integral_value(rounding=mode))
 
 
-# -- buckets -------------------------------------------------------------------------------------
+# -- a loan's standing: status, bucket and days past due -----------------------------------------
+#
+# The one rule that decides a loan's status and bucket. Postings, reversals and the close of
+# business all call `loan_standing`; the close of business runs the same bands as SQL CASEs built
+# by `standing_case_sql`, so the two cannot drift apart.
+
+
+@dataclass(frozen=True)
+class Band:
+    """An open loan up to `max_days` past due (None: any number beyond) has this status and bucket."""
+
+    max_days: int | None
+    status: str
+    bucket: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    status: str
+    bucket: str
+    days_past_due: int
+
+
+def standing_bands(
+    upper_bounds: Sequence[int], write_off_after_days: int, *, write_off: bool = True
+) -> tuple[Band, ...]:
+    """The thresholds in order: current at 0 days, then M1 … up to each bound, then the open bucket.
+
+    With `write_off` (the close of business), every day beyond `write_off_after_days` is written off.
+    """
+    bands = [
+        Band(0, "current", CURRENT_BUCKET),
+        *(Band(bound, "overdue", f"M{index}") for index, bound in enumerate(upper_bounds, start=1)),
+        Band(None, "overdue", f"M{len(upper_bounds) + 1}+"),
+    ]
+    if not write_off:
+        return tuple(bands)
+    kept = [band for band in bands if band.max_days is not None and band.max_days < write_off_after_days]
+    reaching = bands[len(kept)]
+    return (
+        *kept,
+        Band(write_off_after_days, reaching.status, reaching.bucket),
+        Band(None, "written_off", WRITTEN_OFF_BUCKET),
+    )
+
+
+def loan_standing(
+    days_past_due: int,
+    rules: DelinquencyRules,
+    *,
+    owes: bool = True,
+    written_off: bool = False,
+    write_off: bool = False,
+) -> Standing:
+    """Status and bucket of a loan `days_past_due` past due; settled when it owes nothing.
+
+    A written-off loan stays written off (only a recovery changes that, never days past due).
+    Writing a loan off is the close of business's act (`write_off=True`): a posting or reversal
+    leaves a loan past `write_off_after_days` in the open bucket, and that night's close writes it off.
+    """
+    if written_off:
+        return Standing("written_off", WRITTEN_OFF_BUCKET, max(days_past_due, 0))
+    if not owes:
+        return Standing("settled", CURRENT_BUCKET, 0)
+    days = max(days_past_due, 0)
+    bands = standing_bands(rules.bucket_upper_bounds, rules.write_off_after_days, write_off=write_off)
+    band = next(band for band in bands if band.max_days is None or days <= band.max_days)
+    return Standing(band.status, band.bucket, days)
+
+
+def standing_case_sql(rules: DelinquencyRules, *, days: str, settled_when: str) -> tuple[str, str]:
+    """SQL CASE expressions (status, bucket) over the column `days` that equal `loan_standing` with
+    `write_off=True` (the close of business); `settled_when` is the SQL condition for owing nothing."""
+    bands = standing_bands(rules.bucket_upper_bounds, rules.write_off_after_days, write_off=True)
+
+    def case(attribute: str) -> str:
+        settled = "settled" if attribute == "status" else CURRENT_BUCKET
+        parts = [f"WHEN {settled_when} THEN '{settled}'"]
+        parts += [
+            f"WHEN {days} <= {band.max_days} THEN '{getattr(band, attribute)}'"
+            for band in bands
+            if band.max_days is not None
+        ]
+        return f"CASE {' '.join(parts)} ELSE '{getattr(bands[-1], attribute)}' END"
+
+    return case("status"), case("bucket")
 
 
 def bucket_labels(upper_bounds: Sequence[int]) -> list[str]:
     """["M0", "M1", …, "M<n>", "M<n+1>+"] for n upper bounds."""
     return ["M0", *(f"M{index}" for index in range(1, len(upper_bounds) + 1)), f"M{len(upper_bounds) + 1}+"]
-
-
-def bucket_for(days_past_due: int, upper_bounds: Sequence[int]) -> str:
-    """M0 when current; M1 up to the first bound, M2 up to the second, …; the last bucket is open."""
-    if days_past_due <= 0:
-        return CURRENT_BUCKET
-    for index, bound in enumerate(upper_bounds, start=1):
-        if days_past_due <= bound:
-            return f"M{index}"
-    return f"M{len(upper_bounds) + 1}+"
 
 
 # -- charges -------------------------------------------------------------------------------------
@@ -210,16 +287,11 @@ class LineState:
 
     @property
     def owed_fen(self) -> int:
-        due = self.principal_fen + self.interest_fen + self.penalty_fen + self.late_fee_fen
-        paid = (
-            self.paid_principal_fen + self.paid_interest_fen + self.paid_penalty_fen + self.paid_late_fee_fen
-        )
-        return due - paid - self.waived_penalty_fen - self.waived_late_fee_fen - self.waived_interest_fen
+        return owed_rule.owed_fen(self)
 
     @property
     def owed_principal_and_interest_fen(self) -> int:
-        owed = self.principal_fen + self.interest_fen - self.paid_principal_fen - self.paid_interest_fen
-        return owed - self.waived_interest_fen
+        return owed_rule.owed_fen(self, ("interest", "principal"))
 
     def penalty_base_fen(self, base: PenaltyBase) -> int:
         owed_principal = self.principal_fen - self.paid_principal_fen
@@ -290,18 +362,13 @@ def close_loan_day(
 
     charged: list[tuple[int, int]] = [(0, 0)] * len(lines)
     wanted_total = 0
-    if not owed:
-        status, bucket, dpd = "settled", CURRENT_BUCKET, 0
-    elif dpd > rules.write_off_after_days:
-        status, bucket = "written_off", WRITTEN_OFF_BUCKET
-    else:
-        status = "overdue" if dpd > 0 else "current"
-        bucket = bucket_for(dpd, rules.bucket_upper_bounds)
-        if status == "overdue":
-            wanted = [_wanted_charges(line, terms, loan.annual_rate_e8, day, rules) for line in lines]
-            wanted_total = sum(fee + penalty for fee, penalty in wanted)
-            headroom = cost_headroom_fen(loan, lines, terms, day, loan.cost_charged_fen + interest_due)
-            charged = clip_to_headroom(wanted, headroom)
+    standing = loan_standing(dpd, rules, owes=bool(owed), write_off=True)
+    status, bucket, dpd = standing.status, standing.bucket, standing.days_past_due
+    if status == "overdue":
+        wanted = [_wanted_charges(line, terms, loan.annual_rate_e8, day, rules) for line in lines]
+        wanted_total = sum(fee + penalty for fee, penalty in wanted)
+        headroom = cost_headroom_fen(loan, lines, terms, day, loan.cost_charged_fen + interest_due)
+        charged = clip_to_headroom(wanted, headroom)
 
     fees = sum(fee for fee, _ in charged)
     penalties = sum(penalty for _, penalty in charged)

@@ -7,6 +7,7 @@ the Asia/Shanghai calendar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,11 @@ from lenddesk.core.db import Base, UTCDateTime, utcnow
 
 Fen = BigInteger
 Rate = Numeric(12, 8)
+
+
+def _inserted(column: str) -> Callable[[Any], int]:
+    """A column default: the value inserted into `column` of the same row."""
+    return lambda context: context.get_current_parameters()[column]
 
 
 class Borrower(Base):
@@ -128,6 +134,10 @@ class ScheduleLine(Base):
     due_on: Mapped[date] = mapped_column(Date)
     principal_fen: Mapped[int] = mapped_column(Fen)
     interest_fen: Mapped[int] = mapped_column(Fen)
+    # The amounts when the loan was made (prepayments re-schedule the two above): a replay after a
+    # reversal starts again from these, never from a schedule generated anew.
+    original_principal_fen: Mapped[int] = mapped_column(Fen, default=_inserted("principal_fen"))
+    original_interest_fen: Mapped[int] = mapped_column(Fen, default=_inserted("interest_fen"))
     penalty_fen: Mapped[int] = mapped_column(Fen, default=0)
     late_fee_fen: Mapped[int] = mapped_column(Fen, default=0)
     paid_principal_fen: Mapped[int] = mapped_column(Fen, default=0)

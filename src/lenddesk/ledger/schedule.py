@@ -12,8 +12,9 @@ Conventions (documented in docs/LEDGER.md):
   instalment the remaining principal is the exact remaining balance rounded to the fen (no drift);
   interest = payment − principal. 等额本金 and 先息后本 charge the monthly rate on the principal still
   owed.
-- Every amount is rounded to the fen with the system rule; the principal residue goes into the
-  last instalment, so instalment principals always sum to the loan principal.
+- Every amount is rounded to the fen with the policy's rule (`rounding`, passed by the caller — 等额本金's
+  equal principal too); the principal residue goes into the last instalment, so instalment
+  principals always sum to the loan principal, and no instalment's principal is negative.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from lenddesk.core.errors import Unprocessable
-from lenddesk.core.money import round_fen
+from lenddesk.core.money import Rounding, round_fen
 
 DAYS_IN_YEAR = Decimal(365)
 MONTHS_IN_YEAR = Decimal(12)
@@ -118,9 +119,9 @@ def exact_annuity_payment(principal_fen: int, annual_rate: Decimal, term: int) -
     return Decimal(principal_fen) * rate * factor / (factor - 1)
 
 
-def annuity_payment_fen(principal_fen: int, annual_rate: Decimal, term: int) -> int:
+def annuity_payment_fen(principal_fen: int, annual_rate: Decimal, term: int, rounding: Rounding) -> int:
     """The level monthly payment of 等额本息, rounded to the fen."""
-    return round_fen(exact_annuity_payment(principal_fen, annual_rate, term))
+    return round_fen(exact_annuity_payment(principal_fen, annual_rate, term), rounding)
 
 
 def generate_schedule(
@@ -130,23 +131,24 @@ def generate_schedule(
     term: int,
     method: Method | str,
     start_date: date,
+    rounding: Rounding,
     first_due_on: date | None = None,
 ) -> list[Instalment]:
-    """The full schedule of a loan disbursed on `start_date`."""
+    """The full schedule of a loan disbursed on `start_date`, rounded with the policy's `rounding`."""
     method = Method(method)
     _check(principal_fen, annual_rate, term, start_date, first_due_on)
     if method is Method.BULLET:
-        return _bullet(principal_fen, annual_rate, term, start_date, first_due_on)
+        return _bullet(principal_fen, annual_rate, term, start_date, first_due_on, rounding)
     dates = due_dates(start_date, term, first_due_on)
     if method is Method.EQUAL_INSTALMENT:
-        splits = _equal_instalment_splits(principal_fen, annual_rate, term)
+        splits = _equal_instalment_splits(principal_fen, annual_rate, term, rounding)
     else:
-        splits = _balance_splits(principal_fen, annual_rate, term, method)
+        splits = _balance_splits(principal_fen, annual_rate, term, method, rounding)
     if not is_regular_first_period(start_date, first_due_on):
         # The broken first period changes only its interest; the principal path stays regular.
         first_principal, _ = splits[0]
         days = (dates[0] - start_date).days
-        splits[0] = (first_principal, round_fen(_period_interest(principal_fen, annual_rate, days)))
+        splits[0] = (first_principal, round_fen(_period_interest(principal_fen, annual_rate, days), rounding))
     lines: list[Instalment] = []
     balance = principal_fen
     for period, (due_on, (principal, interest)) in enumerate(zip(dates, splits, strict=True), start=1):
@@ -155,7 +157,9 @@ def generate_schedule(
     return lines
 
 
-def _equal_instalment_splits(principal_fen: int, annual_rate: Decimal, term: int) -> list[tuple[int, int]]:
+def _equal_instalment_splits(
+    principal_fen: int, annual_rate: Decimal, term: int, rounding: Rounding
+) -> list[tuple[int, int]]:
     """(principal, interest) per period of 等额本息, tracking the exact (unrounded) amortisation.
 
     The principal repaid so far is always the exact cumulative principal rounded to the fen, so the
@@ -165,7 +169,7 @@ def _equal_instalment_splits(principal_fen: int, annual_rate: Decimal, term: int
     """
     rate = annual_rate / MONTHS_IN_YEAR
     exact_payment = exact_annuity_payment(principal_fen, annual_rate, term)
-    level_payment = round_fen(exact_payment)
+    level_payment = round_fen(exact_payment, rounding)
     exact_balance = Decimal(principal_fen)
     balance = principal_fen
     splits: list[tuple[int, int]] = []
@@ -173,9 +177,9 @@ def _equal_instalment_splits(principal_fen: int, annual_rate: Decimal, term: int
         exact_interest = exact_balance * rate
         exact_balance -= exact_payment - exact_interest
         if period == term:
-            splits.append((balance, round_fen(exact_interest)))
+            splits.append((balance, round_fen(exact_interest, rounding)))
             break
-        target_balance = max(round_fen(exact_balance), 0)
+        target_balance = max(round_fen(exact_balance, rounding), 0)
         principal = min(max(balance - target_balance, 0), level_payment, balance)
         splits.append((principal, level_payment - principal))
         balance -= principal
@@ -183,18 +187,22 @@ def _equal_instalment_splits(principal_fen: int, annual_rate: Decimal, term: int
 
 
 def _balance_splits(
-    principal_fen: int, annual_rate: Decimal, term: int, method: Method
+    principal_fen: int, annual_rate: Decimal, term: int, method: Method, rounding: Rounding
 ) -> list[tuple[int, int]]:
-    """等额本金 and 先息后本: interest is the monthly rate on the principal still owed."""
-    equal_principal = principal_fen // term
+    """等额本金 and 先息后本: interest is the monthly rate on the principal still owed.
+
+    等额本金 repays principal / term each month, rounded like every other amount; the last instalment
+    takes the residue (2,000.00 over 3 half-up: 666.67, 666.67, 666.66).
+    """
+    equal_principal = round_fen(Decimal(principal_fen) / term, rounding)
     balance = principal_fen
     splits: list[tuple[int, int]] = []
     for period in range(1, term + 1):
-        interest = round_fen(_period_interest(balance, annual_rate, None))
+        interest = round_fen(_period_interest(balance, annual_rate, None), rounding)
         if period == term:
             principal = balance
         elif method is Method.EQUAL_PRINCIPAL:
-            principal = equal_principal
+            principal = min(equal_principal, balance)  # rounding up never overdraws the balance
         else:
             principal = 0
         splits.append((principal, interest))
@@ -203,11 +211,18 @@ def _balance_splits(
 
 
 def _bullet(
-    principal_fen: int, annual_rate: Decimal, term: int, start_date: date, first_due_on: date | None
+    principal_fen: int,
+    annual_rate: Decimal,
+    term: int,
+    start_date: date,
+    first_due_on: date | None,
+    rounding: Rounding,
 ) -> list[Instalment]:
     due_on = first_due_on or add_months(start_date, term)
     if first_due_on is None:
-        interest = round_fen(Decimal(principal_fen) * annual_rate * term / MONTHS_IN_YEAR)
+        interest = round_fen(Decimal(principal_fen) * annual_rate * term / MONTHS_IN_YEAR, rounding)
     else:
-        interest = round_fen(_period_interest(principal_fen, annual_rate, (due_on - start_date).days))
+        interest = round_fen(
+            _period_interest(principal_fen, annual_rate, (due_on - start_date).days), rounding
+        )
     return [Instalment(1, due_on, principal_fen, interest, 0)]

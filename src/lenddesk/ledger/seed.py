@@ -45,15 +45,16 @@ from lenddesk.ledger.delinquency import (
     WRITTEN_OFF_BUCKET,
     ChargeTerms,
     DelinquencyRules,
-    bucket_for,
     clip_to_headroom,
     cost_cap_fen,
     daily_penalty_rate_e10,
     late_fee_fen,
+    loan_standing,
     penalty_for_day,
     scaled,
 )
 from lenddesk.ledger.models import CobRun, Loan, Product
+from lenddesk.ledger.owed import owed_components, owed_fen, owes_sql
 from lenddesk.ledger.schedule import add_months, generate_schedule
 
 Progress = Callable[[str, int, int], None]
@@ -313,7 +314,8 @@ LOAN_COLUMNS = (
 LINE_COLUMNS = (
     "id", "loan_id", "period", "due_on", "principal_fen", "interest_fen", "penalty_fen", "late_fee_fen",
     "paid_principal_fen", "paid_interest_fen", "paid_penalty_fen", "paid_late_fee_fen",
-    "waived_penalty_fen", "waived_late_fee_fen", "paid_off_on",
+    "waived_penalty_fen", "waived_late_fee_fen", "paid_off_on", "original_principal_fen",
+    "original_interest_fen",
 )  # fmt: skip
 REPAYMENT_COLUMNS = (
     "id", "loan_id", "channel", "external_reference", "amount_fen", "value_date", "received_at", "kind",
@@ -485,7 +487,7 @@ class _BookBuilder:
             )
         )
         for period, (line_id, line) in enumerate(zip(line_ids, state.lines, strict=True), start=1):
-            rows.lines.append((line_id, loan_id, period, *line))
+            rows.lines.append((line_id, loan_id, period, *line, *amounts[period - 1]))
         for day, periods, amount, allocation in state.repayments:
             repayment_id = self._next("repayments")
             pay_channel = channel if day <= dues[periods[0] - 1] else _pick(rng, CHANNELS[1:])
@@ -506,6 +508,7 @@ class _BookBuilder:
                 term=spec.term,
                 method=spec.method,
                 start_date=date(2025, 1, 15),
+                rounding=self.rules.rounding,
             )
             self._amounts[key] = [(line.principal_fen, line.interest_fen) for line in lines]
         return self._amounts[key]
@@ -813,10 +816,10 @@ def _bucket_history(
         day = segment_start
         while day < segment_end:
             dpd = (day - oldest).days
-            if dpd > rules.write_off_after_days:
+            new_bucket = loan_standing(dpd, rules, write_off=True).bucket
+            if new_bucket == WRITTEN_OFF_BUCKET:
                 history.append((day, bucket, WRITTEN_OFF_BUCKET, dpd))
                 return history, day, dpd, WRITTEN_OFF_BUCKET
-            new_bucket = bucket_for(dpd, bounds)
             if new_bucket != bucket:
                 history.append((day, bucket, new_bucket, dpd))
                 bucket = new_bucket
@@ -937,16 +940,16 @@ class PaymentSimulation:
                 owed = lines.get(payment.loan_id, [])
                 if payment.periods:
                     chosen = [line for line in owed if line["period"] in payment.periods]
-                    budget = sum(_owed(line) for line in chosen)
+                    budget = sum(owed_fen(line) for line in chosen)
                 else:
                     chosen = [line for line in owed if line["due_on"] < day]
-                    budget = int(sum(_owed(line) for line in chosen) * payment.share)
+                    budget = int(sum(owed_fen(line) for line in chosen) * payment.share)
                 allocation = _allocate(chosen, budget)
                 if not allocation:
                     continue
                 for line, paid in allocation:
                     line_updates.append(
-                        {"id": line["id"], **paid, "paid_off_on": day if _owed(line) == 0 else None}
+                        {"id": line["id"], **paid, "paid_off_on": day if owed_fen(line) == 0 else None}
                     )
                     principal_paid[payment.loan_id] += paid["d_principal"]
                 amount = sum(sum(paid.values()) for _, paid in allocation)
@@ -988,7 +991,7 @@ class PaymentSimulation:
                 connection.execute(
                     text(
                         "UPDATE loans SET oldest_unpaid_due_on = (SELECT MIN(s.due_on) FROM schedule_lines s"
-                        f" WHERE s.loan_id = loans.id AND {_OWED_SQL} > 0) WHERE id IN ({ids})"
+                        f" WHERE s.loan_id = loans.id AND {_OWES_SQL}) WHERE id IN ({ids})"
                         " AND status IN ('current', 'overdue')"
                     )
                 )
@@ -1029,32 +1032,19 @@ class PaymentSimulation:
                 line = dict(row)
                 if isinstance(line["due_on"], str):
                     line["due_on"] = date.fromisoformat(line["due_on"])
-                if _owed(line) > 0:
+                if owed_fen(line) > 0:
                     result[line["loan_id"]].append(line)
         return result
 
 
-_OWED_SQL = (
-    "(s.principal_fen + s.interest_fen + s.penalty_fen + s.late_fee_fen - s.paid_principal_fen"
-    " - s.paid_interest_fen - s.paid_penalty_fen - s.paid_late_fee_fen - s.waived_penalty_fen"
-    " - s.waived_late_fee_fen - s.waived_interest_fen)"
-)
-
-
-def _owed(line: dict[str, Any]) -> int:
-    return (
-        line["principal_fen"] + line["interest_fen"] + line["penalty_fen"] + line["late_fee_fen"]
-        - line["paid_principal_fen"] - line["paid_interest_fen"] - line["paid_penalty_fen"]
-        - line["paid_late_fee_fen"] - line["waived_penalty_fen"] - line["waived_late_fee_fen"]
-        - line.get("waived_interest_fen", 0)
-    )  # fmt: skip
+_OWES_SQL = owes_sql("s")
 
 
 _PARTS = (
-    ("d_penalty", "penalty_fen", "paid_penalty_fen", "waived_penalty_fen"),
-    ("d_late_fee", "late_fee_fen", "paid_late_fee_fen", "waived_late_fee_fen"),
-    ("d_interest", "interest_fen", "paid_interest_fen", "waived_interest_fen"),
-    ("d_principal", "principal_fen", "paid_principal_fen", None),
+    ("d_penalty", "penalty", "paid_penalty_fen"),
+    ("d_late_fee", "late_fee", "paid_late_fee_fen"),
+    ("d_interest", "interest", "paid_interest_fen"),
+    ("d_principal", "principal", "paid_principal_fen"),
 )
 
 
@@ -1066,9 +1056,9 @@ def _allocate(lines: list[dict[str, Any]], budget: int) -> list[tuple[dict[str, 
         if budget <= 0:
             break
         paid = {}
-        for key, due, already, waived in _PARTS:
-            left = line[due] - line[already] - (line.get(waived, 0) if waived else 0)
-            part = min(max(left, 0), budget)
+        owed = owed_components(line)
+        for key, component, already in _PARTS:
+            part = min(owed[component], budget)
             paid[key] = part
             line[already] += part
             budget -= part

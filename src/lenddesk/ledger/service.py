@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from lenddesk.core import audit
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from lenddesk.core.money import format_fen
+from lenddesk.core.money import Rounding, format_fen
 from lenddesk.core.pii import (
     mask_address,
     mask_email,
@@ -32,8 +32,9 @@ from lenddesk.core.pii import (
     validate_mobile,
 )
 from lenddesk.core.policy import get_policy
-from lenddesk.ledger import access, settlement
+from lenddesk.ledger import access, settlement, transitions
 from lenddesk.ledger import allocation as alloc
+from lenddesk.ledger.delinquency import DelinquencyRules, Standing, loan_standing
 from lenddesk.ledger.locking import lock_loan
 from lenddesk.ledger.models import (
     Borrower,
@@ -48,7 +49,8 @@ from lenddesk.ledger.models import (
     SettlementCertificate,
     Waiver,
 )
-from lenddesk.ledger.schedule import Method, add_months, generate_schedule
+from lenddesk.ledger.owed import owed_components, owed_fen
+from lenddesk.ledger.schedule import Method, generate_schedule
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,11 @@ RELATION_LABELS_ZH = {
     "friend": "朋友",
 }
 STATUS_LABELS_ZH = {"current": "正常", "overdue": "逾期", "settled": "已结清", "written_off": "已核销"}
+
+
+def _rounding() -> Rounding:
+    """The policy's rounding rule, for every amount the ledger rounds."""
+    return get_policy().money.rounding
 
 
 def _not_found(what_zh: str, what_en: str, key: object) -> NotFound:
@@ -292,7 +299,12 @@ def create_product(
         )
     # Validates rate and term the same way a loan's schedule will.
     generate_schedule(
-        principal_fen=100, annual_rate=annual_rate, term=term, method=method, start_date=date(2026, 1, 1)
+        principal_fen=100,
+        annual_rate=annual_rate,
+        term=term,
+        method=method,
+        start_date=date(2026, 1, 1),
+        rounding=_rounding(),
     )
     if session.scalar(select(Product.id).where(Product.code == code)) is not None:
         raise Conflict(
@@ -353,6 +365,7 @@ def create_loan(
         method=product.method,
         start_date=disbursed_on,
         first_due_on=first_due_on,
+        rounding=_rounding(),
     )
     if contract_number and session.scalar(select(Loan.id).where(Loan.contract_number == contract_number)):
         raise Conflict(
@@ -389,6 +402,8 @@ def create_loan(
             due_on=line.due_on,
             principal_fen=line.principal_fen,
             interest_fen=line.interest_fen,
+            original_principal_fen=line.principal_fen,
+            original_interest_fen=line.interest_fen,
         )
         for line in lines
     )
@@ -441,13 +456,7 @@ def _lines(session: Session, loan_id: int) -> list[ScheduleLine]:
 
 def _due(line: ScheduleLine) -> alloc.Due:
     return alloc.Due(
-        period=line.period,
-        due_on=line.due_on,
-        penalty=max(line.penalty_fen - line.paid_penalty_fen - line.waived_penalty_fen, 0),
-        late_fee=max(line.late_fee_fen - line.paid_late_fee_fen - line.waived_late_fee_fen, 0),
-        interest=max(line.interest_fen - line.paid_interest_fen - line.waived_interest_fen, 0),
-        principal=max(line.principal_fen - line.paid_principal_fen, 0),
-        interest_paid=line.paid_interest_fen,
+        period=line.period, due_on=line.due_on, interest_paid=line.paid_interest_fen, **owed_components(line)
     )
 
 
@@ -517,6 +526,7 @@ def _quote(book: _Book, on: date) -> settlement.SettlementQuote:
         on=on,
         fee_percent=book.product.early_repayment_fee_percent,
         credit_fen=book.loan.credit_balance_fen,
+        rounding=_rounding(),
     )
 
 
@@ -593,7 +603,9 @@ def _post_early_partial(book: _Book, amount_fen: int, on: date) -> list[dict[str
     if quote.principal_fen and available >= quote.gross_fen:
         return _post_early_full(book, amount_fen, on)
     fee_percent = book.product.early_repayment_fee_percent
-    prepaid = settlement.principal_for_amount(available - quote.before_principal_fen, fee_percent)
+    prepaid = settlement.principal_for_amount(
+        available - quote.before_principal_fen, fee_percent, _rounding()
+    )
     if not quote.principal_fen:
         raise _CannotPrepay(
             Unprocessable(
@@ -620,6 +632,7 @@ def _post_early_partial(book: _Book, amount_fen: int, on: date) -> list[dict[str
         on=on,
         period_start=quote.period_start,
         due_dates=[line.due_on for line in future],
+        rounding=_rounding(),
     )
     current = future[0]
     current.paid_interest_fen += quote.accrued_interest_fen
@@ -629,7 +642,7 @@ def _post_early_partial(book: _Book, amount_fen: int, on: date) -> list[dict[str
         line.principal_fen = line.paid_principal_fen + new.principal_fen
     _merge(entries, current.period, interest=quote.accrued_interest_fen, principal=prepaid)
     book.mark_paid_off(on)
-    fee = settlement.early_repayment_fee(prepaid, fee_percent)
+    fee = settlement.early_repayment_fee(prepaid, fee_percent, _rounding())
     return _close_entries(
         book,
         entries,
@@ -662,64 +675,48 @@ def _apply_repayment(book: _Book, repayment: Repayment, *, replaying: bool) -> N
 # --- loan state after postings ------------------------------------------------------------------
 
 
-def _record_bucket_change(session: Session, loan: Loan, to_bucket: str, day: date) -> None:
-    if loan.bucket == to_bucket:
-        return
-    existing = session.scalar(
-        select(BucketTransition).where(
-            BucketTransition.loan_id == loan.id, BucketTransition.business_date == day
+def _record_bucket_change(session: Session, loan: Loan, standing: Standing, day: date) -> None:
+    """Move the loan to its standing; a bucket change is upserted as the day's transition."""
+    if standing.bucket != loan.bucket:
+        transitions.record(
+            session,
+            loan_id=loan.id,
+            business_date=day,
+            from_bucket=loan.bucket,
+            to_bucket=standing.bucket,
+            days_past_due=standing.days_past_due,
         )
-    )
-    if existing is None:
-        session.add(
-            BucketTransition(
-                loan_id=loan.id,
-                business_date=day,
-                from_bucket=loan.bucket,
-                to_bucket=to_bucket,
-                days_past_due=0,
-            )
-        )
-    elif existing.from_bucket == to_bucket:
-        session.delete(existing)  # moved out and back on the same day: no transition
-    else:
-        existing.to_bucket = to_bucket
-        existing.days_past_due = 0
-    loan.bucket = to_bucket
+    loan.status, loan.bucket, loan.days_past_due = standing.status, standing.bucket, standing.days_past_due
 
 
 def _refresh_loan(
     session: Session, book: _Book, *, today: date, actor: audit.Actor, settled_on: date | None
 ) -> None:
-    """Keep the loan's denormalised fields in step with its lines; settle or cure it when due."""
+    """Keep the loan's denormalised fields in step with its lines, and its status, bucket and days
+    past due with `loan_standing` — the same rule as the close of business."""
     loan, lines = book.loan, book.lines
-    dues = {line.period: _due(line) for line in lines}
-    unpaid = [line for line in lines if dues[line.period].total > 0]
+    unpaid = [line for line in lines if owed_fen(line) > 0]
     loan.outstanding_principal_fen = loan.principal_fen - sum(line.paid_principal_fen for line in lines)
-    loan.oldest_unpaid_due_on = unpaid[0].due_on if unpaid else None
+    loan.oldest_unpaid_due_on = min((line.due_on for line in unpaid), default=None)
     loan.next_due_on = next((line.due_on for line in unpaid if line.due_on >= today), None)
+    oldest = loan.oldest_unpaid_due_on
+    written_off = loan.status == "written_off"  # its days past due stay those of the write-off
+    days_past_due = (today - oldest).days if oldest is not None and oldest < today else 0
+    standing = loan_standing(
+        loan.days_past_due if written_off else days_past_due,
+        DelinquencyRules.from_policy(get_policy()),
+        owes=bool(unpaid),
+        written_off=written_off,
+    )
     before = {"status": loan.status, "bucket": loan.bucket, "days_past_due": loan.days_past_due}
-    if not unpaid:
-        if loan.status != "settled":
-            loan.status = "settled"
-            loan.settled_on = settled_on or today
-            loan.days_past_due = 0
-            _record_bucket_change(session, loan, "M0", today)
-            _issue_certificate(session, loan)
-    elif loan.status == "settled":  # a reversal re-opened it
-        loan.status, loan.settled_on = "current", None
+    was_settled = loan.status == "settled"
+    _record_bucket_change(session, loan, standing, today)
+    if standing.status == "settled" and not was_settled:
+        loan.settled_on = settled_on or today
+        _issue_certificate(session, loan)
+    elif was_settled and standing.status != "settled":  # a reversal re-opened it
+        loan.settled_on = None
         _revoke_certificate(session, loan, actor)
-    overdue = [line for line in unpaid if line.due_on < today]
-    if loan.status == "overdue" and not overdue:
-        loan.status, loan.days_past_due = "current", 0
-        _record_bucket_change(session, loan, "M0", today)
-    elif (
-        loan.status == "current"
-        and overdue
-        and overdue[0].due_on < today - timedelta(days=book.product.grace_days)
-    ):
-        # A reversal uncovered overdue instalments; tonight's close of business re-buckets the loan.
-        loan.status, loan.days_past_due = "overdue", (today - overdue[0].due_on).days
     after = {"status": loan.status, "bucket": loan.bucket, "days_past_due": loan.days_past_due}
     if after != before:
         audit.record(session, actor, "loan.status", ("loan", loan.id), before, after)
@@ -919,7 +916,7 @@ def post_repayment(
         return _replay_or_refuse(raced, loan.id, amount_fen, value_date)
     if later:
         # A back-dated payment: allocate everything again in value-date order.
-        _replay(session, book, today=today, actor=actor)
+        _replay(session, book, today=today, actor=actor, posting=repayment)
     else:
         _apply_repayment(book, repayment, replaying=False)
         _refresh_loan(session, book, today=today, actor=actor, settled_on=value_date)
@@ -943,28 +940,32 @@ def post_repayment(
     return PostingResult(repayment, duplicate=False)
 
 
-def _original_schedule(loan: Loan, lines: Sequence[ScheduleLine]) -> dict[int, tuple[int, int]]:
-    first_due_on = lines[0].due_on
-    regular_months = loan.term if loan.method == Method.BULLET else 1
-    regular = add_months(loan.disbursed_on, regular_months) == first_due_on
-    schedule = generate_schedule(
-        principal_fen=loan.principal_fen,
-        annual_rate=loan.annual_rate,
-        term=loan.term,
-        method=loan.method,
-        start_date=loan.disbursed_on,
-        first_due_on=None if regular else first_due_on,
-    )
-    return {line.period: (line.principal_fen, line.interest_fen) for line in schedule}
+def _original_schedule(lines: Sequence[ScheduleLine]) -> dict[int, tuple[int, int]]:
+    """The principal and interest stored when the loan was made, never a schedule generated anew
+    (a rate, a rounding rule or a maturity convention changed since must not change old loans)."""
+    return {line.period: (line.original_principal_fen, line.original_interest_fen) for line in lines}
 
 
-def _replay(session: Session, book: _Book, *, today: date, actor: audit.Actor) -> None:
+class _PrepaymentBehindLaterPayment(Conflict):
+    default_code = "prepayment_behind_later_payment"
+
+
+def _replay(
+    session: Session,
+    book: _Book,
+    *,
+    today: date,
+    actor: audit.Actor,
+    posting: Repayment | None = None,
+) -> None:
     """Re-allocate every repayment not reversed from a clean state, in value-date order.
 
     Penalties and late fees that the close of business accrued on the lines (and their waivers)
     stay; what was paid, and the principal and interest that prepayments re-scheduled, start over.
+    An earlier early repayment that no longer fits pays as a regular one; the one being `posting`
+    (back-dated behind a later payment) is refused instead.
     """
-    original = _original_schedule(book.loan, book.lines)
+    original = _original_schedule(book.lines)
     for line in book.lines:
         line.principal_fen, line.interest_fen = original[line.period]
         line.paid_principal_fen = line.paid_interest_fen = line.paid_penalty_fen = line.paid_late_fee_fen = 0
@@ -977,10 +978,29 @@ def _replay(session: Session, book: _Book, *, today: date, actor: audit.Actor) -
         .order_by(Repayment.value_date, Repayment.id)
     ).all()
     for repayment in repayments:
-        _apply_repayment(book, repayment, replaying=True)
+        if repayment is not posting:
+            _apply_repayment(book, repayment, replaying=True)
+            continue
+        try:
+            _apply_repayment(book, repayment, replaying=False)
+        except Unprocessable as error:
+            raise _behind_later_payment(repayment, error) from None
     _deduct_refunds(session, book)
+    _use_credit(book, today)  # what is left over pays what is payable today, as a new posting would
     last_value_date = repayments[-1].value_date if repayments else None
     _refresh_loan(session, book, today=today, actor=actor, settled_on=last_value_date)
+
+
+def _behind_later_payment(repayment: Repayment, reason: Unprocessable) -> Conflict:
+    day = repayment.value_date
+    return _PrepaymentBehindLaterPayment(
+        f"提前还款的起息日 {day} 早于本贷款已入账的还款：按起息日顺序重新分配后不能作为提前还款入账"
+        f"（{reason.message_zh}）。请以当前日期入账，或先冲正较晚的还款。",
+        f"The early repayment is dated {day}, before a repayment already posted on this loan: put back"
+        f" in value-date order it no longer applies as an early repayment ({reason.message_en})."
+        " Post it with today's date, or reverse the later repayment first.",
+        details={"value_date": day.isoformat(), "reason": reason.code, **(reason.details or {})},
+    )
 
 
 def request_reversal(session: Session, *, actor: audit.Actor, repayment_id: int, reason: str) -> Repayment:
@@ -1124,6 +1144,7 @@ def partial_quote(
         prepaid_principal_fen=prepaid_principal_fen,
         fee_percent=book.product.early_repayment_fee_percent,
         credit_fen=loan.credit_balance_fen,
+        rounding=_rounding(),
     )
 
 

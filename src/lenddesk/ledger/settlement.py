@@ -25,23 +25,23 @@ from datetime import date
 from decimal import Decimal
 
 from lenddesk.core.errors import Unprocessable
-from lenddesk.core.money import format_fen, round_fen
+from lenddesk.core.money import Rounding, format_fen, round_fen
 from lenddesk.ledger.allocation import Due
 from lenddesk.ledger.schedule import DAYS_IN_YEAR, Instalment, Method, generate_schedule
 
 
-def early_repayment_fee(prepaid_principal_fen: int, fee_percent: Decimal) -> int:
-    return round_fen(Decimal(prepaid_principal_fen) * fee_percent / 100)
+def early_repayment_fee(prepaid_principal_fen: int, fee_percent: Decimal, rounding: Rounding) -> int:
+    return round_fen(Decimal(prepaid_principal_fen) * fee_percent / 100, rounding)
 
 
-def principal_for_amount(available_fen: int, fee_percent: Decimal) -> int:
+def principal_for_amount(available_fen: int, fee_percent: Decimal, rounding: Rounding) -> int:
     """The most principal that `available_fen` prepays together with its fee."""
     if available_fen <= 0:
         return 0
     principal = int(Decimal(available_fen) * 100 / (100 + fee_percent))
-    while principal + 1 + early_repayment_fee(principal + 1, fee_percent) <= available_fen:
+    while principal + 1 + early_repayment_fee(principal + 1, fee_percent, rounding) <= available_fen:
         principal += 1
-    while principal > 0 and principal + early_repayment_fee(principal, fee_percent) > available_fen:
+    while principal > 0 and principal + early_repayment_fee(principal, fee_percent, rounding) > available_fen:
         principal -= 1
     return principal
 
@@ -108,6 +108,7 @@ def quote_settlement(
     annual_rate: Decimal,
     disbursed_on: date,
     on: date,
+    rounding: Rounding,
     fee_percent: Decimal = Decimal(0),
     credit_fen: int = 0,
 ) -> SettlementQuote:
@@ -121,13 +122,13 @@ def quote_settlement(
         current = future[0]
         exact = Decimal(principal) * annual_rate * (on - period_start).days / DAYS_IN_YEAR
         scheduled = current.interest + current.interest_paid
-        accrued = max(min(round_fen(exact), scheduled) - current.interest_paid, 0)
+        accrued = max(min(round_fen(exact, rounding), scheduled) - current.interest_paid, 0)
     return SettlementQuote(
         on=on,
         overdue_fen=sum(d.total for d in due),
         accrued_interest_fen=accrued,
         principal_fen=principal,
-        fee_fen=early_repayment_fee(principal, fee_percent),
+        fee_fen=early_repayment_fee(principal, fee_percent, rounding),
         credit_fen=credit_fen,
         interest_saved_fen=max(sum(d.interest for d in future) - accrued, 0),
         period_start=period_start,
@@ -142,6 +143,7 @@ def reschedule(
     on: date,
     period_start: date,
     due_dates: Sequence[date],
+    rounding: Rounding,
 ) -> list[Instalment]:
     """The remaining instalments on a lower principal, keeping their due dates ("reduce instalment")."""
     if principal_fen <= 0 or not due_dates:
@@ -155,6 +157,7 @@ def reschedule(
             method=Method.BULLET,
             start_date=on,
             first_due_on=due_dates[-1],
+            rounding=rounding,
         )
         return [Instalment(1, due_dates[-1], line.principal_fen, line.interest_fen, 0)]
     lines = generate_schedule(
@@ -165,6 +168,7 @@ def reschedule(
         start_date=on,
         # Prepaid on the period's first day: a regular period; otherwise actual days to the next due date.
         first_due_on=None if on == period_start else due_dates[0],
+        rounding=rounding,
     )
     return [
         Instalment(line.period, due_on, line.principal_fen, line.interest_fen, line.remaining_fen)
@@ -180,6 +184,7 @@ def quote_partial(
     disbursed_on: date,
     on: date,
     prepaid_principal_fen: int,
+    rounding: Rounding,
     fee_percent: Decimal = Decimal(0),
     credit_fen: int = 0,
 ) -> PartialQuote:
@@ -189,6 +194,7 @@ def quote_partial(
         annual_rate=annual_rate,
         disbursed_on=disbursed_on,
         on=on,
+        rounding=rounding,
         fee_percent=fee_percent,
         credit_fen=credit_fen,
     )
@@ -213,13 +219,14 @@ def quote_partial(
         on=on,
         period_start=base.period_start,
         due_dates=[d.due_on for d in future],
+        rounding=rounding,
     )
     old_interest = sum(d.interest for d in future)
     new_interest = base.accrued_interest_fen + sum(line.interest_fen for line in new_lines)
     return PartialQuote(
         base=base,
         prepaid_principal_fen=prepaid_principal_fen,
-        fee_fen=early_repayment_fee(prepaid_principal_fen, fee_percent),
+        fee_fen=early_repayment_fee(prepaid_principal_fen, fee_percent, rounding),
         new_lines=new_lines,
         interest_saved_fen=max(old_interest - new_interest, 0),
     )

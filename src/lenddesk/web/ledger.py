@@ -19,6 +19,7 @@ from lenddesk.core.errors import Forbidden, LendDeskError, NotFound, Unauthentic
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.money import format_fen, parse_yuan
+from lenddesk.core.policy import get_policy
 from lenddesk.ledger import calculator, service
 from lenddesk.ledger.allocation import COMPONENT_LABELS_ZH
 from lenddesk.ledger.schedule import METHOD_LABELS_ZH, Method
@@ -397,6 +398,7 @@ def calculator_page(request: Request, session: Session = db_session) -> HTMLResp
                 term=_whole(form["term"], "期数"),
                 method=form["method"],
                 start_date=_day(form["start_date"], "放款日"),
+                rounding=get_policy().money.rounding,
             )
             result = calculator.schedule(terms)
             if form["repay_on"]:

@@ -214,6 +214,8 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("principal_fen", sa.BigInteger(), nullable=False),
         sa.Column("interest_fen", sa.BigInteger(), nullable=False),
+        sa.Column("original_principal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("original_interest_fen", sa.BigInteger(), nullable=False),
         sa.Column("penalty_fen", sa.BigInteger(), nullable=False),
         sa.Column("late_fee_fen", sa.BigInteger(), nullable=False),
         sa.Column("paid_principal_fen", sa.BigInteger(), nullable=False),

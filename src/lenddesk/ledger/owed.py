@@ -1,0 +1,51 @@
+"""What is still owed on a schedule line — the one definition, pure.
+
+Each component owes what was charged less what was paid and (but principal) waived,
+never below zero: penalty (罚息), late fee (滞纳金), interest (利息), principal (本金). A line owes
+something when any component does. Postings (`service`), the close of business (`cob`, as SQL),
+the delinquency rules and the demo seeder all read it from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+COMPONENTS = ("penalty", "late_fee", "interest", "principal")
+
+# component: (charged column, paid column, waived column or None)
+COLUMNS: dict[str, tuple[str, str, str | None]] = {
+    "penalty": ("penalty_fen", "paid_penalty_fen", "waived_penalty_fen"),
+    "late_fee": ("late_fee_fen", "paid_late_fee_fen", "waived_late_fee_fen"),
+    "interest": ("interest_fen", "paid_interest_fen", "waived_interest_fen"),
+    "principal": ("principal_fen", "paid_principal_fen", None),
+}
+
+
+def owed_components(line: Any) -> dict[str, int]:
+    """What `line` still owes per component; `line` is a row, an object or a mapping of the columns."""
+    value = line.__getitem__ if isinstance(line, Mapping) else line.__getattribute__
+    owed = {}
+    for component in COMPONENTS:
+        charged, paid, waived = COLUMNS[component]
+        owed[component] = max(value(charged) - value(paid) - (value(waived) if waived else 0), 0)
+    return owed
+
+
+def owed_fen(line: Any, components: Sequence[str] = COMPONENTS) -> int:
+    """What `line` still owes in total (or of the given components)."""
+    owed = owed_components(line)
+    return sum(owed[component] for component in components)
+
+
+def owes_sql(alias: str, components: Sequence[str] = COMPONENTS) -> str:
+    """A SQL condition, true when the schedule line `alias` still owes any of `components`.
+
+    The same as `owed_fen(line, components) > 0`: a component owes when charged − paid − waived > 0.
+    """
+    conditions = []
+    for component in components:
+        charged, paid, waived = COLUMNS[component]
+        waived_part = f" - {alias}.{waived}" if waived else ""
+        conditions.append(f"{alias}.{charged} - {alias}.{paid}{waived_part} > 0")
+    return f"({' OR '.join(conditions)})"

@@ -147,7 +147,7 @@ def test_a_back_dated_early_settlement_behind_a_later_payment_is_refused(session
 
 
 def test_the_api_refuses_a_back_dated_settlement_and_writes_nothing(
-    client: TestClient, as_role, book
+    client: TestClient, as_role, book, agent_ticket
 ) -> None:  # type: ignore[no-untyped-def]
     agent = as_role("agent")
     assert repay(client, agent, book["contract"], "100.00", "API-LATER").status_code == 201

@@ -184,7 +184,7 @@ def _close_date(
     _apply_credit_balances(connection, day)
     with connection.begin():
         max_id = connection.scalar(text("SELECT MAX(id) FROM loans")) or 0
-        _load_terms(connection, day)
+        _load_terms(connection, day, statements.rules)
     chunk_index = int(counts.get("chunks", 0))
     if progress:
         progress(day, min(last_loan_id, max_id), max_id)
@@ -334,10 +334,11 @@ def _drop_work_tables(connection: Connection) -> None:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
-def _load_terms(connection: Connection, day: date) -> None:
+def _load_terms(connection: Connection, day: date, rules: DelinquencyRules) -> None:
     """One row per product: its terms in integer units and the day's grace-period cut-offs."""
     connection.execute(text("DELETE FROM cob_terms"))
-    rows = [_terms_row(product, day) for product in connection.execute(select(Product.__table__)).all()]
+    products = connection.execute(select(Product.__table__)).all()
+    rows = [_terms_row(product, day, rules) for product in products]
     if rows:
         connection.execute(
             text(
@@ -350,7 +351,7 @@ def _load_terms(connection: Connection, day: date) -> None:
         )
 
 
-def _terms_row(product: Any, day: date) -> dict[str, Any]:
+def _terms_row(product: Any, day: date, rules: DelinquencyRules) -> dict[str, Any]:
     terms = ChargeTerms.of_product(product)
     return {
         "product_id": product.id,
@@ -359,7 +360,7 @@ def _terms_row(product: Any, day: date) -> dict[str, Any]:
         "multiple_e8": terms.penalty_multiple_e8,
         "fee_fixed": terms.late_fee_fixed_fen,
         "fee_pct_e8": terms.late_fee_percent_e8,
-        "cap_ppm": terms.cost_cap_ppm,
+        "cap_ppm": rules.cap_ppm(terms),
         # The late fee falls on the first day after grace; penalty accrues from that day on.
         "fee_due_on": day - timedelta(days=terms.grace_days + 1),
         "penalty_before": day - timedelta(days=terms.grace_days),
@@ -389,7 +390,7 @@ class _Statements:
             " penalty_multiple INTEGER, daily_rate_e10 BIGINT, multiple_e8 BIGINT, fee_fixed BIGINT,"
             f" fee_pct_e8 BIGINT, cap_ppm BIGINT, fee_due_on {date_type}, penalty_before {date_type})",
             "CREATE TEMP TABLE IF NOT EXISTS cob_work (loan_id INTEGER PRIMARY KEY, product_id INTEGER,"
-            " principal BIGINT, elapsed INTEGER, cost_before BIGINT, annual_e8 BIGINT,"
+            " basis BIGINT, elapsed INTEGER, cost_before BIGINT, annual_e8 BIGINT,"
             f" old_status VARCHAR(16), old_bucket VARCHAR(8), old_next_due {date_type},"
             f" oldest_unpaid {date_type}, new_next_due {date_type}, interest_due BIGINT,"
             f" last_paid_off {date_type}, owed_lines INTEGER, dpd INTEGER DEFAULT 0,"
@@ -457,6 +458,7 @@ class _Statements:
 
     def _chunk_sql(self) -> Iterable[tuple[str, str]]:
         rules = self.rules
+        elapsed = f"(CASE WHEN l.disbursed_on < :d THEN {self.days_since('l.disbursed_on')} ELSE 0 END)"
         base = "(s.principal_fen - s.paid_principal_fen)"
         if rules.penalty_base == "principal_and_interest":
             base = "(s.principal_fen - s.paid_principal_fen + s.interest_fen - s.paid_interest_fen)"
@@ -474,13 +476,16 @@ class _Statements:
             yield "analyse_ids", "ANALYZE cob_ids"
         yield (
             "aggregate",
-            "INSERT INTO cob_work (loan_id, product_id, principal, elapsed, cost_before, annual_e8,"
+            "INSERT INTO cob_work (loan_id, product_id, basis, elapsed, cost_before, annual_e8,"
             " old_status, old_bucket, old_next_due, oldest_unpaid, new_next_due, interest_due,"
             " last_paid_off, owed_lines)"
             # Grouped by the driving table's key, the loan's own columns wrapped in MAX(): SQLite then
             # streams the groups in id order instead of sorting them.
-            " SELECT c.loan_id, MAX(l.product_id), MAX(l.principal_fen),"
-            f" MAX({self.days_since('l.disbursed_on')}), MAX(l.cost_charged_fen),"
+            # basis: the principal-days actually outstanding up to :d (ledger/costcap.py).
+            " SELECT c.loan_id, MAX(l.product_id),"
+            f" MAX(l.principal_days_repaid + l.outstanding_principal_fen * {elapsed}),"
+            f" MAX({elapsed}), MAX(l.early_repayment_fees_fen) + SUM(s.penalty_fen + s.late_fee_fen"
+            " + CASE WHEN s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
             f" MAX(CAST(ROUND(l.annual_rate * {PERCENT_SCALE}) AS BIGINT)),"
             " MAX(l.status), MAX(l.bucket), MAX(l.next_due_on),"
             f" MIN(CASE WHEN {_OWED} > 0 THEN s.due_on END),"
@@ -507,34 +512,43 @@ class _Statements:
             f" WHEN dpd > 0 THEN 'overdue' ELSE 'current' END, new_bucket = {self.bucket_case()}",
         )
         limit = (
-            "CASE WHEN cob_work.elapsed > 0 THEN cob_work.principal * t.cap_ppm * cob_work.elapsed"
+            "CASE WHEN cob_work.basis > 0 THEN cob_work.basis * t.cap_ppm"
             f" / {DAYS_IN_YEAR * CAP_SCALE} ELSE 0 END"
         )
         multiple_rate = self.rounded("t.multiple_e8 * cob_work.annual_e8", DAYS_IN_YEAR * 10**6)
         yield (
             "headroom",
-            f"UPDATE cob_work SET headroom = {limit} - cob_work.cost_before - cob_work.interest_due,"
+            f"UPDATE cob_work SET headroom = {limit} - cob_work.cost_before,"
             f" rate_e10 = CASE WHEN t.penalty_multiple = 1 THEN {multiple_rate} ELSE t.daily_rate_e10 END"
             " FROM cob_terms t WHERE t.product_id = cob_work.product_id AND cob_work.new_status = 'overdue'",
         )
-        # Keep room for the contractual interest still to fall due: at each later due date the
-        # total must stay within that date's cap as well.
+        # Keep room for the contractual interest still to fall due: at each later due date j the
+        # total must stay within that date's cap as well, on the principal-days projected with
+        # every later instalment k repaid on its due date (costcap.headroom_fen):
+        #   basis_j = basis + Σ_{k≤j} p_k (due_k − d) + (Σ_k p_k − Σ_{k≤j} p_k) (due_j − d).
+        days_to_due = self.days_until("s.due_on")
+        unpaid = "(s.principal_fen - s.paid_principal_fen)"
+        running = (
+            "OVER (PARTITION BY s.loan_id ORDER BY s.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        )
         yield (
             "reserve",
-            "INSERT INTO cob_reserve (loan_id, margin) SELECT f.loan_id, MIN(f.cap_then - f.cumulative)"
-            f" FROM (SELECT w.loan_id, w.principal * t.cap_ppm * (w.elapsed + {self.days_until('s.due_on')})"
-            f" / {DAYS_IN_YEAR * CAP_SCALE} AS cap_then,"
-            " SUM(s.interest_fen) OVER (PARTITION BY s.loan_id ORDER BY s.period"
-            " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative"
+            "INSERT INTO cob_reserve (loan_id, margin) SELECT f.loan_id,"
+            f" MIN(f.basis_then * f.cap_ppm / {DAYS_IN_YEAR * CAP_SCALE} - f.cumulative)"
+            " FROM (SELECT w.loan_id, t.cap_ppm,"
+            f" w.basis + SUM({unpaid} * {days_to_due}) {running}"
+            f" + (SUM({unpaid}) OVER (PARTITION BY s.loan_id) - SUM({unpaid}) {running}) * {days_to_due}"
+            " AS basis_then,"
+            f" SUM(s.interest_fen) {running} AS cumulative"
             " FROM cob_work w JOIN cob_terms t ON t.product_id = w.product_id"
             " JOIN schedule_lines s ON s.loan_id = w.loan_id"
             " WHERE w.new_status = 'overdue' AND s.due_on > :d) f GROUP BY f.loan_id",
         )
         yield (
             "reserve_headroom",
-            "UPDATE cob_work SET headroom = r.margin - cob_work.cost_before - cob_work.interest_due"
+            "UPDATE cob_work SET headroom = r.margin - cob_work.cost_before"
             " FROM cob_reserve r WHERE r.loan_id = cob_work.loan_id"
-            " AND r.margin - cob_work.cost_before - cob_work.interest_due < cob_work.headroom",
+            " AND r.margin - cob_work.cost_before < cob_work.headroom",
         )
         fee = self.rounded("(s.principal_fen + s.interest_fen) * t.fee_pct_e8", PERCENT_SCALE)
         penalty = self.rounded(f"{base} * w.rate_e10", RATE_SCALE)
@@ -582,7 +596,8 @@ class _Statements:
             " oldest_unpaid_due_on = w.oldest_unpaid,"
             " next_due_on = CASE WHEN w.new_status IN ('settled', 'written_off') THEN NULL"
             " ELSE w.new_next_due END,"
-            " cost_charged_fen = loans.cost_charged_fen + w.interest_due + w.fees + w.penalties,"
+            # Recounted from the lines, so interest paid before its due date's close still counts.
+            " cost_charged_fen = w.cost_before - loans.early_repayment_fees_fen + w.fees + w.penalties,"
             " settled_on = CASE WHEN w.new_status = 'settled' THEN COALESCE(w.last_paid_off, :d)"
             " ELSE loans.settled_on END,"
             " written_off_on = CASE WHEN w.new_status = 'written_off' THEN :d ELSE loans.written_off_on END"

@@ -112,6 +112,8 @@ def upgrade() -> None:
         sa.Column("next_due_on", sa.Date(), nullable=True),
         sa.Column("outstanding_principal_fen", sa.BigInteger(), nullable=False),
         sa.Column("cost_charged_fen", sa.BigInteger(), nullable=False),
+        sa.Column("principal_days_repaid", sa.BigInteger(), nullable=False),
+        sa.Column("early_repayment_fees_fen", sa.BigInteger(), nullable=False),
         sa.Column("credit_balance_fen", sa.BigInteger(), nullable=False),
         sa.Column("settled_on", sa.Date(), nullable=True),
         sa.Column("written_off_on", sa.Date(), nullable=True),

@@ -253,8 +253,11 @@ def _check_plan(engine: Engine, session: Session, plan: dict[str, object]) -> No
     )
     path = make_path(engine, session, code, principal_fen=plan["principal_fen"], disbursed_on=DISBURSED)
     settle_on = DISBURSED + timedelta(days=plan["settle_after"]) if plan["settle_after"] else None  # type: ignore[operator]
+    day = DISBURSED
     for line, (late, share) in zip(path.lines(), plan["payments"], strict=False):  # type: ignore[call-overload]
-        day = line.due_on + timedelta(days=late)
+        # Value dates in order: a back-dated payment re-allocates, but the penalties the close of
+        # business charged meanwhile stay (docs/LEDGER.md, "Reversal") — not a path this checks.
+        day = max(line.due_on + timedelta(days=late), day)
         if settle_on is not None and day >= settle_on:
             break
         path.close_to(day - timedelta(days=1))

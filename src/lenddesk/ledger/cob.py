@@ -396,7 +396,7 @@ class _Statements:
             f" last_paid_off {date_type}, owed_lines INTEGER, dpd INTEGER DEFAULT 0,"
             " new_status VARCHAR(16), new_bucket VARCHAR(8), headroom BIGINT DEFAULT 0,"
             " rate_e10 BIGINT DEFAULT 0, fees BIGINT DEFAULT 0, penalties BIGINT DEFAULT 0,"
-            " excess BIGINT DEFAULT 0)",
+            " excess BIGINT DEFAULT 0, later_principal BIGINT)",
             "CREATE TEMP TABLE IF NOT EXISTS cob_reserve (loan_id INTEGER PRIMARY KEY, margin BIGINT)",
             "CREATE TEMP TABLE IF NOT EXISTS cob_line_work (line_id INTEGER PRIMARY KEY, loan_id INTEGER,"
             " period INTEGER, fee BIGINT, penalty BIGINT)",
@@ -478,7 +478,7 @@ class _Statements:
             "aggregate",
             "INSERT INTO cob_work (loan_id, product_id, basis, elapsed, cost_before, annual_e8,"
             " old_status, old_bucket, old_next_due, oldest_unpaid, new_next_due, interest_due,"
-            " last_paid_off, owed_lines)"
+            " last_paid_off, owed_lines, later_principal)"
             # Grouped by the driving table's key, the loan's own columns wrapped in MAX(): SQLite then
             # streams the groups in id order instead of sorting them.
             # basis: the principal-days actually outstanding up to :d (ledger/costcap.py).
@@ -492,7 +492,9 @@ class _Statements:
             " MIN(CASE WHEN s.due_on > :d THEN s.due_on END),"
             " SUM(CASE WHEN s.due_on >= l.next_due_on AND s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
             " MAX(s.paid_off_on),"
-            f" SUM(CASE WHEN {_OWED} > 0 THEN 1 ELSE 0 END)"
+            f" SUM(CASE WHEN {_OWED} > 0 THEN 1 ELSE 0 END),"
+            # The principal of the instalments not yet due, for the cap's reserve below.
+            " SUM(CASE WHEN s.due_on > :d THEN s.principal_fen - s.paid_principal_fen ELSE 0 END)"
             # CROSS JOIN fixes the join order on SQLite (the work table drives; PostgreSQL plans
             # it as an ordinary join).
             " FROM cob_ids c CROSS JOIN loans l CROSS JOIN schedule_lines s"
@@ -536,8 +538,9 @@ class _Statements:
             "INSERT INTO cob_reserve (loan_id, margin) SELECT f.loan_id,"
             f" MIN(f.basis_then * f.cap_ppm / {DAYS_IN_YEAR * CAP_SCALE} - f.cumulative)"
             " FROM (SELECT w.loan_id, t.cap_ppm,"
-            f" w.basis + SUM({unpaid} * {days_to_due}) {running}"
-            f" + (SUM({unpaid}) OVER (PARTITION BY s.loan_id) - SUM({unpaid}) {running}) * {days_to_due}"
+            # (SUM is NUMERIC on PostgreSQL: back to an integer so the division truncates.)
+            f" CAST(w.basis + SUM({unpaid} * {days_to_due}) {running}"
+            f" + (w.later_principal - SUM({unpaid}) {running}) * {days_to_due} AS BIGINT)"
             " AS basis_then,"
             f" SUM(s.interest_fen) {running} AS cumulative"
             " FROM cob_work w JOIN cob_terms t ON t.product_id = w.product_id"

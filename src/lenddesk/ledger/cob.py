@@ -543,9 +543,11 @@ class _Statements:
             f" + (w.later_principal - SUM({unpaid}) {running}) * {days_to_due} AS BIGINT)"
             " AS basis_then,"
             f" SUM(s.interest_fen) {running} AS cumulative"
-            " FROM cob_work w JOIN cob_terms t ON t.product_id = w.product_id"
-            " JOIN schedule_lines s ON s.loan_id = w.loan_id"
-            " WHERE w.new_status = 'overdue' AND s.due_on > :d) f GROUP BY f.loan_id",
+            # CROSS JOIN: the work table drives on SQLite. A loan already at its cap today gets
+            # nothing whatever the reserve: its lines are not read again.
+            " FROM cob_work w CROSS JOIN cob_terms t CROSS JOIN schedule_lines s"
+            " WHERE t.product_id = w.product_id AND s.loan_id = w.loan_id"
+            " AND w.new_status = 'overdue' AND w.headroom > 0 AND s.due_on > :d) f GROUP BY f.loan_id",
         )
         yield (
             "reserve_headroom",

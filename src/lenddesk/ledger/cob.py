@@ -44,6 +44,7 @@ Progress = Callable[[date, int, int], None]
 StepHook = Callable[[str, int], None]
 
 _runs = CobRun.__table__
+JULIAN_DAY_OF_ORDINAL_ZERO = 1721424.5  # julianday('0001-01-01') − 1
 
 
 @dataclass
@@ -288,7 +289,8 @@ def _chunk_body(
         raise CobBusy(
             f"{day} 的日终正在另一个进程中运行", f"The close of {day} is running in another process"
         )
-    params = {"d": day, "lo": low, "hi": high}
+    # jd: the business date's Julian day number, so SQLite parses only the column's date per row.
+    params = {"d": day, "lo": low, "hi": high, "jd": day.toordinal() + JULIAN_DAY_OF_ORDINAL_ZERO}
     for table in CHUNK_TABLES:
         connection.execute(text(f"DELETE FROM {table}"))
     for stage, statement in statements.chunk_steps:
@@ -390,7 +392,9 @@ class _Statements:
             " penalty_multiple INTEGER, daily_rate_e10 BIGINT, multiple_e8 BIGINT, fee_fixed BIGINT,"
             f" fee_pct_e8 BIGINT, cap_ppm BIGINT, fee_due_on {date_type}, penalty_before {date_type})",
             "CREATE TEMP TABLE IF NOT EXISTS cob_work (loan_id INTEGER PRIMARY KEY, product_id INTEGER,"
-            " basis BIGINT, elapsed INTEGER, cost_before BIGINT, annual_e8 BIGINT,"
+            f" basis BIGINT, outstanding BIGINT, disbursed_on {date_type}, elapsed INTEGER DEFAULT 0,"
+            " annual_rate NUMERIC(12, 8),"
+            " cost_before BIGINT, annual_e8 BIGINT,"
             f" old_status VARCHAR(16), old_bucket VARCHAR(8), old_next_due {date_type},"
             f" oldest_unpaid {date_type}, new_next_due {date_type}, interest_due BIGINT,"
             f" last_paid_off {date_type}, owed_lines INTEGER, dpd INTEGER DEFAULT 0,"
@@ -433,7 +437,7 @@ class _Statements:
         """Whole days from the business date :d to `later` (a date column)."""
         if self.dialect == "postgresql":
             return f"({later} - CAST(:d AS DATE))"
-        return f"CAST(julianday({later}) - julianday(:d) AS INTEGER)"
+        return f"CAST(julianday({later}) - :jd AS INTEGER)"
 
     def rounded(self, numerator: str, denominator: int) -> str:
         """numerator / denominator rounded with the system rule, in integer arithmetic."""
@@ -458,7 +462,6 @@ class _Statements:
 
     def _chunk_sql(self) -> Iterable[tuple[str, str]]:
         rules = self.rules
-        elapsed = f"(CASE WHEN l.disbursed_on < :d THEN {self.days_since('l.disbursed_on')} ELSE 0 END)"
         base = "(s.principal_fen - s.paid_principal_fen)"
         if rules.penalty_base == "principal_and_interest":
             base = "(s.principal_fen - s.paid_principal_fen + s.interest_fen - s.paid_interest_fen)"
@@ -476,17 +479,17 @@ class _Statements:
             yield "analyse_ids", "ANALYZE cob_ids"
         yield (
             "aggregate",
-            "INSERT INTO cob_work (loan_id, product_id, basis, elapsed, cost_before, annual_e8,"
-            " old_status, old_bucket, old_next_due, oldest_unpaid, new_next_due, interest_due,"
+            "INSERT INTO cob_work (loan_id, product_id, basis, outstanding, disbursed_on, cost_before,"
+            " annual_rate, old_status, old_bucket, old_next_due, oldest_unpaid, new_next_due, interest_due,"
             " last_paid_off, owed_lines, later_principal)"
             # Grouped by the driving table's key, the loan's own columns wrapped in MAX(): SQLite then
             # streams the groups in id order instead of sorting them.
-            # basis: the principal-days actually outstanding up to :d (ledger/costcap.py).
             " SELECT c.loan_id, MAX(l.product_id),"
-            f" MAX(l.principal_days_repaid + l.outstanding_principal_fen * {elapsed}),"
-            f" MAX({elapsed}), MAX(l.early_repayment_fees_fen) + SUM(s.penalty_fen + s.late_fee_fen"
+            # (the loan's own columns as they are: per-loan arithmetic is done once, below)
+            " MAX(l.principal_days_repaid), MAX(l.outstanding_principal_fen), MAX(l.disbursed_on),"
+            " MAX(l.early_repayment_fees_fen) + SUM(s.penalty_fen + s.late_fee_fen"
             " + CASE WHEN s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
-            f" MAX(CAST(ROUND(l.annual_rate * {PERCENT_SCALE}) AS BIGINT)),"
+            " MAX(l.annual_rate),"
             " MAX(l.status), MAX(l.bucket), MAX(l.next_due_on),"
             f" MIN(CASE WHEN {_OWED} > 0 THEN s.due_on END),"
             " MIN(CASE WHEN s.due_on > :d THEN s.due_on END),"
@@ -502,10 +505,13 @@ class _Statements:
         )
         if self.dialect == "postgresql":
             yield "analyse_work", "ANALYZE cob_work"
+        # basis: the principal-days actually outstanding up to :d (ledger/costcap.py).
+        elapsed = f"(CASE WHEN disbursed_on < :d THEN {self.days_since('disbursed_on')} ELSE 0 END)"
         yield (
             "days_past_due",
             f"UPDATE cob_work SET dpd = CASE WHEN oldest_unpaid < :d THEN {self.days_since('oldest_unpaid')}"
-            " ELSE 0 END",
+            f" ELSE 0 END, elapsed = {elapsed}, basis = basis + outstanding * {elapsed},"
+            f" annual_e8 = CAST(ROUND(annual_rate * {PERCENT_SCALE}) AS BIGINT)",
         )
         yield (
             "classify",

@@ -50,7 +50,7 @@ def test_an_amortising_loan_is_charged_within_the_cap_on_the_balance_really_owed
 ) -> None:
     """10,000.00 over 12 months at 18 %, every instalment paid 15 days late with a harsh product
     (1 % a day penalty, 10 % late fee). The old cap (24 % × the original principal × days) let this
-    loan be charged 2,492.05 — 43 % a year of the balance actually owed, an IRR of 38.8 %. Counted
+    loan be charged 2,492.05 — 42 % a year of the balance actually owed, an IRR of 38.8 %. Counted
     on the principal outstanding day by day the charges stop at 24 %."""
     factories.product(
         session, code="HARSH", penalty_daily_rate=Decimal("0.01"), late_fee_percent=Decimal("0.10")

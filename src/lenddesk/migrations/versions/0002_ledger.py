@@ -129,6 +129,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_loans_borrower_id"), ["borrower_id"], unique=False)
         batch_op.create_index("ix_loans_next_due_on", ["next_due_on"], unique=False)
         batch_op.create_index(
+            "ix_loans_with_credit",
+            ["status"],
+            unique=False,
+            sqlite_where=sa.text("credit_balance_fen > 0"),
+            postgresql_where=sa.text("credit_balance_fen > 0"),
+        )
+        batch_op.create_index(
             "ix_loans_status_oldest_unpaid", ["status", "oldest_unpaid_due_on"], unique=False
         )
 
@@ -230,6 +237,7 @@ def downgrade() -> None:
     op.drop_table("bucket_transitions")
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_index("ix_loans_status_oldest_unpaid")
+        batch_op.drop_index("ix_loans_with_credit")
         batch_op.drop_index("ix_loans_next_due_on")
         batch_op.drop_index(batch_op.f("ix_loans_borrower_id"))
 

@@ -115,6 +115,7 @@ def pay_in_full(session: Session, loan_id: int, periods: list[int], on: date) ->
             total += left
             if due == "principal_fen":
                 loan.outstanding_principal_fen -= left
+                loan.principal_days_repaid += left * (on - loan.disbursed_on).days
         line.paid_off_on = on
     session.flush()
     return total

@@ -257,8 +257,11 @@ def test_early_settlement_pays_the_quote_and_settles(session: Session) -> None:
     on = date(2026, 3, 1)
     quote = service.settlement_quote(session, contract_number=loan.contract_number, on=on)
     not_due = 1_200_000 - lines[0].principal_fen
-    assert quote.principal_fen == not_due and quote.fee_fen == round(not_due * 0.02)
     assert quote.accrued_interest_fen == round(not_due * 0.18 * 14 / 365)
+    # The 2 % fee is cut to what the 24 % cost cap leaves on the principal-days outstanding.
+    cap = (1_200_000 * 31 + not_due * 14) * 24 // 36500
+    room = cap - lines[0].interest_fen - quote.accrued_interest_fen
+    assert quote.principal_fen == not_due and quote.fee_fen == min(round(not_due * 0.02), room) == room
     with pytest.raises(Unprocessable) as caught:
         post(session, loan, quote.total_fen - 1, on, kind="early_full", today=on)
     assert caught.value.code == "amount_below_settlement"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -96,6 +97,9 @@ class LedgerPolicy(Section):
     penalty_base: Literal["principal", "principal_and_interest"] = "principal"
     # Loan ids per close-of-business chunk; each chunk is one transaction.
     cob_chunk_size: int = Field(default=50_000, ge=100)
+    # The legal annual cost cap (综合融资成本上限): interest + penalties + every fee never exceed it
+    # on the principal actually outstanding; products may cap lower, never higher.
+    annual_cost_cap: Decimal = Field(default=Decimal("0.24"), gt=0, le=1)
 
     @field_validator("bucket_upper_bounds")
     @classmethod

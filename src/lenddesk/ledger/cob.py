@@ -49,6 +49,8 @@ StepHook = Callable[[str, int], None]
 _runs = CobRun.__table__
 _work = table_clause("cob_work", column("loan_id"), column("old_bucket"), column("new_bucket"), column("dpd"))
 
+JULIAN_DAY_OF_ORDINAL_ZERO = 1721424.5  # julianday('0001-01-01') − 1
+
 
 @dataclass
 class CobSummary:
@@ -188,7 +190,7 @@ def _close_date(
     _apply_credit_balances(connection, day)
     with connection.begin():
         max_id = connection.scalar(text("SELECT MAX(id) FROM loans")) or 0
-        _load_terms(connection, day)
+        _load_terms(connection, day, statements.rules)
     chunk_index = int(counts.get("chunks", 0))
     if progress:
         progress(day, min(last_loan_id, max_id), max_id)
@@ -293,7 +295,8 @@ def _chunk_body(
             f"{day} 的日终正在另一个进程中运行", f"The close of {day} is running in another process"
         )
     lock_loan_range(connection, low, high)  # before reading: postings on these loans wait
-    params = {"d": day, "lo": low, "hi": high}
+    # jd: the business date's Julian day number, so SQLite parses only the column's date per row.
+    params = {"d": day, "lo": low, "hi": high, "jd": day.toordinal() + JULIAN_DAY_OF_ORDINAL_ZERO}
     for table in CHUNK_TABLES:
         connection.execute(text(f"DELETE FROM {table}"))
     for stage, statement in statements.chunk_steps:
@@ -339,10 +342,11 @@ def _drop_work_tables(connection: Connection) -> None:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
-def _load_terms(connection: Connection, day: date) -> None:
+def _load_terms(connection: Connection, day: date, rules: DelinquencyRules) -> None:
     """One row per product: its terms in integer units and the day's grace-period cut-offs."""
     connection.execute(text("DELETE FROM cob_terms"))
-    rows = [_terms_row(product, day) for product in connection.execute(select(Product.__table__)).all()]
+    products = connection.execute(select(Product.__table__)).all()
+    rows = [_terms_row(product, day, rules) for product in products]
     if rows:
         connection.execute(
             text(
@@ -355,7 +359,7 @@ def _load_terms(connection: Connection, day: date) -> None:
         )
 
 
-def _terms_row(product: Any, day: date) -> dict[str, Any]:
+def _terms_row(product: Any, day: date, rules: DelinquencyRules) -> dict[str, Any]:
     terms = ChargeTerms.of_product(product)
     return {
         "product_id": product.id,
@@ -364,7 +368,7 @@ def _terms_row(product: Any, day: date) -> dict[str, Any]:
         "multiple_e8": terms.penalty_multiple_e8,
         "fee_fixed": terms.late_fee_fixed_fen,
         "fee_pct_e8": terms.late_fee_percent_e8,
-        "cap_ppm": terms.cost_cap_ppm,
+        "cap_ppm": rules.cap_ppm(terms),
         # The late fee falls on the first day after grace; penalty accrues from that day on.
         "fee_due_on": day - timedelta(days=terms.grace_days + 1),
         "penalty_before": day - timedelta(days=terms.grace_days),
@@ -388,13 +392,15 @@ class _Statements:
             " penalty_multiple INTEGER, daily_rate_e10 BIGINT, multiple_e8 BIGINT, fee_fixed BIGINT,"
             f" fee_pct_e8 BIGINT, cap_ppm BIGINT, fee_due_on {date_type}, penalty_before {date_type})",
             "CREATE TEMP TABLE IF NOT EXISTS cob_work (loan_id INTEGER PRIMARY KEY, product_id INTEGER,"
-            " principal BIGINT, elapsed INTEGER, cost_before BIGINT, annual_e8 BIGINT,"
+            f" basis BIGINT, outstanding BIGINT, disbursed_on {date_type}, elapsed INTEGER DEFAULT 0,"
+            " annual_rate NUMERIC(12, 8),"
+            " cost_before BIGINT, annual_e8 BIGINT,"
             f" old_status VARCHAR(16), old_bucket VARCHAR(8), old_next_due {date_type},"
             f" oldest_unpaid {date_type}, new_next_due {date_type}, interest_due BIGINT,"
             f" last_paid_off {date_type}, owed_lines INTEGER, dpd INTEGER DEFAULT 0,"
             " new_status VARCHAR(16), new_bucket VARCHAR(8), headroom BIGINT DEFAULT 0,"
             " rate_e10 BIGINT DEFAULT 0, fees BIGINT DEFAULT 0, penalties BIGINT DEFAULT 0,"
-            " excess BIGINT DEFAULT 0)",
+            " excess BIGINT DEFAULT 0, later_principal BIGINT)",
             "CREATE TEMP TABLE IF NOT EXISTS cob_reserve (loan_id INTEGER PRIMARY KEY, margin BIGINT)",
             "CREATE TEMP TABLE IF NOT EXISTS cob_line_work (line_id INTEGER PRIMARY KEY, loan_id INTEGER,"
             " period INTEGER, fee BIGINT, penalty BIGINT)",
@@ -433,7 +439,7 @@ class _Statements:
         """Whole days from the business date :d to `later` (a date column)."""
         if self.dialect == "postgresql":
             return f"({later} - CAST(:d AS DATE))"
-        return f"CAST(julianday({later}) - julianday(:d) AS INTEGER)"
+        return f"CAST(julianday({later}) - :jd AS INTEGER)"
 
     def rounded(self, numerator: str, denominator: int) -> str:
         """numerator / denominator rounded with the system rule, in integer arithmetic."""
@@ -467,20 +473,25 @@ class _Statements:
             yield "analyse_ids", "ANALYZE cob_ids"
         yield (
             "aggregate",
-            "INSERT INTO cob_work (loan_id, product_id, principal, elapsed, cost_before, annual_e8,"
-            " old_status, old_bucket, old_next_due, oldest_unpaid, new_next_due, interest_due,"
-            " last_paid_off, owed_lines)"
+            "INSERT INTO cob_work (loan_id, product_id, basis, outstanding, disbursed_on, cost_before,"
+            " annual_rate, old_status, old_bucket, old_next_due, oldest_unpaid, new_next_due, interest_due,"
+            " last_paid_off, owed_lines, later_principal)"
             # Grouped by the driving table's key, the loan's own columns wrapped in MAX(): SQLite then
             # streams the groups in id order instead of sorting them.
-            " SELECT c.loan_id, MAX(l.product_id), MAX(l.principal_fen),"
-            f" MAX({self.days_since('l.disbursed_on')}), MAX(l.cost_charged_fen),"
-            f" MAX(CAST(ROUND(l.annual_rate * {PERCENT_SCALE}) AS BIGINT)),"
+            " SELECT c.loan_id, MAX(l.product_id),"
+            # (the loan's own columns as they are: per-loan arithmetic is done once, below)
+            " MAX(l.principal_days_repaid), MAX(l.outstanding_principal_fen), MAX(l.disbursed_on),"
+            " MAX(l.early_repayment_fees_fen) + SUM(s.penalty_fen + s.late_fee_fen"
+            " + CASE WHEN s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
+            " MAX(l.annual_rate),"
             " MAX(l.status), MAX(l.bucket), MAX(l.next_due_on),"
             f" MIN(CASE WHEN {_OWES} THEN s.due_on END),"
             " MIN(CASE WHEN s.due_on > :d THEN s.due_on END),"
             " SUM(CASE WHEN s.due_on >= l.next_due_on AND s.due_on <= :d THEN s.interest_fen ELSE 0 END),"
             " MAX(s.paid_off_on),"
-            f" SUM(CASE WHEN {_OWES} THEN 1 ELSE 0 END)"
+            f" SUM(CASE WHEN {_OWES} THEN 1 ELSE 0 END),"
+            # The principal of the instalments not yet due, for the cap's reserve below.
+            " SUM(CASE WHEN s.due_on > :d THEN s.principal_fen - s.paid_principal_fen ELSE 0 END)"
             # CROSS JOIN fixes the join order on SQLite (the work table drives; PostgreSQL plans
             # it as an ordinary join).
             " FROM cob_ids c CROSS JOIN loans l CROSS JOIN schedule_lines s"
@@ -488,42 +499,57 @@ class _Statements:
         )
         if self.dialect == "postgresql":
             yield "analyse_work", "ANALYZE cob_work"
+        # basis: the principal-days actually outstanding up to :d (ledger/costcap.py).
+        elapsed = f"(CASE WHEN disbursed_on < :d THEN {self.days_since('disbursed_on')} ELSE 0 END)"
         yield (
             "days_past_due",
             f"UPDATE cob_work SET dpd = CASE WHEN oldest_unpaid < :d THEN {self.days_since('oldest_unpaid')}"
-            " ELSE 0 END",
+            f" ELSE 0 END, elapsed = {elapsed}, basis = basis + outstanding * {elapsed},"
+            f" annual_e8 = CAST(ROUND(annual_rate * {PERCENT_SCALE}) AS BIGINT)",
         )
         status, bucket = standing_case_sql(rules, days="dpd", settled_when="owed_lines = 0")
         yield "classify", f"UPDATE cob_work SET new_status = {status}, new_bucket = {bucket}"
         limit = (
-            "CASE WHEN cob_work.elapsed > 0 THEN cob_work.principal * t.cap_ppm * cob_work.elapsed"
+            "CASE WHEN cob_work.basis > 0 THEN cob_work.basis * t.cap_ppm"
             f" / {DAYS_IN_YEAR * CAP_SCALE} ELSE 0 END"
         )
         multiple_rate = self.rounded("t.multiple_e8 * cob_work.annual_e8", DAYS_IN_YEAR * 10**6)
         yield (
             "headroom",
-            f"UPDATE cob_work SET headroom = {limit} - cob_work.cost_before - cob_work.interest_due,"
+            f"UPDATE cob_work SET headroom = {limit} - cob_work.cost_before,"
             f" rate_e10 = CASE WHEN t.penalty_multiple = 1 THEN {multiple_rate} ELSE t.daily_rate_e10 END"
             " FROM cob_terms t WHERE t.product_id = cob_work.product_id AND cob_work.new_status = 'overdue'",
         )
-        # Keep room for the contractual interest still to fall due: at each later due date the
-        # total must stay within that date's cap as well.
+        # Keep room for the contractual interest still to fall due: at each later due date j the
+        # total must stay within that date's cap as well, on the principal-days projected with
+        # every later instalment k repaid on its due date (costcap.headroom_fen):
+        #   basis_j = basis + Σ_{k≤j} p_k (due_k − d) + (Σ_k p_k − Σ_{k≤j} p_k) (due_j − d).
+        days_to_due = self.days_until("s.due_on")
+        unpaid = "(s.principal_fen - s.paid_principal_fen)"
+        running = (
+            "OVER (PARTITION BY s.loan_id ORDER BY s.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        )
         yield (
             "reserve",
-            "INSERT INTO cob_reserve (loan_id, margin) SELECT f.loan_id, MIN(f.cap_then - f.cumulative)"
-            f" FROM (SELECT w.loan_id, w.principal * t.cap_ppm * (w.elapsed + {self.days_until('s.due_on')})"
-            f" / {DAYS_IN_YEAR * CAP_SCALE} AS cap_then,"
-            " SUM(s.interest_fen) OVER (PARTITION BY s.loan_id ORDER BY s.period"
-            " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative"
-            " FROM cob_work w JOIN cob_terms t ON t.product_id = w.product_id"
-            " JOIN schedule_lines s ON s.loan_id = w.loan_id"
-            " WHERE w.new_status = 'overdue' AND s.due_on > :d) f GROUP BY f.loan_id",
+            "INSERT INTO cob_reserve (loan_id, margin) SELECT f.loan_id,"
+            f" MIN(f.basis_then * f.cap_ppm / {DAYS_IN_YEAR * CAP_SCALE} - f.cumulative)"
+            " FROM (SELECT w.loan_id, t.cap_ppm,"
+            # (SUM is NUMERIC on PostgreSQL: back to an integer so the division truncates.)
+            f" CAST(w.basis + SUM({unpaid} * {days_to_due}) {running}"
+            f" + (w.later_principal - SUM({unpaid}) {running}) * {days_to_due} AS BIGINT)"
+            " AS basis_then,"
+            f" SUM(s.interest_fen) {running} AS cumulative"
+            # CROSS JOIN: the work table drives on SQLite. A loan already at its cap today gets
+            # nothing whatever the reserve: its lines are not read again.
+            " FROM cob_work w CROSS JOIN cob_terms t CROSS JOIN schedule_lines s"
+            " WHERE t.product_id = w.product_id AND s.loan_id = w.loan_id"
+            " AND w.new_status = 'overdue' AND w.headroom > 0 AND s.due_on > :d) f GROUP BY f.loan_id",
         )
         yield (
             "reserve_headroom",
-            "UPDATE cob_work SET headroom = r.margin - cob_work.cost_before - cob_work.interest_due"
+            "UPDATE cob_work SET headroom = r.margin - cob_work.cost_before"
             " FROM cob_reserve r WHERE r.loan_id = cob_work.loan_id"
-            " AND r.margin - cob_work.cost_before - cob_work.interest_due < cob_work.headroom",
+            " AND r.margin - cob_work.cost_before < cob_work.headroom",
         )
         fee = self.rounded("(s.principal_fen + s.interest_fen) * t.fee_pct_e8", PERCENT_SCALE)
         penalty = self.rounded(f"{base} * w.rate_e10", RATE_SCALE)
@@ -571,7 +597,8 @@ class _Statements:
             " oldest_unpaid_due_on = w.oldest_unpaid,"
             " next_due_on = CASE WHEN w.new_status IN ('settled', 'written_off') THEN NULL"
             " ELSE w.new_next_due END,"
-            " cost_charged_fen = loans.cost_charged_fen + w.interest_due + w.fees + w.penalties,"
+            # Recounted from the lines, so interest paid before its due date's close still counts.
+            " cost_charged_fen = w.cost_before - loans.early_repayment_fees_fen + w.fees + w.penalties,"
             " settled_on = CASE WHEN w.new_status = 'settled' THEN COALESCE(w.last_paid_off, :d)"
             " ELSE loans.settled_on END,"
             " written_off_on = CASE WHEN w.new_status = 'written_off' THEN :d ELSE loans.written_off_on END"

@@ -16,10 +16,12 @@ Conventions (docs/LEDGER.md, "Close of business"):
 - during the grace period (dpd 1…grace_days) nothing is charged; from dpd grace_days + 1 the
   penalty accrues every day on the overdue base, and the late fee is charged once per instalment
   on that first day after grace;
-- the cost cap: penalties and fees are charged only while interest fallen due + penalties + fees
-  stay within principal × cap × days since disbursement / 365 — today and at every later due date
-  once that instalment's interest has fallen due as well; the excess is not charged. Contractual
-  interest itself is never clipped (a product's rate must lie within the cap).
+- the cost cap (`ledger/costcap.py`): penalties and fees are charged only while interest fallen
+  due + penalties + fees (early repayment fees included) stay within cap × the principal-days
+  actually outstanding / 365 — today and at every later due date once that instalment's interest
+  has fallen due as well; the excess is not charged. The cap is the product's, never above the
+  policy's `ledger.annual_cost_cap`. Contractual interest itself is never clipped (a contract
+  rate above the cap is refused when the product or loan is created).
 """
 
 from __future__ import annotations
@@ -32,11 +34,10 @@ from typing import Literal
 
 from lenddesk.core.money import Rounding
 from lenddesk.ledger import owed as owed_rule
+from lenddesk.ledger.costcap import CAP_SCALE, DAYS_IN_YEAR, cap_on, headroom_fen, principal_days
 
 RATE_SCALE = 10**10
 PERCENT_SCALE = 10**8
-CAP_SCALE = 10**6
-DAYS_IN_YEAR = 365
 
 WRITTEN_OFF_BUCKET = "WO"
 CURRENT_BUCKET = "M0"
@@ -202,32 +203,28 @@ def late_fee_fen(instalment_fen: int, terms: ChargeTerms, rounding: Rounding = "
 
 
 def cost_cap_fen(principal_fen: int, cap_ppm: int, elapsed_days: int) -> int:
-    """The most interest + penalties + fees may reach after `elapsed_days`, rounded down."""
-    if elapsed_days <= 0:
-        return 0
-    return principal_fen * cap_ppm * elapsed_days // (DAYS_IN_YEAR * CAP_SCALE)
+    """The cap after `elapsed_days` on a principal outstanding all along, rounded down."""
+    return cap_on(principal_fen * max(elapsed_days, 0), cap_ppm)
 
 
 def cost_headroom_fen(
-    loan: LoanState, lines: Sequence[LineState], terms: ChargeTerms, day: date, cost_fen: int
+    loan: LoanState, lines: Sequence[LineState], cap_ppm: int, day: date, cost_fen: int
 ) -> int:
     """How much penalty and fees may still be charged on `day` when `cost_fen` is already charged.
 
-    The room left under today's cap, but also under the cap of every later due date once that
-    instalment's contractual interest has fallen due too: a penalty charged today must not push
-    the total above the cap when the next interest falls due.
+    The room left under today's cap on the principal-days actually outstanding, but also under the
+    cap of every later due date once that instalment's contractual interest has fallen due too
+    (`costcap.headroom_fen`): a penalty charged today must not push the total above the cap when
+    the next interest falls due.
     """
-    headroom = cost_cap_fen(loan.principal_fen, terms.cost_cap_ppm, (day - loan.disbursed_on).days) - cost_fen
-    interest_to_come = 0
-    for line in sorted(lines, key=lambda line: line.period):
-        if line.due_on <= day:
-            continue
-        interest_to_come += line.interest_fen
-        cap_then = cost_cap_fen(
-            loan.principal_fen, terms.cost_cap_ppm, (line.due_on - loan.disbursed_on).days
-        )
-        headroom = min(headroom, cap_then - cost_fen - interest_to_come)
-    return headroom
+    future = [
+        (line.due_on, line.principal_fen - line.paid_principal_fen, line.interest_fen)
+        for line in lines
+        if line.due_on > day
+    ]
+    return headroom_fen(
+        cap_ppm=cap_ppm, principal_days_now=loan.principal_days(day), on=day, cost_fen=cost_fen, future=future
+    )
 
 
 def clip_to_headroom(wanted: Sequence[tuple[int, int]], headroom: int) -> list[tuple[int, int]]:
@@ -255,6 +252,8 @@ class DelinquencyRules:
     write_off_after_days: int = 180
     penalty_base: PenaltyBase = "principal"
     rounding: Rounding = "half_up"
+    # The legal annual cost cap (policy `ledger.annual_cost_cap`); a product may only cap lower.
+    cost_cap_ppm: int = 240_000
 
     @classmethod
     def from_policy(cls, policy: object) -> DelinquencyRules:
@@ -265,7 +264,12 @@ class DelinquencyRules:
             write_off_after_days=ledger.write_off_after_days,
             penalty_base=ledger.penalty_base,
             rounding=policy.money.rounding,  # type: ignore[attr-defined]
+            cost_cap_ppm=scaled(ledger.annual_cost_cap, CAP_SCALE, round_down=True),
         )
+
+    def cap_ppm(self, terms: ChargeTerms) -> int:
+        """The cap that applies to a product: its own, never above the legal one."""
+        return min(terms.cost_cap_ppm, self.cost_cap_ppm)
 
 
 @dataclass(frozen=True)
@@ -313,6 +317,16 @@ class LoanState:
     cost_charged_fen: int
     settled_on: date | None = None
     written_off_on: date | None = None
+    # What the cap counts besides `cost_charged_fen` (costcap): None = never repaid (the principal).
+    outstanding_principal_fen: int | None = None
+    principal_days_repaid: int = 0
+    early_repayment_fees_fen: int = 0
+
+    def principal_days(self, day: date) -> int:
+        outstanding = (
+            self.principal_fen if self.outstanding_principal_fen is None else self.outstanding_principal_fen
+        )
+        return principal_days(self.principal_days_repaid, outstanding, self.disbursed_on, day)
 
 
 @dataclass(frozen=True)
@@ -360,6 +374,12 @@ def close_loan_day(
     oldest = min((line.due_on for line in owed), default=None)
     dpd = (day - oldest).days if oldest is not None and oldest < day else 0
 
+    # The cost so far, recounted from the lines: interest of every instalment due by `day` (paid
+    # early or not), penalties and late fees charged before today.
+    charged_before = sum(
+        line.penalty_fen + line.late_fee_fen + (line.interest_fen if line.due_on <= day else 0)
+        for line in lines
+    )
     charged: list[tuple[int, int]] = [(0, 0)] * len(lines)
     wanted_total = 0
     standing = loan_standing(dpd, rules, owes=bool(owed), write_off=True)
@@ -367,7 +387,8 @@ def close_loan_day(
     if status == "overdue":
         wanted = [_wanted_charges(line, terms, loan.annual_rate_e8, day, rules) for line in lines]
         wanted_total = sum(fee + penalty for fee, penalty in wanted)
-        headroom = cost_headroom_fen(loan, lines, terms, day, loan.cost_charged_fen + interest_due)
+        cost = charged_before + loan.early_repayment_fees_fen
+        headroom = cost_headroom_fen(loan, lines, rules.cap_ppm(terms), day, cost)
         charged = clip_to_headroom(wanted, headroom)
 
     fees = sum(fee for fee, _ in charged)
@@ -383,7 +404,7 @@ def close_loan_day(
         bucket=bucket,
         oldest_unpaid_due_on=oldest,
         next_due_on=None if status in ("settled", "written_off") else next_due_on,
-        cost_charged_fen=loan.cost_charged_fen + interest_due + fees + penalties,
+        cost_charged_fen=charged_before + fees + penalties,
         settled_on=(max((line.paid_off_on for line in lines if line.paid_off_on), default=day))
         if status == "settled"
         else loan.settled_on,

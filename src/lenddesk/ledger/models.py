@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,6 +96,14 @@ class Loan(Base):
     __table_args__ = (
         Index("ix_loans_status_oldest_unpaid", "status", "oldest_unpaid_due_on"),
         Index("ix_loans_next_due_on", "next_due_on"),
+        # The close of business first lets credit balances pay what falls due: only the few loans
+        # holding credit are read (a partial index), not the whole book.
+        Index(
+            "ix_loans_with_credit",
+            "status",
+            sqlite_where=text("credit_balance_fen > 0"),
+            postgresql_where=text("credit_balance_fen > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -114,8 +123,13 @@ class Loan(Base):
     oldest_unpaid_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     next_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     outstanding_principal_fen: Mapped[int] = mapped_column(Fen)
-    # Interest, penalty and fees charged so far: checked against the annual cost cap.
+    # Interest, penalty and late fees charged so far: checked against the annual cost cap.
     cost_charged_fen: Mapped[int] = mapped_column(Fen, default=0)
+    # The cost cap counts the principal actually outstanding day by day (ledger/costcap.py): every
+    # fen of principal repaid adds the days it was outstanding (fen × days since disbursement).
+    principal_days_repaid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Early repayment fees charged so far (they count against the cap as well).
+    early_repayment_fees_fen: Mapped[int] = mapped_column(Fen, default=0)
     credit_balance_fen: Mapped[int] = mapped_column(Fen, default=0)
     settled_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     written_off_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -231,6 +231,27 @@ class RecoveryBookOut(Out):
     recovered: YuanOut = fen("recovered")
 
 
+class CostOut(Out):
+    """The cost cap and the annualised rate of the loan's cash flows (docs/LEDGER.md, "Cost cap")."""
+
+    annual_cost_cap: Decimal = Field(description="The cap that applies: the product's, at most the legal one")
+    cost_charged: YuanOut = Field(
+        validation_alias="cost_charged_fen",
+        description="Interest fallen due + penalties + late fees + early repayment fees",
+    )
+    cost_cap: YuanOut = Field(
+        validation_alias="cost_cap_fen",
+        description="The cap on the principal actually outstanding day by day up to today",
+    )
+    cost_cap_room: YuanOut = Field(
+        validation_alias="cost_cap_room_fen", description="What may still be charged today"
+    )
+    irr_annual_rate: Decimal | None = Field(
+        description="Annualised rate of the actual cash flows by the IRR method (daily rate × 365);"
+        " the rest of the schedule as projected; null when not defined"
+    )
+
+
 class LoanOut(Out):
     id: int
     contract_number: str
@@ -259,6 +280,7 @@ class LoanOut(Out):
     recoveries: list[RecoveryOut] = Field(default_factory=list)
     refunds: list[RefundOut] = Field(default_factory=list)
     waivers: list[WaiverOut] = Field(default_factory=list)
+    cost: CostOut | None = None
 
 
 class Borrower360Out(Out):

@@ -40,13 +40,13 @@ from sqlalchemy import Connection, Date, Engine, bindparam, func, select, text
 from lenddesk.core.pii import id_check_char
 from lenddesk.core.policy import Policy, get_policy
 from lenddesk.ledger.cob import engine_of, run_cob
+from lenddesk.ledger.costcap import headroom_fen, principal_days
 from lenddesk.ledger.delinquency import (
     PERCENT_SCALE,
     WRITTEN_OFF_BUCKET,
     ChargeTerms,
     DelinquencyRules,
     clip_to_headroom,
-    cost_cap_fen,
     daily_penalty_rate_e10,
     late_fee_fen,
     loan_standing,
@@ -309,7 +309,7 @@ LOAN_COLUMNS = (
     "id", "contract_number", "borrower_id", "product_id", "principal_fen", "annual_rate", "term", "method",
     "disbursed_on", "status", "days_past_due", "bucket", "oldest_unpaid_due_on", "next_due_on",
     "outstanding_principal_fen", "cost_charged_fen", "credit_balance_fen", "settled_on", "written_off_on",
-    "created_at",
+    "created_at", "principal_days_repaid", "early_repayment_fees_fen",
 )  # fmt: skip
 LINE_COLUMNS = (
     "id", "loan_id", "period", "due_on", "principal_fen", "interest_fen", "penalty_fen", "late_fee_fen",
@@ -484,6 +484,8 @@ class _BookBuilder:
                 state.settled_on,
                 state.written_off_on,
                 _noon(disbursed),
+                sum(line[5] * (line[11] - disbursed).days for line in state.lines if line[11] is not None),
+                0,
             )
         )
         for period, (line_id, line) in enumerate(zip(line_ids, state.lines, strict=True), start=1):
@@ -714,13 +716,26 @@ class _LoanHistory:
             fee = late_fee_fen(line_principal + line_interest, terms, rules.rounding) if days >= 1 else 0
             wanted.append((fee, penalty_for_day(base, rate, rules.rounding) * max(days, 0)))
         interest_due = sum(interest for (_, interest), due in zip(amounts, dues, strict=True) if due <= end)
-        headroom = cost_cap_fen(principal, terms.cost_cap_ppm, (end - disbursed).days) - interest_due
-        interest_to_come = 0
-        for (_, interest), due in zip(amounts, dues, strict=True):
-            if due > end:
-                interest_to_come += interest
-                cap_then = cost_cap_fen(principal, terms.cost_cap_ppm, (due - disbursed).days)
-                headroom = min(headroom, cap_then - interest_due - interest_to_come)
+        # The cap on the principal actually outstanding up to `end` (ledger/costcap.py).
+        repaid_days = sum(
+            line_principal * (day - disbursed).days
+            for (line_principal, _), day, is_paid in zip(amounts, paid_on, paid, strict=True)
+            if is_paid and day is not None
+        )
+        unpaid = sum(
+            line_principal for (line_principal, _), is_paid in zip(amounts, paid, strict=True) if not is_paid
+        )
+        headroom = headroom_fen(
+            cap_ppm=rules.cap_ppm(terms),
+            principal_days_now=principal_days(repaid_days, unpaid, disbursed, end),
+            on=end,
+            cost_fen=interest_due,
+            future=[
+                (due, 0 if is_paid else line_principal, interest)
+                for (line_principal, interest), due, is_paid in zip(amounts, dues, paid, strict=True)
+                if due > end
+            ],
+        )
         charged = clip_to_headroom(wanted, headroom)
         self.cost = interest_due + sum(fee + penalty for fee, penalty in charged)
         self.lines: list[tuple[Any, ...]] = []
@@ -936,6 +951,7 @@ class PaymentSimulation:
         with self.engine.begin() as connection:
             lines = self._owed_lines(connection, loan_ids)
             line_updates, repayment_rows, principal_paid = [], [], defaultdict(int)
+            principal_days_paid: dict[int, int] = defaultdict(int)
             for payment in payments:
                 owed = lines.get(payment.loan_id, [])
                 if payment.periods:
@@ -952,6 +968,9 @@ class PaymentSimulation:
                         {"id": line["id"], **paid, "paid_off_on": day if owed_fen(line) == 0 else None}
                     )
                     principal_paid[payment.loan_id] += paid["d_principal"]
+                    principal_days_paid[payment.loan_id] += (
+                        paid["d_principal"] * (day - line["disbursed"]).days
+                    )
                 amount = sum(sum(paid.values()) for _, paid in allocation)
                 detail = [
                     {"period": line["period"], **{key[2:]: value for key, value in paid.items()}}
@@ -977,10 +996,13 @@ class PaymentSimulation:
             if principal_paid:
                 connection.execute(
                     text(
-                        "UPDATE loans SET outstanding_principal_fen = outstanding_principal_fen - :paid"
-                        " WHERE id = :id"
+                        "UPDATE loans SET outstanding_principal_fen = outstanding_principal_fen - :paid,"
+                        " principal_days_repaid = principal_days_repaid + :days WHERE id = :id"
                     ),
-                    [{"id": loan_id, "paid": paid} for loan_id, paid in principal_paid.items()],
+                    [
+                        {"id": loan_id, "paid": paid, "days": principal_days_paid[loan_id]}
+                        for loan_id, paid in principal_paid.items()
+                    ],
                 )
             writer = _BulkWriter(connection)
             writer.write("repayments", REPAYMENT_COLUMNS, repayment_rows)
@@ -1023,15 +1045,17 @@ class PaymentSimulation:
             chunk = loan_ids[start : start + 500]
             rows = connection.execute(
                 text(
-                    "SELECT s.* FROM schedule_lines s JOIN loans l ON l.id = s.loan_id"
+                    "SELECT s.*, l.disbursed_on AS disbursed"
+                    " FROM schedule_lines s JOIN loans l ON l.id = s.loan_id"
                     f" WHERE s.loan_id IN ({', '.join(str(i) for i in chunk)})"
                     " AND l.status IN ('current', 'overdue') ORDER BY s.loan_id, s.period"
                 )
             ).mappings()
             for row in rows:
                 line = dict(row)
-                if isinstance(line["due_on"], str):
-                    line["due_on"] = date.fromisoformat(line["due_on"])
+                for key in ("due_on", "disbursed"):
+                    if isinstance(line[key], str):
+                        line[key] = date.fromisoformat(line[key])
                 if owed_fen(line) > 0:
                     result[line["loan_id"]].append(line)
         return result

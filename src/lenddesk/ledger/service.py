@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,7 @@ from lenddesk.core.pii import (
     validate_mobile,
 )
 from lenddesk.core.policy import get_policy
-from lenddesk.ledger import access, settlement, transitions
+from lenddesk.ledger import access, costcap, settlement, transitions
 from lenddesk.ledger import allocation as alloc
 from lenddesk.ledger.delinquency import DelinquencyRules, Standing, loan_standing
 from lenddesk.ledger.locking import lock_loan
@@ -297,6 +297,7 @@ def create_product(
             f"These values cannot be negative: {', '.join(negative)}",
             code="negative_value",
         )
+    costcap.check_contract_rate(annual_rate, annual_cost_cap, get_policy().ledger.annual_cost_cap)
     # Validates rate and term the same way a loan's schedule will.
     generate_schedule(
         principal_fen=100,
@@ -357,6 +358,8 @@ def create_loan(
         raise _not_found("产品", "product", product_code)
     _check_amount(principal_fen)
     rate = product.annual_rate if annual_rate is None else annual_rate
+    legal_cap = get_policy().ledger.annual_cost_cap
+    costcap.check_contract_rate(rate, costcap.effective_cap(product.annual_cost_cap, legal_cap), legal_cap)
     term = product.term if term is None else term
     lines = generate_schedule(
         principal_fen=principal_fen,
@@ -489,7 +492,12 @@ class _Book:
             line.paid_late_fee_fen += payment.late_fee
             line.paid_interest_fen += payment.interest
             line.paid_principal_fen += payment.principal
+            self.count_principal_repaid(payment.principal, value_date)
         self.mark_paid_off(value_date)
+
+    def count_principal_repaid(self, amount_fen: int, value_date: date) -> None:
+        """The cost cap counts each fen of principal for the days it was outstanding (costcap)."""
+        self.loan.principal_days_repaid += amount_fen * max((value_date - self.loan.disbursed_on).days, 0)
 
     def mark_paid_off(self, value_date: date) -> None:
         for line in self.lines:
@@ -519,7 +527,7 @@ def _post_regular(book: _Book, amount_fen: int, value_date: date) -> list[dict[s
 
 
 def _quote(book: _Book, on: date) -> settlement.SettlementQuote:
-    return settlement.quote_settlement(
+    quote = settlement.quote_settlement(
         book.dues(),
         annual_rate=book.loan.annual_rate,
         disbursed_on=book.loan.disbursed_on,
@@ -527,6 +535,45 @@ def _quote(book: _Book, on: date) -> settlement.SettlementQuote:
         fee_percent=book.product.early_repayment_fee_percent,
         credit_fen=book.loan.credit_balance_fen,
         rounding=_rounding(),
+    )
+    return settlement.with_fee_room(quote, _fee_room(book, on, quote.accrued_interest_fen))
+
+
+def _partial_fee_room(book: _Book, on: date, quote: settlement.SettlementQuote) -> int:
+    """The fee room of a partial prepayment: the instalments not yet due keep room for their
+    interest as scheduled before the prepayment (an upper bound of what they will charge)."""
+    later = [
+        (line.due_on, line.principal_fen - line.paid_principal_fen, line.interest_fen)
+        for line in book.lines
+        if line.due_on > on
+    ]
+    return _fee_room(book, on, quote.accrued_interest_fen, later)
+
+
+def _fee_room(
+    book: _Book, on: date, accrued_interest_fen: int, later: Sequence[tuple[date, int, int]] = ()
+) -> int:
+    """What an early repayment fee on `on` may take under the cost cap (costcap.headroom_fen).
+
+    Counted as the close of business counts it: the interest of instalments due by `on` and the
+    interest accrued to it, penalties and late fees charged, earlier early repayment fees; the
+    principal-days to `on`; and
+    the interest of `later` instalments (due date, unpaid principal, interest) at their due dates.
+    """
+    loan, lines = book.loan, book.lines
+    charged = sum(
+        line.penalty_fen + line.late_fee_fen + (line.interest_fen if line.due_on <= on else 0)
+        for line in lines
+    )
+    outstanding = loan.principal_fen - sum(line.paid_principal_fen for line in lines)
+    return costcap.headroom_fen(
+        cap_ppm=costcap.cap_ppm_of(book.product.annual_cost_cap, get_policy().ledger.annual_cost_cap),
+        principal_days_now=costcap.principal_days(
+            loan.principal_days_repaid, outstanding, loan.disbursed_on, on
+        ),
+        on=on,
+        cost_fen=charged + loan.early_repayment_fees_fen + accrued_interest_fen,
+        future=later,
     )
 
 
@@ -574,6 +621,7 @@ def _post_early_full(book: _Book, amount_fen: int, on: date) -> list[dict[str, A
         line.paid_interest_fen += accrued
         line.interest_fen = line.paid_interest_fen  # interest of later periods is not charged
         line.paid_principal_fen = line.principal_fen
+        book.count_principal_repaid(principal, on)
         if accrued or principal:
             _merge(entries, line.period, interest=accrued, principal=principal)
     book.mark_paid_off(on)
@@ -587,6 +635,7 @@ def _close_entries(
 ) -> list[dict[str, Any]]:
     """Fee, earlier credit used and new credit: instalments + fee + credit − credit used = paid."""
     if fee:
+        book.loan.early_repayment_fees_fen += fee
         entries.append({"early_repayment_fee": fee})
     if credit_used:
         entries.append({"credit_used": credit_used})
@@ -603,8 +652,9 @@ def _post_early_partial(book: _Book, amount_fen: int, on: date) -> list[dict[str
     if quote.principal_fen and available >= quote.gross_fen:
         return _post_early_full(book, amount_fen, on)
     fee_percent = book.product.early_repayment_fee_percent
+    fee_room = _partial_fee_room(book, on, quote)
     prepaid = settlement.principal_for_amount(
-        available - quote.before_principal_fen, fee_percent, _rounding()
+        available - quote.before_principal_fen, fee_percent, _rounding(), fee_room
     )
     if not quote.principal_fen:
         raise _CannotPrepay(
@@ -637,12 +687,13 @@ def _post_early_partial(book: _Book, amount_fen: int, on: date) -> list[dict[str
     current = future[0]
     current.paid_interest_fen += quote.accrued_interest_fen
     current.paid_principal_fen += prepaid
+    book.count_principal_repaid(prepaid, on)
+    fee = min(settlement.early_repayment_fee(prepaid, fee_percent, _rounding()), max(fee_room, 0))
     for line, new in zip(future, new_lines, strict=True):
         line.interest_fen = line.paid_interest_fen + new.interest_fen
         line.principal_fen = line.paid_principal_fen + new.principal_fen
     _merge(entries, current.period, interest=quote.accrued_interest_fen, principal=prepaid)
     book.mark_paid_off(on)
-    fee = settlement.early_repayment_fee(prepaid, fee_percent, _rounding())
     return _close_entries(
         book,
         entries,
@@ -971,6 +1022,7 @@ def _replay(
         line.paid_principal_fen = line.paid_interest_fen = line.paid_penalty_fen = line.paid_late_fee_fen = 0
         line.paid_off_on = None
     book.loan.credit_balance_fen = 0
+    book.loan.principal_days_repaid = book.loan.early_repayment_fees_fen = 0
     session.flush()
     repayments = session.scalars(
         select(Repayment)
@@ -1135,7 +1187,7 @@ def partial_quote(
     _check_open(loan)
     _check_amount(prepaid_principal_fen)
     book = _book(session, loan)
-    return settlement.quote_partial(
+    quote = settlement.quote_partial(
         book.dues(),
         annual_rate=loan.annual_rate,
         method=loan.method,
@@ -1146,6 +1198,9 @@ def partial_quote(
         credit_fen=loan.credit_balance_fen,
         rounding=_rounding(),
     )
+    base = _quote(book, on)
+    room = _partial_fee_room(book, on, base)
+    return replace(quote, base=base, fee_fen=min(quote.fee_fen, max(room, 0)))
 
 
 def _check_open(loan: Loan) -> None:
@@ -1380,6 +1435,45 @@ class LoanView:
     def recovered_fen(self) -> int:
         return sum(recovery.amount_fen for recovery in self.recoveries)
 
+    cost: CostDisclosure | None = None
+
+
+@dataclass(frozen=True)
+class CostDisclosure:
+    """The loan's cost against the cap and its annualised rate by the IRR method (costcap)."""
+
+    annual_cost_cap: Decimal
+    cost_charged_fen: int  # interest fallen due + penalties + late fees + early repayment fees
+    cost_cap_fen: int  # the cap on the principal-days outstanding up to today
+    irr_annual_rate: Decimal | None  # actual cash flows, the rest of the schedule as projected
+
+    @property
+    def cost_cap_room_fen(self) -> int:
+        return self.cost_cap_fen - self.cost_charged_fen
+
+
+def _cost_disclosure(
+    loan: Loan, product: Product, lines: Sequence[LineView], repayments: Sequence[Repayment], today: date
+) -> CostDisclosure:
+    legal_cap = get_policy().ledger.annual_cost_cap
+    basis = costcap.principal_days(
+        loan.principal_days_repaid, loan.outstanding_principal_fen, loan.disbursed_on, today
+    )
+    flows = costcap.loan_cash_flows(
+        principal_fen=loan.principal_fen,
+        disbursed_on=loan.disbursed_on,
+        receipts=[(r.value_date, r.amount_fen) for r in repayments if r.status != "reversed"],
+        still_owed=[(line.due_on, line.outstanding_fen) for line in lines],
+        credit_fen=loan.credit_balance_fen,
+        today=today,
+    )
+    return CostDisclosure(
+        annual_cost_cap=costcap.effective_cap(product.annual_cost_cap, legal_cap),
+        cost_charged_fen=loan.cost_charged_fen + loan.early_repayment_fees_fen,
+        cost_cap_fen=costcap.cap_on(basis, costcap.cap_ppm_of(product.annual_cost_cap, legal_cap)),
+        irr_annual_rate=costcap.annualised_irr(flows),
+    )
+
 
 @dataclass(frozen=True)
 class Borrower360:
@@ -1492,6 +1586,7 @@ def loan_view(session: Session, *, loan: Loan, today: date) -> LoanView:
             BucketChange(t.business_date, t.from_bucket, t.to_bucket, t.days_past_due) for t in transitions
         ],
         **_loan_paths(session, loan.id),
+        cost=_cost_disclosure(loan, product, lines, repayments, today),
     )
 
 

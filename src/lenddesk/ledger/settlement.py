@@ -7,7 +7,7 @@ Settling on date D costs:
   interest the schedule has for that period, less what was already paid of it;
 - the principal not yet due;
 - the product's early repayment fee: `early_repayment_fee_percent` percent of the prepaid
-  principal (2 means 2%);
+  principal (2 means 2%), never more than the cost cap leaves (`with_fee_room`, ledger/costcap.py);
 - less the loan's credit balance.
 Interest of later periods is not charged: that is what the borrower saves.
 
@@ -20,7 +20,7 @@ instalment due next accrues interest from D by actual days / 365 on the new prin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -34,10 +34,23 @@ def early_repayment_fee(prepaid_principal_fen: int, fee_percent: Decimal, roundi
     return round_fen(Decimal(prepaid_principal_fen) * fee_percent / 100, rounding)
 
 
-def principal_for_amount(available_fen: int, fee_percent: Decimal, rounding: Rounding) -> int:
-    """The most principal that `available_fen` prepays together with its fee."""
+def principal_for_amount(
+    available_fen: int, fee_percent: Decimal, rounding: Rounding, fee_room_fen: int | None = None
+) -> int:
+    """The most principal that `available_fen` prepays together with its fee (at most `fee_room_fen`)."""
     if available_fen <= 0:
         return 0
+    uncapped = _principal_for_amount(available_fen, fee_percent, rounding)
+    if fee_room_fen is None:
+        return uncapped
+    room = max(fee_room_fen, 0)
+    capped = available_fen - room  # when the fee of that much principal reaches the room
+    if capped > 0 and early_repayment_fee(capped, fee_percent, rounding) >= room:
+        return max(uncapped, capped)
+    return uncapped
+
+
+def _principal_for_amount(available_fen: int, fee_percent: Decimal, rounding: Rounding) -> int:
     principal = int(Decimal(available_fen) * 100 / (100 + fee_percent))
     while principal + 1 + early_repayment_fee(principal + 1, fee_percent, rounding) <= available_fen:
         principal += 1
@@ -86,6 +99,11 @@ class PartialQuote:
             self.base.before_principal_fen + self.prepaid_principal_fen + self.fee_fen - self.base.credit_fen,
             0,
         )
+
+
+def with_fee_room(quote: SettlementQuote, room_fen: int) -> SettlementQuote:
+    """The quote with its early repayment fee cut to what the cost cap leaves (ledger/costcap.py)."""
+    return replace(quote, fee_fen=min(quote.fee_fen, max(room_fen, 0)))
 
 
 def _check_date(on: date, disbursed_on: date) -> None:

@@ -112,6 +112,8 @@ def upgrade() -> None:
         sa.Column("next_due_on", sa.Date(), nullable=True),
         sa.Column("outstanding_principal_fen", sa.BigInteger(), nullable=False),
         sa.Column("cost_charged_fen", sa.BigInteger(), nullable=False),
+        sa.Column("principal_days_repaid", sa.BigInteger(), nullable=False),
+        sa.Column("early_repayment_fees_fen", sa.BigInteger(), nullable=False),
         sa.Column("credit_balance_fen", sa.BigInteger(), nullable=False),
         sa.Column("settled_on", sa.Date(), nullable=True),
         sa.Column("written_off_on", sa.Date(), nullable=True),
@@ -126,6 +128,13 @@ def upgrade() -> None:
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_loans_borrower_id"), ["borrower_id"], unique=False)
         batch_op.create_index("ix_loans_next_due_on", ["next_due_on"], unique=False)
+        batch_op.create_index(
+            "ix_loans_with_credit",
+            ["status"],
+            unique=False,
+            sqlite_where=sa.text("credit_balance_fen > 0"),
+            postgresql_where=sa.text("credit_balance_fen > 0"),
+        )
         batch_op.create_index(
             "ix_loans_status_oldest_unpaid", ["status", "oldest_unpaid_due_on"], unique=False
         )
@@ -299,6 +308,7 @@ def downgrade() -> None:
     op.drop_table("bucket_transitions")
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_index("ix_loans_status_oldest_unpaid")
+        batch_op.drop_index("ix_loans_with_credit")
         batch_op.drop_index("ix_loans_next_due_on")
         batch_op.drop_index(batch_op.f("ix_loans_borrower_id"))
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core.models import AuditEntry
 from lenddesk.desk.models import FollowUp, Ticket
+from tests.conftest import carry_csrf
 from tests.desk.conftest import user_id
 
 
@@ -81,7 +82,7 @@ def test_the_console_assign_follows_the_same_rule(
     client: TestClient, session: Session, collectors_ticket: str
 ) -> None:
     client.post("/login", data={"username": "agent", "password": "correct-horse-1"})
-    page = client.post(
+    page = carry_csrf(client).post(
         f"/desk/tickets/{collectors_ticket}/assign", data={"owner_id": str(user_id(session, "agent"))}
     )
     assert page.status_code == 409 and "已有负责人" in page.text

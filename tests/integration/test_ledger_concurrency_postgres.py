@@ -139,14 +139,14 @@ def test_post_reverse_and_settle_over_the_api_on_a_seeded_postgres_book(
         assert approved.json()["status"] == "reversed"
 
         quote = httpx.get(
-            f"{base_url}/api/v1/ledger/loans/{settled_contract}/settlement-quote", headers=agent
+            f"{base_url}/api/v1/ledger/loans/{settled_contract}/settlement-quote", headers=lead
         )
         assert quote.status_code == 200, quote.text
         total = quote.json()["settlement"]["total"]
         body = repayment_body(settled_contract, "seeded-settle-1", total, kind="early_full")
         settled = post_over_http(base_url, agent, body)
         assert settled.status_code == 201, settled.text
-        loan = httpx.get(f"{base_url}/api/v1/ledger/loans/{settled_contract}", headers=agent)
+        loan = httpx.get(f"{base_url}/api/v1/ledger/loans/{settled_contract}", headers=lead)
         assert loan.json()["status"] == "settled"
     after = concurrency.assert_conserved(seeded_pg, [paid_loan])
     assert after[paid_loan] == before[paid_loan]  # posted and reversed: back where it was

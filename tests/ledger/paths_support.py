@@ -175,11 +175,15 @@ def overpaid_loan(engine: Engine, credit_fen: int, product_code: str = "REF") ->
 
 
 def concurrent_refund_approvals(engine: Engine, callers: int = 6) -> dict[str, int]:
-    """Several leads approve the same refund at once, and several refunds exceed the credit together."""
+    """Several leads approve the same refund at once, and several refunds exceed the credit together.
+
+    500.00 of credit: "same" asks 100.00, each other 200.00, so whichever order the approvals take,
+    "same" fits (two others use 400.00 at most) and exactly two others are paid.
+    """
     contract = overpaid_loan(engine, 50_000)
     with session_factory(engine)() as session:
         same, _ = service.request_refund(
-            session, actor=AGENT, contract_number=contract, amount_fen=20_000, reference="same", reason="多还"
+            session, actor=AGENT, contract_number=contract, amount_fen=10_000, reference="same", reason="多还"
         )
         others = [
             service.request_refund(

@@ -178,7 +178,9 @@ def test_a_partial_prepayment_fee_leaves_less_room_for_later_penalties(
 # -- the disclosure ---------------------------------------------------------------------------------
 
 
-def test_the_loan_api_and_page_show_the_annualised_rate_by_irr(client: TestClient, as_role, book) -> None:  # type: ignore[no-untyped-def]
+def test_the_loan_api_and_page_show_the_annualised_rate_by_irr(
+    client: TestClient, as_role, book, agent_ticket
+) -> None:  # type: ignore[no-untyped-def]
     agent = as_role("agent")
     loan = client.get(f"/api/v1/ledger/loans/{book['contract']}", headers=agent).json()
     cost = loan["cost"]

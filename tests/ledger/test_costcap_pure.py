@@ -93,7 +93,12 @@ def test_the_irr_agrees_with_numpy_financial(
     principal: int, rate: str, term: int, method: str, delays
 ) -> None:  # type: ignore[no-untyped-def]
     lines = generate_schedule(
-        principal_fen=principal, annual_rate=Decimal(rate), term=term, method=method, start_date=DAY0
+        principal_fen=principal,
+        annual_rate=Decimal(rate),
+        term=term,
+        method=method,
+        start_date=DAY0,
+        rounding="half_up",
     )
     flows = [(DAY0, -principal)] + [
         (line.due_on + timedelta(days=delay), line.total_fen)

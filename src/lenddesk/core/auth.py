@@ -394,6 +394,7 @@ def issue_token(user: User, *, now: datetime | None = None, minutes: int | None 
         "ver": user.token_version,
         "iat": now,
         "exp": now + timedelta(minutes=lifetime),
+        "jti": secrets.token_urlsafe(12),  # two sign-ins in one second are still two sessions
     }
     return jwt.encode(claims, get_settings().resolved_secret_key(), algorithm="HS256")
 

@@ -138,9 +138,7 @@ def test_post_reverse_and_settle_over_the_api_on_a_seeded_postgres_book(
         assert approved.status_code == 200, approved.text
         assert approved.json()["status"] == "reversed"
 
-        quote = httpx.get(
-            f"{base_url}/api/v1/ledger/loans/{settled_contract}/settlement-quote", headers=lead
-        )
+        quote = httpx.get(f"{base_url}/api/v1/ledger/loans/{settled_contract}/settlement-quote", headers=lead)
         assert quote.status_code == 200, quote.text
         total = quote.json()["settlement"]["total"]
         body = repayment_body(settled_contract, "seeded-settle-1", total, kind="early_full")

@@ -19,11 +19,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.core.calendar import calendar_from_policy
 from lenddesk.core.errors import NotFound, Unprocessable
 from lenddesk.core.models import User
 from lenddesk.core.pii import is_valid_mobile, mask_email, mask_mobile, normalise_mobile
-from lenddesk.core.policy import DeskPolicy, get_policy
+from lenddesk.core.policy import DeskPolicy, calendar_from_policy, get_policy
 from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.desk import routing, sla
 from lenddesk.desk.models import (

@@ -18,8 +18,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.core.calendar import SHANGHAI, business_date, calendar_from_policy
+from lenddesk.core.calendar import SHANGHAI, business_date
 from lenddesk.core.errors import Conflict, Forbidden, NotFound
+from lenddesk.core.policy import calendar_from_policy
 from lenddesk.desk import complaints
 from lenddesk.desk.models import (
     Complaint,

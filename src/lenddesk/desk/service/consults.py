@@ -12,9 +12,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.core.calendar import SHANGHAI, business_date, calendar_from_policy
+from lenddesk.core.calendar import SHANGHAI, business_date
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import User
+from lenddesk.core.policy import calendar_from_policy
 from lenddesk.desk import sla
 from lenddesk.desk.models import (
     Consult,

@@ -11,11 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import opencc
-from sqlalchemy import (
-    bindparam,
-    select,
-    update,
-)
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -25,14 +21,7 @@ from lenddesk.core.pii import is_valid_mobile, mask_email, mask_mobile, normalis
 from lenddesk.core.policy import DeskPolicy, calendar_from_policy, get_policy
 from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.desk import routing, sla
-from lenddesk.desk.models import (
-    ACTIVE_STATUSES,
-    Agent,
-    SlaPolicy,
-    Team,
-    Ticket,
-    TicketEvent,
-)
+from lenddesk.desk.models import ACTIVE_STATUSES, Agent, SlaPolicy, Team, Ticket, TicketEvent
 from lenddesk.ledger.models import Borrower
 
 DEPARTMENTS = {"legal": "法务", "risk": "风控", "finance": "财务", "tech": "技术"}
@@ -297,6 +286,7 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+# Core statements shared by intake and assignment (built once; see intake.py).
 _teams_t, _agents, _borrowers = Team.__table__, Agent.__table__, Borrower.__table__
 _sla = SlaPolicy.__table__
 _SLA_TARGETS = select(_sla.c.category, _sla.c.first_response_minutes, _sla.c.resolution_minutes).where(
@@ -336,9 +326,6 @@ def _choose_owner(session: Session, team_id: int) -> int | None:
         routing.AgentSlot(r.user_id, r.status, r.capacity, r.load) for r in rows if r.user_id is not None
     ]
     return routing.choose_agent(slots, rows[0].last_assigned_user_id if rows else None)
-
-
-# --- status ---------------------------------------------------------------------------------------
 
 
 def _set_status(

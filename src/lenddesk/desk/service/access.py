@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lenddesk.desk.models import (
-    Ticket,
-)
+from lenddesk.desk.models import Ticket
 from lenddesk.ledger import access as ledger_access
 
 # --- staff access to borrowers: the desk's grant (docs/LEDGER.md "Staff access") -----------------

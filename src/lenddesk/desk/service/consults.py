@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import (
-    func,
-    select,
-)
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -17,11 +14,7 @@ from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import User
 from lenddesk.core.policy import calendar_from_policy
 from lenddesk.desk import sla
-from lenddesk.desk.models import (
-    Consult,
-    FollowUp,
-    Ticket,
-)
+from lenddesk.desk.models import Consult, FollowUp, Ticket
 from lenddesk.desk.service._common import (
     DEPARTMENTS,
     _event,

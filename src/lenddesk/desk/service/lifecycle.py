@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import User
 from lenddesk.desk import categorise, complaints, routing
-from lenddesk.desk.models import (
-    TICKET_STATUSES,
-    Agent,
-    Complaint,
-    Team,
-    Ticket,
-)
+from lenddesk.desk.models import TICKET_STATUSES, Agent, Complaint, Team, Ticket
 from lenddesk.desk.service._common import (
     ASSIGNABLE_ROLES,
     STATUS_LABELS,
@@ -39,6 +31,8 @@ from lenddesk.desk.service._common import (
 )
 from lenddesk.desk.service.complaints import _stages_done
 from lenddesk.desk.service.verification import _drop_verification
+
+# --- status ---------------------------------------------------------------------------------------
 
 
 def _reopen(session: Session, ticket: Ticket, *, actor: audit.Actor, at: datetime, reason: str) -> None:

@@ -7,15 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Select,
-    exists,
-    func,
-    or_,
-    select,
-    union,
-    union_all,
-)
+from sqlalchemy import Select, exists, func, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit

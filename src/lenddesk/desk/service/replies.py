@@ -7,18 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.desk.models import (
-    Message,
-    OutboxMessage,
-    Ticket,
-    TicketEvent,
-)
+from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
 from lenddesk.desk.service._common import _event, _require_text, get_ticket
 from lenddesk.desk.service.lifecycle import _first_response
 from lenddesk.desk.service.verification import (

@@ -6,21 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    and_,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.errors import NotFound
-from lenddesk.desk.models import (
-    Notification,
-    Ticket,
-)
+from lenddesk.desk.models import Notification, Ticket
 from lenddesk.desk.service._common import _event, _recompute_sla, _team_leads, _team_of
 
 # --- SLA job --------------------------------------------------------------------------------------

@@ -13,14 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    and_,
-    bindparam,
-    case,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,14 +26,7 @@ from lenddesk.core.pii import mask_mobile, mask_name, normalise_mobile
 from lenddesk.core.settings import get_settings
 from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.desk import disclosure, macros
-from lenddesk.desk.models import (
-    Macro,
-    Message,
-    OtpAllowance,
-    OtpChallenge,
-    OutboxMessage,
-    Ticket,
-)
+from lenddesk.desk.models import Macro, Message, OtpAllowance, OtpChallenge, OutboxMessage, Ticket
 from lenddesk.desk.service._common import _event, _snapshot, desk_policy, get_ticket
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.models import Borrower, Loan

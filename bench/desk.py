@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from httpload import LoadResult, free_port, run_wrk, serve, stop
 from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
-from lenddesk.core.models import ROLES, User
+from lenddesk.core.models import User
+from lenddesk.core.roles import ROLES
 from lenddesk.desk import categorise
 from lenddesk.desk import jobs as desk_jobs
 from lenddesk.desk import service as desk_service

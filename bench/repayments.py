@@ -36,9 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from httpload import LoadResult, free_port, run_wrk, serve, stop  # noqa: E402
 from lenddesk.core import audit, auth  # noqa: E402
-from lenddesk.core.db import business_today, make_engine, session_factory, upgrade_database  # noqa: E402
-from lenddesk.core.models import ROLES  # noqa: E402
+from lenddesk.core.calendar import business_today  # noqa: E402
+from lenddesk.core.db import make_engine, session_factory, upgrade_database  # noqa: E402
 from lenddesk.core.pii import id_check_char  # noqa: E402
+from lenddesk.core.roles import ROLES  # noqa: E402
 from lenddesk.ledger import service  # noqa: E402
 from lenddesk.ledger.models import Loan, Repayment, ScheduleLine  # noqa: E402
 

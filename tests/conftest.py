@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from lenddesk.app import create_app
 from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
-from lenddesk.core.models import ROLES
 from lenddesk.core.policy import get_policy
+from lenddesk.core.roles import ROLES
 
 PASSWORD = "correct-horse-1"
 

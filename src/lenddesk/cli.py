@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from lenddesk.core import audit, auth
 from lenddesk.core.errors import ConfigurationError, LendDeskError
-from lenddesk.core.models import ROLES, User
+from lenddesk.core.models import User
+from lenddesk.core.roles import ROLES
 
 app = typer.Typer(
     help="LendDesk 网贷售后客服与逾期管理系统 — service and collections desk.",

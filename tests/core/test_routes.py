@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from lenddesk.core.models import ROLES
+from lenddesk.core.roles import ROLES
 
 # The only routes open without sign-in.
 PUBLIC = {

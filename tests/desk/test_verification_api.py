@@ -14,6 +14,8 @@ from lenddesk.core.models import AuditEntry
 from lenddesk.core.policy import DeskPolicy
 from lenddesk.desk import service
 from lenddesk.desk.macros import VerificationRequired
+from lenddesk.desk.service import verification as service_verification
+from lenddesk.ledger.models import Borrower
 from tests.desk.conftest import NOW, BorrowerFacts
 from tests.desk.test_verification_rules import CapturingSms
 
@@ -157,7 +159,10 @@ def test_otp_needs_an_identified_borrower(client: TestClient, as_role, number: s
 def test_a_stricter_policy_needs_the_one_time_code(
     client: TestClient, as_role, number: str, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "desk_policy", lambda: DeskPolicy(account_detail_level="strong"))
+    # the account-data rules read the policy in the verification module
+    monkeypatch.setattr(
+        service_verification, "desk_policy", lambda: DeskPolicy(account_detail_level="strong")
+    )
     agent = as_role("agent")
     knowledge(client, agent, number)
     refused = client.post(url(number, "reply"), json={"text": "合同 HT20260105001 已结清"}, headers=agent)
@@ -176,7 +181,7 @@ def test_a_stricter_policy_needs_the_one_time_code(
 
 def test_the_service_layer_refuses_the_account_below_the_level(session: Session, number: str) -> None:
     ticket = service.get_ticket(session, number=number)
-    ticket.borrower_id = session.scalar(select(service.Borrower.id))
+    ticket.borrower_id = session.scalar(select(Borrower.id))
     with pytest.raises(VerificationRequired):
         service.account_details(session, ticket=ticket, now=NOW)
     ticket.verification_level, ticket.verified_at = "basic", NOW

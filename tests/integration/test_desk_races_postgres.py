@@ -6,7 +6,7 @@ import pytest
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
-from lenddesk.core.models import ROLES
+from lenddesk.core.roles import ROLES
 from tests.desk import races
 
 

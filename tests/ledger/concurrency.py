@@ -22,8 +22,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
-from lenddesk.core.db import business_today, session_factory, unit_of_work
-from lenddesk.core.models import ROLES
+from lenddesk.core.calendar import business_today
+from lenddesk.core.db import session_factory, unit_of_work
+from lenddesk.core.roles import ROLES
 from lenddesk.ledger import service
 from lenddesk.ledger.cob import run_cob
 from lenddesk.ledger.models import Loan, Product, Repayment, ScheduleLine

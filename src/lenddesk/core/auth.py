@@ -36,8 +36,9 @@ from lenddesk.core.errors import (
     Unprocessable,
 )
 from lenddesk.core.http import db_session
-from lenddesk.core.models import ROLES, User
+from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
+from lenddesk.core.roles import ROLES
 from lenddesk.core.settings import get_settings
 
 SESSION_COOKIE = "lenddesk_session"

@@ -1,7 +1,9 @@
 """The China working calendar: statutory holidays and make-up workdays (调休) from `chinese-calendar`.
 
-Pure functions; "now" is always a parameter. A date in a year neither the package nor the policy
-knows is a `CalendarUnknownYear` error, never a silent weekend-only guess.
+Pure functions; "now" is always a parameter (only `business_today`, for routes, jobs and the CLI,
+reads the clock). A date in a year neither the package nor the policy knows is a
+`CalendarUnknownYear` error, never a silent weekend-only guess. The policy builds the calendar with
+its extra days (`core.policy.calendar_from_policy`); this module imports no policy.
 """
 
 from __future__ import annotations
@@ -107,6 +109,11 @@ def business_date(moment: datetime) -> date:
     return to_shanghai(moment).date()
 
 
+def business_today() -> date:
+    """Today's business date: the Asia/Shanghai calendar date now (for the edges: routes, jobs, the CLI)."""
+    return business_date(datetime.now(UTC))
+
+
 def _is_open_day(day: date, hours: ServiceHours, calendar: WorkCalendar) -> bool:
     return calendar.is_workday(day) if hours.workdays_only else True
 
@@ -159,14 +166,3 @@ def business_minutes_between(
                 total += int((closes - opens).total_seconds() // 60)
         day += timedelta(days=1)
     return total
-
-
-def calendar_from_policy() -> WorkCalendar:
-    from lenddesk.core.policy import get_policy
-
-    policy = get_policy().calendar
-    return WorkCalendar(
-        extra_holidays=frozenset(policy.extra_holidays),
-        extra_workdays=frozenset(policy.extra_workdays),
-        extra_known_years=frozenset(policy.extra_known_years),
-    )

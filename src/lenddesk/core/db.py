@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from lenddesk.core import sqlite_gate
+from lenddesk.core.settings import get_settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -52,13 +53,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def business_today() -> date:
-    """Today's business date: the Asia/Shanghai calendar date now."""
-    from lenddesk.core.calendar import business_date
-
-    return business_date(utcnow())
 
 
 def normalise_url(url: str) -> str:
@@ -108,8 +102,6 @@ def engine_for(url: str) -> Engine:
 
 
 def get_engine() -> Engine:
-    from lenddesk.core.settings import get_settings
-
     return engine_for(get_settings().database_url)
 
 
@@ -152,7 +144,5 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
 def upgrade_database(url: str | None = None) -> None:
     """Run every migration up to the newest head (`lenddesk db upgrade`)."""
     from alembic import command
-
-    from lenddesk.core.settings import get_settings
 
     command.upgrade(alembic_config(url or get_settings().database_url), "heads")

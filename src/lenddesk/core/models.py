@@ -20,8 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lenddesk.core.db import Base, UTCDateTime, utcnow
 
-ROLES = ("agent", "collector", "team_lead", "qa", "compliance", "admin")
-
 
 class User(Base):
     __tablename__ = "users"

@@ -17,7 +17,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lenddesk.core.calendar import WorkCalendar
 from lenddesk.core.errors import ConfigurationError
+from lenddesk.core.roles import ROLES
+from lenddesk.core.settings import get_settings
 
 
 class Section(BaseModel):
@@ -49,6 +52,13 @@ class CalendarPolicy(Section):
     extra_workdays: list[date] = Field(default_factory=list)
     extra_known_years: list[int] = Field(default_factory=list)
 
+    def work_calendar(self) -> WorkCalendar:
+        return WorkCalendar(
+            extra_holidays=frozenset(self.extra_holidays),
+            extra_workdays=frozenset(self.extra_workdays),
+            extra_known_years=frozenset(self.extra_known_years),
+        )
+
 
 class LedgerPolicy(Section):
     """Loan ledger rules (owned by the ledger room)."""
@@ -79,8 +89,6 @@ class LedgerPolicy(Section):
     )
     @classmethod
     def _known_roles(cls, roles: list[str]) -> list[str]:
-        from lenddesk.core.models import ROLES
-
         unknown = sorted(set(roles) - set(ROLES))
         if unknown:
             raise ValueError(f"unknown roles {unknown}; roles are {', '.join(ROLES)}")
@@ -185,6 +193,9 @@ def load_policy(path: Path | None) -> Policy:
 
 @lru_cache
 def get_policy() -> Policy:
-    from lenddesk.core.settings import get_settings
-
     return load_policy(get_settings().policy_file)
+
+
+def calendar_from_policy() -> WorkCalendar:
+    """The working calendar with the policy's extra statutory days."""
+    return get_policy().calendar.work_calendar()

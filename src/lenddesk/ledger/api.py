@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
-from lenddesk.core.db import business_today
+from lenddesk.core.calendar import business_today
 from lenddesk.core.http import Day, Id, db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan

@@ -40,7 +40,8 @@ def cob(
     ),
 ) -> None:
     """Close of business (日终): days past due, buckets, penalties, write-offs; catches up missed dates."""
-    from lenddesk.core.db import business_today, get_engine
+    from lenddesk.core.calendar import business_today
+    from lenddesk.core.db import get_engine
     from lenddesk.core.errors import LendDeskError
     from lenddesk.core.locks import database_job, job_lock
     from lenddesk.ledger.cob import run_cob
@@ -102,7 +103,8 @@ def seed(
     batch: int = typer.Option(10_000, help="Borrowers per insert batch"),
 ) -> None:
     """Seed a realistic demo or benchmark book (idempotent: a ledger with loans is left alone)."""
-    from lenddesk.core.db import business_today, get_engine
+    from lenddesk.core.calendar import business_today
+    from lenddesk.core.db import get_engine
     from lenddesk.ledger.seed import SeedOptions, seed_book
 
     options = SeedOptions(

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lenddesk.core.db import business_today
+from lenddesk.core.calendar import business_today
 from lenddesk.ledger.cob import CobSummary, run_cob
 from lenddesk.ledger.seed import SeedOptions, SeedReport, seed_book
 

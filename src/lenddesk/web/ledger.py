@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
-from lenddesk.core.db import business_today
+from lenddesk.core.calendar import business_today
 from lenddesk.core.errors import Forbidden, LendDeskError, NotFound, Unauthenticated
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User

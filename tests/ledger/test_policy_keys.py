@@ -13,6 +13,7 @@ from lenddesk.core.errors import ConfigurationError
 from lenddesk.core.policy import get_policy, load_policy
 from lenddesk.core.settings import get_settings
 from lenddesk.ledger import service
+from lenddesk.ledger.service._common import _lines
 from tests.ledger import factories
 
 
@@ -42,7 +43,7 @@ def test_component_style_pays_every_penalty_before_any_interest(session: Session
     policy_file.write_text('[ledger]\nallocation_style = "component"\n')
     factories.product(session)
     loan = factories.loan(session)
-    lines = service._lines(session, loan.id)
+    lines = _lines(session, loan.id)
     lines[0].penalty_fen, lines[1].penalty_fen = 300, 200
     today = date(2026, 3, 20)
     result = service.post_repayment(

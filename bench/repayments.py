@@ -41,6 +41,7 @@ from lenddesk.core.db import make_engine, session_factory, upgrade_database  # n
 from lenddesk.core.pii import id_check_char  # noqa: E402
 from lenddesk.core.roles import ROLES  # noqa: E402
 from lenddesk.ledger import service  # noqa: E402
+from lenddesk.ledger.cob import run_cob  # noqa: E402
 from lenddesk.ledger.models import Loan, Repayment, ScheduleLine  # noqa: E402
 
 PASSWORD = "bench-password-1"
@@ -112,6 +113,10 @@ def prepare_database(url: str, loans: int) -> list[str]:
             for _ in range(loans)
         ]
         session.commit()
+    # Close yesterday, as production would have: the loans are overdue in M1 with their penalty
+    # charged, so a posting today moves no bucket unless it cures (a book that was never closed
+    # would make every first posting on a loan also write its bucket transition).
+    run_cob(engine, TODAY - timedelta(days=1))
     engine.dispose()
     return contracts
 

@@ -210,7 +210,9 @@ def naive_seconds(directory: Path, loans: int, chunk_size: int) -> tuple[float, 
 
 def report(results: list[Figures], naive: tuple[float, float] | None, naive_loans: int) -> None:
     print("\n=== Close of business benchmark (bench/cob.py) ===")
-    print(f"machine: {os.cpu_count()} cores (shared with other agents during the run); close date {CLOSE}")
+    print(
+        f"machine: {os.cpu_count()} cores (other processes on the machine may share them); close date {CLOSE}"
+    )
     for figures in results:
         summary = figures.summary
         print(f"\n[{figures.database}] {figures.loans:,} loans, {figures.overdue_loans:,} overdue"

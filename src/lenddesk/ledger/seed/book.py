@@ -1,0 +1,166 @@
+"""Seeding entry point: products, batches of borrowers, simulation window, report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+
+from lenddesk.core.policy import Policy, get_policy
+from lenddesk.ledger.cob import engine_of, run_cob
+from lenddesk.ledger.delinquency import ChargeTerms, DelinquencyRules
+from lenddesk.ledger.models import CobRun, Loan, Product
+from lenddesk.ledger.seed._common import PRODUCTS, ProductSpec, Progress, SeedOptions
+from lenddesk.ledger.seed.builder import _BookBuilder
+from lenddesk.ledger.seed.simulation import PaymentSimulation, _issue_certificates
+from lenddesk.ledger.seed.writer import _BulkWriter
+
+
+@dataclass
+class SeedReport:
+    skipped: bool = False
+    borrowers: int = 0
+    loans: int = 0
+    schedule_lines: int = 0
+    repayments: int = 0
+    contacts: int = 0
+    business_date: date | None = None
+    simulated_from: date | None = None
+    seconds: float = 0.0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    bucket_counts: dict[str, int] = field(default_factory=dict)
+
+
+def book_is_seeded(connection: Connection) -> bool:
+    return connection.scalar(select(func.count()).select_from(Loan.__table__)) > 0
+
+
+# -- the entry point ------------------------------------------------------------------------------
+
+
+def seed_book(
+    target: Any, options: SeedOptions, *, progress: Progress | None = None, policy: Policy | None = None
+) -> SeedReport:
+    """Seed a portfolio into an empty ledger; a ledger that has loans is left alone (idempotent)."""
+    engine = engine_of(target)
+    policy = policy or get_policy()
+    rules = DelinquencyRules.from_policy(policy)
+    started = time.perf_counter()
+    report = SeedReport(business_date=options.business_date)
+    if options.borrowers <= 0:
+        return SeedReport(skipped=True, business_date=options.business_date)
+    with engine.connect() as connection:
+        if book_is_seeded(connection):
+            connection.rollback()
+            return SeedReport(skipped=True, business_date=options.business_date)
+        connection.rollback()
+        with connection.begin():
+            products = _ensure_products(connection)
+        if connection.dialect.name == "sqlite":
+            # Index inserts of a large book need far more than SQLite's default 2 MB page cache.
+            connection.exec_driver_sql("PRAGMA cache_size = -262144")
+            connection.commit()
+        builder = _BookBuilder(options, rules, products)
+        start = options.business_date - timedelta(days=options.simulate_days)
+        report.simulated_from = start
+        writer = _BulkWriter(connection)
+        batches = list(_batches(options.borrowers, options.batch_borrowers))
+        for index, (first, count) in enumerate(batches):
+            rows = builder.build(first, count, start)
+            with connection.begin():
+                for table, columns, values in rows.tables():
+                    writer.write(table, columns, values)
+            report.borrowers += count
+            report.loans += len(rows.loans)
+            report.schedule_lines += len(rows.lines)
+            report.repayments += len(rows.repayments)
+            report.contacts += len(rows.contacts)
+            if progress:
+                progress("insert", index + 1, len(batches))
+        with connection.begin():
+            writer.finish()
+            connection.execute(
+                CobRun.__table__.insert().values(
+                    business_date=start,
+                    status="done",
+                    last_loan_id=builder.next_ids["loans"] - 1,
+                    finished_at=datetime.now(UTC),
+                    summary={"seeded": True},
+                )
+            )
+    simulation = PaymentSimulation(
+        engine, builder.planned_payments, builder.next_ids["repayments"], options.seed
+    )
+    for offset in range(1, options.simulate_days + 1):
+        day = start + timedelta(days=offset)
+        report.repayments += simulation.post_payments(day)
+        run_cob(engine, day, policy=policy)
+        if progress:
+            progress("simulate", offset, options.simulate_days)
+    with engine.begin() as connection:
+        _issue_certificates(connection)
+        report.status_counts = dict(
+            connection.execute(text("SELECT status, COUNT(*) FROM loans GROUP BY status")).all()
+        )  # type: ignore[arg-type]
+        report.bucket_counts = dict(
+            connection.execute(
+                text(
+                    "SELECT bucket, COUNT(*) FROM loans WHERE status IN ('current', 'overdue')"
+                    " GROUP BY bucket"
+                )
+            ).all()  # type: ignore[arg-type]
+        )
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA optimize")
+        else:
+            connection.exec_driver_sql("ANALYZE")
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _batches(total: int, size: int) -> Iterator[tuple[int, int]]:
+    for first in range(0, total, size):
+        yield first, min(size, total - first)
+
+
+def _ensure_products(connection: Connection) -> list[tuple[ProductSpec, int, ChargeTerms]]:
+    table = Product.__table__
+    existing = dict(connection.execute(select(table.c.code, table.c.id)).all())
+    result = []
+    for spec in PRODUCTS:
+        values = {
+            "code": spec.code,
+            "name": spec.name,
+            "annual_rate": Decimal(spec.annual_rate),
+            "term": spec.term,
+            "frequency": "monthly",
+            "method": spec.method,
+            "grace_days": spec.grace_days,
+            "penalty_mode": spec.penalty_mode,
+            "penalty_daily_rate": Decimal(spec.penalty_daily_rate),
+            "penalty_multiple": Decimal(spec.penalty_multiple),
+            "late_fee_fixed_fen": spec.late_fee_fixed_fen,
+            "late_fee_percent": Decimal(spec.late_fee_percent),
+            "allocation_order": "penalty,late_fee,interest,principal",
+            "annual_cost_cap": Decimal("0.24"),
+            "early_repayment_fee_percent": Decimal("0"),
+        }
+        if spec.code not in existing:
+            existing[spec.code] = connection.execute(
+                table.insert().values(**values).returning(table.c.id)
+            ).scalar_one()
+        result.append((spec, existing[spec.code], ChargeTerms.of_product(_Obj(values))))
+    return result
+
+
+class _Obj:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)

@@ -24,10 +24,9 @@ from lenddesk.core.errors import Forbidden, LendDeskError, NotFound, Unprocessab
 from lenddesk.core.money import format_fen
 from lenddesk.core.pii import mask_mobile, mask_name, normalise_mobile
 from lenddesk.core.settings import get_settings
-from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.desk import disclosure, macros
 from lenddesk.desk.models import Macro, Message, OtpAllowance, OtpChallenge, OutboxMessage, Ticket
-from lenddesk.desk.service._common import _event, _snapshot, desk_policy, get_ticket
+from lenddesk.desk.service._common import _event, _snapshot, desk_policy, get_ticket, lock_ticket
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.models import Borrower, Loan
 
@@ -60,21 +59,6 @@ class OtpRefused(LendDeskError):
 
 _OTP_REFERENCE = "otp:"
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _locked_ticket(session: Session, *, number: str) -> Ticket:
-    """The ticket with its row locked until COMMIT: FOR UPDATE on PostgreSQL, the write gate on SQLite."""
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    if isinstance(driver, GatedConnection):
-        driver.acquire_gate()
-    ticket = session.scalar(
-        select(Ticket)
-        .where(Ticket.number == number.strip().upper())
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return ticket if ticket is not None else get_ticket(session, number=number)  # the latter raises
 
 
 def _verification_input(value: str, what_zh: str, what_en: str) -> str:
@@ -158,7 +142,7 @@ def verify_knowledge(
             "Give a contract number or the registered phone",
             code="verification_input",
         )
-    ticket = _locked_ticket(session, number=number)
+    ticket = lock_ticket(session, number=number)
     limit = desk_policy().knowledge_attempts
     if ticket.knowledge_failures >= limit:
         raise Forbidden(
@@ -299,7 +283,7 @@ def _use_otp_allowance(session: Session, scope: str, key: str, *, daily: int, no
 def send_otp(session: Session, *, actor: audit.Actor, number: str, now: datetime) -> VerificationOutcome:
     """A one-time code to the borrower's registered phone, through the SMS outbox, within the limits."""
     policy = desk_policy()
-    ticket = _locked_ticket(session, number=number)
+    ticket = lock_ticket(session, number=number)
     if ticket.borrower_id is None:
         raise Unprocessable(
             "尚未识别借款人，请先完成基础核验",
@@ -387,7 +371,7 @@ def check_otp(
     session: Session, *, actor: audit.Actor, number: str, code: str, now: datetime
 ) -> VerificationOutcome:
     code = _verification_input(code, "验证码", "code")
-    ticket = _locked_ticket(session, number=number)
+    ticket = lock_ticket(session, number=number)
     challenge = session.scalar(
         select(OtpChallenge)
         .where(OtpChallenge.ticket_id == ticket.id, OtpChallenge.status == "pending")

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 from lenddesk.core import audit
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Conflict, Forbidden, Unprocessable
-from lenddesk.ledger.locking import lock_loan
 from lenddesk.ledger.models import Loan, Product, Repayment, ScheduleLine
-from lenddesk.ledger.service._common import _check_amount, _not_found, loan_by_contract
+from lenddesk.ledger.service._common import _check_amount, _lock_loan, _not_found, loan_by_contract
 from lenddesk.ledger.service.posting import _apply_repayment, _Book, _book, _refresh_loan, _use_credit
 from lenddesk.ledger.service.reference import CHANNELS, REPAYMENT_KINDS, STATUS_LABELS_ZH
 from lenddesk.ledger.service.refunds import _deduct_refunds
@@ -27,16 +26,10 @@ class PostingResult:
     duplicate: bool  # the same (channel, reference) was posted before: this is the first result
 
 
-def _locked_loan(session: Session, loan_id: int) -> Loan:
-    loan = lock_loan(session, loan_id)
-    assert loan is not None  # loans are never deleted
-    return loan
-
-
 def _locked_repayment(session: Session, repayment_id: int) -> Repayment:
     """The repayment with its loan locked, both read after the lock."""
     repayment = _repayment(session, repayment_id)
-    _locked_loan(session, repayment.loan_id)
+    _lock_loan(session, repayment.loan_id)
     session.refresh(repayment)
     return repayment
 
@@ -130,7 +123,7 @@ def post_repayment(
         )
     unlocked = loan_by_contract(session, contract_number)
     session.get(Product, unlocked.product_id)  # read before the lock: postings never change products
-    loan = _locked_loan(session, unlocked.id)
+    loan = _lock_loan(session, unlocked.id)
     existing = _same_reference(session, channel, reference)
     if existing is not None:
         return _replay_or_refuse(existing, loan.id, amount_fen, value_date)
@@ -361,7 +354,7 @@ def apply_credit_balances(session: Session, *, business_date: date) -> int:
     )
     changed = 0
     for loan_id in session.scalars(holding_credit.order_by(Loan.id)).all():
-        loan = _locked_loan(session, loan_id)  # in id order: no deadlock with another locker
+        loan = _lock_loan(session, loan_id)  # in id order: no deadlock with another locker
         if loan.credit_balance_fen <= 0 or loan.status not in ("current", "overdue"):
             continue  # used or closed since the list was read
         book = _book(session, loan)

@@ -25,9 +25,21 @@ ROUTER_MODULES = (
     "lenddesk.core.api",
     "lenddesk.ledger.api",
     "lenddesk.desk.api",
+    "lenddesk.negotiation.api",
+    "lenddesk.collections.api",
+    "lenddesk.assistant.api",
+    "lenddesk.quality.api",
+    "lenddesk.feedback.api",
+    "lenddesk.channels.api",
     "lenddesk.web.routes",
     "lenddesk.web.ledger",
     "lenddesk.web.desk",
+    "lenddesk.web.negotiation",
+    "lenddesk.web.collections",
+    "lenddesk.web.assistant",
+    "lenddesk.web.quality",
+    "lenddesk.web.feedback",
+    "lenddesk.web.channels",
 )
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Conflict
 from lenddesk.core.policy import Policy, get_policy
-from lenddesk.ledger import transitions
+from lenddesk.ledger import after_close, transitions
 from lenddesk.ledger.delinquency import (
     CAP_SCALE,
     DAYS_IN_YEAR,
@@ -204,6 +204,7 @@ def _close_date(
         last_loan_id, chunk_index = high, chunk_index + 1
         if progress:
             progress(day, min(last_loan_id, max_id), max_id)
+    counts.update(after_close.run_steps(connection, day))  # other rooms' steps, idempotent per date
     counts["duration_seconds"] = round(
         float(counts.get("duration_seconds", 0)) + time.perf_counter() - started, 3
     )

@@ -1,0 +1,3 @@
+"""Tables of the assistant room."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the channels room."""
+
+from __future__ import annotations

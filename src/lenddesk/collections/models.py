@@ -1,0 +1,3 @@
+"""Tables of the collections room."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Feedback room: CSAT and NPS surveys after every resolved ticket, and their dashboards (R6)."""

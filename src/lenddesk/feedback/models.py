@@ -1,0 +1,3 @@
+"""Tables of the feedback room."""
+
+from __future__ import annotations

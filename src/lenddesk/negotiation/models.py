@@ -1,0 +1,3 @@
+"""Tables of the negotiation room."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the quality room."""
+
+from __future__ import annotations

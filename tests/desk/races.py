@@ -28,6 +28,7 @@ from lenddesk.desk.models import (
     FollowUp,
     Message,
     Notification,
+    OptOut,
     OutboxMessage,
     Team,
     Ticket,
@@ -398,3 +399,19 @@ def approval_and_rejection_at_once_settle_the_request_once(url: str) -> None:
         days = session.scalar(select(Complaint.resolution_days))
         notices = session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "notice"))
         assert (days, notices) == ((60, 2) if outcome.results == ["approved"] else (30, 1))
+
+
+def racing_opt_outs_record_one_row(url: str) -> None:
+    """The same 退订 delivered four times at once (an SMS gateway retrying): one opt-out row."""
+    factory, _ = prepare(url)
+    calls = [
+        lambda s, address=address: service.record_opt_out(
+            s, channel="sms", address=address, borrower_id=None, source="sms_reply", now=NOW
+        )
+        for address in ("13900001313", "+86 139 0000 1313", "13900001313", "8613900001313")
+    ]
+    outcome = run_together(factory, calls)
+    assert outcome.errors == []
+    with factory() as session:
+        rows = session.scalars(select(OptOut)).all()
+        assert [(row.channel, row.address) for row in rows] == [("sms", "13900001313")]

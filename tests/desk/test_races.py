@@ -21,6 +21,7 @@ from tests.desk import races
         races.racing_stage_records_record_each_stage_once,
         races.racing_resolutions_end_a_ticket_once,
         races.approval_and_rejection_at_once_settle_the_request_once,
+        races.racing_opt_outs_record_one_row,
     ],
     ids=lambda scenario: scenario.__name__,
 )

@@ -48,6 +48,8 @@ def normalise_mobile(value: str) -> str:
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
+    elif len(digits) == 13 and digits.startswith("861"):  # gateways report 86 without the plus
+        digits = digits[2:]
     return digits
 
 

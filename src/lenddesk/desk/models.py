@@ -194,6 +194,25 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class OptOut(Base):
+    """A borrower's "no more messages on this channel" (退订, TD, unsubscribe), by address.
+
+    Written by the desk when a channel delivers an opt-out (an SMS reply 退订 / TD, a WeChat
+    unsubscribe, an agent recording the borrower's wish); read by collections before any contact.
+    One row per channel and address: opting out twice changes nothing.
+    """
+
+    __tablename__ = "desk_opt_outs"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_desk_opt_outs_channel_address"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(254))  # normalised mobile, e-mail or channel user id
+    borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"), nullable=True, index=True)
+    source: Mapped[str] = mapped_column(String(32))  # sms_reply, wechat_unsubscribe, agent, email
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class OtpChallenge(Base):
     """A one-time code. The code exists only while the SMS adapter sends it: its outbox message holds
     the reference `otp:<id>`, and this row its keyed hash, set at delivery (None until then)."""

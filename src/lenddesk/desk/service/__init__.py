@@ -57,6 +57,7 @@ from lenddesk.desk.service.lifecycle import (
     claim,
     set_agent_status,
 )
+from lenddesk.desk.service.opt_outs import is_opt_out_reply, opted_out_channels, record_opt_out
 from lenddesk.desk.service.queries import (
     VIEWS,
     AgentLoad,
@@ -153,6 +154,7 @@ __all__ = [
     "get_complaint",
     "get_ticket",
     "intake",
+    "is_opt_out_reply",
     "list_agents",
     "list_complaints",
     "list_macros",
@@ -168,6 +170,8 @@ __all__ = [
     "notifications_for",
     "open_complaint",
     "open_consult",
+    "opted_out_channels",
+    "record_opt_out",
     "reject_extension",
     "render_macro",
     "reply",

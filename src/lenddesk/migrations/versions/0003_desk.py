@@ -2,7 +2,7 @@
 
 Revision ID: 0003_desk
 Revises: 0002_ledger
-Create Date: 2026-11-26 05:38:07.741253
+Create Date: 2026-11-30 23:13:06
 """
 
 from __future__ import annotations
@@ -62,6 +62,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_ticket_counters")),
         sa.UniqueConstraint("day", name=op.f("uq_desk_ticket_counters_day")),
     )
+    op.create_table(
+        "desk_opt_outs",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("address", sa.String(length=254), nullable=False),
+        sa.Column("borrower_id", sa.Integer(), nullable=True),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["borrower_id"], ["borrowers.id"], name=op.f("fk_desk_opt_outs_borrower_id_borrowers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_opt_outs")),
+        sa.UniqueConstraint("channel", "address", name="uq_desk_opt_outs_channel_address"),
+    )
+    with op.batch_alter_table("desk_opt_outs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_desk_opt_outs_borrower_id"), ["borrower_id"], unique=False)
+
     op.create_table(
         "desk_teams",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -476,6 +493,10 @@ def downgrade() -> None:
 
     op.drop_table("desk_agents")
     op.drop_table("desk_teams")
+    with op.batch_alter_table("desk_opt_outs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_desk_opt_outs_borrower_id"))
+
+    op.drop_table("desk_opt_outs")
     op.drop_table("desk_ticket_counters")
     op.drop_table("desk_sla_policies")
     op.drop_table("desk_otp_allowances")

@@ -141,6 +141,38 @@ def test_an_early_repayment_fee_is_cut_to_what_the_cap_leaves(engine: Engine, se
     assert oracle_irr(path.cash_flows()) <= CAP
 
 
+def test_settling_early_charges_accrued_interest_only_within_the_cap(engine: Engine, session: Session) -> None:
+    """Found by the property test below: 100.00 over 4 months at 6 %, half the first instalment paid
+    on its due date, penalties (1 % a day) and a 5 % late fee fill the cap, then the loan is settled
+    42 days after disbursement. The settlement used to charge the period's accrued interest (0.14)
+    on top of a cost already at the cap, and left it out of the cost it disclosed: the borrower paid
+    2.75 of cost against a cap of 2.67 (an IRR of 24.4 %). The accrued interest must fit the room
+    like the fee does, and count as cost once charged."""
+    factories.product(
+        session,
+        code="TIGHT",
+        annual_rate=Decimal("0.06"),
+        term=4,
+        method="equal_instalment",
+        penalty_daily_rate=Decimal("0.01"),
+        late_fee_fixed_fen=0,
+        late_fee_percent=Decimal("0.05"),
+    )
+    path = make_path(engine, session, "TIGHT", principal_fen=10_000, disbursed_on=DISBURSED)
+    first = path.lines()[0]
+    path.pay(path.owed_by(first.due_on) // 2, first.due_on)
+    end = DISBURSED + timedelta(days=42)
+    path.close_to(end - timedelta(days=1))
+    quote = service.settlement_quote(session, contract_number=path.contract, on=end)
+    path.pay(quote.total_fen, end, kind="early_full")
+    view = service.loan_detail(session, contract_number=path.contract, today=end)
+    received = sum(r.amount_fen for r in view.repayments if r.status != "reversed")
+    assert view.status == "settled" and view.cost is not None
+    assert view.cost.cost_charged_fen == received - 10_000  # every fen of cost received is disclosed
+    assert view.cost.cost_charged_fen <= view.cost.cost_cap_fen
+    assert oracle_irr(path.cash_flows()) <= CAP + 1e-9
+
+
 def test_a_partial_prepayment_fee_leaves_less_room_for_later_penalties(
     engine: Engine, session: Session
 ) -> None:

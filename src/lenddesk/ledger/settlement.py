@@ -7,7 +7,9 @@ Settling on date D costs:
   interest the schedule has for that period, less what was already paid of it;
 - the principal not yet due;
 - the product's early repayment fee: `early_repayment_fee_percent` percent of the prepaid
-  principal (2 means 2%), never more than the cost cap leaves (`with_fee_room`, ledger/costcap.py);
+  principal (2 means 2%);
+- the accrued interest and the fee together never more than the cost cap leaves
+  (`within_cost_room`, ledger/costcap.py), the fee cut first;
 - less the loan's credit balance.
 Interest of later periods is not charged: that is what the borrower saves.
 
@@ -101,9 +103,17 @@ class PartialQuote:
         )
 
 
-def with_fee_room(quote: SettlementQuote, room_fen: int) -> SettlementQuote:
-    """The quote with its early repayment fee cut to what the cost cap leaves (ledger/costcap.py)."""
-    return replace(quote, fee_fen=min(quote.fee_fen, max(room_fen, 0)))
+def within_cost_room(quote: SettlementQuote, room_fen: int) -> SettlementQuote:
+    """The quote with its accrued interest, then its early repayment fee, cut to what the cost cap
+    leaves (ledger/costcap.py): both are cost the law counts. Interest not charged is saved."""
+    room = max(room_fen, 0)
+    accrued = min(quote.accrued_interest_fen, room)
+    return replace(
+        quote,
+        accrued_interest_fen=accrued,
+        fee_fen=min(quote.fee_fen, room - accrued),
+        interest_saved_fen=quote.interest_saved_fen + quote.accrued_interest_fen - accrued,
+    )
 
 
 def _check_date(on: date, disbursed_on: date) -> None:

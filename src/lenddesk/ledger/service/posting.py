@@ -92,7 +92,7 @@ def _quote(book: _Book, on: date) -> settlement.SettlementQuote:
         credit_fen=book.loan.credit_balance_fen,
         rounding=_rounding(),
     )
-    return settlement.with_fee_room(quote, _fee_room(book, on, quote.accrued_interest_fen))
+    return settlement.within_cost_room(quote, _fee_room(book, on, accrued_interest_fen=0))
 
 
 def _partial_fee_room(book: _Book, on: date, quote: settlement.SettlementQuote) -> int:
@@ -103,13 +103,14 @@ def _partial_fee_room(book: _Book, on: date, quote: settlement.SettlementQuote) 
         for line in book.lines
         if line.due_on > on
     ]
-    return _fee_room(book, on, quote.accrued_interest_fen, later)
+    return _fee_room(book, on, accrued_interest_fen=quote.accrued_interest_fen, later=later)
 
 
 def _fee_room(
-    book: _Book, on: date, accrued_interest_fen: int, later: Sequence[tuple[date, int, int]] = ()
+    book: _Book, on: date, *, accrued_interest_fen: int, later: Sequence[tuple[date, int, int]] = ()
 ) -> int:
-    """What an early repayment fee on `on` may take under the cost cap (costcap.headroom_fen).
+    """What an early repayment fee on `on` may take under the cost cap (costcap.headroom_fen), or,
+    with `accrued_interest_fen` 0, what the accrued interest and the fee together may take.
 
     Counted as the close of business counts it: the interest of instalments due by `on` and the
     interest accrued to it, penalties and late fees charged, earlier early repayment fees; the
@@ -181,6 +182,11 @@ def _post_early_full(book: _Book, amount_fen: int, on: date) -> list[dict[str, A
         if accrued or principal:
             _merge(entries, line.period, interest=accrued, principal=principal)
     book.mark_paid_off(on)
+    # Settled: each line's interest is now what was charged for it, and the close of business, which
+    # counts interest as it falls due, never touches a settled loan again — count it all here.
+    book.loan.cost_charged_fen = sum(
+        line.penalty_fen + line.late_fee_fen + line.interest_fen for line in book.lines
+    )
     return _close_entries(
         book, entries, fee=quote.fee_fen, credit_used=credit, leftover=amount_fen + credit - quote.gross_fen
     )

@@ -17,6 +17,7 @@ os.environ.setdefault("LENDDESK_OTP_KEY", "test-otp-key-a-different-secret-for-c
 
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -28,6 +29,11 @@ from lenddesk.core.policy import get_policy
 from lenddesk.core.roles import ROLES
 
 PASSWORD = "correct-horse-1"
+
+# CI replays the same examples on every run (`.ci/run` sets HYPOTHESIS_PROFILE=ci), so a red run is
+# a change's fault and not a new draw; `make test` on a workstation keeps drawing new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ os.environ.setdefault("LENDDESK_OTP_KEY", "test-otp-key-a-different-secret-for-c
 
 import pytest
 from fastapi import FastAPI
-from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 

@@ -141,7 +141,9 @@ def test_an_early_repayment_fee_is_cut_to_what_the_cap_leaves(engine: Engine, se
     assert oracle_irr(path.cash_flows()) <= CAP
 
 
-def test_settling_early_charges_accrued_interest_only_within_the_cap(engine: Engine, session: Session) -> None:
+def test_settling_early_charges_accrued_interest_only_within_the_cap(
+    engine: Engine, session: Session
+) -> None:
     """Found by the property test below: 100.00 over 4 months at 6 %, half the first instalment paid
     on its due date, penalties (1 % a day) and a 5 % late fee fill the cap, then the loan is settled
     42 days after disbursement. The settlement used to charge the period's accrued interest (0.14)

@@ -7,6 +7,7 @@ import importlib
 import typer
 from rich.console import Console
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
 from lenddesk.core.errors import ConfigurationError, LendDeskError
@@ -66,6 +67,44 @@ def users_create(
     except LendDeskError as exc:
         raise fail(f"{exc.message_zh} / {exc.message_en}") from exc
     console.print(f"created {username} ({role})")
+
+
+def _user_id(session: Session, username: str) -> int:
+    user_id = session.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise fail(f"没有用户 {username} / no such user: {username}")
+    return user_id
+
+
+@users_app.command("unlock")
+def users_unlock(username: str) -> None:
+    """Lift a sign-in lock and clear the failure count (audited)."""
+    from lenddesk.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        auth.unlock_user(session, actor=audit.Actor.system("cli"), user_id=_user_id(session, username))
+    console.print(f"unlocked {username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: str,
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Set a new password: the user's sessions and tokens are revoked and any lock lifted (audited)."""
+    from lenddesk.core.db import unit_of_work
+
+    try:
+        with unit_of_work() as session:
+            auth.reset_password(
+                session,
+                actor=audit.Actor.system("cli"),
+                user_id=_user_id(session, username),
+                new_password=password,
+            )
+    except LendDeskError as exc:
+        raise fail(f"{exc.message_zh} / {exc.message_en}") from exc
+    console.print(f"password reset for {username}; their sessions are signed out")
 
 
 DEMO_NAMES = {

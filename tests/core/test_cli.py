@@ -63,3 +63,30 @@ def test_bad_policy_file_stops_the_server_with_the_key_named(tmp_path: Path) -> 
     result = run_cli(tmp_path, "serve", "--port", "1", extra_env={"LENDDESK_POLICY_FILE": str(policy)})
     assert result.returncode != 0
     assert "auth.lockout_minutez" in result.stdout
+
+
+def test_users_unlock_and_reset_password_lift_a_lockout(tmp_path: Path) -> None:
+    """A locked-out agent is let back in from the command line: unlock clears the lock, reset sets a
+    new password and signs out every session (token version bumped); an unknown user exits non-zero."""
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
+    created = run_cli(tmp_path, "users", "create", "li", "--role", "agent", "--password", "first-pass-123")
+    assert created.returncode == 0, created.stdout + created.stderr
+    engine = create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            User.__table__.update().values(failed_attempts=9, locked_until=func.datetime("now", "+1 hour"))
+        )
+    unlocked = run_cli(tmp_path, "users", "unlock", "li")
+    assert unlocked.returncode == 0, unlocked.stdout + unlocked.stderr
+    with engine.connect() as connection:
+        row = connection.execute(select(User.failed_attempts, User.locked_until, User.token_version)).one()
+    assert row.failed_attempts == 0 and row.locked_until is None
+    reset = run_cli(tmp_path, "users", "reset-password", "li", "--password", "second-pass-456")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    with engine.connect() as connection:
+        assert connection.scalar(select(User.token_version)) == row.token_version + 1
+    weak = run_cli(tmp_path, "users", "reset-password", "li", "--password", "short")
+    assert weak.returncode != 0 and "error" in weak.stdout
+    unknown = run_cli(tmp_path, "users", "unlock", "nobody")
+    assert unknown.returncode == 2 and "no such user" in unknown.stdout
+    engine.dispose()

@@ -176,6 +176,24 @@ def test_verification_lapses_after_thirty_minutes_without_a_message_from_the_bor
     )
 
 
+def test_queue_rows_show_the_verification_as_it_holds_now(
+    client: TestClient, as_role, known: str, clock
+) -> None:
+    """The ticket list used to show the level stored at verification, so a lapsed ticket still read
+    "verified" in the queue while its page said "none"."""
+    lead = as_role("team_lead")
+    verify(client, as_role("agent"), known)
+
+    def listed_level() -> str:
+        rows = client.get("/api/v1/desk/tickets", params={"q": known}, headers=lead).json()["items"]
+        return next(row["verification_level"] for row in rows if row["number"] == known)
+
+    clock.now = NOW + timedelta(minutes=29)
+    assert listed_level() != "none"
+    clock.now = NOW + timedelta(minutes=31)
+    assert listed_level() == "none"
+
+
 def test_messages_from_the_borrower_keep_verification_alive_but_never_revive_it(
     client: TestClient, as_role, known: str, clock, inbound
 ) -> None:

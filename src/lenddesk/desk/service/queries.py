@@ -41,6 +41,7 @@ from lenddesk.desk.service._common import (
     to_simplified,
 )
 from lenddesk.desk.service.consults import follow_ups_due
+from lenddesk.desk.service.verification import levels_now
 from lenddesk.ledger.models import Borrower
 
 # --- queues, detail, board ------------------------------------------------------------------------
@@ -178,6 +179,7 @@ def list_tickets(
             Ticket.team_id,
             Team.name.label("team_name"),
             Ticket.verification_level,
+            Ticket.verified_at,
             Ticket.updated_at,
         )
         .outerjoin(User, User.id == Ticket.owner_id)
@@ -220,6 +222,7 @@ def list_tickets(
         rows = _due_soon_rows(session, statement, limit + 1)
     else:
         rows = session.execute(statement.order_by(Ticket.due_at, Ticket.id).limit(limit + 1)).all()
+    levels = levels_now(session, [(r.id, r.verification_level, r.verified_at) for r in rows[:limit]], now)
     page = [
         TicketRow(
             r.id,
@@ -236,7 +239,7 @@ def list_tickets(
             r.owner_name,
             r.team_id,
             r.team_name,
-            r.verification_level,
+            levels[r.id],  # as it holds now: a verification lapses
             r.updated_at,
         )
         for r in rows[:limit]

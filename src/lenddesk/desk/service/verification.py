@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -73,18 +74,29 @@ def _verification_input(value: str, what_zh: str, what_en: str) -> str:
 
 def effective_level(session: Session, ticket: Ticket, now: datetime) -> str:
     """The ticket's verification level as it holds at `now` ("none" once it has lapsed)."""
-    if ticket.verification_level == "none" or ticket.verified_at is None:
-        return "none"
-    inbound = session.scalars(
-        select(Message.received_at).where(
-            Message.ticket_id == ticket.id,
-            Message.direction == "in",
-            Message.received_at > ticket.verified_at,
+    return levels_now(session, [(ticket.id, ticket.verification_level, ticket.verified_at)], now)[ticket.id]
+
+
+def levels_now(
+    session: Session, tickets: Sequence[tuple[int, str, datetime | None]], now: datetime
+) -> dict[int, str]:
+    """(ticket id, stored level, verified at) → the level as it holds at `now`, one query for all."""
+    levels = {ticket_id: "none" for ticket_id, _, _ in tickets}
+    verified = {ticket_id: (level, at) for ticket_id, level, at in tickets if level != "none" and at}
+    if not verified:
+        return levels
+    inbound: dict[int, list[datetime]] = {ticket_id: [] for ticket_id in verified}
+    for ticket_id, received_at in session.execute(
+        select(Message.ticket_id, Message.received_at).where(
+            Message.ticket_id.in_(verified), Message.direction == "in"
         )
-    )
+    ):
+        inbound[ticket_id].append(received_at)
     idle = timedelta(minutes=desk_policy().verification_idle_minutes)
-    current = macros.verification_current(ticket.verified_at, list(inbound), now, idle)
-    return ticket.verification_level if current else "none"
+    for ticket_id, (level, verified_at) in verified.items():
+        if macros.verification_current(verified_at, inbound[ticket_id], now, idle):
+            levels[ticket_id] = level
+    return levels
 
 
 def _raise_level(session: Session, ticket: Ticket, level: str, now: datetime) -> None:

@@ -67,7 +67,7 @@ def strategy_for_arm(arm: str, policy: CollectionsPolicy | None = None) -> str:
     return policy.challenger if arm == "challenger" and policy.challenger else policy.champion
 
 
-def _insert(session: Session):  # noqa: ANN202 - the dialect's insert construct
+def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 

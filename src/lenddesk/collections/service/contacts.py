@@ -28,7 +28,7 @@ from lenddesk.core.errors import NotFound, Unprocessable
 from lenddesk.desk.models import OutboxMessage
 from lenddesk.desk.service import opted_out_channels
 from lenddesk.ledger.models import Borrower, Loan
-from lenddesk.ledger.service import borrower_360
+from lenddesk.ledger.service import borrower_360, check_borrower_access
 
 # Channels whose contact is a message the desk's adapters deliver (a call is made by the agent).
 OUTBOX_CHANNELS = frozenset({"sms", "email", "app", "robocall"})
@@ -355,3 +355,9 @@ def open_holds(session: Session, *, borrower_id: int) -> list[Hold]:
     return list(
         session.scalars(select(Hold).where(Hold.borrower_id == borrower_id, Hold.released_at.is_(None)))
     )
+
+
+def ensure_access(session: Session, *, actor: audit.Actor, borrower_id: int) -> None:
+    """The borrower exists and the caller may work them (collectors: their worklist or a ticket)."""
+    _require_borrower(session, borrower_id)
+    check_borrower_access(session, viewer=actor, borrower_id=borrower_id, case_reference=None)

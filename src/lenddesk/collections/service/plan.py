@@ -20,7 +20,6 @@ date (unique plan keys, ON CONFLICT DO NOTHING, recomputed columns), so a crash 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -273,7 +272,7 @@ def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, An
             if not step.automated:
                 continue
             if step.day <= 0:
-                loans = f"l.status = 'current' AND l.next_due_on = :c_step" + (
+                loans = "l.status = 'current' AND l.next_due_on = :c_step" + (
                     " AND NOT EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
                     " AND r.channel = 'auto_debit')"
                     if step.skip_auto_debit

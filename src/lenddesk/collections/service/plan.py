@@ -6,8 +6,8 @@ For business date D the plan prepares the contact day C = D + 1:
    pre-due lead, gets a collections account (arm drawn once: champion or challenger);
 2. state: overdue amount, worst bucket and days past due per borrower; accounts no longer overdue
    are cured (or closed when a loan was written off);
-3. propensity score and expected recovery (docs/COLLECTIONS.md);
-4. promises to pay due by D are marked kept or broken from the repayments;
+3. promises to pay due by D are marked kept or broken from the repayments;
+4. propensity score and expected recovery (docs/COLLECTIONS.md), counting those promises;
 5. automated steps of each strategy become scheduled contacts (released to the outbox during the
    contact day by `release_due`, which runs the guard on each);
 6. agent steps become worklist lines, accounts are assigned to collectors by bucket and load, and
@@ -103,8 +103,8 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
         ("accounts", _open_accounts),
         ("overdue", _refresh_overdue),
         ("cured", _cure_accounts),
-        ("scored", _score),
         ("promises", _judge_promises),
+        ("scored", _score),
         ("scheduled", _schedule_messages),
         ("worklist", _build_worklist),
     ):

@@ -107,7 +107,12 @@ def test_an_sms_opt_out_blocks_sms_but_not_a_call(
     with session_of(engine) as session:
         mobile = session.scalar(select(Borrower.mobile).where(Borrower.id == book.overdue_borrower))
         record_opt_out(
-            session, channel="sms", address=mobile or "", borrower_id=book.overdue_borrower, source="sms", now=NOW
+            session,
+            channel="sms",
+            address=mobile or "",
+            borrower_id=book.overdue_borrower,
+            source="sms",
+            now=NOW,
         )
         session.commit()
     headers = as_role("collector")

@@ -243,7 +243,8 @@ def test_a_script_that_fails_the_guard_is_not_saved(api: TestClient, as_role, en
         "stage": "M1",
         "channel": "sms",
         "title": "M1 首日短信",
-        "body": "{name}您好，您的借款（合同号{contract_number}）已逾期，应还{amount}。请通过{repayment_channels}还款。",
+        "body": "{name}您好，您的借款（合同号{contract_number}）已逾期，应还{amount}。"
+        "请通过{repayment_channels}还款。",
     }
     assert (
         api.post("/api/v1/collections/scripts", json=good, headers=as_role("compliance")).status_code == 201
@@ -289,8 +290,8 @@ def test_hostile_texts_never_cause_a_500(api: TestClient, as_role, book: Book, e
         response = api.post(
             "/api/v1/collections/contacts",
             content=(
-                '{"borrower_id": %d, "channel": "sms", "text": "%s"}'
-                % (book.overdue_borrower, hostile.encode("unicode_escape").decode())
+                f'{{"borrower_id": {book.overdue_borrower}, "channel": "sms",'
+                f' "text": "{hostile.encode("unicode_escape").decode()}"}}'
             ).encode(),
             headers={**as_role("team_lead"), "content-type": "application/json"},
         )

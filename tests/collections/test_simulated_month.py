@@ -92,10 +92,12 @@ def _assert_every_sent_contact_complies(engine: Engine) -> None:
     for contact in sent:
         local = to_shanghai(contact.created_at.replace(tzinfo=contact.created_at.tzinfo or UTC))
         assert rules.window_start <= local.time() < rules.window_end, contact.id
+        first = contact.local_date - timedelta(days=6)
         week = sum(
-            count for (borrower, day), count in per_day.items()
-            if borrower == contact.borrower_id and contact.local_date - timedelta(days=6) <= day <= contact.local_date
-        )  # fmt: skip
+            count
+            for (borrower, day), count in per_day.items()
+            if borrower == contact.borrower_id and first <= day <= contact.local_date
+        )
         assert week <= rules.rolling_7d_cap
         assert guard.text_violations(contact.text) == [], contact.text
         assert not (contact.channel == "sms" and contact.borrower_id in opted)

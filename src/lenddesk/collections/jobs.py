@@ -3,10 +3,12 @@ of the contact day's automated messages through the guard into the desk's outbox
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
+from lenddesk.collections import service
 from lenddesk.collections.service.plan import plan_day
 from lenddesk.ledger import after_close
 
@@ -17,3 +19,11 @@ def plan_step(connection: Connection, business_date: date) -> dict[str, int]:
 
 
 after_close.register("collections", plan_step, order=200)
+
+
+def release(session: Session, *, now: datetime, limit: int = 5000) -> dict[str, int]:
+    """During the contact day (every few minutes): lift holds whose complaint closed, then send the
+    scheduled messages whose time has come, each through the guard."""
+    lifted = service.release_closed_holds(session, now=now)
+    counts = service.release_due(session, now=now, limit=limit)
+    return {"sent": counts.sent, "blocked": counts.blocked, "expired": counts.expired, "holds_lifted": lifted}

@@ -181,22 +181,34 @@ class CollectionStep(Section):
     channel: Literal["sms", "app", "email", "robocall", "call_script"]
     automated: bool = True
     script: str | None = Field(default=None, max_length=32)
-    segments: list[Literal["low", "medium", "high"]] = Field(default_factory=lambda: ["low", "medium", "high"])
+    segments: list[Literal["low", "medium", "high"]] = Field(
+        default_factory=lambda: ["low", "medium", "high"]
+    )
     skip_auto_debit: bool = False  # auto-debit borrowers get fewer pre-due reminders
 
 
 def _default_steps() -> list[CollectionStep]:
     return [
-        CollectionStep(name="pre_due_3_sms", day=-3, channel="sms", script="pre_due_sms", skip_auto_debit=True),
+        CollectionStep(
+            name="pre_due_3_sms", day=-3, channel="sms", script="pre_due_sms", skip_auto_debit=True
+        ),
         CollectionStep(name="pre_due_1_app", day=-1, channel="app", script="pre_due_app"),
         CollectionStep(name="due_day_notice", day=0, channel="sms", script="due_day_sms"),
         CollectionStep(name="m1_day1_sms", day=1, channel="sms", script="m1_sms"),
         CollectionStep(name="m1_day3_robocall", day=3, channel="robocall", script="m1_robocall"),
-        CollectionStep(name="m1_agent_call", day=5, until_day=30, every=3, channel="call_script", automated=False),
-        CollectionStep(name="m2_agent_call", day=31, until_day=60, every=2, channel="call_script", automated=False),
+        CollectionStep(
+            name="m1_agent_call", day=5, until_day=30, every=3, channel="call_script", automated=False
+        ),
+        CollectionStep(
+            name="m2_agent_call", day=31, until_day=60, every=2, channel="call_script", automated=False
+        ),
         CollectionStep(name="m2_email", day=35, until_day=60, every=10, channel="email", script="m2_email"),
-        CollectionStep(name="m3_specialist", day=61, until_day=400, every=5, channel="call_script", automated=False),
-        CollectionStep(name="m3_formal_notice", day=61, until_day=400, every=30, channel="email", script="formal_notice"),
+        CollectionStep(
+            name="m3_specialist", day=61, until_day=400, every=5, channel="call_script", automated=False
+        ),
+        CollectionStep(
+            name="m3_formal_notice", day=61, until_day=400, every=30, channel="email", script="formal_notice"
+        ),
     ]
 
 
@@ -225,7 +237,12 @@ class CollectionsPolicy(Section):
                 steps=[
                     *[s for s in _default_steps() if s.name != "m1_agent_call"],
                     CollectionStep(
-                        name="m1_agent_call", day=2, until_day=30, every=2, channel="call_script", automated=False
+                        name="m1_agent_call",
+                        day=2,
+                        until_day=30,
+                        every=2,
+                        channel="call_script",
+                        automated=False,
                     ),
                 ],
             ),

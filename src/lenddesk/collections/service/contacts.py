@@ -331,7 +331,8 @@ DEFAULT_TEMPLATES = {
     "app": "{name}您好，您的借款（合同号{contract_number}）应还{amount}，还款日{due_date}，请按时还款。",
     "email": "{name}您好：\n您的借款（合同号{contract_number}）应还{amount}，还款日{due_date}。"
     "逾期将按合同收取罚息并可能影响您的个人征信记录。还款方式：{repayment_channels}。如有疑问请致电{hotline}。\n{lender}",
-    "robocall": "您好，这里是{lender}，提醒您合同号{contract_number}的借款应还{amount}，请尽快还款。详询{hotline}。",
+    "robocall": "您好，这里是{lender}，提醒您合同号{contract_number}的借款应还{amount}，"
+    "请尽快还款。详询{hotline}。",
 }
 
 

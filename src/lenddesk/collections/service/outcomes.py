@@ -4,6 +4,7 @@ desk ticket for negotiation), wrong numbers, third parties reached and new conta
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -144,7 +145,7 @@ def _open_desk_case(
         actor=actor,
     )
     if kind == "dispute":
-        try:
+        with suppress(Conflict):  # a ticket that already carries a complaint: the hold points at it
             desk.open_complaint(
                 session,
                 actor=actor,
@@ -153,8 +154,6 @@ def _open_desk_case(
                 content=note or subject,
                 now=now,
             )
-        except Conflict:
-            pass  # the ticket already carries a complaint: the hold points at it
     else:
         desk.categorise_ticket(
             session, actor=actor, number=result.ticket_number, category="hardship", severity="P3", now=now

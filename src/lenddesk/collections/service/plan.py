@@ -55,7 +55,8 @@ def _owed(alias: str) -> str:
 
 
 def _arm_sql(column: str, percent: int) -> str:
-    return f"CASE WHEN (({column} * 2654435761) % 4294967296) % 100 < {percent} THEN 'challenger' ELSE 'champion' END"
+    draw = f"(({column} * 2654435761) % 4294967296) % 100"
+    return f"CASE WHEN {draw} < {percent} THEN 'challenger' ELSE 'champion' END"
 
 
 def _bucket_sql(dpd: str, bounds: list[int]) -> str:
@@ -93,7 +94,8 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
         if status is None:
             connection.execute(
                 _sql(
-                    "INSERT INTO collections_plan_runs (business_date, status, counts) VALUES (:d, 'running', '{}')"
+                    "INSERT INTO collections_plan_runs (business_date, status, counts) VALUES (:d,"
+                    " 'running', '{}')"
                 ),
                 {"d": business_date},
             )
@@ -136,7 +138,8 @@ def _open_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
             " promises_broken, expected_recovery_fen, segment, worst_bucket)"
             f" SELECT x.borrower_id, 'current', {strategy}, {arm}, 'M0', 0, 0, 50, 0, 0, FALSE, 0, 0, 0,"
             " 'medium', 'M0' FROM (SELECT DISTINCT borrower_id FROM loans"
-            " WHERE status = 'overdue' OR (status = 'current' AND next_due_on >= :c AND next_due_on <= :c_lead)) x"
+            " WHERE status = 'overdue' OR (status = 'current' AND next_due_on >= :c AND next_due_on"
+            " <= :c_lead)) x"
             " WHERE NOT EXISTS (SELECT 1 FROM collections_accounts a WHERE a.borrower_id = x.borrower_id)"
         ),
         params,
@@ -171,7 +174,8 @@ def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
         _sql(
             "UPDATE collections_accounts SET"
             " state = CASE WHEN EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id ="
-            " collections_accounts.borrower_id AND l.status = 'written_off') THEN 'closed' ELSE 'current' END,"
+            " collections_accounts.borrower_id AND l.status = 'written_off') THEN 'closed' ELSE"
+            " 'current' END,"
             " cured_on = :d, days_past_due = 0, bucket = 'M0', overdue_fen = 0, updated_on = :d,"
             " assigned_user_id = NULL"
             " WHERE state = 'overdue' AND NOT EXISTS (SELECT 1 FROM loans l"
@@ -225,7 +229,8 @@ def _score(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
     result = connection.execute(
         _sql(
             "UPDATE collections_accounts SET expected_recovery_fen = overdue_fen * propensity / 100,"
-            " segment = CASE WHEN propensity < 35 THEN 'high' WHEN propensity >= 65 THEN 'low' ELSE 'medium' END"
+            " segment = CASE WHEN propensity < 35 THEN 'high' WHEN propensity >= 65 THEN 'low' ELSE"
+            " 'medium' END"
             " WHERE state = 'overdue'"
         )
     )
@@ -238,7 +243,8 @@ def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any])
     paid = (
         "(SELECT COALESCE(SUM(r.amount_fen), 0) FROM repayments r JOIN loans l ON l.id = r.loan_id"
         " WHERE l.borrower_id = collections_outcomes.borrower_id AND r.status = 'posted'"
-        " AND r.value_date >= collections_outcomes.promised_on AND r.value_date <= collections_outcomes.promise_date)"
+        " AND r.value_date >= collections_outcomes.promised_on AND r.value_date <="
+        " collections_outcomes.promise_date)"
     )
     connection.execute(
         _sql(f"UPDATE collections_outcomes SET paid_fen = {paid} WHERE promise_status = 'open'"), params
@@ -258,7 +264,8 @@ def _step_offset_condition(step: CollectionStep) -> str:
     offset = "(l.days_past_due + 1)"
     if step.until_day is None or step.every is None:
         return f"{offset} = {step.day}"
-    return f"{offset} >= {step.day} AND {offset} <= {step.until_day} AND ({offset} - {step.day}) % {step.every} = 0"
+    in_range = f"{offset} >= {step.day} AND {offset} <= {step.until_day}"
+    return f"{in_range} AND ({offset} - {step.day}) % {step.every} = 0"
 
 
 def _segments(step: CollectionStep) -> str:
@@ -328,7 +335,8 @@ def _build_worklist(connection: Connection, plan: _Plan, params: dict[str, Any])
             key = "CAST(:key_prefix AS VARCHAR(20)) || CAST(a.id AS VARCHAR(20))"
             result = connection.execute(
                 _sql(
-                    "INSERT INTO collections_worklist (work_date, account_id, borrower_id, user_id, step, rank,"
+                    "INSERT INTO collections_worklist (work_date, account_id, borrower_id, user_id,"
+                    " step, rank,"
                     " expected_recovery_fen, done, plan_key)"
                     f" SELECT :c, a.id, a.borrower_id, a.assigned_user_id, '{step.name}', 0,"
                     f" a.expected_recovery_fen, FALSE, {key}"

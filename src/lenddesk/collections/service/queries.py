@@ -273,9 +273,11 @@ def report_chart_svg(reports: list[ArmReport]) -> str:
             x = x0 + arm_index * bar_w
             bar_h = plot_h * rate.value
             colour = colours[arm_index % len(colours)]
+            name = html.escape(report.strategy)
             parts.append(
-                f'<rect x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{bar_w - 2:.1f}" height="{bar_h:.1f}"'
-                f' fill="{colour}"><title>{html.escape(report.strategy)}/{report.arm} {label_zh} {rate.hits}/{rate.total}'
+                f'<rect x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{bar_w - 2:.1f}"'
+                f' height="{bar_h:.1f}" fill="{colour}">'
+                f"<title>{name}/{report.arm} {label_zh} {rate.hits}/{rate.total}"
                 f" ({rate.value:.1%}, 95% {rate.low:.1%}–{rate.high:.1%})</title></rect>"
             )
             cx = x + (bar_w - 2) / 2
@@ -290,7 +292,8 @@ def report_chart_svg(reports: list[ArmReport]) -> str:
         x = left + arm_index * 200
         parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
         parts.append(
-            f'<text x="{x + 14}" y="{y}">{html.escape(report.strategy)} ({report.arm}, n={report.accounts})</text>'
+            f'<text x="{x + 14}" y="{y}">{html.escape(report.strategy)}'
+            f" ({report.arm}, n={report.accounts})</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

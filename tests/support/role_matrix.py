@@ -36,6 +36,9 @@ ASSIGN_NOTE = (
     "agent, collector: only an unowned ticket or their own, to themselves or to a team queue; "
     "team lead, admin: any ticket, to anyone"
 )
+WORKLIST_NOTE = (
+    "collector: a borrower on their worklist (or a ticket of theirs); the guard may block (recorded)"
+)
 CLAIM_NOTE = "an unowned ticket (or one's own)"
 FOLLOW_UP_NOTE = "the follow-up's owner; team lead, admin: any"
 OWN_STATUS_NOTE = "one's own status; team lead, admin: anyone's"
@@ -165,6 +168,16 @@ MATRIX: dict[str, Access] = {
         "agent", "collector", "team_lead", note="one's own notifications"
     ),
     "POST /desk/board/agents/{user_id}/status": LEADS,
+    # collections API and console
+    "POST /api/v1/collections/check": roles("compliance"),
+    "POST /api/v1/collections/contacts": roles("collector", "team_lead", note=WORKLIST_NOTE),
+    "POST /api/v1/collections/outcomes": roles("collector", "team_lead", note=WORKLIST_NOTE),
+    "POST /api/v1/collections/scripts": roles(
+        "team_lead", "compliance", note="refused (422) if the guard rejects it"
+    ),
+    "POST /collections/accounts/{borrower_id}/contact": roles("collector", "team_lead", note=WORKLIST_NOTE),
+    "POST /collections/accounts/{borrower_id}/outcome": roles("collector", "team_lead", note=WORKLIST_NOTE),
+    "POST /collections/compliance/check": roles("compliance", "team_lead"),
 }
 
 

@@ -166,12 +166,117 @@ class DeskPolicy(Section):
     hotline: str = "400-000-0000"
 
 
+class CollectionStep(Section):
+    """One step of a strategy's cadence (docs/COLLECTIONS.md "Strategies").
+
+    `day` is relative to the due date before it (-3: three days before) and days past due after it
+    (1: the first overdue day); `every` repeats the step every n days up to `until_day`.
+    `automated` steps become outbox messages; the others go to a collector's worklist.
+    """
+
+    name: str = Field(min_length=1, max_length=32)
+    day: int = Field(ge=-30, le=400)
+    until_day: int | None = Field(default=None, ge=-30, le=400)
+    every: int | None = Field(default=None, ge=1, le=60)
+    channel: Literal["sms", "app", "email", "robocall", "call_script"]
+    automated: bool = True
+    script: str | None = Field(default=None, max_length=32)
+    segments: list[Literal["low", "medium", "high"]] = Field(
+        default_factory=lambda: ["low", "medium", "high"]
+    )
+    skip_auto_debit: bool = False  # auto-debit borrowers get fewer pre-due reminders
+
+
+def _default_steps() -> list[CollectionStep]:
+    return [
+        CollectionStep(
+            name="pre_due_3_sms", day=-3, channel="sms", script="pre_due_sms", skip_auto_debit=True
+        ),
+        CollectionStep(name="pre_due_1_app", day=-1, channel="app", script="pre_due_app"),
+        CollectionStep(name="due_day_notice", day=0, channel="sms", script="due_day_sms"),
+        CollectionStep(name="m1_day1_sms", day=1, channel="sms", script="m1_sms"),
+        CollectionStep(name="m1_day3_robocall", day=3, channel="robocall", script="m1_robocall"),
+        CollectionStep(
+            name="m1_agent_call", day=5, until_day=30, every=3, channel="call_script", automated=False
+        ),
+        CollectionStep(
+            name="m2_agent_call", day=31, until_day=60, every=2, channel="call_script", automated=False
+        ),
+        CollectionStep(name="m2_email", day=35, until_day=60, every=10, channel="email", script="m2_email"),
+        CollectionStep(
+            name="m3_specialist", day=61, until_day=400, every=5, channel="call_script", automated=False
+        ),
+        CollectionStep(
+            name="m3_formal_notice", day=61, until_day=400, every=30, channel="email", script="formal_notice"
+        ),
+    ]
+
+
+class CollectionStrategy(Section):
+    name: str = Field(min_length=1, max_length=32)
+    steps: list[CollectionStep] = Field(default_factory=_default_steps)
+
+
+class CollectionsPolicy(Section):
+    """Reminders and collection (owned by the collections room; docs/POLICY.md under [collections])."""
+
+    # Borrower-local contact window [start, end) — stricter than the industry's 22:00 line.
+    window_start: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    window_end: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # Outbound contacts per borrower, all channels and teams together (borrower-initiated ones excluded).
+    daily_cap: int = Field(default=3, ge=1, le=20)
+    rolling_7d_cap: int = Field(default=7, ge=1, le=100)
+    # When automated messages of the contact day are released (borrower-local), unless the borrower
+    # prefers another time inside the window.
+    send_at: str = Field(default="09:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    strategies: list[CollectionStrategy] = Field(
+        default_factory=lambda: [
+            CollectionStrategy(name="standard"),
+            CollectionStrategy(
+                name="early_agent",
+                steps=[
+                    *[s for s in _default_steps() if s.name != "m1_agent_call"],
+                    CollectionStep(
+                        name="m1_agent_call",
+                        day=2,
+                        until_day=30,
+                        every=2,
+                        channel="call_script",
+                        automated=False,
+                    ),
+                ],
+            ),
+        ]
+    )
+    champion: str = "standard"
+    challenger: str | None = "early_agent"
+    # Share of accounts (0–100 %) drawn at random, once, into the challenger arm.
+    challenger_percent: int = Field(default=20, ge=0, le=100)
+    # Collectors cover buckets; a collector without an entry covers every bucket.
+    collector_buckets: dict[str, list[str]] = Field(default_factory=dict)
+    collector_capacity: int = Field(default=60, ge=1, le=10_000)
+    lender_name: str = Field(default="LendDesk 消费金融", max_length=40)
+    hotline: str = Field(default="400-000-0000", max_length=20)
+    repayment_channels: str = Field(
+        default="银行转账、手机银行、微信支付或支付宝（请备注合同号）", max_length=120
+    )
+
+    @field_validator("strategies")
+    @classmethod
+    def _unique_strategies(cls, value: list[CollectionStrategy]) -> list[CollectionStrategy]:
+        names = [s.name for s in value]
+        if not names or len(set(names)) != len(names):
+            raise ValueError("strategies need at least one, with distinct names")
+        return value
+
+
 class Policy(Section):
     money: MoneyPolicy = MoneyPolicy()
     auth: AuthPolicy = AuthPolicy()
     calendar: CalendarPolicy = CalendarPolicy()
     ledger: LedgerPolicy = LedgerPolicy()
     desk: DeskPolicy = DeskPolicy()
+    collections: CollectionsPolicy = CollectionsPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

@@ -1,0 +1,408 @@
+"""The daily contact plan, run by the close of business after aging: set-based SQL, no per-loan loop.
+
+For business date D the plan prepares the contact day C = D + 1:
+
+1. accounts: every borrower with an overdue loan, or a current loan falling due within the longest
+   pre-due lead, gets a collections account (arm drawn once: champion or challenger);
+2. state: overdue amount, worst bucket and days past due per borrower; accounts no longer overdue
+   are cured (or closed when a loan was written off);
+3. promises to pay due by D are marked kept or broken from the repayments;
+4. propensity score and expected recovery (docs/COLLECTIONS.md), counting those promises;
+5. automated steps of each strategy become scheduled contacts (released to the outbox during the
+   contact day by `release_due`, which runs the guard on each);
+6. agent steps become worklist lines, accounts are assigned to collectors by bucket and load, and
+   each collector's lines are ranked by expected recovery.
+
+The plan reads the ledger's tables in SQL (read-only) — the set-based exception to "rooms read each
+other through read interfaces", as the desk's SLA job does. Every statement is idempotent for the
+date (unique plan keys, ON CONFLICT DO NOTHING, recomputed columns), so a crash re-runs safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Date, bindparam, text
+
+from lenddesk.collections.service._common import strategy_for_arm
+from lenddesk.core.db import utcnow
+from lenddesk.core.policy import CollectionsPolicy, CollectionStep, Policy, get_policy
+from lenddesk.ledger.delinquency import bucket_labels
+
+_DATE_PARAMS = ("d", "c", "c_lead", "d_30", "c_step")
+
+
+def _sql(statement: str) -> Any:
+    clause = text(statement)
+    return clause.bindparams(
+        *(bindparam(name, type_=Date) for name in _DATE_PARAMS if f":{name}" in statement)
+    )
+
+
+def _owed(alias: str) -> str:
+    parts = []
+    for charged, paid, waived in (
+        ("penalty_fen", "paid_penalty_fen", "waived_penalty_fen"),
+        ("late_fee_fen", "paid_late_fee_fen", "waived_late_fee_fen"),
+        ("interest_fen", "paid_interest_fen", "waived_interest_fen"),
+        ("principal_fen", "paid_principal_fen", None),
+    ):
+        amount = f"{alias}.{charged} - {alias}.{paid}" + (f" - {alias}.{waived}" if waived else "")
+        parts.append(f"CASE WHEN {amount} > 0 THEN {amount} ELSE 0 END")
+    return " + ".join(parts)
+
+
+def _arm_sql(column: str, percent: int) -> str:
+    draw = f"(({column} * 2654435761) % 4294967296) % 100"
+    return f"CASE WHEN {draw} < {percent} THEN 'challenger' ELSE 'champion' END"
+
+
+def _bucket_sql(dpd: str, bounds: list[int]) -> str:
+    labels = bucket_labels(bounds)
+    cases = " ".join(f"WHEN {dpd} <= {bound} THEN '{labels[i + 1]}'" for i, bound in enumerate(bounds))
+    return f"CASE WHEN {dpd} <= 0 THEN 'M0' {cases} ELSE '{labels[-1]}' END"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    dialect: str
+    policy: CollectionsPolicy
+    bounds: list[int]
+
+    @property
+    def max_lead(self) -> int:
+        leads = [-step.day for strategy in self.policy.strategies for step in strategy.steps if step.day <= 0]
+        return max(leads, default=0)
+
+
+def plan_day(connection: Connection, business_date: date, policy: Policy | None = None) -> dict[str, int]:
+    """Plan the contact day after `business_date` (idempotent: a planned date is skipped)."""
+    policy = policy or get_policy()
+    plan = _Plan(connection.dialect.name, policy.collections, list(policy.ledger.bucket_upper_bounds))
+    contact_day = business_date + timedelta(days=1)
+    with connection.begin():
+        status = connection.execute(
+            text("SELECT status FROM collections_plan_runs WHERE business_date = :d").bindparams(
+                bindparam("d", type_=Date)
+            ),
+            {"d": business_date},
+        ).scalar()
+        if status == "done":
+            return {"skipped": 1}
+        if status is None:
+            connection.execute(
+                _sql(
+                    "INSERT INTO collections_plan_runs (business_date, status, counts) VALUES (:d,"
+                    " 'running', '{}')"
+                ),
+                {"d": business_date},
+            )
+    params = {"d": business_date, "c": contact_day, "c_lead": contact_day + timedelta(days=plan.max_lead)}
+    counts: dict[str, int] = {}
+    for name, stage in (
+        ("accounts", _open_accounts),
+        ("overdue", _refresh_overdue),
+        ("cured", _cure_accounts),
+        ("promises", _judge_promises),
+        ("scored", _score),
+        ("scheduled", _schedule_messages),
+        ("worklist", _build_worklist),
+    ):
+        with connection.begin():
+            counts[name] = stage(connection, plan, params)
+    with connection.begin():
+        connection.execute(
+            text(
+                "UPDATE collections_plan_runs SET status = 'done', counts = :counts, finished_at = :now"
+                " WHERE business_date = :d"
+            ).bindparams(bindparam("d", type_=Date), bindparam("counts", type_=JSON)),
+            {"d": business_date, "counts": counts, "now": utcnow()},
+        )
+    return counts
+
+
+def _open_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    policy = plan.policy
+    percent = policy.challenger_percent if policy.challenger else 0
+    arm = _arm_sql("x.borrower_id", percent)
+    strategy = (
+        f"CASE WHEN {arm} = 'challenger' THEN '{strategy_for_arm('challenger', policy)}'"
+        f" ELSE '{policy.champion}' END"
+    )
+    result = connection.execute(
+        _sql(
+            "INSERT INTO collections_accounts (borrower_id, state, strategy, arm, bucket, days_past_due,"
+            " overdue_fen, propensity, ontime_lines, due_lines, paid_last_30d, promises_kept,"
+            " promises_broken, expected_recovery_fen, segment, worst_bucket)"
+            f" SELECT x.borrower_id, 'current', {strategy}, {arm}, 'M0', 0, 0, 50, 0, 0, FALSE, 0, 0, 0,"
+            " 'medium', 'M0' FROM (SELECT DISTINCT borrower_id FROM loans"
+            " WHERE status = 'overdue' OR (status = 'current' AND next_due_on >= :c AND next_due_on"
+            " <= :c_lead)) x"
+            " WHERE NOT EXISTS (SELECT 1 FROM collections_accounts a WHERE a.borrower_id = x.borrower_id)"
+        ),
+        params,
+    )
+    return result.rowcount or 0
+
+
+def _refresh_overdue(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    # Days past due on the contact day are one more than at the close of D.
+    dpd = "o.dpd + 1"
+    result = connection.execute(
+        _sql(
+            "UPDATE collections_accounts SET state = 'overdue',"
+            f" days_past_due = {dpd}, bucket = {_bucket_sql(dpd, plan.bounds)}, overdue_fen = o.owed,"
+            " overdue_since = COALESCE(collections_accounts.overdue_since, :d), cured_on = NULL,"
+            " worst_bucket = CASE WHEN collections_accounts.state = 'overdue'"
+            f" AND collections_accounts.worst_bucket > {_bucket_sql(dpd, plan.bounds)}"
+            f" THEN collections_accounts.worst_bucket ELSE {_bucket_sql(dpd, plan.bounds)} END,"
+            " updated_on = :d"
+            f" FROM (SELECT l.borrower_id, MAX(l.days_past_due) AS dpd, SUM({_owed('s')}) AS owed"
+            " FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
+            " WHERE l.status = 'overdue' GROUP BY l.borrower_id) o"
+            " WHERE collections_accounts.borrower_id = o.borrower_id"
+        ),
+        params,
+    )
+    return result.rowcount or 0
+
+
+def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    result = connection.execute(
+        _sql(
+            "UPDATE collections_accounts SET"
+            " state = CASE WHEN EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id ="
+            " collections_accounts.borrower_id AND l.status = 'written_off') THEN 'closed' ELSE"
+            " 'current' END,"
+            " cured_on = :d, days_past_due = 0, bucket = 'M0', overdue_fen = 0, updated_on = :d,"
+            " assigned_user_id = NULL"
+            " WHERE state = 'overdue' AND NOT EXISTS (SELECT 1 FROM loans l"
+            " WHERE l.borrower_id = collections_accounts.borrower_id AND l.status = 'overdue')"
+        ),
+        params,
+    )
+    return result.rowcount or 0
+
+
+def _score(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    params = {**params, "d_30": params["d"] - timedelta(days=29)}
+    connection.execute(
+        _sql(
+            "UPDATE collections_accounts SET due_lines = h.due_lines, ontime_lines = h.ontime_lines,"
+            " paid_last_30d = (h.paid_recent > 0)"
+            " FROM (SELECT l.borrower_id, COUNT(*) AS due_lines,"
+            "  SUM(CASE WHEN s.paid_off_on IS NOT NULL AND s.paid_off_on <= s.due_on THEN 1 ELSE 0 END)"
+            "   AS ontime_lines,"
+            "  MAX(CASE WHEN EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
+            "   AND r.status = 'posted' AND r.value_date >= :d_30 AND r.value_date <= :d) THEN 1 ELSE 0 END)"
+            "   AS paid_recent"
+            " FROM loans l JOIN collections_accounts a ON a.borrower_id = l.borrower_id"
+            " JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
+            " WHERE a.state = 'overdue' GROUP BY l.borrower_id) h"
+            " WHERE collections_accounts.borrower_id = h.borrower_id"
+        ),
+        params,
+    )
+    connection.execute(
+        _sql(
+            "UPDATE collections_accounts SET"
+            " promises_kept = (SELECT COUNT(*) FROM collections_outcomes o WHERE o.borrower_id ="
+            "  collections_accounts.borrower_id AND o.promise_status = 'kept'),"
+            " promises_broken = (SELECT COUNT(*) FROM collections_outcomes o WHERE o.borrower_id ="
+            "  collections_accounts.borrower_id AND o.promise_status = 'broken')"
+            " WHERE state = 'overdue'"
+        ),
+        params,
+    )
+    share = "CASE WHEN due_lines > 0 THEN ontime_lines * 1000 / due_lines ELSE 500 END"
+    dpd_part = "CASE WHEN days_past_due / 3 > 30 THEN 30 ELSE days_past_due / 3 END"
+    kept = "CASE WHEN promises_kept * 10 > 20 THEN 20 ELSE promises_kept * 10 END"
+    broken = "CASE WHEN promises_broken * 10 > 30 THEN 30 ELSE promises_broken * 10 END"
+    raw = (
+        f"(30 + 40 * ({share}) / 1000 - ({dpd_part})"
+        f" + CASE WHEN paid_last_30d THEN 15 ELSE 0 END + ({kept}) - ({broken}))"
+    )
+    score = f"CASE WHEN {raw} < 5 THEN 5 WHEN {raw} > 95 THEN 95 ELSE {raw} END"
+    connection.execute(_sql(f"UPDATE collections_accounts SET propensity = {score} WHERE state = 'overdue'"))
+    result = connection.execute(
+        _sql(
+            "UPDATE collections_accounts SET expected_recovery_fen = overdue_fen * propensity / 100,"
+            " segment = CASE WHEN propensity < 35 THEN 'high' WHEN propensity >= 65 THEN 'low' ELSE"
+            " 'medium' END"
+            " WHERE state = 'overdue'"
+        )
+    )
+    return result.rowcount or 0
+
+
+def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    """A promise is kept when the borrower's repayments from the day it was made up to its date
+    reach the amount; it is broken once its date has passed without that."""
+    paid = (
+        "(SELECT COALESCE(SUM(r.amount_fen), 0) FROM repayments r JOIN loans l ON l.id = r.loan_id"
+        " WHERE l.borrower_id = collections_outcomes.borrower_id AND r.status = 'posted'"
+        " AND r.value_date >= collections_outcomes.promised_on AND r.value_date <="
+        " collections_outcomes.promise_date)"
+    )
+    connection.execute(
+        _sql(f"UPDATE collections_outcomes SET paid_fen = {paid} WHERE promise_status = 'open'"), params
+    )
+    result = connection.execute(
+        _sql(
+            "UPDATE collections_outcomes SET promise_status = CASE WHEN paid_fen >= promise_amount_fen"
+            " THEN 'kept' ELSE 'broken' END"
+            " WHERE promise_status = 'open' AND (paid_fen >= promise_amount_fen OR promise_date <= :d)"
+        ),
+        params,
+    )
+    return result.rowcount or 0
+
+
+def _step_offset_condition(step: CollectionStep) -> str:
+    offset = "(l.days_past_due + 1)"
+    if step.until_day is None or step.every is None:
+        return f"{offset} = {step.day}"
+    in_range = f"{offset} >= {step.day} AND {offset} <= {step.until_day}"
+    return f"{in_range} AND ({offset} - {step.day}) % {step.every} = 0"
+
+
+def _segments(step: CollectionStep) -> str:
+    return ", ".join(f"'{segment}'" for segment in step.segments)
+
+
+def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    total = 0
+    for strategy in plan.policy.strategies:
+        for step in strategy.steps:
+            if not step.automated:
+                continue
+            if step.day <= 0:
+                loans = "l.status = 'current' AND l.next_due_on = :c_step" + (
+                    " AND NOT EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
+                    " AND r.channel = 'auto_debit')"
+                    if step.skip_auto_debit
+                    else ""
+                )
+                amount = (
+                    f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
+                    " WHERE s.loan_id = l.id AND s.due_on = l.next_due_on)"
+                )
+                due = "l.next_due_on"
+                step_params = {**params, "c_step": params["c"] + timedelta(days=-step.day)}
+            else:
+                loans = f"l.status = 'overdue' AND {_step_offset_condition(step)}"
+                amount = (
+                    f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
+                    " WHERE s.loan_id = l.id AND s.due_on <= :d)"
+                )
+                due = "l.oldest_unpaid_due_on"
+                step_params = params
+            key = "CAST(:key_prefix AS VARCHAR(40)) || CAST(l.id AS VARCHAR(20))"
+            statement = (
+                "INSERT INTO collections_contacts (borrower_id, loan_id, recipient, channel, source, status,"
+                " text, codes, violations, strategy, arm, step, script, plan_key, amount_fen, due_on,"
+                " local_date, actor_name, created_at)"
+                f" SELECT l.borrower_id, l.id, 'self', '{step.channel}', 'plan', 'scheduled', '', '[]', '[]',"
+                f" a.strategy, a.arm, '{step.name}', {_quoted(step.script)}, {key}, {amount}, {due},"
+                " :c, 'system:collections-plan', :now"
+                " FROM loans l JOIN collections_accounts a ON a.borrower_id = l.borrower_id"
+                f" WHERE {loans} AND a.strategy = '{strategy.name}' AND a.segment IN ({_segments(step)})"
+                " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = l.borrower_id"
+                " AND h.released_at IS NULL)"
+                " AND NOT EXISTS (SELECT 1 FROM collections_contacts k WHERE k.plan_key = " + key + ")"
+            )
+            key_prefix = f"{params['c'].isoformat()}/{step.name}/"
+            result = connection.execute(
+                _sql(statement), {**step_params, "now": utcnow(), "key_prefix": key_prefix}
+            )
+            total += result.rowcount or 0
+    return total
+
+
+def _quoted(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _build_worklist(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    _assign_collectors(connection, plan, params)
+    total = 0
+    for strategy in plan.policy.strategies:
+        for step in strategy.steps:
+            if step.automated:
+                continue
+            key = "CAST(:key_prefix AS VARCHAR(20)) || CAST(a.id AS VARCHAR(20))"
+            result = connection.execute(
+                _sql(
+                    "INSERT INTO collections_worklist (work_date, account_id, borrower_id, user_id,"
+                    " step, rank,"
+                    " expected_recovery_fen, done, plan_key)"
+                    f" SELECT :c, a.id, a.borrower_id, a.assigned_user_id, '{step.name}', 0,"
+                    f" a.expected_recovery_fen, FALSE, {key}"
+                    " FROM collections_accounts a"
+                    f" WHERE a.state = 'overdue' AND a.strategy = '{strategy.name}'"
+                    f" AND a.segment IN ({_segments(step)})"
+                    " AND EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id = a.borrower_id"
+                    f" AND l.status = 'overdue' AND {_step_offset_condition(step)})"
+                    " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = a.borrower_id"
+                    " AND h.released_at IS NULL)"
+                    f" AND NOT EXISTS (SELECT 1 FROM collections_worklist w WHERE w.plan_key = {key})"
+                ),
+                {**params, "key_prefix": f"{params['c'].isoformat()}/"},
+            )
+            total += result.rowcount or 0
+    connection.execute(
+        _sql(
+            "UPDATE collections_worklist SET rank = r.position, user_id = r.user_id FROM ("
+            " SELECT w.id, a.assigned_user_id AS user_id, ROW_NUMBER() OVER (PARTITION BY a.assigned_user_id"
+            " ORDER BY w.expected_recovery_fen DESC, w.id) AS position"
+            " FROM collections_worklist w JOIN collections_accounts a ON a.id = w.account_id"
+            " WHERE w.work_date = :c) r WHERE collections_worklist.id = r.id"
+        ),
+        params,
+    )
+    return total
+
+
+def _assign_collectors(connection: Connection, plan: _Plan, params: dict[str, Any]) -> None:
+    """Keep each overdue account with its collector while they cover its bucket; hand the others
+    out bucket by bucket, highest expected recovery first, to the least-loaded covering collectors."""
+    collectors = connection.execute(
+        text("SELECT id, username FROM users WHERE role = 'collector' AND active ORDER BY id")
+    ).all()
+    coverage = {
+        row.id: set(plan.policy.collector_buckets.get(row.username, bucket_labels(plan.bounds)))
+        for row in collectors
+    }
+    for bucket in bucket_labels(plan.bounds)[1:]:
+        covering = [user_id for user_id, buckets in coverage.items() if bucket in buckets]
+        covering_list = ", ".join(str(user_id) for user_id in covering) or "NULL"
+        connection.execute(
+            _sql(
+                "UPDATE collections_accounts SET assigned_user_id = NULL WHERE state = 'overdue'"
+                f" AND bucket = '{bucket}' AND assigned_user_id IS NOT NULL"
+                f" AND assigned_user_id NOT IN ({covering_list})"
+            )
+        )
+        if not covering:
+            continue
+        loads = dict(
+            connection.execute(
+                text(
+                    "SELECT assigned_user_id, COUNT(*) FROM collections_accounts WHERE state = 'overdue'"
+                    f" AND assigned_user_id IN ({covering_list}) GROUP BY assigned_user_id"
+                )
+            ).all()
+        )
+        order = sorted(covering, key=lambda user_id: (loads.get(user_id, 0), user_id))
+        slots = " ".join(f"WHEN {index} THEN {user_id}" for index, user_id in enumerate(order))
+        connection.execute(
+            _sql(
+                f"UPDATE collections_accounts SET assigned_user_id = CASE n.slot {slots} END FROM ("
+                " SELECT id, (ROW_NUMBER() OVER (ORDER BY expected_recovery_fen DESC, id) - 1)"
+                f" % {len(order)} AS slot FROM collections_accounts"
+                f" WHERE state = 'overdue' AND bucket = '{bucket}' AND assigned_user_id IS NULL) n"
+                " WHERE collections_accounts.id = n.id"
+            )
+        )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -19,7 +19,7 @@ from lenddesk.desk import service as desk
 from lenddesk.desk.models import Ticket
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.cob import run_cob
-from lenddesk.ledger.models import Loan, ScheduleLine
+from lenddesk.ledger.models import CobRun, Loan, ScheduleLine
 
 # Tuesday 24 November 2026, 10:00 in Shanghai.
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -105,6 +105,9 @@ def hardship_book(
             .where(ScheduleLine.id == line.id)
             .values(penalty_fen=penalty_fen // len(overdue), late_fee_fen=late_fee_fen // len(overdue))
         )
+    # Close TODAY (again, when an earlier book of the same test closed it: the loans already aged
+    # only gain a day's penalty) so the loan is overdue as the close of business leaves it.
+    session.execute(delete(CobRun).where(CobRun.business_date == TODAY))
     session.commit()
     run_cob(session.get_bind(), TODAY)
     session.expire_all()

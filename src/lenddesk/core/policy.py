@@ -206,10 +206,11 @@ class NegotiationPolicy(Section):
     discounted_settlement_days: int = Field(default=15, ge=1, le=90)
     discounted_settlement_interest_percent: int = Field(default=0, ge=0, le=100)
     # Broken agreements: days after a condition's date before the close of business calls it
-    # broken; whether conditional waivers are then reinstated; when the owner's follow-up is due.
+    # broken; whether conditional waivers are then reinstated; the owner's follow-up is due this
+    # many hours after the end of the business date (10: the next morning at 10:00).
     broken_grace_days: int = Field(default=0, ge=0, le=30)
     reinstate_conditional_waivers: bool = True
-    follow_up_hours: int = Field(default=24, ge=1, le=24 * 14)
+    follow_up_hours: int = Field(default=10, ge=1, le=24 * 14)
     # The authority matrix: what an agent and a team lead may grant alone; beyond the team lead,
     # compliance approves. An approver's grant must also pass the ledger's own waiver rule.
     authority: dict[Literal["agent", "team_lead"], AuthorityLimits] = Field(

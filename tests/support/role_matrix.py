@@ -115,6 +115,21 @@ MATRIX: dict[str, Access] = {
     "POST /api/v1/negotiation/cases/{case_id}/library": roles(
         "team_lead", "qa", note="closed or agreed cases"
     ),
+    # negotiation console (the same rules as the API)
+    "POST /negotiation/tickets/{number}/cases": roles(
+        "agent", "collector", "team_lead", note="on a ticket of theirs, verified to the account-data level"
+    ),
+    "POST /negotiation/cases/{case_id}/proposals": roles(
+        "agent", "collector", "team_lead", note=NEGOTIATION_NOTE
+    ),
+    "POST /negotiation/proposals/{proposal_id}/accept": roles(
+        "agent", "collector", "team_lead", note="an approved proposal, once; the ticket still verified"
+    ),
+    "POST /negotiation/proposals/{proposal_id}/{decision}": roles(
+        "team_lead", "compliance", note=PROPOSAL_APPROVAL_NOTE
+    ),
+    "POST /negotiation/cases/{case_id}/close": roles("agent", "collector", "team_lead"),
+    "POST /negotiation/cases/{case_id}/library": roles("team_lead", "qa", note="closed or agreed cases"),
     # desk API
     "POST /api/v1/desk/inbound": Access(frozenset({"admin", "channel"})),
     "POST /api/v1/desk/tickets/{number}/reply": DESK,

@@ -14,12 +14,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
+from lenddesk.core.calendar import business_date
 from lenddesk.core.models import User
 from lenddesk.desk import service as desk
 from lenddesk.desk.models import Ticket
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.cob import run_cob
 from lenddesk.ledger.models import CobRun, Loan, ScheduleLine
+from lenddesk.ledger.schedule import add_months
 
 # Tuesday 24 November 2026, 10:00 in Shanghai.
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -52,6 +54,7 @@ def hardship_book(
     owner: str = "agent",
     verified: bool = True,
     product_code: str = "XJD36",
+    now: datetime = NOW,
 ) -> Book:
     """An overdue loan of 36 monthly instalments (等额本息 18 %), the first `paid_instalments` paid,
     the next ones overdue with penalties and late fees; a ticket from the borrower owned by `owner`."""
@@ -75,7 +78,8 @@ def hardship_book(
         address="上海市浦东新区世纪大道 100 号",
         employer="上海某某贸易有限公司",
     )
-    disbursed = date(2025, 11, 5)
+    today = business_date(now)
+    disbursed = add_months(date(today.year, today.month, 5), -12)  # 2025-11-05 for NOW
     loan = ledger.create_loan(
         session,
         actor=ADMIN,
@@ -98,7 +102,7 @@ def hardship_book(
             value_date=line.due_on,
             today=line.due_on,
         )
-    overdue = [line for line in lines if line.due_on < TODAY and line.paid_off_on is None]
+    overdue = [line for line in lines if line.due_on < today and line.paid_off_on is None]
     for line in overdue:
         session.execute(
             update(ScheduleLine)
@@ -107,9 +111,9 @@ def hardship_book(
         )
     # Close TODAY (again, when an earlier book of the same test closed it: the loans already aged
     # only gain a day's penalty) so the loan is overdue as the close of business leaves it.
-    session.execute(delete(CobRun).where(CobRun.business_date == TODAY))
+    session.execute(delete(CobRun).where(CobRun.business_date == today))
     session.commit()
-    run_cob(session.get_bind(), TODAY)
+    run_cob(session.get_bind(), today)
     session.expire_all()
     result = desk.intake(
         session,
@@ -117,8 +121,8 @@ def hardship_book(
         channel_message_id=f"hardship-{sequence}",
         sender=mobile,
         text="我最近失业了，还不上钱，能不能分期？",
-        received_at=NOW,
-        now=NOW,
+        received_at=now,
+        now=now,
         actor=CHANNEL,
     )
     ticket = session.get(Ticket, result.ticket_id)
@@ -126,7 +130,7 @@ def hardship_book(
     ticket.borrower_id = borrower.id
     ticket.owner_id = actor(session, owner).user_id
     if verified:
-        ticket.verification_level, ticket.verified_at = "basic", NOW
+        ticket.verification_level, ticket.verified_at = "basic", now
     session.commit()
     loan_row = session.get(Loan, loan.id)
     assert loan_row is not None and loan_row.status == "overdue", loan_row.status if loan_row else None

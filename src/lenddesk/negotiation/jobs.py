@@ -5,7 +5,7 @@ phases, idempotent for the date and resumable after a crash):
 1. one statement marks `kept` every active agreement whose condition fell due by D and whose
    repayments since acceptance (not reversed) reach the condition's amount, and marks `breaking`
    those whose condition fell due before D − grace without that;
-2. each `breaking` agreement (a handful a day) in its own transaction: conditional waivers are
+2. the `breaking` agreements (a handful a day), in loan-id order in one transaction: conditional waivers are
    reinstated through the ledger (policy), the case owner gets a desk follow-up, the agreement
    becomes `broken`, and the audit trail says so.
 Only agreements whose condition date has come are read (index on status, condition_due_on), so

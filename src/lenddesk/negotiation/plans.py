@@ -22,10 +22,11 @@ interest cut, earliest instalment first, and says so in its conditions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from lenddesk.core.money import Rounding, format_fen, round_fen
 from lenddesk.core.policy import AuthorityLimits, NegotiationPolicy
@@ -95,6 +96,13 @@ class LoanState:
     lines: tuple[LineState, ...]
     extensions_used: int = 0
 
+    def memo(self, key: object, compute: Callable[[], Any]) -> Any:
+        """A value computed once per state (the options of one loan read the same sums often)."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     def due(self, on: date) -> list[LineState]:
         return [line for line in self.lines if line.due_on <= on]
 
@@ -119,11 +127,14 @@ class Outstanding:
 
 
 def outstanding_on(state: LoanState, on: date) -> Outstanding:
-    return Outstanding(
-        principal=sum(line.principal for line in state.lines),
-        interest=sum(line.interest for line in state.due(on)),
-        penalty=sum(line.penalty for line in state.lines),
-        late_fee=sum(line.late_fee for line in state.lines),
+    return state.memo(  # type: ignore[no-any-return]
+        ("outstanding", on),
+        lambda: Outstanding(
+            principal=sum(line.principal for line in state.lines),
+            interest=sum(line.interest for line in state.due(on)),
+            penalty=sum(line.penalty for line in state.lines),
+            late_fee=sum(line.late_fee for line in state.lines),
+        ),
     )
 
 
@@ -236,6 +247,19 @@ def cap_room(state: LoanState, on: date, lines: Sequence[PlanLine]) -> int:
     interest fallen due on the instalments kept or closed, and the penalties and late fees moved
     onto the new ones; the new instalments' interest as it falls due.
     """
+    static_cost, principal_days = state.memo(("cap", on), lambda: _cap_static(state, on))
+    moved = sum(line.penalty + line.late_fee for line in lines)
+    return costcap.headroom_fen(
+        cap_ppm=state.cap_ppm,
+        principal_days_now=principal_days,
+        on=on,
+        cost_fen=static_cost + moved,
+        future=[(line.due_on, line.principal, line.interest) for line in lines],
+    )
+
+
+def _cap_static(state: LoanState, on: date) -> tuple[int, int]:
+    """The cost of the instalments a plan keeps or closes, and the principal-days to `on`."""
     kept = sum(
         line.charged_penalty + line.charged_late_fee + line.charged_interest
         for line in state.lines
@@ -248,16 +272,9 @@ def cap_room(state: LoanState, on: date, lines: Sequence[PlanLine]) -> int:
         for line in state.lines
         if line.is_open(on) and line.touched
     )
-    moved = sum(line.penalty + line.late_fee for line in lines)
     outstanding = sum(line.principal for line in state.lines)
     principal_days = costcap.principal_days(state.principal_days_repaid, outstanding, state.disbursed_on, on)
-    return costcap.headroom_fen(
-        cap_ppm=state.cap_ppm,
-        principal_days_now=principal_days,
-        on=on,
-        cost_fen=state.early_repayment_fees_fen + kept + closed + moved,
-        future=[(line.due_on, line.principal, line.interest) for line in lines],
-    )
+    return state.early_repayment_fees_fen + kept + closed, principal_days
 
 
 def fit_cap(state: LoanState, on: date, lines: Sequence[PlanLine]) -> tuple[list[PlanLine], int]:
@@ -295,12 +312,15 @@ def _add_carried(
             extra[component] = spread(amount, len(lines))
         else:
             extra[component][0] = amount
+    interest, penalty, late_fee = extra["interest"], extra["penalty"], extra["late_fee"]
     return [
-        replace(
-            line,
-            interest=line.interest + extra["interest"][index],
-            penalty=line.penalty + extra["penalty"][index],
-            late_fee=line.late_fee + extra["late_fee"][index],
+        PlanLine(
+            line.period,
+            line.due_on,
+            line.principal,
+            line.interest + interest[index],
+            line.penalty + penalty[index],
+            line.late_fee + late_fee[index],
         )
         for index, line in enumerate(lines)
     ]
@@ -361,13 +381,26 @@ def _monthly(lines: Sequence[PlanLine]) -> int:
 
 
 def choose_term(
-    state: LoanState, on: date, capacity_fen: int, candidates: Sequence[int], build: object
+    state: LoanState,
+    on: date,
+    capacity_fen: int,
+    candidates: Sequence[int],
+    build: Callable[[int], list[PlanLine]],
+    *,
+    spread_total: int = 0,
 ) -> tuple[int, list[PlanLine], bool]:
     """The shortest candidate term whose largest instalment fits `capacity_fen` (least interest);
-    the longest when none does (and False)."""
-    assert callable(build)
+    the longest when none does (and False).
+
+    `spread_total` (what the instalments repay besides interest) gives a floor no instalment plan
+    of n months can beat — its largest instalment is at least the average, spread_total / n — so
+    terms below it are not built.
+    """
+    ordered = sorted(candidates)
     best: tuple[int, list[PlanLine]] | None = None
-    for term in sorted(candidates):
+    for term in ordered:
+        if spread_total > capacity_fen * term and term != ordered[-1]:
+            continue
         lines, _cut = fit_cap(state, on, build(term))
         best = (term, lines)
         if _monthly(lines) <= capacity_fen:
@@ -561,6 +594,7 @@ class _Builder:
             self.capacity,
             policy.reinstalment_terms,
             lambda n: reinstalment_lines(self.state, self.on, n, self.terms),
+            spread_total=self.owed.total,
         )
         return [self._reinstalment_option(term, lines, fits)]
 
@@ -705,6 +739,7 @@ class _Builder:
             lambda n: reinstalment_lines(
                 self.state, self.on, n, self.terms, annual_rate=Decimal(0), spread_components=every
             ),
+            spread_total=self.owed.total,
         )
         condition, condition_zh = self._first_condition(lines)
         total = sum(line.total for line in lines)
@@ -740,6 +775,7 @@ class _Builder:
             self.capacity,
             self.policy.reinstalment_terms,
             lambda n: reinstalment_lines(self.state, self.on, n, self.terms, waivers=grants),
+            spread_total=self.owed.total - waived,
         )
         condition, condition_zh = self._first_condition(lines)
         monthly, total = _monthly(lines), sum(line.total for line in lines)

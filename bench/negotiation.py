@@ -36,6 +36,7 @@ from lenddesk.core.db import make_engine, session_factory, upgrade_database  # n
 from lenddesk.core.policy import NegotiationPolicy  # noqa: E402
 from lenddesk.ledger import costcap  # noqa: E402
 from lenddesk.ledger.allocation import Due  # noqa: E402
+from lenddesk.ledger.models import CobRun  # noqa: E402
 from lenddesk.ledger.schedule import add_months, generate_schedule  # noqa: E402
 from lenddesk.ledger.settlement import quote_settlement  # noqa: E402
 from lenddesk.negotiation import plans  # noqa: E402
@@ -49,6 +50,7 @@ import json, sys, time
 from datetime import date
 from lenddesk.core.db import make_engine
 from lenddesk.ledger.cob import run_cob
+import lenddesk.desk.service, lenddesk.ledger.service, lenddesk.negotiation.jobs  # imported before the clock
 engine = make_engine(sys.argv[1])
 started = time.perf_counter()
 summary = run_cob(engine, date.fromisoformat(sys.argv[2]))
@@ -324,10 +326,8 @@ def measure_cob(database: str, url: str, directory: Path, loans: int) -> dict[st
     loaded = run_child(with_agreements)
     engine = make_engine(with_agreements)
     with engine.connect() as connection:
-        summary = connection.execute(
-            text("SELECT summary FROM cob_runs WHERE business_date = :d"), {"d": CLOSE}
-        )
-        loaded["steps"] = {k: v for k, v in (summary.scalar() or {}).items() if k.startswith("negotiation.")}
+        summary = connection.execute(select(CobRun.summary).where(CobRun.business_date == CLOSE)).scalar()
+        loaded["steps"] = {k: v for k, v in (summary or {}).items() if k.startswith("negotiation.")}
     engine.dispose()
     return {"database": database, "loans": loans, "seed_seconds": seeded, "agreements": added,
             "without": baseline, "with": loaded}  # fmt: skip

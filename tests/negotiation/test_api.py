@@ -338,3 +338,13 @@ def test_waiver_within_agent_authority_is_posted_as_a_ledger_waiver(
     waivers = session.scalars(select(Waiver).where(Waiver.loan_id == book.loan_id)).all()
     assert [w.status for w in waivers] == ["applied", "applied"]
     assert agreement["agreement_number"].startswith("XY20261124")
+
+
+def test_without_a_ticket_number_the_agents_own_ticket_is_used(
+    client: TestClient, as_role, book: Book
+) -> None:
+    answer = open_case(client, as_role("agent"), book, ticket_number=None)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["ticket_number"] == book.ticket_number
+    lead = open_case(client, as_role("team_lead"), book, ticket_number=None)
+    assert lead.status_code == 422 and lead.json()["code"] == "ticket_required"

@@ -52,6 +52,8 @@ LEDGER_APPROVERS_REFUND = roles(
 LEDGER_APPROVERS_WAIVER = roles(
     "team_lead", "compliance", note="roles in policy `waiver_approver_roles`, never the person who asked"
 )
+NEGOTIATION_NOTE = "within the proposer's authority it is approved at once, else it waits for approval"
+PROPOSAL_APPROVAL_NOTE = "the level the authority matrix names (or higher), never the person who proposed"
 WAIVER_NOTE = "above `waiver_single_approval_fen` it waits for a second person"
 
 MATRIX: dict[str, Access] = {
@@ -96,6 +98,41 @@ MATRIX: dict[str, Access] = {
     "POST /loans/{contract_number}/refunds/{refund_id}/{decision}": LEDGER_APPROVERS_REFUND,
     "POST /loans/{contract_number}/waivers": roles("agent", "collector", "team_lead", note=WAIVER_NOTE),
     "POST /loans/{contract_number}/waivers/{waiver_id}/{decision}": LEDGER_APPROVERS_WAIVER,
+    # negotiation API
+    "POST /api/v1/negotiation/cases": roles(
+        "agent", "collector", "team_lead", note="on a ticket of theirs, verified to the account-data level"
+    ),
+    "POST /api/v1/negotiation/cases/{case_id}/proposals": roles(
+        "agent", "collector", "team_lead", note=NEGOTIATION_NOTE
+    ),
+    "POST /api/v1/negotiation/proposals/{proposal_id}/approve": roles(
+        "team_lead", "compliance", note=PROPOSAL_APPROVAL_NOTE
+    ),
+    "POST /api/v1/negotiation/proposals/{proposal_id}/reject": roles(
+        "team_lead", "compliance", note=PROPOSAL_APPROVAL_NOTE
+    ),
+    "POST /api/v1/negotiation/proposals/{proposal_id}/accept": roles(
+        "agent", "collector", "team_lead", note="an approved proposal, once; the ticket still verified"
+    ),
+    "POST /api/v1/negotiation/cases/{case_id}/close": roles("agent", "collector", "team_lead"),
+    "POST /api/v1/negotiation/cases/{case_id}/library": roles(
+        "team_lead", "qa", note="closed or agreed cases"
+    ),
+    # negotiation console (the same rules as the API)
+    "POST /negotiation/tickets/{number}/cases": roles(
+        "agent", "collector", "team_lead", note="on a ticket of theirs, verified to the account-data level"
+    ),
+    "POST /negotiation/cases/{case_id}/proposals": roles(
+        "agent", "collector", "team_lead", note=NEGOTIATION_NOTE
+    ),
+    "POST /negotiation/proposals/{proposal_id}/accept": roles(
+        "agent", "collector", "team_lead", note="an approved proposal, once; the ticket still verified"
+    ),
+    "POST /negotiation/proposals/{proposal_id}/{decision}": roles(
+        "team_lead", "compliance", note=PROPOSAL_APPROVAL_NOTE
+    ),
+    "POST /negotiation/cases/{case_id}/close": roles("agent", "collector", "team_lead"),
+    "POST /negotiation/cases/{case_id}/library": roles("team_lead", "qa", note="closed or agreed cases"),
     # desk API
     "POST /api/v1/desk/inbound": Access(frozenset({"admin", "channel"})),
     "POST /api/v1/desk/tickets/{number}/reply": DESK,

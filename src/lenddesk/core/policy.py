@@ -268,6 +268,90 @@ class CollectionsPolicy(Section):
         if not names or len(set(names)) != len(names):
             raise ValueError("strategies need at least one, with distinct names")
         return value
+class AuthorityLimits(Section):
+    """What one level of the authority matrix may grant without a higher approver."""
+
+    # A waiver (penalty, late fee, interest) within both limits: an amount, and a percent of what
+    # is owed on the waived components.
+    waiver_max_fen: int = Field(default=0, ge=0, le=2**63 - 1)
+    waiver_max_percent: int = Field(default=0, ge=0, le=100)
+    # An extension of at most this many months, while the loan has had fewer than `extensions` before.
+    extension_months: int = Field(default=0, ge=0, le=36)
+    extensions: int = Field(default=0, ge=0, le=12)
+    # A re-instalment over at most this many months (0: never alone).
+    reinstalment_months: int = Field(default=0, ge=0, le=360)
+    interest_suspension: bool = False
+
+
+class NegotiationPolicy(Section):
+    """Hardship negotiation (owned by the negotiation room; docs/NEGOTIATION.md, docs/POLICY.md)."""
+
+    # Extensions (展期): the choices offered, how many a loan may ever get, and their interest.
+    extension_month_choices: list[int] = Field(default_factory=lambda: [1, 2, 3])
+    max_extensions_per_loan: int = Field(default=2, ge=0, le=12)
+    extension_interest: Literal["contract", "none"] = "contract"
+    # Re-instalment (分期): the terms the generator may propose; the rate as a share of the contract
+    # rate (never above it); which owed components are spread over the new instalments (principal
+    # always; the others are due with the first instalment).
+    reinstalment_terms: list[int] = Field(default_factory=lambda: [3, 6, 9, 12, 18, 24, 36])
+    reinstalment_rate_share: Decimal = Field(default=Decimal("1"), ge=0, le=1)
+    reinstalment_spread: list[Literal["principal", "interest", "penalty", "late_fee"]] = Field(
+        default_factory=lambda: ["principal", "interest", "penalty", "late_fee"]
+    )
+    # Interest suspension (停息挂账): principal and what is owed repaid over one of these terms, no interest.
+    suspension_terms: list[int] = Field(default_factory=lambda: [12, 24, 36])
+    # Waivers (减免) of penalty and late fee offered, in percent; the combined plan's waiver.
+    waiver_percents: list[int] = Field(default_factory=lambda: [30, 100])
+    combined_waiver_percent: int = Field(default=100, ge=0, le=100)
+    # Discounted settlement: penalties, late fees and this share of overdue interest waived if
+    # the rest is paid within `discounted_settlement_days`.
+    discounted_settlement_days: int = Field(default=15, ge=1, le=90)
+    discounted_settlement_interest_percent: int = Field(default=0, ge=0, le=100)
+    # Broken agreements: days after a condition's date before the close of business calls it
+    # broken; whether conditional waivers are then reinstated; the owner's follow-up is due this
+    # many hours after the end of the business date (10: the next morning at 10:00).
+    broken_grace_days: int = Field(default=0, ge=0, le=30)
+    reinstate_conditional_waivers: bool = True
+    follow_up_hours: int = Field(default=10, ge=1, le=24 * 14)
+    # The authority matrix: what an agent and a team lead may grant alone; beyond the team lead,
+    # compliance approves. An approver's grant must also pass the ledger's own waiver rule.
+    authority: dict[Literal["agent", "team_lead"], AuthorityLimits] = Field(
+        default_factory=lambda: {
+            "agent": AuthorityLimits(
+                waiver_max_fen=50_000, waiver_max_percent=30, extension_months=1, extensions=1
+            ),
+            "team_lead": AuthorityLimits(
+                waiver_max_fen=500_000,
+                waiver_max_percent=100,
+                extension_months=3,
+                extensions=2,
+                reinstalment_months=24,
+            ),
+        }
+    )
+
+    @field_validator(
+        "extension_month_choices", "reinstalment_terms", "suspension_terms", "waiver_percents"
+    )
+    @classmethod
+    def _choices(cls, values: list[int]) -> list[int]:
+        if not values or any(not 1 <= value <= 360 for value in values):
+            raise ValueError("choices must be a non-empty list of whole numbers from 1 to 360")
+        return sorted(set(values))
+
+    @field_validator("waiver_percents")
+    @classmethod
+    def _percents(cls, values: list[int]) -> list[int]:
+        if any(value > 100 for value in values):
+            raise ValueError("waiver percents are at most 100")
+        return values
+
+    @field_validator("reinstalment_spread")
+    @classmethod
+    def _principal_spread(cls, values: list[str]) -> list[str]:
+        if "principal" not in values:
+            raise ValueError("reinstalment_spread must include principal")
+        return values
 
 
 class Policy(Section):
@@ -277,6 +361,7 @@ class Policy(Section):
     ledger: LedgerPolicy = LedgerPolicy()
     desk: DeskPolicy = DeskPolicy()
     collections: CollectionsPolicy = CollectionsPolicy()
+    negotiation: NegotiationPolicy = NegotiationPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

@@ -290,3 +290,25 @@ class Waiver(Base):
     applied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Where it landed: [{"period": 3, "amount": 1200}, ...]
     allocation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+
+
+class ScheduleRevision(Base):
+    """A restructuring (重组) of a loan's schedule: the lines before and after, kept for ever.
+
+    The schedule lines always hold the schedule in force; every version they replaced is here
+    (docs/LEDGER.md "Restructuring").
+    """
+
+    __tablename__ = "schedule_revisions"
+    __table_args__ = (UniqueConstraint("loan_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … per loan
+    effective_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24))  # extension, reinstalment, interest_suspension, …
+    reference: Mapped[str] = mapped_column(String(64))  # e.g. the agreement number
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    before_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    after_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -18,6 +18,7 @@ from lenddesk.ledger.service._common import _check_amount, _lock_loan, _not_foun
 from lenddesk.ledger.service.posting import _apply_repayment, _Book, _book, _refresh_loan, _use_credit
 from lenddesk.ledger.service.reference import CHANNELS, REPAYMENT_KINDS, STATUS_LABELS_ZH
 from lenddesk.ledger.service.refunds import _deduct_refunds
+from lenddesk.ledger.service.restructuring import refuse_replay_if_restructured
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def _replay(
     An earlier early repayment that no longer fits pays as a regular one; the one being `posting`
     (back-dated behind a later payment) is refused instead.
     """
+    refuse_replay_if_restructured(session, book.loan.id)
     original = _original_schedule(book.lines)
     for line in book.lines:
         line.principal_fen, line.interest_fen = original[line.period]

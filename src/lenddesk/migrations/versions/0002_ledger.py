@@ -2,7 +2,7 @@
 
 Revision ID: 0002_ledger
 Revises: 0001_core
-Create Date: 2026-11-30 20:20:27.127935
+Create Date: 2026-11-30 23:22:47
 """
 
 from __future__ import annotations
@@ -129,14 +129,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_loans_borrower_id"), ["borrower_id"], unique=False)
         batch_op.create_index("ix_loans_next_due_on", ["next_due_on"], unique=False)
         batch_op.create_index(
+            "ix_loans_status_oldest_unpaid", ["status", "oldest_unpaid_due_on"], unique=False
+        )
+        batch_op.create_index(
             "ix_loans_with_credit",
             ["status"],
             unique=False,
             sqlite_where=sa.text("credit_balance_fen > 0"),
             postgresql_where=sa.text("credit_balance_fen > 0"),
-        )
-        batch_op.create_index(
-            "ix_loans_status_oldest_unpaid", ["status", "oldest_unpaid_due_on"], unique=False
         )
 
     op.create_table(
@@ -243,6 +243,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_schedule_lines_due_on", ["due_on"], unique=False)
 
     op.create_table(
+        "schedule_revisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("effective_on", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("before_lines", sa.JSON(), nullable=False),
+        sa.Column("after_lines", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["loan_id"], ["loans.id"], name=op.f("fk_schedule_revisions_loan_id_loans")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_schedule_revisions")),
+        sa.UniqueConstraint("loan_id", "number", name=op.f("uq_schedule_revisions_loan_id")),
+    )
+    with op.batch_alter_table("schedule_revisions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_schedule_revisions_loan_id"), ["loan_id"], unique=False)
+
+    op.create_table(
         "settlement_certificates",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=32), nullable=False),
@@ -286,6 +305,10 @@ def downgrade() -> None:
 
     op.drop_table("waivers")
     op.drop_table("settlement_certificates")
+    with op.batch_alter_table("schedule_revisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_schedule_revisions_loan_id"))
+
+    op.drop_table("schedule_revisions")
     with op.batch_alter_table("schedule_lines", schema=None) as batch_op:
         batch_op.drop_index("ix_schedule_lines_due_on")
 
@@ -307,8 +330,12 @@ def downgrade() -> None:
 
     op.drop_table("bucket_transitions")
     with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_loans_with_credit",
+            sqlite_where=sa.text("credit_balance_fen > 0"),
+            postgresql_where=sa.text("credit_balance_fen > 0"),
+        )
         batch_op.drop_index("ix_loans_status_oldest_unpaid")
-        batch_op.drop_index("ix_loans_with_credit")
         batch_op.drop_index("ix_loans_next_due_on")
         batch_op.drop_index(batch_op.f("ix_loans_borrower_id"))
 

@@ -180,7 +180,7 @@ def test_hostile_messages_are_answered_or_refused_cleanly(client: TestClient, ch
         "\\udfff",
         "\\ud800\\udc00\\ud800",
     ):  # unpaired surrogates, as JSON escapes
-        raw = '{"session_id": "%s", "text": "%s"}' % (chat.session_id, text)
+        raw = f'{{"session_id": "{chat.session_id}", "text": "{text}"}}'
         response = client.post(
             "/api/v1/assistant/messages", content=raw, headers={"content-type": "application/json"}
         )

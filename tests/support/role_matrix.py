@@ -165,6 +165,12 @@ MATRIX: dict[str, Access] = {
         "agent", "collector", "team_lead", note="one's own notifications"
     ),
     "POST /desk/board/agents/{user_id}/status": LEADS,
+    # assistant: the borrower's chat (public, rate-limited), agents' live replies, the FAQ
+    "POST /api/v1/assistant/messages": PUBLIC,
+    "POST /assistant/chats/{public_id}/reply": roles(
+        "agent", "collector", "team_lead", note="a chat handed off to a ticket; sent through the desk's reply"
+    ),
+    "POST /assistant/faq/{code}": ADMIN,
 }
 
 

@@ -30,6 +30,7 @@ ROOM_COMMANDS = (
     "lenddesk.desk.commands",
     "lenddesk.collections.commands",
     "lenddesk.negotiation.commands",
+    "lenddesk.assistant.commands",
 )
 DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs")
 

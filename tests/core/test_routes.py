@@ -22,6 +22,11 @@ PUBLIC = {
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
+    ("POST", "/api/v1/assistant/messages"),
+    ("GET", "/api/v1/assistant/sessions/{session_id}/messages"),
+    ("GET", "/api/v1/assistant/verify-official"),
+    ("GET", "/chat"),
+    ("GET", "/chat/events"),
 }
 # Framework routes (documentation and static files) that are not APIRoutes.
 FRAMEWORK = {"/openapi.json", "/static", "/static/apidocs"}

@@ -215,6 +215,12 @@ MATRIX: dict[str, Access] = {
     "POST /collections/accounts/{borrower_id}/contact": roles("collector", "team_lead", note=WORKLIST_NOTE),
     "POST /collections/accounts/{borrower_id}/outcome": roles("collector", "team_lead", note=WORKLIST_NOTE),
     "POST /collections/compliance/check": roles("compliance", "team_lead"),
+    # assistant: the borrower's chat (public, rate-limited), agents' live replies, the FAQ
+    "POST /api/v1/assistant/messages": PUBLIC,
+    "POST /assistant/chats/{public_id}/reply": roles(
+        "agent", "collector", "team_lead", note="a chat handed off to a ticket; sent through the desk's reply"
+    ),
+    "POST /assistant/faq/{code}": ADMIN,
 }
 
 

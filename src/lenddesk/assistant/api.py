@@ -1,7 +1,117 @@
-"""HTTP API of the assistant room: thin routes over assistant.service."""
+"""HTTP API of the assistant room: thin routes over assistant.service.
+
+Both routes are public (the borrower's side) and rate-limited: messages per session and per client
+address (policy [assistant]), official-number checks per address like sign-ins.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, sessionmaker
+
+from lenddesk.assistant import schemas, service
+from lenddesk.core import auth, throttle
+from lenddesk.core.db import utcnow
+from lenddesk.core.errors import Unprocessable
+from lenddesk.core.http import client_address, db_session, errors
+from lenddesk.core.policy import get_policy
+from lenddesk.core.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
+
+
+async def request_now(request: Request) -> datetime:
+    """The current time; tests pin it with `app.state.desk_clock` (the same clock as the desk's)."""
+    clock = getattr(request.app.state, "desk_clock", None)
+    return clock() if clock is not None else utcnow()
+
+
+Now = Depends(request_now)
+
+
+@router.post(
+    "/messages",
+    response_model=schemas.MessageOut,
+    summary="Send a borrower's chat message and get the assistant's answer",
+    responses=errors(400, 422, 429),
+    dependencies=[auth.public()],
+)
+async def post_message(body: schemas.MessageIn, request: Request, now: datetime = Now) -> schemas.MessageOut:
+    # One trip to a worker thread for the whole transaction (committed there), as the desk's intake.
+    outcome = await run_in_threadpool(
+        _message_transaction, request.app.state.session_factory, body, client_address(request), now
+    )
+    return schemas.MessageOut(**outcome.__dict__)
+
+
+def _message_transaction(
+    session_factory: sessionmaker[Session], body: schemas.MessageIn, address: str, now: datetime
+) -> service.ChatOutcome:
+    with session_factory() as session:
+        outcome = service.post_message(
+            session, public_id=body.session_id, text=body.text, address=address, now=now
+        )
+        session.commit()
+        return outcome
+
+
+@router.get(
+    "/sessions/{session_id}/messages",
+    response_model=schemas.ChatLinesOut,
+    summary="The messages of a chat session after a given number (for reconnecting)",
+    responses=errors(404, 422),
+    dependencies=[auth.public()],
+)
+def chat_messages(
+    session_id: Annotated[str, schemas.SessionId],
+    session: Session = db_session,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> schemas.ChatLinesOut:
+    service.find_session(session, session_id)
+    lines = service.messages_after(session, public_id=session_id, after=after)
+    return schemas.ChatLinesOut(
+        session_id=session_id,
+        lines=[schemas.ChatLineOut.model_validate(line, from_attributes=True) for line in lines],
+    )
+
+
+@router.get(
+    "/verify-official",
+    response_model=schemas.OfficialOut,
+    summary="Is this phone number or agent ID an official one of ours?",
+    responses=errors(422, 429),
+    dependencies=[auth.public()],
+)
+def verify_official(
+    request: Request,
+    session: Session = db_session,
+    now: datetime = Now,
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    agent_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> schemas.OfficialOut:
+    if (phone is None) == (agent_id is None):
+        raise Unprocessable(
+            "请提供 phone 或 agent_id 其中一个", "Give exactly one of phone or agent_id", code="one_of"
+        )
+    _count_lookup(session, client_address(request), now)
+    check = (
+        service.check_phone(phone) if phone is not None else service.check_agent_id(session, agent_id or "")
+    )
+    return schemas.OfficialOut(**check.__dict__)
+
+
+def _count_lookup(session: Session, address: str, now: datetime) -> None:
+    minutes = get_policy().auth.throttle_minutes
+    window = throttle.Window.at(now, minutes)
+    counter = throttle.throttle_for(get_settings().redis_url, minutes)
+    if (
+        counter.hit(session, f"official:{address}"[:64], window)
+        > get_policy().assistant.address_messages_per_window
+    ):
+        raise service.TooManyMessages(
+            "查询过于频繁，请稍后再试", "Too many look-ups; try again later", code="lookup_rate_limited"
+        )

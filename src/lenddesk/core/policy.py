@@ -352,6 +352,30 @@ class NegotiationPolicy(Section):
         if "principal" not in values:
             raise ValueError("reinstalment_spread must include principal")
         return values
+class AssistantPolicy(Section):
+    """The chat assistant (owned by the assistant room; documented in docs/POLICY.md under [assistant])."""
+
+    # Below this model confidence the bot asks to rephrase; after `misses_before_handoff` misses in a
+    # row (low confidence or an off-topic question) it hands the chat to a person.
+    min_confidence: float = Field(default=0.45, gt=0, lt=1)
+    misses_before_handoff: int = Field(default=2, ge=1, le=10)
+    # Official contact points, quoted in answers and checked by GET /api/v1/assistant/verify-official.
+    official_numbers: list[str] = Field(default_factory=lambda: ["400-000-0000", "106900000000"])
+    official_website: str = "www.lenddesk.example"
+    official_app: str = "LendDesk"
+    official_wechat: str = "LendDesk服务号"
+    company: str = "LendDesk"
+    # Repayment channels named in answers (codes of the ledger's repayment channels).
+    repayment_channels: list[str] = Field(
+        default_factory=lambda: ["auto_debit", "mobile_banking", "wechat_pay", "alipay", "bank_transfer"]
+    )
+    # Longest message taken (characters); longer ones are cut, not refused.
+    message_max_chars: int = Field(default=1000, ge=50, le=20_000)
+    # Messages per chat session, and per client address, within one `[auth] throttle_minutes` window.
+    session_messages_per_window: int = Field(default=60, ge=1, le=100_000)
+    address_messages_per_window: int = Field(default=600, ge=1, le=1_000_000)
+    # Lines of the conversation copied into the handoff ticket.
+    transcript_lines: int = Field(default=40, ge=1, le=500)
 
 
 class Policy(Section):
@@ -362,6 +386,7 @@ class Policy(Section):
     desk: DeskPolicy = DeskPolicy()
     collections: CollectionsPolicy = CollectionsPolicy()
     negotiation: NegotiationPolicy = NegotiationPolicy()
+    assistant: AssistantPolicy = AssistantPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

@@ -1,0 +1,52 @@
+"""CLI commands of the assistant room: `lenddesk assistant train` and `lenddesk assistant eval FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+assistant_app = typer.Typer(help="The chat assistant's intent model.", no_args_is_help=True)
+console = Console()
+
+
+@assistant_app.command("train")
+def train_command(
+    model_dir: Path | None = typer.Option(None, help="Where to write the model (default: settings)"),
+) -> None:
+    """Train the intent model from the shipped examples and write it where the app reads it."""
+    from lenddesk.assistant import engine, model
+
+    directory = model_dir or engine.assistant_settings().model_dir
+    fingerprint = model.data_fingerprint()
+    trained = model.train(fingerprint=fingerprint)
+    path = model.model_path(directory, fingerprint)
+    size = model.save(trained, path)
+    model.use(trained)
+    console.print(
+        f"trained on {trained.examples} examples ({len(trained.intents)} intents) in "
+        f"{trained.training_seconds:.1f} s; wrote {path} ({size / 1024:.0f} KiB)"
+    )
+
+
+@assistant_app.command("eval")
+def eval_command(
+    file: Path = typer.Argument(..., help='JSON lines: {"text", "intent"[, "emotion", "scam"]}'),
+) -> None:
+    """Accuracy, per-intent recall and confusions of the model beside a BM25 nearest-example baseline."""
+    from lenddesk.assistant import engine, evaluation
+    from lenddesk.core.errors import LendDeskError
+
+    try:
+        rows = evaluation.read_rows(file)
+    except (OSError, LendDeskError) as exc:
+        console.print(f"[red]错误 / error:[/red] {getattr(exc, 'message_en', exc)}")
+        raise typer.Exit(code=2) from exc
+    report = evaluation.evaluate(rows, engine.predict_for_evaluation, engine.baseline_intent)
+    for line in evaluation.format_report(report):
+        console.print(line, highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(assistant_app, name="assistant")

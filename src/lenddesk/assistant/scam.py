@@ -1,0 +1,103 @@
+"""Anti-scam screening (R5.3): does a message describe an impostor's script? Pure.
+
+Impostors follow a handful of scripts (公安部 and lenders publish them): move money to a "safe"
+or "supervised" account, cancel a "student loan account" (注销校园贷), clear the credit limit,
+刷流水 to prove repayment ability, pay a fee to lower the rate, unfreeze funds or get the loan
+released, read out a verification code, share the screen or install a meeting / remote-control
+app, or pay someone to erase overdue records. A script is recognised by its marks in the
+normalised text; the weaker marks (a fee, a transfer) count only together with a sign that
+someone contacted the borrower (对方, 自称, 打电话, 让我 …). Rules, not a model: every flag must be
+explainable to the borrower and to the fraud team, and the list is short and stable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FLAG = "SCAM_SUSPECTED"
+
+# Each script: a name and the patterns (regular expressions over normalised text) that mark it.
+STRONG: dict[str, tuple[str, ...]] = {
+    "safe_account": (
+        r"安全(账户|帐户|账号)",
+        r"(监管|指定|验资|核验)(账户|帐户|账号)",
+        r"新账户.*(证明|验证)",
+    ),
+    "cancel_student_loan": (
+        r"注销.{0,6}(校园贷|学生贷|学生账户|校园账户|网贷账户|金融账户)",
+        r"(校园贷|学生贷|学生时候|大学时候|上学时).{0,12}注销",
+    ),
+    "clear_limit": (r"(清空|清零|消除).{0,4}额度", r"额度.{0,6}(清空|清零)"),
+    "bank_flow": (r"(刷|走|做|打)(银行)?流水", r"流水不够"),
+    "screen_share": (
+        r"(屏幕|桌面)共享",
+        r"共享(屏幕|桌面)",
+        r"开.{0,3}共享",
+        r"投屏",
+        r"远程(控制|协助|操作)",
+    ),
+    "meeting_app": (
+        r"(腾讯会议|钉钉会议|飞书会议|zoom|瞩目|小鱼易连|云会议|会议软件|会议app|向日葵|todesk|teamviewer)",
+        r"(钉钉|腾讯|飞书).{0,4}开.{0,3}会议",
+    ),
+    "share_code": (
+        r"验证码.{0,8}(告诉|发给|报给|念给|读给|提供给|给了|给他|给她|给对方)",
+        r"(告诉|发给|报给|念给|读给|提供).{0,6}(他|她|对方|客服|工作人员).{0,4}验证码",
+        r"把.{0,6}验证码.{0,6}(告诉|发|念|报|读)",
+    ),
+    "unfreeze_fee": (
+        r"(解冻|激活|认证|包装|工本|验资|刷单)(费|金)",
+        r"(交|付|缴|转|打).{0,10}(保证金|解冻费|手续费|服务费|会员费|认证费|包装费|激活费|押金)"
+        r".{0,12}(放款|下款|到账|降息|降低利率|利率|解冻|提现|额度)",
+        r"(放款|下款|降息|降低利率|利率降|解冻).{0,12}(先|要|需要).{0,4}(交|付|缴|转).{0,6}(钱|费|金)",
+        r"(冻结|卡号.{0,3}错).{0,16}(转|交|打).{0,10}(解冻|钱)",
+    ),
+    "paid_credit_repair": (
+        r"(修复|洗白|消除|删除|处理).{0,6}(征信|逾期记录).{0,12}(收费|费用|交钱|付费|转钱|\d+块|\d+元)",
+        r"(收费|交钱|付费|花钱).{0,10}(修复|洗白|消除).{0,4}(征信|逾期记录)",
+    ),
+    "fake_authority": (
+        r"(涉嫌|涉及)(洗钱|诈骗|违规).{0,20}(转|账户|配合)",
+        r"(银保监|银监|监管局|公安|警察|法院).{0,16}(注销|转账|转到|安全账户)",
+    ),
+    "fake_membership": (r"(百万保障|会员).{0,16}(扣费|关闭|取消).{0,24}(借|转|操作)",),
+}
+# Weaker marks: a scam only when someone contacted the borrower.
+WEAK: dict[str, tuple[str, ...]] = {
+    "transfer_to_person": (
+        r"(转账?|打款?)(到|给|进).{0,8}(他|她|对方|私人|个人)",
+        r"(借出来|借钱|贷出来).{0,10}转",
+    ),
+    "pay_first": (r"先(交|付|缴|转).{0,6}(钱|费|块|元)", r"(保证金|手续费|服务费|会员费)"),
+    "code_request": (r"(要|问|索要).{0,4}验证码",),
+}
+CONTACT = re.compile(
+    r"对方|自称|冒充|打电话|来电|电话说|打来|接到|有人|那个人|他说|她说|他让|她让|让我|叫我|要我|"
+    r"客服说|加了?(微信|qq)|短信说|发短信"
+)
+
+
+@dataclass(frozen=True)
+class ScamCheck:
+    suspected: bool
+    scripts: tuple[str, ...]
+
+    @property
+    def flags(self) -> list[str]:
+        return [FLAG] if self.suspected else []
+
+
+_STRONG = {name: [re.compile(p) for p in patterns] for name, patterns in STRONG.items()}
+_WEAK = {name: [re.compile(p) for p in patterns] for name, patterns in WEAK.items()}
+
+
+def _matching(text: str, scripts: dict[str, list[re.Pattern[str]]]) -> list[str]:
+    return [name for name, patterns in scripts.items() if any(p.search(text) for p in patterns)]
+
+
+def screen(normalised: str) -> ScamCheck:
+    strong = _matching(normalised, _STRONG)
+    weak = _matching(normalised, _WEAK) if CONTACT.search(normalised) else []
+    scripts = tuple(strong + weak)
+    return ScamCheck(bool(scripts), scripts)

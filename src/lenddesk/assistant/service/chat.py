@@ -1,0 +1,275 @@
+"""A borrower's message on the web chat: understand it, answer, warn, verify or hand off.
+
+The write path: the message is understood before anything is locked (pure, ~1 ms), then the
+address's and the session's message counts are bumped (429 past the policy's limits), the
+session row is locked, and the borrower's message and the reply are numbered and written in the
+caller's transaction. A handoff opens (or joins) the desk ticket through the desk's intake, so
+the desk's routing, SLA and categorisation apply; after the handoff every borrower message joins
+that ticket too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lenddesk.assistant import dialogue, engine, replies
+from lenddesk.assistant.intents import INTENTS
+from lenddesk.assistant.knowledge import fill
+from lenddesk.assistant.models import ChatMessage, ChatSession
+from lenddesk.assistant.normalise import clean_for_storage
+from lenddesk.assistant.service import official, verification
+from lenddesk.assistant.service._common import (
+    add_message,
+    answer_values,
+    check_public_id,
+    knowledge,
+    lock_session,
+    policy,
+    sender_of,
+)
+from lenddesk.assistant.understanding import Understanding
+from lenddesk.core import audit, throttle
+from lenddesk.core.calendar import CalendarUnknownYear, to_shanghai
+from lenddesk.core.errors import LendDeskError, Unprocessable
+from lenddesk.core.policy import calendar_from_policy, get_policy
+from lenddesk.core.settings import get_settings
+from lenddesk.desk import service as desk
+from lenddesk.desk import sla
+
+ASSISTANT = audit.Actor.system("assistant")
+WEEKDAYS = "一二三四五六日"
+
+
+class TooManyMessages(LendDeskError):
+    status_code = 429
+    default_code = "chat_rate_limited"
+
+
+@dataclass(frozen=True)
+class ChatOutcome:
+    session_id: str
+    reply: str
+    intent: str
+    confidence: float
+    emotion: str
+    handoff: bool
+    risk_flags: list[str]
+    ticket_number: str | None
+    message_seq: int
+    reply_seq: int | None
+
+
+# --- rate limits ------------------------------------------------------------------------------------
+
+
+def _count_message(session: Session, *, public_id: str, address: str, now: datetime) -> None:
+    """One more message for the address and the session in this window, or a 429 (nothing written)."""
+    minutes = get_policy().auth.throttle_minutes  # the shared counters' window (core/throttle.py)
+    window = throttle.Window.at(now, minutes)
+    counter = throttle.throttle_for(get_settings().redis_url, minutes)
+    limits = (
+        (f"chat-a:{address}"[:64], policy().address_messages_per_window),
+        (f"chat-s:{public_id}"[:64], policy().session_messages_per_window),
+    )
+    for key, limit in limits:
+        if counter.hit(session, key, window) > limit:
+            raise TooManyMessages(
+                "消息发送过于频繁，请稍后再试", "Too many messages; try again later", code="chat_rate_limited"
+            )
+
+
+# --- the use case -----------------------------------------------------------------------------------
+
+
+def post_message(session: Session, *, public_id: str, text: str, address: str, now: datetime) -> ChatOutcome:
+    """A borrower's chat message and the assistant's answer (the caller commits)."""
+    check_public_id(public_id)
+    text = clean_for_storage(text)[: policy().message_max_chars]
+    if not text:
+        raise Unprocessable("消息内容不能为空", "The message must not be empty", code="empty_text")
+    u = engine.understand_text(text, knowledge(session))
+    _count_message(session, public_id=public_id, address=address, now=now)
+    chat = lock_session(session, public_id=public_id, address=address, now=now)
+    message_seq = add_message(
+        session,
+        chat,
+        author="borrower",
+        text=text,
+        now=now,
+        intent=u.intent,
+        confidence=round(u.confidence, 4),
+        emotion=u.emotion.label,
+        risk_flags=u.risk_flags,
+        faq_code=u.entry.code if u.entry else None,
+    )
+    if u.scam.suspected:
+        chat.risk_flags = sorted({*(chat.risk_flags or []), *u.risk_flags})
+    reply, handoff = _respond(session, chat, u, message_seq=message_seq, now=now)
+    reply_seq = (
+        add_message(session, chat, author="bot", text=reply, now=now, intent=u.intent) if reply else None
+    )
+    return ChatOutcome(
+        session_id=public_id,
+        reply=reply,
+        intent=u.intent,
+        confidence=round(u.confidence, 4),
+        emotion=u.emotion.label,
+        handoff=handoff,
+        risk_flags=u.risk_flags,
+        ticket_number=chat.ticket_number,
+        message_seq=message_seq,
+        reply_seq=reply_seq,
+    )
+
+
+def _respond(
+    session: Session, chat: ChatSession, u: Understanding, *, message_seq: int, now: datetime
+) -> tuple[str, bool]:
+    """The reply text and whether the chat is (now) with a person."""
+    if chat.state == "handed_off":
+        return _after_handoff(session, chat, u, message_seq=message_seq, now=now)
+    if chat.state in ("identity", "code") and not u.scam.suspected:
+        handled = verification.continue_verification(session, chat, u, now=now)
+        if handled is not None:
+            return handled, False
+    if verification.asks_to_verify(u.normalised) and not u.scam.suspected:
+        return verification.start(chat), False
+    assistant = policy()
+    decision = dialogue.decide(
+        u,
+        misses=chat.misses,
+        min_confidence=assistant.min_confidence,
+        misses_before_handoff=assistant.misses_before_handoff,
+    )
+    chat.misses = chat.misses + 1 if decision.miss else 0
+    if decision.handoff:
+        return _hand_off(
+            session, chat, u, decision.handoff_reason or "asked", message_seq=message_seq, now=now
+        )
+    if decision.action == "rephrase":
+        return replies.rephrase(_suggestions(u)), False
+    if decision.action == "verify_official":
+        return official.answer_in_chat(session, numbers=u.numbers, agent_ids=u.agent_ids), False
+    if decision.action == "account":
+        return verification.account_answer(session, chat, u, now=now), False
+    return _faq_answer(session, u), False
+
+
+def _faq_answer(session: Session, u: Understanding) -> str:
+    if u.entry is None:
+        return replies.rephrase([])
+    return fill(u.entry.answer, answer_values(session))
+
+
+def _suggestions(u: Understanding) -> list[str]:
+    return [INTENTS[intent] for intent, _ in u.top if intent not in ("other", "chitchat")][:3]
+
+
+# --- handoff ----------------------------------------------------------------------------------------
+
+
+def _transcript(session: Session, chat: ChatSession) -> str:
+    rows = session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.session_id == chat.id)
+        .order_by(ChatMessage.seq.desc())
+        .limit(policy().transcript_lines)
+    ).all()
+    names = {"borrower": "客户", "bot": "智能助手", "agent": "客服", "system": "系统"}
+    return "\n".join(
+        f"{to_shanghai(m.created_at):%H:%M} {names.get(m.author, m.author)}：{m.text}" for m in reversed(rows)
+    )
+
+
+def _hand_off(
+    session: Session, chat: ChatSession, u: Understanding, reason: str, *, message_seq: int, now: datetime
+) -> tuple[str, bool]:
+    """A desk ticket with the transcript, intent and emotion; the chat now waits for a person."""
+    flags = " ".join(chat.risk_flags or [])
+    header = (
+        f"【智能助手转人工】原因：{dialogue.HANDOFF_REASONS[reason]}；意图：{u.intent}（{INTENTS[u.intent]}）；"
+        f"情绪：{u.emotion.label}" + (f"；风险标记：{flags}（疑似诈骗，请优先处理）" if flags else "")
+    )
+    result = desk.intake(
+        session,
+        channel="chat",
+        channel_message_id=f"assistant:{chat.public_id}:{message_seq}",
+        sender=sender_of(chat.public_id),
+        text=f"{header}\n—— 对话记录 ——\n{_transcript(session, chat)}",
+        received_at=now,
+        now=now,
+        actor=ASSISTANT,
+    )
+    chat.state, chat.handed_off_at, chat.misses = "handed_off", now, 0
+    chat.ticket_id, chat.ticket_number = result.ticket_id, result.ticket_number
+    when = _when_a_person_replies(session, result.ticket_number, now)
+    if reason == "scam":
+        return replies.scam_warning(answer_values(session), result.ticket_number, when), True
+    opening = replies.handoff_opening(reason)
+    if reason in ("complaint", "fraud") and u.entry is not None:
+        opening = fill(u.entry.answer, answer_values(session))
+    return f"{opening}\n{replies.handoff_closing(result.ticket_number, when)}", True
+
+
+def _after_handoff(
+    session: Session, chat: ChatSession, u: Understanding, *, message_seq: int, now: datetime
+) -> tuple[str, bool]:
+    """The message joins the ticket; the bot speaks only to warn of a scam, or before a person has
+    written, to answer a clear FAQ question."""
+    result = desk.intake(
+        session,
+        channel="chat",
+        channel_message_id=f"assistant:{chat.public_id}:{message_seq}",
+        sender=sender_of(chat.public_id),
+        text=u.text,
+        received_at=now,
+        now=now,
+        actor=ASSISTANT,
+    )
+    chat.ticket_id, chat.ticket_number = result.ticket_id, result.ticket_number
+    if u.scam.suspected:
+        return replies.scam_warning(answer_values(session), result.ticket_number, None), True
+    agent_wrote = session.scalar(
+        select(ChatMessage.id)
+        .where(ChatMessage.session_id == chat.id, ChatMessage.author == "agent")
+        .limit(1)
+    )
+    clear_question = (
+        u.confidence >= policy().min_confidence
+        and u.intent
+        not in ("human", "chitchat", "other", "complaint", "collection_complaint", "fraud_report")
+        and u.emotion.label != "angry"
+    )
+    if agent_wrote is None and clear_question:
+        return f"{_faq_answer(session, u)}\n（人工客服稍后会继续为您处理。）", True
+    return "", True
+
+
+def _when_a_person_replies(session: Session, number: str, now: datetime) -> str | None:
+    """None within the ticket's team's service hours; else when a person will reply (R2.7)."""
+    ticket = desk.get_ticket(session, number=number)
+    team = next((t for t in desk.list_teams(session) if t.id == ticket.team_id), None)
+    hours = (
+        sla.TeamHours.parse(team.opens, team.closes, always_open=team.always_open)
+        if team
+        else sla.TeamHours()
+    )
+    calendar = calendar_from_policy()
+    try:
+        open_now = sla.within_service_hours(now, hours, calendar)
+    except CalendarUnknownYear:
+        calendar = sla.with_guessed_years(calendar, now)
+        open_now = sla.within_service_hours(now, hours, calendar)
+    if open_now:
+        return None
+    opens = sla.add_service_minutes(now, 1, hours, calendar).at - timedelta(minutes=1)
+    return _chinese_moment(opens)
+
+
+def _chinese_moment(moment: datetime) -> str:
+    local = to_shanghai(moment)
+    return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"

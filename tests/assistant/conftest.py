@@ -1,0 +1,34 @@
+"""Assistant fixtures: the desk's teams, borrower and pinned clock, and a chat helper."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.desk.conftest import Clock, borrower, clock, desk_data
+
+__all__ = ["borrower", "chat", "clock", "desk_data", "new_session_id"]
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+@pytest.fixture
+def chat(client: TestClient, clock: Clock, desk_data: dict[str, int]) -> Callable[..., Any]:
+    """`chat(text, session_id=None)` → the JSON answer (asserting 200); one session per test by default."""
+    default = new_session_id()
+
+    def send(text: str, session_id: str | None = None) -> dict[str, Any]:
+        response = client.post(
+            "/api/v1/assistant/messages", json={"session_id": session_id or default, "text": text}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    send.session_id = default  # type: ignore[attr-defined]
+    return send

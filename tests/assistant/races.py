@@ -1,0 +1,74 @@
+"""Simultaneous messages on the chat's write path, shared by the SQLite and PostgreSQL tests."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+
+from lenddesk.assistant import service
+from lenddesk.assistant.models import ChatMessage, ChatSession
+from lenddesk.core.db import make_engine, session_factory
+from lenddesk.desk.models import Message, Team, Ticket
+from tests.desk.races import NOW, run_together
+
+
+def _prepare(url: str):  # type: ignore[no-untyped-def]
+    factory = session_factory(make_engine(url))
+    with factory() as session:
+        if session.scalar(select(Team.id).where(Team.code == "general")) is None:
+            session.add(Team(code="general", name="综合服务组", skills=["*"]))
+        session.commit()
+    return factory
+
+
+def simultaneous_messages_keep_order_and_count(url: str, senders: int = 6) -> None:
+    """Messages of one session at once: every one stored with its reply, numbered 1…2n without a gap."""
+    factory = _prepare(url)
+    public_id = secrets.token_urlsafe(18)
+    texts = ["怎么还款", "还款日是几号", "罚息怎么算", "可以提前还款吗", "会上征信吗", "额度多少"][:senders]
+    outcome = run_together(
+        factory,
+        [
+            lambda s, text=text: service.post_message(
+                s, public_id=public_id, text=text, address="10.0.0.1", now=NOW
+            )
+            for text in texts
+        ],
+    )
+    assert not outcome.errors, outcome.errors
+    with factory() as session:
+        chat = session.scalars(select(ChatSession).where(ChatSession.public_id == public_id)).one()
+        rows = session.scalars(
+            select(ChatMessage).where(ChatMessage.session_id == chat.id).order_by(ChatMessage.seq)
+        ).all()
+        assert [row.seq for row in rows] == list(range(1, 2 * senders + 1))
+        assert chat.last_seq == 2 * senders
+        assert sorted(row.text for row in rows if row.author == "borrower") == sorted(texts)
+        # each borrower message is followed by its own answer
+        for asked, answered in zip(rows[::2], rows[1::2], strict=True):
+            assert (asked.author, answered.author) == ("borrower", "bot")
+            assert asked.intent == answered.intent
+
+
+def simultaneous_handoffs_open_one_ticket(url: str, senders: int = 5) -> None:
+    """Angry messages of one new session at once: one ticket, every message on it."""
+    factory = _prepare(url)
+    public_id = secrets.token_urlsafe(18)
+    outcome = run_together(
+        factory,
+        [
+            lambda s, n=n: service.post_message(
+                s, public_id=public_id, text=f"转人工！！！第{n}次了", address=f"10.0.0.{n}", now=NOW
+            )
+            for n in range(senders)
+        ],
+    )
+    assert not outcome.errors, outcome.errors
+    assert all(result.handoff for result in outcome.results)
+    with factory() as session:
+        tickets = session.scalars(select(Ticket).where(Ticket.sender == f"chat:{public_id}")).all()
+        assert len(tickets) == 1
+        assert {result.ticket_number for result in outcome.results} == {tickets[0].number}
+        inbound = session.scalar(select(func.count(Message.id)).where(Message.ticket_id == tickets[0].id))
+        assert inbound == senders  # the handoff's transcript once, then each later message

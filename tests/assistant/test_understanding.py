@@ -1,0 +1,151 @@
+"""The understanding pipeline, pure: normalisation, the model's fast path, emotion, scam rules, and the
+targets on the shipped development set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from lenddesk.assistant import emotion, engine, evaluation, model, scam
+from lenddesk.assistant.intents import INTENT_CODES
+from lenddesk.assistant.knowledge import default_entries, fill, unknown_placeholders
+from lenddesk.assistant.normalise import MAX_CHARS, normalise
+from lenddesk.cli import app
+
+DEV = Path(model.DATA) / "eval" / "dev.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("還款日是每月幾號", "还款日是每月几号"),
+        ("ＡＰＰ怎麼還款！！！", "app怎么还款"),
+        ("我欠了三千五百块", "我欠了3500块"),
+        ("借一万一个月利息多少", "借10000一个月利息多少"),
+        ("一定要还 一直在催", "一定要还 一直在催"),
+        ("十二期", "12期"),
+        ("啊啊啊啊啊啊啊", "啊啊啊"),
+        ("还了两万", "还了20000"),
+    ],
+)
+def test_normalisation(text: str, expected: str) -> None:
+    assert normalise(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_normalisation_takes_any_text(text: str) -> None:
+    out = normalise(text)
+    out.encode("utf-8")  # no lone surrogate survives
+    assert len(out) <= MAX_CHARS
+
+
+def test_a_huge_message_is_cut_before_work() -> None:
+    assert len(normalise("逾" * 1_000_000)) <= MAX_CHARS
+
+
+def test_the_fast_path_equals_scikit_learn() -> None:
+    trained = engine.intent_model()
+    texts = [normalise(json.loads(line)["text"]) for line in DEV.read_text("utf-8").splitlines()[:80]]
+    expected = trained.probabilities(texts)
+    got = np.array([model.FastScorer.of(trained).probabilities(text) for text in texts])
+    assert np.allclose(got, expected, atol=1e-9)
+
+
+def test_every_intent_has_training_examples_and_a_default_answer() -> None:
+    examples = model.training_examples()
+    counts = {intent: sum(1 for _, i in examples if i == intent) for intent in INTENT_CODES}
+    assert min(counts.values()) >= 50, counts
+    answered = {entry.intent for entry in default_entries()}
+    assert answered == set(INTENT_CODES)
+    for entry in default_entries():
+        assert not unknown_placeholders(entry.answer), entry.code
+    assert "400-000-0000" in fill("电话 {hotline}", {"hotline": "400-000-0000"})
+
+
+def test_the_development_set_is_not_the_training_set() -> None:
+    train = {normalise(text) for text, _ in model.training_examples()}
+    dev = [normalise(row.text) for row in evaluation.read_rows(DEV)]
+    assert sum(text in train for text in dev) <= len(dev) * 0.03
+
+
+def test_targets_on_the_development_set() -> None:
+    report = evaluation.evaluate(
+        evaluation.read_rows(DEV), engine.predict_for_evaluation, engine.baseline_intent
+    )
+    assert report.model.accuracy >= 0.90
+    assert report.model.accuracy - report.baseline.accuracy >= 0.10
+    handed_off, angry = report.angry
+    flagged, scams = report.scam
+    assert angry >= 30 and handed_off / angry >= 0.95
+    assert scams >= 25 and flagged / scams >= 0.95
+    assert report.scam_false_alarms[0] <= report.scam_false_alarms[1] * 0.02
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "对方让我下载腾讯会议开屏幕共享",
+        "客服说要先交3000解冻费才能放款",
+        "有人让我注销校园贷账户",
+        "他让我把验证码告诉他",
+        "說要把錢轉到安全賬戶",
+        "对方说流水不够要刷流水",
+    ],
+)
+def test_scam_scripts_are_flagged(text: str) -> None:
+    assert scam.screen(normalise(text)).suspected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "收不到验证码",
+        "提前还款有手续费吗",
+        "我想注销我的账户",
+        "能不能关闭额度",
+        "怎么设置自动扣款",
+        "服务费是什么",
+    ],
+)
+def test_ordinary_questions_are_not_flagged(text: str) -> None:
+    assert not scam.screen(normalise(text)).suspected
+
+
+def test_emotion() -> None:
+    assert emotion.detect("你们这什么垃圾平台！！").label == "angry"
+    assert emotion.detect("急死了，怎么办啊").label == "anxious"
+    assert emotion.detect("请问怎么还款").label == "calm"
+    assert emotion.detect("我要投诉").label == "calm"  # a complaint is not by itself anger
+
+
+def test_eval_command_prints_both_figures(tmp_path: Path) -> None:
+    data = tmp_path / "mini.jsonl"
+    data.write_text(
+        "\n".join(
+            json.dumps({"text": t, "intent": i}, ensure_ascii=False)
+            for t, i in (("怎么还款", "repay_how"), ("转人工", "human"), ("罚息能免吗", "penalty_fee"))
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["assistant", "eval", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "top-1 accuracy: model 100.0%" in result.output and "BM25 nearest example" in result.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "intent": "nope"}\n', encoding="utf-8")
+    assert CliRunner().invoke(app, ["assistant", "eval", str(bad)]).exit_code == 2
+
+
+def test_train_command_writes_a_model_the_app_reads(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["assistant", "train", "--model-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (written,) = tmp_path.glob("intent-model-*.pkl")
+    loaded = model.load(written, model.data_fingerprint())
+    assert loaded is not None and loaded.predict(normalise("怎么还款"))[0] == "repay_how"
+    assert model.load(written, "another-fingerprint") is None

@@ -1,10 +1,10 @@
 """What a borrower's survey comment says: its sentiment and its topics. Pure.
 
-The comment is read normalised like the desk's texts (NFKC, Simplified Chinese, no spaces) and cut into words with jieba; the sentiment
-counts positive and negative service words, a negation (不, 没, 别 …) just before a word turning it
-round; the topics are the desk's categories whose keywords the comment uses, and the keywords are
-jieba's TF-IDF top words. With no opinion word the CSAT decides (4–5 positive, 3 neutral, 1–2
-negative).
+The comment is normalised like the desk's texts (NFKC, Simplified Chinese, no spaces) and cut
+into words with jieba. The sentiment counts positive and negative service words, a negation
+(不, 没, 别 …) just before a word turning it round; with no opinion word the CSAT decides (4–5
+positive, 3 neutral, 1–2 negative). The topics are the desk's categories whose keywords the
+comment uses (plus attitude, speed and resolution); the keywords are jieba's TF-IDF top words.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
 from lenddesk.desk import macros
 from lenddesk.desk.models import Message, Ticket, TicketEvent
@@ -31,7 +32,7 @@ class TicketFacts:
 
     id: int
     number: str
-    owner_id: int | None
+    owner_id: int | None  # the agent the conversation counts for (see `load`)
     team_id: int | None
     channel: str
     category: str
@@ -144,8 +145,11 @@ def load(
         .where(Message.ticket_id.in_(ticket_ids))
         .order_by(Message.ticket_id, Message.received_at, Message.id)
     ).all()
+    repliers: dict[int, Counter[str]] = defaultdict(Counter)
     for row in messages:
         speaker = _speaker(row)  # type: ignore[arg-type]
+        if speaker == "agent":
+            repliers[row.ticket_id][row.sender] += 1
         turns[row.ticket_id].append(
             (row.received_at, row.id, rubric.Turn(speaker, row.text, row.received_at))
         )
@@ -160,6 +164,12 @@ def load(
             turns[event.ticket_id].append((event.at, 0, rubric.Turn("note", event.body, event.at)))
         elif event.kind == "verification":
             verifications[event.ticket_id].append(event)
+    names = {name for counts in repliers.values() for name in counts}
+    user_ids = (
+        dict(session.execute(select(User.username, User.id).where(User.username.in_(names))).all())
+        if names
+        else {}
+    )
     desk_policy = get_policy().desk
     facts = ledger_facts or {}
     contracts = contract_numbers or {}
@@ -176,10 +186,14 @@ def load(
             contract_numbers=contracts.get(row.id, ()),
             public=(desk_policy.hotline, row.number),
         )
+        # The owner at resolution answers for the conversation; an unowned ticket counts for the
+        # agent who wrote most of its replies.
+        top = repliers[row.id].most_common(1)
+        agent_id = row.owner_id if row.owner_id is not None else (user_ids.get(top[0][0]) if top else None)
         ticket = TicketFacts(
             row.id,
             row.number,
-            row.owner_id,
+            agent_id,
             row.team_id,
             row.channel,
             row.category,

@@ -11,8 +11,8 @@ fixed (the rubric in the policy chooses their weights):
 - EMPATHY           when the borrower expresses distress, the agent acknowledges it afterwards
 - SOLUTION_OFFERED  a hardship or complaint gets an option or a next step
 - BANNED_LANGUAGE   threats, insults, false authority, false consequences (the collections guard)
-- PRIVACY           no full ID number, bank card or third-party data in clear (the guard's privacy
-                    check, and valid ID and card numbers found by their check digits)
+- PRIVACY           no full ID number, bank card or mobile number in clear (the guard's privacy
+                    check: numbers found by their check digits, whatever the spacing)
 - CLOSING           the last agent turn closes: thanks, a next step or a goodbye
 - RESPONSE_TIME     the first agent answer within the ticket's first-response SLA
 
@@ -31,11 +31,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
 
 import opencc
 
-from lenddesk.core.pii import is_valid_bank_card, is_valid_id_number
+from lenddesk.collections import guard
 from lenddesk.desk import categorise, disclosure
 
 CODES = (
@@ -110,8 +109,6 @@ _MAYBE_ACCOUNT_DATA = re.compile(
     r"月中|年底|尾号|末尾|结尾"
     f"|[{_CN_NUMERALS}]{{2}}|[{_CN_NUMERALS}](?=[元圆块万千百月日号]|[^\u4e00-\u9fff]|$)|[:为是][{_CN_NUMERALS}]"
 )
-_ID_CANDIDATE = re.compile(r"(?<![0-9])[1-9]\d{16}[\dXx](?![0-9])")
-_CARD_CANDIDATE = re.compile(r"(?<![0-9])\d(?:[ -]?\d){11,18}(?![0-9])")
 
 
 # --- the conversation -----------------------------------------------------------------------------
@@ -182,20 +179,31 @@ class _Read:
 
     conversation: Conversation
     sentences: list[_Sentence] = field(default_factory=list)
-    _violations: dict[int, list[Any]] = field(default_factory=dict)
+    _violations: dict[int, list[guard.Violation]] = field(default_factory=dict)
 
-    def violations(self, sentence: _Sentence) -> list[Any]:
-        """The collections guard's findings in one sentence (asked once per sentence)."""
-        key = id(sentence)
-        if key not in self._violations:
-            from lenddesk.collections import guard  # the collections room's text checks
-
-            self._violations[key] = guard.text_violations(sentence.text)
-        return self._violations[key]
+    def violations(self, turn: int) -> list[guard.Violation]:
+        """The collections guard's findings in one whole turn (its checks see through punctuation
+        put inside a word, so a turn is not cut into sentences for them)."""
+        if turn not in self._violations:
+            self._violations[turn] = guard.text_violations(self.conversation.turns[turn].text)
+        return self._violations[turn]
 
     def of(self, speakers: Iterable[str]) -> list[_Sentence]:
         wanted = set(speakers)
         return [s for s in self.sentences if s.speaker in wanted]
+
+    def turns_of(self, speakers: Iterable[str]) -> list[int]:
+        wanted = set(speakers)
+        return [i for i, turn in enumerate(self.conversation.turns) if turn.speaker in wanted]
+
+    def sentence_with(self, turn: int, code: str) -> _Sentence:
+        """The sentence of `turn` the guard objects to under `code` (the first, else the whole turn)."""
+        sentences = [s for s in self.sentences if s.turn == turn]
+        for sentence in sentences:
+            if any(v.code == code for v in guard.text_violations(sentence.text)):
+                return sentence
+        whole = self.conversation.turns[turn]
+        return _Sentence(turn, whole.speaker, whole.text.strip(), "", whole.at)
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -421,33 +429,21 @@ def _solution_offered(reading: _Read) -> tuple[str, str]:
 
 
 def _banned_language(reading: _Read) -> tuple[str, str]:
-    for sentence in reading.of(STAFF_WRITTEN):
-        violations = [v for v in reading.violations(sentence) if v.code != "PRIVACY"]
+    for turn in reading.turns_of(STAFF_WRITTEN):
+        violations = [v for v in reading.violations(turn) if v.code != "PRIVACY"]
         if violations:
-            return "fail", _quote(sentence, "；".join(f"{v.code} {v.message_zh}" for v in violations))
+            found = "；".join(f"{v.message_zh}：{v.evidence}" for v in violations)
+            return "fail", _quote(reading.sentence_with(turn, violations[0].code), found)
     return "pass", "未发现威胁、辱骂、冒充权威或虚假后果用语"
 
 
-def _clear_identifier(text: str) -> str | None:
-    digits = unicodedata.normalize("NFKC", text)
-    for candidate in _ID_CANDIDATE.findall(digits):
-        if is_valid_id_number(candidate):
-            return "完整身份证号"
-    for candidate in _CARD_CANDIDATE.findall(digits):
-        if is_valid_bank_card(re.sub(r"[ -]", "", candidate)):
-            return "完整银行卡号"
-    return None
-
-
 def _privacy(reading: _Read) -> tuple[str, str]:
-    for sentence in reading.of(STAFF_WRITTEN):
-        found = _clear_identifier(sentence.text)
-        if found:
-            return "fail", _quote(sentence, f"明文{found}")
-        violations = [v for v in reading.violations(sentence) if v.code == "PRIVACY"]
+    for turn in reading.turns_of(STAFF_WRITTEN):
+        violations = [v for v in reading.violations(turn) if v.code == "PRIVACY"]
         if violations:
-            return "fail", _quote(sentence, "；".join(v.message_zh for v in violations))
-    return "pass", "未发现明文证件号、卡号或第三方信息"
+            found = f"{violations[0].message_zh}：{violations[0].evidence}"
+            return "fail", _quote(reading.sentence_with(turn, "PRIVACY"), found)
+    return "pass", "未发现明文身份证号、银行卡号或手机号"
 
 
 def _closing(reading: _Read) -> tuple[str, str]:

@@ -59,7 +59,9 @@ def work_ticket(client: TestClient, as_role, inbound, clock):  # type: ignore[no
             if index < len(agent_says):
                 assert number is not None
                 sent = client.post(
-                    f"/api/v1/desk/tickets/{number}/reply", json={"text": agent_says[index]}, headers=as_role("agent")
+                    f"/api/v1/desk/tickets/{number}/reply",
+                    json={"text": agent_says[index]},
+                    headers=as_role("agent"),
                 )
                 assert sent.status_code == 200, sent.text
         assert number is not None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -26,7 +26,7 @@ from lenddesk.core.models import User
 from lenddesk.core.policy import FeedbackPolicy, get_policy
 from lenddesk.desk import hooks as desk_hooks
 from lenddesk.desk import service as desk
-from lenddesk.desk.models import OutboxMessage, Team, Ticket
+from lenddesk.desk.models import Message, OutboxMessage, Team, Ticket
 from lenddesk.feedback import analysis
 from lenddesk.feedback.models import Survey
 from lenddesk.ledger import service as ledger
@@ -83,6 +83,22 @@ def _survey_text(ticket: Ticket, link: str, hours: int) -> str:
     )
 
 
+def _agent_of(session: Session, ticket: Ticket) -> int | None:
+    """The owner, else the agent who wrote most of the replies (as quality attributes it)."""
+    if ticket.owner_id is not None:
+        return ticket.owner_id
+    top = session.execute(
+        select(Message.sender, func.count(Message.id).label("n"))
+        .where(Message.ticket_id == ticket.id, Message.direction == "out")
+        .group_by(Message.sender)
+        .order_by(func.count(Message.id).desc(), Message.sender)
+        .limit(1)
+    ).first()
+    if top is None:
+        return None
+    return session.scalar(select(User.id).where(User.username == top.sender))
+
+
 def send_survey(session: Session, ticket: Ticket, at: datetime) -> Survey | None:
     """The desk's resolution hook: one survey per resolution, through the desk's outbox.
 
@@ -112,7 +128,7 @@ def send_survey(session: Session, ticket: Ticket, at: datetime) -> Survey | None
         ticket_id=ticket.id,
         resolution=ticket.reopened_count,
         borrower_id=ticket.borrower_id,
-        agent_id=ticket.owner_id,
+        agent_id=_agent_of(session, ticket),
         team_id=ticket.team_id,
         channel=ticket.channel,
         sent_on=target[0] if target else ticket.channel,

@@ -188,7 +188,7 @@ def load(
         )
         # The owner at resolution answers for the conversation; an unowned ticket counts for the
         # agent who wrote most of its replies.
-        top = repliers[row.id].most_common(1)
+        top = sorted(repliers[row.id].items(), key=lambda pair: (-pair[1], pair[0]))[:1]
         agent_id = row.owner_id if row.owner_id is not None else (user_ids.get(top[0][0]) if top else None)
         ticket = TicketFacts(
             row.id,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core.calendar import SHANGHAI
@@ -130,7 +130,9 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
 
 
 def _collect(session: Session, period: Period, scope: str, only: str | None) -> dict[str, Scorecard]:
-    owner = Ticket.owner_id if scope == "agent" else Ticket.team_id
+    # The agent a conversation counts for is the one QA attributed it to (the owner, else the
+    # agent who wrote most replies).
+    owner = func.coalesce(QaScore.agent_id, Ticket.owner_id) if scope == "agent" else Ticket.team_id
     tickets = session.execute(
         select(
             owner.label("key"),

@@ -30,7 +30,7 @@ class Worked:
 
 
 @pytest.fixture
-def work_ticket(client: TestClient, as_role, inbound, clock):  # type: ignore[no-untyped-def]
+def work_ticket(client: TestClient, as_role, inbound, clock):  # type: ignore[no-untyped-def]  # noqa: F811
     """Open a ticket with the borrower's messages, answer with the agent's replies, then resolve it."""
 
     def work(

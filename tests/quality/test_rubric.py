@@ -285,8 +285,7 @@ def test_a_severe_failure_keeps_its_score_when_the_policy_says_so() -> None:
 
 HOSTILE = st.text(
     alphabet=st.sampled_from(
-        list("您好我是客服还款欠元月日号0123456789１２３,.。！ \t\n坐牢废物尾号ＨＴht-")
-        + ["\ud800", "\u200b"]
+        [*"您好我是客服还款欠元月日号0123456789１２３,.。！ \t\n坐牢废物尾号ＨＴht-", "\ud800", "\u200b"]
     ),
     max_size=80,
 )
@@ -313,9 +312,8 @@ def test_scoring_is_deterministic_bounded_and_never_raises(turns, verified: bool
 @given(
     st.text(
         alphabet=st.sampled_from(
-            list(
-                "零一二两十百千万元块号日月周天今明上下旬尾号末xX*¥$rmb为是:应还欠款的了我你您好0123456789，。 "
-            )
+            list("零一二两十百千万元块号日月周天今明上下旬尾号末xX*¥$rmb为是:应还欠款的了我你您好")
+            + list("0123456789，。 ")
         ),
         max_size=30,
     )

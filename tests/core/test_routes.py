@@ -22,6 +22,8 @@ PUBLIC = {
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
+    ("GET", "/survey/{token}"),  # the borrower's survey page: the unguessable token is the key
+    ("POST", "/survey/{token}"),
 }
 # Framework routes (documentation and static files) that are not APIRoutes.
 FRAMEWORK = {"/openapi.json", "/static", "/static/apidocs"}

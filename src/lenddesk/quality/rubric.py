@@ -24,7 +24,6 @@ agent or the bot said it; the manner items (greeting, empathy, closing) judge th
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -179,13 +178,13 @@ class _Read:
 
     conversation: Conversation
     sentences: list[_Sentence] = field(default_factory=list)
-    _violations: dict[int, list[guard.Violation]] = field(default_factory=dict)
+    _violations: dict[int, tuple[guard.Violation, ...]] = field(default_factory=dict)
 
-    def violations(self, turn: int) -> list[guard.Violation]:
+    def violations(self, turn: int) -> tuple[guard.Violation, ...]:
         """The collections guard's findings in one whole turn (its checks see through punctuation
         put inside a word, so a turn is not cut into sentences for them)."""
         if turn not in self._violations:
-            self._violations[turn] = guard.text_violations(self.conversation.turns[turn].text)
+            self._violations[turn] = _guard_findings(self.conversation.turns[turn].text)
         return self._violations[turn]
 
     def of(self, speakers: Iterable[str]) -> list[_Sentence]:
@@ -245,18 +244,22 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
-@lru_cache(maxsize=1)
-def _invisible() -> dict[int, None]:
-    """str.translate table dropping white space, format and control characters (as disclosure does)."""
-    return {
-        code: None
-        for code in range(sys.maxunicode + 1)
-        if chr(code).isspace() or unicodedata.category(chr(code)) in ("Cf", "Cc")
-    }
+class _Invisible(dict[int, int | None]):
+    """str.translate table dropping white space, format and control characters (as disclosure
+    does), filled in as characters are met: building it for every code point takes seconds."""
+
+    def __missing__(self, code: int) -> int | None:
+        char = chr(code)
+        keep = not (char.isspace() or unicodedata.category(char) in ("Cf", "Cc"))
+        self[code] = code if keep else None
+        return self[code]
+
+
+_INVISIBLE = _Invisible()
 
 
 def _strip(text: str) -> str:
-    return text.translate(_invisible())
+    return text.translate(_INVISIBLE)
 
 
 def normalise(text: str) -> str:
@@ -329,13 +332,26 @@ def may_hold_account_data(plain: str, contract_numbers: Sequence[str] = ()) -> b
     return any(number and disclosure.compact(number) in plain for number in contract_numbers)
 
 
-def _account_data(reading: _Read, sentence: _Sentence) -> list[disclosure.Finding]:
+# Both checks are pure functions of the text and cost a few hundred microseconds a call; conversations
+# repeat sentences (macros, greetings, closings), so a bounded cache of recent answers saves much of
+# the nightly run's time without changing any result.
+@lru_cache(maxsize=8192)
+def _guard_findings(text: str) -> tuple[guard.Violation, ...]:
+    return tuple(guard.text_violations(text))
+
+
+@lru_cache(maxsize=8192)
+def _disclosure_findings(
+    text: str, contracts: tuple[str, ...], public: tuple[str, ...]
+) -> tuple[disclosure.Finding, ...]:
+    return tuple(disclosure.find_account_data(text, contract_numbers=contracts, public=public))
+
+
+def _account_data(reading: _Read, sentence: _Sentence) -> tuple[disclosure.Finding, ...]:
     conversation = reading.conversation
     if not may_hold_account_data(sentence.plain, conversation.contract_numbers):
-        return []
-    return disclosure.find_account_data(
-        sentence.text, contract_numbers=conversation.contract_numbers, public=conversation.public
-    )
+        return ()
+    return _disclosure_findings(sentence.text, conversation.contract_numbers, conversation.public)
 
 
 def _identity_check(reading: _Read) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -169,6 +170,8 @@ def score_tickets(
         return run
     written = session.execute(_upsert_statement(session, rows)).all()
     run.written = len(written)
+    policy = quality_policy()
+    wanted = []
     for score_id, ticket_id in written:
         ticket, result = results[ticket_id]
         run.severe += result.severe
@@ -177,13 +180,12 @@ def score_tickets(
             severe=result.severe,
             complaint=ticket.category in categorise.COMPLAINT_CATEGORIES or "complaint" in ticket.tags,
             score=result.score,
-            low_score=quality_policy().low_score,
-            share=quality_policy().sample_share,
+            low_score=policy.low_score,
+            share=policy.sample_share,
         )
-        if reason and open_review(
-            session, ticket_id=ticket_id, score_id=score_id, agent_id=ticket.owner_id, reason=reason, now=now
-        ):
-            run.reviews[reason] = run.reviews.get(reason, 0) + 1
+        if reason:
+            wanted.append(ReviewEntry(ticket_id, score_id, ticket.owner_id, reason))
+    run.reviews = open_reviews(session, wanted, now=now)
     return run
 
 
@@ -259,45 +261,86 @@ def _team_leads(session: Session, team_id: int | None) -> list[int]:
     return list(session.scalars(select(User.id).where(User.role == "team_lead", User.active.is_(True))))
 
 
+@dataclass(frozen=True)
+class ReviewEntry:
+    ticket_id: int
+    score_id: int
+    agent_id: int | None
+    reason: str
+
+
+def open_reviews(session: Session, entries: Sequence[ReviewEntry], *, now: datetime) -> dict[str, int]:
+    """Put conversations in the review queue, once per ticket (one INSERT … ON CONFLICT DO NOTHING for
+    the lot); each newly queued severe one notifies its team lead. A stronger reason (severe, low
+    CSAT) replaces the one a pending review entered with. Returns the reviews opened, by reason."""
+    if not entries:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = [
+        {
+            "ticket_id": e.ticket_id,
+            "score_id": e.score_id,
+            "agent_id": e.agent_id,
+            "reason": e.reason,
+            "status": "pending",
+            "created_at": now,
+        }
+        for e in entries
+    ]
+    statement = insert(QaReview).values(values).on_conflict_do_nothing().returning(QaReview.ticket_id)
+    opened = set(session.scalars(statement))
+    for reason in ("severe", "low_csat"):
+        stronger = [e.ticket_id for e in entries if e.reason == reason and e.ticket_id not in opened]
+        if stronger:
+            session.execute(
+                update(QaReview)
+                .where(
+                    QaReview.ticket_id.in_(stronger),
+                    QaReview.status == "pending",
+                    QaReview.reason != "severe",
+                )
+                .values(reason=reason)
+            )
+    _notify_severe(session, [e for e in entries if e.reason == "severe" and e.ticket_id in opened], now=now)
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if entry.ticket_id in opened:
+            counts[entry.reason] = counts.get(entry.reason, 0) + 1
+    return counts
+
+
+def _notify_severe(session: Session, entries: Sequence[ReviewEntry], *, now: datetime) -> None:
+    if not entries:
+        return
+    ids = [e.ticket_id for e in entries]
+    tickets = session.execute(
+        select(Ticket.id, Ticket.number, Ticket.team_id).where(Ticket.id.in_(ids))
+    ).all()
+    items = dict(
+        session.execute(select(QaScore.ticket_id, QaScore.items).where(QaScore.ticket_id.in_(ids))).all()
+    )
+    leads: dict[int | None, list[int]] = {}
+    notes = []
+    for ticket_id, number, team_id in tickets:
+        if team_id not in leads:
+            leads[team_id] = _team_leads(session, team_id)
+        failed = items.get(ticket_id) or []
+        codes = "、".join(rubric.CODE_LABELS[i["code"]] for i in failed if i["result"] == "fail")
+        body = f"工单 {number} 质检发现严重问题（{codes}），已进入复核队列"
+        notes += [
+            {"user_id": lead, "ticket_id": ticket_id, "kind": "qa_severe", "body": body, "created_at": now}
+            for lead in leads[team_id]
+        ]
+    if notes:
+        session.execute(sa_insert(Notification), notes)
+
+
 def open_review(
     session: Session, *, ticket_id: int, score_id: int, agent_id: int | None, reason: str, now: datetime
 ) -> bool:
-    """Put the conversation in the review queue (once per ticket); a severe one notifies the team lead.
-
-    True when this call opened the review.
-    """
-    statement = _insert_ignore(
-        session,
-        QaReview,
-        {
-            "ticket_id": ticket_id,
-            "score_id": score_id,
-            "agent_id": agent_id,
-            "reason": reason,
-            "status": "pending",
-            "created_at": now,
-        },
-    ).returning(QaReview.id)
-    opened = session.execute(statement).scalar_one_or_none()
-    if opened is None:
-        if reason in ("severe", "low_csat"):  # a stronger reason than the one it entered with
-            session.execute(
-                update(QaReview)
-                .where(QaReview.ticket_id == ticket_id, QaReview.status == "pending")
-                .values(reason=reason)
-            )
-        return False
-    if reason == "severe":
-        ticket = session.get(Ticket, ticket_id)
-        assert ticket is not None
-        failed = session.scalar(select(QaScore.items).where(QaScore.id == score_id)) or []
-        codes = "、".join(rubric.CODE_LABELS[i["code"]] for i in failed if i["result"] == "fail")
-        body = f"工单 {ticket.number} 质检发现严重问题（{codes}），已进入复核队列"
-        for lead in _team_leads(session, ticket.team_id):
-            session.add(
-                Notification(user_id=lead, ticket_id=ticket_id, kind="qa_severe", body=body, created_at=now)
-            )
-    return True
+    """Put one conversation in the review queue; True when this call opened the review."""
+    return bool(open_reviews(session, [ReviewEntry(ticket_id, score_id, agent_id, reason)], now=now))
 
 
 def review_low_csat(session: Session, *, ticket_id: int, csat: int, now: datetime) -> bool:

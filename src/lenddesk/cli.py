@@ -31,6 +31,7 @@ ROOM_COMMANDS = (
     "lenddesk.collections.commands",
     "lenddesk.negotiation.commands",
     "lenddesk.assistant.commands",
+    "lenddesk.quality.commands",
 )
 DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs")
 

@@ -27,6 +27,8 @@ PUBLIC = {
     ("GET", "/api/v1/assistant/verify-official"),
     ("GET", "/chat"),
     ("GET", "/chat/events"),
+    ("GET", "/survey/{token}"),  # the borrower's survey page: the unguessable token is the key
+    ("POST", "/survey/{token}"),
 }
 # Framework routes (documentation and static files) that are not APIRoutes.
 FRAMEWORK = {"/openapi.json", "/static", "/static/apidocs"}

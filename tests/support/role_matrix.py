@@ -45,6 +45,9 @@ OWN_STATUS_NOTE = "one's own status; team lead, admin: anyone's"
 APPROVAL_NOTE = "roles in policy `complaint_senior_roles` (and admin), never the person who asked"
 EXTEND_NOTE = "one step (15 → 30 → 60 days) before the deadline; 60 waits for a second senior person"
 
+REVIEW_NOTE = "a pending review, decided once"
+ACKNOWLEDGE_NOTE = "the agent of a reviewed conversation, once"
+
 RECOVERY_POSTERS = roles("collector", "team_lead", note="written-off loans only")
 LEDGER_APPROVERS_REFUND = roles(
     "team_lead", "compliance", note="roles in policy `refund_approver_roles`, never the person who asked"
@@ -221,6 +224,23 @@ MATRIX: dict[str, Access] = {
         "agent", "collector", "team_lead", note="a chat handed off to a ticket; sent through the desk's reply"
     ),
     "POST /assistant/faq/{code}": ADMIN,
+    # quality (API and console)
+    "POST /api/v1/quality/score": roles("qa", note="scores a transcript; nothing is stored"),
+    "POST /api/v1/quality/rescore": roles("qa"),
+    "POST /api/v1/quality/reviews/{review_id}": roles("qa", "team_lead", note=REVIEW_NOTE),
+    "POST /api/v1/quality/reviews/{review_id}/acknowledge": roles(
+        "agent", "collector", "team_lead", note=ACKNOWLEDGE_NOTE
+    ),
+    "POST /api/v1/quality/cases": roles("qa", "team_lead", note="a reviewed conversation only"),
+    "POST /quality/reviews/{review_id}": roles("qa", "team_lead", note=REVIEW_NOTE),
+    "POST /quality/reviews/{review_id}/acknowledge": roles(
+        "agent", "collector", "team_lead", note=ACKNOWLEDGE_NOTE
+    ),
+    "POST /quality/reviews/{review_id}/case": roles("qa", "team_lead", note="a reviewed conversation only"),
+    # feedback: the borrower's survey page, behind its unguessable token
+    "POST /survey/{token}": Access(
+        frozenset(), "no sign-in; the survey's token, once, before it expires", public=True
+    ),
 }
 
 

@@ -376,6 +376,78 @@ class AssistantPolicy(Section):
     address_messages_per_window: int = Field(default=600, ge=1, le=1_000_000)
     # Lines of the conversation copied into the handoff ticket.
     transcript_lines: int = Field(default=40, ge=1, le=500)
+QualityCode = Literal[
+    "GREETING",
+    "IDENTITY_CHECK",
+    "ACCURACY",
+    "EMPATHY",
+    "SOLUTION_OFFERED",
+    "BANNED_LANGUAGE",
+    "PRIVACY",
+    "CLOSING",
+    "RESPONSE_TIME",
+]
+
+
+class RubricItemPolicy(Section):
+    code: QualityCode
+    weight: int = Field(ge=0, le=100)
+
+
+def _default_rubric() -> list[RubricItemPolicy]:
+    weights = {
+        "GREETING": 10,
+        "IDENTITY_CHECK": 15,
+        "ACCURACY": 15,
+        "EMPATHY": 10,
+        "SOLUTION_OFFERED": 15,
+        "BANNED_LANGUAGE": 10,
+        "PRIVACY": 10,
+        "CLOSING": 5,
+        "RESPONSE_TIME": 10,
+    }
+    return [RubricItemPolicy(code=code, weight=weight) for code, weight in weights.items()]  # type: ignore[arg-type]
+
+
+class QualityPolicy(Section):
+    """Automatic QA and the review queue (owned by the quality room; docs/QUALITY.md)."""
+
+    # The rubric: each code at most once, with its weight in the 0–100 score.
+    rubric: list[RubricItemPolicy] = Field(default_factory=_default_rubric)
+    # A severe failure (banned language, privacy, account data before verification) sets the score
+    # to 0 (一票否决) as well as sending the conversation to review.
+    severe_zeroes_score: bool = True
+    # Review sampling: below this QA score a conversation is reviewed (besides severe, complaint and
+    # low-CSAT ones), and this share of the rest, drawn per agent.
+    low_score: int = Field(default=60, ge=0, le=100)
+    sample_share: float = Field(default=0.05, ge=0, le=1)
+    low_csat: int = Field(default=2, ge=1, le=5)
+
+    @field_validator("rubric")
+    @classmethod
+    def _each_code_once(cls, rubric: list[RubricItemPolicy]) -> list[RubricItemPolicy]:
+        codes = [item.code for item in rubric]
+        if len(codes) != len(set(codes)):
+            raise ValueError("each rubric code may appear once")
+        if not any(item.weight for item in rubric):
+            raise ValueError("the rubric needs at least one item with a weight above 0")
+        return rubric
+
+
+class FeedbackPolicy(Section):
+    """Satisfaction surveys after a resolved ticket (owned by the feedback room; docs/QUALITY.md)."""
+
+    survey_enabled: bool = True
+    # Hours a survey link stays answerable after it is sent.
+    survey_expiry_hours: int = Field(default=72, ge=1, le=30 * 24)
+    # Where the borrower opens the survey: the link is {survey_link_base}/survey/{token}.
+    survey_link_base: str = Field(default="http://127.0.0.1:8000", max_length=200)
+    # Channels a survey goes out on; a ticket from another channel (phone) gets it by SMS to the
+    # borrower's mobile when the ledger knows it, else none.
+    survey_channels: list[str] = Field(default_factory=lambda: ["chat", "email", "wechat", "sms", "web_form"])
+    # A CSAT at or below this opens a call-back (回访) follow-up for the team lead.
+    callback_csat: int = Field(default=2, ge=1, le=5)
+    callback_hours: int = Field(default=24, ge=1, le=30 * 24)
 
 
 class Policy(Section):
@@ -387,6 +459,8 @@ class Policy(Section):
     collections: CollectionsPolicy = CollectionsPolicy()
     negotiation: NegotiationPolicy = NegotiationPolicy()
     assistant: AssistantPolicy = AssistantPolicy()
+    quality: QualityPolicy = QualityPolicy()
+    feedback: FeedbackPolicy = FeedbackPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

@@ -20,7 +20,7 @@ from lenddesk.core.models import User
 from lenddesk.core.pii import is_valid_mobile, mask_email, mask_mobile, normalise_mobile
 from lenddesk.core.policy import DeskPolicy, calendar_from_policy, get_policy
 from lenddesk.core.sqlite_gate import GatedConnection
-from lenddesk.desk import routing, sla
+from lenddesk.desk import hooks, routing, sla
 from lenddesk.desk.models import ACTIVE_STATUSES, Agent, SlaPolicy, Team, Ticket, TicketEvent
 from lenddesk.ledger.models import Borrower
 
@@ -355,6 +355,8 @@ def _set_status(
     _recompute_sla(ticket, team, now=at)
     ticket.updated_at = at
     _event(session, ticket, "status", actor, reason, at=at, data={"from": old, "to": status})
+    if was_active and not now_active:
+        hooks.ticket_resolved(session, ticket, at)  # quality scores it, feedback sends the survey
 
 
 def lock_ticket(session: Session, *, number: str | None = None, ticket_id: int | None = None) -> Ticket:

@@ -24,7 +24,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 console = Console()
 
-ROOM_COMMANDS = ("lenddesk.ledger.commands", "lenddesk.desk.commands")
+ROOM_COMMANDS = ("lenddesk.ledger.commands", "lenddesk.desk.commands", "lenddesk.channels.commands")
 DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs")
 
 

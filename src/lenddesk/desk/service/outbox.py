@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -291,7 +291,7 @@ def _settled_row(
 def record_receipt(
     session: Session,
     *,
-    channel: str,
+    channel: str | None,
     provider_message_id: str | None = None,
     outbox_id: int | None = None,
     delivered: bool,
@@ -299,6 +299,8 @@ def record_receipt(
     at: datetime,
 ) -> bool:
     """A provider's delivery receipt for a sent message (by its id or ours); False when none matches.
+
+    `channel` None: any outbox channel (an SMS receipt may be for a phone or web-form ticket's reply).
 
     Idempotent: a receipt for a message already delivered or failed changes nothing.
     """
@@ -310,7 +312,8 @@ def record_receipt(
     )
     row = session.execute(
         select(_outbox.c.id, _outbox.c.ticket_id, _outbox.c.status, _outbox.c.kind)
-        .where(criterion, _outbox.c.channel == channel)
+        .where(criterion, true() if channel is None else _outbox.c.channel == channel)
+        .limit(1)
         .with_for_update()
     ).first()
     if row is None:

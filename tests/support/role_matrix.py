@@ -49,6 +49,7 @@ LEDGER_APPROVERS_REFUND = roles(
 LEDGER_APPROVERS_WAIVER = roles(
     "team_lead", "compliance", note="roles in policy `waiver_approver_roles`, never the person who asked"
 )
+SIGNED_NOTE = "no sign-in; signature and timestamp window checked before anything is written"
 WAIVER_NOTE = "above `waiver_single_approval_fen` it waits for a second person"
 
 MATRIX: dict[str, Access] = {
@@ -165,6 +166,17 @@ MATRIX: dict[str, Access] = {
         "agent", "collector", "team_lead", note="one's own notifications"
     ),
     "POST /desk/board/agents/{user_id}/status": LEADS,
+    # channels: webhooks are public but signed (HMAC of the channel's secret, or WeChat's token)
+    "POST /api/v1/channels/wechat": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/sms/receipts": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/sms/inbound": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/cti/events": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/cti/calls": DESK,
+    "PUT /api/v1/channels/{channel}/settings": ADMIN,
+    "POST /api/v1/channels/dead-letters/{outbox_id}/retry": LEADS,
+    "POST /contact": Access(frozenset(), "no sign-in; rate-limited per address, honeypot", public=True),
+    "POST /channels/{channel}/settings": ADMIN,
+    "POST /channels/dead-letters/{outbox_id}/retry": LEADS,
 }
 
 

@@ -174,7 +174,7 @@ async def sms_receipts(
 @router.post(
     "/sms/inbound",
     response_model=schemas.PushOut,
-    summary="Alibaba Cloud SMS replies (SmsUp), signed; 退订/TD opts the number out",
+    summary="Alibaba Cloud SMS replies (SmsUp), signed; an opt-out reply (TD) opts the number out",
     responses=WEBHOOK_ERRORS,
     dependencies=[auth.public()],
 )
@@ -413,7 +413,7 @@ def _take_wechat(session: Session, message: wechat.WeChatMessage, now: datetime)
     "/{channel}/settings",
     response_model=schemas.SettingsOut,
     summary="Set a channel's credentials and options (stored encrypted, answered masked)",
-    responses=errors(400, 401, 403, 422),
+    responses=errors(400, 401, 403, 404, 422),
 )
 def put_settings(
     channel: Channel,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Text = Annotated[str, Field(max_length=500)]
 Secret = Annotated[str, Field(max_length=500)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class _Settings(BaseModel):

@@ -139,13 +139,13 @@ def test_backoff_grows_stays_under_the_cap_and_jitters_within_half_a_step(attemp
 
 
 GBK_MAIL = (
-    "From: =?GBK?B?1cXOsA==?= <ZhangWei@Example.com>\r\n"
-    "Subject: =?GB2312?B?u9i4tLmk taXF?= [T20261124-000001]\r\n"
-    "Message-ID: <abc@example.com>\r\n"
-    "MIME-Version: 1.0\r\n"
-    'Content-Type: text/plain; charset="gb2312"\r\n'
-    "Content-Transfer-Encoding: 8bit\r\n\r\n"
-).encode() + "请问我这个月还多少钱？镕".encode("gbk")
+    b"From: =?GBK?B?1cXOsA==?= <ZhangWei@Example.com>\r\n"
+    b"Subject: =?GB2312?B?u9i4tLmk taXF?= [T20261124-000001]\r\n"
+    b"Message-ID: <abc@example.com>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: text/plain; charset="gb2312"\r\n'
+    b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+) + "请问我这个月还多少钱？镕".encode("gbk")
 
 
 def test_gb2312_labelled_gbk_mail_is_read_and_threads_by_subject() -> None:
@@ -189,12 +189,12 @@ def test_auto_replies_and_bounces_are_recognised(headers: str) -> None:
 
 def test_a_bounce_names_our_outbound_message() -> None:
     raw = (
-        "From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
-        "--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
-        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        "Message-ID: <lenddesk.77.T20261124-000003@desk.example.com>\r\n--b--\r\n"
-    ).encode()
+        b"From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
+        b"--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: <lenddesk.77.T20261124-000003@desk.example.com>\r\n--b--\r\n"
+    )
     parsed = mail.parse_mail(raw)
     assert parsed.automatic and parsed.bounced_outbox_id == 77
 

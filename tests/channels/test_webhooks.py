@@ -81,7 +81,7 @@ def test_hostile_bodies_are_4xx_not_500(
 ) -> None:
     for body in (
         b"\xff\xfe{",
-        '[{"phone_number": "139", "content": "\\ud800", "sequence_id": 1}]'.encode(),
+        b'[{"phone_number": "139", "content": "\\ud800", "sequence_id": 1}]',
         b'{"phone_number": 1}',
         json.dumps([{"phone_number": "1" * 99, "content": "x", "sequence_id": 1}]).encode(),
         "不是 JSON".encode("gbk"),

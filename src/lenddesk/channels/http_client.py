@@ -7,6 +7,7 @@ a thousand messages a second; a connection the server closed meanwhile is opened
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -37,6 +38,8 @@ class HttpClient:
         if connection is None:
             factory = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
             connection = factory(self.host, self.port, timeout=self.timeout)
+            connection.connect()
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.connection = connection
         return connection
 
@@ -50,8 +53,8 @@ class HttpClient:
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> HttpResponse:
         for attempt in (1, 2):
-            connection = self._connection()
             try:
+                connection = self._connection()
                 connection.request(method, self.prefix + path, body=body, headers=headers or {})
                 response = connection.getresponse()
                 return HttpResponse(response.status, response.read())

@@ -53,6 +53,7 @@ class State:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
+    disable_nagle_algorithm = True  # headers and body go out at once (no delayed-ACK stalls)
     state: State
 
     def log_message(self, *_args: Any) -> None:

@@ -24,16 +24,16 @@ os.environ.setdefault("LENDDESK_OTP_KEY", "bench-otp-key-different-from-the-secr
 os.environ.setdefault("LENDDESK_CHANNELS_KEY", "bench-channels-key-different-again")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
+from tests.support.servers import free_port
 
-from lenddesk.app import create_app  # noqa: E402
-from lenddesk.channels import adapters, signing, standins, worker  # noqa: E402
-from lenddesk.channels.sms import AliyunSms  # noqa: E402
-from lenddesk.core import audit  # noqa: E402
-from lenddesk.core.db import make_engine, session_factory, upgrade_database  # noqa: E402
-from lenddesk.core.policy import ChannelsPolicy  # noqa: E402
-from lenddesk.desk.models import OutboxMessage, Team  # noqa: E402
-from tests.support.servers import free_port  # noqa: E402
+from lenddesk.app import create_app
+from lenddesk.channels import adapters, signing, standins, worker
+from lenddesk.channels.sms import AliyunSms
+from lenddesk.core import audit
+from lenddesk.core.db import make_engine, session_factory, upgrade_database
+from lenddesk.core.policy import ChannelsPolicy
+from lenddesk.desk.models import OutboxMessage, Team
 
 SECRET = "bench-aliyun-secret"
 
@@ -123,7 +123,8 @@ def wechat_round_trips(directory: Path, count: int) -> list[float]:
                 "signature": signing.wechat_signature("tok123", str(now), str(n)),
             }
             xml = (
-                f"<xml><ToUserName>gh</ToUserName><FromUserName>oBench{n % 50}</FromUserName><CreateTime>{now}</CreateTime>"
+                f"<xml><ToUserName>gh</ToUserName><FromUserName>oBench{n % 50}</FromUserName>"
+                f"<CreateTime>{now}</CreateTime>"
                 f"<MsgType>text</MsgType><Content>请问还款日</Content><MsgId>{n + 1}</MsgId></xml>"
             )
             started = time.perf_counter()
@@ -158,7 +159,8 @@ def main() -> None:
         f" = {rate / ceiling:.0%} of the stand-in's ceiling"
     )
     print(
-        f"WeChat callback round trip ({options.callbacks} messages): p50 {cuts[49]:.1f} ms, p99 {cuts[98]:.1f} ms"
+        f"WeChat callback round trip ({options.callbacks} messages):"
+        f" p50 {cuts[49]:.1f} ms, p99 {cuts[98]:.1f} ms"
     )
 
 

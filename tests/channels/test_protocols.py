@@ -72,7 +72,8 @@ def test_xml_bombs_external_entities_and_garbage_are_refused(raw: bytes) -> None
 
 def test_voice_location_and_menu_click_become_text() -> None:
     def parsed(body: str) -> wechat.WeChatMessage:
-        xml = f"<xml><ToUserName>gh</ToUserName><FromUserName>oU1</FromUserName><CreateTime>1</CreateTime>{body}</xml>"
+        head = "<ToUserName>gh</ToUserName><FromUserName>oU1</FromUserName><CreateTime>1</CreateTime>"
+        xml = f"<xml>{head}{body}</xml>"
         return wechat.parse_message(wechat.parse_xml(xml.encode()))
 
     voice = parsed("<MsgType>voice</MsgType><MsgId>7</MsgId><Recognition>我想提前还款</Recognition>")

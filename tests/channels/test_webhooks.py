@@ -235,7 +235,8 @@ def test_wechat_safe_mode_at_night_gets_an_encrypted_passive_notice_once(
             encrypt_type="aes",
             msg_signature=signing.wechat_signature(WECHAT_TOKEN, query["timestamp"], "42", ciphertext),
         )
-        body = f"<xml><ToUserName><![CDATA[{WECHAT_APP_ID}]]></ToUserName><Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>"
+        to = f"<ToUserName><![CDATA[{WECHAT_APP_ID}]]></ToUserName>"
+        body = f"<xml>{to}<Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>"
         answer = client.post("/api/v1/channels/wechat", params=query, content=body.encode())
         assert answer.status_code == 200, answer.text
         return answer.text

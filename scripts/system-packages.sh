@@ -6,6 +6,7 @@ missing=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 command -v chromium >/dev/null || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi 'noto sans cjk' || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then

@@ -32,6 +32,7 @@ ROOM_COMMANDS = (
     "lenddesk.negotiation.commands",
     "lenddesk.assistant.commands",
     "lenddesk.quality.commands",
+    "lenddesk.channels.commands",
 )
 DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs")
 

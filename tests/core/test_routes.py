@@ -29,6 +29,14 @@ PUBLIC = {
     ("GET", "/chat/events"),
     ("GET", "/survey/{token}"),  # the borrower's survey page: the unguessable token is the key
     ("POST", "/survey/{token}"),
+    # channels: providers' webhooks (each checks its signature and timestamp) and the contact form
+    ("GET", "/api/v1/channels/wechat"),
+    ("POST", "/api/v1/channels/wechat"),
+    ("POST", "/api/v1/channels/sms/receipts"),
+    ("POST", "/api/v1/channels/sms/inbound"),
+    ("POST", "/api/v1/channels/cti/events"),
+    ("GET", "/contact"),
+    ("POST", "/contact"),
 }
 # Framework routes (documentation and static files) that are not APIRoutes.
 FRAMEWORK = {"/openapi.json", "/static", "/static/apidocs"}

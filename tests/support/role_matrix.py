@@ -57,6 +57,7 @@ LEDGER_APPROVERS_WAIVER = roles(
 )
 NEGOTIATION_NOTE = "within the proposer's authority it is approved at once, else it waits for approval"
 PROPOSAL_APPROVAL_NOTE = "the level the authority matrix names (or higher), never the person who proposed"
+SIGNED_NOTE = "no sign-in; signature and timestamp window checked before anything is written"
 WAIVER_NOTE = "above `waiver_single_approval_fen` it waits for a second person"
 
 MATRIX: dict[str, Access] = {
@@ -241,6 +242,17 @@ MATRIX: dict[str, Access] = {
     "POST /survey/{token}": Access(
         frozenset(), "no sign-in; the survey's token, once, before it expires", public=True
     ),
+    # channels: webhooks are public but signed (HMAC of the channel's secret, or WeChat's token)
+    "POST /api/v1/channels/wechat": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/sms/receipts": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/sms/inbound": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/cti/events": Access(frozenset(), SIGNED_NOTE, public=True),
+    "POST /api/v1/channels/cti/calls": DESK,
+    "PUT /api/v1/channels/{channel}/settings": ADMIN,
+    "POST /api/v1/channels/dead-letters/{outbox_id}/retry": LEADS,
+    "POST /contact": Access(frozenset(), "no sign-in; rate-limited per address, honeypot", public=True),
+    "POST /channels/{channel}/settings": ADMIN,
+    "POST /channels/dead-letters/{outbox_id}/retry": LEADS,
 }
 
 

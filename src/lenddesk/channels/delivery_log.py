@@ -1,7 +1,9 @@
-"""Delivery-log adapters: stand-ins for real channel protocols (web chat, e-mail, SMS).
+"""The adapter interface every channel implements, and the delivery-log adapter.
 
-Each adapter appends one JSON line per message to a log file and reports it delivered. Real
-protocol adapters (WeChat, SMTP, an SMS gateway) will implement the same `deliver` call.
+`Adapter.deliver(Outgoing, now=)` sends one message and answers a `DeliveryResult`. The real
+adapters (SMTP, WeChat customer-service messages, Alibaba Cloud SMS) live beside this module; the
+delivery-log adapter appends one JSON line per message to a file and stands in for a channel that
+is not configured (web chat until the assistant room serves it, and the demo).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from lenddesk.desk.service.outbox import ClaimedMessage, SendOutcome
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,22 @@ class Outgoing:
     recipient: str
     body: str
     secret: str | None = None
+    idempotency_key: str = ""
+    ticket_number: str | None = None
+    kind: str = "reply"
+
+    @classmethod
+    def of(cls, claimed: ClaimedMessage) -> Outgoing:
+        return cls(
+            claimed.outbox_id,
+            claimed.channel,
+            claimed.recipient,
+            claimed.body,
+            claimed.secret,
+            claimed.idempotency_key or f"lenddesk-{claimed.outbox_id}",
+            claimed.ticket_number,
+            claimed.kind,
+        )
 
     def masked_body(self) -> str:
         """The body as logs may keep it: the secret replaced by asterisks."""
@@ -30,8 +51,23 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    delivered: bool
+    delivered: bool  # accepted by the channel
     error: str | None = None
+    provider_message_id: str | None = None
+    awaiting_receipt: bool = False  # the provider reports delivery later by webhook
+    permanent: bool = False  # refused for good: retrying cannot help
+
+    def outcome(self, outbox_id: int) -> SendOutcome:
+        from lenddesk.desk.service.outbox import SendOutcome
+
+        return SendOutcome(
+            outbox_id,
+            self.delivered,
+            self.awaiting_receipt,
+            self.provider_message_id,
+            self.error,
+            self.permanent,
+        )
 
 
 class Adapter(Protocol):

@@ -448,6 +448,44 @@ class FeedbackPolicy(Section):
     # A CSAT at or below this opens a call-back (回访) follow-up for the team lead.
     callback_csat: int = Field(default=2, ge=1, le=5)
     callback_hours: int = Field(default=24, ge=1, le=30 * 24)
+class ChannelHoursPolicy(Section):
+    """A channel's service hours in Shanghai time: workdays of the China calendar, or every day."""
+
+    opens: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    closes: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+    every_day: bool = False
+    always_open: bool = False
+
+
+class ChannelsPolicy(Section):
+    """Channel adapters (owned by the channels room; documented in docs/POLICY.md under [channels])."""
+
+    hours: dict[str, ChannelHoursPolicy] = Field(
+        default_factory=lambda: {
+            "email": ChannelHoursPolicy(opens="09:00", closes="18:00"),
+            "web_form": ChannelHoursPolicy(opens="09:00", closes="18:00"),
+            "wechat": ChannelHoursPolicy(opens="09:00", closes="21:00", every_day=True),
+            "sms": ChannelHoursPolicy(opens="09:00", closes="21:00", every_day=True),
+            "phone": ChannelHoursPolicy(opens="09:00", closes="21:00", every_day=True),
+        }
+    )
+    out_of_hours_reply: str = (
+        "您好，您的消息已收到（工单 {ticket_number}）。我们的人工服务时间为{hours}，"
+        "客服将于 {next_opening} 起尽快回复您。如遇盗刷等紧急情况请拨打 {hotline}。"
+    )
+    webhook_window_seconds: int = Field(default=300, ge=30, le=3600)
+    webhook_max_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
+    outbox_backoff_cap_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    outbox_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    outbox_batch: int = Field(default=100, ge=1, le=1000)
+    email_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    email_attachment_types: list[str] = Field(
+        default_factory=lambda: ["image/jpeg", "image/png", "image/gif", "application/pdf", "text/plain"]
+    )
+    email_poll_seconds: int = Field(default=60, ge=5, le=3600)
+    contact_form_per_hour: int = Field(default=5, ge=1, le=1000)
 
 
 class Policy(Section):
@@ -461,6 +499,7 @@ class Policy(Section):
     assistant: AssistantPolicy = AssistantPolicy()
     quality: QualityPolicy = QualityPolicy()
     feedback: FeedbackPolicy = FeedbackPolicy()
+    channels: ChannelsPolicy = ChannelsPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

@@ -56,6 +56,18 @@ class Settings(BaseSettings):
         description="Where the stand-in channel adapters (web chat, e-mail, SMS) log what they deliver.",
     )
 
+    channels_key: str | None = Field(
+        default=None,
+        description="Encrypts channel credentials at rest (mailbox passwords, WeChat and SMS secrets); "
+        "must differ from secret_key. When unset, one is generated once into ./.lenddesk_channels_key.",
+    )
+
+    def resolved_channels_key(self) -> str:
+        key = self.channels_key or _generated_key(Path(".lenddesk_channels_key"))
+        if hmac.compare_digest(key.encode(), self.resolved_secret_key().encode()):
+            raise ConfigurationError("LENDDESK_CHANNELS_KEY must differ from LENDDESK_SECRET_KEY")
+        return key
+
     def resolved_secret_key(self) -> str:
         if self.secret_key:
             return self.secret_key

@@ -61,15 +61,20 @@ def complaint_alerts(
 @desk_app.command("deliver")
 def deliver(
     log_dir: Path | None = typer.Option(None, help="Delivery log directory (default from settings)"),
+    loop: bool = typer.Option(False, "--loop", help="Keep delivering until stopped (Ctrl-C or SIGTERM)"),
 ) -> None:
-    """Deliver queued outbox messages through the delivery-log adapters (web chat, e-mail, SMS)."""
-    from lenddesk.core.db import unit_of_work
-    from lenddesk.core.settings import get_settings
-    from lenddesk.desk import jobs
+    """Deliver queued outbox messages through the channels (SMTP, WeChat, SMS; delivery log otherwise).
 
-    with unit_of_work() as session:
-        outcome = jobs.deliver(session, log_dir=log_dir or get_settings().delivery_log_dir, now=_now(None))
-    console.print(f"delivered: {outcome['delivered']}  failed: {outcome['failed']}")
+    Safe to run as several processes at once; see docs/CHANNELS.md "Outbox".
+    """
+    from lenddesk.channels.commands import run_delivery
+
+    outcome = run_delivery(log_dir=log_dir, loop=loop)
+    failed = outcome["failed"] + outcome["dead"] + outcome["retry"]
+    console.print(
+        f"delivered: {outcome['delivered'] + outcome['sent']}  failed: {failed}"
+        f"  (retry later: {outcome['retry']}, dead letters: {outcome['dead']})"
+    )
 
 
 def register(app: typer.Typer) -> None:

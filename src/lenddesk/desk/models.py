@@ -185,13 +185,20 @@ class OutboxMessage(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("desk_tickets.id"), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(254))
-    kind: Mapped[str] = mapped_column(String(12))  # reply, otp, notice
+    kind: Mapped[str] = mapped_column(String(12))  # reply, otp, notice, auto_reply
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, delivered, failed
+    # queued, sent (accepted, receipt awaited), delivered, failed (void or refused), dead (gave up)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The delivery worker's lease (channels/worker.py): a claimed row is another worker's until
+    # `claimed_until`; a worker killed mid-send leaves a lease that simply runs out.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # backoff
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
 
 
 class OptOut(Base):

@@ -105,8 +105,15 @@ EVENT_LABELS = {
     "complaint": "投诉",
     "delivery": "投递",
     "reopen": "重新打开",
+    "call": "通话",
 }
-DELIVERY_LABELS = {"queued": "待投递", "delivered": "已送达", "failed": "投递失败"}
+DELIVERY_LABELS = {
+    "queued": "待投递",
+    "sent": "已发送",
+    "delivered": "已送达",
+    "failed": "投递失败",
+    "dead": "投递失败（死信）",
+}
 TAG_LABELS = {"complaint": "投诉", "regulator": "监管", "media": "媒体", "lawyer": "律师"}
 LOAN_STATUS_LABELS = {"current": "正常", "overdue": "逾期", "settled": "已结清", "written_off": "已核销"}
 SOURCE_LABELS = {"customer": "客户", "regulator": "监管转办", "media": "媒体", "lawyer": "律师"}

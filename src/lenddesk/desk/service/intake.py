@@ -108,6 +108,12 @@ _LATEST_TICKET_OF_SENDER = (
     .order_by(_tickets.c.active.desc(), _tickets.c.id.desc())  # the open one, else the latest
     .limit(1)
 )
+# An e-mail's thread (References, or [T…] in its subject) names its ticket: joined while it is active.
+_ACTIVE_TICKET_BY_NUMBER = select(*_LATEST_TICKET_OF_SENDER.selected_columns).where(
+    _tickets.c.number == bindparam("number"),
+    _tickets.c.channel == bindparam("channel"),
+    _tickets.c.active.is_(True),
+)
 _BORROWER_BY = {
     name: select(_borrowers.c.id).where(_borrowers.c[name] == bindparam("sender")).limit(1)
     for name in ("email", "mobile", "wechat_openid")
@@ -205,10 +211,12 @@ def intake(
     received_at: datetime,
     now: datetime,
     actor: audit.Actor,
+    thread_number: str | None = None,
 ) -> IntakeResult:
     """Turn an inbound message into a new ticket, or add it to the sender's open (or recent) ticket.
 
     The same (channel, channel_message_id) twice creates nothing and answers the same ticket.
+    `thread_number` (an e-mail reply's ticket) joins that ticket when it is active on the channel.
     """
     check_channel(channel)
     text = _require_text(text, "消息内容", "message text")
@@ -222,7 +230,7 @@ def intake(
     message = InboundMessage(
         channel, message_id, sender, text, simplified, received_at, categorise.suggest(simplified)
     )
-    latest = _latest_ticket_of(session, message)
+    latest = _thread_ticket(session, message, thread_number) or _latest_ticket_of(session, message)
     if latest is not None and latest.active:
         ticket_id, number, outcome = latest.id, latest.number, "joined"
         events = _join(session, latest, message, actor=actor, now=now)
@@ -240,6 +248,13 @@ def intake(
             (ticket_id, number, events), outcome = created, "created"
     _add_message(session, ticket_id, message, events, actor=actor)
     return IntakeResult(number, outcome == "created", ticket_id, outcome)
+
+
+def _thread_ticket(session: Session, message: InboundMessage, number: str | None) -> Any:
+    if not number:
+        return None
+    parameters = {"channel": message.channel, "number": number.strip().upper()}
+    return session.execute(_ACTIVE_TICKET_BY_NUMBER, parameters).first()
 
 
 def _latest_ticket_of(session: Session, message: InboundMessage) -> Any:

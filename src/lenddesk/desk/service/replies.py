@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
+from lenddesk.desk.service import outbox
 from lenddesk.desk.service._common import _event, _require_text, get_ticket
 from lenddesk.desk.service.lifecycle import _first_response
 from lenddesk.desk.service.verification import (
-    _OTP_REFERENCE,
-    _otp_text,
     _refuse_account_data,
     effective_level,
     render_macro,
@@ -106,46 +105,19 @@ def add_note(session: Session, *, actor: audit.Actor, number: str, text: str, no
 def deliver_outbox(
     session: Session, *, adapters: dict[str, Any], now: datetime, limit: int = 500
 ) -> Counter[str]:
-    """Hand queued messages to the channel adapters; the outcome goes on the ticket timeline."""
+    """Hand due messages to the channel adapters in this transaction; the outcome goes on the timeline.
+
+    The inline form of the delivery worker (channels/worker.py), which commits between claiming,
+    sending and settling. Counts by status; "failed" also counts retries and dead letters.
+    """
     from lenddesk.channels.delivery_log import Outgoing
 
-    outcome: Counter[str] = Counter()
-    queued = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "queued", OutboxMessage.channel.in_(list(adapters)))
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    system = audit.Actor.system("channels")
-    for message in queued:
-        body, secret = message.body, None
-        if message.kind == "otp" and body.startswith(_OTP_REFERENCE):
-            drawn = _otp_text(session, message, now)
-            if drawn is None:
-                message.status = "failed"
-                message.last_error = "code void before delivery (replaced or expired)"
-                outcome["failed"] += 1
-                continue
-            body, secret = drawn
-        result = adapters[message.channel].deliver(
-            Outgoing(message.id, message.channel, message.recipient, body, secret), now=now
-        )
-        message.attempts += 1
-        message.status = "delivered" if result.delivered else "failed"
-        message.delivered_at = now if result.delivered else None
-        message.last_error = result.error
-        outcome[message.status] += 1
-        if message.ticket_id is not None:
-            ticket = session.get(Ticket, message.ticket_id)
-            label = "已送达" if result.delivered else f"投递失败：{result.error}"
-            assert ticket is not None
-            _event(
-                session,
-                ticket,
-                "delivery",
-                system,
-                label,
-                at=now,
-                data={"outbox_id": message.id, "delivery": message.status, "kind": message.kind},
-            )
-    return outcome
+    worker = f"inline-{uuid.uuid4().hex[:12]}"
+    claimed = outbox.claim_outbox(session, channels=list(adapters), now=now, worker=worker, limit=limit)
+    outcomes = []
+    for message in claimed:
+        result = adapters[message.channel].deliver(Outgoing.of(message), now=now)
+        outcomes.append(result.outcome(message.outbox_id))
+    counts = outbox.settle_outbox(session, claimed=claimed, outcomes=outcomes, worker=worker, now=now)
+    counts["failed"] += counts["retry"] + counts["dead"]
+    return counts

@@ -2,7 +2,7 @@
 
 Revision ID: 0003_desk
 Revises: 0002_ledger
-Create Date: 2026-11-30 23:13:06
+Create Date: 2026-11-30 23:22:31
 """
 
 from __future__ import annotations
@@ -325,12 +325,19 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=255), nullable=True),
         sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimed_until", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("provider_message_id", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["desk_tickets.id"], name=op.f("fk_desk_outbox_ticket_id_desk_tickets")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_outbox")),
     )
     with op.batch_alter_table("desk_outbox", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_desk_outbox_provider_message_id"), ["provider_message_id"], unique=False
+        )
         batch_op.create_index("ix_desk_outbox_status", ["status", "channel", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_desk_outbox_ticket_id"), ["ticket_id"], unique=False)
 
@@ -448,6 +455,7 @@ def downgrade() -> None:
     with op.batch_alter_table("desk_outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_desk_outbox_ticket_id"))
         batch_op.drop_index("ix_desk_outbox_status")
+        batch_op.drop_index(batch_op.f("ix_desk_outbox_provider_message_id"))
 
     op.drop_table("desk_outbox")
     with op.batch_alter_table("desk_otp_challenges", schema=None) as batch_op:

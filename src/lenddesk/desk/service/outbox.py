@@ -1,0 +1,500 @@
+"""The durable outbox: queued messages claimed under a lease, sent by a channel, settled with the answer.
+
+A delivery worker (channels/worker.py) runs three short transactions per batch: `claim_outbox`
+(lock the due rows — `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write gate on SQLite — count the
+attempt and set a lease), the sending (no transaction), then `settle_outbox` (record what each
+channel answered, on the row and on the ticket timeline). A worker killed between the two leaves
+rows whose lease runs out; the next claim takes them again and sends them with the same
+idempotency key, so a provider that honours the key sends each message once.
+
+`record_receipt` applies a delivery receipt (SMS) that arrives later by webhook; `queue_outbound`
+lets a channel queue an automatic message (out-of-hours notice) on a ticket.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, case, func, insert, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from lenddesk.core import audit
+from lenddesk.core.sqlite_gate import GatedConnection
+from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
+from lenddesk.desk.service._common import _event_row, normalise_sender
+from lenddesk.desk.service.verification import _OTP_REFERENCE, _otp_text
+
+_outbox, _tickets, _events = OutboxMessage.__table__, Ticket.__table__, TicketEvent.__table__
+_SYSTEM = audit.Actor.system("channels")
+FINAL_STATUSES = frozenset({"delivered", "failed", "dead"})
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A queued message this worker holds until its lease runs out."""
+
+    outbox_id: int
+    ticket_id: int | None
+    ticket_number: str | None
+    channel: str
+    recipient: str
+    kind: str
+    body: str
+    attempt: int  # this attempt's number, 1 for the first
+    idempotency_key: str
+    secret: str | None = None  # a one-time code inside `body`: sent, never logged
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a channel answered for one message."""
+
+    outbox_id: int
+    accepted: bool
+    awaiting_receipt: bool = False  # accepted; the provider reports delivery later (SMS)
+    provider_message_id: str | None = None
+    error: str | None = None
+    permanent: bool = False  # refused for good (bad address, opted out): no retry
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_seconds: float = 30.0
+    cap_seconds: float = 3600.0
+    lease_seconds: float = 120.0
+
+
+def backoff_seconds(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Exponential backoff with equal jitter: half the step fixed, half random (workers never align)."""
+    step = min(policy.cap_seconds, policy.base_seconds * 2 ** max(attempt - 1, 0))
+    return step / 2 + rng.uniform(0, step / 2)
+
+
+def idempotency_key(outbox_id: int, *, kind: str, attempt: int) -> str:
+    """The key a provider deduplicates by: one per message, except a one-time code, drawn anew each try."""
+    return f"lenddesk-{outbox_id}-{attempt}" if kind == "otp" else f"lenddesk-{outbox_id}"
+
+
+def _take_write_gate(session: Session) -> None:
+    connection = session.connection().connection.dbapi_connection
+    if isinstance(connection, GatedConnection):
+        connection.acquire_gate()
+
+
+_DUE = (
+    select(
+        _outbox.c.id,
+        _outbox.c.ticket_id,
+        _outbox.c.channel,
+        _outbox.c.recipient,
+        _outbox.c.kind,
+        _outbox.c.body,
+        _outbox.c.attempts,
+        _tickets.c.number,
+    )
+    .outerjoin(_tickets, _tickets.c.id == _outbox.c.ticket_id)
+    .where(
+        _outbox.c.status == "queued",
+        _outbox.c.channel.in_(bindparam("channels", expanding=True)),
+        or_(_outbox.c.next_attempt_at.is_(None), _outbox.c.next_attempt_at <= bindparam("now")),
+        or_(_outbox.c.claimed_until.is_(None), _outbox.c.claimed_until < bindparam("now")),
+    )
+    .order_by(_outbox.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=_outbox)
+)
+_CLAIM = (
+    update(_outbox)
+    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        claimed_by=bindparam("worker"),
+        claimed_until=bindparam("until"),
+        attempts=_outbox.c.attempts + 1,
+    )
+)
+
+
+def claim_outbox(
+    session: Session,
+    *,
+    channels: Iterable[str],
+    now: datetime,
+    worker: str,
+    limit: int = 100,
+    lease_seconds: float = 120.0,
+) -> list[ClaimedMessage]:
+    """Lease up to `limit` due messages of `channels` to `worker` (the caller commits).
+
+    Rows another worker holds are skipped, never waited for. A one-time code is drawn here, so its
+    hash is stored in the claim's transaction; a code void by now is marked failed instead.
+    """
+    _take_write_gate(session)
+    parameters = {"channels": sorted(set(channels)), "now": now, "limit": limit}
+    rows = session.execute(_DUE, parameters).all()
+    if not rows:
+        return []
+    until = now + timedelta(seconds=lease_seconds)
+    session.execute(_CLAIM, {"ids": [row.id for row in rows], "worker": worker, "until": until})
+    claimed = []
+    for row in rows:
+        attempt = row.attempts + 1
+        body, secret = row.body, None
+        if row.kind == "otp" and body.startswith(_OTP_REFERENCE):
+            drawn = _draw_code(session, row.id, now)
+            if drawn is None:
+                _void_code(session, row, now)
+                continue
+            body, secret = drawn
+        key = idempotency_key(row.id, kind=row.kind, attempt=attempt)
+        claimed.append(
+            ClaimedMessage(
+                row.id,
+                row.ticket_id,
+                row.number,
+                row.channel,
+                row.recipient,
+                row.kind,
+                body,
+                attempt,
+                key,
+                secret,
+            )
+        )
+    return claimed
+
+
+def _draw_code(session: Session, outbox_id: int, now: datetime) -> tuple[str, str] | None:
+    message = session.get(OutboxMessage, outbox_id)
+    assert message is not None
+    return _otp_text(session, message, now)
+
+
+def _void_code(session: Session, row: Any, now: datetime) -> None:
+    error = "code void before delivery (replaced or expired)"
+    session.execute(
+        update(_outbox)
+        .where(_outbox.c.id == row.id)
+        .values(status="failed", last_error=error, claimed_by=None, claimed_until=None)
+    )
+    session.expire_all()
+    if row.ticket_id is not None:
+        data = {"outbox_id": row.id, "delivery": "failed", "kind": row.kind, "channel": row.channel}
+        session.execute(
+            insert(_events),
+            [_event_row(row.ticket_id, "delivery", _SYSTEM, f"投递失败：{error}", at=now, data=data)],
+        )
+
+
+_RELEASE_OWNED = (
+    update(_outbox)
+    .where(
+        _outbox.c.id.in_(bindparam("ids", expanding=True)),
+        _outbox.c.claimed_by == bindparam("worker"),
+        _outbox.c.status == "queued",
+    )
+    .values(claimed_by=None, claimed_until=None)
+    .returning(_outbox.c.id)
+)
+_SETTLE = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("outbox_id"))
+    .values(
+        status=bindparam("status"),
+        delivered_at=bindparam("delivered_at"),
+        provider_message_id=bindparam("provider_message_id"),
+        last_error=bindparam("last_error"),
+        next_attempt_at=bindparam("next_attempt_at"),
+    )
+)
+
+
+def settle_outbox(
+    session: Session,
+    *,
+    claimed: Sequence[ClaimedMessage],
+    outcomes: Sequence[SendOutcome],
+    worker: str,
+    now: datetime,
+    policy: RetryPolicy = RetryPolicy(),
+    rng: random.Random | None = None,
+) -> Counter[str]:
+    """Record each channel's answer on its row and its ticket's timeline; returns counts by status.
+
+    Only rows this worker still holds are settled (a lease that ran out belongs to whoever claimed
+    the row since). A failure is retried after a jittered backoff until `max_attempts`, then the
+    row is parked as a dead letter with its last error; a permanent refusal is parked at once.
+    """
+    rng = rng or random.Random()
+    _take_write_gate(session)
+    by_id = {message.outbox_id: message for message in claimed}
+    ids = [outcome.outbox_id for outcome in outcomes if outcome.outbox_id in by_id]
+    owned = set(session.scalars(_RELEASE_OWNED, {"ids": ids, "worker": worker})) if ids else set()
+    counts: Counter[str] = Counter()
+    updates, events = [], []
+    for outcome in outcomes:
+        if outcome.outbox_id not in owned:
+            continue
+        message = by_id[outcome.outbox_id]
+        row, label = _settled_row(message, outcome, now, policy, rng)
+        counts[row["status"] if row["next_attempt_at"] is None else "retry"] += 1
+        updates.append(row)
+        if message.ticket_id is not None:
+            data = {
+                "outbox_id": message.outbox_id,
+                "delivery": row["status"],
+                "kind": message.kind,
+                "channel": message.channel,
+                "attempt": message.attempt,
+            }
+            events.append(_event_row(message.ticket_id, "delivery", _SYSTEM, label, at=now, data=data))
+    if updates:
+        session.execute(_SETTLE, updates)
+    if events:
+        session.execute(insert(_events), events)
+    session.expire_all()
+    return counts
+
+
+def _settled_row(
+    message: ClaimedMessage, outcome: SendOutcome, now: datetime, policy: RetryPolicy, rng: random.Random
+) -> tuple[dict[str, Any], str]:
+    row: dict[str, Any] = {
+        "outbox_id": message.outbox_id,
+        "provider_message_id": outcome.provider_message_id,
+        "delivered_at": None,
+        "last_error": None,
+        "next_attempt_at": None,
+    }
+    if outcome.accepted:
+        status = "sent" if outcome.awaiting_receipt else "delivered"
+        row.update(status=status, delivered_at=now if status == "delivered" else None)
+        return row, "已发送，等待回执" if status == "sent" else "已送达"
+    error = (outcome.error or "unknown error")[:255]
+    row["last_error"] = error
+    if outcome.permanent or message.attempt >= policy.max_attempts:
+        row["status"] = "dead"
+        return row, f"投递失败，已停止重试（第 {message.attempt} 次）：{error}"
+    retry_at = now + timedelta(seconds=backoff_seconds(message.attempt, policy, rng))
+    row.update(status="queued", next_attempt_at=retry_at)
+    return row, f"投递失败（第 {message.attempt} 次），稍后重试：{error}"
+
+
+# --- receipts, automatic messages, dead letters -----------------------------------------------------
+
+
+def record_receipt(
+    session: Session,
+    *,
+    channel: str | None,
+    provider_message_id: str | None = None,
+    outbox_id: int | None = None,
+    delivered: bool,
+    error: str | None,
+    at: datetime,
+) -> bool:
+    """A provider's delivery receipt for a sent message (by its id or ours); False when none matches.
+
+    `channel` None: any outbox channel (an SMS receipt may be for a phone or web-form ticket's reply).
+
+    Idempotent: a receipt for a message already delivered or failed changes nothing.
+    """
+    _take_write_gate(session)
+    criterion = (
+        _outbox.c.id == outbox_id
+        if outbox_id is not None
+        else _outbox.c.provider_message_id == provider_message_id
+    )
+    row = session.execute(
+        select(_outbox.c.id, _outbox.c.ticket_id, _outbox.c.status, _outbox.c.kind)
+        .where(criterion, true() if channel is None else _outbox.c.channel == channel)
+        .limit(1)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return False
+    if row.status in FINAL_STATUSES or row.status == "queued":
+        return True
+    status = "delivered" if delivered else "failed"
+    session.execute(
+        update(_outbox)
+        .where(_outbox.c.id == row.id)
+        .values(
+            status=status,
+            delivered_at=at if delivered else None,
+            last_error=None if delivered else (error or "")[:255],
+        )
+    )
+    session.expire_all()
+    if row.ticket_id is not None:
+        label = "已送达（运营商回执）" if delivered else f"投递失败（运营商回执）：{error}"
+        data = {
+            "outbox_id": row.id,
+            "delivery": status,
+            "kind": row.kind,
+            "channel": channel,
+            "receipt": True,
+        }
+        session.execute(
+            insert(_events), [_event_row(row.ticket_id, "delivery", _SYSTEM, label, at=at, data=data)]
+        )
+    return True
+
+
+def queue_outbound(
+    session: Session,
+    *,
+    ticket_id: int,
+    body: str,
+    kind: str,
+    now: datetime,
+    delivered: bool = False,
+    actor: audit.Actor = _SYSTEM,
+) -> int:
+    """An automatic message to a ticket's sender on its channel (e.g. the out-of-hours notice).
+
+    `delivered=True` records one a channel already answered in its own response (a WeChat passive
+    reply). Returns the outbox id.
+    """
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None
+    outbox = OutboxMessage(
+        ticket_id=ticket.id,
+        channel=ticket.channel,
+        recipient=normalise_sender(ticket.sender),
+        kind=kind,
+        body=body,
+        created_at=now,
+        status="delivered" if delivered else "queued",
+        delivered_at=now if delivered else None,
+    )
+    session.add(outbox)
+    session.add(
+        Message(
+            ticket_id=ticket.id,
+            direction="out",
+            channel=ticket.channel,
+            sender=actor.name,
+            text=body,
+            text_simplified=body,
+            received_at=now,
+        )
+    )
+    session.flush()
+    data = {"outbox_id": outbox.id, "delivery": outbox.status, "kind": kind, "channel": ticket.channel}
+    session.add(TicketEvent(**_event_row(ticket.id, "outbound", actor, body, at=now, data=data)))
+    return outbox.id
+
+
+def add_channel_event(
+    session: Session, *, ticket_id: int, kind: str, body: str, data: dict[str, Any], at: datetime
+) -> None:
+    """A line from a channel on a ticket's timeline (a call's recording, its transcript)."""
+    session.execute(insert(_events), [_event_row(ticket_id, kind, _SYSTEM, body, at=at, data=data)])
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    channel: str
+    queued: int
+    sending: int
+    dead: int
+    failed: int
+    last_delivered_at: datetime | None
+    last_error: str | None
+
+
+def outbox_health(session: Session, *, now: datetime) -> dict[str, OutboxHealth]:
+    """Per channel: waiting, being sent, dead letters, failures, last delivery and last error."""
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    queued = _outbox.c.status == "queued"
+    rows = session.execute(
+        select(
+            _outbox.c.channel,
+            count(queued),
+            count(queued & (_outbox.c.claimed_until > now)),
+            count(_outbox.c.status == "dead"),
+            count(_outbox.c.status == "failed"),
+            func.max(_outbox.c.delivered_at),
+        ).group_by(_outbox.c.channel)
+    ).all()
+    errors = dict(
+        session.execute(
+            select(_outbox.c.channel, _outbox.c.last_error)
+            .where(_outbox.c.last_error.is_not(None))
+            .order_by(_outbox.c.id.desc())
+            .limit(50)
+        ).all()[::-1]
+    )
+    return {
+        row[0]: OutboxHealth(
+            row[0], row[1] or 0, row[2] or 0, row[3] or 0, row[4] or 0, row[5], errors.get(row[0])
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    outbox_id: int
+    ticket_number: str | None
+    channel: str
+    recipient: str
+    kind: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+def dead_letters(session: Session, *, channel: str | None = None, limit: int = 100) -> list[DeadLetter]:
+    statement = (
+        select(
+            _outbox.c.id,
+            _tickets.c.number,
+            _outbox.c.channel,
+            _outbox.c.recipient,
+            _outbox.c.kind,
+            _outbox.c.attempts,
+            _outbox.c.last_error,
+            _outbox.c.created_at,
+        )
+        .outerjoin(_tickets, _tickets.c.id == _outbox.c.ticket_id)
+        .where(_outbox.c.status == "dead")
+        .order_by(_outbox.c.id.desc())
+        .limit(limit)
+    )
+    if channel is not None:
+        statement = statement.where(_outbox.c.channel == channel)
+    return [DeadLetter(*row) for row in session.execute(statement)]
+
+
+def requeue_dead_letter(session: Session, *, outbox_id: int, actor: audit.Actor, now: datetime) -> bool:
+    """Put a dead letter back in the queue (attempts start again); False when it is not a dead letter."""
+    _take_write_gate(session)
+    requeued = session.execute(
+        update(_outbox)
+        .where(_outbox.c.id == outbox_id, _outbox.c.status == "dead")
+        .values(status="queued", attempts=0, next_attempt_at=None, claimed_by=None, claimed_until=None)
+        .returning(_outbox.c.ticket_id)
+    ).first()
+    if requeued is None:
+        return False
+    session.expire_all()
+    audit.record(
+        session, actor, "outbox.requeue", ("outbox", str(outbox_id)), {"status": "dead"}, {"status": "queued"}
+    )
+    if requeued.ticket_id is not None:
+        data = {"outbox_id": outbox_id, "delivery": "queued"}
+        session.execute(
+            insert(_events),
+            [_event_row(requeued.ticket_id, "delivery", actor, "重新投递（死信重排）", at=now, data=data)],
+        )
+    return True

@@ -95,20 +95,38 @@ def _ledger_snapshot(session: Session, borrower_id: int | None, now: datetime) -
     return conversations.ledger_facts_to_json(facts, [loan.contract_number for loan in summary.loans])
 
 
-def _upsert_statement(session: Session, rows: list[dict[str, Any]]) -> Any:
-    dialect = session.get_bind().dialect.name
+SCORE_COLUMNS = (
+    "agent_id",
+    "team_id",
+    "channel",
+    "category",
+    "score",
+    "severe",
+    "items",
+    "rubric_version",
+    "content_hash",
+    "ledger_facts",
+    "conversation_at",
+    "ticket_updated_at",
+    "scored_at",
+)
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (ticket_id) DO UPDATE only where the fingerprint, the rubric or the
+    ticket changed, RETURNING what was written; run with many rows at once (executemany)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(QaScore).values(rows)
+    statement = insert(QaScore)
     changed = or_(
         QaScore.content_hash != statement.excluded.content_hash,
         QaScore.rubric_version != statement.excluded.rubric_version,
+        QaScore.ticket_updated_at != statement.excluded.ticket_updated_at,
     )
-    keep = ("ticket_id",)
     return statement.on_conflict_do_update(
         index_elements=["ticket_id"],
-        set_={name: statement.excluded[name] for name in rows[0] if name not in keep},
+        set_={name: statement.excluded[name] for name in SCORE_COLUMNS},
         where=changed,
-    ).returning(QaScore.id, QaScore.ticket_id)
+    ).returning(QaScore.id, QaScore.ticket_id, sort_by_parameter_order=True)
 
 
 def score_tickets(
@@ -168,7 +186,8 @@ def score_tickets(
     run.read = len(rows)
     if not rows:
         return run
-    written = session.execute(_upsert_statement(session, rows)).all()
+    dialect = session.get_bind().dialect.name
+    written = [row for row in session.execute(_upsert_statement(dialect), rows).all() if row is not None]
     run.written = len(written)
     policy = quality_policy()
     wanted = []
@@ -288,8 +307,10 @@ def open_reviews(session: Session, entries: Sequence[ReviewEntry], *, now: datet
         }
         for e in entries
     ]
-    statement = insert(QaReview).values(values).on_conflict_do_nothing().returning(QaReview.ticket_id)
-    opened = set(session.scalars(statement))
+    statement = (
+        insert(QaReview).on_conflict_do_nothing().returning(QaReview.ticket_id, sort_by_parameter_order=True)
+    )
+    opened = {row[0] for row in session.execute(statement, values).all() if row is not None}
     for reason in ("severe", "low_csat"):
         stronger = [e.ticket_id for e in entries if e.reason == reason and e.ticket_id not in opened]
         if stronger:

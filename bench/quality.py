@@ -1,14 +1,15 @@
 """Quality benchmark: automatic QA of stored conversations, and one transcript in process.
 
-    .venv/bin/python bench/quality.py [--conversations 100000] [--turns 8] [--samples 2000]
+    .venv/bin/python bench/quality.py [--conversations 100000] [--turns 8] [--samples 2000] [--workers 1]
 
 1. Stored: `--conversations` resolved chat tickets (each `--turns` messages, borrower and agent in
    turn, drawn from a pool of real-sounding lines: greetings, amounts, hardship, complaints, a few
    banned phrases) bulk-inserted into a fresh SQLite file. Baseline: reading every conversation
    the way QA reads it (quality.conversations.load, chunks of 1,000), measured in the same run.
    Then the nightly job (`quality.service.score_changed`, chunks of 1,000, committed per chunk):
-   read, score, upsert, review sampling. Target ≥ 2,000 conversations/s. A second run must write
-   nothing (idempotent) and is timed too.
+   read, score, upsert, review sampling — in `--workers` processes over disjoint id ranges when
+   above 1 (`lenddesk quality score-changed --workers N`). Target ≥ 2,000 conversations/s. A
+   second run must write nothing (idempotent) and is timed too.
 2. In process: one 30-turn transcript scored `--samples` times (p50, p99); baseline: reading it
    (sentences cut and normalised, rubric.read), the part every check needs. Target p99 ≤ 5 ms.
 """
@@ -30,7 +31,7 @@ from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
 from lenddesk.core.models import User
 from lenddesk.desk.models import Message, Team, Ticket, TicketEvent
-from lenddesk.quality import conversations, rubric, service
+from lenddesk.quality import conversations, jobs, rubric, service
 from lenddesk.quality.models import QaReview, QaScore
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -183,7 +184,7 @@ def read_all(factory, chunk: int = 1000) -> int:  # type: ignore[no-untyped-def]
     return read
 
 
-def stored_phase(count: int, turns: int, directory: Path) -> None:
+def stored_phase(count: int, turns: int, directory: Path, workers: int) -> None:
     url = f"sqlite:///{directory / 'quality-bench.db'}"
     upgrade_database(url)
     engine = make_engine(url)
@@ -198,7 +199,7 @@ def stored_phase(count: int, turns: int, directory: Path) -> None:
 
     started = time.perf_counter()
     with factory() as session:
-        run = service.score_changed(session, now=NOW, commit_chunks=True)
+        run = jobs.score_changed(session, now=NOW, workers=workers)
         session.commit()
     scored = time.perf_counter() - started
     with factory() as session:
@@ -207,7 +208,8 @@ def stored_phase(count: int, turns: int, directory: Path) -> None:
             session.execute(select(QaReview.reason, func.count(QaReview.id)).group_by(QaReview.reason)).all()
         )
     print(
-        f"QA (read, score, upsert, sample): {run.written:,} scored in {scored:.1f} s = "
+        f"QA (read, score, upsert, sample; {workers} process(es)): "
+        f"{run.written:,} scored in {scored:.1f} s = "
         f"**{run.written / scored:,.0f}/s** ({100 * baseline / scored:.0f} % of the read-only rate); "
         f"{scores:,} rows, {run.severe:,} severe, reviews {reviews}"
     )
@@ -279,12 +281,13 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--turns", type=int, default=8)
     parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1)
     arguments = parser.parse_args()
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.2f} (other processes on the machine)")
     in_process_phase(arguments.samples)
     with tempfile.TemporaryDirectory() as directory:
-        stored_phase(arguments.conversations, arguments.turns, Path(directory))
+        stored_phase(arguments.conversations, arguments.turns, Path(directory), arguments.workers)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -229,6 +229,36 @@ def _changed_tickets(rescore: bool, after_id: int, limit: int) -> Select[tuple[i
     )
 
 
+def changed_ticket_ids(
+    session: Session, *, rescore: bool = False, after: int = 0, limit: int = 1000
+) -> list[int]:
+    """Ids of ended tickets to score: no score yet, changed since, or (with `rescore`) scored under
+    another rubric; ascending, from `after`."""
+    return list(session.scalars(_changed_tickets(rescore, after, limit)))
+
+
+def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -> ScoreRun:
+    """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
+    missing = set(
+        session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.borrower_id.is_not(None)))
+    ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
+    snapshots = {}
+    for ticket_id, borrower_id in session.execute(
+        select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
+    ).all():
+        snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
+    return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)
+
+
+def add_runs(total: ScoreRun, run: ScoreRun) -> ScoreRun:
+    total.read += run.read
+    total.written += run.written
+    total.severe += run.severe
+    for reason, count in run.reviews.items():
+        total.reviews[reason] = total.reviews.get(reason, 0) + count
+    return total
+
+
 def score_changed(
     session: Session, *, now: datetime, rescore: bool = False, chunk: int = 1000, commit_chunks: bool = False
 ) -> ScoreRun:
@@ -239,24 +269,8 @@ def score_changed(
     """
     total = ScoreRun()
     after = 0
-    while True:
-        ids = list(session.scalars(_changed_tickets(rescore, after, chunk)))
-        if not ids:
-            break
-        missing = set(
-            session.scalars(select(Ticket.id).where(Ticket.id.in_(ids), Ticket.borrower_id.is_not(None)))
-        ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ids))))
-        snapshots = {}
-        for ticket_id, borrower_id in session.execute(
-            select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
-        ).all():
-            snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
-        run = score_tickets(session, ticket_ids=ids, now=now, snapshots=snapshots)
-        total.read += run.read
-        total.written += run.written
-        total.severe += run.severe
-        for reason, count in run.reviews.items():
-            total.reviews[reason] = total.reviews.get(reason, 0) + count
+    while ids := changed_ticket_ids(session, rescore=rescore, after=after, limit=chunk):
+        add_runs(total, score_chunk(session, ticket_ids=ids, now=now))
         after = ids[-1]
         if commit_chunks:
             session.commit()

@@ -34,7 +34,7 @@ def test_the_nightly_command_scores_what_is_missing_once(
     for table in (QaReview, Notification, QaScore):
         session.execute(delete(table))
     session.commit()
-    first = run_cli(db_url, tmp_path, "score-changed", "--at", "2026-11-25T02:00:00")
+    first = run_cli(db_url, tmp_path, "score-changed", "--workers", "2", "--at", "2026-11-25T02:00:00")
     assert first.returncode == 0, first.stderr
     assert "read: 2  written: 2  severe: 1" in first.stdout and "severe 1" in first.stdout
     again = run_cli(db_url, tmp_path, "score-changed", "--rescore")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -116,3 +118,85 @@ def test_only_ended_tickets_are_scored(work_ticket, session: Session, desk_data)
     work_ticket(GOOD_BORROWER, GOOD_AGENT, resolve=False)
     assert service.score_changed(session, now=NOW).read == 0
     assert session.scalar(select(func.count(QaScore.id))) == 0
+
+
+LINES = st.sampled_from(
+    [
+        "您好，我是客服小李。",
+        "本期应还1,050.00元。",
+        "我失业了，还不上",
+        "你这个废物",
+        "理解您的难处，可以申请延期方案。",
+        "谢谢，再见",
+        "身份证110105199001011232",
+        "我要投诉",
+        "好的",
+    ]
+)
+
+
+def _stored_ticket(session: Session, index: int, turns: list[tuple[str, str]]) -> int:
+    from lenddesk.desk.models import Message
+
+    opened = NOW - timedelta(hours=1)
+    ticket = Ticket(
+        number=f"T20261124-{900000 + index:06d}",
+        channel="chat",
+        sender=f"1390000{index:04d}",
+        subject="咨询",
+        status="resolved",
+        active=False,
+        sla_started_at=opened,
+        first_response_minutes=60,
+        resolution_minutes=480,
+        first_response_due=opened + timedelta(minutes=60),
+        resolution_due=opened + timedelta(minutes=480),
+        due_at=opened + timedelta(minutes=480),
+        at_risk_at=opened + timedelta(minutes=400),
+        updated_at=NOW,
+        resolved_at=NOW,
+    )
+    session.add(ticket)
+    session.flush()
+    for minute, (speaker, text) in enumerate(turns):
+        session.add(
+            Message(
+                ticket_id=ticket.id,
+                direction="in" if speaker == "borrower" else "out",
+                channel="chat",
+                sender="agent" if speaker == "agent" else ticket.sender,
+                text=text,
+                text_simplified=text,
+                received_at=opened + timedelta(minutes=minute),
+            )
+        )
+    session.flush()
+    return ticket.id
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    conversations=st.lists(
+        st.lists(st.tuples(st.sampled_from(["agent", "borrower"]), LINES), min_size=1, max_size=6),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_qa_is_idempotent(session: Session, conversations: list[list[tuple[str, str]]]) -> None:
+    """Scoring the same stored conversations again writes nothing and changes nothing, whether they
+    are scored alone or alongside new ones, and opens no second review."""
+    session.rollback()
+    base = session.scalar(select(func.count(Ticket.id))) or 0
+    ids = [_stored_ticket(session, base + i, turns) for i, turns in enumerate(conversations)]
+    first = service.score_tickets(session, ticket_ids=ids[:-1] or ids, now=NOW)
+    rows = {s.ticket_id: (s.score, s.items, s.content_hash) for s in session.scalars(select(QaScore))}
+    reviews = session.scalar(select(func.count(QaReview.id)))
+    again = service.score_tickets(session, ticket_ids=ids, now=NOW)  # the earlier ones plus the last
+    assert again.written == len(ids) - first.written
+    third = service.score_tickets(session, ticket_ids=list(reversed(ids)), now=NOW)
+    assert third.written == 0 and third.read == len(ids)
+    after = {s.ticket_id: (s.score, s.items, s.content_hash) for s in session.scalars(select(QaScore))}
+    assert {k: after[k] for k in rows} == rows
+    assert session.scalar(select(func.count(QaReview.id))) >= reviews
+    assert service.score_changed(session, now=NOW).written == 0
+    session.rollback()

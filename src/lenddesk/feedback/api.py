@@ -3,13 +3,12 @@ a console page (web/feedback.py), public behind its token."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from lenddesk.core import auth
-from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
 from lenddesk.feedback import schemas, service
@@ -36,10 +35,6 @@ def row_out(row: service.Summary) -> schemas.SummaryRowOut:
     )
 
 
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
-
-
 @router.get(
     "/summary",
     response_model=schemas.SummaryOut,
@@ -53,6 +48,6 @@ def summary(
     to: date = Query(ge=date(1900, 1, 1), le=date(2199, 12, 31)),
     by: str | None = Query(default=None, max_length=10),
 ) -> schemas.SummaryOut:
-    end = day_start(to) + timedelta(days=1)
-    total, groups = service.summary(session, start=day_start(from_), end=end, by=by)
+    end = service.day_start(to) + timedelta(days=1)
+    total, groups = service.summary(session, start=service.day_start(from_), end=end, by=by)
     return schemas.SummaryOut(**row_out(total).model_dump(), groups=[row_out(g) for g in groups])

@@ -13,7 +13,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
@@ -284,6 +284,11 @@ def answer_survey(
 # --- dashboards --------------------------------------------------------------------------------------
 
 DIMENSIONS = ("team", "agent", "category", "channel", "week", "month")
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a Shanghai business date."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
 
 
 @dataclass

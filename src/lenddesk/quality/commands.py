@@ -27,6 +27,7 @@ def score_changed(
         False, "--rescore", help="Also re-score conversations scored under another rubric"
     ),
     at: str | None = typer.Option(None, help="Score as of this time (ISO, Shanghai if no zone)"),
+    workers: int = typer.Option(1, min=1, max=64, help="Processes scoring in parallel (one per core)"),
 ) -> None:
     """QA every resolved or closed conversation that is new or changed since it was scored (idempotent)."""
     from lenddesk.core.db import unit_of_work
@@ -34,7 +35,7 @@ def score_changed(
     from lenddesk.quality import jobs
 
     with job_lock(database_job("quality-score"), ttl_seconds=3600), unit_of_work() as session:
-        run = jobs.score_changed(session, now=_now(at), rescore=rescore)
+        run = jobs.score_changed(session, now=_now(at), rescore=rescore, workers=workers)
     reviews = ", ".join(f"{reason} {count}" for reason, count in sorted(run.reviews.items())) or "none"
     console.print(f"read: {run.read}  written: {run.written}  severe: {run.severe}  new reviews: {reviews}")
 

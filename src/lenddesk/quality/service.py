@@ -95,20 +95,38 @@ def _ledger_snapshot(session: Session, borrower_id: int | None, now: datetime) -
     return conversations.ledger_facts_to_json(facts, [loan.contract_number for loan in summary.loans])
 
 
-def _upsert_statement(session: Session, rows: list[dict[str, Any]]) -> Any:
-    dialect = session.get_bind().dialect.name
+SCORE_COLUMNS = (
+    "agent_id",
+    "team_id",
+    "channel",
+    "category",
+    "score",
+    "severe",
+    "items",
+    "rubric_version",
+    "content_hash",
+    "ledger_facts",
+    "conversation_at",
+    "ticket_updated_at",
+    "scored_at",
+)
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (ticket_id) DO UPDATE only where the fingerprint, the rubric or the
+    ticket changed, RETURNING what was written; run with many rows at once (executemany)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(QaScore).values(rows)
+    statement = insert(QaScore)
     changed = or_(
         QaScore.content_hash != statement.excluded.content_hash,
         QaScore.rubric_version != statement.excluded.rubric_version,
+        QaScore.ticket_updated_at != statement.excluded.ticket_updated_at,
     )
-    keep = ("ticket_id",)
     return statement.on_conflict_do_update(
         index_elements=["ticket_id"],
-        set_={name: statement.excluded[name] for name in rows[0] if name not in keep},
+        set_={name: statement.excluded[name] for name in SCORE_COLUMNS},
         where=changed,
-    ).returning(QaScore.id, QaScore.ticket_id)
+    ).returning(QaScore.id, QaScore.ticket_id, sort_by_parameter_order=True)
 
 
 def score_tickets(
@@ -168,7 +186,8 @@ def score_tickets(
     run.read = len(rows)
     if not rows:
         return run
-    written = session.execute(_upsert_statement(session, rows)).all()
+    dialect = session.get_bind().dialect.name
+    written = [row for row in session.execute(_upsert_statement(dialect), rows).all() if row is not None]
     run.written = len(written)
     policy = quality_policy()
     wanted = []
@@ -210,6 +229,36 @@ def _changed_tickets(rescore: bool, after_id: int, limit: int) -> Select[tuple[i
     )
 
 
+def changed_ticket_ids(
+    session: Session, *, rescore: bool = False, after: int = 0, limit: int = 1000
+) -> list[int]:
+    """Ids of ended tickets to score: no score yet, changed since, or (with `rescore`) scored under
+    another rubric; ascending, from `after`."""
+    return list(session.scalars(_changed_tickets(rescore, after, limit)))
+
+
+def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -> ScoreRun:
+    """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
+    missing = set(
+        session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.borrower_id.is_not(None)))
+    ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
+    snapshots = {}
+    for ticket_id, borrower_id in session.execute(
+        select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
+    ).all():
+        snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
+    return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)
+
+
+def add_runs(total: ScoreRun, run: ScoreRun) -> ScoreRun:
+    total.read += run.read
+    total.written += run.written
+    total.severe += run.severe
+    for reason, count in run.reviews.items():
+        total.reviews[reason] = total.reviews.get(reason, 0) + count
+    return total
+
+
 def score_changed(
     session: Session, *, now: datetime, rescore: bool = False, chunk: int = 1000, commit_chunks: bool = False
 ) -> ScoreRun:
@@ -220,24 +269,8 @@ def score_changed(
     """
     total = ScoreRun()
     after = 0
-    while True:
-        ids = list(session.scalars(_changed_tickets(rescore, after, chunk)))
-        if not ids:
-            break
-        missing = set(
-            session.scalars(select(Ticket.id).where(Ticket.id.in_(ids), Ticket.borrower_id.is_not(None)))
-        ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ids))))
-        snapshots = {}
-        for ticket_id, borrower_id in session.execute(
-            select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
-        ).all():
-            snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
-        run = score_tickets(session, ticket_ids=ids, now=now, snapshots=snapshots)
-        total.read += run.read
-        total.written += run.written
-        total.severe += run.severe
-        for reason, count in run.reviews.items():
-            total.reviews[reason] = total.reviews.get(reason, 0) + count
+    while ids := changed_ticket_ids(session, rescore=rescore, after=after, limit=chunk):
+        add_runs(total, score_chunk(session, ticket_ids=ids, now=now))
         after = ids[-1]
         if commit_chunks:
             session.commit()
@@ -288,8 +321,10 @@ def open_reviews(session: Session, entries: Sequence[ReviewEntry], *, now: datet
         }
         for e in entries
     ]
-    statement = insert(QaReview).values(values).on_conflict_do_nothing().returning(QaReview.ticket_id)
-    opened = set(session.scalars(statement))
+    statement = (
+        insert(QaReview).on_conflict_do_nothing().returning(QaReview.ticket_id, sort_by_parameter_order=True)
+    )
+    opened = {row[0] for row in session.execute(statement, values).all() if row is not None}
     for reason in ("severe", "low_csat"):
         stronger = [e.ticket_id for e in entries if e.reason == reason and e.ticket_id not in opened]
         if stronger:

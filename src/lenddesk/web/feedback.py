@@ -20,7 +20,6 @@ from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.feedback import analysis, service
-from lenddesk.feedback.api import day_start
 from lenddesk.quality import charts
 from lenddesk.web.console import add_nav, console_user, render
 
@@ -106,10 +105,13 @@ def dashboard(
         last = date.fromisoformat(end) if end else last
         by = by if by in DIMENSION_LABELS else "team"
         total, groups = service.summary(
-            session, start=day_start(first), end=day_start(last) + timedelta(days=1), by=by
+            session, start=service.day_start(first), end=service.day_start(last) + timedelta(days=1), by=by
         )
         _, weeks = service.summary(
-            session, start=day_start(first), end=day_start(last) + timedelta(days=1), by="week"
+            session,
+            start=service.day_start(first),
+            end=service.day_start(last) + timedelta(days=1),
+            by="week",
         )
     except (ValueError, LendDeskError) as exc:
         error = getattr(exc, "message_zh", "日期格式应为 YYYY-MM-DD")

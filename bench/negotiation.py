@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from lenddesk.core import audit  # noqa: E402
 from lenddesk.core.db import make_engine, session_factory, upgrade_database  # noqa: E402
@@ -306,7 +306,7 @@ def copy_database(url: str, directory: Path, name: str) -> str:
         shutil.copy(source, target)
         return f"sqlite:///{target}"
     base, source_name = url.rsplit("/", 1)
-    admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {source_name}")
     admin.dispose()
@@ -336,6 +336,12 @@ def measure_cob(database: str, url: str, directory: Path, loans: int) -> dict[st
 def report(options: dict[str, float], cob: list[dict[str, object]]) -> None:
     print("\n=== Negotiation benchmark (bench/negotiation.py) ===")
     print(f"machine: {os.cpu_count()} cores (other processes on the machine may share them)")
+    report_options(options)
+    for row in cob:
+        report_cob(row)
+
+
+def report_options(options: dict[str, float]) -> None:
     print(f"\nAll {options['options']:.0f} options for a 36-instalment overdue loan, in process:")
     p50, p99 = options["options_p50"], options["options_p99"]
     print(f"  plan_options                p50 {p50:7.3f} ms   p99 {p99:7.3f} ms   target p99 ≤ 10 ms")
@@ -344,17 +350,19 @@ def report(options: dict[str, float], cob: list[dict[str, object]]) -> None:
         f"  baseline: settlement quote  p50 {q50:7.3f} ms   p99 {q99:7.3f} ms"
         f"   (options / quote: {p50 / q50:.0f} ×)"
     )
-    for row in cob:
-        without, loaded = row["without"], row["with"]
-        assert isinstance(without, dict) and isinstance(loaded, dict)
-        ratio = loaded["seconds"] / without["seconds"]
-        steps = loaded.get("steps")
-        print(f"\n[{row['database']}] close of {CLOSE} on {row['loans']:,} loans", end="")
-        print(f" (seeded in {row['seed_seconds']:.0f} s)")
-        print(f"  without agreements                  {without['seconds']:8.2f} s")
-        print(f"  with {row['agreements']:,} active agreements        {loaded['seconds']:8.2f} s"
-              f"   ratio {ratio:.3f}   target ≤ 1.10")  # fmt: skip
-        print(f"  negotiation step counts: {steps}")
+
+
+def report_cob(row: dict[str, object]) -> None:
+    without, loaded = row["without"], row["with"]
+    assert isinstance(without, dict) and isinstance(loaded, dict)
+    ratio = loaded["seconds"] / without["seconds"]
+    steps = loaded.get("steps")
+    print(f"\n[{row['database']}] close of {CLOSE} on {row['loans']:,} loans", end="")
+    print(f" (seeded in {row['seed_seconds']:.0f} s)")
+    print(f"  without agreements                  {without['seconds']:8.2f} s")
+    print(f"  with {row['agreements']:,} active agreements        {loaded['seconds']:8.2f} s"
+          f"   ratio {ratio:.3f}   target ≤ 1.10")  # fmt: skip
+    print(f"  negotiation step counts: {steps}")
 
 
 def main() -> None:

@@ -330,9 +330,7 @@ class NegotiationPolicy(Section):
         }
     )
 
-    @field_validator(
-        "extension_month_choices", "reinstalment_terms", "suspension_terms", "waiver_percents"
-    )
+    @field_validator("extension_month_choices", "reinstalment_terms", "suspension_terms", "waiver_percents")
     @classmethod
     def _choices(cls, values: list[int]) -> list[int]:
         if not values or any(not 1 <= value <= 360 for value in values):

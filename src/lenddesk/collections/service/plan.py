@@ -190,18 +190,23 @@ def _score(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
     params = {**params, "d_30": params["d"] - timedelta(days=29)}
     connection.execute(
         _sql(
-            "UPDATE collections_accounts SET due_lines = h.due_lines, ontime_lines = h.ontime_lines,"
-            " paid_last_30d = (h.paid_recent > 0)"
+            "UPDATE collections_accounts SET due_lines = h.due_lines, ontime_lines = h.ontime_lines"
             " FROM (SELECT l.borrower_id, COUNT(*) AS due_lines,"
             "  SUM(CASE WHEN s.paid_off_on IS NOT NULL AND s.paid_off_on <= s.due_on THEN 1 ELSE 0 END)"
-            "   AS ontime_lines,"
-            "  MAX(CASE WHEN EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
-            "   AND r.status = 'posted' AND r.value_date >= :d_30 AND r.value_date <= :d) THEN 1 ELSE 0 END)"
-            "   AS paid_recent"
+            "   AS ontime_lines"
             " FROM loans l JOIN collections_accounts a ON a.borrower_id = l.borrower_id"
             " JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
             " WHERE a.state = 'overdue' GROUP BY l.borrower_id) h"
             " WHERE collections_accounts.borrower_id = h.borrower_id"
+        ),
+        params,
+    )
+    connection.execute(
+        _sql(
+            "UPDATE collections_accounts SET paid_last_30d = EXISTS (SELECT 1 FROM loans l"
+            " JOIN repayments r ON r.loan_id = l.id WHERE l.borrower_id = collections_accounts.borrower_id"
+            " AND r.status = 'posted' AND r.value_date >= :d_30 AND r.value_date <= :d)"
+            " WHERE state = 'overdue'"
         ),
         params,
     )

@@ -95,3 +95,22 @@ def test_wilson_intervals_hold_the_rate() -> None:
     assert rules.wilson(0, 0).total == 0
     zero = rules.wilson(0, 10)
     assert zero.low == 0.0 and zero.high > 0
+
+
+def test_the_policy_refuses_arms_that_name_no_strategy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from lenddesk.core.errors import ConfigurationError
+    from lenddesk.core.policy import load_policy
+
+    for body in (
+        '[collections]\nchampion = "nobody"\n',
+        '[collections]\nwindow_start = "21:00"\nwindow_end = "08:00"\n',
+        "[collections]\ndaily_cap = 0\n",
+    ):
+        path = tmp_path / "policy.toml"
+        path.write_text(body, encoding="utf-8")
+        with pytest.raises(ConfigurationError, match="collections"):
+            load_policy(path)
+    path.write_text("[collections]\ndaily_cap = 2\nchallenger_percent = 50\n", encoding="utf-8")
+    assert load_policy(path).collections.daily_cap == 2

@@ -131,9 +131,27 @@ def baseline_scan(url: str) -> tuple[float, int]:
     return seconds, int(overdue[0] or 0)
 
 
-def measure_plan(database: str, url: str, loans: int) -> dict[str, float]:
-    print(f"[{database}] seeding {loans:,} loans …", flush=True)
-    seed_seconds = seed(url, loans)
+def forget_plans(url: str) -> None:
+    """Empty the collections tables of an already seeded book, so that it is planned afresh."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for table in (
+            "collections_worklist",
+            "collections_contacts",
+            "collections_accounts",
+            "collections_plan_runs",
+        ):
+            connection.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+def measure_plan(database: str, url: str, loans: int, *, seeded: bool = False) -> dict[str, float]:
+    if seeded:
+        forget_plans(url)
+        seed_seconds = 0.0
+    else:
+        print(f"[{database}] seeding {loans:,} loans …", flush=True)
+        seed_seconds = seed(url, loans)
     baseline, overdue = baseline_scan(url)
     print(f"[{database}] daily plan for the contact day after {AS_OF} …", flush=True)
     output = subprocess.run(
@@ -236,7 +254,15 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument(
+        "--plan-only", type=Path, default=None, help="time only the plan on this already seeded SQLite file"
+    )
     args = parser.parse_args()
+    if args.plan_only is not None:
+        with make_engine(f"sqlite:///{args.plan_only}").connect() as connection:
+            loans = int(connection.execute(text("SELECT COUNT(*) FROM loans")).scalar() or 0)
+        measure_plan("sqlite", f"sqlite:///{args.plan_only}", loans, seeded=True)
+        return
     directory = Path(tempfile.mkdtemp(prefix="lenddesk-bench-collections-"))
     try:
         measure_guard()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import guard, rules
-from lenddesk.collections.models import Account, Contact, Hold
+from lenddesk.collections.models import Account
 from lenddesk.core.calendar import to_shanghai
 from lenddesk.core.errors import Unprocessable
 from lenddesk.core.policy import CollectionsPolicy, get_policy
@@ -111,25 +111,22 @@ class History:
     dispute_open: bool
 
 
+# One prebuilt statement for the hot path (every check and contact): sent outbound contacts on the
+# day and in the 7 days ending on it, and whether a hold is open.
+_HISTORY = text(
+    "SELECT"
+    " (SELECT COUNT(*) FROM collections_contacts WHERE borrower_id = :b AND status = 'sent'"
+    "  AND source <> 'inbound' AND local_date = :day) AS today,"
+    " (SELECT COUNT(*) FROM collections_contacts WHERE borrower_id = :b AND status = 'sent'"
+    "  AND source <> 'inbound' AND local_date >= :week_start AND local_date <= :day) AS week,"
+    " (SELECT COUNT(*) FROM collections_holds WHERE borrower_id = :b AND released_at IS NULL) AS holds"
+).bindparams(bindparam("day", type_=Date), bindparam("week_start", type_=Date))
+
+
 def history(session: Session, *, borrower_id: int, on: date) -> History:
     """Outbound contacts sent on `on` and in the 7 days ending on it; whether a hold is open."""
-    week_start = on - timedelta(days=6)
-    rows = session.execute(
-        select(Contact.local_date, func.count())
-        .where(
-            Contact.borrower_id == borrower_id,
-            Contact.status == "sent",
-            Contact.source != "inbound",
-            Contact.local_date >= week_start,
-            Contact.local_date <= on,
-        )
-        .group_by(Contact.local_date)
-    ).all()
-    today = sum(count for day, count in rows if day == on)
-    held = session.scalar(
-        select(func.count()).where(Hold.borrower_id == borrower_id, Hold.released_at.is_(None))
-    )
-    return History(today, sum(count for _, count in rows), bool(held))
+    row = session.execute(_HISTORY, {"b": borrower_id, "day": on, "week_start": on - timedelta(days=6)}).one()
+    return History(int(row.today), int(row.week), bool(row.holds))
 
 
 def violation_dicts(violations: tuple[guard.Violation, ...] | list[guard.Violation]) -> list[dict[str, str]]:

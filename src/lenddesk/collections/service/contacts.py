@@ -27,8 +27,8 @@ from lenddesk.core.calendar import SHANGHAI, to_shanghai
 from lenddesk.core.errors import NotFound, Unprocessable
 from lenddesk.desk.models import OutboxMessage
 from lenddesk.desk.service import opted_out_channels
-from lenddesk.ledger.models import Borrower, Loan
-from lenddesk.ledger.service import borrower_360, check_borrower_access
+from lenddesk.ledger.models import Borrower, BorrowerContact, Loan
+from lenddesk.ledger.service import check_borrower_access
 
 # Channels whose contact is a message the desk's adapters deliver (a call is made by the agent).
 OUTBOX_CHANNELS = frozenset({"sms", "email", "app", "robocall"})
@@ -63,18 +63,19 @@ def require_text(value: str) -> str:
 
 
 def resolve_target(session: Session, *, borrower_id: int, recipient: str | int, channel: str) -> Target:
-    """Who is reached and at which address; a contact id on file decides self or third party."""
-    view = borrower_360(session, borrower_id=borrower_id, role="admin", today=date.today())
+    """Who is reached and at which address; a contact id on file decides self or third party.
+
+    Reads the borrower's row and contact by primary key (the 360 view computes every loan's cost
+    disclosure, far too much for a check that runs before each contact)."""
     if isinstance(recipient, int):
-        for contact in view.contacts:
-            if contact.id == recipient:
-                kind = "third_party" if contact.is_third_party else "self"
-                return Target(kind, contact.id, contact.mobile)
-        raise NotFound(
-            f"该借款人没有联系人 {recipient}",
-            f"The borrower has no contact {recipient}",
-            code="contact_not_found",
-        )
+        contact = session.get(BorrowerContact, recipient)
+        if contact is None or contact.borrower_id != borrower_id:
+            raise NotFound(
+                f"该借款人没有联系人 {recipient}",
+                f"The borrower has no contact {recipient}",
+                code="contact_not_found",
+            )
+        return Target("third_party" if contact.is_third_party else "self", contact.id, contact.mobile)
     if recipient not in ("self", "third_party"):
         raise Unprocessable(
             "联系对象须为 self、third_party 或联系人编号",
@@ -83,10 +84,10 @@ def resolve_target(session: Session, *, borrower_id: int, recipient: str | int, 
         )
     if recipient == "third_party":
         return Target("third_party", None, "")
-    address = (view.email or "") if channel == "email" else view.mobile
-    if channel == "app":
-        address = f"borrower:{borrower_id}"
-    return Target("self", None, address)
+    borrower = session.get(Borrower, borrower_id)
+    assert borrower is not None  # checked by the caller
+    addresses = {"email": borrower.email or "", "app": f"borrower:{borrower_id}"}
+    return Target("self", None, addresses.get(channel, borrower.mobile))
 
 
 def _opted_out(session: Session, borrower_id: int, address: str) -> frozenset[str]:

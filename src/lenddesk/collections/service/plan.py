@@ -99,6 +99,10 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
                 ),
                 {"d": business_date},
             )
+    if plan.dialect == "sqlite":
+        # The plan reads the overdue part of the book at random: more than SQLite's default 2 MB cache.
+        connection.exec_driver_sql("PRAGMA cache_size = -262144")
+        connection.commit()
     params = {"d": business_date, "c": contact_day, "c_lead": contact_day + timedelta(days=plan.max_lead)}
     counts: dict[str, int] = {}
     for name, stage in (
@@ -112,6 +116,11 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
     ):
         with connection.begin():
             counts[name] = stage(connection, plan, params)
+        if name == "overdue" and plan.dialect == "postgresql":
+            # Fresh statistics for the join order: a table analysed while it was empty (a new
+            # database, the first plan) makes PostgreSQL scan it once per loan.
+            connection.exec_driver_sql("ANALYZE collections_accounts")
+            connection.commit()
     with connection.begin():
         connection.execute(
             text(
@@ -190,18 +199,23 @@ def _score(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
     params = {**params, "d_30": params["d"] - timedelta(days=29)}
     connection.execute(
         _sql(
-            "UPDATE collections_accounts SET due_lines = h.due_lines, ontime_lines = h.ontime_lines,"
-            " paid_last_30d = (h.paid_recent > 0)"
+            "UPDATE collections_accounts SET due_lines = h.due_lines, ontime_lines = h.ontime_lines"
             " FROM (SELECT l.borrower_id, COUNT(*) AS due_lines,"
             "  SUM(CASE WHEN s.paid_off_on IS NOT NULL AND s.paid_off_on <= s.due_on THEN 1 ELSE 0 END)"
-            "   AS ontime_lines,"
-            "  MAX(CASE WHEN EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
-            "   AND r.status = 'posted' AND r.value_date >= :d_30 AND r.value_date <= :d) THEN 1 ELSE 0 END)"
-            "   AS paid_recent"
+            "   AS ontime_lines"
             " FROM loans l JOIN collections_accounts a ON a.borrower_id = l.borrower_id"
             " JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
             " WHERE a.state = 'overdue' GROUP BY l.borrower_id) h"
             " WHERE collections_accounts.borrower_id = h.borrower_id"
+        ),
+        params,
+    )
+    connection.execute(
+        _sql(
+            "UPDATE collections_accounts SET paid_last_30d = EXISTS (SELECT 1 FROM loans l"
+            " JOIN repayments r ON r.loan_id = l.id WHERE l.borrower_id = collections_accounts.borrower_id"
+            " AND r.status = 'posted' AND r.value_date >= :d_30 AND r.value_date <= :d)"
+            " WHERE state = 'overdue'"
         ),
         params,
     )
@@ -272,52 +286,61 @@ def _segments(step: CollectionStep) -> str:
     return ", ".join(f"'{segment}'" for segment in step.segments)
 
 
-def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
-    total = 0
+def _distinct_steps(plan: _Plan, *, automated: bool) -> list[tuple[CollectionStep, str]]:
+    """Each step once, with the strategies that share it (champion and challenger mostly do): one
+    statement per distinct step instead of one per strategy."""
+    shared: dict[str, tuple[CollectionStep, list[str]]] = {}
     for strategy in plan.policy.strategies:
         for step in strategy.steps:
-            if not step.automated:
-                continue
-            if step.day <= 0:
-                loans = "l.status = 'current' AND l.next_due_on = :c_step" + (
-                    " AND NOT EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
-                    " AND r.channel = 'auto_debit')"
-                    if step.skip_auto_debit
-                    else ""
-                )
-                amount = (
-                    f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
-                    " WHERE s.loan_id = l.id AND s.due_on = l.next_due_on)"
-                )
-                due = "l.next_due_on"
-                step_params = {**params, "c_step": params["c"] + timedelta(days=-step.day)}
-            else:
-                loans = f"l.status = 'overdue' AND {_step_offset_condition(step)}"
-                amount = (
-                    f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
-                    " WHERE s.loan_id = l.id AND s.due_on <= :d)"
-                )
-                due = "l.oldest_unpaid_due_on"
-                step_params = params
-            key = "CAST(:key_prefix AS VARCHAR(40)) || CAST(l.id AS VARCHAR(20))"
-            statement = (
-                "INSERT INTO collections_contacts (borrower_id, loan_id, recipient, channel, source, status,"
-                " text, codes, violations, strategy, arm, step, script, plan_key, amount_fen, due_on,"
-                " local_date, actor_name, created_at)"
-                f" SELECT l.borrower_id, l.id, 'self', '{step.channel}', 'plan', 'scheduled', '', '[]', '[]',"
-                f" a.strategy, a.arm, '{step.name}', {_quoted(step.script)}, {key}, {amount}, {due},"
-                " :c, 'system:collections-plan', :now"
-                " FROM loans l JOIN collections_accounts a ON a.borrower_id = l.borrower_id"
-                f" WHERE {loans} AND a.strategy = '{strategy.name}' AND a.segment IN ({_segments(step)})"
-                " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = l.borrower_id"
-                " AND h.released_at IS NULL)"
-                " AND NOT EXISTS (SELECT 1 FROM collections_contacts k WHERE k.plan_key = " + key + ")"
+            if step.automated == automated:
+                shared.setdefault(step.model_dump_json(), (step, []))[1].append(strategy.name)
+    return [(step, ", ".join(_quoted(name) for name in names)) for step, names in shared.values()]
+
+
+def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    total = 0
+    for step, strategies in _distinct_steps(plan, automated=True):
+        if step.day <= 0:
+            loans = "l.status = 'current' AND l.next_due_on = :c_step" + (
+                " AND NOT EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
+                " AND r.channel = 'auto_debit')"
+                if step.skip_auto_debit
+                else ""
             )
-            key_prefix = f"{params['c'].isoformat()}/{step.name}/"
-            result = connection.execute(
-                _sql(statement), {**step_params, "now": utcnow(), "key_prefix": key_prefix}
+            amount = (
+                f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
+                " WHERE s.loan_id = l.id AND s.due_on = l.next_due_on)"
             )
-            total += result.rowcount or 0
+            due = "l.next_due_on"
+            step_params = {**params, "c_step": params["c"] + timedelta(days=-step.day)}
+        else:
+            loans = f"l.status = 'overdue' AND {_step_offset_condition(step)}"
+            amount = (
+                f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
+                " WHERE s.loan_id = l.id AND s.due_on <= :d)"
+            )
+            due = "l.oldest_unpaid_due_on"
+            step_params = params
+        key = "CAST(:key_prefix AS VARCHAR(40)) || CAST(l.id AS VARCHAR(20))"
+        statement = (
+            "INSERT INTO collections_contacts (borrower_id, loan_id, recipient, channel, source, status,"
+            " text, codes, violations, strategy, arm, step, script, plan_key, amount_fen, due_on,"
+            " local_date, actor_name, created_at)"
+            f" SELECT l.borrower_id, l.id, 'self', '{step.channel}', 'plan', 'scheduled', '', '[]', '[]',"
+            f" a.strategy, a.arm, '{step.name}', {_quoted(step.script)}, {key}, {amount}, {due},"
+            " :c, 'system:collections-plan', :now"
+            " FROM loans l CROSS JOIN collections_accounts a"  # loans first (see _build_worklist)
+            f" WHERE a.borrower_id = l.borrower_id AND {loans} AND a.strategy IN ({strategies})"
+            f" AND a.segment IN ({_segments(step)})"
+            " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = l.borrower_id"
+            " AND h.released_at IS NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM collections_contacts k WHERE k.plan_key = " + key + ")"
+        )
+        key_prefix = f"{params['c'].isoformat()}/{step.name}/"
+        result = connection.execute(
+            _sql(statement), {**step_params, "now": utcnow(), "key_prefix": key_prefix}
+        )
+        total += result.rowcount or 0
     return total
 
 
@@ -328,30 +351,28 @@ def _quoted(value: str | None) -> str:
 def _build_worklist(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
     _assign_collectors(connection, plan, params)
     total = 0
-    for strategy in plan.policy.strategies:
-        for step in strategy.steps:
-            if step.automated:
-                continue
-            key = "CAST(:key_prefix AS VARCHAR(20)) || CAST(a.id AS VARCHAR(20))"
-            result = connection.execute(
-                _sql(
-                    "INSERT INTO collections_worklist (work_date, account_id, borrower_id, user_id,"
-                    " step, rank,"
-                    " expected_recovery_fen, done, plan_key)"
-                    f" SELECT :c, a.id, a.borrower_id, a.assigned_user_id, '{step.name}', 0,"
-                    f" a.expected_recovery_fen, FALSE, {key}"
-                    " FROM collections_accounts a"
-                    f" WHERE a.state = 'overdue' AND a.strategy = '{strategy.name}'"
-                    f" AND a.segment IN ({_segments(step)})"
-                    " AND EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id = a.borrower_id"
-                    f" AND l.status = 'overdue' AND {_step_offset_condition(step)})"
-                    " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = a.borrower_id"
-                    " AND h.released_at IS NULL)"
-                    f" AND NOT EXISTS (SELECT 1 FROM collections_worklist w WHERE w.plan_key = {key})"
-                ),
-                {**params, "key_prefix": f"{params['c'].isoformat()}/"},
-            )
-            total += result.rowcount or 0
+    for step, strategies in _distinct_steps(plan, automated=False):
+        key = "CAST(:key_prefix AS VARCHAR(20)) || CAST(a.id AS VARCHAR(20))"
+        # Driven from the overdue loans (an index), one line per account however many loans fire.
+        result = connection.execute(
+            _sql(
+                "INSERT INTO collections_worklist (work_date, account_id, borrower_id, user_id,"
+                " step, rank, expected_recovery_fen, done, plan_key)"
+                f" SELECT DISTINCT :c, a.id, a.borrower_id, a.assigned_user_id, '{step.name}', 0,"
+                f" a.expected_recovery_fen, FALSE, {key}"
+                # CROSS JOIN: SQLite keeps the loans (filtered by their index) as the outer loop.
+                " FROM loans l CROSS JOIN collections_accounts a"
+                " WHERE a.borrower_id = l.borrower_id AND l.status = 'overdue'"
+                f" AND {_step_offset_condition(step)}"
+                f" AND a.state = 'overdue' AND a.strategy IN ({strategies})"
+                f" AND a.segment IN ({_segments(step)})"
+                " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = a.borrower_id"
+                " AND h.released_at IS NULL)"
+                f" AND NOT EXISTS (SELECT 1 FROM collections_worklist w WHERE w.plan_key = {key})"
+            ),
+            {**params, "key_prefix": f"{params['c'].isoformat()}/"},
+        )
+        total += result.rowcount or 0
     connection.execute(
         _sql(
             "UPDATE collections_worklist SET rank = r.position, user_id = r.user_id FROM ("
@@ -375,13 +396,18 @@ def _assign_collectors(connection: Connection, plan: _Plan, params: dict[str, An
         row.id: set(plan.policy.collector_buckets.get(row.username, bucket_labels(plan.bounds)))
         for row in collectors
     }
+    # Buckets covered by the same collectors are handed out together (by default: all of them).
+    groups: dict[tuple[int, ...], list[str]] = {}
     for bucket in bucket_labels(plan.bounds)[1:]:
-        covering = [user_id for user_id, buckets in coverage.items() if bucket in buckets]
+        covering = tuple(user_id for user_id, buckets in coverage.items() if bucket in buckets)
+        groups.setdefault(covering, []).append(bucket)
+    for covering, buckets in groups.items():
+        in_buckets = ", ".join(f"'{bucket}'" for bucket in buckets)
         covering_list = ", ".join(str(user_id) for user_id in covering) or "NULL"
         connection.execute(
             _sql(
                 "UPDATE collections_accounts SET assigned_user_id = NULL WHERE state = 'overdue'"
-                f" AND bucket = '{bucket}' AND assigned_user_id IS NOT NULL"
+                f" AND bucket IN ({in_buckets}) AND assigned_user_id IS NOT NULL"
                 f" AND assigned_user_id NOT IN ({covering_list})"
             )
         )
@@ -402,7 +428,7 @@ def _assign_collectors(connection: Connection, plan: _Plan, params: dict[str, An
                 f"UPDATE collections_accounts SET assigned_user_id = CASE n.slot {slots} END FROM ("
                 " SELECT id, (ROW_NUMBER() OVER (ORDER BY expected_recovery_fen DESC, id) - 1)"
                 f" % {len(order)} AS slot FROM collections_accounts"
-                f" WHERE state = 'overdue' AND bucket = '{bucket}' AND assigned_user_id IS NULL) n"
+                f" WHERE state = 'overdue' AND bucket IN ({in_buckets}) AND assigned_user_id IS NULL) n"
                 " WHERE collections_accounts.id = n.id"
             )
         )

@@ -268,6 +268,8 @@ class CollectionsPolicy(Section):
         if not names or len(set(names)) != len(names):
             raise ValueError("strategies need at least one, with distinct names")
         return value
+
+
 class AuthorityLimits(Section):
     """What one level of the authority matrix may grant without a higher approver."""
 
@@ -350,6 +352,8 @@ class NegotiationPolicy(Section):
         if "principal" not in values:
             raise ValueError("reinstalment_spread must include principal")
         return values
+
+
 class AssistantPolicy(Section):
     """The chat assistant (owned by the assistant room; documented in docs/POLICY.md under [assistant])."""
 
@@ -374,6 +378,8 @@ class AssistantPolicy(Section):
     address_messages_per_window: int = Field(default=600, ge=1, le=1_000_000)
     # Lines of the conversation copied into the handoff ticket.
     transcript_lines: int = Field(default=40, ge=1, le=500)
+
+
 QualityCode = Literal[
     "GREETING",
     "IDENTITY_CHECK",
@@ -446,6 +452,8 @@ class FeedbackPolicy(Section):
     # A CSAT at or below this opens a call-back (回访) follow-up for the team lead.
     callback_csat: int = Field(default=2, ge=1, le=5)
     callback_hours: int = Field(default=24, ge=1, le=30 * 24)
+
+
 class ChannelHoursPolicy(Section):
     """A channel's service hours in Shanghai time: workdays of the China calendar, or every day."""
 

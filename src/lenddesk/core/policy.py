@@ -269,6 +269,22 @@ class CollectionsPolicy(Section):
             raise ValueError("strategies need at least one, with distinct names")
         return value
 
+    @model_validator(mode="after")
+    def _arms_name_strategies(self) -> CollectionsPolicy:
+        names = {strategy.name for strategy in self.strategies}
+        for arm in (self.champion, self.challenger):
+            if arm is not None and arm not in names:
+                raise ValueError(f"champion/challenger {arm!r} is not one of the strategies {sorted(names)}")
+        if self.window_start >= self.window_end:
+            raise ValueError("window_start must be before window_end")
+        for strategy in self.strategies:
+            for step in strategy.steps:
+                if (step.every is None) != (step.until_day is None) or (
+                    step.until_day or step.day
+                ) < step.day:
+                    raise ValueError(f"step {step.name}: every and until_day go together, until_day >= day")
+        return self
+
 
 class AuthorityLimits(Section):
     """What one level of the authority matrix may grant without a higher approver."""
@@ -492,22 +508,6 @@ class ChannelsPolicy(Section):
     )
     email_poll_seconds: int = Field(default=60, ge=5, le=3600)
     contact_form_per_hour: int = Field(default=5, ge=1, le=1000)
-
-    @model_validator(mode="after")
-    def _arms_name_strategies(self) -> CollectionsPolicy:
-        names = {strategy.name for strategy in self.strategies}
-        for arm in (self.champion, self.challenger):
-            if arm is not None and arm not in names:
-                raise ValueError(f"champion/challenger {arm!r} is not one of the strategies {sorted(names)}")
-        if self.window_start >= self.window_end:
-            raise ValueError("window_start must be before window_end")
-        for strategy in self.strategies:
-            for step in strategy.steps:
-                if (step.every is None) != (step.until_day is None) or (
-                    step.until_day or step.day
-                ) < step.day:
-                    raise ValueError(f"step {step.name}: every and until_day go together, until_day >= day")
-        return self
 
 
 class Policy(Section):

@@ -137,6 +137,58 @@ def test_restructured_loan_keeps_history_ages_and_settles(session: Session, book
     assert loan is not None and loan.status == "settled"
 
 
+def test_settling_a_restructured_loan_pays_the_penalties_carried_onto_later_instalments(
+    session: Session, book: Book
+) -> None:
+    """A plan spreads the overdue penalty and late fee onto its first new instalment, not yet due.
+    The settlement quote used to leave them out (it counted only instalments already due), so paying
+    the quoted amount left the fees owed and the loan open."""
+    agent = actor(session, "agent")
+    instalments = plan(session, book, months=12)
+    carried = instalments[0].penalty_fen + instalments[0].late_fee_fen
+    assert carried > 0
+    ledger.restructure(
+        session,
+        loan_id=book.loan_id,
+        instalments=instalments,
+        on=TODAY,
+        actor=agent,
+        kind="reinstalment",
+        reference="test",
+    )
+    session.commit()
+    on = date(2026, 12, 10)
+    run_cob(session.get_bind(), on)
+    session.expire_all()
+    quote = ledger.settlement_quote(session, contract_number=book.contract_number, on=on)
+    assert quote.carried_fees_fen == carried
+    ledger.post_repayment(
+        session,
+        actor=agent,
+        contract_number=book.contract_number,
+        channel="alipay",
+        external_reference="SETTLE-CARRIED",
+        amount_fen=quote.total_fen,
+        value_date=on,
+        today=on,
+        kind="early_full",
+    )
+    session.commit()
+    loan = session.get(Loan, book.loan_id)
+    assert loan is not None and loan.status == "settled" and loan.credit_balance_fen == 0
+    owed = select(
+        func.sum(
+            ScheduleLine.penalty_fen
+            + ScheduleLine.late_fee_fen
+            - ScheduleLine.paid_penalty_fen
+            - ScheduleLine.paid_late_fee_fen
+            - ScheduleLine.waived_penalty_fen
+            - ScheduleLine.waived_late_fee_fen
+        )
+    ).where(ScheduleLine.loan_id == book.loan_id)
+    assert session.scalar(owed) == 0
+
+
 def test_replays_are_refused_on_a_restructured_loan(session: Session, book: Book) -> None:
     agent, lead = actor(session, "agent"), actor(session, "team_lead")
     ledger.restructure(

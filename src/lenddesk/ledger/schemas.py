@@ -305,6 +305,7 @@ class SettlementQuoteOut(Out):
     overdue: YuanOut = fen("overdue")
     accrued_interest: YuanOut = fen("accrued_interest")
     principal: YuanOut = fen("principal")
+    carried_fees: YuanOut = fen("carried_fees")  # penalties and late fees on instalments not yet due
     fee: YuanOut = fen("fee")
     credit: YuanOut = fen("credit")
     interest_saved: YuanOut = fen("interest_saved")

@@ -5,7 +5,8 @@ Settling on date D costs:
 - interest accrued since the current period began (the last due date on or before D, or the
   disbursement date) on the principal not yet due, by actual days / 365 — never more than the
   interest the schedule has for that period, less what was already paid of it;
-- the principal not yet due;
+- the principal not yet due, and any penalty or late fee already charged on an instalment not yet
+  due (a restructuring spreads them onto new instalments);
 - the product's early repayment fee: `early_repayment_fee_percent` percent of the prepaid
   principal (2 means 2%);
 - the accrued interest and the fee together never more than the cost cap leaves
@@ -71,11 +72,19 @@ class SettlementQuote:
     credit_fen: int
     interest_saved_fen: int  # scheduled interest not yet due that is not charged
     period_start: date  # the current period began here (last due date or disbursement)
+    # Penalties and late fees on instalments not yet due (a restructuring spreads them there).
+    carried_fees_fen: int = 0
 
     @property
     def gross_fen(self) -> int:
         """What settles the loan before the credit balance is counted."""
-        return self.overdue_fen + self.accrued_interest_fen + self.principal_fen + self.fee_fen
+        return (
+            self.overdue_fen
+            + self.accrued_interest_fen
+            + self.principal_fen
+            + self.fee_fen
+            + self.carried_fees_fen
+        )
 
     @property
     def total_fen(self) -> int:
@@ -160,6 +169,7 @@ def quote_settlement(
         credit_fen=credit_fen,
         interest_saved_fen=max(sum(d.interest for d in future) - accrued, 0),
         period_start=period_start,
+        carried_fees_fen=sum(d.penalty + d.late_fee for d in future),
     )
 
 

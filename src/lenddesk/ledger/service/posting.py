@@ -175,12 +175,23 @@ def _post_early_full(book: _Book, amount_fen: int, on: date) -> list[dict[str, A
     for index, line in enumerate(future):
         accrued = quote.accrued_interest_fen if index == 0 else 0
         principal = line.principal_fen - line.paid_principal_fen
+        penalty = line.penalty_fen - line.paid_penalty_fen - line.waived_penalty_fen
+        late_fee = line.late_fee_fen - line.paid_late_fee_fen - line.waived_late_fee_fen
         line.paid_interest_fen += accrued
         line.interest_fen = line.paid_interest_fen  # interest of later periods is not charged
         line.paid_principal_fen = line.principal_fen
+        line.paid_penalty_fen += penalty  # charges carried onto it (restructuring) are due now
+        line.paid_late_fee_fen += late_fee
         book.count_principal_repaid(principal, on)
-        if accrued or principal:
-            _merge(entries, line.period, interest=accrued, principal=principal)
+        if accrued or principal or penalty or late_fee:
+            _merge(
+                entries,
+                line.period,
+                penalty=penalty,
+                late_fee=late_fee,
+                interest=accrued,
+                principal=principal,
+            )
     book.mark_paid_off(on)
     # Settled: each line's interest is now what was charged for it, and the close of business, which
     # counts interest as it falls due, never touches a settled loan again — count it all here.

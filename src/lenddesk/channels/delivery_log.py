@@ -30,6 +30,7 @@ class Outgoing:
     idempotency_key: str = ""
     ticket_number: str | None = None
     kind: str = "reply"
+    in_reply_to: str | None = None  # e-mail: the Message-ID this answer threads under
 
     @classmethod
     def of(cls, claimed: ClaimedMessage) -> Outgoing:
@@ -42,6 +43,7 @@ class Outgoing:
             claimed.idempotency_key or f"lenddesk-{claimed.outbox_id}",
             claimed.ticket_number,
             claimed.kind,
+            claimed.in_reply_to,
         )
 
     def masked_body(self) -> str:

@@ -8,7 +8,6 @@ of one of our messages marks that outbox message failed).
 
 from __future__ import annotations
 
-import ssl
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.channels import service
-from lenddesk.channels.mail import AttachmentRules, ParsedMail, parse_mail
+from lenddesk.channels.mail import AttachmentRules, ParsedMail, parse_mail, tls_context
 from lenddesk.core.db import utcnow
 from lenddesk.core.policy import ChannelsPolicy
 from lenddesk.desk import service as desk
@@ -38,6 +37,7 @@ def take_mail(session: Session, mail: ParsedMail, *, now: datetime) -> str | Non
                 delivered=False,
                 error=f"bounced ({mail.automatic})",
                 at=now,
+                bounce=True,
             )
         service.count_ignored(session, channel="email", now=now)
         return None
@@ -84,9 +84,7 @@ def take_raw_mail(
 
 def _connect(settings: dict[str, Any]) -> IMAPClient:
     security = settings.get("imap_security", "ssl")
-    context = ssl.create_default_context()
-    if settings.get("imap_insecure_tls"):  # a test server's self-signed certificate
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context = tls_context(settings)
     client = IMAPClient(
         settings["imap_host"],
         port=int(settings["imap_port"]),

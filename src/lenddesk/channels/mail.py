@@ -166,7 +166,7 @@ def parse_mail(raw: bytes, rules: AttachmentRules = AttachmentRules()) -> Parsed
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     sender = parseaddr(_decoded_header(message, "From"))[1].strip().lower()
     subject = _decoded_header(message, "Subject")
-    message_id = _header(message, "Message-ID") or "<sha256." + hashlib.sha256(raw).hexdigest() + "@local>"
+    message_id = _bounded_message_id(_header(message, "Message-ID"), raw)
     plain, html, attachments, refused = [], [], [], []
     for part in message.walk():
         if part.is_multipart():
@@ -183,7 +183,7 @@ def parse_mail(raw: bytes, rules: AttachmentRules = AttachmentRules()) -> Parsed
     text = "\n".join(plain).strip() or "\n".join(html).strip()
     automatic = automatic_reason(message, sender)
     return ParsedMail(
-        message_id=message_id[:250],
+        message_id=message_id,
         sender=sender,
         subject=subject,
         text=text,
@@ -194,6 +194,15 @@ def parse_mail(raw: bytes, rules: AttachmentRules = AttachmentRules()) -> Parsed
         automatic=automatic,
         bounced_outbox_id=_bounced_outbox_id(message) if automatic else None,
     )
+
+
+def _bounded_message_id(header: str, raw: bytes) -> str:
+    """The Message-ID as the desk keeps it (128 characters at most); a mail without one (or with
+    an overlong one) is named by its content's hash, so a fetch repeated finds the same id."""
+    found = re.search(r"<[^<>\s]{1,126}>", header)
+    if found:
+        return found.group(0)
+    return "<sha256." + hashlib.sha256(header.encode() if header else raw).hexdigest() + "@local>"
 
 
 def _decoded_header(message: Message, name: str) -> str:
@@ -264,6 +273,12 @@ class SmtpConfig:
         return self.from_address.rsplit("@", 1)[-1] or "lenddesk.local"
 
 
+def tls_context(settings: dict[str, object]) -> ssl.SSLContext:
+    """Certificates checked against the system's CAs, or only the mail server's own CA when
+    `tls_ca_file` names one (a private CA)."""
+    return ssl.create_default_context(cafile=str(settings.get("tls_ca_file") or "") or None)
+
+
 def outbound_message_id(outbox_id: int, ticket_number: str | None, domain: str) -> str:
     return f"<lenddesk.{outbox_id}.{ticket_number or 'T00000000-000000'}@{domain}>"
 
@@ -284,7 +299,7 @@ def build_reply(
     message["Subject"] = f"[{ticket_number}] 客服回复" if ticket_number else "客服回复"
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = outbound_message_id(outbox_id, ticket_number, config.domain)
-    if in_reply_to:
+    if in_reply_to:  # the borrower's mail client threads the answer under their last mail
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to
     if automatic:  # RFC 3834: an automatic reply, so the borrower's own auto-responder stays quiet

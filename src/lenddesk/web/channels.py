@@ -43,6 +43,7 @@ FIELD_LABELS = {
     "smtp_password": "SMTP 密码",
     "from_address": "发件地址",
     "folder": "收件夹",
+    "tls_ca_file": "TLS 根证书文件（私有 CA，可空）",
     "app_id": "AppID",
     "app_secret": "AppSecret",
     "token": "Token（令牌）",

@@ -358,3 +358,24 @@ def test_idle_wakes_the_poller_when_mail_arrives(
 def inbound_count(session: Session) -> int:
     session.expire_all()
     return session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in")) or 0
+
+
+def test_a_mail_the_desk_refuses_is_set_aside_and_the_rest_still_land(
+    imap: ImapServer, session: Session, desk_data: dict[str, int], engine: Engine
+) -> None:
+    """A mail without a sender cannot become a ticket; it must not stop the poller on every round."""
+    from lenddesk.channels.inbox import poll_mailbox
+
+    folder = "refused"
+    configure_mail(session, imap=imap, folder=folder)
+    imap.append(b"Subject: no sender\r\nMessage-ID: <nofrom@x>\r\n\r\nhello", folder)
+    huge = "<lenddesk." + "9" * 40 + ".T20261124-000001@lenddesk.example>"
+    imap.append(bytes(mail("zheng@example.com", "Re: 客服回复", "在吗", In_Reply_To=huge)), folder)
+    assert poll_mailbox(session_factory(engine), policy=ChannelsPolicy(), once=True) == 1
+    assert imap.unseen(folder) == []
+    session.expire_all()
+    assert session.scalars(select(Message.sender).where(Message.direction == "in")).all() == [
+        "zheng@example.com"
+    ]
+    activity = session.get(ChannelActivity, "email")
+    assert activity is not None and activity.ignored_count == 1

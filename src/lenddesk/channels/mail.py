@@ -29,7 +29,7 @@ from email.utils import formatdate, getaddresses, parseaddr
 from html.parser import HTMLParser
 
 TICKET_NUMBER = re.compile(r"\[?(T\d{8}-\d{6})\]?", re.IGNORECASE)
-OUR_MESSAGE_ID = re.compile(r"<lenddesk\.(\d+)\.(T\d{8}-\d{6})@[^>]+>", re.IGNORECASE)
+OUR_MESSAGE_ID = re.compile(r"<lenddesk\.(\d{1,18})\.(T\d{8}-\d{6})@[^>]+>", re.IGNORECASE)
 _GB_FAMILY = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -65,14 +65,20 @@ class ParsedMail:
     automatic: str | None = None  # why this is an auto-reply or a bounce; None for a person's mail
     bounced_outbox_id: int | None = None  # the outbound message a bounce reports on
 
-    def ticket_number(self) -> str | None:
-        """The ticket this mail answers: our Message-ID in its references, else the subject's number."""
+    def thread(self) -> tuple[str, int | None] | None:
+        """The ticket this mail says it answers, with the outbox id of our message it answers: our
+        Message-ID in its In-Reply-To/References, else the subject's number (no message of ours).
+        A claim only: the desk's intake follows it for the ticket's own correspondent alone."""
         for reference in (self.in_reply_to, *reversed(self.references)):
             found = OUR_MESSAGE_ID.search(reference or "")
             if found:
-                return found.group(2).upper()
+                return found.group(2).upper(), int(found.group(1))
         found = TICKET_NUMBER.search(self.subject)
-        return found.group(1).upper() if found else None
+        return (found.group(1).upper(), None) if found else None
+
+    def ticket_number(self) -> str | None:
+        thread = self.thread()
+        return thread[0] if thread else None
 
 
 @dataclass(frozen=True)

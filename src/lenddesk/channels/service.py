@@ -138,6 +138,7 @@ def take_in(
     received_at: datetime,
     now: datetime,
     thread_number: str | None = None,
+    thread_outbox_id: int | None = None,
     passive_reply: bool = False,
 ) -> Inbound:
     """An inbound message to the desk's intake, then the out-of-hours notice when the channel is closed.
@@ -156,6 +157,7 @@ def take_in(
         now=now,
         actor=actor,
         thread_number=thread_number,
+        thread_outbox_id=thread_outbox_id,
     )
     if result.outcome == "duplicate":
         return Inbound(result.ticket_number, result.ticket_id, result.outcome, None)

@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("LENDDESK_CHANNELS_KEY", "test-channels-key-distinct-from-the-token-key")
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -31,9 +30,7 @@ WECHAT_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 class StandIn:
     def __init__(self, **options: Any) -> None:
         self.port = free_port()
-        self.server = standins.serve(self.port, ALIYUN_SECRET, **options)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = standins.StandInServer(self.port, ALIYUN_SECRET, **options).start()
 
     @property
     def url(self) -> str:
@@ -41,11 +38,10 @@ class StandIn:
 
     @property
     def state(self) -> standins.State:
-        return self.server.RequestHandlerClass.state  # type: ignore[attr-defined]
+        return self.server.state
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -274,28 +273,6 @@ def test_wechat_unsubscribe_records_an_opt_out(
     )
     assert session.scalar(select(OptOut.source).where(OptOut.address == "oBye")) == "wechat_unsubscribe"
     assert _count(session, Ticket) == 0
-
-
-def test_the_same_wechat_msgid_delivered_at_once_makes_one_message(
-    app, session: Session, configured: StandIn, clock: Clock
-) -> None:
-    xml = _text_xml("oTwins", "30001", "同一条消息").encode()
-    barrier, answers = threading.Barrier(4), []
-
-    def deliver() -> None:
-        with TestClient(app) as own:
-            barrier.wait()
-            answers.append(
-                own.post("/api/v1/channels/wechat", params=_wechat_query(NOW), content=xml).status_code
-            )
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert answers == [200] * 4
-    assert _count(session, Message) == 1 and _count(session, Ticket) == 1
 
 
 def test_settings_are_sealed_at_rest_and_answered_masked(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lenddesk.channels import service
 from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing, log_adapters
 from lenddesk.channels.http_client import TransportError
-from lenddesk.channels.mail import SmtpConfig, SmtpSender, build_reply
+from lenddesk.channels.mail import SmtpConfig, SmtpSender, build_reply, tls_context
 from lenddesk.channels.sms import AliyunSms
 from lenddesk.channels.wechat import WeChatApi
 
@@ -55,7 +55,7 @@ class SmtpAdapter:
             recipient=message.recipient,
             body=message.body,
             ticket_number=message.ticket_number,
-            in_reply_to=None,
+            in_reply_to=message.in_reply_to,
             automatic=message.kind == "auto_reply",
         )
         try:
@@ -114,7 +114,7 @@ def _smtp(settings: dict[str, Any]) -> SmtpAdapter:
         password=settings.get("smtp_password") or settings.get("password", ""),
         from_address=settings["from_address"],
     )
-    return SmtpAdapter(SmtpSender(config))
+    return SmtpAdapter(SmtpSender(config, tls_context=tls_context(settings)))
 
 
 def _wechat(settings: dict[str, Any]) -> WeChatAdapter:

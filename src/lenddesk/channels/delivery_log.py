@@ -9,7 +9,8 @@ is not configured (web chat until the assistant room serves it, and the demo).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -30,6 +31,7 @@ class Outgoing:
     idempotency_key: str = ""
     ticket_number: str | None = None
     kind: str = "reply"
+    in_reply_to: str | None = None  # e-mail: the Message-ID this answer threads under
 
     @classmethod
     def of(cls, claimed: ClaimedMessage) -> Outgoing:
@@ -42,6 +44,7 @@ class Outgoing:
             claimed.idempotency_key or f"lenddesk-{claimed.outbox_id}",
             claimed.ticket_number,
             claimed.kind,
+            claimed.in_reply_to,
         )
 
     def masked_body(self) -> str:
@@ -82,11 +85,12 @@ class DeliveryLogAdapter:
 
     channel: str
     path: Path
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the worker sends from threads
 
     def deliver(self, message: Outgoing, *, now: datetime) -> DeliveryResult:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as log:
+            with self.lock, self.path.open("a", encoding="utf-8") as log:
                 record = {
                     "at": now.isoformat(),
                     "channel": message.channel,

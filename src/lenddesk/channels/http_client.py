@@ -23,6 +23,27 @@ class HttpResponse:
     body: bytes
 
 
+class _OneWrite:
+    """Sends a request's head and a bytes body in one write. `http.client` writes them apart, and
+    each write wakes the provider: on a busy machine the second wake-up doubles the round trip."""
+
+    def _send_output(self, message_body: object = None, encode_chunked: bool = False) -> None:
+        if isinstance(message_body, bytes) and not encode_chunked:
+            self._buffer.extend((b"", message_body))  # type: ignore[attr-defined]
+            self.send(b"\r\n".join(self._buffer))  # type: ignore[attr-defined]
+            del self._buffer[:]  # type: ignore[attr-defined]
+            return
+        super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+
+
+class _Connection(_OneWrite, http.client.HTTPConnection):
+    pass
+
+
+class _TlsConnection(_OneWrite, http.client.HTTPSConnection):
+    pass
+
+
 class HttpClient:
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         parts = urlsplit(base_url)
@@ -36,7 +57,7 @@ class HttpClient:
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            factory = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+            factory = _TlsConnection if self.scheme == "https" else _Connection
             connection = factory(self.host, self.port, timeout=self.timeout)
             connection.connect()
             connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -3,12 +3,13 @@ message to the desk's intake in its own transaction, then mark it seen.
 
 A crash between the commit and the \\Seen flag fetches the message again; intake knows its
 Message-ID and changes nothing. Auto-replies and bounces are marked seen without a ticket (a bounce
-of one of our messages marks that outbox message failed).
+of one of our messages marks that outbox message failed). A mail the desk refuses (no sender) is
+marked seen and counted as ignored, so it cannot stop the poller on every round.
 """
 
 from __future__ import annotations
 
-import ssl
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.channels import service
-from lenddesk.channels.mail import AttachmentRules, ParsedMail, parse_mail
+from lenddesk.channels.mail import AttachmentRules, ParsedMail, parse_mail, tls_context
 from lenddesk.core.db import utcnow
+from lenddesk.core.errors import LendDeskError
 from lenddesk.core.policy import ChannelsPolicy
 from lenddesk.desk import service as desk
+
+log = logging.getLogger(__name__)
 
 
 def attachment_rules(policy: ChannelsPolicy) -> AttachmentRules:
@@ -38,12 +42,14 @@ def take_mail(session: Session, mail: ParsedMail, *, now: datetime) -> str | Non
                 delivered=False,
                 error=f"bounced ({mail.automatic})",
                 at=now,
+                bounce=True,
             )
         service.count_ignored(session, channel="email", now=now)
         return None
     text = mail.text or mail.subject or "（空邮件）"
     if mail.refused_attachments:
         text += "\n\n[未保存的附件] " + "；".join(mail.refused_attachments)
+    number, outbox_id = mail.thread() or (None, None)
     inbound = service.take_in(
         session,
         channel="email",
@@ -52,7 +58,8 @@ def take_mail(session: Session, mail: ParsedMail, *, now: datetime) -> str | Non
         text=text,
         received_at=now,
         now=now,
-        thread_number=mail.ticket_number(),
+        thread_number=number,
+        thread_outbox_id=outbox_id,
     )
     if inbound.outcome != "duplicate":
         service.store_attachments(
@@ -84,9 +91,7 @@ def take_raw_mail(
 
 def _connect(settings: dict[str, Any]) -> IMAPClient:
     security = settings.get("imap_security", "ssl")
-    context = ssl.create_default_context()
-    if settings.get("imap_insecure_tls"):  # a test server's self-signed certificate
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context = tls_context(settings)
     client = IMAPClient(
         settings["imap_host"],
         port=int(settings["imap_port"]),
@@ -110,9 +115,15 @@ def fetch_unseen(
         raw = fetched.get(b"BODY[]")
         if raw is None:
             continue
-        take_raw_mail(session_factory, raw, policy=policy, now=utcnow())
+        try:
+            take_raw_mail(session_factory, raw, policy=policy, now=utcnow())
+            taken += 1
+        except LendDeskError as refused:  # e.g. no sender: left seen in the mailbox for a person
+            log.warning("mail %s refused by the desk: %s", uid, refused.message_en)
+            with session_factory() as session:
+                service.count_ignored(session, channel="email", now=utcnow())
+                session.commit()
         client.add_flags([uid], [b"\\Seen"])
-        taken += 1
     return taken
 
 

@@ -29,7 +29,7 @@ from email.utils import formatdate, getaddresses, parseaddr
 from html.parser import HTMLParser
 
 TICKET_NUMBER = re.compile(r"\[?(T\d{8}-\d{6})\]?", re.IGNORECASE)
-OUR_MESSAGE_ID = re.compile(r"<lenddesk\.(\d+)\.(T\d{8}-\d{6})@[^>]+>", re.IGNORECASE)
+OUR_MESSAGE_ID = re.compile(r"<lenddesk\.(\d{1,18})\.(T\d{8}-\d{6})@[^>]+>", re.IGNORECASE)
 _GB_FAMILY = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -65,14 +65,20 @@ class ParsedMail:
     automatic: str | None = None  # why this is an auto-reply or a bounce; None for a person's mail
     bounced_outbox_id: int | None = None  # the outbound message a bounce reports on
 
-    def ticket_number(self) -> str | None:
-        """The ticket this mail answers: our Message-ID in its references, else the subject's number."""
+    def thread(self) -> tuple[str, int | None] | None:
+        """The ticket this mail says it answers, with the outbox id of our message it answers: our
+        Message-ID in its In-Reply-To/References, else the subject's number (no message of ours).
+        A claim only: the desk's intake follows it for the ticket's own correspondent alone."""
         for reference in (self.in_reply_to, *reversed(self.references)):
             found = OUR_MESSAGE_ID.search(reference or "")
             if found:
-                return found.group(2).upper()
+                return found.group(2).upper(), int(found.group(1))
         found = TICKET_NUMBER.search(self.subject)
-        return found.group(1).upper() if found else None
+        return (found.group(1).upper(), None) if found else None
+
+    def ticket_number(self) -> str | None:
+        thread = self.thread()
+        return thread[0] if thread else None
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,7 @@ def parse_mail(raw: bytes, rules: AttachmentRules = AttachmentRules()) -> Parsed
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     sender = parseaddr(_decoded_header(message, "From"))[1].strip().lower()
     subject = _decoded_header(message, "Subject")
-    message_id = _header(message, "Message-ID") or "<sha256." + hashlib.sha256(raw).hexdigest() + "@local>"
+    message_id = _bounded_message_id(_header(message, "Message-ID"), raw)
     plain, html, attachments, refused = [], [], [], []
     for part in message.walk():
         if part.is_multipart():
@@ -183,7 +189,7 @@ def parse_mail(raw: bytes, rules: AttachmentRules = AttachmentRules()) -> Parsed
     text = "\n".join(plain).strip() or "\n".join(html).strip()
     automatic = automatic_reason(message, sender)
     return ParsedMail(
-        message_id=message_id[:250],
+        message_id=message_id,
         sender=sender,
         subject=subject,
         text=text,
@@ -194,6 +200,15 @@ def parse_mail(raw: bytes, rules: AttachmentRules = AttachmentRules()) -> Parsed
         automatic=automatic,
         bounced_outbox_id=_bounced_outbox_id(message) if automatic else None,
     )
+
+
+def _bounded_message_id(header: str, raw: bytes) -> str:
+    """The Message-ID as the desk keeps it (128 characters at most); a mail without one (or with
+    an overlong one) is named by its content's hash, so a fetch repeated finds the same id."""
+    found = re.search(r"<[^<>\s]{1,126}>", header)
+    if found:
+        return found.group(0)
+    return "<sha256." + hashlib.sha256(header.encode() if header else raw).hexdigest() + "@local>"
 
 
 def _decoded_header(message: Message, name: str) -> str:
@@ -264,6 +279,12 @@ class SmtpConfig:
         return self.from_address.rsplit("@", 1)[-1] or "lenddesk.local"
 
 
+def tls_context(settings: dict[str, object]) -> ssl.SSLContext:
+    """Certificates checked against the system's CAs, or only the mail server's own CA when
+    `tls_ca_file` names one (a private CA)."""
+    return ssl.create_default_context(cafile=str(settings.get("tls_ca_file") or "") or None)
+
+
 def outbound_message_id(outbox_id: int, ticket_number: str | None, domain: str) -> str:
     return f"<lenddesk.{outbox_id}.{ticket_number or 'T00000000-000000'}@{domain}>"
 
@@ -284,7 +305,7 @@ def build_reply(
     message["Subject"] = f"[{ticket_number}] 客服回复" if ticket_number else "客服回复"
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = outbound_message_id(outbox_id, ticket_number, config.domain)
-    if in_reply_to:
+    if in_reply_to:  # the borrower's mail client threads the answer under their last mail
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to
     if automatic:  # RFC 3834: an automatic reply, so the borrower's own auto-responder stays quiet

@@ -31,6 +31,8 @@ class EmailSettings(_Settings):
     smtp_username: Text = ""
     smtp_password: Secret = ""
     from_address: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    # A PEM file of the CA that issued the mail servers' certificates (a private CA); empty: the system's.
+    tls_ca_file: Text = ""
 
 
 class WeChatSettings(_Settings):

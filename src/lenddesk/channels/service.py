@@ -8,10 +8,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -52,10 +53,6 @@ def channels_policy() -> ChannelsPolicy:
     return get_policy().channels
 
 
-def _upsert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 # --- sealed settings ------------------------------------------------------------------------------
 
 
@@ -81,9 +78,21 @@ def mask(values: dict[str, Any]) -> dict[str, Any]:
     return {key: (MASK if key in SECRET_FIELDS and value else value) for key, value in values.items()}
 
 
+# Unsealed settings by channel, kept while the sealed text is unchanged: every webhook reads its
+# channel's secret, and decrypting costs more than the rest of the check.
+_unsealed: dict[str, tuple[str, dict[str, Any]]] = {}
+_SEALED_OF = select(ChannelSetting.sealed).where(ChannelSetting.channel == bindparam("channel"))
+
+
 def channel_settings(session: Session, channel: str) -> dict[str, Any] | None:
-    row = session.get(ChannelSetting, channel)
-    return unseal(row.sealed) if row is not None else None
+    sealed = session.scalar(_SEALED_OF, {"channel": channel})
+    if sealed is None:
+        return None
+    cached = _unsealed.get(channel)
+    if cached is None or cached[0] != sealed:
+        cached = (sealed, unseal(sealed))
+        _unsealed[channel] = cached
+    return dict(cached[1])
 
 
 def save_settings(
@@ -138,6 +147,7 @@ def take_in(
     received_at: datetime,
     now: datetime,
     thread_number: str | None = None,
+    thread_outbox_id: int | None = None,
     passive_reply: bool = False,
 ) -> Inbound:
     """An inbound message to the desk's intake, then the out-of-hours notice when the channel is closed.
@@ -156,6 +166,7 @@ def take_in(
         now=now,
         actor=actor,
         thread_number=thread_number,
+        thread_outbox_id=thread_outbox_id,
     )
     if result.outcome == "duplicate":
         return Inbound(result.ticket_number, result.ticket_id, result.outcome, None)
@@ -173,20 +184,36 @@ def take_in(
     return Inbound(result.ticket_number, result.ticket_id, result.outcome, notice)
 
 
-def _count_inbound(session: Session, channel: str, now: datetime, *, ignored: bool = False) -> None:
+@lru_cache(maxsize=8)
+def _activity_upsert(dialect: str, ignored: bool) -> Any:
+    """Built once: building a statement costs more than running it (this runs on every message)."""
     table = ChannelActivity.__table__
     column = "ignored_count" if ignored else "inbound_count"
-    values: dict[str, Any] = {"channel": channel, "inbound_count": 0, "ignored_count": 0, column: 1}
+    values: dict[str, Any] = {"channel": bindparam("channel"), "inbound_count": 0, "ignored_count": 0}
+    values[column] = 1
     changes: dict[str, Any] = {column: table.c[column] + 1}
     if not ignored:
-        values["last_inbound_at"] = now
-        changes["last_inbound_at"] = now
-    statement = (
-        _upsert(session)(table)
-        .values(**values)
-        .on_conflict_do_update(index_elements=["channel"], set_=changes)
-    )
-    session.execute(statement)
+        values["last_inbound_at"] = changes["last_inbound_at"] = bindparam("now")
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return upsert(table).values(**values).on_conflict_do_update(index_elements=["channel"], set_=changes)
+
+
+@lru_cache(maxsize=8)
+def _insert_new(dialect: str, kind: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: a row back means this call made it first."""
+    table, keys = {
+        "auto_reply": (ChannelAutoReply.__table__, ["ticket_id", "opens_at"]),
+        "event_seen": (ChannelEventSeen.__table__, ["channel", "event_id"]),
+    }[kind]
+    columns = [*keys, "at"] if kind == "event_seen" else keys
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = {name: bindparam(name) for name in columns}
+    return upsert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
+
+
+def _count_inbound(session: Session, channel: str, now: datetime, *, ignored: bool = False) -> None:
+    statement = _activity_upsert(session.get_bind().dialect.name, ignored)
+    session.execute(statement, {"channel": channel, "now": now})
 
 
 def count_ignored(session: Session, *, channel: str, now: datetime) -> None:
@@ -202,13 +229,8 @@ def _out_of_hours_notice(
     if hours is None or is_open(now, hours, calendar):
         return None
     opening = next_opening(now, hours, calendar)
-    table = ChannelAutoReply.__table__
-    inserted = session.execute(
-        _upsert(session)(table)
-        .values(ticket_id=ticket_id, opens_at=opening)
-        .on_conflict_do_nothing(index_elements=["ticket_id", "opens_at"])
-        .returning(table.c.id)
-    ).first()
+    statement = _insert_new(session.get_bind().dialect.name, "auto_reply")
+    inserted = session.execute(statement, {"ticket_id": ticket_id, "opens_at": opening}).first()
     if inserted is None:
         return None  # this ticket already got the notice for this closed period
     local = to_shanghai(opening)
@@ -222,14 +244,9 @@ def _out_of_hours_notice(
 
 def first_time(session: Session, *, channel: str, event_id: str, now: datetime) -> bool:
     """Whether this provider event id is new (recorded now); False for a retried push."""
-    table = ChannelEventSeen.__table__
-    inserted = session.execute(
-        _upsert(session)(table)
-        .values(channel=channel, event_id=event_id[:128], at=now)
-        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-        .returning(table.c.id)
-    ).first()
-    return inserted is not None
+    statement = _insert_new(session.get_bind().dialect.name, "event_seen")
+    inserted = session.execute(statement, {"channel": channel, "event_id": event_id[:128], "at": now})
+    return inserted.first() is not None
 
 
 def store_attachments(

@@ -1,6 +1,6 @@
 """Local stand-ins for the providers' servers (tests, the benchmark, a demo without the Internet).
 
-One HTTP server speaks the shapes LendDesk uses:
+One HTTP/1.1 server speaks the shapes LendDesk uses:
 * Alibaba Cloud SMS `SendSms` (POST /, form-encoded, RPC signature checked with the configured
   secret); it honours `OutId` as an idempotency key: a repeated key answers the first BizId and
   delivers nothing new.
@@ -9,20 +9,25 @@ One HTTP server speaks the shapes LendDesk uses:
 * CTI: POST /cti/dial (click-to-call).
 * GET /stats: what it received, as JSON.
 
+It is an asyncio server (uvloop, the httptools parser) with keep-alive connections, each answered
+as soon as its request is parsed, so that its own ceiling stays far above what a delivery worker
+can send: the benchmark measures LendDesk, not the stand-in.
+
 Run it as its own process: `python -m lenddesk.channels.standins --port 8025 --secret S`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import secrets
 import threading
-import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import httptools
 
 from lenddesk.channels.sms import rpc_signature
 
@@ -50,80 +55,141 @@ class State:
                 "dials": self.dials[-50:],
             }
 
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive
-    disable_nagle_algorithm = True  # headers and body go out at once (no delayed-ACK stalls)
-    state: State
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-    def _answer(self, payload: dict[str, Any], status: int = 200) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        if url.path == "/stats":
-            return self._answer(self.state.stats())
-        if url.path == "/cgi-bin/token":
-            token = secrets.token_hex(16)
-            with self.state.lock:
-                self.state.tokens.add(token)
-            return self._answer({"access_token": token, "expires_in": 7200})
-        return self._answer({"error": "not found"}, 404)
-
-    def do_POST(self) -> None:
-        url, body = urlsplit(self.path), self._body()
-        state = self.state
-        with state.lock:
-            state.requests += 1
-        if state.delay:
-            time.sleep(state.delay)
+    def answer(self, method: str, target: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        url = urlsplit(target)
+        if method == "GET":
+            if url.path == "/stats":
+                return 200, self.stats()
+            if url.path == "/cgi-bin/token":
+                token = secrets.token_hex(16)
+                with self.lock:
+                    self.tokens.add(token)
+                return 200, {"access_token": token, "expires_in": 7200}
+            return 404, {"error": "not found"}
+        with self.lock:
+            self.requests += 1
         if url.path == "/":
-            return self._answer(self._send_sms(dict(parse_qsl(body.decode()))))
+            return 200, self._send_sms(dict(parse_qsl(body.decode())))
         if url.path == "/cgi-bin/message/custom/send":
             token = dict(parse_qsl(url.query)).get("access_token", "")
-            with state.lock:
-                if token not in state.tokens:
-                    return self._answer({"errcode": 40001, "errmsg": "invalid credential"})
-                state.wechat_sent.append(json.loads(body or b"{}"))
-            return self._answer({"errcode": 0, "errmsg": "ok"})
+            with self.lock:
+                if token not in self.tokens:
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+                self.wechat_sent.append(json.loads(body or b"{}"))
+            return 200, {"errcode": 0, "errmsg": "ok"}
         if url.path == "/cti/dial":
-            with state.lock:
-                state.dials.append(json.loads(body or b"{}"))
-            return self._answer({"ok": True, "call_id": secrets.token_hex(8)})
-        return self._answer({"error": "not found"}, 404)
+            with self.lock:
+                self.dials.append(json.loads(body or b"{}"))
+            return 200, {"ok": True, "call_id": secrets.token_hex(8)}
+        return 404, {"error": "not found"}
 
     def _send_sms(self, parameters: dict[str, str]) -> dict[str, Any]:
-        state = self.state
         signature = parameters.pop("Signature", "")
-        if rpc_signature("POST", parameters, state.secret) != signature:
+        if rpc_signature("POST", parameters, self.secret) != signature:
             return {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"}
         key = parameters.get("OutId", "")
-        with state.lock:
-            if state.fail_left > 0:
-                state.fail_left -= 1
+        with self.lock:
+            if self.fail_left > 0:
+                self.fail_left -= 1
                 return {"Code": "isp.SYSTEM_ERROR", "Message": "stand-in failure"}
-            state.sends_by_key[key] += 1
-            biz_id = state.delivered.get(key) or f"{len(state.delivered) + 1:012d}^0"
-            state.delivered.setdefault(key, biz_id)
+            self.sends_by_key[key] += 1
+            biz_id = self.delivered.get(key) or f"{len(self.delivered) + 1:012d}^0"
+            self.delivered.setdefault(key, biz_id)
         return {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": secrets.token_hex(8)}
 
 
-def serve(port: int, secret: str, *, delay: float = 0.0, fail_first: int = 0) -> ThreadingHTTPServer:
-    handler = type("BoundHandler", (Handler,), {"state": State(secret, delay, fail_first)})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    return server
+_REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found"}
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: each parsed request is answered in order (after `delay`)."""
+
+    def __init__(self, state: State, loop: asyncio.AbstractEventLoop) -> None:
+        self.state, self.loop = state, loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.url, self.body = b"", bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self._write(400, {"error": "bad request"}, keep_alive=False)
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_body(self, body: bytes) -> None:
+        self.body += body
+
+    def on_message_complete(self) -> None:
+        method = self.parser.get_method().decode()
+        status, payload = self.state.answer(method, self.url.decode(), bytes(self.body))
+        keep_alive = self.parser.should_keep_alive()
+        self.url, self.body = b"", bytearray()
+        if self.state.delay:
+            self.loop.call_later(self.state.delay, self._write, status, payload, keep_alive)
+        else:
+            self._write(status, payload, keep_alive)
+
+    def _write(self, status: int, payload: dict[str, Any], keep_alive: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        head = (
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n"
+            % (status, _REASONS.get(status, b"OK"), len(body))
+        )
+        self.transport.write(head + (b"\r\n" if keep_alive else b"Connection: close\r\n\r\n") + body)
+        if not keep_alive:
+            self.transport.close()
+
+
+class StandInServer:
+    """The stand-in on 127.0.0.1:`port`, served by its own event loop (in a thread or in `main`)."""
+
+    def __init__(self, port: int, secret: str, *, delay: float = 0.0, fail_first: int = 0) -> None:
+        self.port = port
+        self.state = State(secret, delay, fail_first)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    async def _serve(self, started: threading.Event | None) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._stopped = asyncio.Event()
+        server = await loop.create_server(
+            lambda: _Connection(self.state, loop), "127.0.0.1", self.port, backlog=1024, reuse_address=True
+        )
+        if started is not None:
+            started.set()
+        async with server:
+            await self._stopped.wait()
+
+    def serve_forever(self) -> None:
+        import uvloop
+
+        uvloop.run(self._serve(None))
+
+    def start(self) -> StandInServer:
+        """Serve from a daemon thread; returns once the port listens."""
+        import uvloop
+
+        started = threading.Event()
+        self._thread = threading.Thread(target=lambda: uvloop.run(self._serve(started)), daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            raise RuntimeError(f"the stand-in did not start on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
 
 def main() -> None:
@@ -133,8 +199,9 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--fail-first", type=int, default=0)
     options = parser.parse_args()
-    server = serve(options.port, options.secret, delay=options.delay, fail_first=options.fail_first)
-    server.serve_forever()
+    StandInServer(
+        options.port, options.secret, delay=options.delay, fail_first=options.fail_first
+    ).serve_forever()
 
 
 if __name__ == "__main__":

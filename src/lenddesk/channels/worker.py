@@ -1,4 +1,4 @@
-"""The outbox delivery worker: claim (commit), send (no transaction), settle (commit), repeat.
+"""The outbox delivery worker: claim (commit), send (no transaction, many at once), settle (commit).
 
 Any number of workers may run at once, on one machine or several: each claims different rows
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write gate on SQLite) under a lease. A worker killed
@@ -15,6 +15,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +49,68 @@ def send_one(
     return result.outcome(message.outbox_id)
 
 
+class Sender:
+    """Sends claimed messages with at most `concurrency` in flight: a pool of threads, each keeping
+    its own keep-alive connection to a provider (the adapters are thread-safe)."""
+
+    def __init__(self, adapters: Mapping[str, Adapter], concurrency: int) -> None:
+        self.adapters = adapters
+        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="outbox-send")
+
+    def submit(self, messages: list[desk.ClaimedMessage], now: datetime) -> list[Future[desk.SendOutcome]]:
+        return [self.pool.submit(send_one, self.adapters, message, now) for message in messages]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+def _claim(
+    session_factory: sessionmaker[Session],
+    adapters: Mapping[str, Adapter],
+    *,
+    policy: ChannelsPolicy,
+    worker: str,
+    now: datetime,
+) -> list[desk.ClaimedMessage]:
+    with session_factory() as session:
+        claimed = desk.claim_outbox(
+            session,
+            channels=list(adapters),
+            now=now,
+            worker=worker,
+            limit=policy.outbox_batch,
+            lease_seconds=policy.outbox_lease_seconds,
+        )
+        session.commit()
+    return claimed
+
+
+def _settle(
+    session_factory: sessionmaker[Session],
+    claimed: list[desk.ClaimedMessage],
+    sending: list[Future[desk.SendOutcome]],
+    *,
+    policy: ChannelsPolicy,
+    worker: str,
+    now: datetime,
+    rng: random.Random | None,
+) -> Counter[str]:
+    """Wait for a batch's answers, then record them all in one transaction."""
+    outcomes = [future.result() for future in sending]
+    with session_factory() as session:
+        counts = desk.settle_outbox(
+            session,
+            claimed=claimed,
+            outcomes=outcomes,
+            worker=worker,
+            now=now,
+            policy=retry_policy(policy),
+            rng=rng,
+        )
+        session.commit()
+    return counts
+
+
 def deliver_batch(
     session_factory: sessionmaker[Session],
     adapters: Mapping[str, Adapter],
@@ -58,26 +121,15 @@ def deliver_batch(
     rng: random.Random | None = None,
 ) -> Counter[str]:
     """One batch in three steps; counts by outcome (delivered, sent, retry, dead, failed)."""
-    retry = retry_policy(policy)
-    with session_factory() as session:
-        claimed = desk.claim_outbox(
-            session,
-            channels=list(adapters),
-            now=clock(),
-            worker=worker,
-            limit=policy.outbox_batch,
-            lease_seconds=retry.lease_seconds,
-        )
-        session.commit()
+    claimed = _claim(session_factory, adapters, policy=policy, worker=worker, now=clock())
     if not claimed:
         return Counter()
-    outcomes = [send_one(adapters, message, clock()) for message in claimed]
-    with session_factory() as session:
-        counts = desk.settle_outbox(
-            session, claimed=claimed, outcomes=outcomes, worker=worker, now=clock(), policy=retry, rng=rng
-        )
-        session.commit()
-    return counts
+    sender = Sender(adapters, policy.outbox_concurrency)
+    try:
+        sending = sender.submit(claimed, clock())
+        return _settle(session_factory, claimed, sending, policy=policy, worker=worker, now=clock(), rng=rng)
+    finally:
+        sender.close()
 
 
 def run(
@@ -90,17 +142,40 @@ def run(
     stop: threading.Event | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Counter[str]:
-    """Deliver until the queue is empty (or, with `loop`, until `stop` is set)."""
+    """Deliver until the queue is empty (or, with `loop`, until `stop` is set).
+
+    Batches overlap: the next batch is claimed (and its sending begun) while the previous one's
+    answers come in; then the previous one is settled. So the database work of one batch runs
+    during the other's network round trips, and at most two batches are leased at a time.
+    """
     stop = stop or threading.Event()
     worker = worker_name()
     adapters = adapters_for()
+    sender = Sender(adapters, policy.outbox_concurrency)
     total: Counter[str] = Counter()
-    while not stop.is_set():
-        counts = deliver_batch(session_factory, adapters, policy=policy, worker=worker, clock=clock)
-        total.update(counts)
-        if not counts:
-            if not loop:
+    in_flight: tuple[list[desk.ClaimedMessage], list[Future[desk.SendOutcome]]] | None = None
+    try:
+        while True:
+            claimed = (
+                []
+                if stop.is_set()
+                else _claim(session_factory, adapters, policy=policy, worker=worker, now=clock())
+            )
+            sending = sender.submit(claimed, clock()) if claimed else []
+            if in_flight is not None:
+                total.update(
+                    _settle(session_factory, *in_flight, policy=policy, worker=worker, now=clock(), rng=None)
+                )
+            in_flight = (claimed, sending) if claimed else None
+            if in_flight is not None:
+                continue
+            if not loop or stop.is_set():
                 break
             stop.wait(idle_seconds)
-            adapters = adapters_for()  # settings changed in the console apply without a restart
+            if not stop.is_set():  # settings changed in the console apply without a restart
+                sender.close()
+                adapters = adapters_for()
+                sender = Sender(adapters, policy.outbox_concurrency)
+    finally:
+        sender.close()
     return total

@@ -502,6 +502,7 @@ class ChannelsPolicy(Section):
     outbox_backoff_cap_seconds: float = Field(default=3600.0, gt=0, le=86400)
     outbox_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
     outbox_batch: int = Field(default=100, ge=1, le=1000)
+    outbox_concurrency: int = Field(default=16, ge=1, le=256)  # messages in flight per worker
     email_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     email_attachment_types: list[str] = Field(
         default_factory=lambda: ["image/jpeg", "image/png", "image/gif", "application/pdf", "text/plain"]

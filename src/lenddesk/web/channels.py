@@ -43,6 +43,7 @@ FIELD_LABELS = {
     "smtp_password": "SMTP 密码",
     "from_address": "发件地址",
     "folder": "收件夹",
+    "tls_ca_file": "TLS 根证书文件（私有 CA，可空）",
     "app_id": "AppID",
     "app_secret": "AppSecret",
     "token": "Token（令牌）",
@@ -81,25 +82,21 @@ def contact_submit(
     form = {"phone": phone, "email": email, "name": name, "message": message}
     if website.strip():
         return render(request, "channels/contact.html", None, form={}, error=None, done="已收到")
-    error = _contact_problem(phone, email, message)
-    if error:
-        return render(
-            request, "channels/contact.html", None, status_code=422, form=form, error=error, done=None
-        )
+    problem = _contact_problem(phone, email, name, message)
+    if problem:
+        return _contact_refused(request, form, 422, *problem)
     now = utcnow()
     limit = service.channels_policy().contact_form_per_hour
     window = throttle.Window.at(now, 60)
     counter = throttle.throttle_for(get_settings().redis_url, 60)
     if counter.hit(session, f"contact:{client_address(request)}", window) > limit:
         session.commit()  # the attempt counts even though it is refused
-        return render(
+        return _contact_refused(
             request,
-            "channels/contact.html",
-            None,
-            status_code=429,
-            form=form,
-            error="提交过于频繁，请稍后再试或拨打客服热线。",
-            done=None,
+            form,
+            429,
+            "提交过于频繁，请稍后再试或拨打客服热线。",
+            "Too many messages from this address; please try again later or call the hotline.",
         )
     sender = phone.strip() or email.strip()
     lines = [message.strip()] + [
@@ -117,29 +114,42 @@ def contact_submit(
         )
     except LendDeskError as exc:
         session.rollback()
-        return render(
-            request,
-            "channels/contact.html",
-            None,
-            status_code=422,
-            form=form,
-            error=exc.message_zh,
-            done=None,
-        )
+        return _contact_refused(request, form, 422, exc.message_zh, exc.message_en)
     return render(request, "channels/contact.html", None, form={}, error=None, done=inbound.ticket_number)
 
 
-def _contact_problem(phone: str, email: str, message: str) -> str | None:
-    if any("\ud800" <= ch <= "\udfff" for ch in phone + email + message):
-        return "内容含有无效字符。"
+def _contact_refused(
+    request: Request, form: dict[str, str], status: int, chinese: str, english: str
+) -> HTMLResponse:
+    return render(
+        request,
+        "channels/contact.html",
+        None,
+        status_code=status,
+        form=form,
+        error=chinese,
+        error_en=english,
+        done=None,
+    )
+
+
+def _invalid_characters(text: str) -> bool:
+    """Unpaired surrogates, or U+FFFD: what undecodable bytes in a form become (the text is lost)."""
+    return any("\ud800" <= ch <= "\udfff" or ch == "\ufffd" for ch in text)
+
+
+def _contact_problem(phone: str, email: str, name: str, message: str) -> tuple[str, str] | None:
+    """What is wrong with the form, in Chinese and English; None when it can be taken."""
+    if _invalid_characters(phone + email + name + message):
+        return "内容含有无效字符，请重新输入。", "The text contains invalid characters; please type it again."
     if not message.strip():
-        return "请填写您要咨询的问题。"
+        return "请填写您要咨询的问题。", "Please describe your question."
     if not phone.strip() and not email.strip():
-        return "请留下手机号或邮箱，方便我们回复您。"
+        return "请留下手机号或邮箱，方便我们回复您。", "Please leave a mobile number or an e-mail address."
     if phone.strip() and not is_valid_mobile(phone.strip()):
-        return "手机号格式不正确（11 位中国大陆手机号）。"
+        return "手机号格式不正确（11 位中国大陆手机号）。", "The mobile number is not valid (11 digits)."
     if email.strip() and not schemas.EMAIL.match(email.strip()):
-        return "邮箱格式不正确。"
+        return "邮箱格式不正确。", "The e-mail address is not valid."
     return None
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from lenddesk.desk.models import (
     Complaint,
     ComplaintStage,
     Message,
+    OutboxMessage,
     Team,
     Ticket,
     TicketCounter,
@@ -108,11 +109,23 @@ _LATEST_TICKET_OF_SENDER = (
     .order_by(_tickets.c.active.desc(), _tickets.c.id.desc())  # the open one, else the latest
     .limit(1)
 )
-# An e-mail's thread (References, or [T…] in its subject) names its ticket: joined while it is active.
-_ACTIVE_TICKET_BY_NUMBER = select(*_LATEST_TICKET_OF_SENDER.selected_columns).where(
+# An e-mail's thread (our Message-ID in In-Reply-To/References, or [T…] in its subject) names a
+# ticket, of any channel (a web-form ticket answered by e-mail). It is joined while active and only
+# by the ticket's own correspondent — its sender, its borrower's registered address, or the address
+# the referenced message of ours went to — since anyone can type a ticket number into a subject.
+_outbox = OutboxMessage.__table__
+_THREAD_TICKET = select(*_LATEST_TICKET_OF_SENDER.selected_columns).where(
     _tickets.c.number == bindparam("number"),
-    _tickets.c.channel == bindparam("channel"),
     _tickets.c.active.is_(True),
+    or_(
+        _tickets.c.sender == bindparam("sender"),
+        _tickets.c.borrower_id.in_(select(_borrowers.c.id).where(_borrowers.c.email == bindparam("sender"))),
+        exists().where(
+            _outbox.c.id == bindparam("outbox_id"),
+            _outbox.c.ticket_id == _tickets.c.id,
+            _outbox.c.recipient == bindparam("sender"),
+        ),
+    ),
 )
 _BORROWER_BY = {
     name: select(_borrowers.c.id).where(_borrowers.c[name] == bindparam("sender")).limit(1)
@@ -212,11 +225,13 @@ def intake(
     now: datetime,
     actor: audit.Actor,
     thread_number: str | None = None,
+    thread_outbox_id: int | None = None,
 ) -> IntakeResult:
     """Turn an inbound message into a new ticket, or add it to the sender's open (or recent) ticket.
 
     The same (channel, channel_message_id) twice creates nothing and answers the same ticket.
-    `thread_number` (an e-mail reply's ticket) joins that ticket when it is active on the channel.
+    `thread_number` (an e-mail reply's ticket; `thread_outbox_id`: the message of ours it answers)
+    joins that ticket when it is active and the sender is its correspondent (see `_THREAD_TICKET`).
     """
     check_channel(channel)
     text = _require_text(text, "消息内容", "message text")
@@ -230,7 +245,9 @@ def intake(
     message = InboundMessage(
         channel, message_id, sender, text, simplified, received_at, categorise.suggest(simplified)
     )
-    latest = _thread_ticket(session, message, thread_number) or _latest_ticket_of(session, message)
+    latest = _thread_ticket(session, message, thread_number, thread_outbox_id) or _latest_ticket_of(
+        session, message
+    )
     if latest is not None and latest.active:
         ticket_id, number, outcome = latest.id, latest.number, "joined"
         events = _join(session, latest, message, actor=actor, now=now)
@@ -250,11 +267,13 @@ def intake(
     return IntakeResult(number, outcome == "created", ticket_id, outcome)
 
 
-def _thread_ticket(session: Session, message: InboundMessage, number: str | None) -> Any:
+def _thread_ticket(
+    session: Session, message: InboundMessage, number: str | None, outbox_id: int | None
+) -> Any:
     if not number:
         return None
-    parameters = {"channel": message.channel, "number": number.strip().upper()}
-    return session.execute(_ACTIVE_TICKET_BY_NUMBER, parameters).first()
+    parameters = {"number": number.strip().upper(), "sender": message.sender, "outbox_id": outbox_id}
+    return session.execute(_THREAD_TICKET, parameters).first()
 
 
 def _latest_ticket_of(session: Session, message: InboundMessage) -> Any:

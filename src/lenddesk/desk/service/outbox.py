@@ -13,6 +13,7 @@ lets a channel queue an automatic message (out-of-hours notice) on a ticket.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from lenddesk.desk.service._common import _event_row, normalise_sender
 from lenddesk.desk.service.verification import _OTP_REFERENCE, _otp_text
 
 _outbox, _tickets, _events = OutboxMessage.__table__, Ticket.__table__, TicketEvent.__table__
+_messages = Message.__table__
 _SYSTEM = audit.Actor.system("channels")
 FINAL_STATUSES = frozenset({"delivered", "failed", "dead"})
 
@@ -48,6 +50,7 @@ class ClaimedMessage:
     attempt: int  # this attempt's number, 1 for the first
     idempotency_key: str
     secret: str | None = None  # a one-time code inside `body`: sent, never logged
+    in_reply_to: str | None = None  # e-mail: the Message-ID of the borrower's last mail on the ticket
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,33 @@ def claim_outbox(
                 secret,
             )
         )
-    return claimed
+    return _with_mail_threads(session, claimed)
+
+
+# The borrower's last mail on a ticket, which an e-mailed answer threads under (In-Reply-To).
+_LAST_MAIL_IDS = (
+    select(_messages.c.ticket_id, _messages.c.channel_message_id)
+    .where(
+        _messages.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)),
+        _messages.c.direction == "in",
+        _messages.c.channel == "email",
+        _messages.c.channel_message_id.like("<%@%>"),
+    )
+    .order_by(_messages.c.id)
+)
+
+
+def _with_mail_threads(session: Session, claimed: list[ClaimedMessage]) -> list[ClaimedMessage]:
+    ticket_ids = {m.ticket_id for m in claimed if m.ticket_id is not None and "@" in m.recipient}
+    if not ticket_ids:
+        return claimed
+    last_ids = dict(session.execute(_LAST_MAIL_IDS, {"ticket_ids": sorted(ticket_ids)}).all())
+    return [
+        dataclasses.replace(message, in_reply_to=last_ids.get(message.ticket_id))
+        if message.ticket_id in last_ids and "@" in message.recipient
+        else message
+        for message in claimed
+    ]
 
 
 def _draw_code(session: Session, outbox_id: int, now: datetime) -> tuple[str, str] | None:
@@ -297,10 +326,12 @@ def record_receipt(
     delivered: bool,
     error: str | None,
     at: datetime,
+    bounce: bool = False,
 ) -> bool:
     """A provider's delivery receipt for a sent message (by its id or ours); False when none matches.
 
     `channel` None: any outbox channel (an SMS receipt may be for a phone or web-form ticket's reply).
+    `bounce`: a mail returned after the SMTP server accepted it (so marked delivered) fails it.
 
     Idempotent: a receipt for a message already delivered or failed changes nothing.
     """
@@ -318,7 +349,8 @@ def record_receipt(
     ).first()
     if row is None:
         return False
-    if row.status in FINAL_STATUSES or row.status == "queued":
+    bounced_after_acceptance = bounce and row.status == "delivered"
+    if (row.status in FINAL_STATUSES or row.status == "queued") and not bounced_after_acceptance:
         return True
     status = "delivered" if delivered else "failed"
     session.execute(

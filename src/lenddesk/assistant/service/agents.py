@@ -2,7 +2,9 @@
 
 An agent replies through the desk (`desk.reply`: the ticket's timeline, first response, SLA, the
 account-data guard and the audit trail) and the reply is delivered to the browser at once by
-the web chat adapter below, which the desk's outbox hands every queued `chat` message to.
+the web chat adapter below. Replies written on the desk's own ticket page or API wait in the
+outbox for `lenddesk desk deliver` or "deliver now", which use the same adapter (registered with
+the channels room in assistant/delivery.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from lenddesk.assistant.models import ChatMessage, ChatSession
 from lenddesk.assistant.service import store
 from lenddesk.assistant.service._common import SENDER_PREFIX, check_public_id, find_session
-from lenddesk.channels.delivery_log import DeliveryResult, Outgoing
+from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing
 from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, NotFound
 from lenddesk.desk import service as desk
@@ -29,9 +31,12 @@ class WebChatAdapter:
     session: Session
     author_name: str = "客服"
     channel: str = "chat"
+    fallback: Adapter | None = None  # for `chat` tickets that are not web chat sessions
 
     def deliver(self, message: Outgoing, *, now: datetime) -> DeliveryResult:
         if not message.recipient.startswith(SENDER_PREFIX):
+            if self.fallback is not None:
+                return self.fallback.deliver(message, now=now)
             return DeliveryResult(False, "not a web chat session", permanent=True)
         public_id = message.recipient.removeprefix(SENDER_PREFIX)
         chat = store.lock_existing(self.session, public_id=public_id)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.desk.conftest import Clock, borrower, clock, desk_data
+from tests.desk.conftest import Clock, borrower, channel_keys, clock, desk_data, inbound
 
-__all__ = ["borrower", "chat", "clock", "desk_data", "new_session_id"]
+__all__ = ["borrower", "channel_keys", "chat", "clock", "desk_data", "inbound", "new_session_id"]
 
 
 def new_session_id() -> str:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest.mock import patch
 
 from sqlalchemy import func, select
 
 from lenddesk.assistant import service
 from lenddesk.assistant.models import ChatMessage, ChatSession
 from lenddesk.core.db import make_engine, session_factory
+from lenddesk.core.models import SignInThrottle
 from lenddesk.desk.models import Message, Team, Ticket
-from tests.desk.races import NOW, run_together
+from tests.desk.races import NOW, only_refusals, run_together
 
 
 def _prepare(url: str):  # type: ignore[no-untyped-def]
@@ -72,3 +76,68 @@ def simultaneous_handoffs_open_one_ticket(url: str, senders: int = 5) -> None:
         assert {result.ticket_number for result in outcome.results} == {tickets[0].number}
         inbound = session.scalar(select(func.count(Message.id)).where(Message.ticket_id == tickets[0].id))
         assert inbound == senders  # the handoff's transcript once, then each later message
+
+
+@contextmanager
+def _limits(*, session: int = 100_000, address: int = 1_000_000) -> Iterator[None]:
+    from lenddesk.core.policy import get_policy
+
+    changed = get_policy().assistant.model_copy(
+        update={"session_messages_per_window": session, "address_messages_per_window": address}
+    )
+    with patch("lenddesk.assistant.service.chat.policy", lambda: changed):
+        yield
+
+
+def simultaneous_messages_past_the_session_limit_are_refused(
+    url: str, senders: int = 8, limit: int = 5
+) -> None:
+    """More messages of one session at once than its limit: exactly the limit answered, the rest 429
+    with nothing of theirs kept (the count lives on the session row)."""
+    factory = _prepare(url)
+    public_id = secrets.token_urlsafe(18)
+    with _limits(session=limit):
+        outcome = run_together(
+            factory,
+            [
+                lambda s, n=n: service.post_message(
+                    s, public_id=public_id, text="怎么还款", address=f"10.0.1.{n}", now=NOW
+                )
+                for n in range(senders)
+            ],
+        )
+    only_refusals(outcome, "chat_rate_limited")
+    assert len(outcome.results) == limit and len(outcome.errors) == senders - limit
+    with factory() as session:
+        chat = session.scalars(select(ChatSession).where(ChatSession.public_id == public_id)).one()
+        assert chat.rate_count == limit and chat.last_seq == 2 * limit
+        lines = session.scalar(select(func.count(ChatMessage.id)).where(ChatMessage.session_id == chat.id))
+        assert lines == 2 * limit
+
+
+def simultaneous_sessions_past_the_address_limit_are_refused(
+    url: str, senders: int = 7, limit: int = 4
+) -> None:
+    """New sessions from one address at once: the address's limit holds across them."""
+    factory = _prepare(url)
+    address = f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    sessions = [secrets.token_urlsafe(18) for _ in range(senders)]
+    with _limits(address=limit):
+        outcome = run_together(
+            factory,
+            [
+                lambda s, public_id=public_id: service.post_message(
+                    s, public_id=public_id, text="你好", address=address, now=NOW
+                )
+                for public_id in sessions
+            ],
+        )
+    only_refusals(outcome, "chat_rate_limited")
+    assert len(outcome.results) == limit
+    with factory() as session:
+        kept = session.scalar(select(func.count(ChatSession.id)).where(ChatSession.public_id.in_(sessions)))
+        assert kept == limit  # a refused first message leaves no session behind
+        counted = session.scalar(
+            select(SignInThrottle.attempts).where(SignInThrottle.address == f"chat-a:{address}")
+        )
+        assert counted == limit

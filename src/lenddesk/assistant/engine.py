@@ -53,6 +53,16 @@ def knowledge_base(version: object = None, overrides: Sequence[Entry] = ()) -> K
         return _kb[1]
 
 
+def cached_knowledge() -> tuple[object, KnowledgeBase]:
+    """The index this process built last and its version (the shipped defaults at first); the
+    caller checks the version against the database's before it relies on it."""
+    with _kb_lock:
+        current = _kb
+    if current is None:
+        return None, knowledge_base()
+    return current
+
+
 def understand_text(text: str, knowledge: KnowledgeBase | None = None) -> Understanding:
     return understand(text, intent_model(), knowledge or knowledge_base())
 

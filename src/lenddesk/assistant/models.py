@@ -45,6 +45,11 @@ class ChatSession(Base):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     risk_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     address: Mapped[str] = mapped_column(String(64), default="")
+    # The borrower's messages in the current `[auth] throttle_minutes` window and the one before
+    # (the per-session rate limit, counted on the row the message locks anyway).
+    rate_window: Mapped[int] = mapped_column(BigInteger, default=0)
+    rate_count: Mapped[int] = mapped_column(Integer, default=0)
+    rate_previous: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,8 +1,9 @@
 """The outbox's adapters per channel, built from the channels' sealed settings.
 
-A channel without settings falls back to the delivery log (web chat until the assistant room
-serves it, and the demo). Phone tickets are answered by SMS to the caller; web-form tickets by
-e-mail or SMS, whichever address the borrower left.
+A channel without settings falls back to the delivery log (the demo); web chat goes into the
+borrower's chat through the assistant room's adapter (channels/registry.py). Phone tickets are
+answered by SMS to the caller; web-form tickets by e-mail or SMS, whichever address the borrower
+left.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lenddesk.channels import service
+from lenddesk.channels import registry, service
 from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing, log_adapters
 from lenddesk.channels.http_client import TransportError
 from lenddesk.channels.mail import SmtpConfig, SmtpSender, build_reply, tls_context
@@ -131,4 +132,4 @@ def build_adapters(session: Session, *, log_dir: Path) -> dict[str, Adapter]:
             adapters[channel] = build(settings)
     adapters["phone"] = adapters["sms"]
     adapters["web_form"] = ByAddress(adapters["email"], adapters["sms"])
-    return adapters
+    return registry.for_worker(adapters, session.get_bind())  # web chat: the assistant room's

@@ -759,9 +759,11 @@ def save_sla_policy(
 def deliver_outbox(
     session: Session = db_session, _: User = auth.allow(*LEADS), now: datetime = Now
 ) -> schemas.DeliveryOut:
+    from lenddesk.channels import registry
     from lenddesk.channels.delivery_log import log_adapters
 
-    outcome = service.deliver_outbox(session, adapters=log_adapters(get_settings().delivery_log_dir), now=now)
+    adapters = registry.inline(log_adapters(get_settings().delivery_log_dir), session)
+    outcome = service.deliver_outbox(session, adapters=adapters, now=now)
     return schemas.DeliveryOut(delivered=outcome["delivered"], failed=outcome["failed"])
 
 

@@ -29,10 +29,13 @@ def complaint_alerts(session: Session, *, now: datetime) -> int:
 
 
 def deliver(session: Session, *, log_dir: Path, now: datetime) -> dict[str, int]:
-    """Deliver queued outbox messages through the delivery-log adapters (web chat, e-mail, SMS)."""
+    """Deliver queued outbox messages through the delivery-log adapters (e-mail, SMS; web chat into
+    the chat, channels/registry.py)."""
+    from lenddesk.channels import registry
     from lenddesk.channels.delivery_log import log_adapters
 
-    outcome = service.deliver_outbox(session, adapters=log_adapters(log_dir), now=now)
+    adapters = registry.inline(log_adapters(log_dir), session)
+    outcome = service.deliver_outbox(session, adapters=adapters, now=now)
     return {"delivered": outcome["delivered"], "failed": outcome["failed"]}
 
 

@@ -1,23 +1,20 @@
-"""Shared pieces of the assistant's use cases: locking a chat session, numbering its messages,
-the knowledge base in force, and the values the answers quote."""
+"""Shared pieces of the assistant's use cases: session ids, the knowledge base in force, and the
+values the answers quote (the SQL of the chat's write path is in store.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterator, Mapping
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.assistant import engine
-from lenddesk.assistant.knowledge import Entry, KnowledgeBase
-from lenddesk.assistant.models import ChatMessage, ChatSession, FaqEntry
+from lenddesk.assistant.knowledge import PLACEHOLDERS, Entry, KnowledgeBase
+from lenddesk.assistant.models import ChatSession, FaqEntry
+from lenddesk.assistant.service import store
 from lenddesk.core.errors import NotFound, Unprocessable
 from lenddesk.core.policy import AssistantPolicy, get_policy
-from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.desk import service as desk
 from lenddesk.ledger import service as ledger
 
@@ -44,45 +41,6 @@ def sender_of(public_id: str) -> str:
     return f"{SENDER_PREFIX}{public_id}"
 
 
-def take_write_lock(session: Session) -> None:
-    """On SQLite, the database's write gate before the first read of what we will change."""
-    connection = session.connection().connection.dbapi_connection
-    if isinstance(connection, GatedConnection):
-        connection.acquire_gate()
-
-
-def lock_session(session: Session, *, public_id: str, address: str, now: datetime) -> ChatSession:
-    """The chat session (created on its first message), locked for this transaction.
-
-    Two first messages of a new session at once: the insert that loses does nothing, and both then
-    lock the one row (PostgreSQL `FOR UPDATE`; SQLite's write gate), so they run one after the other.
-    """
-    take_write_lock(session)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ChatSession)
-        .values(
-            public_id=public_id,
-            state="bot",
-            last_seq=0,
-            misses=0,
-            risk_flags=[],
-            address=address[:64],
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["public_id"])
-    )
-    statement = (
-        select(ChatSession)
-        .where(ChatSession.public_id == public_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(statement).one()
-
-
 def find_session(session: Session, public_id: str) -> ChatSession:
     chat = session.scalar(select(ChatSession).where(ChatSession.public_id == check_public_id(public_id)))
     if chat is None:
@@ -90,31 +48,23 @@ def find_session(session: Session, public_id: str) -> ChatSession:
     return chat
 
 
-def add_message(
-    session: Session, chat: ChatSession, *, author: str, text: str, now: datetime, **fields: Any
-) -> int:
-    """The next message of the (locked) session; its number is counted up in SQL."""
-    seq = session.execute(
-        update(ChatSession)
-        .where(ChatSession.id == chat.id)
-        .values(last_seq=ChatSession.last_seq + 1, updated_at=now)
-        .returning(ChatSession.last_seq)
-    ).scalar_one()
-    session.add(ChatMessage(session_id=chat.id, seq=seq, author=author, text=text, created_at=now, **fields))
-    session.flush()
-    return int(seq)
+def knowledge(session: Session, version: object = ...) -> KnowledgeBase:
+    """The knowledge base in force: shipped defaults under the admins' entries.
 
-
-def knowledge(session: Session) -> KnowledgeBase:
-    """The knowledge base in force: shipped defaults under the admins' entries."""
-    count, newest = session.execute(select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at))).one()
-    if not count:
+    `version`: the entries' version when the caller has just read it (`store.knowledge_version`).
+    """
+    if version is ...:
+        version = store.knowledge_version(*session.execute(select(store.FAQ_COUNT, store.FAQ_NEWEST)).one())
+    if version is None:
         return engine.knowledge_base()
+    cached_version, cached = engine.cached_knowledge()
+    if cached_version == version:
+        return cached
     rows = session.scalars(select(FaqEntry)).all()
     overrides = [
         Entry(r.code, r.intent, r.question, tuple(r.variants or ()), r.answer, r.active, True) for r in rows
     ]
-    return engine.knowledge_base((count, newest), overrides)
+    return engine.knowledge_base(version, overrides)
 
 
 def _human_hours(session: Session) -> str:
@@ -132,16 +82,39 @@ def _human_hours(session: Session) -> str:
     return f"工作日 {min(t.opens for t in teams)}–{max(t.closes for t in teams)}（法定节假日除外）"
 
 
-def answer_values(session: Session) -> dict[str, str]:
-    assistant, hotline = policy(), desk.desk_policy().hotline
-    channels = "、".join(ledger.CHANNEL_LABELS_ZH.get(c, c) for c in assistant.repayment_channels)
-    return {
-        "hotline": hotline,
-        "official_numbers": "、".join(dict.fromkeys([hotline, *assistant.official_numbers])),
-        "official_website": assistant.official_website,
-        "official_app": assistant.official_app,
-        "official_wechat": assistant.official_wechat,
-        "repayment_channels": channels,
-        "human_hours": _human_hours(session),
-        "company": assistant.company,
-    }
+class AnswerValues(Mapping[str, str]):
+    """The values answers quote, each worked out when an answer first asks for it (the service
+    hours read the desk's teams, which most answers never mention)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._values: dict[str, str] = {}
+
+    def _work_out(self, name: str) -> str:
+        assistant, hotline = policy(), desk.desk_policy().hotline
+        if name == "hotline":
+            return hotline
+        if name == "official_numbers":
+            return "、".join(dict.fromkeys([hotline, *assistant.official_numbers]))
+        if name == "repayment_channels":
+            return "、".join(ledger.CHANNEL_LABELS_ZH.get(c, c) for c in assistant.repayment_channels)
+        if name == "human_hours":
+            return _human_hours(self._session)
+        return str(getattr(assistant, name))
+
+    def __getitem__(self, name: str) -> str:
+        if name not in PLACEHOLDERS:
+            raise KeyError(name)
+        if name not in self._values:
+            self._values[name] = self._work_out(name)
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PLACEHOLDERS)
+
+    def __len__(self) -> int:
+        return len(PLACEHOLDERS)
+
+
+def answer_values(session: Session) -> Mapping[str, str]:
+    return AnswerValues(session)

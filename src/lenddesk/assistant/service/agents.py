@@ -2,7 +2,9 @@
 
 An agent replies through the desk (`desk.reply`: the ticket's timeline, first response, SLA, the
 account-data guard and the audit trail) and the reply is delivered to the browser at once by
-the web chat adapter below, which the desk's outbox hands every queued `chat` message to.
+the web chat adapter below. Replies written on the desk's own ticket page or API wait in the
+outbox for `lenddesk desk deliver` or "deliver now", which use the same adapter (registered with
+the channels room in assistant/delivery.py).
 """
 
 from __future__ import annotations
@@ -14,14 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.assistant.models import ChatMessage, ChatSession
-from lenddesk.assistant.service._common import (
-    SENDER_PREFIX,
-    add_message,
-    check_public_id,
-    find_session,
-    lock_session,
-)
-from lenddesk.channels.delivery_log import DeliveryResult, Outgoing
+from lenddesk.assistant.service import store
+from lenddesk.assistant.service._common import SENDER_PREFIX, check_public_id, find_session
+from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing
 from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, NotFound
 from lenddesk.desk import service as desk
@@ -34,20 +31,20 @@ class WebChatAdapter:
     session: Session
     author_name: str = "客服"
     channel: str = "chat"
+    fallback: Adapter | None = None  # for `chat` tickets that are not web chat sessions
 
     def deliver(self, message: Outgoing, *, now: datetime) -> DeliveryResult:
-        public_id = message.recipient.removeprefix(SENDER_PREFIX)
         if not message.recipient.startswith(SENDER_PREFIX):
-            return DeliveryResult(False, "not a web chat session")
-        chat = self.session.scalar(select(ChatSession).where(ChatSession.public_id == public_id))
+            if self.fallback is not None:
+                return self.fallback.deliver(message, now=now)
+            return DeliveryResult(False, "not a web chat session", permanent=True)
+        public_id = message.recipient.removeprefix(SENDER_PREFIX)
+        chat = store.lock_existing(self.session, public_id=public_id)
         if chat is None:
-            return DeliveryResult(False, "web chat session not found")
-        already = self.session.scalar(
-            select(ChatMessage.id).where(ChatMessage.outbox_id == message.outbox_id)
-        )
-        if already is None:
-            chat = lock_session(self.session, public_id=public_id, address=chat.address, now=now)
-            add_message(
+            return DeliveryResult(False, "web chat session not found", permanent=True)
+        # Under the session's lock: a second delivery of the same outbox message finds the first.
+        if store.line_of_outbox(self.session, message.outbox_id) is None:
+            store.append_line(
                 self.session,
                 chat,
                 author="agent",

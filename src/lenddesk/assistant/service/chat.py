@@ -1,9 +1,11 @@
 """A borrower's message on the web chat: understand it, answer, warn, verify or hand off.
 
-The write path: the message is understood before anything is locked (pure, ~1 ms), then the
-address's and the session's message counts are bumped (429 past the policy's limits), the
-session row is locked, and the borrower's message and the reply are numbered and written in the
-caller's transaction. A handoff opens (or joins) the desk ticket through the desk's intake, so
+The write path (store.py): the message is understood before anything is locked (pure, ~1 ms)
+against this process's cached knowledge base; then one upsert creates or locks the session row,
+counts the message for the session and reserves its two numbers, and tells the knowledge base's
+version (understood again in the rare case an admin has just changed it); the address is counted
+(429 past either limit, nothing kept); the borrower's line and the answer go in with one INSERT in
+the caller's transaction. A handoff opens (or joins) the desk ticket through the desk's intake, so
 the desk's routing, SLA and categorisation apply; after the handoff every borrower message joins
 that ticket too.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,24 +22,22 @@ from sqlalchemy.orm import Session
 from lenddesk.assistant import dialogue, engine, replies
 from lenddesk.assistant.intents import INTENTS
 from lenddesk.assistant.knowledge import fill
-from lenddesk.assistant.models import ChatMessage, ChatSession
+from lenddesk.assistant.models import ChatMessage
 from lenddesk.assistant.normalise import clean_for_storage
-from lenddesk.assistant.service import official, verification
+from lenddesk.assistant.service import official, store, verification
 from lenddesk.assistant.service._common import (
-    add_message,
     answer_values,
     check_public_id,
     knowledge,
-    lock_session,
     policy,
     sender_of,
 )
+from lenddesk.assistant.service.store import ChatState
 from lenddesk.assistant.understanding import Understanding
 from lenddesk.core import audit, throttle
 from lenddesk.core.calendar import CalendarUnknownYear, to_shanghai
 from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.core.policy import calendar_from_policy, get_policy
-from lenddesk.core.settings import get_settings
 from lenddesk.desk import service as desk
 from lenddesk.desk import sla
 
@@ -66,20 +67,24 @@ class ChatOutcome:
 # --- rate limits ------------------------------------------------------------------------------------
 
 
-def _count_message(session: Session, *, public_id: str, address: str, now: datetime) -> None:
-    """One more message for the address and the session in this window, or a 429 (nothing written)."""
+def _too_many() -> TooManyMessages:
+    return TooManyMessages(
+        "消息发送过于频繁，请稍后再试", "Too many messages; try again later", code="chat_rate_limited"
+    )
+
+
+def _check_limits(session: Session, opened: store.Opened, *, address: str, now: datetime) -> None:
+    """The session's count (on its row) and the address's count in this window, or a 429; the
+    caller's rollback then undoes both counts and everything else."""
     minutes = get_policy().auth.throttle_minutes  # the shared counters' window (core/throttle.py)
     window = throttle.Window.at(now, minutes)
-    counter = throttle.throttle_for(get_settings().redis_url, minutes)
-    limits = (
-        (f"chat-a:{address}"[:64], policy().address_messages_per_window),
-        (f"chat-s:{public_id}"[:64], policy().session_messages_per_window),
-    )
-    for key, limit in limits:
-        if counter.hit(session, key, window) > limit:
-            raise TooManyMessages(
-                "消息发送过于频繁，请稍后再试", "Too many messages; try again later", code="chat_rate_limited"
-            )
+    if window.estimate(opened.rate_previous, opened.rate_count) > policy().session_messages_per_window:
+        raise _too_many()
+    key = f"chat-a:{address}"[:64]
+    if store.count_address(session, key=key, window=window, minutes=minutes) > (
+        policy().address_messages_per_window
+    ):
+        raise _too_many()
 
 
 # --- the use case -----------------------------------------------------------------------------------
@@ -91,12 +96,22 @@ def post_message(session: Session, *, public_id: str, text: str, address: str, n
     text = clean_for_storage(text)[: policy().message_max_chars]
     if not text:
         raise Unprocessable("消息内容不能为空", "The message must not be empty", code="empty_text")
-    u = engine.understand_text(text, knowledge(session))
-    _count_message(session, public_id=public_id, address=address, now=now)
-    chat = lock_session(session, public_id=public_id, address=address, now=now)
-    message_seq = add_message(
-        session,
+    version, knowledge_base = engine.cached_knowledge()
+    u = engine.understand_text(text, knowledge_base)  # before the lock: pure, ~1 ms
+    window = throttle.Window.at(now, get_policy().auth.throttle_minutes)
+    opened = store.open_for_message(
+        session, public_id=public_id, address=address, window=window.number, now=now
+    )
+    _check_limits(session, opened, address=address, now=now)
+    if opened.knowledge_version != version:  # an admin changed the FAQ since this process's index
+        u = engine.understand_text(text, knowledge(session, opened.knowledge_version))
+    chat = opened.chat
+    before = chat.snapshot()
+    message_seq = chat.last_seq - 1  # the answer's number is reserved after it
+    chat.last_seq = message_seq
+    borrower_line = store.line(
         chat,
+        message_seq,
         author="borrower",
         text=text,
         now=now,
@@ -108,10 +123,15 @@ def post_message(session: Session, *, public_id: str, text: str, address: str, n
     )
     if u.scam.suspected:
         chat.risk_flags = sorted({*(chat.risk_flags or []), *u.risk_flags})
-    reply, handoff = _respond(session, chat, u, message_seq=message_seq, now=now)
-    reply_seq = (
-        add_message(session, chat, author="bot", text=reply, now=now, intent=u.intent) if reply else None
-    )
+    reply, handoff = _respond(session, chat, u, message_seq=message_seq, pending=borrower_line, now=now)
+    lines = [borrower_line]
+    reply_seq = None
+    if reply:
+        reply_seq = message_seq + 1
+        lines.append(store.line(chat, reply_seq, author="bot", text=reply, now=now, intent=u.intent))
+    chat.last_seq = reply_seq or message_seq
+    store.insert_lines(session, lines)
+    store.save_state(session, chat, before, now=now)
     return ChatOutcome(
         session_id=public_id,
         reply=reply,
@@ -127,9 +147,16 @@ def post_message(session: Session, *, public_id: str, text: str, address: str, n
 
 
 def _respond(
-    session: Session, chat: ChatSession, u: Understanding, *, message_seq: int, now: datetime
+    session: Session,
+    chat: ChatState,
+    u: Understanding,
+    *,
+    message_seq: int,
+    pending: dict[str, Any],
+    now: datetime,
 ) -> tuple[str, bool]:
-    """The reply text and whether the chat is (now) with a person."""
+    """The reply text and whether the chat is (now) with a person. `pending`: the borrower's line,
+    written with the answer after this."""
     if chat.state == "handed_off":
         return _after_handoff(session, chat, u, message_seq=message_seq, now=now)
     if chat.state in ("identity", "code") and not u.scam.suspected:
@@ -147,9 +174,8 @@ def _respond(
     )
     chat.misses = chat.misses + 1 if decision.miss else 0
     if decision.handoff:
-        return _hand_off(
-            session, chat, u, decision.handoff_reason or "asked", message_seq=message_seq, now=now
-        )
+        reason = decision.handoff_reason or "asked"
+        return _hand_off(session, chat, u, reason, message_seq=message_seq, pending=pending, now=now)
     if decision.action == "rephrase":
         return replies.rephrase(_suggestions(u)), False
     if decision.action == "verify_official":
@@ -172,21 +198,33 @@ def _suggestions(u: Understanding) -> list[str]:
 # --- handoff ----------------------------------------------------------------------------------------
 
 
-def _transcript(session: Session, chat: ChatSession) -> str:
-    rows = session.scalars(
-        select(ChatMessage)
+def _transcript(session: Session, chat: ChatState, pending: dict[str, Any]) -> str:
+    """The last lines of the chat: those written, then the borrower's line not written yet."""
+    rows = session.execute(
+        select(ChatMessage.author, ChatMessage.text, ChatMessage.created_at)
         .where(ChatMessage.session_id == chat.id)
         .order_by(ChatMessage.seq.desc())
-        .limit(policy().transcript_lines)
+        .limit(policy().transcript_lines - 1)
     ).all()
     names = {"borrower": "客户", "bot": "智能助手", "agent": "客服", "system": "系统"}
+    lines = [
+        *reversed([(r.author, r.text, r.created_at) for r in rows]),
+        (pending["author"], pending["text"], pending["created_at"]),
+    ]
     return "\n".join(
-        f"{to_shanghai(m.created_at):%H:%M} {names.get(m.author, m.author)}：{m.text}" for m in reversed(rows)
+        f"{to_shanghai(at):%H:%M} {names.get(author, author)}：{text}" for author, text, at in lines
     )
 
 
 def _hand_off(
-    session: Session, chat: ChatSession, u: Understanding, reason: str, *, message_seq: int, now: datetime
+    session: Session,
+    chat: ChatState,
+    u: Understanding,
+    reason: str,
+    *,
+    message_seq: int,
+    pending: dict[str, Any],
+    now: datetime,
 ) -> tuple[str, bool]:
     """A desk ticket with the transcript, intent and emotion; the chat now waits for a person."""
     flags = " ".join(chat.risk_flags or [])
@@ -199,7 +237,7 @@ def _hand_off(
         channel="chat",
         channel_message_id=f"assistant:{chat.public_id}:{message_seq}",
         sender=sender_of(chat.public_id),
-        text=f"{header}\n—— 对话记录 ——\n{_transcript(session, chat)}",
+        text=f"{header}\n—— 对话记录 ——\n{_transcript(session, chat, pending)}",
         received_at=now,
         now=now,
         actor=ASSISTANT,
@@ -216,7 +254,7 @@ def _hand_off(
 
 
 def _after_handoff(
-    session: Session, chat: ChatSession, u: Understanding, *, message_seq: int, now: datetime
+    session: Session, chat: ChatState, u: Understanding, *, message_seq: int, now: datetime
 ) -> tuple[str, bool]:
     """The message joins the ticket; the bot speaks only to warn of a scam, or before a person has
     written, to answer a clear FAQ question."""

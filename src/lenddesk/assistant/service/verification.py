@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from lenddesk.assistant import replies
-from lenddesk.assistant.models import ChatSession
 from lenddesk.assistant.service._common import sender_of
+from lenddesk.assistant.service.store import ChatState
 from lenddesk.assistant.understanding import Understanding
 from lenddesk.core import audit
 from lenddesk.core.calendar import business_date
@@ -44,12 +44,12 @@ def asks_to_verify(normalised: str) -> bool:
     return normalised in _START
 
 
-def start(chat: ChatSession) -> str:
+def start(chat: ChatState) -> str:
     chat.state = "identity"
     return replies.VERIFY_START
 
 
-def _ensure_ticket(session: Session, chat: ChatSession, now: datetime) -> str:
+def _ensure_ticket(session: Session, chat: ChatState, now: datetime) -> str:
     """The session's ticket, opened through the desk's intake when the chat has none yet."""
     if chat.ticket_number is None:
         result = desk.intake(
@@ -67,7 +67,7 @@ def _ensure_ticket(session: Session, chat: ChatSession, now: datetime) -> str:
 
 
 def continue_verification(
-    session: Session, chat: ChatSession, u: Understanding, *, now: datetime
+    session: Session, chat: ChatState, u: Understanding, *, now: datetime
 ) -> str | None:
     """The next step of a verification in progress; None when the message is about something else."""
     if u.normalised in _CANCEL:
@@ -82,7 +82,7 @@ def continue_verification(
     return _code_step(session, chat, code, now=now)
 
 
-def _identity_step(session: Session, chat: ChatSession, plain: str, *, now: datetime) -> str | None:
+def _identity_step(session: Session, chat: ChatState, plain: str, *, now: datetime) -> str | None:
     mobile, id6 = _MOBILE.search(plain), _ID6.search(_MOBILE.sub(" ", plain))
     name = _NAME.search(_LABELS.sub(" ", plain))
     if not (mobile or id6):
@@ -119,7 +119,7 @@ def _identity_step(session: Session, chat: ChatSession, plain: str, *, now: date
     return replies.CODE_SENT.format(masked=sent.sent_to, minutes=desk.desk_policy().otp_minutes)
 
 
-def _code_step(session: Session, chat: ChatSession, code: str, *, now: datetime) -> str:
+def _code_step(session: Session, chat: ChatState, code: str, *, now: datetime) -> str:
     assert chat.ticket_number is not None
     try:
         outcome = desk.check_otp(session, actor=ASSISTANT, number=chat.ticket_number, code=code, now=now)
@@ -134,14 +134,14 @@ def _code_step(session: Session, chat: ChatSession, code: str, *, now: datetime)
     return replies.CODE_VOID
 
 
-def is_verified(session: Session, chat: ChatSession, now: datetime) -> bool:
+def is_verified(session: Session, chat: ChatState, now: datetime) -> bool:
     if chat.verified_at is None or chat.ticket_number is None:
         return False
     ticket = desk.get_ticket(session, number=chat.ticket_number)
     return desk.effective_level(session, ticket, now) == "strong"
 
 
-def account_answer(session: Session, chat: ChatSession, u: Understanding, *, now: datetime) -> str:
+def account_answer(session: Session, chat: ChatState, u: Understanding, *, now: datetime) -> str:
     if not is_verified(session, chat, now):
         return replies.NEEDS_VERIFICATION
     return _account_text(session, chat, intent=u.intent, now=now)
@@ -151,7 +151,7 @@ def _chinese_date(day: object) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else "—"  # type: ignore[attr-defined]
 
 
-def _account_text(session: Session, chat: ChatSession, *, intent: str, now: datetime) -> str:
+def _account_text(session: Session, chat: ChatState, *, intent: str, now: datetime) -> str:
     """Due amounts and dates, or today's settlement figure, from the ledger; noted on the ticket."""
     assert chat.ticket_number is not None
     ticket = desk.get_ticket(session, number=chat.ticket_number)

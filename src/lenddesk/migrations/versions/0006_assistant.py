@@ -2,7 +2,7 @@
 
 Revision ID: 0006_assistant
 Revises: 0005_collections
-Create Date: 2026-11-30 23:30:53
+Create Date: 2026-12-01 00:07:26
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ def upgrade() -> None:
         sa.Column("verified_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("risk_flags", sa.JSON(), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("rate_window", sa.BigInteger(), nullable=False),
+        sa.Column("rate_count", sa.Integer(), nullable=False),
+        sa.Column("rate_previous", sa.Integer(), nullable=False),
         sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

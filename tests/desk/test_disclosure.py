@@ -212,3 +212,34 @@ def test_a_hostile_5000_character_reply_is_scanned_in_linear_time(unit: str) -> 
     started = time.perf_counter()
     find_account_data(text, contract_numbers=["HT20260105001"])
     assert time.perf_counter() - started < 2.0  # quadratic backtracking took 3-9 s on these
+
+
+def test_text_without_traditional_characters_skips_the_slow_conversion(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lenddesk.desk import disclosure
+
+    disclosure.normalise("測試")  # the converter and its character set are loaded once
+    calls = []
+    real = disclosure._t2s()
+    monkeypatch.setattr(disclosure, "_t2s", lambda: calls.append(1) or real)
+    assert disclosure.normalise("您好，您的借款 5000 元已到账") == "您好,您的借款5000元已到账"
+    assert calls == []
+    assert disclosure.normalise("您的借款餘額") == "您的借款余额" and calls == [1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from("借款餘額還欠說話后後里裡发發干乾台臺的了 ＡＢ１２3,.\u200b\t"), max_size=30
+    )
+)
+def test_normalise_with_the_skip_equals_converting_every_text(text: str) -> None:
+    import unicodedata
+
+    import opencc
+
+    from lenddesk.desk import disclosure
+
+    nfkc = unicodedata.normalize("NFKC", text)
+    converted = opencc.OpenCC("t2s").convert(nfkc)
+    kept = (ch for ch in converted if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc"))
+    assert disclosure.normalise(text) == "".join(kept).lower()

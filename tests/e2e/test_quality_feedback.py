@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
 
 from lenddesk.core.db import make_engine, session_factory
-from lenddesk.desk.models import OutboxMessage, Ticket
 from tests.conftest import PASSWORD
 from tests.e2e.desk_support import fresh_mobile, post_inbound, seed_desk
+from tests.feedback.delivery import survey_links
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +35,11 @@ def work_and_resolve(page: Page, desk: str, number: str, reply: str) -> None:
 
 
 def survey_path(database: Path, number: str) -> str:
-    """What the borrower receives: the link in the survey message the desk's outbox holds for them."""
+    """What the borrower receives: the link in the survey message, drawn when the outbox delivers it."""
     with session_factory(make_engine(f"sqlite:///{database}"))() as session:
-        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
-        body = session.scalar(
-            select(OutboxMessage.body).where(
-                OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == "survey"
-            )
-        )
-    assert body is not None, "no survey was sent"
-    found = re.search(r"/survey/[A-Za-z0-9_-]+", body)
-    assert found, body
-    return found.group(0)
+        links = survey_links(session, datetime.now(UTC))
+    assert number in links, "no survey was sent"
+    return links[number]
 
 
 def test_resolved_ticket_survey_scorecard_dashboard_and_severe_review(

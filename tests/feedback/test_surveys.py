@@ -3,9 +3,9 @@ never reusable, guessable or answerable after expiry; low scores call back; the 
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,25 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.core.models import AuditEntry
-from lenddesk.desk.models import FollowUp, OutboxMessage, Ticket
+from lenddesk.desk.models import FollowUp, OutboxMessage
 from lenddesk.feedback import service
 from lenddesk.feedback.models import Survey
 from lenddesk.quality.models import QaReview
 from tests.feedback.conftest import GOOD_AGENT, GOOD_BORROWER, NOW, user_id
-
-LINK = re.compile(r"/survey/([A-Za-z0-9_-]{40,})")
+from tests.feedback.delivery import LINK, deliver, survey_links
 
 
 def survey_link(session: Session, number: str) -> str:
+    """The link in the survey the borrower received for ticket `number` (delivering the outbox first)."""
     session.expire_all()
-    ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
-    body = session.scalar(
-        select(OutboxMessage.body).where(OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == "survey")
-    )
-    assert body is not None, "no survey in the outbox"
-    found = LINK.search(body)
-    assert found, body
-    return found.group(0)
+    links = survey_links(session, NOW)
+    assert number in links, "no survey delivered"
+    return links[number]
 
 
 def answer(client: TestClient, link: str, csat: str = "5", nps: str = "", comment: str = ""):  # type: ignore[no-untyped-def]
@@ -49,7 +44,31 @@ def test_resolving_sends_a_survey_on_the_tickets_channel_and_stores_only_the_tok
     assert survey.token_hash == service.token_hash(token) and token not in (survey.token_hash or "")
     assert survey.expires_at == NOW + timedelta(hours=72)
     outbox = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "survey"))
-    assert outbox is not None and outbox.recipient == "13900001111" and number in outbox.body
+    assert outbox is not None and outbox.recipient == "13900001111"
+
+
+def test_the_survey_token_rests_nowhere_but_in_the_message_the_borrower_receives(
+    work_ticket, client: TestClient, session: Session, desk_data, tmp_path: Path
+) -> None:
+    number = work_ticket(GOOD_BORROWER, GOOD_AGENT)
+    session.expire_all()
+    survey = session.scalar(select(Survey))
+    assert survey is not None and survey.status == "sent" and survey.token_hash is None
+    delivered = deliver(session, NOW, tmp_path)
+    received = [m for m in delivered if m.kind == "survey"]
+    assert len(received) == 1 and number in received[0].body
+    found = LINK.search(received[0].body)
+    assert found, received[0].body
+    token = found.group(1)
+    stored = " ".join(session.scalars(select(OutboxMessage.body)).all())
+    assert token not in stored and not LINK.search(stored)
+    logged = "".join(path.read_text(encoding="utf-8") for path in tmp_path.glob("*.jsonl"))
+    assert number in logged and token not in logged and not LINK.search(logged)
+    session.refresh(survey)
+    assert survey.token_hash == service.token_hash(token)
+    assert deliver(session, NOW, tmp_path) == []  # delivered once: no second token drawn
+    assert answer(client, found.group(0), "4").status_code == 200
+    assert answer(client, found.group(0), "1").status_code == 409
 
 
 def test_the_borrower_answers_once_without_signing_in(

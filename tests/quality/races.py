@@ -19,12 +19,13 @@ from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.models import AuditEntry, User
 from lenddesk.desk import hooks
 from lenddesk.desk import service as desk
-from lenddesk.desk.models import FollowUp, Notification, OutboxMessage, Team
+from lenddesk.desk.models import FollowUp, Notification, Team
 from lenddesk.feedback import service as feedback
 from lenddesk.feedback.models import Survey
 from lenddesk.quality import service as quality
 from lenddesk.quality.models import QaItemVerdict, QaReview, QaScore
 from tests.desk.races import NOW, SYSTEM, only_refusals, run_together
+from tests.feedback.delivery import survey_links
 
 LINK = re.compile(r"/survey/([A-Za-z0-9_-]+)")
 
@@ -96,11 +97,9 @@ def _resolved_ticket(factory: sessionmaker[Session], agent_says: str, *, with_ho
 
 
 def _token(session: Session) -> str:
-    body = session.scalar(select(OutboxMessage.body).where(OutboxMessage.kind == "survey"))
-    assert body is not None
-    found = LINK.search(body)
-    assert found
-    return found.group(1)
+    links = list(survey_links(session, NOW).values())
+    assert len(links) == 1
+    return links[0].rsplit("/", 1)[1]
 
 
 def two_answers_to_one_survey_record_one(url: str) -> None:

@@ -31,7 +31,10 @@ class SmsAdapter:
 
     def deliver(self, message: Outgoing, *, now: datetime) -> DeliveryResult:
         result = self.provider.send(
-            message.recipient, message.body, idempotency_key=message.idempotency_key, code=message.secret
+            message.recipient,
+            message.body,
+            idempotency_key=message.idempotency_key,
+            code=message.secret if message.kind == "otp" else None,  # a survey link goes as text
         )
         return DeliveryResult(
             result.accepted,

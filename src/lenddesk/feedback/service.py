@@ -27,11 +27,13 @@ from lenddesk.core.policy import FeedbackPolicy, get_policy
 from lenddesk.desk import hooks as desk_hooks
 from lenddesk.desk import service as desk
 from lenddesk.desk.models import Message, OutboxMessage, Team, Ticket
+from lenddesk.desk.service import outbox as desk_outbox
 from lenddesk.feedback import analysis
 from lenddesk.feedback.models import Survey
 from lenddesk.ledger import service as ledger
 
 TOKEN_BYTES = 32
+_SURVEY_REFERENCE = "survey:"
 COMMENT_MAX = 1000
 CHANNEL_LABELS = {
     "phone": "电话",
@@ -81,6 +83,22 @@ def _survey_text(ticket: Ticket, link: str, hours: int) -> str:
         f"您好，您的工单 {ticket.number} 已处理完毕。请为本次服务评分（1–5 分），"
         f"{hours} 小时内有效：{link} 如不希望再收到此类消息，请回复 TD 退订。"
     )
+
+
+def _survey_message(session: Session, message: OutboxMessage, now: datetime) -> tuple[str, str] | None:
+    """The text and token of a `survey:<id>` outbox message, drawn now (a new token replaces any
+    earlier try's); None when the survey was answered or expired."""
+    survey_id = message.body.removeprefix(_SURVEY_REFERENCE)
+    survey = session.get(Survey, int(survey_id)) if survey_id.isdigit() else None
+    if survey is None or survey.status != "sent" or survey.expires_at <= now:
+        return None
+    ticket = session.get(Ticket, survey.ticket_id)
+    assert ticket is not None
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    survey.token_hash = token_hash(token)
+    policy = feedback_policy()
+    link = f"{policy.survey_link_base.rstrip('/')}/survey/{token}"
+    return _survey_text(ticket, link, policy.survey_expiry_hours), token
 
 
 def _agent_of(session: Session, ticket: Ticket) -> int | None:
@@ -138,23 +156,21 @@ def send_survey(session: Session, ticket: Ticket, at: datetime) -> Survey | None
         sent_at=at,
         expires_at=at + timedelta(hours=policy.survey_expiry_hours),
     )
+    session.add(survey)
+    session.flush()
     if target is not None and unsent_reason is None:
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        survey.token_hash = token_hash(token)
-        link = f"{policy.survey_link_base.rstrip('/')}/survey/{token}"
+        # The link's token is drawn when the message is sent (`_survey_message`): never at rest.
         outbox = OutboxMessage(
             ticket_id=ticket.id,
             channel=target[0],
             recipient=target[1],
             kind="survey",
-            body=_survey_text(ticket, link, policy.survey_expiry_hours),
+            body=f"{_SURVEY_REFERENCE}{survey.id}",
             created_at=at,
         )
         session.add(outbox)
         session.flush()
         survey.outbox_id = outbox.id
-    session.add(survey)
-    session.flush()
     audit.record(
         session,
         audit.Actor.system("feedback"),
@@ -428,3 +444,4 @@ def csat_by_ticket(session: Session, ticket_ids: list[int]) -> dict[int, int]:
 
 
 desk_hooks.register_resolution_hook(send_survey)
+desk_outbox.register_secret_drawer("survey", _survey_message)

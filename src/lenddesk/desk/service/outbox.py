@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,10 +28,22 @@ from lenddesk.core import audit
 from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
 from lenddesk.desk.service._common import _event_row, normalise_sender
-from lenddesk.desk.service.verification import _OTP_REFERENCE, _otp_text
+from lenddesk.desk.service.verification import _otp_text
 
 _outbox, _tickets, _events = OutboxMessage.__table__, Ticket.__table__, TicketEvent.__table__
 _messages = Message.__table__
+
+# Messages whose secret is drawn only when sent: the outbox body is a reference `<kind>:<id>`, and
+# the kind's drawer answers (text, secret) — storing only the secret's hash — or None when void.
+# Other rooms register theirs at import (feedback: survey links), the desk does not know them.
+SecretDrawer = Callable[[Session, OutboxMessage, datetime], tuple[str, str] | None]
+_secret_drawers: dict[str, SecretDrawer] = {"otp": _otp_text}
+
+
+def register_secret_drawer(kind: str, drawer: SecretDrawer) -> None:
+    _secret_drawers[kind] = drawer
+
+
 _SYSTEM = audit.Actor.system("channels")
 FINAL_STATUSES = frozenset({"delivered", "failed", "dead"})
 
@@ -80,8 +92,8 @@ def backoff_seconds(attempt: int, policy: RetryPolicy, rng: random.Random) -> fl
 
 
 def idempotency_key(outbox_id: int, *, kind: str, attempt: int) -> str:
-    """The key a provider deduplicates by: one per message, except a one-time code, drawn anew each try."""
-    return f"lenddesk-{outbox_id}-{attempt}" if kind == "otp" else f"lenddesk-{outbox_id}"
+    """The key a provider deduplicates by: one per message, except a drawn secret, drawn anew each try."""
+    return f"lenddesk-{outbox_id}-{attempt}" if kind in _secret_drawers else f"lenddesk-{outbox_id}"
 
 
 def _take_write_gate(session: Session) -> None:
@@ -134,7 +146,8 @@ def claim_outbox(
 ) -> list[ClaimedMessage]:
     """Lease up to `limit` due messages of `channels` to `worker` (the caller commits).
 
-    Rows another worker holds are skipped, never waited for. A one-time code is drawn here, so its
+    Rows another worker holds are skipped, never waited for. A drawn secret (one-time code, survey
+    link) is drawn here, so its
     hash is stored in the claim's transaction; a code void by now is marked failed instead.
     """
     _take_write_gate(session)
@@ -148,8 +161,8 @@ def claim_outbox(
     for row in rows:
         attempt = row.attempts + 1
         body, secret = row.body, None
-        if row.kind == "otp" and body.startswith(_OTP_REFERENCE):
-            drawn = _draw_code(session, row.id, now)
+        if row.kind in _secret_drawers and body.startswith(f"{row.kind}:"):
+            drawn = _draw_secret(session, row.id, row.kind, now)
             if drawn is None:
                 _void_code(session, row, now)
                 continue
@@ -198,14 +211,18 @@ def _with_mail_threads(session: Session, claimed: list[ClaimedMessage]) -> list[
     ]
 
 
-def _draw_code(session: Session, outbox_id: int, now: datetime) -> tuple[str, str] | None:
+def _draw_secret(session: Session, outbox_id: int, kind: str, now: datetime) -> tuple[str, str] | None:
     message = session.get(OutboxMessage, outbox_id)
     assert message is not None
-    return _otp_text(session, message, now)
+    return _secret_drawers[kind](session, message, now)
 
 
 def _void_code(session: Session, row: Any, now: datetime) -> None:
-    error = "code void before delivery (replaced or expired)"
+    error = (
+        "code void before delivery (replaced or expired)"
+        if row.kind == "otp"
+        else f"{row.kind} void before delivery (answered or expired)"
+    )
     session.execute(
         update(_outbox)
         .where(_outbox.c.id == row.id)

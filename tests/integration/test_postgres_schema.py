@@ -28,6 +28,8 @@ def sample_value(column: sa.Column[Any], row_number: int) -> Any:
         return {"k": "值"}
     if python_type is list:
         return ["值"]
+    if python_type is bytes:
+        return "值".encode() + bytes([0, 255])
     length = getattr(column.type, "length", None) or 20
     return ("值" + str(row_number))[:length]
 

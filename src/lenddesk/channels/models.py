@@ -18,7 +18,8 @@ class ChannelSetting(Base):
 
     __tablename__ = "channel_settings"
 
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)  # email, wechat, sms, cti
+    # email, wechat, sms, cti
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True, autoincrement=False)
     sealed: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64))
@@ -29,7 +30,7 @@ class ChannelActivity(Base):
 
     __tablename__ = "channel_activity"
 
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True, autoincrement=False)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     inbound_count: Mapped[int] = mapped_column(BigInteger, default=0)
     ignored_count: Mapped[int] = mapped_column(BigInteger, default=0)  # auto-replies, bounces, events

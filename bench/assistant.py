@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -98,6 +99,14 @@ def _bare_message(body: _In) -> _Out:
     )
 
 
+def machine_load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return (
+        f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores "
+        "(other processes on the machine)"
+    )
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -127,13 +136,23 @@ def prepare_database(directory: Path) -> str:
 
 
 def measure_in_process(url: str, messages: int) -> None:
+    from sqlalchemy import event
+
     from lenddesk.assistant import engine, service
     from lenddesk.core.db import make_engine, session_factory, utcnow
     from lenddesk.core.policy import get_policy
 
     assert get_policy().assistant.session_messages_per_window > 1000  # the bench's policy file
-    factory = session_factory(make_engine(url))
+    database = make_engine(url)
+    factory = session_factory(database)
     engine.understand_text("你好")  # load the model and jieba first
+    statements = 0
+
+    def count_statement(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(database, "before_cursor_execute", count_statement)
     understanding, full = [], []
     sessions = [secrets.token_urlsafe(18) for _ in range(max(1, messages // 8))]
     for i in range(messages):
@@ -153,6 +172,7 @@ def measure_in_process(url: str, messages: int) -> None:
             f"in process, {label}: p50 {statistics.median(values):.2f} ms, "
             f"p99 {percentile(values, 0.99):.2f} ms, max {max(values):.2f} ms over {len(values)} messages"
         )
+    print(f"in process: {statements / messages:.2f} SQL statements per message (BEGIN/COMMIT not counted)")
 
 
 def measure_http(url: str, directory: Path, seconds: int, connections: int) -> None:
@@ -200,6 +220,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     seconds, messages = (5, 300) if args.quick else (args.seconds, args.messages)
+    print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC; {machine_load()}")
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         (directory / "policy.toml").write_text(POLICY)
@@ -212,6 +233,7 @@ def main() -> None:
 
         model.save(engine.intent_model(), model.model_path(directory / "model", model.data_fingerprint()))
         measure_http(url, directory, seconds, args.connections)
+    print(f"finished {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC; {machine_load()}")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,11 @@ def serve(app: str, *, port: int, workers: int, env: dict[str, str], cwd: Path) 
         env={**os.environ, **env},
         cwd=cwd,
     )
-    wait_for_port(port, process)
+    try:
+        wait_for_port(port, process)
+    except RuntimeError:
+        stop(process)  # a server slow to start must not outlive the benchmark
+        raise
     time.sleep(1.0)  # let every worker finish importing before the load starts
     return process
 

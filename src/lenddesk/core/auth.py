@@ -490,7 +490,7 @@ def allow(*roles: str) -> Any:
 ALL_STAFF = ROLES
 
 
-def public_route() -> None:
+async def public_route() -> None:
     """Marks a route as deliberately open (sign-in, health, public calculator)."""
 
 

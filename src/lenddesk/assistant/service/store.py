@@ -141,7 +141,7 @@ def open_for_message(session: Session, *, public_id: str, address: str, window: 
     take_write_gate(session)
     statement = _open_statement(session.get_bind().dialect.name)
     parameters = {"public_id": public_id, "address": address[:64], "window": window, "now": now}
-    row = session.execute(statement, parameters).one()
+    row = session.connection().execute(statement, parameters).one()
     width = len(_STATE)
     return Opened(
         _state_of(row), row[width], row[width + 1], knowledge_version(row[width + 2], row[width + 3])
@@ -208,7 +208,7 @@ _INSERT_LINES = insert(_lines)
 
 
 def insert_lines(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.execute(_INSERT_LINES, rows)
+    session.connection().execute(_INSERT_LINES, rows)
 
 
 _NEXT_SEQ = (
@@ -273,7 +273,7 @@ def count_address(session: Session, *, key: str, window: throttle.Window, minute
     if redis_url:
         return throttle.throttle_for(redis_url, minutes).hit(session, key, window)
     statement = _address_statement(session.get_bind().dialect.name)
-    current, previous = session.execute(statement, {"address": key, "window": window.number}).one()
+    current, previous = session.connection().execute(statement, {"address": key, "window": window.number}).one()
     if current == 1:
         session.execute(_FORGET_OLD_WINDOWS, {"window": window.number})
     return window.estimate(previous or 0, current)

@@ -7,12 +7,16 @@ own session and transaction, and asserts what must be conserved.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core.db import make_engine, session_factory
+from lenddesk.core.models import AuditEntry
+from lenddesk.desk.models import FollowUp
 from lenddesk.ledger.models import ScheduleRevision, Waiver
-from lenddesk.negotiation import service
+from lenddesk.negotiation import jobs, service
 from lenddesk.negotiation.models import Agreement, Proposal
 from tests.desk.races import only_refusals, run_together
 from tests.negotiation.support import NOW, TODAY, Book, actor, hardship_book
@@ -120,8 +124,43 @@ def agreements_on_different_loans_chain_in_turn(url: str) -> None:
         assert check.ok and check.checked == 3
 
 
+def two_closes_break_each_agreement_once(url: str) -> None:
+    """Two runs of the after-close step for one date at once (a re-run racing a stuck one): every
+    broken agreement of the day is handled by exactly one of them, all of them together."""
+    factory, books = _setup(url, books=3)
+    with factory() as session:
+        proposals = [_proposal(session, book, "combined") for book in books]
+        lead = actor(session, "team_lead")
+        for proposal_id in proposals:
+            if session.get(Proposal, proposal_id).status == "pending_approval":  # type: ignore[union-attr]
+                service.approve_proposal(session, actor=lead, proposal_id=proposal_id, comment="", now=NOW)
+        session.commit()
+        agreements = [_accept(proposal_id)(session) for proposal_id in proposals]
+        session.commit()
+        day = max(a.condition_due_on for a in agreements if a.condition_due_on) + timedelta(days=1)
+        waiver_ids = [w for a in agreements for w in a.conditional_waiver_ids or []]
+    assert len(waiver_ids) == 6  # penalty and late fee of each loan
+
+    def close(session: Session) -> dict[str, int]:
+        with session.get_bind().connect() as connection:  # type: ignore[union-attr]
+            return jobs.judge_agreements(connection, day)
+
+    outcome = run_together(factory, [close, close])
+    assert not outcome.errors, outcome.errors
+    assert sorted(result["broken_handled"] for result in outcome.results) == [0, 3]
+    with factory() as session:
+        assert set(session.scalars(select(Agreement.status))) == {"broken"}
+        assert set(session.scalars(select(Waiver.status).where(Waiver.id.in_(waiver_ids)))) == {"reinstated"}
+        assert session.scalar(select(func.count(FollowUp.id))) == 3
+        broken = session.scalars(
+            select(AuditEntry.entity_id).where(AuditEntry.action == "negotiation.agreement.broken")
+        ).all()
+        assert sorted(broken) == sorted(a.number for a in agreements)
+
+
 SCENARIOS = [
     two_accepts_make_one_agreement,
     two_approvals_approve_once,
     agreements_on_different_loans_chain_in_turn,
+    two_closes_break_each_agreement_once,
 ]

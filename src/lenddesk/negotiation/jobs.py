@@ -5,18 +5,19 @@ phases, idempotent for the date and resumable after a crash):
 1. one statement marks `kept` every active agreement whose condition fell due by D and whose
    repayments since acceptance (not reversed) reach the condition's amount, and marks `breaking`
    those whose condition fell due before D − grace without that;
-2. the `breaking` agreements (a handful a day), in loan-id order in one transaction: conditional waivers are
-   reinstated through the ledger (policy), the case owner gets a desk follow-up, the agreement
-   becomes `broken`, and the audit trail says so.
+2. all `breaking` agreements in one transaction, read in one statement: conditional waivers are
+   reinstated through the ledger (policy; loan-id order), the case owners get desk follow-ups,
+   one statement makes them `broken`, and their audit entries are inserted together.
 Only agreements whose condition date has come are read (index on status, condition_due_on), so
 10,000 active agreements cost the close almost nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -25,6 +26,7 @@ from lenddesk.core.errors import LendDeskError
 from lenddesk.core.money import format_fen
 from lenddesk.core.policy import get_policy
 from lenddesk.ledger import after_close
+from lenddesk.ledger.locking import begin_write
 from lenddesk.negotiation.models import Agreement, HardshipCase
 
 SYSTEM = audit.Actor.system("cob:negotiation")
@@ -51,71 +53,116 @@ def judge_agreements(connection: Connection, day: date) -> dict[str, int]:
     with connection.begin():
         kept = connection.execute(KEPT, {"d": day}).rowcount
         breaking = connection.execute(BREAKING, {"d": day, "cutoff": cutoff}).rowcount
-    broken = 0
     with Session(bind=connection) as session:
-        ids = session.scalars(
-            select(Agreement.id).where(Agreement.status == "breaking").order_by(Agreement.id)
-        )
-        for agreement_id in list(ids):
-            _handle_broken(session, agreement_id, day)
-            session.commit()
-            broken += 1
+        broken = _handle_broken(session, day)
+        session.commit()
     return {"kept": kept, "marked_broken": breaking, "broken_handled": broken}
 
 
-def _handle_broken(session: Session, agreement_id: int, day: date) -> None:
-    from lenddesk.desk import service as desk
-    from lenddesk.ledger import service as ledger
-    from lenddesk.ledger.locking import lock_loan
+@dataclass(frozen=True)
+class _Breaking:
+    id: int
+    number: str
+    loan_id: int
+    waiver_ids: list[int]
+    amount_fen: int
+    condition_due_on: date | None
+    owner_id: int | None
+    ticket_number: str
 
-    agreement = session.get(Agreement, agreement_id)
-    assert agreement is not None
-    lock_loan(session, agreement.loan_id)
-    session.refresh(agreement)
-    if agreement.status != "breaking":
-        return
+
+BREAKING_ROWS = (
+    select(
+        Agreement.id,
+        Agreement.number,
+        Agreement.loan_id,
+        Agreement.conditional_waiver_ids,
+        Agreement.condition_amount_fen,
+        Agreement.condition_due_on,
+        func.coalesce(Agreement.owner_id, HardshipCase.owner_id),
+        HardshipCase.ticket_number,
+    )
+    .join(HardshipCase, HardshipCase.id == Agreement.case_id)
+    .where(Agreement.status == "breaking")
+    .order_by(Agreement.loan_id, Agreement.id)
+    .with_for_update(of=Agreement)
+)
+
+
+def _handle_broken(session: Session, day: date) -> int:
+    """All `breaking` agreements of the day in one transaction: one read, the ledger's and the
+    desk's own use cases for waivers and follow-ups, one update to `broken`, the audit entries
+    inserted together. A crash rolls all of it back and the next run finds them `breaking` again."""
+    begin_write(session)
+    rows = [
+        _Breaking(row[0], row[1], row[2], list(row[3] or []), row[4] or 0, row[5], row[6], row[7])
+        for row in session.execute(BREAKING_ROWS)
+    ]
+    if not rows:
+        return 0
     policy = get_policy().negotiation
-    reinstated = []
-    if policy.reinstate_conditional_waivers:
-        for waiver_id in agreement.conditional_waiver_ids or []:
+    reinstated = _reinstate_waivers(session, rows, day) if policy.reinstate_conditional_waivers else {}
+    _add_follow_ups(session, rows, day, policy.follow_up_hours)
+    session.execute(
+        update(Agreement)
+        .where(Agreement.id.in_([row.id for row in rows]), Agreement.status == "breaking")
+        .values(status="broken")
+    )
+    for row in rows:
+        audit.record(
+            session,
+            SYSTEM,
+            "negotiation.agreement.broken",
+            ("negotiation_agreement", row.number),
+            {"status": "breaking"},
+            {"status": "broken", "business_date": day, "reinstated_waivers": reinstated.get(row.id, [])},
+        )
+    session.flush()
+    return len(rows)
+
+
+def _reinstate_waivers(session: Session, rows: list[_Breaking], day: date) -> dict[int, list[int]]:
+    """Conditional waivers owed again, through the ledger (it locks each loan, in loan-id order)."""
+    from lenddesk.ledger import service as ledger
+
+    reinstated: dict[int, list[int]] = {}
+    for row in rows:
+        for waiver_id in row.waiver_ids:
             try:
                 ledger.reinstate_waiver(
                     session,
                     waiver_id=waiver_id,
                     actor=SYSTEM,
                     today=day,
-                    reason=f"协议 {agreement.number} 违约，附条件减免恢复计收",
+                    reason=f"协议 {row.number} 违约，附条件减免恢复计收",
                 )
-                reinstated.append(waiver_id)
+                reinstated.setdefault(row.id, []).append(waiver_id)
             except LendDeskError:
                 continue  # no longer applied (e.g. reversed by hand): nothing to reinstate
-    case = session.get(HardshipCase, agreement.case_id)
-    assert case is not None
-    owner = agreement.owner_id or case.owner_id
-    if owner is not None:
-        due_at = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI) + timedelta(
-            hours=policy.follow_up_hours
-        )
-        amount = format_fen(agreement.condition_amount_fen or 0, thousands=True, symbol=True)
+    return reinstated
+
+
+def _add_follow_ups(session: Session, rows: list[_Breaking], day: date, follow_up_hours: int) -> None:
+    """The case owner's follow-up on the case's ticket, through the desk."""
+    from lenddesk.desk import service as desk
+
+    due_at = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI) + timedelta(
+        hours=follow_up_hours
+    )
+    now = datetime.combine(day, time(23, 0), tzinfo=SHANGHAI)
+    for row in rows:
+        if row.owner_id is None:
+            continue
+        amount = format_fen(row.amount_fen, thousands=True, symbol=True)
         desk.add_follow_up(
             session,
             actor=SYSTEM,
-            number=case.ticket_number,
+            number=row.ticket_number,
             due_at=due_at,
-            note=f"协议 {agreement.number} 违约：{agreement.condition_due_on} 前应付{amount}未付清，"
-            "请联系借款人",
-            owner_id=owner,
-            now=datetime.combine(day, time(23, 0), tzinfo=SHANGHAI),
+            note=f"协议 {row.number} 违约：{row.condition_due_on} 前应付{amount}未付清，请联系借款人",
+            owner_id=row.owner_id,
+            now=now,
         )
-    agreement.status = "broken"
-    audit.record(
-        session,
-        SYSTEM,
-        "negotiation.agreement.broken",
-        ("negotiation_agreement", agreement.number),
-        {"status": "breaking"},
-        {"status": "broken", "business_date": day, "reinstated_waivers": reinstated},
-    )
 
 
 after_close.register("negotiation", judge_agreements, order=50)

@@ -359,9 +359,13 @@ def reinstalment_lines(
     annual_rate: Decimal | None = None,
     waivers: Sequence[WaiverGrant] = (),
     spread_components: Sequence[str] | None = None,
+    schedules: dict[tuple[object, ...], list[PlanLine]] | None = None,
 ) -> list[PlanLine]:
     """The principal outstanding over `term` months at `annual_rate` (default: the policy's share of
-    the contract rate) with what is carried added; the cost cap not yet applied."""
+    the contract rate) with what is carried added; the cost cap not yet applied.
+
+    `schedules` keeps the amortisation of one comparison: re-instalment, the combined option and the
+    option's own text need the same schedule for a term (only what is carried onto it differs)."""
     policy = terms.policy
     rate = state.annual_rate * policy.reinstalment_rate_share if annual_rate is None else annual_rate
     rate = min(rate, state.annual_rate)
@@ -369,11 +373,23 @@ def reinstalment_lines(
     first_due = terms.first_due_on or add_months(on, 1)
     carried = _carried(state, on, waivers)
     if principal > 0:
-        lines = _amortised(principal, rate, term, on, first_due, terms.rounding)
+        key = (principal, rate, term, on, first_due, terms.rounding)
+        if schedules is None:
+            lines = _amortised(*key)
+        elif key in schedules:
+            lines = schedules[key]
+        else:
+            lines = schedules[key] = _amortised(*key)
     else:
         lines = [PlanLine(k + 1, add_months(first_due, k), 0, 0) for k in range(term)]
     components = policy.reinstalment_spread if spread_components is None else spread_components
     return _add_carried(lines, carried, components)
+
+
+def _due_date(known: dict[int, date], anchor: date, months: int) -> date:
+    if months not in known:
+        known[months] = add_months(anchor, months)
+    return known[months]
 
 
 def _monthly(lines: Sequence[PlanLine]) -> int:
@@ -486,6 +502,7 @@ class _Builder:
         self.policy = terms.policy
         self.owed = outstanding_on(state, on)
         self.continue_monthly, self.continue_total = continuing_as_now(state, on)
+        self.schedules: dict[tuple[object, ...], list[PlanLine]] = {}
 
     def level(self, grant: Grant) -> str:
         return approval_level(
@@ -539,6 +556,7 @@ class _Builder:
         future = state.future(self.on)
         anchor = future[0].due_on if future else add_months(self.on, 1)
         options = []
+        due_dates: dict[int, date] = {}  # the month choices overlap: each due date is computed once
         for months in policy.extension_month_choices:
             extension_interest = 0
             if policy.extension_interest == "contract":
@@ -546,7 +564,7 @@ class _Builder:
                     Decimal(self.owed.principal) * state.annual_rate * months / 12, self.terms.rounding
                 )
             lines = [
-                PlanLine(k + 1, add_months(anchor, months + k), line.principal, line.interest)
+                PlanLine(k + 1, _due_date(due_dates, anchor, months + k), line.principal, line.interest)
                 for k, line in enumerate(open_lines)
             ]
             lines[0] = replace(
@@ -593,13 +611,13 @@ class _Builder:
             self.on,
             self.capacity,
             policy.reinstalment_terms,
-            lambda n: reinstalment_lines(self.state, self.on, n, self.terms),
+            lambda n: reinstalment_lines(self.state, self.on, n, self.terms, schedules=self.schedules),
             spread_total=self.owed.total,
         )
         return [self._reinstalment_option(term, lines, fits)]
 
     def _reinstalment_option(self, term: int, lines: list[PlanLine], fits: bool) -> Option:
-        raw = reinstalment_lines(self.state, self.on, term, self.terms)
+        raw = reinstalment_lines(self.state, self.on, term, self.terms, schedules=self.schedules)
         cut = sum(line.interest for line in raw) - sum(line.interest for line in lines)
         condition, condition_zh = self._first_condition(lines)
         monthly = _monthly(lines)
@@ -774,7 +792,9 @@ class _Builder:
             self.on,
             self.capacity,
             self.policy.reinstalment_terms,
-            lambda n: reinstalment_lines(self.state, self.on, n, self.terms, waivers=grants),
+            lambda n: reinstalment_lines(
+                self.state, self.on, n, self.terms, waivers=grants, schedules=self.schedules
+            ),
             spread_total=self.owed.total - waived,
         )
         condition, condition_zh = self._first_condition(lines)

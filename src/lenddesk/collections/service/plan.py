@@ -116,7 +116,7 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
     ):
         with connection.begin():
             counts[name] = stage(connection, plan, params)
-        if name == "overdue" and plan.dialect == "postgresql":
+        if name in ("accounts", "overdue") and plan.dialect == "postgresql":
             # Fresh statistics for the join order: a table analysed while it was empty (a new
             # database, the first plan) makes PostgreSQL scan it once per loan.
             connection.exec_driver_sql("ANALYZE collections_accounts")

@@ -1,4 +1,4 @@
-"""The ceiling for bench/collections.py: a bare FastAPI app that parses and answers the same shape of
+"""The ceiling for bench/collections_plan.py: a bare FastAPI app that parses and answers the same shape of
 request as the collections what-if check (bearer header, JSON body, a verdict back), with no
 database and no guard. Served by uvicorn like the real app."""
 

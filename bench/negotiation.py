@@ -1,9 +1,8 @@
 """Benchmark of the negotiation room (not a test): figures and their baselines in one run.
 
-    .venv/bin/python -P bench/negotiation.py --quick          # options only, and COB on 20,000 loans
-    .venv/bin/python -P bench/negotiation.py --loans 200000   # COB on SQLite and PostgreSQL
+    .venv/bin/python bench/negotiation.py --quick          # options only, and COB on 20,000 loans
+    .venv/bin/python bench/negotiation.py --loans 200000   # COB on SQLite and PostgreSQL
 
-(`-P`: bench/collections.py would otherwise shadow the standard library's `collections`.)
 
 1. All plan options for a 36-instalment overdue loan, in process (`plans.plan_options`, pure): p50,
    p99 over many runs; baseline in the same run: the ledger's settlement quote of the same loan

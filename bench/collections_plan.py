@@ -1,6 +1,6 @@
 """Collections benchmark: the daily plan on a large book, the guard in process, the check over HTTP.
 
-    .venv/bin/python bench/collections.py [--loans 1000000] [--skip-postgres] [--seconds 15]
+    .venv/bin/python bench/collections_plan.py [--loans 1000000] [--skip-postgres] [--seconds 15]
 
 1. Daily plan: a book of --loans loans seeded like bench/cob.py (`lenddesk seed --simulate-days 0`,
    about 8 % overdue), then `plan_day` — the close of business's collections step — timed alone on

@@ -14,7 +14,7 @@ from lenddesk.collections.models import Account, Contact, Hold, Outcome, Script
 from lenddesk.core import audit
 from lenddesk.core.models import AuditEntry
 from lenddesk.desk.models import OutboxMessage, Ticket
-from lenddesk.desk.service import record_opt_out
+from lenddesk.desk.service import intake, record_opt_out
 from lenddesk.ledger.cob import run_cob
 from lenddesk.ledger.models import Borrower
 from lenddesk.ledger.service import post_repayment
@@ -345,3 +345,25 @@ def test_the_plan_is_idempotent_for_its_date(engine: Engine, book: Book) -> None
         plan_day(connection, CLOSED)  # a crash before "done": the re-run adds nothing twice
         assert connection.execute(text("SELECT COUNT(*) FROM collections_contacts")).scalar() == before
         assert connection.execute(text("SELECT COUNT(*) FROM collections_worklist")).scalar() == 1
+
+
+def test_an_open_desk_complaint_holds_collection(
+    api: TestClient, as_role, book: Book, engine: Engine
+) -> None:
+    headers = as_role("collector")
+    with session_of(engine) as session:
+        mobile = session.scalar(select(Borrower.mobile).where(Borrower.id == book.overdue_borrower))
+        intake(  # a complaint: the desk records it on the ticket it opens
+            session,
+            channel="sms",
+            channel_message_id="complaint-1",
+            sender=mobile,
+            text="催收员每天打电话骚扰我，我要投诉",
+            received_at=NOW,
+            now=NOW,
+            actor=audit.Actor.system("channel:test"),
+        )
+        session.commit()
+    held = contact(api, headers, book.overdue_borrower)
+    assert held.status_code == 422
+    assert [v["code"] for v in held.json()["violations"]] == ["DISPUTE_HOLD"]

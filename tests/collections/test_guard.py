@@ -81,6 +81,8 @@ BANNED = [
     ("你个傻逼", "INSULT"),
     ("你個傻屄", "INSULT"),
     ("你個傻逼", "INSULT"),
+    ("你个傻X", "INSULT"),
+    ("你个傻 Ｘ", "INSULT"),
     ("煞笔", "INSULT"),
     ("ｓｂ", "INSULT"),
     ("s.b.", "INSULT"),

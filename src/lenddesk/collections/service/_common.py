@@ -112,14 +112,17 @@ class History:
 
 
 # One prebuilt statement for the hot path (every check and contact): sent outbound contacts on the
-# day and in the 7 days ending on it, and whether a hold is open.
+# day and in the 7 days ending on it, and whether a hold (or an open desk complaint) is open.
 _HISTORY = text(
     "SELECT"
     " (SELECT COUNT(*) FROM collections_contacts WHERE borrower_id = :b AND status = 'sent'"
     "  AND source <> 'inbound' AND local_date = :day) AS today,"
     " (SELECT COUNT(*) FROM collections_contacts WHERE borrower_id = :b AND status = 'sent'"
     "  AND source <> 'inbound' AND local_date >= :week_start AND local_date <= :day) AS week,"
-    " (SELECT COUNT(*) FROM collections_holds WHERE borrower_id = :b AND released_at IS NULL) AS holds"
+    " (SELECT COUNT(*) FROM collections_holds WHERE borrower_id = :b AND released_at IS NULL)"
+    # An open complaint at the desk holds collection too, whoever recorded it (DISPUTE_HOLD).
+    " + (SELECT COUNT(*) FROM desk_complaints c JOIN desk_tickets t ON t.id = c.ticket_id"
+    "  WHERE t.borrower_id = :b AND c.closed_at IS NULL) AS holds"
 ).bindparams(bindparam("day", type_=Date), bindparam("week_start", type_=Date))
 
 

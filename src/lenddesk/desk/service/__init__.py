@@ -72,6 +72,7 @@ from lenddesk.desk.service.outbox import (
     outbox_health,
     queue_outbound,
     record_receipt,
+    register_secret_drawer,
     requeue_dead_letter,
     settle_outbox,
 )
@@ -204,6 +205,7 @@ __all__ = [
     "queue_outbound",
     "record_opt_out",
     "record_receipt",
+    "register_secret_drawer",
     "reject_extension",
     "render_macro",
     "reply",

@@ -6,8 +6,9 @@ For business date D the plan prepares the contact day C = D + 1:
    pre-due lead, gets a collections account (arm drawn once: champion or challenger);
 2. state: overdue amount, worst bucket and days past due per borrower; accounts no longer overdue
    are cured (or closed when a loan was written off);
-3. promises to pay due by D are marked kept or broken from the repayments;
-4. propensity score and expected recovery (docs/COLLECTIONS.md), counting those promises;
+3. promises to pay due by D are marked kept or broken from the repayments (before step 2, whose
+   score counts them); 4. the propensity score and expected recovery (docs/COLLECTIONS.md) are
+   computed in step 2's single UPDATE;
 5. automated steps of each strategy become scheduled contacts (released to the outbox during the
    contact day by `release_due`, which runs the guard on each);
 6. agent steps become worklist lines, accounts are assigned to collectors by bucket and load, and
@@ -107,10 +108,9 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
     counts: dict[str, int] = {}
     for name, stage in (
         ("accounts", _open_accounts),
+        ("promises", _judge_promises),
         ("overdue", _refresh_overdue),
         ("cured", _cure_accounts),
-        ("promises", _judge_promises),
-        ("scored", _score),
         ("scheduled", _schedule_messages),
         ("worklist", _build_worklist),
     ):
@@ -156,21 +156,55 @@ def _open_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
     return result.rowcount or 0
 
 
+def _score_sql(dpd: str, due: str, ontime: str, paid_recent: str, kept: str, broken: str) -> str:
+    """`rules.propensity` in integer SQL over the given expressions."""
+    share = f"CASE WHEN {due} > 0 THEN {ontime} * 1000 / {due} ELSE 500 END"
+    lateness = f"CASE WHEN ({dpd}) / 3 > 30 THEN 30 ELSE ({dpd}) / 3 END"
+    kept_part = f"CASE WHEN {kept} * 10 > 20 THEN 20 ELSE {kept} * 10 END"
+    broken_part = f"CASE WHEN {broken} * 10 > 30 THEN 30 ELSE {broken} * 10 END"
+    raw = (
+        f"(30 + 40 * ({share}) / 1000 - ({lateness})"
+        f" + CASE WHEN {paid_recent} > 0 THEN 15 ELSE 0 END + ({kept_part}) - ({broken_part}))"
+    )
+    return f"(CASE WHEN {raw} < 5 THEN 5 WHEN {raw} > 95 THEN 95 ELSE {raw} END)"
+
+
 def _refresh_overdue(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
-    # Days past due on the contact day are one more than at the close of D.
-    dpd = "o.dpd + 1"
+    """State, amounts, the score's inputs, the score and expected recovery of every overdue account in
+    one UPDATE (each rewrite of a row costs a new row version and index entries on PostgreSQL)."""
+    params = {**params, "d_30": params["d"] - timedelta(days=29)}
+    dpd = "o.dpd + 1"  # days past due on the contact day: one more than at the close of D
+    bucket = _bucket_sql(dpd, plan.bounds)
+    score = _score_sql(dpd, "o.due_lines", "o.ontime_lines", "o.paid_recent", "o.kept", "o.broken")
     result = connection.execute(
         _sql(
             "UPDATE collections_accounts SET state = 'overdue',"
-            f" days_past_due = {dpd}, bucket = {_bucket_sql(dpd, plan.bounds)}, overdue_fen = o.owed,"
+            f" days_past_due = {dpd}, bucket = {bucket}, overdue_fen = o.owed,"
             " overdue_since = COALESCE(collections_accounts.overdue_since, :d), cured_on = NULL,"
             " worst_bucket = CASE WHEN collections_accounts.state = 'overdue'"
-            f" AND collections_accounts.worst_bucket > {_bucket_sql(dpd, plan.bounds)}"
-            f" THEN collections_accounts.worst_bucket ELSE {_bucket_sql(dpd, plan.bounds)} END,"
-            " updated_on = :d"
+            f" AND collections_accounts.worst_bucket > {bucket}"
+            f" THEN collections_accounts.worst_bucket ELSE {bucket} END,"
+            " updated_on = :d, due_lines = o.due_lines, ontime_lines = o.ontime_lines,"
+            " paid_last_30d = (o.paid_recent > 0), promises_kept = o.kept, promises_broken = o.broken,"
+            f" propensity = {score}, expected_recovery_fen = o.owed * {score} / 100,"
+            f" segment = CASE WHEN {score} < 35 THEN 'high' WHEN {score} >= 65 THEN 'low' ELSE 'medium' END"
+            " FROM (SELECT g.borrower_id, g.dpd, g.owed, h.due_lines, h.ontime_lines,"
+            "  (SELECT COUNT(*) FROM loans l JOIN repayments r ON r.loan_id = l.id"
+            "   WHERE l.borrower_id = g.borrower_id AND r.status = 'posted'"
+            "   AND r.value_date >= :d_30 AND r.value_date <= :d) AS paid_recent,"
+            "  (SELECT COUNT(*) FROM collections_outcomes k WHERE k.borrower_id = g.borrower_id"
+            "   AND k.promise_status = 'kept') AS kept,"
+            "  (SELECT COUNT(*) FROM collections_outcomes k WHERE k.borrower_id = g.borrower_id"
+            "   AND k.promise_status = 'broken') AS broken"
             f" FROM (SELECT l.borrower_id, MAX(l.days_past_due) AS dpd, SUM({_owed('s')}) AS owed"
-            " FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
-            " WHERE l.status = 'overdue' GROUP BY l.borrower_id) o"
+            "  FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
+            "  WHERE l.status = 'overdue' GROUP BY l.borrower_id) g"
+            " JOIN (SELECT l.borrower_id, COUNT(*) AS due_lines,"
+            "  SUM(CASE WHEN s.paid_off_on IS NOT NULL AND s.paid_off_on <= s.due_on THEN 1 ELSE 0 END)"
+            "   AS ontime_lines"
+            "  FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
+            "  WHERE l.borrower_id IN (SELECT borrower_id FROM loans WHERE status = 'overdue')"
+            "  GROUP BY l.borrower_id) h ON h.borrower_id = g.borrower_id) o"
             " WHERE collections_accounts.borrower_id = o.borrower_id"
         ),
         params,
@@ -191,62 +225,6 @@ def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
             " WHERE l.borrower_id = collections_accounts.borrower_id AND l.status = 'overdue')"
         ),
         params,
-    )
-    return result.rowcount or 0
-
-
-def _score(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
-    params = {**params, "d_30": params["d"] - timedelta(days=29)}
-    connection.execute(
-        _sql(
-            "UPDATE collections_accounts SET due_lines = h.due_lines, ontime_lines = h.ontime_lines"
-            " FROM (SELECT l.borrower_id, COUNT(*) AS due_lines,"
-            "  SUM(CASE WHEN s.paid_off_on IS NOT NULL AND s.paid_off_on <= s.due_on THEN 1 ELSE 0 END)"
-            "   AS ontime_lines"
-            " FROM loans l JOIN collections_accounts a ON a.borrower_id = l.borrower_id"
-            " JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
-            " WHERE a.state = 'overdue' GROUP BY l.borrower_id) h"
-            " WHERE collections_accounts.borrower_id = h.borrower_id"
-        ),
-        params,
-    )
-    connection.execute(
-        _sql(
-            "UPDATE collections_accounts SET paid_last_30d = EXISTS (SELECT 1 FROM loans l"
-            " JOIN repayments r ON r.loan_id = l.id WHERE l.borrower_id = collections_accounts.borrower_id"
-            " AND r.status = 'posted' AND r.value_date >= :d_30 AND r.value_date <= :d)"
-            " WHERE state = 'overdue'"
-        ),
-        params,
-    )
-    connection.execute(
-        _sql(
-            "UPDATE collections_accounts SET"
-            " promises_kept = (SELECT COUNT(*) FROM collections_outcomes o WHERE o.borrower_id ="
-            "  collections_accounts.borrower_id AND o.promise_status = 'kept'),"
-            " promises_broken = (SELECT COUNT(*) FROM collections_outcomes o WHERE o.borrower_id ="
-            "  collections_accounts.borrower_id AND o.promise_status = 'broken')"
-            " WHERE state = 'overdue'"
-        ),
-        params,
-    )
-    share = "CASE WHEN due_lines > 0 THEN ontime_lines * 1000 / due_lines ELSE 500 END"
-    dpd_part = "CASE WHEN days_past_due / 3 > 30 THEN 30 ELSE days_past_due / 3 END"
-    kept = "CASE WHEN promises_kept * 10 > 20 THEN 20 ELSE promises_kept * 10 END"
-    broken = "CASE WHEN promises_broken * 10 > 30 THEN 30 ELSE promises_broken * 10 END"
-    raw = (
-        f"(30 + 40 * ({share}) / 1000 - ({dpd_part})"
-        f" + CASE WHEN paid_last_30d THEN 15 ELSE 0 END + ({kept}) - ({broken}))"
-    )
-    score = f"CASE WHEN {raw} < 5 THEN 5 WHEN {raw} > 95 THEN 95 ELSE {raw} END"
-    connection.execute(_sql(f"UPDATE collections_accounts SET propensity = {score} WHERE state = 'overdue'"))
-    result = connection.execute(
-        _sql(
-            "UPDATE collections_accounts SET expected_recovery_fen = overdue_fen * propensity / 100,"
-            " segment = CASE WHEN propensity < 35 THEN 'high' WHEN propensity >= 65 THEN 'low' ELSE"
-            " 'medium' END"
-            " WHERE state = 'overdue'"
-        )
     )
     return result.rowcount or 0
 

@@ -32,6 +32,7 @@ def deliver(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cal
     from lenddesk.core.settings import get_settings
 
     monkeypatch.setattr(get_settings(), "database_url", db_url)
+    monkeypatch.chdir(tmp_path)  # the worker may generate its channels key file in the working directory
 
     def run() -> str:
         result = CliRunner().invoke(app, ["desk", "deliver", "--log-dir", str(tmp_path)])

@@ -5,6 +5,9 @@ or API) is queued in the desk's outbox like any reply; `lenddesk desk deliver` (
 worker) and `desk.deliver_outbox` hand it to the adapters registered here, which write it into
 the borrower's chat once per outbox message. A `chat` ticket that is not a web chat session (its
 sender is not `chat:<session id>`) keeps the channel's previous adapter, the delivery log.
+
+Kept light on purpose (the tables and their SQL, no model or FAQ index): the delivery worker
+imports it at start-up.
 """
 
 from __future__ import annotations
@@ -14,10 +17,44 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lenddesk.assistant.service import WebChatAdapter
-from lenddesk.assistant.service._common import SENDER_PREFIX
+from lenddesk.assistant import store
 from lenddesk.channels import registry
 from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing
+
+SENDER_PREFIX = "chat:"  # the desk's sender (and reply recipient) of a web chat session
+
+
+@dataclass
+class WebChatAdapter:
+    """Delivers `chat` outbox messages into the borrower's web chat session (once per outbox id),
+    in the caller's transaction."""
+
+    session: Session
+    author_name: str = "客服"
+    channel: str = "chat"
+    fallback: Adapter | None = None  # for `chat` tickets that are not web chat sessions
+
+    def deliver(self, message: Outgoing, *, now: datetime) -> DeliveryResult:
+        if not message.recipient.startswith(SENDER_PREFIX):
+            if self.fallback is not None:
+                return self.fallback.deliver(message, now=now)
+            return DeliveryResult(False, "not a web chat session", permanent=True)
+        public_id = message.recipient.removeprefix(SENDER_PREFIX)
+        chat = store.lock_existing(self.session, public_id=public_id)
+        if chat is None:
+            return DeliveryResult(False, "web chat session not found", permanent=True)
+        # Under the session's lock: a second delivery of the same outbox message finds the first.
+        if store.line_of_outbox(self.session, message.outbox_id) is None:
+            store.append_line(
+                self.session,
+                chat,
+                author="agent",
+                text=message.body,
+                now=now,
+                author_name=self.author_name,
+                outbox_id=message.outbox_id,
+            )
+        return DeliveryResult(True)
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Shared pieces of the assistant's use cases: session ids, the knowledge base in force, and the
-values the answers quote (the SQL of the chat's write path is in store.py)."""
+values the answers quote (the SQL of the chat's write path is in assistant/store.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ from collections.abc import Iterator, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lenddesk.assistant import engine
+from lenddesk.assistant import engine, store
+from lenddesk.assistant.delivery import SENDER_PREFIX
 from lenddesk.assistant.knowledge import PLACEHOLDERS, Entry, KnowledgeBase
 from lenddesk.assistant.models import ChatSession, FaqEntry
-from lenddesk.assistant.service import store
 from lenddesk.core.errors import NotFound, Unprocessable
 from lenddesk.core.policy import AssistantPolicy, get_policy
 from lenddesk.desk import service as desk
 from lenddesk.ledger import service as ledger
 
 PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-SENDER_PREFIX = "chat:"
 
 
 def policy() -> AssistantPolicy:

@@ -1,59 +1,25 @@
-"""The agent's side of a handed-off chat: the conversation, live replies, and the web chat adapter.
+"""The agent's side of a handed-off chat: the conversation and live replies.
 
 An agent replies through the desk (`desk.reply`: the ticket's timeline, first response, SLA, the
 account-data guard and the audit trail) and the reply is delivered to the browser at once by
-the web chat adapter below. Replies written on the desk's own ticket page or API wait in the
+the web chat adapter (assistant/delivery.py). Replies written on the desk's own ticket page or API wait in the
 outbox for `lenddesk desk deliver` or "deliver now", which use the same adapter (registered with
-the channels room in assistant/delivery.py).
+the channels room there).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lenddesk.assistant.delivery import WebChatAdapter
 from lenddesk.assistant.models import ChatMessage, ChatSession
-from lenddesk.assistant.service import store
-from lenddesk.assistant.service._common import SENDER_PREFIX, check_public_id, find_session
-from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing
+from lenddesk.assistant.service._common import check_public_id, find_session
 from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, NotFound
 from lenddesk.desk import service as desk
-
-
-@dataclass
-class WebChatAdapter:
-    """Delivers `chat` outbox messages into the borrower's web chat session (once per outbox id)."""
-
-    session: Session
-    author_name: str = "客服"
-    channel: str = "chat"
-    fallback: Adapter | None = None  # for `chat` tickets that are not web chat sessions
-
-    def deliver(self, message: Outgoing, *, now: datetime) -> DeliveryResult:
-        if not message.recipient.startswith(SENDER_PREFIX):
-            if self.fallback is not None:
-                return self.fallback.deliver(message, now=now)
-            return DeliveryResult(False, "not a web chat session", permanent=True)
-        public_id = message.recipient.removeprefix(SENDER_PREFIX)
-        chat = store.lock_existing(self.session, public_id=public_id)
-        if chat is None:
-            return DeliveryResult(False, "web chat session not found", permanent=True)
-        # Under the session's lock: a second delivery of the same outbox message finds the first.
-        if store.line_of_outbox(self.session, message.outbox_id) is None:
-            store.append_line(
-                self.session,
-                chat,
-                author="agent",
-                text=message.body,
-                now=now,
-                author_name=self.author_name,
-                outbox_id=message.outbox_id,
-            )
-        return DeliveryResult(True)
 
 
 def agent_reply(

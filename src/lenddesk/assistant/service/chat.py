@@ -1,7 +1,7 @@
 """A borrower's message on the web chat: understand it, answer, warn, verify or hand off.
 
-The write path (store.py): the message is understood before anything is locked (pure, ~1 ms)
-against this process's cached knowledge base; then one upsert creates or locks the session row,
+The write path (assistant/store.py): the message is understood before anything is locked (pure,
+~1 ms) against this process's cached knowledge base; then one upsert creates or locks the session row,
 counts the message for the session and reserves its two numbers, and tells the knowledge base's
 version (understood again in the rare case an admin has just changed it); the address is counted
 (429 past either limit, nothing kept); the borrower's line and the answer go in with one INSERT in
@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lenddesk.assistant import dialogue, engine, replies
+from lenddesk.assistant import dialogue, engine, replies, store
 from lenddesk.assistant.intents import INTENTS
 from lenddesk.assistant.knowledge import fill
 from lenddesk.assistant.models import ChatMessage
 from lenddesk.assistant.normalise import clean_for_storage
-from lenddesk.assistant.service import official, store, verification
+from lenddesk.assistant.service import official, verification
 from lenddesk.assistant.service._common import (
     answer_values,
     check_public_id,
@@ -32,7 +32,7 @@ from lenddesk.assistant.service._common import (
     policy,
     sender_of,
 )
-from lenddesk.assistant.service.store import ChatState
+from lenddesk.assistant.store import ChatState
 from lenddesk.assistant.understanding import Understanding
 from lenddesk.core import audit, throttle
 from lenddesk.core.calendar import CalendarUnknownYear, to_shanghai

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.assistant import replies
 from lenddesk.assistant.service._common import sender_of
-from lenddesk.assistant.service.store import ChatState
+from lenddesk.assistant.store import ChatState
 from lenddesk.assistant.understanding import Understanding
 from lenddesk.core import audit
 from lenddesk.core.calendar import business_date

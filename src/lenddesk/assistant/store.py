@@ -273,9 +273,8 @@ def count_address(session: Session, *, key: str, window: throttle.Window, minute
     if redis_url:
         return throttle.throttle_for(redis_url, minutes).hit(session, key, window)
     statement = _address_statement(session.get_bind().dialect.name)
-    current, previous = (
-        session.connection().execute(statement, {"address": key, "window": window.number}).one()
-    )
+    parameters = {"address": key, "window": window.number}
+    current, previous = session.connection().execute(statement, parameters).one()
     if current == 1:
         session.execute(_FORGET_OLD_WINDOWS, {"window": window.number})
     return window.estimate(previous or 0, current)

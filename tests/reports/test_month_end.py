@@ -1,93 +1,17 @@
-"""The month-end snapshot written by the close, on a small book whose matrix is computed by hand.
-
-Loans (12 monthly instalments, 3 grace days), closed day by day from 2025-08-15 to 2026-03-31:
-- A  disbursed 01-15, never pays                        Feb M1 (13 days)  → Mar M2 (44 days)
-- B  disbursed 01-15, pays every instalment on its day  Feb M0            → Mar M0
-- C  disbursed 01-15, pays on time, repays all 03-10    Feb M0            → Mar settled
-- D  disbursed 03-20                                    not on the book at the end of Feb
-- E  disbursed 01-15, misses 02-15, pays it 03-10 (M0), misses 03-15: Feb M1 → Mar M1
-- F  disbursed 02-01, never pays                        Mar: exactly 30 days (DPD30+, not PAR30)
-- G  disbursed 2025-08-15, never pays                   Feb M6+           → Mar WO
-- H  disbursed 2025-11-15, pays periods 1–2 on 03-05    Feb M3            → Mar M2
-- I  disbursed 01-15, restructured 03-10 and cured      Feb M1            → Mar M0 (restructured)
-"""
+"""The month-end snapshot written by the close, on the small book of conftest.py (matrix by hand)."""
 
 from __future__ import annotations
-
-from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from lenddesk.core.policy import Policy
-from lenddesk.ledger.cob import run_cob
-from lenddesk.ledger.models import Loan, ScheduleRevision
+from lenddesk.ledger.models import Loan
 from lenddesk.reports import service
 from lenddesk.reports.models import MonthEndPosition, ReportMonth
 from lenddesk.reports.service import Period
-from tests.ledger.book import add_loan, add_product, pay_in_full
 
-POLICY = Policy()
-START = date(2025, 8, 15)
 MARCH = Period("2026-03", "2026-03")
-
-
-def _close(engine: Engine, day: date) -> None:
-    run_cob(engine, day, policy=POLICY)
-
-
-def _on_time(session: Session, loan_id: int, periods: list[int], day: date) -> None:
-    pay_in_full(session, loan_id, periods, day)
-    session.commit()
-
-
-@pytest.fixture
-def book(engine: Engine, session: Session) -> dict[str, int]:
-    product = add_product(session)
-    disbursed = {
-        "A": date(2026, 1, 15),
-        "B": date(2026, 1, 15),
-        "C": date(2026, 1, 15),
-        "D": date(2026, 3, 20),
-        "E": date(2026, 1, 15),
-        "F": date(2026, 2, 1),
-        "G": date(2025, 8, 15),
-        "H": date(2025, 11, 15),
-        "I": date(2026, 1, 15),
-    }
-    ids = {name: add_loan(session, product, disbursed_on=day).id for name, day in disbursed.items()}
-    session.commit()
-    payments = {
-        date(2026, 2, 15): [("B", [1]), ("C", [1])],
-        date(2026, 3, 5): [("H", [1, 2])],
-        date(2026, 3, 10): [("C", list(range(2, 13))), ("E", [1]), ("I", [1])],
-        date(2026, 3, 15): [("B", [2]), ("I", [2])],
-    }
-    _close(engine, START)  # the book's first close; later closes catch up every date from here
-    day = START
-    for payment_day in sorted(payments):
-        _close(engine, payment_day - timedelta(days=1))
-        for name, periods in payments[payment_day]:
-            _on_time(session, ids[name], periods, payment_day)
-        if payment_day == date(2026, 3, 10):
-            session.add(
-                ScheduleRevision(
-                    loan_id=ids["I"],
-                    number=1,
-                    effective_on=payment_day,
-                    kind="reinstalment",
-                    reference="AG-TEST-1",
-                    created_by="test",
-                    before_lines=[],
-                    after_lines=[],
-                )
-            )
-            session.commit()
-        day = payment_day
-    _close(engine, date(2026, 3, 31))
-    assert day < date(2026, 3, 31)
-    return ids
 
 
 def _states(session: Session, month: str, ids: dict[str, int]) -> dict[str, str]:
@@ -148,7 +72,9 @@ def test_the_30_day_line_counts_for_dpd30_plus_but_not_par30(
 
 def test_written_off_balance_stays_in_the_vintage_90_plus(session: Session, book: dict[str, int]) -> None:
     g = session.scalar(
-        select(MonthEndPosition).where(MonthEndPosition.month == "2026-03", MonthEndPosition.loan_id == book["G"])
+        select(MonthEndPosition).where(
+            MonthEndPosition.month == "2026-03", MonthEndPosition.loan_id == book["G"]
+        )
     )
     assert g is not None and g.state == "WO"
     curves = service.vintage(session, Period("2025-08", "2025-08"))

@@ -41,6 +41,7 @@ ROUTER_MODULES = (
     "lenddesk.web.quality",
     "lenddesk.web.feedback",
     "lenddesk.web.channels",
+    "lenddesk.web.reports",
 )
 
 

@@ -85,7 +85,7 @@ def _answer(
 
 @router.get(
     "/roll-rates",
-    summary="Month-end roll-rate matrices (迁徙率), count or balance basis",
+    summary="Month-end roll-rate matrices, count or balance basis",
     responses={**_CONTENT, **errors(401, 403, 422)},
 )
 def roll_rates(
@@ -112,7 +112,7 @@ def roll_rates(
 
 @router.get(
     "/flow-rates",
-    summary="Flow rates (迁移率) into each bucket, month by month",
+    summary="Flow rates into each bucket, month by month",
     responses={**_CONTENT, **errors(401, 403, 422)},
 )
 def flow_rates(
@@ -145,7 +145,7 @@ def flow_rates(
 
 @router.get(
     "/cure-rates",
-    summary="Cure rates (回正率), with and without restructured loans",
+    summary="Cure rates, with and without restructured loans",
     responses={**_CONTENT, **errors(401, 403, 422)},
 )
 def cure_rates(
@@ -180,7 +180,7 @@ def cure_rates(
 
 @router.get(
     "/vintage",
-    summary="Vintage curves (账龄分析) by disbursement month, current or ever basis",
+    summary="Vintage curves by disbursement month, current or ever basis",
     responses={**_CONTENT, **errors(401, 403, 422)},
 )
 def vintage(
@@ -207,7 +207,7 @@ def vintage(
 
 @router.get(
     "/par",
-    summary="Portfolio at risk: PAR30 (> 30 days) and DPD30+ (≥ 30 days), PAR90 and DPD90+",
+    summary="Portfolio at risk: PAR30 (over 30 days) and DPD30+ (30 days or more), PAR90, DPD90+",
     responses={**_CONTENT, **errors(401, 403, 422)},
 )
 def portfolio_at_risk(

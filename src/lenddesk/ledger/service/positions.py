@@ -12,7 +12,14 @@ from datetime import date
 from sqlalchemy import Select, and_, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from lenddesk.ledger.models import BucketTransition, Loan, Product, ScheduleLine, ScheduleRevision
+from lenddesk.ledger.models import (
+    Borrower,
+    BucketTransition,
+    Loan,
+    Product,
+    ScheduleLine,
+    ScheduleRevision,
+)
 from lenddesk.ledger.owed import COLUMNS, COMPONENTS
 
 SETTLED = "settled"
@@ -122,4 +129,24 @@ def first_disbursement(session: Session) -> date | None:
     return session.scalar(select(func.min(Loan.disbursed_on)))
 
 
-__all__ = ["SETTLED", "WRITTEN_OFF", "first_disbursement", "historic_positions", "live_positions"]
+def loan_labels(session: Session, loan_ids: list[int]) -> list[dict[str, object]]:
+    """Contract number, borrower name, bucket and days past due of these loans (for drill-downs)."""
+    if not loan_ids:
+        return []
+    rows = session.execute(
+        select(Loan.id, Loan.contract_number, Borrower.name, Loan.bucket, Loan.days_past_due, Loan.status)
+        .join(Borrower, Borrower.id == Loan.borrower_id)
+        .where(Loan.id.in_(loan_ids))
+        .order_by(Loan.id)
+    ).all()
+    return [row._asdict() for row in rows]
+
+
+__all__ = [
+    "SETTLED",
+    "WRITTEN_OFF",
+    "first_disbursement",
+    "historic_positions",
+    "live_positions",
+    "loan_labels",
+]

@@ -35,7 +35,7 @@ ROOM_COMMANDS = (
     "lenddesk.channels.commands",
     "lenddesk.reports.commands",
 )
-DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs")
+DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs", "lenddesk.reports.jobs")
 
 
 def fail(message: str) -> typer.Exit:

@@ -37,7 +37,9 @@ def test_trends_and_vintage_pages(client: TestClient) -> None:
 def test_drill_down_lists_the_loans_masked_and_is_audited(
     client: TestClient, session: Session, book: dict[str, int]
 ) -> None:
-    page = sign_in(client, "team_lead").get("/reports/loans", params={"month": "2026-03", "from": "M1", "to": "M2"})
+    page = sign_in(client, "team_lead").get(
+        "/reports/loans", params={"month": "2026-03", "from": "M1", "to": "M2"}
+    )
     assert page.status_code == 200
     contract = session.get(Loan, book["A"]).contract_number  # type: ignore[union-attr]
     assert contract in page.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, exists, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from lenddesk.ledger.models import (
@@ -108,9 +108,9 @@ def historic_positions(as_of: date) -> Select:
             Loan.id.label("loan_id"),
             status.label("status"),
             func.coalesce(last.c.to_bucket, literal("M0")).label("bucket"),
-            literal(None).label("days_past_due"),
-            literal(None).label("outstanding_principal_fen"),
-            literal(None).label("overdue_fen"),
+            cast(null(), Integer).label("days_past_due"),
+            cast(null(), BigInteger).label("outstanding_principal_fen"),
+            cast(null(), BigInteger).label("overdue_fen"),
             Loan.principal_fen,
             Loan.disbursed_on,
             Loan.settled_on,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Integer,
     String,
@@ -39,6 +40,7 @@ from lenddesk.reports.models import (
 from lenddesk.reports.states import BUCKETS, WRITTEN_OFF, month_end, month_of, shift_month
 
 _snapshot = MonthEndPosition.__table__
+_NO_BALANCE = cast(null(), BigInteger)  # typed, so PostgreSQL inserts it into a bigint column
 _ACTIVE_BUCKETS = BUCKETS[:-1]
 
 
@@ -88,7 +90,7 @@ def _insert_positions(connection: Connection, month: str, live: bool) -> int:
                 (_reached(state, positions.c.days_past_due, threshold), positions.c.outstanding_principal_fen)
             )
             if live
-            else null()
+            else _NO_BALANCE
         )
         columns[name] = func.coalesce(previous.c[name], now)
     query = select(*(value.label(name) for name, value in columns.items())).outerjoin(
@@ -139,9 +141,11 @@ def _insert_vintages(connection: Connection, month: str, balances: bool) -> None
     s = _snapshot.c
     measures = {}
     for threshold in (1, 30, 90):
-        current = _sum_when(_reached(s.state, s.days_past_due, threshold)) if balances else null()
+        current = _sum_when(_reached(s.state, s.days_past_due, threshold)) if balances else _NO_BALANCE
         measures[f"current_dpd{threshold}_fen"] = current
-        measures[f"ever_dpd{threshold}_fen"] = func.sum(s[f"ever_dpd{threshold}_fen"]) if balances else null()
+        measures[f"ever_dpd{threshold}_fen"] = (
+            func.sum(s[f"ever_dpd{threshold}_fen"]) if balances else _NO_BALANCE
+        )
     query = (
         select(
             s.cohort_month,
@@ -162,14 +166,14 @@ def _insert_portfolio(connection: Connection, month: str, balances: bool) -> Non
     s = _snapshot.c
 
     def part(condition: ColumnElement) -> ColumnElement:
-        return _sum_when(condition) if balances else null()
+        return _sum_when(condition) if balances else _NO_BALANCE
 
     query = (
         select(
             literal(month).label("month"),
             s.product_code,
             cast(func.count(), Integer).label("loans"),
-            (func.sum(s.outstanding_principal_fen) if balances else null()).label("outstanding_fen"),
+            (func.sum(s.outstanding_principal_fen) if balances else _NO_BALANCE).label("outstanding_fen"),
             part(s.days_past_due >= 1).label("dpd1_fen"),
             part(s.days_past_due >= 30).label("dpd30_fen"),
             part(s.days_past_due > 30).label("par30_fen"),

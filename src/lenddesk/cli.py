@@ -33,8 +33,9 @@ ROOM_COMMANDS = (
     "lenddesk.assistant.commands",
     "lenddesk.quality.commands",
     "lenddesk.channels.commands",
+    "lenddesk.reports.commands",
 )
-DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs")
+DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs", "lenddesk.reports.jobs")
 
 
 def fail(message: str) -> typer.Exit:

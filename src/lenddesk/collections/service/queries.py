@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import rules
@@ -171,9 +171,19 @@ METRICS = (
     ("promise_rate", "承诺率", "accounts with a promise / right-party contacts"),
     ("promise_kept_rate", "承诺兑现率", "promises kept / promises judged"),
     ("cure_rate", "治愈率", "accounts cured / accounts in collection"),
-    ("roll_m1_m2", "M1→M2 迁徙率", "accounts reaching M2 / accounts in collection"),
-    ("roll_m2_m3", "M2→M3 迁徙率", "accounts reaching M3 / accounts reaching M2"),
+    # Not roll rates (those are month-end matrices, in the reports room): the share that ever got
+    # as far as a bucket while in collection.
+    ("reached_m2", "曾达 M2 占比", "accounts ever reaching M2 / accounts in collection"),
+    ("reached_m3", "M2 中曾达 M3 占比", "accounts ever reaching M3 / accounts ever reaching M2"),
 )
+
+
+def bucket_number(column: Any) -> Any:
+    """M2 → 2, M7+ → 7 in SQL: buckets compare by number, never as text ("M10" < "M2" as text).
+
+    Anything that is not an M bucket (WO) ranks past every bucket.
+    """
+    return case((column.like("M%"), cast(func.replace(func.substr(column, 2), "+", ""), Integer)), else_=999)
 
 
 @dataclass(frozen=True)
@@ -215,16 +225,17 @@ def strategy_report(session: Session, *, since: date, until: date) -> list[ArmRe
         kept = _promises(session, ids, ("kept",))
         judged = _promises(session, ids, ("kept", "broken"))
         cured = session.scalar(select(func.count()).where(scope, Account.cured_on.is_not(None))) or 0
-        m2 = session.scalar(select(func.count()).where(scope, Account.worst_bucket >= "M2")) or 0
-        m3 = session.scalar(select(func.count()).where(scope, Account.worst_bucket >= "M3")) or 0
+        worst = bucket_number(Account.worst_bucket)
+        m2 = session.scalar(select(func.count()).where(scope, worst >= 2)) or 0
+        m3 = session.scalar(select(func.count()).where(scope, worst >= 3)) or 0
         rates = {
             "contact_rate": wilson(contacted, total),
             "right_party_rate": wilson(right_party, contacted),
             "promise_rate": wilson(promised, right_party),
             "promise_kept_rate": wilson(kept, judged),
             "cure_rate": wilson(cured, total),
-            "roll_m1_m2": wilson(m2, total),
-            "roll_m2_m3": wilson(m3, m2),
+            "reached_m2": wilson(m2, total),
+            "reached_m3": wilson(m3, m2),
         }
         reports.append(ArmReport(strategy, arm, total, rates))
     return reports

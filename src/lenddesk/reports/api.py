@@ -1,0 +1,268 @@
+"""HTTP API of the reports room: portfolio reports as JSON, CSV or XLSX (every export audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from lenddesk.core import audit, auth
+from lenddesk.core.calendar import business_today
+from lenddesk.core.errors import Unprocessable
+from lenddesk.core.http import db_session, errors
+from lenddesk.core.models import User
+from lenddesk.reports import service, tables
+from lenddesk.reports.definitions import DEFINITIONS, definition_rows
+from lenddesk.reports.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, csv_lines, xlsx_bytes
+from lenddesk.reports.roles import PORTFOLIO_READERS
+from lenddesk.reports.states import month_of, parse_month, shift_month
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+Format = Literal["json", "csv", "xlsx"]
+_CONTENT = {
+    200: {
+        "description": "The report as JSON, or as a file when format is csv or xlsx",
+        "content": {"application/json": {}, CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}},
+    }
+}
+FirstMonth = Query(None, alias="from", max_length=10, description="First month, YYYY-MM (or a date)")
+LastMonth = Query(None, alias="to", max_length=10, description="Last month, YYYY-MM (default: latest)")
+Product = Query(None, max_length=32, description="Product code (default: all products)")
+FormatQuery = Query("json", alias="format", description="json, csv (UTF-8 with BOM) or xlsx")
+
+
+def period_of(session: Session, first: str | None, last: str | None, product: str | None) -> service.Period:
+    """`to` defaults to the latest snapshot (or last month); `from` to 11 months before `to`."""
+    end = (
+        parse_month(last)
+        if last
+        else service.latest_month(session) or shift_month(month_of(business_today()), -1)
+    )
+    start = parse_month(first) if first else shift_month(end, -11)
+    if start > end:
+        raise Unprocessable("开始月份晚于结束月份", "from is later than to", code="period_reversed")
+    if len(range(int(start[:4]) * 12 + int(start[5:]), int(end[:4]) * 12 + int(end[5:]) + 1)) > 120:
+        raise Unprocessable("区间最多 120 个月", "A period covers at most 120 months", code="period_too_long")
+    return service.Period(start, end, product or None)
+
+
+def _answer(
+    session: Session,
+    user: User,
+    report: str,
+    fmt: Format,
+    body: Callable[[], dict[str, Any]],
+    as_tables: Callable[[], list[Table]],
+    period: service.Period,
+) -> Any:
+    if fmt == "json":
+        return {**body(), "definition": DEFINITIONS[report][1]}
+    audit.record(
+        session,
+        audit.Actor.of(user),
+        "reports.export",
+        ("report", report),
+        None,
+        {"format": fmt, "from": period.first, "to": period.last, "product": period.product},
+    )
+    name = f"{report}-{period.first}-{period.last}"
+    if fmt == "csv":
+        return StreamingResponse(
+            csv_lines(as_tables()),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        content=xlsx_bytes(as_tables(), definition_rows(report)),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@router.get(
+    "/roll-rates",
+    summary="Month-end roll-rate matrices, count or balance basis",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def roll_rates(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    product: str | None = Product,
+    basis: Literal["count", "balance"] = Query("count"),
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> Any:
+    period = period_of(session, first, last, product)
+    matrices = service.roll_rates(session, period, basis)
+    return _answer(
+        session,
+        user,
+        "roll-rates",
+        fmt,
+        lambda: {"basis": basis, "months": [matrix.as_dict() for matrix in matrices]},
+        lambda: tables.roll_tables(matrices),
+        period,
+    )
+
+
+@router.get(
+    "/flow-rates",
+    summary="Flow rates into each bucket, month by month",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def flow_rates(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    product: str | None = Product,
+    basis: Literal["count", "balance"] = Query("balance"),
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> Any:
+    period = period_of(session, first, last, product)
+    rows = service.flow_rates(session, period, basis)
+    return _answer(
+        session,
+        user,
+        "flow-rates",
+        fmt,
+        lambda: {
+            "basis": basis,
+            "months": [
+                {"month": row["month"], "flows": {b: r.as_dict() for b, r in row["flows"].items()}}  # type: ignore[attr-defined]
+                for row in rows
+            ],
+        },
+        lambda: tables.flow_table(rows),
+        period,
+    )
+
+
+@router.get(
+    "/cure-rates",
+    summary="Cure rates, with and without restructured loans",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def cure_rates(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    product: str | None = Product,
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> Any:
+    period = period_of(session, first, last, product)
+    rows = service.cure_rates(session, period)
+    return _answer(
+        session,
+        user,
+        "cure-rates",
+        fmt,
+        lambda: {
+            "months": [
+                {
+                    "month": row["month"],
+                    "all": row["all"].as_dict(),  # type: ignore[attr-defined]
+                    "excluding_restructured": row["excluding_restructured"].as_dict(),  # type: ignore[attr-defined]
+                }
+                for row in rows
+            ]
+        },
+        lambda: tables.cure_table(rows),
+        period,
+    )
+
+
+@router.get(
+    "/vintage",
+    summary="Vintage curves by disbursement month, current or ever basis",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def vintage(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    product: str | None = Product,
+    basis: Literal["current", "ever"] = Query("current"),
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> Any:
+    period = period_of(session, first, last, product)
+    curves = service.vintage(session, period, basis)
+    return _answer(
+        session,
+        user,
+        "vintage",
+        fmt,
+        lambda: {"basis": basis, "cohorts": curves},
+        lambda: tables.vintage_table(curves, basis),
+        period,
+    )
+
+
+@router.get(
+    "/par",
+    summary="Portfolio at risk: PAR30 (over 30 days) and DPD30+ (30 days or more), PAR90, DPD90+",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def portfolio_at_risk(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    product: str | None = Product,
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> Any:
+    period = period_of(session, first, last, product)
+    rows = service.portfolio_at_risk(session, period)
+    return _answer(
+        session,
+        user,
+        "par",
+        fmt,
+        lambda: {"months": [row.as_dict() for row in rows]},
+        lambda: tables.par_table(rows),
+        period,
+    )
+
+
+@router.get(
+    "/pack.xlsx",
+    summary="The monthly pack: every portfolio report of one month in one workbook",
+    response_class=Response,
+    responses={
+        200: {"description": "An XLSX workbook", "content": {XLSX_MEDIA_TYPE: {}}},
+        **errors(401, 403, 422),
+    },
+)
+def monthly_pack(
+    month: str = Query(..., max_length=10, description="The month, YYYY-MM"),
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> Response:
+    chosen = parse_month(month)
+    year_back = service.Period(shift_month(chosen, -11), chosen)
+    this_month = service.Period(chosen, chosen)
+    sheets = [
+        *tables.roll_tables(service.roll_rates(session, this_month, "count")),
+        *tables.roll_tables(service.roll_rates(session, this_month, "balance")),
+        *tables.flow_table(service.flow_rates(session, year_back, "balance")),
+        *tables.cure_table(service.cure_rates(session, year_back)),
+        *tables.vintage_table(
+            service.vintage(session, service.Period(shift_month(chosen, -23), chosen)), "current"
+        ),
+        *tables.par_table(service.portfolio_at_risk(session, year_back)),
+    ]
+    audit.record(session, audit.Actor.of(user), "reports.export", ("report", "pack"), None, {"month": chosen})
+    return Response(
+        content=xlsx_bytes(
+            sheets, definition_rows("roll-rates", "flow-rates", "cure-rates", "vintage", "par")
+        ),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="reports-pack-{chosen}.xlsx"'},
+    )

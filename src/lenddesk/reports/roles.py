@@ -1,0 +1,7 @@
+"""Who may read which report: one table shared by the reports API and console."""
+
+from __future__ import annotations
+
+# Portfolio reports (roll, flow and cure rates, vintages, PAR) and their exports: team leads, who
+# run operations, and compliance; admins always.
+PORTFOLIO_READERS = ("team_lead", "compliance")

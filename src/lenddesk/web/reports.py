@@ -1,0 +1,206 @@
+"""Console pages of the reports room: roll-rate heat map, flow and cure trends with PAR, vintage
+curves, and the masked list of loans behind any figure. Each page states its definitions."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from lenddesk.core import audit
+from lenddesk.core.errors import LendDeskError
+from lenddesk.core.http import db_session
+from lenddesk.core.models import User
+from lenddesk.ledger.service.positions import loan_labels
+from lenddesk.quality.charts import line_chart
+from lenddesk.reports import service, tables
+from lenddesk.reports.api import period_of
+from lenddesk.reports.charts import heat_map
+from lenddesk.reports.definitions import DEFINITIONS
+from lenddesk.reports.roles import PORTFOLIO_READERS
+from lenddesk.reports.states import BUCKETS, STATES, parse_month
+from lenddesk.web.console import add_nav, console_user, render
+
+router = APIRouter(include_in_schema=False)
+
+add_nav("报表", "/reports", *PORTFOLIO_READERS)
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+def _refused(request: Request, user: User, exc: LendDeskError) -> HTMLResponse:
+    return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def roll_page(
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*PORTFOLIO_READERS),
+    month: str | None = None,
+    basis: str = "count",
+    product: str | None = None,
+) -> HTMLResponse:
+    try:
+        period = period_of(session, month, month, product)
+    except LendDeskError as exc:
+        return _refused(request, user, exc)
+    basis = basis if basis in ("count", "balance") else "count"
+    matrices = service.roll_rates(session, service.Period(period.last, period.last, period.product), basis)
+    heat = None
+    if matrices:
+        rows, columns, cells = tables.matrix_grid(matrices[0])
+        heat = heat_map(
+            rows,
+            columns,
+            cells,
+            title=f"{period.last} 迁徙率",
+            link=lambda f, t: "/reports/loans?" + urlencode({"month": period.last, "from": f, "to": t}),
+        )
+    return render(
+        request,
+        "reports/roll.html",
+        user,
+        month=period.last,
+        basis=basis,
+        product=period.product or "",
+        matrix=matrices[0] if matrices else None,
+        heat=heat,
+        states=STATES,
+        definition=DEFINITIONS["roll-rates"],
+        state_rule=DEFINITIONS["state"],
+        tab="roll",
+    )
+
+
+@router.get("/reports/trends", response_class=HTMLResponse)
+def trends_page(
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*PORTFOLIO_READERS),
+    to: str | None = None,
+    product: str | None = None,
+) -> HTMLResponse:
+    try:
+        period = period_of(session, None, to, product)
+    except LendDeskError as exc:
+        return _refused(request, user, exc)
+    flows = service.flow_rates(session, period)
+    cures = service.cure_rates(session, period)
+    par = service.portfolio_at_risk(session, period)
+    labels = [row["month"][2:] for row in flows]  # type: ignore[index]
+    flow_chart = line_chart(
+        labels,
+        [
+            (bucket, [_percent(row["flows"][bucket].value) for row in flows])  # type: ignore[index]
+            for bucket in BUCKETS[1:4]
+        ],
+        maximum=100,
+        title="迁移率（余额）",
+        unit="%",
+    )
+    cure_chart = line_chart(
+        labels,
+        [
+            ("全部", [_percent(row["all"].value) for row in cures]),  # type: ignore[attr-defined]
+            ("不含重组", [_percent(row["excluding_restructured"].value) for row in cures]),  # type: ignore[attr-defined]
+        ],
+        maximum=100,
+        title="回正率",
+        unit="%",
+    )
+    return render(
+        request,
+        "reports/trends.html",
+        user,
+        period=period,
+        flows=flows,
+        cures=cures,
+        par=[row.as_dict() for row in par],
+        flow_chart=flow_chart,
+        cure_chart=cure_chart,
+        buckets=BUCKETS[1:],
+        definitions=[DEFINITIONS[key] for key in ("flow-rates", "cure-rates", "par", "unavailable")],
+        tab="trends",
+    )
+
+
+@router.get("/reports/vintage", response_class=HTMLResponse)
+def vintage_page(
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*PORTFOLIO_READERS),
+    to: str | None = None,
+    basis: str = "current",
+    product: str | None = None,
+) -> HTMLResponse:
+    try:
+        period = period_of(session, None, to, product)
+    except LendDeskError as exc:
+        return _refused(request, user, exc)
+    basis = basis if basis in ("current", "ever") else "current"
+    curves = service.vintage(session, period, basis)
+    longest = max((point["mob"] for points in curves.values() for point in points), default=0)
+    mobs = list(range(int(longest) + 1))  # type: ignore[call-overload]
+    series = []
+    for cohort, points in sorted(curves.items())[-6:]:
+        by_mob = {point["mob"]: point["dpd30"] for point in points}
+        series.append((cohort, [_percent(by_mob.get(mob)) for mob in mobs]))  # type: ignore[arg-type]
+    top = max((value for _, values in series for value in values if value is not None), default=1.0)
+    chart = line_chart(
+        [f"MOB{m}" for m in mobs], series, maximum=max(top, 1.0), title="DPD30+ 余额占比", unit="%"
+    )
+    return render(
+        request,
+        "reports/vintage.html",
+        user,
+        period=period,
+        basis=basis,
+        curves=curves,
+        mobs=mobs,
+        chart=chart,
+        definitions=[DEFINITIONS[key] for key in ("vintage", "unavailable")],
+        tab="vintage",
+    )
+
+
+@router.get("/reports/loans", response_class=HTMLResponse)
+def loans_page(
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*PORTFOLIO_READERS),
+    month: str = "",
+    to: str = "",
+    from_state: str | None = None,
+) -> HTMLResponse:
+    """The loans behind a matrix cell: `to` at the end of `month` (and `from` the month before)."""
+    from_state = request.query_params.get("from", from_state)
+    try:
+        chosen = parse_month(month)
+    except LendDeskError as exc:
+        return _refused(request, user, exc)
+    if to not in STATES or (from_state is not None and from_state not in STATES):
+        return render(request, "error.html", user, status_code=422, message="状态不正确")
+    ids = service.loans_behind(session, month=chosen, state=to, from_state=from_state)
+    audit.record(
+        session,
+        audit.Actor.of(user),
+        "reports.drilldown",
+        ("report", "roll-rates"),
+        None,
+        {"month": chosen, "from": from_state, "to": to, "loans": len(ids)},
+    )
+    return render(
+        request,
+        "reports/loans.html",
+        user,
+        month=chosen,
+        from_state=from_state,
+        to=to,
+        loans=loan_labels(session, ids),
+        tab="roll",
+    )

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
+from lenddesk.collections.service.figures import promise_figures
 from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_today
 from lenddesk.core.errors import Unprocessable
 from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
-from lenddesk.reports import service, tables
+from lenddesk.feedback import service as feedback
+from lenddesk.feedback.service import day_start
+from lenddesk.reports import operations, service, tables
 from lenddesk.reports.definitions import DEFINITIONS, definition_rows
 from lenddesk.reports.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, csv_lines, xlsx_bytes
-from lenddesk.reports.roles import PORTFOLIO_READERS
-from lenddesk.reports.states import month_of, parse_month, shift_month
+from lenddesk.reports.roles import CSAT_READERS, OWN_ROWS_ONLY, PORTFOLIO_READERS, PROMISE_READERS
+from lenddesk.reports.states import month_end, month_of, parse_month, shift_month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -265,4 +269,79 @@ def monthly_pack(
         ),
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="reports-pack-{chosen}.xlsx"'},
+    )
+
+
+# --- operations: promises and satisfaction --------------------------------------------------------
+
+
+def _days(period: service.Period) -> tuple[date, date]:
+    return date.fromisoformat(f"{period.first}-01"), month_end(period.last)
+
+
+@router.get(
+    "/promises",
+    summary="Promise-kept rate by count and by amount, per month or per collector",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def promises(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    group_by: Literal["month", "collector"] = Query("month"),
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PROMISE_READERS),
+) -> Any:
+    period = period_of(session, first, last, None)
+    start, end = _days(period)
+    own = user.id if user.role in OWN_ROWS_ONLY else None
+    figures = promise_figures(session, first=start, last=end, by=group_by, collector_id=own)
+    rows = operations.promise_rows(figures)
+    return _answer(
+        session,
+        user,
+        "promises",
+        fmt,
+        lambda: {"group_by": group_by, "rows": rows},
+        lambda: operations.promise_table(rows),
+        period,
+    )
+
+
+@router.get(
+    "/csat",
+    summary="CSAT (share of 4-5), NPS and response rate, per month, team or agent",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def csat(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    group_by: Literal["month", "team", "agent"] = Query("month"),
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*CSAT_READERS),
+) -> Any:
+    period = period_of(session, first, last, None)
+    start, end = _days(period)
+    own = user.role in OWN_ROWS_ONLY
+    total, groups = feedback.summary(
+        session,
+        start=day_start(start),
+        end=day_start(end + timedelta(days=1)),
+        by="agent" if own else group_by,
+    )
+    chosen = [group for group in groups if group.key == str(user.id)] if own else groups
+    rows = [operations.csat_row(group) for group in chosen]
+    return _answer(
+        session,
+        user,
+        "csat",
+        fmt,
+        lambda: {
+            "group_by": "agent" if own else group_by,
+            "total": None if own else operations.csat_row(total),
+            "rows": rows,
+        },
+        lambda: operations.csat_table(rows),
+        period,
     )

@@ -40,6 +40,19 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         " principal of active loans; DPD30+ counts 30 days or more (≥ 30). Likewise PAR90 and DPD90+."
         " Written-off and settled loans are off the book.",
     ),
+    "promises": (
+        "承诺兑现率",
+        "A promise to pay counts in the month its promised date falls in, once judged kept or broken"
+        " by the close. By count: kept ÷ judged. By amount: Σ min(paid from the day it was made to its"
+        " date, promised) ÷ Σ promised. A promise superseded by a later promise of the same borrower,"
+        " made on or before its date, is left out.",
+    ),
+    "csat": (
+        "满意度（CSAT / NPS）",
+        "CSAT = share of answers scoring 4 or 5; NPS = % scoring 9–10 − % scoring 0–6, in points;"
+        " response rate = answered ÷ sent, surveys counted in the month they were sent (Shanghai)."
+        " A group with no answers shows empty, not 0.",
+    ),
     "unavailable": (
         "余额不可用",
         "Months rebuilt from the bucket history (lenddesk reports rebuild) are exact on the count"

@@ -1,0 +1,85 @@
+"""Promise figures for reports: the collections room's read interface over its own outcomes.
+
+A promise counts in the period its promised date falls in. It is judged once kept or broken (the
+close judges it: `plan._judge_promises`). A promise superseded by a later promise of the same
+borrower, made on or before its date, is left out: the borrower renegotiated, and the later one
+is judged instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import String, and_, case, cast, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from lenddesk.collections.models import Outcome
+
+GROUPINGS = ("month", "collector")
+
+
+@dataclass(frozen=True)
+class PromiseFigures:
+    key: str  # YYYY-MM of the promised date, or the collector's user id
+    label: str
+    made: int
+    judged: int
+    kept: int
+    promised_fen: int  # of the judged promises
+    paid_up_to_promise_fen: int  # Σ min(paid by the date, promised), judged promises
+
+
+def promise_figures(
+    session: Session, *, first: date, last: date, by: str = "month", collector_id: int | None = None
+) -> list[PromiseFigures]:
+    later = aliased(Outcome)
+    superseded = exists().where(
+        later.borrower_id == Outcome.borrower_id,
+        later.kind == "promise_to_pay",
+        later.id > Outcome.id,
+        later.promised_on <= Outcome.promise_date,
+    )
+    judged = Outcome.promise_status.in_(("kept", "broken"))
+    key = (
+        func.substr(cast(Outcome.promise_date, String), 1, 7)
+        if by == "month"
+        else cast(Outcome.actor_id, String)
+    )
+    label = key if by == "month" else func.max(Outcome.actor_name)
+    query = (
+        select(
+            key.label("key"),
+            label.label("label"),
+            func.count(),
+            func.sum(case((judged, 1), else_=0)),
+            func.sum(case((Outcome.promise_status == "kept", 1), else_=0)),
+            func.sum(case((judged, Outcome.promise_amount_fen), else_=0)),
+            func.sum(
+                case(
+                    (
+                        and_(judged, Outcome.paid_fen < Outcome.promise_amount_fen),
+                        Outcome.paid_fen,
+                    ),
+                    (judged, Outcome.promise_amount_fen),
+                    else_=0,
+                )
+            ),
+        )
+        .where(
+            Outcome.kind == "promise_to_pay",
+            Outcome.promise_date >= first,
+            Outcome.promise_date <= last,
+            ~superseded,
+        )
+        .group_by(key)
+        .order_by(key)
+    )
+    if collector_id is not None:
+        query = query.where(Outcome.actor_id == collector_id)
+    return [
+        PromiseFigures(
+            str(k or ""), str(lbl or k or ""), int(m), int(j or 0), int(kp or 0), int(p or 0), int(c or 0)
+        )
+        for k, lbl, m, j, kp, p, c in session.execute(query)
+    ]

@@ -1,0 +1,105 @@
+"""Operations reports read from other rooms' figures: promise-kept rates and CSAT/NPS — pure shaping.
+
+Promise-kept rate by count (kept ÷ judged) and by amount (Σ min(paid by the date, promised) ÷
+Σ promised). CSAT is the share of answers scoring 4–5, NPS % 9–10 − % 0–6 (points), response rate
+answered ÷ sent; a group without answers shows empty, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lenddesk.reports.exports import Table
+from lenddesk.reports.rates import rate, rounded_share
+
+
+def promise_rows(figures: Sequence[Any]) -> list[dict[str, object]]:
+    return [
+        {
+            "key": f.key,
+            "label": f.label,
+            "made": f.made,
+            "judged": f.judged,
+            "kept": f.kept,
+            "kept_rate": rate(f.kept, f.judged, f.judged).as_dict(),
+            "promised_fen": f.promised_fen,
+            "paid_up_to_promise_fen": f.paid_up_to_promise_fen,
+            "kept_amount_rate": rounded_share(f.paid_up_to_promise_fen, f.promised_fen),
+        }
+        for f in figures
+    ]
+
+
+def promise_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
+    table = Table(
+        "承诺兑现 promises",
+        [
+            ("分组 group", "text"),
+            ("承诺数 made", "int"),
+            ("已判定 judged", "int"),
+            ("兑现 kept", "int"),
+            ("兑现率（笔数） kept rate", "percent"),
+            ("承诺金额 promised", "yuan"),
+            ("到期前已还 paid", "yuan"),
+            ("兑现率（金额） amount rate", "percent"),
+        ],
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                row["label"],
+                row["made"],
+                row["judged"],
+                row["kept"],
+                row["kept_rate"]["rate"],
+                row["promised_fen"],
+                row["paid_up_to_promise_fen"],
+                row["kept_amount_rate"],
+            ]
+        )
+    return [table]
+
+
+def csat_row(summary: Any) -> dict[str, object]:
+    happy = summary.by_score[4] + summary.by_score[5]
+    return {
+        "key": summary.key,
+        "label": summary.label,
+        "sent": summary.sent,
+        "answered": summary.answered,
+        "response_rate": rounded_share(summary.answered, summary.sent),
+        "csat": rate(happy, summary.answered, summary.answered).as_dict(),
+        "nps": None if summary.nps is None else round(summary.nps, 1),
+        "nps_answers": summary.nps_answers,
+        "average": None if summary.average is None else round(summary.average, 2),
+    }
+
+
+def csat_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
+    table = Table(
+        "满意度 CSAT",
+        [
+            ("分组 group", "text"),
+            ("发送 sent", "int"),
+            ("回复 answered", "int"),
+            ("回复率 response rate", "percent"),
+            ("CSAT（4–5 分占比）", "percent"),
+            ("NPS（点）", "text"),
+            ("平均分 average", "text"),
+        ],
+    )
+    for row in rows:
+        nps, average = row["nps"], row["average"]
+        table.rows.append(
+            [
+                row["label"],
+                row["sent"],
+                row["answered"],
+                row["response_rate"],
+                row["csat"]["rate"],
+                None if nps is None else f"{nps:.1f}",
+                None if average is None else f"{average:.2f}",
+            ]
+        )
+    return [table]

@@ -13,15 +13,24 @@ from sqlalchemy.orm import Session
 from lenddesk.collections.service.figures import promise_figures
 from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_today
+from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Unprocessable
 from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
+from lenddesk.core.policy import get_policy
+from lenddesk.desk.service import figures as desk_figures
 from lenddesk.feedback import service as feedback
 from lenddesk.feedback.service import day_start
 from lenddesk.reports import operations, service, tables
 from lenddesk.reports.definitions import DEFINITIONS, definition_rows
 from lenddesk.reports.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, csv_lines, xlsx_bytes
-from lenddesk.reports.roles import CSAT_READERS, OWN_ROWS_ONLY, PORTFOLIO_READERS, PROMISE_READERS
+from lenddesk.reports.roles import (
+    CSAT_READERS,
+    OWN_ROWS_ONLY,
+    PORTFOLIO_READERS,
+    PROMISE_READERS,
+    SLA_READERS,
+)
 from lenddesk.reports.states import month_end, month_of, parse_month, shift_month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -343,5 +352,38 @@ def csat(
             "rows": rows,
         },
         lambda: operations.csat_table(rows),
+        period,
+    )
+
+
+@router.get(
+    "/sla",
+    summary="SLA attainment (first response, resolution) and first-contact resolution",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def sla(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    group_by: Literal["month", "team", "agent"] = Query("month"),
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*SLA_READERS),
+) -> Any:
+    period = period_of(session, first, last, None)
+    start, end = _days(period)
+    own = user.id if user.role in OWN_ROWS_ONLY else None
+    by = "agent" if own is not None else group_by
+    sla_rows = desk_figures.sla_figures(session, first=start, last=end, now=utcnow(), by=by, owner_id=own)
+    fcr_rows = desk_figures.fcr_figures(
+        session, first=start, last=end, calendar=get_policy().calendar.work_calendar(), by=by, owner_id=own
+    )
+    rows = operations.sla_rows(sla_rows, fcr_rows)
+    return _answer(
+        session,
+        user,
+        "sla",
+        fmt,
+        lambda: {"group_by": by, "rows": rows},
+        lambda: operations.sla_table(rows),
         period,
     )

@@ -53,6 +53,14 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         " response rate = answered ÷ sent, surveys counted in the month they were sent (Shanghai)."
         " A group with no answers shows empty, not 0.",
     ),
+    "sla": (
+        "SLA 达成率与一次解决率",
+        "A target (first response, resolution) counts in the period its due time falls in (Shanghai);"
+        " achieved when done by then, breached when done later or still open past it; targets not yet"
+        " due are pending and left out. Due times are in business minutes on the China calendar."
+        " First-contact resolution: resolved in the period with at most one reply, never reopened, and"
+        " no new ticket from the same customer within 3 working days.",
+    ),
     "unavailable": (
         "余额不可用",
         "Months rebuilt from the bucket history (lenddesk reports rebuild) are exact on the count"

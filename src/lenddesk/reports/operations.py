@@ -103,3 +103,55 @@ def csat_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
             ]
         )
     return [table]
+
+
+def sla_rows(sla: Sequence[Any], fcr: Sequence[Any]) -> list[dict[str, object]]:
+    """One row per group: each target's achieved, breached, pending and attainment; FCR beside it."""
+    by_key: dict[str, dict[str, object]] = {}
+    for figures in sla:
+        row: dict[str, object] = {"key": figures.key}
+        for target in ("first_response", "resolution"):
+            achieved, breached = figures.achieved.get(target, 0), figures.breached.get(target, 0)
+            row[target] = {
+                "achieved": achieved,
+                "breached": breached,
+                "pending": figures.pending.get(target, 0),
+                "attainment": rate(achieved, achieved + breached, achieved + breached).as_dict(),
+            }
+        by_key[figures.key] = row
+    for figures in fcr:
+        row = by_key.setdefault(figures.key, {"key": figures.key})
+        row["fcr"] = rate(figures.first_contact, figures.resolved, figures.resolved).as_dict()
+    return [by_key[key] for key in sorted(by_key)]
+
+
+def sla_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
+    table = Table(
+        "SLA 达成 attainment",
+        [
+            ("分组 group", "text"),
+            ("首响达成 first response met", "int"),
+            ("首响超时 breached", "int"),
+            ("首响达成率", "percent"),
+            ("解决达成 resolution met", "int"),
+            ("解决超时 breached", "int"),
+            ("解决达成率", "percent"),
+            ("一次解决率 FCR", "percent"),
+        ],
+    )
+    empty = {"achieved": 0, "breached": 0, "attainment": {"rate": None}}
+    for row in rows:
+        first, resolution = row.get("first_response", empty), row.get("resolution", empty)
+        table.rows.append(
+            [
+                row["key"],
+                first["achieved"],
+                first["breached"],
+                first["attainment"]["rate"],
+                resolution["achieved"],
+                resolution["breached"],
+                resolution["attainment"]["rate"],
+                row.get("fcr", {}).get("rate"),
+            ]
+        )
+    return [table]

@@ -11,3 +11,5 @@ PROMISE_READERS = ("team_lead", "compliance", "collector")
 # Satisfaction: QA reads every agent's; agents see only their own row.
 CSAT_READERS = ("team_lead", "compliance", "qa", "agent")
 OWN_ROWS_ONLY = ("agent", "collector")
+# SLA and first-contact resolution: agents see only the tickets they own.
+SLA_READERS = ("team_lead", "compliance", "qa", "agent")

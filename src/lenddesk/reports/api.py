@@ -21,6 +21,7 @@ from lenddesk.core.policy import get_policy
 from lenddesk.desk.service import figures as desk_figures
 from lenddesk.feedback import service as feedback
 from lenddesk.feedback.service import day_start
+from lenddesk.quality import scorecards
 from lenddesk.reports import operations, service, tables
 from lenddesk.reports.definitions import DEFINITIONS, definition_rows
 from lenddesk.reports.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, csv_lines, xlsx_bytes
@@ -386,4 +387,31 @@ def sla(
         lambda: {"group_by": by, "rows": rows},
         lambda: operations.sla_table(rows),
         period,
+    )
+
+
+@router.get(
+    "/agents",
+    summary="Agent or team performance for one month: handled, times, SLA, QA, CSAT, complaints",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def agents(
+    month: str | None = Query(None, max_length=10, description="The month, YYYY-MM (default: this month)"),
+    group_by: Literal["agent", "team"] = Query("agent"),
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*SLA_READERS),
+) -> Any:
+    chosen = parse_month(month) if month else month_of(business_today())
+    own = str(user.id) if user.role in OWN_ROWS_ONLY else None
+    cards = scorecards.scorecards(session, period=chosen, scope="agent" if own else group_by, key=own)
+    rows = operations.agent_rows(cards.rows)
+    return _answer(
+        session,
+        user,
+        "agents",
+        fmt,
+        lambda: {"month": chosen, "group_by": "agent" if own else group_by, "rows": rows},
+        lambda: operations.agent_table(rows),
+        service.Period(chosen, chosen),
     )

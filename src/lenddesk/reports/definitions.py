@@ -61,6 +61,12 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         " First-contact resolution: resolved in the period with at most one reply, never reopened, and"
         " no new ticket from the same customer within 3 working days.",
     ),
+    "agents": (
+        "坐席表现",
+        "Per agent (or team) for one month, from the QA scorecards: conversations handled, mean first"
+        " response and resolution time in minutes, share of tickets within SLA, mean QA score and"
+        " severe findings, CSAT (share of 4–5), complaints and reopen rate. Agents see only their own row.",
+    ),
     "unavailable": (
         "余额不可用",
         "Months rebuilt from the bucket history (lenddesk reports rebuild) are exact on the count"

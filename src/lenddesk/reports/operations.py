@@ -155,3 +155,58 @@ def sla_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
             ]
         )
     return [table]
+
+
+def agent_rows(cards: Sequence[Any]) -> list[dict[str, object]]:
+    """Scorecard rows (quality room) as report rows: handled, times, SLA, QA, CSAT, complaints, reopens."""
+    return [
+        {
+            "key": card.key,
+            "label": card.label,
+            "handled": card.conversations,
+            "first_response_minutes": card.first_response_minutes,
+            "resolution_minutes": card.resolution_minutes,
+            "sla_attainment": card.sla_attainment,
+            "qa_score": card.qa_score,
+            "severe": card.severe,
+            "csat": card.csat,
+            "surveys_answered": card.surveys_answered,
+            "complaints": card.complaints,
+            "reopen_rate": card.reopen_rate,
+        }
+        for card in cards
+    ]
+
+
+def agent_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
+    table = Table(
+        "坐席表现 agents",
+        [
+            ("坐席/团队 agent or team", "text"),
+            ("处理量 handled", "int"),
+            ("首响（分钟） first response min", "text"),
+            ("解决（分钟） resolution min", "text"),
+            ("SLA 达成率", "percent"),
+            ("质检均分 QA score", "text"),
+            ("严重问题 severe", "int"),
+            ("CSAT", "percent"),
+            ("投诉 complaints", "int"),
+            ("重开率 reopen rate", "percent"),
+        ],
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                row["label"],
+                row["handled"],
+                None if row["first_response_minutes"] is None else f"{row['first_response_minutes']:.1f}",
+                None if row["resolution_minutes"] is None else f"{row['resolution_minutes']:.1f}",
+                row["sla_attainment"],
+                None if row["qa_score"] is None else f"{row['qa_score']:.1f}",
+                row["severe"],
+                row["csat"],
+                row["complaints"],
+                row["reopen_rate"],
+            ]
+        )
+    return [table]

@@ -18,6 +18,7 @@ from lenddesk.core.errors import Unprocessable
 from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
+from lenddesk.desk.complaints import ROOT_CAUSES
 from lenddesk.desk.service import figures as desk_figures
 from lenddesk.feedback import service as feedback
 from lenddesk.feedback.service import day_start
@@ -414,4 +415,31 @@ def agents(
         lambda: {"month": chosen, "group_by": "agent" if own else group_by, "rows": rows},
         lambda: operations.agent_table(rows),
         service.Period(chosen, chosen),
+    )
+
+
+@router.get(
+    "/complaints",
+    summary="Complaint root causes as a Pareto: complaints closed in the period, most frequent first",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def complaint_root_causes(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> Any:
+    period = period_of(session, first, last, None)
+    start, end = _days(period)
+    counts = desk_figures.complaint_root_causes(session, first=start, last=end)
+    rows = operations.pareto_rows(counts, dict(ROOT_CAUSES))
+    return _answer(
+        session,
+        user,
+        "complaints",
+        fmt,
+        lambda: {"rows": rows},
+        lambda: operations.pareto_table(rows),
+        period,
     )

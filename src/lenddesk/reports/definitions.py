@@ -67,6 +67,11 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         " response and resolution time in minutes, share of tickets within SLA, mean QA score and"
         " severe findings, CSAT (share of 4–5), complaints and reopen rate. Agents see only their own row.",
     ),
+    "complaints": (
+        "投诉根因（帕累托）",
+        "Complaints closed in the period (Shanghai), by the root cause recorded at closing, most"
+        " frequent first, with each cause's share and the cumulative share.",
+    ),
     "unavailable": (
         "余额不可用",
         "Months rebuilt from the bucket history (lenddesk reports rebuild) are exact on the count"

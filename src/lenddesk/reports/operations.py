@@ -210,3 +210,36 @@ def agent_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
             ]
         )
     return [table]
+
+
+def pareto_rows(counts: Sequence[tuple[str, int]], labels: dict[str, str]) -> list[dict[str, object]]:
+    """Root causes most frequent first, each with its share and the cumulative share."""
+    total = sum(count for _, count in counts)
+    rows, running = [], 0
+    for cause, count in counts:
+        running += count
+        rows.append(
+            {
+                "root_cause": cause,
+                "label": labels.get(cause, cause or "未填写"),
+                "complaints": count,
+                "share": rounded_share(count, total),
+                "cumulative_share": rounded_share(running, total),
+            }
+        )
+    return rows
+
+
+def pareto_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
+    table = Table(
+        "投诉根因 root causes",
+        [
+            ("根因 root cause", "text"),
+            ("投诉数 complaints", "int"),
+            ("占比 share", "percent"),
+            ("累计占比 cumulative", "percent"),
+        ],
+    )
+    for row in rows:
+        table.rows.append([row["label"], row["complaints"], row["share"], row["cumulative_share"]])
+    return [table]

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from lenddesk.core.calendar import SHANGHAI, WorkCalendar
-from lenddesk.desk.models import Message, Ticket
+from lenddesk.desk.models import Complaint, Message, Ticket
 
 GROUPINGS = ("month", "team", "agent")
 TARGETS = {
@@ -155,3 +155,14 @@ def _came_back(
         same_customer, other.id != ticket_id, other.created_at > resolved_at, other.created_at < until
     )
     return session.scalar(later.limit(1)) is not None
+
+
+def complaint_root_causes(session: Session, *, first: date, last: date) -> list[tuple[str, int]]:
+    """Complaints closed in the period by root cause, most frequent first (a Pareto's bars)."""
+    start, end = _bounds(first, last)
+    rows = session.execute(
+        select(Complaint.root_cause, func.count())
+        .where(Complaint.closed_at >= start, Complaint.closed_at < end)
+        .group_by(Complaint.root_cause)
+    ).all()
+    return sorted(((cause or "", int(count)) for cause, count in rows), key=lambda row: (-row[1], row[0]))

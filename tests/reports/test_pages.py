@@ -54,3 +54,12 @@ def test_agents_do_not_see_reports_and_bad_months_are_refused(client: TestClient
     for month in ("2026-13", "%ED%A0%80", "9999-99", "２０２６-03"):
         assert lead.get(f"/reports?month={month}").status_code == 422, month
     assert lead.get("/reports/loans", params={"month": "2026-03", "to": "M9"}).status_code == 422
+
+
+def test_the_operations_page_shows_charts_beside_tables(client: TestClient) -> None:
+    page = sign_in(client, "team_lead").get("/reports/operations", params={"to": "2026-03"})
+    assert page.status_code == 200
+    for table in ("sla", "promises-csat", "root-causes", "agents"):
+        assert f'data-testid="{table}"' in page.text
+    assert page.text.count("<svg") >= 3
+    assert "First-contact resolution" in page.text

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from lenddesk.collections.service.figures import promise_figures
 from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_today
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Unprocessable
 from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
-from lenddesk.core.policy import get_policy
-from lenddesk.desk.complaints import ROOT_CAUSES
-from lenddesk.desk.service import figures as desk_figures
-from lenddesk.feedback import service as feedback
-from lenddesk.feedback.service import day_start
-from lenddesk.quality import scorecards
 from lenddesk.reports import operations, service, tables
 from lenddesk.reports.definitions import DEFINITIONS, definition_rows
 from lenddesk.reports.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, csv_lines, xlsx_bytes
@@ -33,7 +24,8 @@ from lenddesk.reports.roles import (
     PROMISE_READERS,
     SLA_READERS,
 )
-from lenddesk.reports.states import month_end, month_of, parse_month, shift_month
+from lenddesk.reports.service import operational
+from lenddesk.reports.states import month_of, parse_month, shift_month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -286,10 +278,6 @@ def monthly_pack(
 # --- operations: promises and satisfaction --------------------------------------------------------
 
 
-def _days(period: service.Period) -> tuple[date, date]:
-    return date.fromisoformat(f"{period.first}-01"), month_end(period.last)
-
-
 @router.get(
     "/promises",
     summary="Promise-kept rate by count and by amount, per month or per collector",
@@ -304,10 +292,8 @@ def promises(
     user: User = auth.allow(*PROMISE_READERS),
 ) -> Any:
     period = period_of(session, first, last, None)
-    start, end = _days(period)
     own = user.id if user.role in OWN_ROWS_ONLY else None
-    figures = promise_figures(session, first=start, last=end, by=group_by, collector_id=own)
-    rows = operations.promise_rows(figures)
+    rows = operational.promises(session, period, group_by, own)
     return _answer(
         session,
         user,
@@ -333,16 +319,8 @@ def csat(
     user: User = auth.allow(*CSAT_READERS),
 ) -> Any:
     period = period_of(session, first, last, None)
-    start, end = _days(period)
     own = user.role in OWN_ROWS_ONLY
-    total, groups = feedback.summary(
-        session,
-        start=day_start(start),
-        end=day_start(end + timedelta(days=1)),
-        by="agent" if own else group_by,
-    )
-    chosen = [group for group in groups if group.key == str(user.id)] if own else groups
-    rows = [operations.csat_row(group) for group in chosen]
+    total, rows = operational.satisfaction(session, period, group_by, user.id if own else None)
     return _answer(
         session,
         user,
@@ -350,7 +328,7 @@ def csat(
         fmt,
         lambda: {
             "group_by": "agent" if own else group_by,
-            "total": None if own else operations.csat_row(total),
+            "total": total,
             "rows": rows,
         },
         lambda: operations.csat_table(rows),
@@ -372,14 +350,9 @@ def sla(
     user: User = auth.allow(*SLA_READERS),
 ) -> Any:
     period = period_of(session, first, last, None)
-    start, end = _days(period)
     own = user.id if user.role in OWN_ROWS_ONLY else None
     by = "agent" if own is not None else group_by
-    sla_rows = desk_figures.sla_figures(session, first=start, last=end, now=utcnow(), by=by, owner_id=own)
-    fcr_rows = desk_figures.fcr_figures(
-        session, first=start, last=end, calendar=get_policy().calendar.work_calendar(), by=by, owner_id=own
-    )
-    rows = operations.sla_rows(sla_rows, fcr_rows)
+    rows = operational.sla(session, period, group_by, own)
     return _answer(
         session,
         user,
@@ -404,15 +377,14 @@ def agents(
     user: User = auth.allow(*SLA_READERS),
 ) -> Any:
     chosen = parse_month(month) if month else month_of(business_today())
-    own = str(user.id) if user.role in OWN_ROWS_ONLY else None
-    cards = scorecards.scorecards(session, period=chosen, scope="agent" if own else group_by, key=own)
-    rows = operations.agent_rows(cards.rows)
+    own = user.id if user.role in OWN_ROWS_ONLY else None
+    rows = operational.agents(session, chosen, group_by, own)
     return _answer(
         session,
         user,
         "agents",
         fmt,
-        lambda: {"month": chosen, "group_by": "agent" if own else group_by, "rows": rows},
+        lambda: {"month": chosen, "group_by": "agent" if own is not None else group_by, "rows": rows},
         lambda: operations.agent_table(rows),
         service.Period(chosen, chosen),
     )
@@ -431,9 +403,7 @@ def complaint_root_causes(
     user: User = auth.allow(*PORTFOLIO_READERS),
 ) -> Any:
     period = period_of(session, first, last, None)
-    start, end = _days(period)
-    counts = desk_figures.complaint_root_causes(session, first=start, last=end)
-    rows = operations.pareto_rows(counts, dict(ROOT_CAUSES))
+    rows = operational.complaints(session, period)
     return _answer(
         session,
         user,

@@ -14,12 +14,13 @@ from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.ledger.service.positions import loan_labels
-from lenddesk.quality.charts import line_chart
+from lenddesk.quality.charts import bar_chart, line_chart
 from lenddesk.reports import service, tables
 from lenddesk.reports.api import period_of
 from lenddesk.reports.charts import heat_map
 from lenddesk.reports.definitions import DEFINITIONS
 from lenddesk.reports.roles import PORTFOLIO_READERS
+from lenddesk.reports.service import operational
 from lenddesk.reports.states import BUCKETS, STATES, parse_month
 from lenddesk.web.console import add_nav, console_user, render
 
@@ -203,4 +204,81 @@ def loans_page(
         to=to,
         loans=loan_labels(session, ids),
         tab="roll",
+    )
+
+
+def _rate(row: dict[str, object], *path: str) -> float | None:
+    value: object = row
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return _percent(value if isinstance(value, float | int) else None)
+
+
+@router.get("/reports/operations", response_class=HTMLResponse)
+def operations_page(
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*PORTFOLIO_READERS),
+    to: str | None = None,
+) -> HTMLResponse:
+    """SLA, first-contact resolution, promises, CSAT over 12 months; root causes; agents of the month."""
+    try:
+        period = period_of(session, None, to, None)
+    except LendDeskError as exc:
+        return _refused(request, user, exc)
+    sla_rows = {row["key"]: row for row in operational.sla(session, period, "month", None)}
+    promise_rows = {row["key"]: row for row in operational.promises(session, period, "month", None)}
+    _, csat_rows = operational.satisfaction(session, period, "month", None)
+    csat_by_month = {row["key"]: row for row in csat_rows}
+    months = period.months()
+    labels = [month[2:] for month in months]
+    trend = line_chart(
+        labels,
+        [
+            (
+                "首响达成",
+                [_rate(sla_rows.get(m, {}), "first_response", "attainment", "rate") for m in months],
+            ),
+            ("解决达成", [_rate(sla_rows.get(m, {}), "resolution", "attainment", "rate") for m in months]),
+            ("一次解决", [_rate(sla_rows.get(m, {}), "fcr", "rate") for m in months]),
+        ],
+        maximum=100,
+        title="SLA 达成率与一次解决率",
+        unit="%",
+    )
+    care = line_chart(
+        labels,
+        [
+            ("承诺兑现", [_rate(promise_rows.get(m, {}), "kept_rate", "rate") for m in months]),
+            ("CSAT", [_rate(csat_by_month.get(m, {}), "csat", "rate") for m in months]),
+        ],
+        maximum=100,
+        title="承诺兑现率与满意度",
+        unit="%",
+    )
+    causes = operational.complaints(session, period)
+    pareto = bar_chart(
+        [str(row["label"]) for row in causes],
+        [int(row["complaints"]) for row in causes],
+        title="投诉根因",  # type: ignore[call-overload]
+    )
+    agents = operational.agents(session, period.last, "agent", None)
+    return render(
+        request,
+        "reports/operations.html",
+        user,
+        period=period,
+        months=months,
+        sla=sla_rows,
+        promises=promise_rows,
+        csat=csat_by_month,
+        trend=trend,
+        care=care,
+        causes=causes,
+        pareto=pareto,
+        agents=agents,
+        definitions=[DEFINITIONS[key] for key in ("sla", "promises", "csat", "complaints", "agents")],
+        tab="operations",
     )

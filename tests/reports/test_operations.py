@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lenddesk.collections.models import Outcome
+from lenddesk.collections.models import Contact, Outcome
 from lenddesk.core.models import User
 from lenddesk.desk.models import Ticket
 from lenddesk.feedback.models import Survey
@@ -99,3 +99,31 @@ def test_csat_nps_and_response_rate(client: TestClient, as_role, session: Sessio
     mine = client.get("/api/v1/reports/csat", params=APRIL, headers=as_role("agent")).json()
     assert mine["group_by"] == "agent" and [row["key"] for row in mine["rows"]] == [str(agent)]
     assert mine["total"] is None
+
+
+def test_collector_performance(client: TestClient, as_role, session: Session) -> None:  # type: ignore[no-untyped-def]
+    collector = _user_id(session, "collector")
+    for index, status in enumerate(("sent", "sent", "sent", "blocked")):
+        session.add(
+            Contact(
+                borrower_id=1 + index,
+                recipient="self",
+                channel="phone",
+                source="agent",
+                status=status,
+                local_date=date(2026, 4, 3),
+                actor_id=collector,
+                actor_name="collector",
+            )
+        )
+    _promise(session, "collector", 1, date(2026, 4, 3), date(2026, 4, 10), 100_000, 100_000, "kept")
+    _promise(session, "collector", 2, date(2026, 4, 3), date(2026, 4, 10), 100_000, 40_000, "broken")
+    _promise(session, "team_lead", 3, date(2026, 4, 3), date(2026, 4, 10), 100_000, 0, "broken")
+    session.commit()
+    body = client.get("/api/v1/reports/collectors", params=APRIL, headers=as_role("team_lead")).json()
+    mine = next(row for row in body["rows"] if row["key"] == str(collector))
+    assert (mine["contacts"], mine["right_party"], mine["promises"], mine["kept"]) == (3, 2, 2, 1)
+    assert mine["right_party_rate"]["rate"] == 0.667 and mine["kept_rate"]["rate"] == 0.5
+    assert mine["recovered_fen"] == 140_000
+    own = client.get("/api/v1/reports/collectors", params=APRIL, headers=as_role("collector")).json()
+    assert [row["key"] for row in own["rows"]] == [str(collector)]

@@ -413,3 +413,29 @@ def complaint_root_causes(
         lambda: operations.pareto_table(rows),
         period,
     )
+
+
+@router.get(
+    "/collectors",
+    summary="Collector performance: contacts, right-party contacts, promises, kept rate, recovered",
+    responses={**_CONTENT, **errors(401, 403, 422)},
+)
+def collectors(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+    user: User = auth.allow(*PROMISE_READERS),
+) -> Any:
+    period = period_of(session, first, last, None)
+    own = user.id if user.role in OWN_ROWS_ONLY else None
+    rows = operational.collectors(session, period, own)
+    return _answer(
+        session,
+        user,
+        "collectors",
+        fmt,
+        lambda: {"rows": rows},
+        lambda: operations.collector_table(rows),
+        period,
+    )

@@ -72,6 +72,13 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "Complaints closed in the period (Shanghai), by the root cause recorded at closing, most"
         " frequent first, with each cause's share and the cumulative share.",
     ),
+    "collectors": (
+        "催收员表现",
+        "Per collector over the period: contacts sent (blocked attempts not counted), outcomes that"
+        " reached the borrower (right-party contacts, their share of contacts), promises made, kept and"
+        " their kept rate among judged ones, and the amount recovered against judged promises (paid by"
+        " each promise's date, up to what was promised). Collectors see only their own row.",
+    ),
     "unavailable": (
         "余额不可用",
         "Months rebuilt from the bucket history (lenddesk reports rebuild) are exact on the count"

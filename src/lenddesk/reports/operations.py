@@ -243,3 +243,50 @@ def pareto_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
     for row in rows:
         table.rows.append([row["label"], row["complaints"], row["share"], row["cumulative_share"]])
     return [table]
+
+
+def collector_rows(figures: Sequence[Any], names: dict[int, str]) -> list[dict[str, object]]:
+    return [
+        {
+            "key": str(f.collector_id),
+            "label": names.get(f.collector_id) or f.name or str(f.collector_id),
+            "contacts": f.contacts,
+            "right_party": f.right_party,
+            "right_party_rate": rate(f.right_party, f.contacts, f.contacts).as_dict(),
+            "promises": f.promises,
+            "kept": f.kept,
+            "kept_rate": rate(f.kept, f.judged, f.judged).as_dict(),
+            "recovered_fen": f.recovered_fen,
+        }
+        for f in figures
+    ]
+
+
+def collector_table(rows: Sequence[dict[str, Any]]) -> list[Table]:
+    table = Table(
+        "催收员表现 collectors",
+        [
+            ("催收员 collector", "text"),
+            ("联系 contacts", "int"),
+            ("本人联系 right party", "int"),
+            ("本人联系率", "percent"),
+            ("承诺 promises", "int"),
+            ("兑现 kept", "int"),
+            ("兑现率 kept rate", "percent"),
+            ("回收金额 recovered", "yuan"),
+        ],
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                row["label"],
+                row["contacts"],
+                row["right_party"],
+                row["right_party_rate"]["rate"],
+                row["promises"],
+                row["kept"],
+                row["kept_rate"]["rate"],
+                row["recovered_fen"],
+            ]
+        )
+    return [table]

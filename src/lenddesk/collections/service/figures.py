@@ -14,9 +14,11 @@ from datetime import date
 from sqlalchemy import String, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from lenddesk.collections.models import Outcome
+from lenddesk.collections.models import Contact, Outcome
 
 GROUPINGS = ("month", "collector")
+# Outcomes that reached the borrower (the strategy report's right-party contacts).
+RIGHT_PARTY_KINDS = ("right_party", "promise_to_pay", "dispute", "hardship", "refused")
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,70 @@ def promise_figures(
         )
         for k, lbl, m, j, kp, p, c in session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class CollectorFigures:
+    collector_id: int
+    name: str
+    contacts: int  # contacts sent by the collector (blocked attempts not counted)
+    right_party: int  # outcomes reaching the borrower
+    promises: int  # promises made
+    judged: int
+    kept: int
+    recovered_fen: int  # paid against the collector's judged promises, up to what was promised
+
+
+def collector_figures(
+    session: Session, *, first: date, last: date, collector_id: int | None = None
+) -> list[CollectorFigures]:
+    """Per collector over [first, last] (contact and promise dates, borrower-local / business dates)."""
+    contacts = dict(
+        session.execute(
+            select(Contact.actor_id, func.count())
+            .where(
+                Contact.status == "sent",
+                Contact.actor_id.is_not(None),
+                Contact.local_date >= first,
+                Contact.local_date <= last,
+            )
+            .group_by(Contact.actor_id)
+        ).all()
+    )
+    judged = Outcome.promise_status.in_(("kept", "broken"))
+    capped = case(
+        (Outcome.paid_fen < Outcome.promise_amount_fen, Outcome.paid_fen), else_=Outcome.promise_amount_fen
+    )
+    outcomes = session.execute(
+        select(
+            Outcome.actor_id,
+            func.max(Outcome.actor_name),
+            func.sum(case((Outcome.kind.in_(RIGHT_PARTY_KINDS), 1), else_=0)),
+            func.sum(case((Outcome.kind == "promise_to_pay", 1), else_=0)),
+            func.sum(case((judged, 1), else_=0)),
+            func.sum(case((Outcome.promise_status == "kept", 1), else_=0)),
+            func.sum(case((judged, capped), else_=0)),
+        )
+        .where(Outcome.actor_id.is_not(None), Outcome.promised_on >= first, Outcome.promised_on <= last)
+        .group_by(Outcome.actor_id)
+    ).all()
+    by_id = {row[0]: row for row in outcomes}
+    ids = sorted(set(contacts) | set(by_id))
+    if collector_id is not None:
+        ids = [i for i in ids if i == collector_id]
+    result = []
+    for actor in ids:
+        row = by_id.get(actor)
+        result.append(
+            CollectorFigures(
+                collector_id=actor,
+                name=str(row[1]) if row else "",
+                contacts=int(contacts.get(actor, 0)),
+                right_party=int(row[2] or 0) if row else 0,
+                promises=int(row[3] or 0) if row else 0,
+                judged=int(row[4] or 0) if row else 0,
+                kept=int(row[5] or 0) if row else 0,
+                recovered_fen=int(row[6] or 0) if row else 0,
+            )
+        )
+    return result

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from lenddesk.collections.service.figures import promise_figures
+from lenddesk.collections.service.figures import collector_figures, promise_figures
 from lenddesk.core.db import utcnow
 from lenddesk.core.policy import get_policy
 from lenddesk.desk.complaints import ROOT_CAUSES
@@ -72,3 +72,9 @@ def agents(session: Session, month: str, group_by: str, own: int | None) -> list
         session, period=month, scope="agent" if own is not None else group_by, key=key
     )
     return operations.agent_rows(cards.rows)
+
+
+def collectors(session: Session, period: Period, own: int | None) -> list[dict[str, object]]:
+    start, end = days_of(period)
+    figures = collector_figures(session, first=start, last=end, collector_id=own)
+    return operations.collector_rows(figures, {})

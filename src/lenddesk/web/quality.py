@@ -20,8 +20,8 @@ from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.quality import charts, rubric, sampling, scorecards, service
-from lenddesk.web import desk as desk_pages
 from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user, render
+from lenddesk.web.desk import labels as desk_labels
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +33,7 @@ STATUS_LABELS = {"pending": "待复核", "reviewed": "已复核", "acknowledged"
 
 add_nav("质检", "/quality", *READERS)
 add_nav("案例库", "/quality/cases", *READERS)
-desk_pages.NOTIFICATION_LABELS.setdefault("qa_severe", "质检严重问题")
+desk_labels.NOTIFICATION_LABELS.setdefault("qa_severe", "质检严重问题")
 
 
 def request_now(request: Request) -> datetime:

@@ -222,21 +222,16 @@ def add_runs(total: ScoreRun, run: ScoreRun) -> ScoreRun:
     return total
 
 
-def score_changed(
-    session: Session, *, now: datetime, rescore: bool = False, chunk: int = 1000, commit_chunks: bool = False
-) -> ScoreRun:
+def score_changed(session: Session, *, now: datetime, rescore: bool = False, chunk: int = 1000) -> ScoreRun:
     """Score every ended ticket without a score or changed since it was scored (and, with
     `rescore`, every one scored under another rubric). Idempotent: a second run writes nothing.
-
-    `commit_chunks` commits after each chunk (the nightly job: resumable after a crash).
-    """
+    Commits nothing: the request, or the nightly job (`jobs.score_changed`, one commit per chunk)
+    does."""
     total = ScoreRun()
     after = 0
     while ids := changed_ticket_ids(session, rescore=rescore, after=after, limit=chunk):
         add_runs(total, score_chunk(session, ticket_ids=ids, now=now))
         after = ids[-1]
-        if commit_chunks:
-            session.commit()
     return total
 
 

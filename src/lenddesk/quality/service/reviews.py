@@ -263,6 +263,12 @@ def submit_review(
         raise NotFound(
             f"复核记录不存在：{review_id}", f"No such review: {review_id}", code="review_not_found"
         )
+    if review.agent_id == actor.user_id:
+        raise Forbidden(
+            "不能复核自己处理的会话，请由其他质检员或组长复核",
+            "You may not review a conversation of your own; another reviewer must",
+            code="own_conversation",
+        )
     score = session.get(QaScore, review.score_id)
     assert score is not None
     automatic = {item["code"]: item for item in score.items}

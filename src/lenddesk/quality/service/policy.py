@@ -6,11 +6,11 @@ import hashlib
 import json
 
 from lenddesk.core.policy import QualityPolicy, get_policy
-from lenddesk.quality import rubric
+from lenddesk.quality import roles, rubric
 
 # Bump when a check's logic changes, so `lenddesk quality rescore` re-scores what it judged.
 RUBRIC_LOGIC = "2026-11-30.1"
-REVIEWERS = frozenset({"qa", "team_lead", "admin"})
+REVIEWERS = frozenset(roles.REVIEWERS) | {"admin"}
 ENDED = ("resolved", "closed")
 
 

@@ -11,13 +11,8 @@ from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.desk import service
-from lenddesk.web.console import console_user
-from lenddesk.web.desk.common import (
-    LEADS,
-    page,
-    redirect,
-    request_now,
-)
+from lenddesk.desk.roles import LEADS
+from lenddesk.web.console import console_user, redirect, refused, render, request_time
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +27,7 @@ def board_page(
     teams = service.team_board(session)
     agents = service.list_agents(session)
     team_names = {team.team_id: team.name for team in teams}
-    return page(
+    return render(
         request,
         "desk/board.html",
         user,
@@ -58,9 +53,8 @@ def post_board_agent_status(
 ) -> Response:
     try:
         service.set_agent_status(
-            session, actor=audit.Actor.of(user), user_id=user_id, status=status, now=request_now(request)
+            session, actor=audit.Actor.of(user), user_id=user_id, status=status, now=request_time(request)
         )
     except LendDeskError as exc:
-        session.rollback()
-        return redirect("/desk/board", exc.message_zh, "error")
+        return refused(session, exc, "/desk/board")
     return redirect("/desk/board", "坐席状态已更新")

@@ -12,15 +12,8 @@ from lenddesk.core import audit
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.desk import complaints, service
-from lenddesk.web.console import console_user
-from lenddesk.web.desk.common import (
-    COMPLAINT_HANDLERS,
-    COMPLAINT_READERS,
-    COMPLAINT_SENIORS,
-    optional_int,
-    page,
-    request_now,
-)
+from lenddesk.desk.roles import COMPLAINT_HANDLERS, COMPLAINT_READERS, COMPLAINT_SENIORS
+from lenddesk.web.console import console_user, optional_int, render, request_time
 from lenddesk.web.desk.tickets import act
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +61,7 @@ def post_complaint_extend(
     user: User = console_user(*COMPLAINT_HANDLERS),
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
-        wanted = optional_int(days, "延期天数") or 0
+        wanted = optional_int(days, "延期天数", "extension days") or 0
         extension = service.extend_complaint(
             session, actor=actor, number=number, days=wanted, reason=reason, now=now
         )
@@ -133,9 +126,9 @@ def complaints_page(
     session: Session = db_session,
     user: User = console_user(*COMPLAINT_READERS),
 ) -> Response:
-    now = request_now(request)
+    now = request_time(request)
     state = state if state in ("open", "closed", "all") else "open"
-    return page(
+    return render(
         request,
         "desk/complaints.html",
         user,
@@ -152,7 +145,7 @@ def complaints_page(
 def complaints_csv(
     request: Request, session: Session = db_session, user: User = console_user(*COMPLAINT_READERS)
 ) -> Response:
-    text = service.complaint_summary_csv(service.complaint_summary(session, now=request_now(request)))
+    text = service.complaint_summary_csv(service.complaint_summary(session, now=request_time(request)))
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -11,16 +11,8 @@ from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.desk import service
-from lenddesk.web.console import console_user
-from lenddesk.web.desk.common import (
-    DESK,
-    LEADS,
-    may,
-    page,
-    redirect,
-    request_now,
-    safe_back,
-)
+from lenddesk.desk.roles import DESK, LEADS
+from lenddesk.web.console import console_user, may, redirect, refused, render, request_time, safe_back
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,11 +28,11 @@ def follow_ups_page(
     user: User = console_user(*DESK),
 ) -> Response:
     everyone = everyone and may(user, LEADS)
-    rows = service.follow_ups_due(session, owner_id=None if everyone else user.id, now=request_now(request))
+    rows = service.follow_ups_due(session, owner_id=None if everyone else user.id, now=request_time(request))
     names = {agent.user_id: agent.name for agent in service.list_agents(session)} | {
         user.id: user.display_name
     }
-    return page(
+    return render(
         request,
         "desk/follow_ups.html",
         user,
@@ -61,9 +53,8 @@ def post_follow_up_done(
 ) -> Response:
     try:
         service.complete_follow_up(
-            session, actor=audit.Actor.of(user), follow_up_id=follow_up_id, now=request_now(request)
+            session, actor=audit.Actor.of(user), follow_up_id=follow_up_id, now=request_time(request)
         )
     except LendDeskError as exc:
-        session.rollback()
-        return redirect(safe_back(back), exc.message_zh, "error")
-    return redirect(safe_back(back), "跟进已完成")
+        return refused(session, exc, safe_back(back, "/desk"))
+    return redirect(safe_back(back, "/desk"), "跟进已完成")

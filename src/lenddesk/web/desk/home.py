@@ -8,19 +8,14 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core.models import User
 from lenddesk.desk import service
+from lenddesk.desk.roles import COMPLAINT_READERS, DESK, LEADS, READERS
 from lenddesk.web.console import HomeCard, add_home_cards, add_nav
-from lenddesk.web.desk.common import (
-    COMPLAINT_READERS,
-    DESK,
-    LEADS,
-    READERS,
-)
 
-add_nav("工单", "/desk", *READERS)
-add_nav("今日跟进", "/desk/follow-ups", *DESK)
-add_nav("投诉", "/desk/complaints", *COMPLAINT_READERS)
-add_nav("组长看板", "/desk/board", *LEADS)
-add_nav("通知", "/desk/notifications", *DESK)
+add_nav("工单", "/desk", *READERS, area="工单")
+add_nav("今日跟进", "/desk/follow-ups", *DESK, area="工单")
+add_nav("投诉", "/desk/complaints", *COMPLAINT_READERS, area="工单")
+add_nav("组长看板", "/desk/board", *LEADS, area="工单")
+add_nav("通知", "/desk/notifications", *DESK, area="工单")
 
 
 def _my_desk_cards(session: Session, user: User, now: datetime) -> list[HomeCard]:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from lenddesk.desk import categorise, complaints, macros, service
 from lenddesk.web.console import templates
-from lenddesk.web.desk.common import (
-    local_time,
-)
 
 EXTENSION_STATUS_LABELS = {
     "applied": "已延期",
@@ -62,7 +59,6 @@ LOAN_STATUS_LABELS = {"current": "正常", "overdue": "逾期", "settled": "已�
 SOURCE_LABELS = {"customer": "客户", "regulator": "监管转办", "media": "媒体", "lawyer": "律师"}
 
 
-templates.env.filters["local_time"] = local_time
 templates.env.globals.update(
     channel_labels=CHANNEL_LABELS,
     severity_labels=SEVERITY_LABELS,

@@ -11,13 +11,8 @@ from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.desk import service
-from lenddesk.web.console import console_user
-from lenddesk.web.desk.common import (
-    DESK,
-    page,
-    redirect,
-    request_now,
-)
+from lenddesk.desk.roles import DESK
+from lenddesk.web.console import console_user, redirect, refused, render, request_time
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +27,9 @@ def notifications_page(
     unread_only = show != "all"
     rows = service.notifications_for(session, user_id=user.id, unread_only=unread_only)
     numbers = service.ticket_numbers(session, [n.ticket_id for n in rows if n.ticket_id is not None])
-    return page(request, "desk/notifications.html", user, rows=rows, numbers=numbers, unread_only=unread_only)
+    return render(
+        request, "desk/notifications.html", user, rows=rows, numbers=numbers, unread_only=unread_only
+    )
 
 
 @router.post("/desk/notifications/{notification_id}/read")
@@ -44,9 +41,8 @@ def post_notification_read(
 ) -> Response:
     try:
         service.mark_notification_read(
-            session, actor=audit.Actor.of(user), notification_id=notification_id, now=request_now(request)
+            session, actor=audit.Actor.of(user), notification_id=notification_id, now=request_time(request)
         )
     except LendDeskError as exc:
-        session.rollback()
-        return redirect("/desk/notifications", exc.message_zh, "error")
+        return refused(session, exc, "/desk/notifications")
     return redirect("/desk/notifications", "已标记为已读")

@@ -18,26 +18,21 @@ from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.desk import categorise, complaints, macros, service
 from lenddesk.desk.models import TICKET_STATUSES, Agent
-from lenddesk.web.console import console_user
-from lenddesk.web.desk.common import (
-    COMPLAINT_HANDLERS,
-    COMPLAINT_SENIORS,
-    CONSULT_ANSWERERS,
-    DESK,
-    READERS,
+from lenddesk.desk.roles import COMPLAINT_HANDLERS, COMPLAINT_SENIORS, CONSULT_ANSWERERS, DESK, READERS
+from lenddesk.web.console import (
+    console_user,
     error_page,
-    local_datetime,
+    form_moment,
     local_time,
     may,
     optional_int,
-    page,
     redirect,
-    request_now,
+    refused,
+    render,
+    request_time,
     safe_back,
 )
-from lenddesk.web.desk.labels import (
-    AGENT_STATUS_LABELS,
-)
+from lenddesk.web.desk.labels import AGENT_STATUS_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,7 +74,7 @@ def queue(
     filters = service.TicketFilters(
         view, status or None, category or None, severity or None, channel or None, q[:100] or None
     )
-    now = request_now(request)
+    now = request_time(request)
     error = None
     try:
         result = service.list_tickets(
@@ -95,7 +90,7 @@ def queue(
         "channel": channel,
         "q": q,
     }
-    return page(
+    return render(
         request,
         "desk/queue.html",
         user,
@@ -123,12 +118,11 @@ def set_own_status(
 ) -> Response:
     try:
         service.set_agent_status(
-            session, actor=audit.Actor.of(user), user_id=user.id, status=status, now=request_now(request)
+            session, actor=audit.Actor.of(user), user_id=user.id, status=status, now=request_time(request)
         )
     except LendDeskError as exc:
-        session.rollback()
-        return redirect(safe_back(back), exc.message_zh, "error")
-    return redirect(safe_back(back), f"坐席状态已改为「{AGENT_STATUS_LABELS[status]}」")
+        return refused(session, exc, safe_back(back, "/desk"))
+    return redirect(safe_back(back, "/desk"), f"坐席状态已改为「{AGENT_STATUS_LABELS[status]}」")
 
 
 # --- ticket page ----------------------------------------------------------------------------------
@@ -155,7 +149,7 @@ def _ticket_page(
     draft: dict[str, str] | None = None,
     macro: str | None = None,
 ) -> Response:
-    now = request_now(request)
+    now = request_time(request)
     try:
         view = service.ticket_detail(session, number=number)
     except LendDeskError as exc:
@@ -174,7 +168,7 @@ def _ticket_page(
     agents, teams = service.list_agents(session), service.list_teams(session)
     names = {agent.user_id: agent.name for agent in agents} | {user.id: user.display_name}
     done = [stage.stage for stage in view.complaint_stages]
-    return page(
+    return render(
         request,
         "desk/ticket.html",
         user,
@@ -211,7 +205,7 @@ def _ticket_page(
         next_extension=service.next_extension_days(view.complaint) if view.complaint else None,
         pending_extension=next((e for e in view.extensions if e.status == "pending"), None),
         can_approve=may(user, COMPLAINT_SENIORS),
-        default_follow_up=local_time(now.replace(second=0, microsecond=0), "%Y-%m-%dT%H:%M"),
+        default_follow_up=local_time(now.replace(second=0, microsecond=0), "%Y-%m-%d %H:%M"),
     )
 
 
@@ -236,12 +230,9 @@ def act(
 ) -> Response:
     """Run one service call; on success redirect back with its message, on refusal re-render."""
     try:
-        outcome = action(audit.Actor.of(user), request_now(request))
+        outcome = action(audit.Actor.of(user), request_time(request))
     except LendDeskError as exc:
-        session.rollback()
-        return _ticket_page(
-            request, session, user, number, error=exc.message_zh, status_code=exc.status_code, draft=draft
-        )
+        return _ticket_page(request, session, user, number, draft=draft, **refused(session, exc))
     kind, message = outcome if isinstance(outcome, tuple) else ("info", outcome)
     return redirect(f"/desk/tickets/{number.strip().upper()}", message, kind)
 
@@ -333,7 +324,7 @@ def post_assign(
     user: User = console_user(*DESK),
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
-        owner = optional_int(owner_id, "负责人")
+        owner = optional_int(owner_id, "负责人", "owner")
         if owner is None and not team:
             raise Unprocessable("请选择负责人或团队", "Choose an owner or a team", code="assign_empty")
         service.assign(session, actor=actor, number=number, owner_id=owner, team_code=team or None, now=now)
@@ -434,8 +425,8 @@ def post_follow_up(
     user: User = console_user(*DESK),
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
-        moment = local_datetime(due_at)
-        owner = optional_int(owner_id, "跟进负责人")
+        moment = form_moment(due_at, "跟进时间", "The follow-up time")
+        owner = optional_int(owner_id, "跟进负责人", "follow-up owner")
         service.add_follow_up(
             session, actor=actor, number=number, due_at=moment, note=note, owner_id=owner, now=now
         )

@@ -6,7 +6,7 @@
    turn, drawn from a pool of real-sounding lines: greetings, amounts, hardship, complaints, a few
    banned phrases) bulk-inserted into a fresh SQLite file. Baseline: reading every conversation
    the way QA reads it (quality.conversations.load, chunks of 1,000), measured in the same run.
-   Then the nightly job (`quality.service.score_changed`, chunks of 1,000, committed per chunk):
+   Then the nightly job (`quality.jobs.score_changed`, chunks of 1,000, committed per chunk):
    read, score, upsert, review sampling — in `--workers` processes over disjoint id ranges when
    above 1 (`lenddesk quality score-changed --workers N`). Target ≥ 2,000 conversations/s. A
    second run must write nothing (idempotent) and is timed too.
@@ -215,7 +215,7 @@ def stored_phase(count: int, turns: int, directory: Path, workers: int) -> None:
     )
     started = time.perf_counter()
     with factory() as session:
-        again = service.score_changed(session, now=NOW, commit_chunks=True)
+        again = jobs.score_changed(session, now=NOW)
     print(
         f"second run: read {again.read:,}, wrote {again.written:,} in {time.perf_counter() - started:.2f} s"
     )

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lenddesk.core.calendar import SHANGHAI
 from lenddesk.desk.models import Agent, OutboxMessage, Ticket
-from lenddesk.web import desk as desk_pages
+from lenddesk.web.desk import tickets as desk_pages
 from tests.conftest import PASSWORD, carry_csrf
 from tests.desk.conftest import NOW, BorrowerFacts, Clock, user_id
 from tests.desk.test_verification_rules import deliver_sms
@@ -259,7 +260,7 @@ def test_notes_assignment_consults_and_follow_ups_land_on_the_timeline(
         f"/desk/tickets/{number}/consults", data={"department": "finance", "question": "核实 11 月扣款记录"}
     )
     assert "已咨询财务" in consulted.text and "等待内部" in consulted.text
-    due = (clock.now + timedelta(hours=2)).astimezone(desk_pages.SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    due = (clock.now + timedelta(hours=2)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
     lead.post(f"/desk/tickets/{number}/follow-ups", data={"due_at": due, "note": "回电确认", "owner_id": ""})
     timeline = timeline_text(lead.get(f"/desk/tickets/{number}").text)
     for expected in (

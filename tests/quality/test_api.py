@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core.models import AuditEntry
@@ -232,3 +232,21 @@ def test_rescore_is_for_quality_and_admin(client: TestClient, as_role, work_tick
     assert client.post("/api/v1/quality/rescore", json={}, headers=as_role("team_lead")).status_code == 403
     response = client.post("/api/v1/quality/rescore", json={}, headers=as_role("qa"))
     assert response.status_code == 200 and response.json()["written"] == 0
+
+
+def test_a_team_lead_may_not_review_a_conversation_of_their_own(
+    work_ticket, client: TestClient, as_role, session: Session, desk_data
+) -> None:
+    work_ticket(["你好，我还不上了"], SEVERE_AGENT)
+    [row] = _pending(client, as_role)
+    lead = user_id(session, "team_lead")
+    session.execute(update(QaReview).where(QaReview.id == row["id"]).values(agent_id=lead))
+    session.commit()
+    url = f"/api/v1/quality/reviews/{row['id']}"
+    own = client.post(url, json={"comment": "没问题"}, headers=as_role("team_lead"))
+    assert own.status_code == 403, own.text
+    assert own.json()["message_zh"] and own.json()["message_en"]
+    session.expire_all()
+    assert session.scalar(select(QaReview.status).where(QaReview.id == row["id"])) == "pending"
+    # Somebody else reviews it.
+    assert client.post(url, json={"comment": "需辅导"}, headers=as_role("qa")).status_code == 200

@@ -104,7 +104,7 @@ def test_a_rubric_change_rescores_on_demand(work_ticket, session: Session, desk_
         for item in policy.quality.rubric
     ]
     changed = policy.model_copy(update={"quality": policy.quality.model_copy(update={"rubric": weights})})
-    monkeypatch.setattr("lenddesk.quality.service.get_policy", lambda: changed)
+    monkeypatch.setattr("lenddesk.quality.service.policy.get_policy", lambda: changed)
     assert service.score_changed(session, now=NOW).written == 0  # not without asking
     run = service.score_changed(session, now=NOW, rescore=True)
     session.commit()

@@ -15,19 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.assistant import schemas, service
 from lenddesk.core import auth, throttle
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Unprocessable
-from lenddesk.core.http import client_address, db_session, errors
+from lenddesk.core.http import client_address, db_session, errors, request_now
 from lenddesk.core.policy import get_policy
 from lenddesk.core.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
-
-
-async def request_now(request: Request) -> datetime:
-    """The current time; tests pin it with `app.state.desk_clock` (the same clock as the desk's)."""
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
 
 
 Now = Depends(request_now)

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from lenddesk.channels import schemas, service, signing, sms, wechat
 from lenddesk.channels.http_client import HttpClient, TransportError
+from lenddesk.channels.roles import ADMIN, DESK, LEADS
 from lenddesk.core import audit, auth
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import BadRequest, LendDeskError, NotFound, Unauthenticated, Unprocessable
-from lenddesk.core.http import Id, db_session, errors
+from lenddesk.core.http import Id, db_session, errors, request_now
 from lenddesk.core.models import User
 from lenddesk.core.pii import mask_mobile
 from lenddesk.core.schemas import ErrorOut
@@ -33,9 +33,6 @@ from lenddesk.desk import service as desk
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 T = TypeVar("T")
 
-ADMIN = ("admin",)
-LEADS = ("team_lead",)
-DESK = ("agent", "team_lead", "collector")
 WEBHOOK_ERRORS = {
     **errors(400, 401, 404, 422),
     413: {"model": ErrorOut, "description": "The body is over the webhook size limit"},
@@ -46,11 +43,6 @@ Channel = Annotated[str, Path(pattern="^(email|wechat|sms|cti)$", description="e
 class PayloadTooLarge(LendDeskError):
     status_code = 413
     default_code = "payload_too_large"
-
-
-async def request_now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
 
 
 Now = Depends(request_now)
@@ -471,7 +463,7 @@ def get_settings_masked(
     responses=errors(401, 403),
 )
 def channel_health(
-    user: User = auth.allow("admin", "team_lead"), session: Session = db_session, now: datetime = Now
+    user: User = auth.allow(*LEADS), session: Session = db_session, now: datetime = Now
 ) -> list[schemas.HealthOut]:
     return [schemas.HealthOut(**row.__dict__) for row in service.health(session, now=now)]
 
@@ -484,7 +476,7 @@ def channel_health(
 )
 def list_dead_letters(
     channel: Annotated[str | None, Query(max_length=16)] = None,
-    user: User = auth.allow("admin", "team_lead"),
+    user: User = auth.allow(*LEADS),
     session: Session = db_session,
 ) -> list[schemas.DeadLetterOut]:
     return [schemas.DeadLetterOut(**row.__dict__) for row in desk.dead_letters(session, channel=channel)]

@@ -9,26 +9,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import schemas, service
+from lenddesk.collections.roles import CHECKERS, COLLECTORS, REPORT_READERS, SCRIPT_EDITORS
 from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_date
-from lenddesk.core.db import utcnow
-from lenddesk.core.http import Day, db_session, errors
+from lenddesk.core.http import Day, clock_now, db_session, errors
 from lenddesk.core.models import User
 
 router = APIRouter(prefix="/api/v1/collections", tags=["collections"])
 
-COLLECTORS = ("collector", "team_lead")
-CHECKERS = ("compliance",)
-REPORT_READERS = ("team_lead", "compliance", "qa")
-SCRIPT_EDITORS = ("team_lead", "compliance")
-
 
 async def request_now(request: Request) -> datetime:
     """The current time; tests may pin it with `app.state.collections_clock` (or the desk's clock)."""
-    clock = getattr(request.app.state, "collections_clock", None) or getattr(
-        request.app.state, "desk_clock", None
-    )
-    return clock() if clock is not None else utcnow()
+    clock = getattr(request.app.state, "collections_clock", None)
+    return clock() if clock is not None else clock_now(request)
 
 
 Now = Depends(request_now)

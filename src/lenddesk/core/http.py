@@ -5,7 +5,7 @@ documented error responses, and the handlers that turn every failure a caller ca
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from http import HTTPStatus
 from types import TracebackType
 from typing import Annotated, Any
@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError
 from lenddesk.core.schemas import ErrorOut
 
@@ -38,6 +39,18 @@ def get_session(request: Request) -> Iterator[Session]:
 # Use this, not Depends(get_session): the transaction must end before the response is sent, so a
 # failed commit becomes an error response instead of a 200 for work that was lost.
 db_session = Depends(get_session, scope="function")
+
+
+def clock_now(request: Request) -> datetime:
+    """The request's time: now, unless a test pinned the clock with `app.state.desk_clock` (one clock
+    for every room's API and console page)."""
+    clock = getattr(request.app.state, "desk_clock", None)
+    return clock() if clock is not None else utcnow()
+
+
+async def request_now(request: Request) -> datetime:
+    """`clock_now` as an API dependency (async: no trip to a thread)."""
+    return clock_now(request)
 
 
 def client_address(request: Request) -> str:

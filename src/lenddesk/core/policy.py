@@ -396,6 +396,8 @@ class AssistantPolicy(Section):
     transcript_lines: int = Field(default=40, ge=1, le=500)
 
 
+# The nine QA rubric codes: defined here once, so that the policy file is checked against them;
+# quality.rubric.CODES and the quality API's schemas read them from here.
 QualityCode = Literal[
     "GREETING",
     "IDENTITY_CHECK",

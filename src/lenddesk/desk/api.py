@@ -12,29 +12,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core import audit, auth
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Forbidden, Unauthenticated
-from lenddesk.core.http import Id, db_session, errors
+from lenddesk.core.http import Id, db_session, errors, request_now
 from lenddesk.core.models import User
+from lenddesk.core.roles import admits
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import schemas, service
 from lenddesk.desk.models import Agent
+from lenddesk.desk.roles import (
+    COMPLAINT_HANDLERS,
+    COMPLAINT_READERS,
+    COMPLAINT_SENIORS,
+    CONSULT_ANSWERERS,
+    DESK,
+    LEADS,
+)
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
 
-DESK = ("agent", "team_lead", "collector")
-LEADS = ("team_lead",)
-COMPLAINT_HANDLERS = ("agent", "team_lead", "compliance")
-COMPLAINT_READERS = ("agent", "team_lead", "collector", "qa", "compliance")
-COMPLAINT_SENIORS = ("team_lead", "compliance")  # who may approve a 60-day extension (policy may narrow)
-CONSULT_ANSWERERS = ("agent", "team_lead", "collector", "compliance")
 _admin_only = auth.require_roles("admin")
-
-
-async def request_now(request: Request) -> datetime:
-    """The current time; tests may pin it with `app.state.desk_clock`. (Async: no trip to a thread.)"""
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
 
 
 Now = Depends(request_now)
@@ -510,7 +506,7 @@ def follow_ups_due_today(
     now: datetime = Now,
     everyone: bool = False,
 ) -> list[schemas.FollowUpRowOut]:
-    owner = None if everyone and user.role in ("team_lead", "admin") else user.id
+    owner = None if everyone and admits(user.role, LEADS) else user.id
     rows = service.follow_ups_due(session, owner_id=owner, now=now)
     return [schemas.FollowUpRowOut.model_validate(row) for row in rows]
 

@@ -12,10 +12,9 @@ from lenddesk.core import auth
 from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
 from lenddesk.feedback import schemas, service
+from lenddesk.feedback.roles import READERS
 
 router = APIRouter(prefix="/api/v1/feedback", tags=["feedback"])
-
-READERS = ("team_lead", "qa", "compliance")
 
 
 def row_out(row: service.Summary) -> schemas.SummaryRowOut:

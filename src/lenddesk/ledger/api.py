@@ -16,6 +16,7 @@ from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
 from lenddesk.core.policy import get_policy
 from lenddesk.ledger import calculator, service
+from lenddesk.ledger.roles import APPROVERS, POSTERS, READERS, RECOVERY_POSTERS, RECOVERY_READERS
 from lenddesk.ledger.schemas import (
     Borrower360Out,
     BorrowerHitOut,
@@ -51,11 +52,6 @@ calculator_router = APIRouter(prefix="/api/v1/calculator", tags=["calculator"])
 router = APIRouter()
 T = TypeVar("T")
 
-READERS = ("agent", "collector", "team_lead", "qa", "compliance")
-POSTERS = ("agent", "collector", "team_lead")
-RECOVERY_POSTERS = ("collector", "team_lead")
-RECOVERY_READERS = ("collector", "team_lead", "compliance")
-APPROVERS = ("team_lead", "compliance")  # the policy narrows refunds and waivers further
 Ticket = Annotated[
     str | None,
     Query(

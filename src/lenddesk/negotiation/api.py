@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_date
-from lenddesk.core.db import utcnow
-from lenddesk.core.http import Day, Id, db_session, errors
+from lenddesk.core.http import Day, Id, db_session, errors, request_now
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
 from lenddesk.negotiation import plans, service
 from lenddesk.negotiation.models import Agreement, HardshipCase, Proposal
+from lenddesk.negotiation.roles import APPROVERS, AUDITORS, LIBRARIANS, LIBRARY_READERS, NEGOTIATORS, READERS
 from lenddesk.negotiation.schemas import (
     AcceptIn,
     AcceptOut,
@@ -34,18 +34,6 @@ from lenddesk.negotiation.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/negotiation", tags=["negotiation"])
-
-NEGOTIATORS = ("agent", "collector", "team_lead")
-READERS = ("agent", "collector", "team_lead", "compliance")
-APPROVERS = ("team_lead", "compliance")
-AUDITORS = ("team_lead", "compliance", "qa")
-ALL_STAFF = ("agent", "collector", "team_lead", "qa", "compliance")
-
-
-async def request_now(request: Request) -> datetime:
-    """The current time; tests pin it with `app.state.desk_clock` (the desk's clock: one timeline)."""
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
 
 
 Now = Depends(request_now)
@@ -171,9 +159,7 @@ def open_case(
         evidence=body.evidence,
         now=now,
     )
-    answer = _case_out(case)
-    session.commit()
-    return answer
+    return _case_out(case)
 
 
 @router.get(
@@ -226,9 +212,7 @@ def propose(
     proposal = service.propose(
         session, actor=audit.Actor.of(user), case_id=case_id, chosen_option_id=body.option_id, now=now
     )
-    answer = _proposal_out(proposal)
-    session.commit()
-    return answer
+    return _proposal_out(proposal)
 
 
 @router.get(
@@ -250,9 +234,7 @@ def _decision(
     proposal = decide(
         session, actor=audit.Actor.of(user), proposal_id=proposal_id, comment=body.comment, now=now
     )
-    answer = _proposal_out(proposal)
-    session.commit()
-    return answer
+    return _proposal_out(proposal)
 
 
 @router.post(
@@ -310,13 +292,11 @@ def accept(
         accepted_at=body.accepted_at,
         now=now,
     )
-    answer = AcceptOut(
+    return AcceptOut(
         agreement_number=result.agreement.number,
         sha256=result.agreement.sha256,
         previous_sha256=result.agreement.previous_sha256,
     )
-    session.commit()
-    return answer
 
 
 @router.get(
@@ -370,9 +350,7 @@ def close_case(
     now: datetime = Now,
 ) -> CaseOut:
     case = service.close_case(session, actor=audit.Actor.of(user), case_id=case_id, note=body.note, now=now)
-    answer = _case_out(case)
-    session.commit()
-    return answer
+    return _case_out(case)
 
 
 @router.post(
@@ -385,7 +363,7 @@ def mark_library(
     case_id: Id,
     body: LibraryIn,
     session: Session = db_session,
-    user: User = auth.allow("team_lead", "qa"),
+    user: User = auth.allow(*LIBRARIANS),
     now: datetime = Now,
 ) -> CaseOut:
     case = service.mark_library(
@@ -396,9 +374,7 @@ def mark_library(
         lesson=body.lesson,
         now=now,
     )
-    answer = _case_out(case)
-    session.commit()
-    return answer
+    return _case_out(case)
 
 
 @router.get(
@@ -410,7 +386,7 @@ def mark_library(
 def library(
     outcome: Literal["success", "failure"] | None = None,
     session: Session = db_session,
-    user: User = auth.allow(*ALL_STAFF),
+    user: User = auth.allow(*LIBRARY_READERS),
 ) -> list[LibraryCaseOut]:
     return [
         LibraryCaseOut(

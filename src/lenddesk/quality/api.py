@@ -4,27 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
-from lenddesk.core.db import utcnow
-from lenddesk.core.http import Id, db_session, errors
+from lenddesk.core.http import Id, db_session, errors, request_now
 from lenddesk.core.models import User
 from lenddesk.quality import rubric, schemas, scorecards, service
+from lenddesk.quality.roles import AGENTS, QA, READERS, REVIEWERS
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
-
-QA = ("qa",)
-REVIEWERS = ("qa", "team_lead")
-READERS = ("qa", "team_lead", "agent", "collector", "compliance")
-AGENTS = ("agent", "collector", "team_lead")
-
-
-async def request_now(request: Request) -> datetime:
-    """The current time; tests pin it with `app.state.desk_clock`, as for the desk."""
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
 
 
 Now = Depends(request_now)

@@ -26,7 +26,7 @@ def score_changed(
     chunk, safe under any overlap).
     """
     if workers <= 1:
-        return service.score_changed(session, now=now, rescore=rescore, commit_chunks=True)
+        return _score_in_chunks(session, now=now, rescore=rescore)
     ids: list[int] = []
     while batch := service.changed_ticket_ids(
         session, rescore=rescore, after=ids[-1] if ids else 0, limit=50_000
@@ -43,6 +43,17 @@ def score_changed(
     with ProcessPoolExecutor(max_workers=len(slices), mp_context=context) as pool:
         for run in pool.map(_score_slice, [url] * len(slices), slices, [now] * len(slices)):
             service.add_runs(total, run)
+    return total
+
+
+def _score_in_chunks(session: Session, *, now: datetime, rescore: bool) -> service.ScoreRun:
+    """One process: a chunk of 1,000 tickets at a time, committed after each (resumable)."""
+    total = service.ScoreRun()
+    after = 0
+    while ids := service.changed_ticket_ids(session, rescore=rescore, after=after, limit=CHUNK):
+        service.add_runs(total, service.score_chunk(session, ticket_ids=ids, now=now))
+        session.commit()
+        after = ids[-1]
     return total
 
 

@@ -30,21 +30,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import get_args
 
 from lenddesk.collections import guard
+from lenddesk.core.policy import QualityCode
 from lenddesk.desk import categorise, disclosure
 
-CODES = (
-    "GREETING",
-    "IDENTITY_CHECK",
-    "ACCURACY",
-    "EMPATHY",
-    "SOLUTION_OFFERED",
-    "BANNED_LANGUAGE",
-    "PRIVACY",
-    "CLOSING",
-    "RESPONSE_TIME",
-)
+# The nine codes are defined once, by the policy file's schema (core cannot import this room).
+CODES: tuple[str, ...] = get_args(QualityCode)
 CODE_LABELS = {
     "GREETING": "问候",
     "IDENTITY_CHECK": "身份核验",

@@ -9,20 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.money import YuanIn
+from lenddesk.core.policy import QualityCode
 
 Speaker = Literal["agent", "borrower", "bot"]
 Result = Literal["pass", "fail", "n/a"]
-Code = Literal[
-    "GREETING",
-    "IDENTITY_CHECK",
-    "ACCURACY",
-    "EMPATHY",
-    "SOLUTION_OFFERED",
-    "BANNED_LANGUAGE",
-    "PRIVACY",
-    "CLOSING",
-    "RESPONSE_TIME",
-]
+Code = QualityCode  # the nine rubric codes, defined once (core.policy, read by quality.rubric)
 
 
 class Strict(BaseModel):

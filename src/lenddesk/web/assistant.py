@@ -15,7 +15,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -28,27 +27,21 @@ from lenddesk.assistant.intents import EMOTION_LABELS, INTENTS
 from lenddesk.assistant.knowledge import PLACEHOLDERS
 from lenddesk.assistant.models import ChatMessage
 from lenddesk.core import audit, auth
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
-from lenddesk.web.console import add_nav, console_user, render, templates
+from lenddesk.core.roles import admits
+from lenddesk.desk.roles import DESK, READERS
+from lenddesk.web.console import add_nav, console_user, refused, render, request_time, templates
 
 router = APIRouter(include_in_schema=False)
 
-READERS = ("agent", "collector", "team_lead", "qa", "compliance")
-DESK = ("agent", "team_lead", "collector")
 STREAM_SECONDS = 25.0
 POLL_SECONDS = 0.5
 AUTHOR_LABELS = {"borrower": "客户", "bot": "智能助手", "agent": "客服", "system": "系统"}
 
-add_nav("在线会话", "/assistant/chats", *READERS)
-add_nav("知识库", "/assistant/faq", "admin")
-
-
-def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
+add_nav("在线会话", "/assistant/chats", *READERS, area="工单")
+add_nav("知识库", "/assistant/faq", "admin", area="管理")
 
 
 # --- the borrower's chat page ---------------------------------------------------------------------
@@ -126,7 +119,7 @@ def _workspace(
         labels=AUTHOR_LABELS,
         intents=INTENTS,
         emotions=EMOTION_LABELS,
-        may_reply=user.role in (*DESK, "admin"),
+        may_reply=admits(user.role, DESK),
         error=error,
         last_seq=lines[-1].seq if lines else 0,
     )
@@ -154,13 +147,10 @@ def workspace_reply(
             agent_name=user.display_name,
             public_id=public_id,
             text=text,
-            now=_now(request),
+            now=request_time(request),
         )
     except LendDeskError as exc:
-        session.rollback()
-        return _workspace(
-            request, session, user, public_id, error=exc.message_zh, status_code=exc.status_code
-        )
+        return _workspace(request, session, user, public_id, **refused(session, exc))
     return RedirectResponse(f"/assistant/chats/{public_id}", status_code=303)
 
 
@@ -228,10 +218,10 @@ def faq_save(
             variants=variants.splitlines(),
             answer=answer,
             active=bool(active),
-            now=_now(request),
+            now=request_time(request),
         )
     except LendDeskError as exc:
-        session.rollback()
+        shown = refused(session, exc)
         entry = {
             "code": code,
             "intent": intent,
@@ -240,5 +230,5 @@ def faq_save(
             "answer": answer,
             "active": bool(active),
         }
-        return _faq_form(request, user, entry, error=exc.message_zh, status_code=exc.status_code)
+        return _faq_form(request, user, entry, **shown)
     return RedirectResponse("/assistant/faq", status_code=303)

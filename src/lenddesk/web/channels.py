@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from lenddesk.channels import schemas, service
+from lenddesk.channels.roles import ADMIN, DESK, LEADS
 from lenddesk.core import audit, auth, throttle
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError
@@ -26,8 +27,7 @@ from lenddesk.desk import service as desk
 from lenddesk.web.console import add_nav, console_user, render
 
 router = APIRouter(include_in_schema=False)
-DESK = ("agent", "team_lead", "collector")
-add_nav("渠道", "/channels", "team_lead")
+add_nav("渠道", "/channels", *LEADS, area="渠道")
 
 CHANNEL_NAMES = {"email": "邮件", "wechat": "微信公众号", "sms": "短信", "cti": "电话（CTI）"}
 FIELD_LABELS = {
@@ -158,7 +158,7 @@ def _contact_problem(phone: str, email: str, name: str, message: str) -> tuple[s
 
 @router.get("/channels", response_class=HTMLResponse)
 def channels_page(
-    request: Request, user: User = console_user("team_lead"), session: Session = db_session
+    request: Request, user: User = console_user(*LEADS), session: Session = db_session
 ) -> HTMLResponse:
     now = utcnow()
     settings = {}
@@ -185,7 +185,7 @@ def channels_page(
 
 @router.post("/channels/{channel}/settings", response_class=HTMLResponse)
 async def save_channel_settings(
-    request: Request, channel: str, user: User = console_user("admin"), session: Session = db_session
+    request: Request, channel: str, user: User = console_user(*ADMIN), session: Session = db_session
 ) -> HTMLResponse:
     if channel not in schemas.SETTINGS_MODELS:
         return RedirectResponse("/channels", status_code=303)
@@ -221,7 +221,7 @@ async def save_channel_settings(
 
 @router.post("/channels/dead-letters/{outbox_id}/retry", response_class=HTMLResponse)
 def retry_dead_letter_page(
-    outbox_id: int, user: User = console_user("team_lead"), session: Session = db_session
+    outbox_id: int, user: User = console_user(*LEADS), session: Session = db_session
 ) -> HTMLResponse:
     if 1 <= outbox_id < 2**63:
         desk.requeue_dead_letter(session, outbox_id=outbox_id, actor=audit.Actor.of(user), now=utcnow())

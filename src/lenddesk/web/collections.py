@@ -4,7 +4,7 @@ history, the guard's verdict before sending, outcome and promise forms), the com
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import guard, service
+from lenddesk.collections.roles import CHECK_PAGE_READERS, COLLECTORS, REPORT_READERS
 from lenddesk.core import audit
 from lenddesk.core.calendar import business_today
 from lenddesk.core.db import utcnow
@@ -20,18 +21,16 @@ from lenddesk.core.errors import Forbidden, LendDeskError, NotFound
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
+from lenddesk.core.roles import LEADS, admits
 from lenddesk.ledger import service as ledger
-from lenddesk.web.console import add_nav, console_user, render
+from lenddesk.web.console import add_nav, console_user, form_day, render
 
 router = APIRouter(include_in_schema=False)
-WORKERS = ("collector", "team_lead")
-COMPLIANCE = ("compliance",)
-REPORT_READERS = ("team_lead", "compliance", "qa")
 BorrowerId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
-add_nav("催收工作台", "/collections", *WORKERS)
-add_nav("催收合规", "/collections/compliance", *COMPLIANCE, "team_lead")
-add_nav("策略效果", "/collections/report", *REPORT_READERS)
+add_nav("催收工作台", "/collections", *COLLECTORS, area="催收")
+add_nav("催收合规", "/collections/compliance", *CHECK_PAGE_READERS, area="催收")
+add_nav("策略效果", "/collections/report", *REPORT_READERS, area="催收")
 
 CHANNEL_LABELS = {
     "sms": "短信",
@@ -63,10 +62,10 @@ LABELS = {"channels": CHANNEL_LABELS, "outcomes": OUTCOME_LABELS, "statuses": ST
 
 @router.get("/collections", response_class=HTMLResponse)
 def worklist_page(
-    request: Request, session: Session = db_session, user: User = console_user(*WORKERS)
+    request: Request, session: Session = db_session, user: User = console_user(*COLLECTORS)
 ) -> HTMLResponse:
     today = business_today()
-    user_id = None if user.role in ("team_lead", "admin") else user.id
+    user_id = None if admits(user.role, LEADS) else user.id
     rows = service.worklist(session, user_id=user_id, day=today)
     return render(
         request, "collections/worklist.html", user, rows=rows, today=today, all_collectors=user_id is None
@@ -104,7 +103,7 @@ def account_page(
     request: Request,
     borrower_id: BorrowerId,
     session: Session = db_session,
-    user: User = console_user(*WORKERS),
+    user: User = console_user(*COLLECTORS),
 ) -> HTMLResponse:
     return _account(request, session, user, borrower_id)
 
@@ -123,7 +122,7 @@ def contact_action(
     recipient: str = Form("self"),
     text: str = Form("", max_length=2000),
     session: Session = db_session,
-    user: User = console_user(*WORKERS),
+    user: User = console_user(*COLLECTORS),
 ) -> Response:
     """`preview` shows the guard's verdict; `send` sends (or records the blocked attempt)."""
     actor = audit.Actor.of(user)
@@ -165,7 +164,7 @@ def outcome_action(
     promise_date: str = Form(""),
     new_mobile: str = Form("", max_length=20),
     session: Session = db_session,
-    user: User = console_user(*WORKERS),
+    user: User = console_user(*COLLECTORS),
 ) -> Response:
     actor = audit.Actor.of(user)
     try:
@@ -178,7 +177,7 @@ def outcome_action(
             now=utcnow(),
             note=note,
             promise_amount_fen=parse_yuan(promise_amount) if promise_amount.strip() else None,
-            promise_date=_date(promise_date),
+            promise_date=form_day(promise_date, "承诺日期", "The promise date"),
             new_mobile=new_mobile or None,
         )
     except LendDeskError as exc:
@@ -186,19 +185,12 @@ def outcome_action(
     return RedirectResponse(f"/collections/accounts/{borrower_id}?recorded=1", status_code=303)
 
 
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
-    except ValueError as exc:
-        raise LendDeskError("日期格式应为 YYYY-MM-DD", "Dates are YYYY-MM-DD", code="bad_date") from exc
-
-
 @router.get("/collections/compliance", response_class=HTMLResponse)
 def compliance_page(
     request: Request,
     days: int = 30,
     session: Session = db_session,
-    user: User = console_user(*COMPLIANCE, "team_lead"),
+    user: User = console_user(*CHECK_PAGE_READERS),
 ) -> HTMLResponse:
     days = max(1, min(days, 366))
     figures = service.blocked_figures(session, since=utcnow() - timedelta(days=days))
@@ -213,7 +205,7 @@ def text_checker(
     text: str = Form("", max_length=2000),
     recipient: str = Form("self"),
     session: Session = db_session,
-    user: User = console_user(*COMPLIANCE, "team_lead"),
+    user: User = console_user(*CHECK_PAGE_READERS),
 ) -> HTMLResponse:
     """The text checker: the text rules (and, for a third party, the disclosure rule) — nothing is sent."""
     violations = guard.text_violations(text)

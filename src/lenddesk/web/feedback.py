@@ -15,32 +15,26 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core import auth
 from lenddesk.core.calendar import business_date
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.feedback import analysis, service
+from lenddesk.feedback.roles import READERS
 from lenddesk.quality import charts
-from lenddesk.web.console import add_nav, console_user, render
+from lenddesk.web.console import add_nav, console_user, form_day, render, request_time
 
 router = APIRouter(include_in_schema=False)
 
-READERS = ("team_lead", "qa", "compliance")
 DIMENSION_LABELS = {"team": "团队", "agent": "坐席", "category": "分类", "channel": "渠道", "week": "按周"}
 SENTIMENT_LABELS = {"positive": "正面", "neutral": "中性", "negative": "负面"}
 
-add_nav("满意度", "/feedback", *READERS)
-
-
-def request_now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
+add_nav("满意度", "/feedback", *READERS, area="质检")
 
 
 @router.get("/survey/{token}", response_class=HTMLResponse, dependencies=[auth.public()])
 def survey_page(token: str, request: Request, session: Session = db_session) -> HTMLResponse:
     try:
-        page = service.survey_page(session, token=token[:200], now=request_now(request))
+        page = service.survey_page(session, token=token[:200], now=request_time(request))
     except LendDeskError as exc:
         return render(
             request, "feedback/survey.html", None, status_code=exc.status_code, error=exc.message_zh
@@ -58,7 +52,7 @@ def survey_submit(
     session: Session = db_session,
 ) -> HTMLResponse:
     form = {"csat": csat, "nps": nps, "comment": comment}
-    now = request_now(request)
+    now = request_time(request)
     try:
         if not csat.strip().isdigit():
             raise Unprocessable("请选择满意度评分", "Choose a CSAT score", code="bad_csat")
@@ -98,11 +92,11 @@ def dashboard(
     start: str | None = None,
     end: str | None = None,
 ) -> HTMLResponse:
-    first, last = _default_range(request_now(request))
+    first, last = _default_range(request_time(request))
     error = None
     try:
-        first = date.fromisoformat(start) if start else first
-        last = date.fromisoformat(end) if end else last
+        first = form_day(start, "开始日期", "The start date") or first
+        last = form_day(end, "结束日期", "The end date") or last
         by = by if by in DIMENSION_LABELS else "team"
         total, groups = service.summary(
             session, start=service.day_start(first), end=service.day_start(last) + timedelta(days=1), by=by

@@ -20,24 +20,21 @@ from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.money import format_fen, parse_yuan
 from lenddesk.core.policy import get_policy
+from lenddesk.core.roles import admits
 from lenddesk.ledger import calculator, service
 from lenddesk.ledger.allocation import COMPONENT_LABELS_ZH
+from lenddesk.ledger.roles import APPROVERS, PORTFOLIO_VIEWERS, POSTERS, READERS, RECOVERY_POSTERS
 from lenddesk.ledger.schedule import METHOD_LABELS_ZH, Method
 from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user, render
 
 router = APIRouter(include_in_schema=False)
-READERS = ("agent", "collector", "team_lead", "qa", "compliance")
-POSTERS = ("agent", "collector", "team_lead")
-RECOVERY_POSTERS = ("collector", "team_lead")
-APPROVERS = ("team_lead", "compliance")
 
-add_nav("借款人", "/borrowers", *READERS)
-add_nav("计算器", "/calculator", *auth.ALL_STAFF)
-PORTFOLIO_VIEWERS = ("collector", "team_lead", "compliance", "admin")
+add_nav("借款人", "/borrowers", *READERS, area="账务")
+add_nav("计算器", "/calculator", *auth.ALL_STAFF, area="账务")
 
 
 def _portfolio_cards(session: Session, user: User, _now: datetime) -> list[HomeCard]:
-    if user.role not in PORTFOLIO_VIEWERS:
+    if not admits(user.role, PORTFOLIO_VIEWERS):
         return []
     glance = service.portfolio_glance(session)
     buckets = "、".join(f"{bucket} {count}" for bucket, count in glance.by_bucket.items()) or "无"
@@ -194,9 +191,9 @@ def _render_loan(
 def _abilities(user: User) -> dict[str, bool]:
     role = user.role
     return {
-        "recover": role in (*RECOVERY_POSTERS, "admin"),
-        "request": role in (*POSTERS, "admin"),
-        "approve": role in (*APPROVERS, "admin"),
+        "recover": admits(role, RECOVERY_POSTERS),
+        "request": admits(role, POSTERS),
+        "approve": admits(role, APPROVERS),
     }
 
 

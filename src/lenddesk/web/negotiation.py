@@ -3,50 +3,32 @@ the printable agreement and the case library."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.core.calendar import business_date
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
 from lenddesk.core.money import format_fen, parse_yuan
+from lenddesk.core.roles import admits
 from lenddesk.desk import service as desk
 from lenddesk.negotiation import plans, service
 from lenddesk.negotiation.models import HardshipCase
-from lenddesk.web.console import add_nav, console_user, render
+from lenddesk.negotiation.roles import APPROVERS, LIBRARIANS, LIBRARY_READERS, NEGOTIATORS, READERS
+from lenddesk.web.console import add_nav, console_user, redirect, refused, render, request_time
 
 router = APIRouter(include_in_schema=False)
-NEGOTIATORS = ("agent", "collector", "team_lead")
-READERS = ("agent", "collector", "team_lead", "compliance")
-APPROVERS = ("team_lead", "compliance")
-ALL_STAFF = ("agent", "collector", "team_lead", "qa", "compliance")
 TicketNumber = Annotated[str, Path(max_length=20, pattern=r"^[A-Za-z0-9-]+$")]
 CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
-add_nav("协商审批", "/negotiation/approvals", *APPROVERS)
-add_nav("协商案例库", "/negotiation/library", *ALL_STAFF)
-
-
-def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
-
-
-def _back(path: str, error: LendDeskError | None = None, notice: str | None = None) -> RedirectResponse:
-    if error is not None:
-        path += ("&" if "?" in path else "?") + "error=" + quote(error.message_zh)
-    elif notice:
-        path += ("&" if "?" in path else "?") + "notice=" + quote(notice)
-    return RedirectResponse(path, status_code=303)
+add_nav("协商审批", "/negotiation/approvals", *APPROVERS, area="协商")
+add_nav("协商案例库", "/negotiation/library", *LIBRARY_READERS, area="协商")
 
 
 def yuan(fen: int) -> str:
@@ -97,17 +79,14 @@ def panel(
     number: TicketNumber,
     request: Request,
     capacity: str | None = None,
-    error: str | None = None,
-    notice: str | None = None,
     session: Session = db_session,
     user: User = console_user(*READERS),
 ) -> Response:
-    now = _now(request)
+    now = request_time(request)
     actor = audit.Actor.of(user)
     context: dict[str, Any] = {
         "number": number.upper(),
-        "error": error,
-        "notice": notice,
+        "error": None,
         "causes": plans.CAUSES,
     }
     try:
@@ -162,13 +141,11 @@ def open_case(
             cause=cause,
             monthly_capacity_fen=parse_yuan(monthly_capacity),
             notes=notes,
-            now=_now(request),
+            now=request_time(request),
         )
-        session.commit()
     except LendDeskError as exc:
-        session.rollback()
-        return _back(back, exc)
-    return _back(back, notice="已建立协商案件")
+        return refused(session, exc, back)
+    return redirect(back, "已建立协商案件")
 
 
 @router.post("/negotiation/cases/{case_id}/proposals")
@@ -187,14 +164,12 @@ def propose(
             actor=audit.Actor.of(user),
             case_id=case_id,
             chosen_option_id=option_id,
-            now=_now(request),
+            now=request_time(request),
         )
         state = "已批准，可请借款人确认" if proposal.status == "approved" else "已提交审批"
-        session.commit()
     except LendDeskError as exc:
-        session.rollback()
-        return _back(back, exc)
-    return _back(back, notice=f"方案{state}")
+        return refused(session, exc, back)
+    return redirect(back, f"方案{state}")
 
 
 @router.post("/negotiation/proposals/{proposal_id}/accept")
@@ -206,7 +181,7 @@ def accept(
     session: Session = db_session,
     user: User = console_user(*NEGOTIATORS),
 ) -> Response:
-    now = _now(request)
+    now = request_time(request)
     try:
         proposal = service.get_proposal(session, proposal_id=proposal_id)
         case = service.get_case(session, case_id=proposal.case_id)
@@ -221,18 +196,14 @@ def accept(
             now=now,
         )
         number = result.agreement.number
-        session.commit()
     except LendDeskError as exc:
-        session.rollback()
-        return _back(locals().get("back", "/desk"), exc)
-    return _back(f"/negotiation/agreements/{number}", notice="协议已生成并生效")
+        return refused(session, exc, locals().get("back", "/desk"))
+    return redirect(f"/negotiation/agreements/{number}", "协议已生成并生效")
 
 
 @router.get("/negotiation/approvals", response_class=HTMLResponse)
 def approvals(
     request: Request,
-    error: str | None = None,
-    notice: str | None = None,
     session: Session = db_session,
     user: User = console_user(*APPROVERS),
 ) -> Response:
@@ -242,8 +213,6 @@ def approvals(
         "negotiation/approvals.html",
         user,
         rows=rows,
-        error=error,
-        notice=notice,
         yuan=yuan,
         levels=plans.LEVEL_LABELS_ZH,
         causes=plans.CAUSES,
@@ -262,20 +231,21 @@ def decide(
     action = service.approve_proposal if decision == "approve" else service.reject_proposal
     try:
         action(
-            session, actor=audit.Actor.of(user), proposal_id=proposal_id, comment=comment, now=_now(request)
+            session,
+            actor=audit.Actor.of(user),
+            proposal_id=proposal_id,
+            comment=comment,
+            now=request_time(request),
         )
-        session.commit()
     except LendDeskError as exc:
-        session.rollback()
-        return _back("/negotiation/approvals", exc)
-    return _back("/negotiation/approvals", notice="已批准" if decision == "approve" else "已驳回")
+        return refused(session, exc, "/negotiation/approvals")
+    return redirect("/negotiation/approvals", "已批准" if decision == "approve" else "已驳回")
 
 
 @router.get("/negotiation/agreements/{number}", response_class=HTMLResponse)
 def agreement_page(
     number: Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9]+$")],
     request: Request,
-    notice: str | None = None,
     session: Session = db_session,
     user: User = console_user(*READERS, "qa"),
 ) -> Response:
@@ -286,17 +256,15 @@ def agreement_page(
         return render(
             request, "negotiation/agreement.html", user, status_code=exc.status_code, error=exc.message_zh
         )
-    return render(request, "negotiation/agreement.html", user, agreement=agreement, case=case, notice=notice)
+    return render(request, "negotiation/agreement.html", user, agreement=agreement, case=case)
 
 
 @router.get("/negotiation/library", response_class=HTMLResponse)
 def library(
     request: Request,
     outcome: str | None = None,
-    error: str | None = None,
-    notice: str | None = None,
     session: Session = db_session,
-    user: User = console_user(*ALL_STAFF),
+    user: User = console_user(*LIBRARY_READERS),
 ) -> Response:
     chosen = outcome if outcome in service.OUTCOMES else None
     closed = (
@@ -308,7 +276,7 @@ def library(
                 .limit(50)
             )
         )
-        if user.role in ("team_lead", "qa", "admin")
+        if admits(user.role, LIBRARIANS)
         else []
     )
     return render(
@@ -320,8 +288,6 @@ def library(
         outcome=chosen,
         outcomes=service.OUTCOMES,
         causes=plans.CAUSES,
-        error=error,
-        notice=notice,
     )
 
 
@@ -332,7 +298,7 @@ def mark_library(
     outcome: Annotated[str, Form(max_length=8)],
     lesson: Annotated[str, Form(max_length=2000)],
     session: Session = db_session,
-    user: User = console_user("team_lead", "qa"),
+    user: User = console_user(*LIBRARIANS),
 ) -> Response:
     try:
         service.mark_library(
@@ -341,13 +307,11 @@ def mark_library(
             case_id=case_id,
             outcome=outcome,
             lesson=lesson,
-            now=_now(request),
+            now=request_time(request),
         )
-        session.commit()
     except LendDeskError as exc:
-        session.rollback()
-        return _back("/negotiation/library", exc)
-    return _back("/negotiation/library", notice="已收入案例库")
+        return refused(session, exc, "/negotiation/library")
+    return redirect("/negotiation/library", "已收入案例库")
 
 
 @router.post("/negotiation/cases/{case_id}/close")
@@ -361,12 +325,12 @@ def close_case(
     case = session.get(HardshipCase, case_id)
     back = f"/negotiation/tickets/{case.ticket_number}" if case else "/desk"
     try:
-        service.close_case(session, actor=audit.Actor.of(user), case_id=case_id, note=note, now=_now(request))
-        session.commit()
+        service.close_case(
+            session, actor=audit.Actor.of(user), case_id=case_id, note=note, now=request_time(request)
+        )
     except LendDeskError as exc:
-        session.rollback()
-        return _back(back, exc)
-    return _back(back, notice="协商已结案")
+        return refused(session, exc, back)
+    return redirect(back, "协商已结案")
 
 
 __all__ = ["chart", "router", "yuan"]

@@ -15,34 +15,36 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
+from lenddesk.core.roles import admits
 from lenddesk.quality import charts, rubric, sampling, scorecards, service
-from lenddesk.web import desk as desk_pages
-from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user, render
+from lenddesk.quality.roles import AGENTS, READERS, REVIEWERS
+from lenddesk.web.console import (
+    HomeCard,
+    add_home_cards,
+    add_nav,
+    console_user,
+    error_page,
+    refused,
+    render,
+    request_time,
+)
+from lenddesk.web.desk import labels as desk_labels
 
 router = APIRouter(include_in_schema=False)
 
-REVIEWERS = ("qa", "team_lead")
-READERS = ("qa", "team_lead", "agent", "collector", "compliance")
-AGENTS = ("agent", "collector", "team_lead")
 RESULT_LABELS = {"pass": "通过", "fail": "不通过", "n/a": "不适用"}
 STATUS_LABELS = {"pending": "待复核", "reviewed": "已复核", "acknowledged": "坐席已确认"}
 
-add_nav("质检", "/quality", *READERS)
-add_nav("案例库", "/quality/cases", *READERS)
-desk_pages.NOTIFICATION_LABELS.setdefault("qa_severe", "质检严重问题")
-
-
-def request_now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "desk_clock", None)
-    return clock() if clock is not None else utcnow()
+add_nav("质检", "/quality", *READERS, area="质检")
+add_nav("案例库", "/quality/cases", *READERS, area="质检")
+desk_labels.NOTIFICATION_LABELS.setdefault("qa_severe", "质检严重问题")
 
 
 def _quality_cards(session: Session, user: User, now: datetime) -> list[HomeCard]:
-    if user.role not in ("qa", "team_lead", "admin"):
+    if not admits(user.role, REVIEWERS):
         return []
     pending = service.review_queue(session, viewer=user, status="pending", limit=500)
     severe = sum(1 for row in pending if row.review.reason == "severe")
@@ -107,7 +109,9 @@ def _review_page(
         status_code=status_code,
         detail=detail,
         review=review,
-        can_review=user.role in service.REVIEWERS and review.status == "pending",
+        can_review=user.role in service.REVIEWERS
+        and review.status == "pending"
+        and review.agent_id != user.id,
         can_acknowledge=review.status == "reviewed" and review.agent_id == user.id,
         can_save_case=user.role in service.REVIEWERS and review.status != "pending",
         error=error,
@@ -126,7 +130,7 @@ def review_page(
     try:
         return _review_page(request, session, user, review_id)
     except LendDeskError as exc:
-        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+        return error_page(request, user, exc)
 
 
 def _after(review_id: int, done: str) -> RedirectResponse:
@@ -136,15 +140,11 @@ def _after(review_id: int, done: str) -> RedirectResponse:
 def _refused(
     request: Request, session: Session, user: User, review_id: int, exc: LendDeskError
 ) -> HTMLResponse:
-    session.rollback()
+    shown = refused(session, exc)
     try:
-        return _review_page(
-            request, session, user, review_id, error=exc.message_zh, status_code=exc.status_code
-        )
+        return _review_page(request, session, user, review_id, **shown)
     except LendDeskError as missing:
-        return render(
-            request, "error.html", user, status_code=missing.status_code, message=missing.message_zh
-        )
+        return error_page(request, user, missing)
 
 
 @router.post("/quality/reviews/{review_id}", response_model=None)
@@ -168,7 +168,7 @@ async def submit_review(
             review_id=review_id,
             verdicts=verdicts,
             comment=comment[:5000] if isinstance(comment, str) else None,
-            now=request_now(request),
+            now=request_time(request),
         )
     except LendDeskError as exc:
         return _refused(request, session, user, review_id, exc)
@@ -187,7 +187,7 @@ async def acknowledge(
             actor=audit.Actor.of(user),
             review_id=review_id,
             comment=comment[:2000] if isinstance(comment, str) else None,
-            now=request_now(request),
+            now=request_time(request),
         )
     except LendDeskError as exc:
         return _refused(request, session, user, review_id, exc)
@@ -213,7 +213,7 @@ async def save_case(
             title=text("title", 100),
             lesson=text("lesson", 5000),
             tags=[t for t in text("tags", 500).replace("，", ",").split(",")][:20],
-            now=request_now(request),
+            now=request_time(request),
         )
     except LendDeskError as exc:
         return _refused(request, session, user, review_id, exc)
@@ -232,14 +232,14 @@ def scorecards_page(
     period: str | None = None,
     scope: str = "agent",
 ) -> HTMLResponse:
-    now = request_now(request)
+    now = request_time(request)
     chosen = (period or scorecards.period_of(now, "week").label)[:10]
     only = str(user.id) if user.role in ("agent", "collector") else None
     scope = "agent" if only else (scope if scope in scorecards.SCOPES else "agent")
     try:
         cards = scorecards.scorecards(session, period=chosen, scope=scope, key=only)
     except LendDeskError as exc:
-        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+        return error_page(request, user, exc)
     trend = charts.line_chart(
         [t.period[-3:] for t in cards.trend],
         [("质检分", [t.qa_score for t in cards.trend]), ("CSAT %", [_percent(t.csat) for t in cards.trend])],

@@ -14,7 +14,14 @@ from lenddesk.core.http import client_address, db_session
 from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
 from lenddesk.core.settings import get_settings
-from lenddesk.web.console import HOME_CARDS, SignInRequired, console_user, login_redirect_target, render
+from lenddesk.web.console import (
+    HOME_CARDS,
+    SignInRequired,
+    console_user,
+    day_text,
+    login_redirect_target,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 PASSWORD_FORM_MAX = auth.PASSWORD_MAX_LENGTH
@@ -127,7 +134,7 @@ def home(
         user,
         cards=[card for provider in HOME_CARDS for card in provider(session, user, now)],
         database_ok=database_reachable(request.app.state.engine),
-        today=business_date(now).strftime("%Y年%m月%d日"),
+        today=day_text(business_date(now)),
     )
 
 

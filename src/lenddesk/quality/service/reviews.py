@@ -1,281 +1,31 @@
-"""Use cases of the quality room: automatic QA of stored conversations, the review queue, the
-per-item disagreement record and the case library. Keyword-only functions taking a Session; they
-never commit.
+"""The review queue: reviews opened by scoring, low CSAT or the weekly sample; a reviewer's verdict
+per rubric item; the agent's acknowledgement; the per-item disagreement record.
 
-Writes that two runs could race on are single statements: a score is an upsert on the ticket
-(`ON CONFLICT (ticket_id) DO UPDATE … WHERE` the fingerprint changed), a review an insert that does
-nothing when the ticket already has one, a verdict a conditional UPDATE on the review's status.
+A review is an insert that does nothing when the ticket already has one, a verdict a conditional
+UPDATE on the review's status.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.core.calendar import business_date
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import User
 from lenddesk.core.pii import is_valid_bank_card, is_valid_id_number, mask_bank_card, mask_id_number
-from lenddesk.core.policy import QualityPolicy, get_policy
-from lenddesk.desk import categorise
-from lenddesk.desk import hooks as desk_hooks
 from lenddesk.desk.models import Notification, Team, Ticket
-from lenddesk.feedback import service as feedback
-from lenddesk.ledger import service as ledger
 from lenddesk.quality import conversations, rubric, sampling
-from lenddesk.quality.models import QaCase, QaItemVerdict, QaReview, QaScore
-
-# Bump when a check's logic changes, so `lenddesk quality rescore` re-scores what it judged.
-RUBRIC_LOGIC = "2026-11-30.1"
-REVIEWERS = frozenset({"qa", "team_lead", "admin"})
-ENDED = ("resolved", "closed")
-
-
-def quality_policy() -> QualityPolicy:
-    return get_policy().quality
-
-
-def rubric_weights() -> dict[str, int]:
-    return {item.code: item.weight for item in quality_policy().rubric}
-
-
-def rubric_version() -> str:
-    policy = quality_policy()
-    payload = json.dumps([RUBRIC_LOGIC, sorted(rubric_weights().items()), policy.severe_zeroes_score])
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def score_transcript(conversation: rubric.Conversation) -> rubric.Score:
-    """Score any transcript against the policy's rubric (calibration; nothing is stored)."""
-    return rubric.score(
-        conversation, rubric_weights(), severe_zeroes_score=quality_policy().severe_zeroes_score
-    )
-
-
-# --- automatic QA of stored conversations --------------------------------------------------------
-
-
-@dataclass
-class ScoreRun:
-    """What one QA run did: conversations read, scores written (new or changed), reviews opened."""
-
-    read: int = 0
-    written: int = 0
-    severe: int = 0
-    reviews: dict[str, int] = field(default_factory=dict)
-
-
-def _ledger_snapshot(session: Session, borrower_id: int | None, now: datetime) -> dict[str, Any]:
-    """The amounts and dates the ledger shows the agent now, and the borrower's contract numbers."""
-    if borrower_id is None:
-        return conversations.ledger_facts_to_json(None)
-    summary = ledger.account_summary(session, borrower_id=borrower_id, today=business_date(now))
-    amounts: set[int] = set()
-    dates = set()
-    for loan in summary.loans:
-        amounts.update({loan.next_due_amount_fen, loan.overdue_amount_fen, loan.outstanding_principal_fen})
-        amounts.add(loan.next_due_amount_fen + loan.overdue_amount_fen)
-        if loan.next_due_on is not None:
-            dates.add(loan.next_due_on)
-    amounts.discard(0)
-    if summary.overdue_amount_fen:
-        amounts.add(summary.overdue_amount_fen)
-    facts = rubric.LedgerFacts(frozenset(amounts), frozenset(dates))
-    return conversations.ledger_facts_to_json(facts, [loan.contract_number for loan in summary.loans])
-
-
-SCORE_COLUMNS = (
-    "agent_id",
-    "team_id",
-    "channel",
-    "category",
-    "score",
-    "severe",
-    "items",
-    "rubric_version",
-    "content_hash",
-    "ledger_facts",
-    "conversation_at",
-    "ticket_updated_at",
-    "scored_at",
-)
-
-
-def _upsert_statement(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (ticket_id) DO UPDATE only where the fingerprint, the rubric or the
-    ticket changed, RETURNING what was written; run with many rows at once (executemany)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(QaScore)
-    changed = or_(
-        QaScore.content_hash != statement.excluded.content_hash,
-        QaScore.rubric_version != statement.excluded.rubric_version,
-        QaScore.ticket_updated_at != statement.excluded.ticket_updated_at,
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["ticket_id"],
-        set_={name: statement.excluded[name] for name in SCORE_COLUMNS},
-        where=changed,
-    ).returning(QaScore.id, QaScore.ticket_id, sort_by_parameter_order=True)
-
-
-def score_tickets(
-    session: Session,
-    *,
-    ticket_ids: Sequence[int],
-    now: datetime,
-    snapshots: dict[int, dict[str, Any]] | None = None,
-) -> ScoreRun:
-    """Score these tickets' conversations; a row changes only when what was scored or the rubric did.
-
-    `snapshots` gives ledger facts taken now (at resolution); otherwise the facts stored with the
-    previous score are reused, so a re-score judges the agent against what they saw.
-    """
-    run = ScoreRun()
-    if not ticket_ids:
-        return run
-    stored = dict(
-        session.execute(
-            select(QaScore.ticket_id, QaScore.ledger_facts).where(QaScore.ticket_id.in_(ticket_ids))
-        ).all()
-    )
-    facts_json = {tid: (snapshots or {}).get(tid) or stored.get(tid) for tid in ticket_ids}
-    loaded = conversations.load(
-        session,
-        ticket_ids,
-        ledger_facts={tid: conversations.ledger_facts_from_json(f) for tid, f in facts_json.items()},
-        contract_numbers={tid: tuple((f or {}).get("contracts", ())) for tid, f in facts_json.items()},
-    )
-    weights, version = rubric_weights(), rubric_version()
-    zero_on_severe = quality_policy().severe_zeroes_score
-    rows, results = [], {}
-    for item in loaded:
-        result = rubric.score(item.conversation, weights, severe_zeroes_score=zero_on_severe)
-        results[item.ticket.id] = (item.ticket, result)
-        rows.append(
-            {
-                "ticket_id": item.ticket.id,
-                "agent_id": item.ticket.owner_id,
-                "team_id": item.ticket.team_id,
-                "channel": item.ticket.channel,
-                "category": item.ticket.category,
-                "score": result.score,
-                "severe": result.severe,
-                "items": [
-                    {"code": i.code, "result": i.result, "evidence": i.evidence, "weight": i.weight}
-                    for i in result.items
-                ],
-                "rubric_version": version,
-                "content_hash": item.content_hash(),
-                "ledger_facts": facts_json.get(item.ticket.id),
-                "conversation_at": item.ticket.resolved_at or item.ticket.updated_at,
-                "ticket_updated_at": item.ticket.updated_at,
-                "scored_at": now,
-            }
-        )
-    run.read = len(rows)
-    if not rows:
-        return run
-    dialect = session.get_bind().dialect.name
-    written = [row for row in session.execute(_upsert_statement(dialect), rows).all() if row is not None]
-    run.written = len(written)
-    policy = quality_policy()
-    wanted = []
-    for score_id, ticket_id in written:
-        ticket, result = results[ticket_id]
-        run.severe += result.severe
-        reason = sampling.review_reason(
-            ticket_id=ticket_id,
-            severe=result.severe,
-            complaint=ticket.category in categorise.COMPLAINT_CATEGORIES or "complaint" in ticket.tags,
-            score=result.score,
-            low_score=policy.low_score,
-            share=policy.sample_share,
-        )
-        if reason:
-            wanted.append(ReviewEntry(ticket_id, score_id, ticket.owner_id, reason))
-    run.reviews = open_reviews(session, wanted, now=now)
-    return run
-
-
-def score_on_resolution(session: Session, ticket: Ticket, at: datetime) -> None:
-    """The desk's resolution hook: score the conversation with the ledger as it stands now."""
-    snapshot = _ledger_snapshot(session, ticket.borrower_id, at)
-    session.flush()
-    score_tickets(session, ticket_ids=[ticket.id], now=at, snapshots={ticket.id: snapshot})
-
-
-def _changed_tickets(rescore: bool, after_id: int, limit: int) -> Select[tuple[int]]:
-    ended = Ticket.status.in_(ENDED)
-    stale = or_(QaScore.id.is_(None), Ticket.updated_at > QaScore.ticket_updated_at)
-    if rescore:
-        stale = or_(stale, QaScore.rubric_version != rubric_version())
-    return (
-        select(Ticket.id)
-        .outerjoin(QaScore, QaScore.ticket_id == Ticket.id)
-        .where(ended, stale, Ticket.id > after_id)
-        .order_by(Ticket.id)
-        .limit(limit)
-    )
-
-
-def changed_ticket_ids(
-    session: Session, *, rescore: bool = False, after: int = 0, limit: int = 1000
-) -> list[int]:
-    """Ids of ended tickets to score: no score yet, changed since, or (with `rescore`) scored under
-    another rubric; ascending, from `after`."""
-    return list(session.scalars(_changed_tickets(rescore, after, limit)))
-
-
-def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -> ScoreRun:
-    """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
-    missing = set(
-        session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.borrower_id.is_not(None)))
-    ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
-    snapshots = {}
-    for ticket_id, borrower_id in session.execute(
-        select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
-    ).all():
-        snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
-    return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)
-
-
-def add_runs(total: ScoreRun, run: ScoreRun) -> ScoreRun:
-    total.read += run.read
-    total.written += run.written
-    total.severe += run.severe
-    for reason, count in run.reviews.items():
-        total.reviews[reason] = total.reviews.get(reason, 0) + count
-    return total
-
-
-def score_changed(
-    session: Session, *, now: datetime, rescore: bool = False, chunk: int = 1000, commit_chunks: bool = False
-) -> ScoreRun:
-    """Score every ended ticket without a score or changed since it was scored (and, with
-    `rescore`, every one scored under another rubric). Idempotent: a second run writes nothing.
-
-    `commit_chunks` commits after each chunk (the nightly job: resumable after a crash).
-    """
-    total = ScoreRun()
-    after = 0
-    while ids := changed_ticket_ids(session, rescore=rescore, after=after, limit=chunk):
-        add_runs(total, score_chunk(session, ticket_ids=ids, now=now))
-        after = ids[-1]
-        if commit_chunks:
-            session.commit()
-    return total
-
+from lenddesk.quality.models import QaItemVerdict, QaReview, QaScore
+from lenddesk.quality.service.policy import REVIEWERS, quality_policy
 
 # --- the review queue ----------------------------------------------------------------------------
 
@@ -376,25 +126,6 @@ def open_review(
 ) -> bool:
     """Put one conversation in the review queue; True when this call opened the review."""
     return bool(open_reviews(session, [ReviewEntry(ticket_id, score_id, agent_id, reason)], now=now))
-
-
-def review_low_csat(session: Session, *, ticket_id: int, csat: int, now: datetime) -> bool:
-    """A low satisfaction score sends the conversation to review (feedback's answer hook)."""
-    if csat > quality_policy().low_csat:
-        return False
-    score = session.execute(
-        select(QaScore.id, QaScore.agent_id).where(QaScore.ticket_id == ticket_id)
-    ).one_or_none()
-    if score is None:
-        run = score_tickets(session, ticket_ids=[ticket_id], now=now)
-        if not run.read:
-            return False
-        score = session.execute(
-            select(QaScore.id, QaScore.agent_id).where(QaScore.ticket_id == ticket_id)
-        ).one()
-    return open_review(
-        session, ticket_id=ticket_id, score_id=score.id, agent_id=score.agent_id, reason="low_csat", now=now
-    )
 
 
 @dataclass(frozen=True)
@@ -531,6 +262,12 @@ def submit_review(
     if review is None:
         raise NotFound(
             f"复核记录不存在：{review_id}", f"No such review: {review_id}", code="review_not_found"
+        )
+    if review.agent_id == actor.user_id:
+        raise Forbidden(
+            "不能复核自己处理的会话，请由其他质检员或组长复核",
+            "You may not review a conversation of your own; another reviewer must",
+            code="own_conversation",
         )
     score = session.get(QaScore, review.score_id)
     assert score is not None
@@ -705,105 +442,6 @@ def week_start(now: datetime) -> datetime:
     return monday
 
 
-# --- case library --------------------------------------------------------------------------------
-
-CASE_KINDS = {"model": "学习案例", "warning": "警示案例"}
-
-
-def _search_text(*parts: str) -> str:
-    return rubric.normalise(" ".join(parts))
-
-
-def save_case(
-    session: Session,
-    *,
-    actor: audit.Actor,
-    review_id: int,
-    kind: str,
-    title: str,
-    lesson: str,
-    tags: Sequence[str],
-    now: datetime,
-) -> QaCase:
-    """Keep a reviewed conversation as a model or warning case, identifiers masked."""
-    if kind not in CASE_KINDS:
-        raise Unprocessable(
-            f"案例类型应为 model 或 warning：{kind}", "Kind must be model or warning", code="bad_case_kind"
-        )
-    review = session.get(QaReview, review_id)
-    if review is None:
-        raise NotFound(
-            f"复核记录不存在：{review_id}", f"No such review: {review_id}", code="review_not_found"
-        )
-    if review.status == "pending":
-        raise Conflict("请先完成复核再收入案例库", "Review the conversation first", code="review_pending")
-    title, lesson = title.strip(), lesson.strip()
-    if not title or not lesson:
-        raise Unprocessable("标题和要点不能为空", "Title and lesson are required", code="empty_text")
-    clean_tags = sorted({tag.strip() for tag in tags if tag.strip()})
-    loaded = conversations.load(session, [review.ticket_id])
-    transcript = [
-        {"speaker": t.speaker, "text": mask_identifiers(t.text), "at": t.at.isoformat() if t.at else None}
-        for t in (loaded[0].conversation.turns if loaded else ())
-        if t.speaker != "note"
-    ]
-    case = QaCase(
-        ticket_id=review.ticket_id,
-        review_id=review.id,
-        kind=kind,
-        title=title,
-        lesson=lesson,
-        tags=clean_tags,
-        transcript=transcript,
-        search_text=_search_text(title, lesson, " ".join(clean_tags), *(t["text"] for t in transcript)),
-        created_by=actor.name,
-        created_at=now,
-    )
-    session.add(case)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "quality.case",
-        ("quality_case", case.id),
-        None,
-        {"review_id": review_id, "kind": kind},
-    )
-    return case
-
-
-def search_cases(
-    session: Session,
-    *,
-    q: str | None = None,
-    tag: str | None = None,
-    kind: str | None = None,
-    limit: int = 50,
-) -> list[QaCase]:
-    """Cases whose text holds every word of `q` (Traditional or Simplified), newest first."""
-    statement = select(QaCase)
-    for word in (q or "").split():
-        needle = _search_text(word)
-        if needle:
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            statement = statement.where(QaCase.search_text.like(f"%{escaped}%", escape="\\"))
-    if kind:
-        statement = statement.where(QaCase.kind == kind)
-    cases = list(session.scalars(statement.order_by(QaCase.id.desc()).limit(limit if not tag else 1000)))
-    if tag:
-        cases = [case for case in cases if tag.strip() in case.tags][:limit]
-    return cases
-
-
 def require_reviewer(user: User) -> None:
     if user.role not in REVIEWERS:
         raise Forbidden("只有质检或组长可以复核", "Only QA and team leads review", code="role_forbidden")
-
-
-def _review_on_answer(session: Session, survey: Any, now: datetime) -> None:
-    if survey.csat is not None:
-        review_low_csat(session, ticket_id=survey.ticket_id, csat=survey.csat, now=now)
-
-
-desk_hooks.register_resolution_hook(score_on_resolution)
-feedback.register_answer_hook(_review_on_answer)

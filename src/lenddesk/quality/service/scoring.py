@@ -1,0 +1,263 @@
+"""Automatic QA of stored conversations.
+
+A score is an upsert on the ticket (`ON CONFLICT (ticket_id) DO UPDATE … WHERE` the fingerprint
+changed), so two runs may overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lenddesk.core.calendar import business_date
+from lenddesk.desk import categorise
+from lenddesk.desk import hooks as desk_hooks
+from lenddesk.desk.models import Ticket
+from lenddesk.feedback import service as feedback
+from lenddesk.ledger import service as ledger
+from lenddesk.quality import conversations, rubric, sampling
+from lenddesk.quality.models import QaScore
+from lenddesk.quality.service.policy import ENDED, quality_policy, rubric_version, rubric_weights
+from lenddesk.quality.service.reviews import ReviewEntry, open_review, open_reviews
+
+# --- automatic QA of stored conversations --------------------------------------------------------
+
+
+@dataclass
+class ScoreRun:
+    """What one QA run did: conversations read, scores written (new or changed), reviews opened."""
+
+    read: int = 0
+    written: int = 0
+    severe: int = 0
+    reviews: dict[str, int] = field(default_factory=dict)
+
+
+def _ledger_snapshot(session: Session, borrower_id: int | None, now: datetime) -> dict[str, Any]:
+    """The amounts and dates the ledger shows the agent now, and the borrower's contract numbers."""
+    if borrower_id is None:
+        return conversations.ledger_facts_to_json(None)
+    summary = ledger.account_summary(session, borrower_id=borrower_id, today=business_date(now))
+    amounts: set[int] = set()
+    dates = set()
+    for loan in summary.loans:
+        amounts.update({loan.next_due_amount_fen, loan.overdue_amount_fen, loan.outstanding_principal_fen})
+        amounts.add(loan.next_due_amount_fen + loan.overdue_amount_fen)
+        if loan.next_due_on is not None:
+            dates.add(loan.next_due_on)
+    amounts.discard(0)
+    if summary.overdue_amount_fen:
+        amounts.add(summary.overdue_amount_fen)
+    facts = rubric.LedgerFacts(frozenset(amounts), frozenset(dates))
+    return conversations.ledger_facts_to_json(facts, [loan.contract_number for loan in summary.loans])
+
+
+SCORE_COLUMNS = (
+    "agent_id",
+    "team_id",
+    "channel",
+    "category",
+    "score",
+    "severe",
+    "items",
+    "rubric_version",
+    "content_hash",
+    "ledger_facts",
+    "conversation_at",
+    "ticket_updated_at",
+    "scored_at",
+)
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (ticket_id) DO UPDATE only where the fingerprint, the rubric or the
+    ticket changed, RETURNING what was written; run with many rows at once (executemany)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(QaScore)
+    changed = or_(
+        QaScore.content_hash != statement.excluded.content_hash,
+        QaScore.rubric_version != statement.excluded.rubric_version,
+        QaScore.ticket_updated_at != statement.excluded.ticket_updated_at,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["ticket_id"],
+        set_={name: statement.excluded[name] for name in SCORE_COLUMNS},
+        where=changed,
+    ).returning(QaScore.id, QaScore.ticket_id, sort_by_parameter_order=True)
+
+
+def score_tickets(
+    session: Session,
+    *,
+    ticket_ids: Sequence[int],
+    now: datetime,
+    snapshots: dict[int, dict[str, Any]] | None = None,
+) -> ScoreRun:
+    """Score these tickets' conversations; a row changes only when what was scored or the rubric did.
+
+    `snapshots` gives ledger facts taken now (at resolution); otherwise the facts stored with the
+    previous score are reused, so a re-score judges the agent against what they saw.
+    """
+    run = ScoreRun()
+    if not ticket_ids:
+        return run
+    stored = dict(
+        session.execute(
+            select(QaScore.ticket_id, QaScore.ledger_facts).where(QaScore.ticket_id.in_(ticket_ids))
+        ).all()
+    )
+    facts_json = {tid: (snapshots or {}).get(tid) or stored.get(tid) for tid in ticket_ids}
+    loaded = conversations.load(
+        session,
+        ticket_ids,
+        ledger_facts={tid: conversations.ledger_facts_from_json(f) for tid, f in facts_json.items()},
+        contract_numbers={tid: tuple((f or {}).get("contracts", ())) for tid, f in facts_json.items()},
+    )
+    weights, version = rubric_weights(), rubric_version()
+    zero_on_severe = quality_policy().severe_zeroes_score
+    rows, results = [], {}
+    for item in loaded:
+        result = rubric.score(item.conversation, weights, severe_zeroes_score=zero_on_severe)
+        results[item.ticket.id] = (item.ticket, result)
+        rows.append(
+            {
+                "ticket_id": item.ticket.id,
+                "agent_id": item.ticket.owner_id,
+                "team_id": item.ticket.team_id,
+                "channel": item.ticket.channel,
+                "category": item.ticket.category,
+                "score": result.score,
+                "severe": result.severe,
+                "items": [
+                    {"code": i.code, "result": i.result, "evidence": i.evidence, "weight": i.weight}
+                    for i in result.items
+                ],
+                "rubric_version": version,
+                "content_hash": item.content_hash(),
+                "ledger_facts": facts_json.get(item.ticket.id),
+                "conversation_at": item.ticket.resolved_at or item.ticket.updated_at,
+                "ticket_updated_at": item.ticket.updated_at,
+                "scored_at": now,
+            }
+        )
+    run.read = len(rows)
+    if not rows:
+        return run
+    dialect = session.get_bind().dialect.name
+    written = [row for row in session.execute(_upsert_statement(dialect), rows).all() if row is not None]
+    run.written = len(written)
+    policy = quality_policy()
+    wanted = []
+    for score_id, ticket_id in written:
+        ticket, result = results[ticket_id]
+        run.severe += result.severe
+        reason = sampling.review_reason(
+            ticket_id=ticket_id,
+            severe=result.severe,
+            complaint=ticket.category in categorise.COMPLAINT_CATEGORIES or "complaint" in ticket.tags,
+            score=result.score,
+            low_score=policy.low_score,
+            share=policy.sample_share,
+        )
+        if reason:
+            wanted.append(ReviewEntry(ticket_id, score_id, ticket.owner_id, reason))
+    run.reviews = open_reviews(session, wanted, now=now)
+    return run
+
+
+def score_on_resolution(session: Session, ticket: Ticket, at: datetime) -> None:
+    """The desk's resolution hook: score the conversation with the ledger as it stands now."""
+    snapshot = _ledger_snapshot(session, ticket.borrower_id, at)
+    session.flush()
+    score_tickets(session, ticket_ids=[ticket.id], now=at, snapshots={ticket.id: snapshot})
+
+
+def _changed_tickets(rescore: bool, after_id: int, limit: int) -> Select[tuple[int]]:
+    ended = Ticket.status.in_(ENDED)
+    stale = or_(QaScore.id.is_(None), Ticket.updated_at > QaScore.ticket_updated_at)
+    if rescore:
+        stale = or_(stale, QaScore.rubric_version != rubric_version())
+    return (
+        select(Ticket.id)
+        .outerjoin(QaScore, QaScore.ticket_id == Ticket.id)
+        .where(ended, stale, Ticket.id > after_id)
+        .order_by(Ticket.id)
+        .limit(limit)
+    )
+
+
+def changed_ticket_ids(
+    session: Session, *, rescore: bool = False, after: int = 0, limit: int = 1000
+) -> list[int]:
+    """Ids of ended tickets to score: no score yet, changed since, or (with `rescore`) scored under
+    another rubric; ascending, from `after`."""
+    return list(session.scalars(_changed_tickets(rescore, after, limit)))
+
+
+def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -> ScoreRun:
+    """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
+    missing = set(
+        session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.borrower_id.is_not(None)))
+    ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
+    snapshots = {}
+    for ticket_id, borrower_id in session.execute(
+        select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
+    ).all():
+        snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
+    return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)
+
+
+def add_runs(total: ScoreRun, run: ScoreRun) -> ScoreRun:
+    total.read += run.read
+    total.written += run.written
+    total.severe += run.severe
+    for reason, count in run.reviews.items():
+        total.reviews[reason] = total.reviews.get(reason, 0) + count
+    return total
+
+
+def score_changed(session: Session, *, now: datetime, rescore: bool = False, chunk: int = 1000) -> ScoreRun:
+    """Score every ended ticket without a score or changed since it was scored (and, with
+    `rescore`, every one scored under another rubric). Idempotent: a second run writes nothing.
+    Commits nothing: the request, or the nightly job (`jobs.score_changed`, one commit per chunk)
+    does."""
+    total = ScoreRun()
+    after = 0
+    while ids := changed_ticket_ids(session, rescore=rescore, after=after, limit=chunk):
+        add_runs(total, score_chunk(session, ticket_ids=ids, now=now))
+        after = ids[-1]
+    return total
+
+
+def review_low_csat(session: Session, *, ticket_id: int, csat: int, now: datetime) -> bool:
+    """A low satisfaction score sends the conversation to review (feedback's answer hook)."""
+    if csat > quality_policy().low_csat:
+        return False
+    score = session.execute(
+        select(QaScore.id, QaScore.agent_id).where(QaScore.ticket_id == ticket_id)
+    ).one_or_none()
+    if score is None:
+        run = score_tickets(session, ticket_ids=[ticket_id], now=now)
+        if not run.read:
+            return False
+        score = session.execute(
+            select(QaScore.id, QaScore.agent_id).where(QaScore.ticket_id == ticket_id)
+        ).one()
+    return open_review(
+        session, ticket_id=ticket_id, score_id=score.id, agent_id=score.agent_id, reason="low_csat", now=now
+    )
+
+
+def _review_on_answer(session: Session, survey: Any, now: datetime) -> None:
+    if survey.csat is not None:
+        review_low_csat(session, ticket_id=survey.ticket_id, csat=survey.csat, now=now)
+
+
+desk_hooks.register_resolution_hook(score_on_resolution)
+feedback.register_answer_hook(_review_on_answer)

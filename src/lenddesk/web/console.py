@@ -64,7 +64,7 @@ class NavItem:
 
 
 # The work areas of the second row of the top bar, in display order.
-AREAS = ("工单", "账务", "催收", "协商", "质检", "渠道", "管理")
+AREAS = ("工单", "账务", "催收", "协商", "质检", "渠道", "风控", "报表", "管理")
 
 # Rooms add their pages here; an item shows only to the roles that may open it.
 NAV: list[NavItem] = [NavItem("工作台", "/", frozenset(auth.ALL_STAFF))]

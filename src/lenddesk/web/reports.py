@@ -22,11 +22,11 @@ from lenddesk.reports.definitions import DEFINITIONS
 from lenddesk.reports.roles import PORTFOLIO_READERS
 from lenddesk.reports.service import operational
 from lenddesk.reports.states import BUCKETS, STATES, parse_month
-from lenddesk.web.console import add_nav, console_user, render
+from lenddesk.web.console import add_nav, console_user, error_page, render
 
 router = APIRouter(include_in_schema=False)
 
-add_nav("报表", "/reports", *PORTFOLIO_READERS)
+add_nav("报表", "/reports", *PORTFOLIO_READERS, area="报表")
 
 
 def _percent(value: float | None) -> float | None:
@@ -34,7 +34,7 @@ def _percent(value: float | None) -> float | None:
 
 
 def _refused(request: Request, user: User, exc: LendDeskError) -> HTMLResponse:
-    return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+    return error_page(request, user, exc)  # type: ignore[return-value]
 
 
 @router.get("/reports", response_class=HTMLResponse)

@@ -31,6 +31,7 @@ ROUTER_MODULES = (
     "lenddesk.quality.api",
     "lenddesk.feedback.api",
     "lenddesk.channels.api",
+    "lenddesk.risk.api",
     "lenddesk.web.routes",
     "lenddesk.web.ledger",
     "lenddesk.web.desk",
@@ -40,6 +41,7 @@ ROUTER_MODULES = (
     "lenddesk.web.quality",
     "lenddesk.web.feedback",
     "lenddesk.web.channels",
+    "lenddesk.web.risk",
 )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 AfterCloseStep = Callable[[Connection, date], dict[str, int]]
 
-STEP_MODULES = ("lenddesk.negotiation.jobs", "lenddesk.collections.jobs")
+STEP_MODULES = ("lenddesk.negotiation.jobs", "lenddesk.collections.jobs", "lenddesk.risk.jobs")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ expressions from the same `Weights`); a property test holds the two together.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import date, timedelta
 
 from lenddesk.core.policy import RiskPolicy
 
@@ -128,3 +129,31 @@ def score(behaviour: Behaviour, weights: Weights, *, top: int = 3) -> Score:
     total = min(100, sum(part.points for part in parts))
     ranked = sorted((part for part in parts if part.points > 0), key=lambda part: -part.points)
     return Score(total, band_of(total, weights), tuple(ranked[:top]))
+
+
+@dataclass(frozen=True)
+class Instalment:
+    """One schedule line as the score reads it (the ledger's statement is the SQL twin)."""
+
+    due_on: date
+    paid_off_on: date | None
+    paid_in_part: bool  # some principal or interest paid
+
+
+def repayment_behaviour(instalments: list[Instalment], *, as_of: date, lookback_days: int) -> Behaviour:
+    """Worst days past due, late and part-paid instalments as of the close of `as_of`, the pure twin
+    of `ledger.service.behaviour.repayment_behaviour` (docs/RISK.md "Score")."""
+    since = as_of - timedelta(days=lookback_days)
+    worst = late = partial = 0
+    for line in instalments:
+        if line.due_on >= as_of:
+            continue
+        unpaid_at_close = line.paid_off_on is None or line.paid_off_on > as_of
+        last_unpaid = as_of if unpaid_at_close else line.paid_off_on - timedelta(days=1)  # type: ignore[operator]
+        if last_unpaid >= since:
+            worst = max(worst, (last_unpaid - line.due_on).days)
+        if line.due_on >= since and last_unpaid > line.due_on:
+            late += 1
+        if unpaid_at_close and line.paid_in_part:
+            partial += 1
+    return Behaviour(worst_dpd=worst, late_instalments=late, partial_payments=partial)

@@ -196,15 +196,18 @@ def _score_chunk(
         _evidence_sql(connection, day),
         literal(utcnow(), UTCDateTime()),
     ).where(in_chunk, Profile.band == "high", Profile.previous_band != "high", Profile.scored_on == day)
-    alerts = connection.execute(
-        insert_for(connection)(Alert)
-        .from_select(["rule", "borrower_id", "status", "open_key", "evidence", "created_at"], entered)
-        .on_conflict_do_nothing(index_elements=["open_key"])
-    ).rowcount
+    alerts = len(
+        connection.execute(
+            insert_for(connection)(Alert)
+            .from_select(["rule", "borrower_id", "status", "open_key", "evidence", "created_at"], entered)
+            .on_conflict_do_nothing(index_elements=["open_key"])
+            .returning(Alert.id)
+        ).all()
+    )
     high_count = connection.execute(
         select(func.count()).select_from(Profile).where(in_chunk, Profile.band == "high")
     ).scalar_one()
-    return {"scored": int(scored or 0), "high": int(high_count), "alerts": max(int(alerts or 0), 0)}
+    return {"scored": int(scored or 0), "high": int(high_count), "alerts": alerts}
 
 
 def _evidence_sql(connection: Connection, day: date) -> ColumnElement[Any]:

@@ -298,7 +298,7 @@ def check(
 @router.get(
     "/borrowers/{borrower_id}/score",
     response_model=schemas.ScoreOut,
-    summary="A borrower's early-warning score (0–100, higher is riskier) with its band and top reasons",
+    summary="A borrower's early-warning score (0 to 100, higher is riskier) with its band and top reasons",
     responses=errors(401, 403, 404, 422),
 )
 def borrower_score(

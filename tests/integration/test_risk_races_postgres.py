@@ -52,7 +52,12 @@ def test_the_close_scores_and_alerts_on_postgres(pg_url: str) -> None:
     with session_factory(engine)() as session:
         profile = session.scalar(select(Profile).where(Profile.borrower_id == book.borrower))
         assert profile is not None
-        assert (profile.worst_dpd, profile.late_instalments, profile.score, profile.band) == (46, 2, 40, "medium")
+        assert (profile.worst_dpd, profile.late_instalments, profile.score, profile.band) == (
+            46,
+            2,
+            40,
+            "medium",
+        )
     with engine.connect() as connection:
         counts = score_day(connection, closed + timedelta(days=1), RiskPolicy(medium_from=20, high_from=40))
         result = run_backtest(connection, as_of=date(2026, 10, 1), horizon_days=30)

@@ -55,7 +55,9 @@ def pinned_app(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     return app
 
 
-def event(borrower_id: int, event_id: str, kind: str, at: str, region: str = BEIJING, **extra: Any) -> dict[str, Any]:
+def event(
+    borrower_id: int, event_id: str, kind: str, at: str, region: str = BEIJING, **extra: Any
+) -> dict[str, Any]:
     return {
         "source": "bank",
         "event_id": event_id,

@@ -33,7 +33,9 @@ def _prepare(url: str):  # type: ignore[no-untyped-def]
     return factory, book, actors
 
 
-def _post(borrower_id: int, event_id: str, kind: str, at: datetime, region: str, amount_fen: int | None = None):  # type: ignore[no-untyped-def]
+def _post(
+    borrower_id: int, event_id: str, kind: str, at: datetime, region: str, amount_fen: int | None = None
+):  # type: ignore[no-untyped-def]
     def call(session: Session) -> bool:
         return service.record_event(
             session, actor=CHANNEL, source="bank", event_id=event_id, borrower_id=borrower_id, kind=kind,
@@ -60,7 +62,8 @@ def transfers_at_once_cannot_miss_each_other(url: str) -> None:
     window is seen whole (one open LARGE_TRANSFERS alert, not none)."""
     factory, book, _ = _prepare(url)
     calls = [
-        _post(book.borrower, f"tr-{n}", "transfer", NOW - timedelta(minutes=n), "110105", 600_000) for n in range(6)
+        _post(book.borrower, f"tr-{n}", "transfer", NOW - timedelta(minutes=n), "110105", 600_000)
+        for n in range(6)
     ]
     outcome = run_together(factory, calls)
     assert not outcome.errors, outcome.errors
@@ -87,7 +90,9 @@ def two_approvals_at_once_approve_once(url: str) -> None:
     assert outcome.results == ["listed"] and len(outcome.errors) == 1
     with factory() as session:
         stored = session.get(BlacklistEntry, entry)
-        assert stored is not None and stored.status == "listed" and stored.approved_by in ("compliance", "admin")
+        assert (
+            stored is not None and stored.status == "listed" and stored.approved_by in ("compliance", "admin")
+        )
 
 
 def the_same_request_at_once_makes_one_entry(url: str) -> None:
@@ -96,7 +101,12 @@ def the_same_request_at_once_makes_one_entry(url: str) -> None:
 
     def request(session: Session) -> int:
         return service.request_listing(
-            session, actor=actors["team_lead"], kind="id_number", value="44010619900307001X", reason="欺诈", now=NOW
+            session,
+            actor=actors["team_lead"],
+            kind="id_number",
+            value="44010619900307001X",
+            reason="欺诈",
+            now=NOW,
         ).id
 
     outcome = run_together(factory, [request] * 4)

@@ -54,7 +54,9 @@ def test_events_need_a_channel_key_or_an_admin(pinned_app: FastAPI, book: Book, 
     client = _client(pinned_app)
     body = event(book.borrower, "e1", "login", "2026-12-01T09:00:00+08:00")
     assert client.post("/api/v1/risk/events", json=body).status_code == 401
-    assert client.post("/api/v1/risk/events", json=body, headers={"X-LendDesk-Key": "wrong"}).status_code == 401
+    assert (
+        client.post("/api/v1/risk/events", json=body, headers={"X-LendDesk-Key": "wrong"}).status_code == 401
+    )
     assert client.post("/api/v1/risk/events", json=body, headers=as_role("compliance")).status_code == 403
     assert client.post("/api/v1/risk/events", json=body, headers=as_role("admin")).status_code == 201
 
@@ -63,7 +65,10 @@ def test_bad_events_are_refused_in_both_languages(pinned_app: FastAPI, book: Boo
     client = _client(pinned_app)
     cases: list[tuple[dict[str, Any], str]] = [
         (event(book.borrower, "x1", "transfer", "2026-12-01T09:00:00+08:00"), "amount_required"),
-        (event(book.borrower, "x2", "login", "2026-12-01T09:00:00+08:00", amount="1.00"), "amount_not_allowed"),
+        (
+            event(book.borrower, "x2", "login", "2026-12-01T09:00:00+08:00", amount="1.00"),
+            "amount_not_allowed",
+        ),
         (event(book.borrower, "x3", "login", "2026-12-01T09:00:00+08:00", "990000"), "invalid_region"),
         (event(999_999, "x4", "login", "2026-12-01T09:00:00+08:00"), "unknown_borrower"),
     ]
@@ -80,7 +85,9 @@ def test_three_large_transfers_raise_one_alert_then_acknowledge_ticket_and_close
 ) -> None:
     client = _client(pinned_app)
     for number, hour in enumerate(("09", "12", "20")):
-        body = event(book.borrower, f"t{number}", "transfer", f"2026-12-01T{hour}:00:00+08:00", amount="5000.00")
+        body = event(
+            book.borrower, f"t{number}", "transfer", f"2026-12-01T{hour}:00:00+08:00", amount="5000.00"
+        )
         assert client.post("/api/v1/risk/events", json=body, headers=KEY).status_code == 201
     fourth = event(book.borrower, "t9", "transfer", "2026-12-01T21:00:00+08:00", amount="9000.00")
     assert client.post("/api/v1/risk/events", json=fourth, headers=KEY).json()["alerts"] == []
@@ -140,17 +147,24 @@ def test_blacklisting_needs_a_second_person_and_stores_no_clear_number(
     assert by_mobile.status_code == 201
     # Not listed until approved, and never by the person who asked.
     check = "/api/v1/risk/blacklist/check"
-    assert client.get(check, params={"id_number": outsider_id}, headers=as_role("agent")).json() == {"listed": False}
+    assert client.get(check, params={"id_number": outsider_id}, headers=as_role("agent")).json() == {
+        "listed": False
+    }
     own = client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("compliance"))
     assert own.status_code == 403 and own.json()["code"] == "four_eyes"
-    assert client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("team_lead")).status_code == 403
+    assert (
+        client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("team_lead")).status_code
+        == 403
+    )
     approved = client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("admin"))
     assert approved.json()["status"] == "listed"
     assert client.get(check, params={"id_number": outsider_id.lower()}, headers=as_role("agent")).json() == {
         "listed": True
     }
     again = client.post(
-        "/api/v1/risk/blacklist", json={"id_number": outsider_id, "reason": "重复"}, headers=as_role("team_lead")
+        "/api/v1/risk/blacklist",
+        json={"id_number": outsider_id, "reason": "重复"},
+        headers=as_role("team_lead"),
     )
     assert again.status_code == 409
     with_number = client.post(
@@ -176,18 +190,24 @@ def test_removal_waits_for_a_second_person(pinned_app: FastAPI, book: Book, as_r
         f"/api/v1/risk/blacklist/{entry}/remove", json={"reason": "核实为误报"}, headers=as_role("compliance")
     )
     assert removal.json()["status"] == "removal_pending"
-    check = client.get("/api/v1/risk/blacklist/check", params={"mobile": book.mobile}, headers=as_role("agent"))
+    check = client.get(
+        "/api/v1/risk/blacklist/check", params={"mobile": book.mobile}, headers=as_role("agent")
+    )
     assert check.json() == {"listed": True}  # still listed until the removal is approved
     own = client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("compliance"))
     assert own.status_code == 403 and own.json()["code"] == "four_eyes"
-    assert client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("admin")).json()["status"] == (
-        "removed"
+    assert client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("admin")).json()[
+        "status"
+    ] == ("removed")
+    check = client.get(
+        "/api/v1/risk/blacklist/check", params={"mobile": book.mobile}, headers=as_role("agent")
     )
-    check = client.get("/api/v1/risk/blacklist/check", params={"mobile": book.mobile}, headers=as_role("agent"))
     assert check.json() == {"listed": False}
     # Removed, the number may be requested again.
     again = client.post(
-        "/api/v1/risk/blacklist", json={"mobile": book.mobile, "reason": "再次欺诈"}, headers=as_role("team_lead")
+        "/api/v1/risk/blacklist",
+        json={"mobile": book.mobile, "reason": "再次欺诈"},
+        headers=as_role("team_lead"),
     )
     assert again.status_code == 201
 
@@ -212,7 +232,9 @@ def test_a_blacklisted_borrower_is_flagged_by_the_read_interfaces(
 
     client = _client(pinned_app)
     entry = client.post(
-        "/api/v1/risk/blacklist", json={"id_number": book.id_number, "reason": "欺诈"}, headers=as_role("team_lead")
+        "/api/v1/risk/blacklist",
+        json={"id_number": book.id_number, "reason": "欺诈"},
+        headers=as_role("team_lead"),
     ).json()["id"]
     client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("compliance"))
     with engine.connect() as connection:

@@ -73,13 +73,19 @@ def test_the_sql_score_and_band_equal_the_python_twin(
         session.execute(
             Profile.__table__.delete().where(Profile.borrower_id == book.borrower)  # type: ignore[attr-defined]
         )
-        session.add(Profile(borrower_id=book.borrower, **{name: getattr(behaviour, name) for name in FEATURES}))
+        session.add(
+            Profile(borrower_id=book.borrower, **{name: getattr(behaviour, name) for name in FEATURES})
+        )
         session.flush()
         value = score_sql(Profile, weight)
         session.execute(
-            update(Profile).where(Profile.borrower_id == book.borrower).values(score=value, band=band_sql(value, weight))
+            update(Profile)
+            .where(Profile.borrower_id == book.borrower)
+            .values(score=value, band=band_sql(value, weight))
         )
-        stored = session.execute(select(Profile.score, Profile.band).where(Profile.borrower_id == book.borrower)).one()
+        stored = session.execute(
+            select(Profile.score, Profile.band).where(Profile.borrower_id == book.borrower)
+        ).one()
         session.rollback()
     twin = score.score(behaviour, weight)
     assert (stored.score, stored.band) == (twin.score, twin.band)
@@ -124,7 +130,9 @@ def test_the_ledger_statement_equals_the_python_twin_of_repayment_behaviour(
         session.rollback()
     twin = score.repayment_behaviour(twin_lines, as_of=AS_OF, lookback_days=lookback)
     got = (
-        (int(row.worst_dpd), int(row.late_instalments), int(row.partial_payments)) if row is not None else (0, 0, 0)
+        (int(row.worst_dpd), int(row.late_instalments), int(row.partial_payments))
+        if row is not None
+        else (0, 0, 0)
     )
     assert got == (twin.worst_dpd, twin.late_instalments, twin.partial_payments)
 
@@ -137,7 +145,12 @@ def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(engine: 
     with session_factory(engine)() as session:
         profile = session.scalar(select(Profile).where(Profile.borrower_id == book.borrower))
         assert profile is not None
-        assert (profile.worst_dpd, profile.late_instalments, profile.score, profile.band) == (46, 2, 40, "medium")
+        assert (profile.worst_dpd, profile.late_instalments, profile.score, profile.band) == (
+            46,
+            2,
+            40,
+            "medium",
+        )
         assert profile.scored_on == AS_OF
     high = RiskPolicy(high_from=40, medium_from=20)
     with engine.connect() as connection:
@@ -152,7 +165,9 @@ def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(engine: 
         assert session.scalar(select(func.count()).select_from(Profile)) == 2
 
 
-def test_the_score_api_and_the_borrower_360_show_the_score_and_reasons(app: FastAPI, engine: Engine, as_role) -> None:
+def test_the_score_api_and_the_borrower_360_show_the_score_and_reasons(
+    app: FastAPI, engine: Engine, as_role
+) -> None:
     book = make_book(engine)
     run_cob(engine, AS_OF)
     client = TestClient(app)
@@ -162,7 +177,10 @@ def test_the_score_api_and_the_borrower_360_show_the_score_and_reasons(app: Fast
     assert (body["score"], body["band"], body["scored_on"]) == (40, "medium", "2026-11-30")
     assert [reason["code"] for reason in body["reasons"]] == ["worst_dpd", "late_instalments"]
     assert client.get("/api/v1/risk/borrowers/999999/score", headers=as_role("compliance")).status_code == 404
-    assert client.get(f"/api/v1/risk/borrowers/{book.borrower}/score", headers=as_role("agent")).status_code == 403
+    assert (
+        client.get(f"/api/v1/risk/borrowers/{book.borrower}/score", headers=as_role("agent")).status_code
+        == 403
+    )
     browser = TestClient(app)
     browser.post("/login", data={"username": "compliance", "password": PASSWORD})
     page = browser.get(f"/borrowers/{book.borrower}")

@@ -55,7 +55,7 @@ def test_the_close_scores_and_alerts_on_postgres(pg_url: str) -> None:
         assert (profile.worst_dpd, profile.late_instalments, profile.score, profile.band) == (
             46,
             2,
-            40,
+            45,
             "medium",
         )
     with engine.connect() as connection:

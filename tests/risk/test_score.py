@@ -139,7 +139,7 @@ def test_the_ledger_statement_equals_the_python_twin_of_repayment_behaviour(
 
 def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(engine: Engine) -> None:
     """A loan overdue since 2026-10-15: by the 2026-11-30 close 46 days past due and two instalments
-    late (30 + 10 points: medium); with a broken agreement's points raised by policy, high."""
+    late (35 + 10 points: medium); with a broken agreement's points raised by policy, high."""
     book = make_book(engine)
     run_cob(engine, AS_OF)  # the close runs the risk step after aging
     with session_factory(engine)() as session:
@@ -148,7 +148,7 @@ def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(engine: 
         assert (profile.worst_dpd, profile.late_instalments, profile.score, profile.band) == (
             46,
             2,
-            40,
+            45,
             "medium",
         )
         assert profile.scored_on == AS_OF
@@ -174,7 +174,7 @@ def test_the_score_api_and_the_borrower_360_show_the_score_and_reasons(
     response = client.get(f"/api/v1/risk/borrowers/{book.borrower}/score", headers=as_role("compliance"))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["score"], body["band"], body["scored_on"]) == (40, "medium", "2026-11-30")
+    assert (body["score"], body["band"], body["scored_on"]) == (45, "medium", "2026-11-30")
     assert [reason["code"] for reason in body["reasons"]] == ["worst_dpd", "late_instalments"]
     assert client.get("/api/v1/risk/borrowers/999999/score", headers=as_role("compliance")).status_code == 404
     assert (
@@ -185,7 +185,7 @@ def test_the_score_api_and_the_borrower_360_show_the_score_and_reasons(
     browser.post("/login", data={"username": "compliance", "password": PASSWORD})
     page = browser.get(f"/borrowers/{book.borrower}")
     assert page.status_code == 200
-    assert 'data-testid="risk-score">40（中风险）' in page.text
+    assert 'data-testid="risk-score">45（中风险）' in page.text
     assert "近期最长逾期 46 天" in page.text
     panel = page.text.split('data-testid="risk-panel"', 1)[1].split("</section>", 1)[0]
     assert book.id_number not in panel and book.mobile not in panel  # the panel shows no personal data

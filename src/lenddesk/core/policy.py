@@ -532,7 +532,7 @@ class RiskPolicy(Section):
     score_lookback_days: int = Field(default=180, ge=30, le=3650)
     hardship_lookback_days: int = Field(default=90, ge=1, le=3650)
     # Worst days past due in the lookback → points: [[from_days, points], …], ascending.
-    dpd_points: list[tuple[int, int]] = Field(default_factory=lambda: [(1, 10), (8, 20), (31, 30), (61, 40)])
+    dpd_points: list[tuple[int, int]] = Field(default_factory=lambda: [(1, 10), (8, 20), (31, 35), (61, 50)])
     late_instalment_points: int = Field(default=5, ge=0, le=100)
     late_instalment_cap: int = Field(default=20, ge=0, le=100)
     partial_payment_points: int = Field(default=5, ge=0, le=100)
@@ -543,8 +543,8 @@ class RiskPolicy(Section):
     broken_agreement_cap: int = Field(default=30, ge=0, le=100)
     hardship_points: int = Field(default=10, ge=0, le=100)
     # Bands: low below `medium_from`, medium below `high_from`, high from there.
-    medium_from: int = Field(default=40, ge=1, le=100)
-    high_from: int = Field(default=70, ge=1, le=100)
+    medium_from: int = Field(default=30, ge=1, le=100)
+    high_from: int = Field(default=60, ge=1, le=100)
     score_chunk_borrowers: int = Field(default=20_000, ge=100, le=1_000_000)
 
     @field_validator("blacklist_approver_roles")

@@ -116,7 +116,44 @@ def the_same_request_at_once_makes_one_entry(url: str) -> None:
         assert session.scalar(select(func.count()).select_from(BlacklistEntry)) == 1
 
 
+def one_alert_handled_at_once_makes_one_ticket_and_one_close(url: str) -> None:
+    """Two people open a ticket for one alert at once, then close it at once: one ticket, one close."""
+    factory, book, actors = _prepare(url)
+    with factory() as session:
+        service.record_event(
+            session, actor=CHANNEL, source="bank", event_id="nr-1", borrower_id=book.borrower, kind="login",
+            at=NOW, region="440106", now=NOW,
+        )  # fmt: skip
+        session.commit()
+        alert_id = session.scalar(select(Alert.id))
+
+    def ticket(role: str):  # type: ignore[no-untyped-def]
+        return lambda session: (
+            service.open_alert_ticket(session, actor=actors[role], alert_id=alert_id, now=NOW).ticket_number
+        )
+
+    outcome = run_together(factory, [ticket("team_lead"), ticket("compliance")])
+    only_refusals(outcome, "alert_has_ticket")
+    assert len(outcome.results) == 1
+
+    def close(role: str):  # type: ignore[no-untyped-def]
+        return lambda session: (
+            service.close_alert(
+                session, actor=actors[role], alert_id=alert_id, disposition="monitor", now=NOW
+            ).status
+        )
+
+    outcome = run_together(factory, [close("team_lead"), close("compliance")])
+    only_refusals(outcome, "alert_closed")
+    assert outcome.results == ["closed"]
+    with factory() as session:
+        from lenddesk.desk.models import Ticket
+
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
 SCENARIOS = [
+    one_alert_handled_at_once_makes_one_ticket_and_one_close,
     the_same_event_at_once_makes_one_event_and_one_alert,
     transfers_at_once_cannot_miss_each_other,
     two_approvals_at_once_approve_once,

@@ -246,3 +246,19 @@ def test_a_blacklisted_borrower_is_flagged_by_the_read_interfaces(
 
 
 NOW_DATE = __import__("datetime").date(2026, 11, 30)
+
+
+def test_a_late_transfer_completes_the_window_of_the_transfers_after_it(
+    pinned_app: FastAPI, book: Book
+) -> None:
+    """Large transfers at 09:00 and 12:00, then one for 10:00 arriving late: judged as of 10:00 it
+    sees two, but the 12:00 transfer's window (as of 12:00) now holds three: one alert. A late one
+    for the day before, beyond 24 h of every other, raises nothing."""
+    client = _client(pinned_app)
+    for name, at in (("a", "09:00"), ("b", "12:00")):
+        body = event(book.borrower, name, "transfer", f"2026-12-01T{at}:00+08:00", amount="6000.00")
+        assert client.post("/api/v1/risk/events", json=body, headers=KEY).json()["alerts"] == []
+    early = event(book.borrower, "early", "transfer", "2026-11-30T08:59:59+08:00", amount="6000.00")
+    assert client.post("/api/v1/risk/events", json=early, headers=KEY).json()["alerts"] == []
+    late = event(book.borrower, "late", "transfer", "2026-12-01T10:00:00+08:00", amount="6000.00")
+    assert len(client.post("/api/v1/risk/events", json=late, headers=KEY).json()["alerts"]) == 1

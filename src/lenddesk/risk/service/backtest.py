@@ -13,7 +13,7 @@ from lenddesk.core.policy import RiskPolicy, get_policy
 from lenddesk.ledger.cob import last_closed_date
 from lenddesk.ledger.service.behaviour import borrower_id_range, loans_reaching_overdue
 from lenddesk.risk import score as scoring
-from lenddesk.risk.service.scoring import FEATURES, _chunks, behaviour_rows
+from lenddesk.risk.service.scoring import FEATURES, id_chunks, behaviour_rows
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def run_backtest(
     weights = scoring.Weights.of(policy)
     first, last = borrower_id_range(connection)
     scores: dict[int, int] = {}
-    for low, high in _chunks(first, last, policy.score_chunk_borrowers):
+    for low, high in id_chunks(first, last, policy.score_chunk_borrowers):
         for row in connection.execute(behaviour_rows(as_of=as_of, policy=policy, first_id=low, last_id=high)):
             behaviour = scoring.Behaviour(**{name: int(getattr(row, name) or 0) for name in FEATURES})
             scores[row.borrower_id] = scoring.score(behaviour, weights).score

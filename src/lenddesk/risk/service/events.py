@@ -127,29 +127,31 @@ def record_event(
 
 
 def _judge(session: Session, event: Event, *, home_province: str | None, now: datetime) -> list[Alert]:
+    """Judge the event on the history as of its time; a late transfer also completes the windows of
+    the transfers after it (each judged again on the history as of its own time, now complete)."""
     limits = thresholds()
     reach = max(limits.lookback, limits.window)
-    history = session.scalars(
+    nearby = session.scalars(
         select(Event).where(
             Event.borrower_id == event.borrower_id,
             Event.at >= event.at - reach,
-            Event.at <= event.at,
-            Event.id != event.id,
+            Event.at < event.at + limits.window,
         )
     ).all()
-    raised = rules.judge(
-        _pure(event), [_pure(e) for e in history], home_province=home_province, limits=limits
-    )
-    return [
-        alert
-        for found in raised
-        if (
-            alert := raise_alert(
+    history = [_pure(e) for e in nearby]
+    new = _pure(event)
+    to_judge = [new]
+    if event.kind == "transfer":
+        to_judge += sorted((e for e in history if e.kind == "transfer" and e.at > new.at), key=lambda e: e.at)
+    alerts = []
+    for judged in to_judge:
+        for found in rules.judge(judged, history, home_province=home_province, limits=limits):
+            alert = raise_alert(
                 session, borrower_id=event.borrower_id, rule=found.rule, evidence=found.evidence, now=now
             )
-        )
-        is not None
-    ]
+            if alert is not None:
+                alerts.append(alert)
+    return alerts
 
 
 def raise_alert(

@@ -116,7 +116,7 @@ def band_sql(score: ColumnElement[Any], weights: Weights) -> ColumnElement[Any]:
     )
 
 
-def _chunks(first: int, last: int, size: int) -> Iterator[tuple[int, int]]:
+def id_chunks(first: int, last: int, size: int) -> Iterator[tuple[int, int]]:
     low = first
     while low <= last:
         yield low, min(low + size - 1, last)
@@ -145,7 +145,7 @@ def score_day(
         first, last = borrower_id_range(connection)
     counts = {"scored": 0, "high": 0, "alerts": 0, "keys": 0}
     key = risk_key()
-    for low, high in _chunks(max(first, resume_after + 1), last, policy.score_chunk_borrowers):
+    for low, high in id_chunks(max(first, resume_after + 1), last, policy.score_chunk_borrowers):
         with connection.begin():
             chunk = _score_chunk(connection, business_date, policy, weights, low, high)
             chunk["keys"] = _refresh_keys(connection, key, low, high)

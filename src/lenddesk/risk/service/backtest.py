@@ -13,7 +13,7 @@ from lenddesk.core.policy import RiskPolicy, get_policy
 from lenddesk.ledger.cob import last_closed_date
 from lenddesk.ledger.service.behaviour import borrower_id_range, loans_reaching_overdue
 from lenddesk.risk import score as scoring
-from lenddesk.risk.service.scoring import FEATURES, id_chunks, behaviour_rows
+from lenddesk.risk.service.scoring import FEATURES, behaviour_rows, id_chunks
 
 
 @dataclass(frozen=True)

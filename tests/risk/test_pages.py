@@ -72,3 +72,13 @@ def test_the_blacklist_console_keeps_four_eyes_and_checks_by_post(
     assert own.status_code == 403 and "另一人" in own.text
     bad = lead.post("/risk/blacklist", data={"kind": "id_number", "value": "12345", "reason": "x"})
     assert bad.status_code == 422 and "身份证号码无效" in bad.text
+
+
+def test_a_blacklisted_borrower_is_flagged_on_the_360(pinned_app: FastAPI, book: Book) -> None:
+    lead, compliance = signed_in(pinned_app, "team_lead"), signed_in(pinned_app, "compliance")
+    assert 'data-testid="blacklisted"' not in compliance.get(f"/borrowers/{book.borrower}").text
+    lead.post("/risk/blacklist", data={"kind": "id_number", "value": book.id_number, "reason": "冒名"})
+    compliance.post("/risk/blacklist/1/approve")
+    page = compliance.get(f"/borrowers/{book.borrower}")
+    assert 'data-testid="blacklisted"' in page.text
+    assert 'data-testid="blacklisted"' not in compliance.get(f"/borrowers/{book.other}").text

@@ -25,7 +25,7 @@ ALERT_HANDLERS = ("team_lead", "compliance")
 BLACKLIST_REQUESTERS = ("team_lead", "compliance")
 BLACKLIST_APPROVERS = ("compliance",)  # and admin; policy `blacklist_approver_roles` may narrow
 BLACKLIST_CHECKERS = ("agent", "collector", "team_lead", "compliance")
-SCORE_READERS = ("team_lead", "compliance", "collector")
+SCORE_READERS = ("team_lead", "compliance")  # not case-bound: they may read any borrower
 _admin_only = auth.require_roles("admin")
 
 

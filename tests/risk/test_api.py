@@ -78,6 +78,11 @@ def test_bad_events_are_refused_in_both_languages(pinned_app: FastAPI, book: Boo
         assert response.json()["code"] == code and response.json()["message_zh"]
     naive = event(book.borrower, "x5", "login", "2026-12-01T09:00:00")
     assert client.post("/api/v1/risk/events", json=naive, headers=KEY).status_code == 422
+    for far in ("0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"):
+        response = client.post(
+            "/api/v1/risk/events", json=event(book.borrower, "x6", "login", far), headers=KEY
+        )
+        assert response.status_code == 422, response.text
 
 
 def test_three_large_transfers_raise_one_alert_then_acknowledge_ticket_and_close(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from lenddesk.core.money import YuanIn
 
@@ -13,6 +13,8 @@ MAX_ID = 2**63 - 1
 BorrowerId = Annotated[int, Field(ge=1, le=MAX_ID)]
 EventKind = Literal["login", "transfer", "card_bind"]
 AlertStatus = Literal["open", "acknowledged", "closed"]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2199, 12, 31, tzinfo=UTC)
 Disposition = Literal["confirmed_fraud", "customer_verified", "false_positive", "monitor"]
 
 
@@ -30,6 +32,14 @@ class EventIn(Strict):
     amount: YuanIn | None = Field(default=None, description="Yuan string, transfers only")
     device: str | None = Field(default=None, max_length=128, pattern=r"^[A-Za-z0-9_.:+/=-]+$")
     success: bool = Field(default=True, description="Logins: whether the sign-in succeeded")
+
+    @field_validator("at")
+    @classmethod
+    def _within_the_span(cls, value: datetime) -> datetime:
+        # Windows reach 90 days either side of an event: keep them inside what datetime can hold.
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError("at must be between 2000-01-01 and 2199-12-31")
+        return value
 
 
 class EventOut(BaseModel):

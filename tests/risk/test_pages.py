@@ -82,3 +82,10 @@ def test_a_blacklisted_borrower_is_flagged_on_the_360(pinned_app: FastAPI, book:
     page = compliance.get(f"/borrowers/{book.borrower}")
     assert 'data-testid="blacklisted"' in page.text
     assert 'data-testid="blacklisted"' not in compliance.get(f"/borrowers/{book.other}").text
+
+
+def test_an_id_past_64_bits_is_refused_not_a_crash(pinned_app: FastAPI) -> None:
+    compliance = signed_in(pinned_app, "compliance")
+    for path in ("/risk/alerts/{}/acknowledge", "/risk/blacklist/{}/approve"):
+        response = compliance.post(path.format(2**64))
+        assert response.status_code == 422

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lenddesk.core import audit
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError
-from lenddesk.core.http import db_session
+from lenddesk.core.http import Id, db_session
 from lenddesk.core.models import User
 from lenddesk.risk import blacklist, rules, score, service
 from lenddesk.risk.api import ALERT_HANDLERS, BLACKLIST_APPROVERS, BLACKLIST_CHECKERS, BLACKLIST_REQUESTERS
@@ -126,7 +126,7 @@ def _back(path: str, done: str) -> RedirectResponse:
 
 @router.post("/risk/alerts/{alert_id}/acknowledge", response_model=None)
 def acknowledge(
-    alert_id: int, request: Request, session: Session = db_session, user: User = console_user(*ALERT_HANDLERS)
+    alert_id: Id, request: Request, session: Session = db_session, user: User = console_user(*ALERT_HANDLERS)
 ) -> HTMLResponse | RedirectResponse:
     try:
         service.acknowledge_alert(
@@ -140,7 +140,7 @@ def acknowledge(
 
 @router.post("/risk/alerts/{alert_id}/close", response_model=None)
 async def close(
-    alert_id: int, request: Request, session: Session = db_session, user: User = console_user(*ALERT_HANDLERS)
+    alert_id: Id, request: Request, session: Session = db_session, user: User = console_user(*ALERT_HANDLERS)
 ) -> HTMLResponse | RedirectResponse:
     form = await request.form()
     disposition, note = form.get("disposition"), form.get("note")
@@ -161,7 +161,7 @@ async def close(
 
 @router.post("/risk/alerts/{alert_id}/ticket", response_model=None)
 def open_ticket(
-    alert_id: int, request: Request, session: Session = db_session, user: User = console_user(*ALERT_HANDLERS)
+    alert_id: Id, request: Request, session: Session = db_session, user: User = console_user(*ALERT_HANDLERS)
 ) -> HTMLResponse | RedirectResponse:
     try:
         service.open_alert_ticket(
@@ -235,7 +235,7 @@ async def request_listing(
 
 @router.post("/risk/blacklist/{entry_id}/approve", response_model=None)
 def approve(
-    entry_id: int,
+    entry_id: Id,
     request: Request,
     session: Session = db_session,
     user: User = console_user(*BLACKLIST_APPROVERS),
@@ -250,7 +250,7 @@ def approve(
 
 @router.post("/risk/blacklist/{entry_id}/remove", response_model=None)
 async def request_removal(
-    entry_id: int,
+    entry_id: Id,
     request: Request,
     session: Session = db_session,
     user: User = console_user(*BLACKLIST_REQUESTERS),

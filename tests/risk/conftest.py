@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from lenddesk.core.db import session_factory
+from lenddesk.ledger.models import Borrower
 from tests.ledger.book import add_loan, add_product
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -33,8 +34,6 @@ def make_book(engine: Engine, disbursed_on: date = date(2026, 9, 15)) -> Book:
         first = add_loan(session, product, disbursed_on=disbursed_on)
         second = add_loan(session, product, disbursed_on=disbursed_on)
         session.commit()
-        from lenddesk.ledger.models import Borrower
-
         borrower = session.get(Borrower, first.borrower_id)
         assert borrower is not None
         return Book(first.borrower_id, second.borrower_id, borrower.mobile, borrower.id_number)

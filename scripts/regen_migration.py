@@ -3,7 +3,7 @@
     .venv/bin/python scripts/regen_migration.py ledger
 
 Rooms and their migrations form one chain: core → ledger → desk → negotiation → collections →
-assistant → quality → feedback → channels → reports. The script upgrades a scratch SQLite database to the
+assistant → quality → feedback → channels → reports → risk. The script upgrades a scratch SQLite database to the
 revision before the room's, compares it with the models of the rooms up to this one, and rewrites
 the body of the room's revision file in place — same revision id, same place in the chain — so
 later rooms' revisions still chain onto it.
@@ -30,6 +30,7 @@ CHAIN = [
     ("feedback", "0008_feedback"),
     ("channels", "0009_channels"),
     ("reports", "0010_reports"),
+    ("risk", "0011_risk"),
 ]
 VERSIONS = Path(__file__).resolve().parent.parent / "src" / "lenddesk" / "migrations" / "versions"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("LENDDESK_SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256")
 os.environ.setdefault("LENDDESK_OTP_KEY", "test-otp-key-a-different-secret-for-code-hashes")
 os.environ.setdefault("LENDDESK_CHANNELS_KEY", "test-channels-key-distinct-from-the-token-key")
+os.environ.setdefault("LENDDESK_RISK_KEY", "test-risk-key-for-blacklist-hashes-not-the-token-key")
 
 import pytest
 from fastapi import FastAPI

@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "lenddesk.feedback.api",
     "lenddesk.channels.api",
     "lenddesk.reports.api",
+    "lenddesk.risk.api",
     "lenddesk.web.routes",
     "lenddesk.web.ledger",
     "lenddesk.web.desk",
@@ -42,6 +43,7 @@ ROUTER_MODULES = (
     "lenddesk.web.feedback",
     "lenddesk.web.channels",
     "lenddesk.web.reports",
+    "lenddesk.web.risk",
 )
 
 

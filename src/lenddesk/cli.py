@@ -33,6 +33,7 @@ ROOM_COMMANDS = (
     "lenddesk.assistant.commands",
     "lenddesk.quality.commands",
     "lenddesk.channels.commands",
+    "lenddesk.risk.commands",
     "lenddesk.reports.commands",
 )
 DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs", "lenddesk.reports.jobs")

@@ -58,6 +58,10 @@ LEDGER_APPROVERS_WAIVER = roles(
 NEGOTIATION_NOTE = "within the proposer's authority it is approved at once, else it waits for approval"
 PROPOSAL_APPROVAL_NOTE = "the level the authority matrix names (or higher), never the person who proposed"
 SIGNED_NOTE = "no sign-in; signature and timestamp window checked before anything is written"
+BLACKLIST_NOTE = (
+    "roles in policy `blacklist_approver_roles` (and admin), never the person who asked; lists or removes"
+)
+REMOVAL_NOTE = "a listed entry; it stays listed until a second person approves"
 WAIVER_NOTE = "above `waiver_single_approval_fen` it waits for a second person"
 
 MATRIX: dict[str, Access] = {
@@ -242,6 +246,21 @@ MATRIX: dict[str, Access] = {
     "POST /survey/{token}": Access(
         frozenset(), "no sign-in; the survey's token, once, before it expires", public=True
     ),
+    # risk API and console
+    "POST /api/v1/risk/events": Access(frozenset({"admin", "channel"})),
+    "POST /api/v1/risk/alerts/{alert_id}/acknowledge": roles("team_lead", "compliance"),
+    "POST /api/v1/risk/alerts/{alert_id}/close": roles("team_lead", "compliance"),
+    "POST /api/v1/risk/alerts/{alert_id}/ticket": roles("team_lead", "compliance", note="once per alert"),
+    "POST /api/v1/risk/blacklist": roles("team_lead", "compliance"),
+    "POST /api/v1/risk/blacklist/{entry_id}/approve": roles("compliance", note=BLACKLIST_NOTE),
+    "POST /api/v1/risk/blacklist/{entry_id}/remove": roles("team_lead", "compliance", note=REMOVAL_NOTE),
+    "POST /risk/alerts/{alert_id}/acknowledge": roles("team_lead", "compliance"),
+    "POST /risk/alerts/{alert_id}/close": roles("team_lead", "compliance"),
+    "POST /risk/alerts/{alert_id}/ticket": roles("team_lead", "compliance", note="once per alert"),
+    "POST /risk/blacklist": roles("team_lead", "compliance"),
+    "POST /risk/blacklist/{entry_id}/approve": roles("compliance", note=BLACKLIST_NOTE),
+    "POST /risk/blacklist/{entry_id}/remove": roles("team_lead", "compliance", note=REMOVAL_NOTE),
+    "POST /risk/blacklist/check": roles("agent", "collector", "team_lead", "compliance"),
     # channels: webhooks are public but signed (HMAC of the channel's secret, or WeChat's token)
     "POST /api/v1/channels/wechat": Access(frozenset(), SIGNED_NOTE, public=True),
     "POST /api/v1/channels/sms/receipts": Access(frozenset(), SIGNED_NOTE, public=True),

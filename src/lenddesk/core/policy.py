@@ -513,6 +513,62 @@ class ChannelsPolicy(Section):
     contact_form_per_hour: int = Field(default=5, ge=1, le=1000)
 
 
+class RiskPolicy(Section):
+    """Abnormal-activity rules, the blacklist and the early-warning score (owned by the risk room;
+    docs/POLICY.md under [risk], docs/RISK.md)."""
+
+    # NEW_REGION: a login province neither the ID number's home nor seen within this many days.
+    new_region_lookback_days: int = Field(default=90, ge=1, le=3650)
+    # LARGE_TRANSFERS: at least `large_transfer_count` transfers of at least this many fen …
+    large_transfer_fen: int = Field(default=500_000, ge=1, le=10**13)
+    large_transfer_count: int = Field(default=3, ge=2, le=100)
+    # … within a window of this many hours (an event exactly this long before is outside it).
+    transfer_window_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # STRUCTURING: at least this many transfers from this share (percent) of the large-transfer
+    # threshold up to just below it, in the same window.
+    structuring_percent: int = Field(default=90, ge=1, le=99)
+    structuring_count: int = Field(default=3, ge=2, le=100)
+    # Who approves a blacklist entry or its removal (besides admins), never the person who asked.
+    blacklist_approver_roles: list[str] = Field(default_factory=lambda: ["compliance"])
+    # Early-warning score: the history it reads, and its points (docs/RISK.md "Score").
+    score_lookback_days: int = Field(default=180, ge=30, le=3650)
+    hardship_lookback_days: int = Field(default=90, ge=1, le=3650)
+    # Worst days past due in the lookback → points: [[from_days, points], …], ascending.
+    dpd_points: list[tuple[int, int]] = Field(default_factory=lambda: [(1, 10), (8, 20), (31, 35), (61, 50)])
+    late_instalment_points: int = Field(default=5, ge=0, le=100)
+    late_instalment_cap: int = Field(default=20, ge=0, le=100)
+    partial_payment_points: int = Field(default=5, ge=0, le=100)
+    partial_payment_cap: int = Field(default=10, ge=0, le=100)
+    broken_promise_points: int = Field(default=10, ge=0, le=100)
+    broken_promise_cap: int = Field(default=20, ge=0, le=100)
+    broken_agreement_points: int = Field(default=15, ge=0, le=100)
+    broken_agreement_cap: int = Field(default=30, ge=0, le=100)
+    hardship_points: int = Field(default=10, ge=0, le=100)
+    # Bands: low below `medium_from`, medium below `high_from`, high from there.
+    medium_from: int = Field(default=30, ge=1, le=100)
+    high_from: int = Field(default=60, ge=1, le=100)
+    score_chunk_borrowers: int = Field(default=20_000, ge=100, le=1_000_000)
+
+    @field_validator("blacklist_approver_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; roles are {list(ROLES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskPolicy:
+        if self.medium_from >= self.high_from:
+            raise ValueError("medium_from must be below high_from")
+        days = [day for day, _ in self.dpd_points]
+        if any(day < 1 for day in days) or any(b <= a for a, b in pairwise(days)):
+            raise ValueError("dpd_points need ascending days from 1")
+        if any(not 0 <= points <= 100 for _, points in self.dpd_points):
+            raise ValueError("dpd_points give 0–100 points")
+        return self
+
+
 class Policy(Section):
     money: MoneyPolicy = MoneyPolicy()
     auth: AuthPolicy = AuthPolicy()
@@ -525,6 +581,7 @@ class Policy(Section):
     quality: QualityPolicy = QualityPolicy()
     feedback: FeedbackPolicy = FeedbackPolicy()
     channels: ChannelsPolicy = ChannelsPolicy()
+    risk: RiskPolicy = RiskPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

@@ -62,6 +62,18 @@ class Settings(BaseSettings):
         "must differ from secret_key. When unset, one is generated once into ./.lenddesk_channels_key.",
     )
 
+    risk_key: str | None = Field(
+        default=None,
+        description="Keys the hashes of blacklisted ID and mobile numbers (never stored in clear); must "
+        "differ from secret_key. When unset, one is generated once into ./.lenddesk_risk_key.",
+    )
+
+    def resolved_risk_key(self) -> str:
+        key = self.risk_key or _generated_key(Path(".lenddesk_risk_key"))
+        if hmac.compare_digest(key.encode(), self.resolved_secret_key().encode()):
+            raise ConfigurationError("LENDDESK_RISK_KEY must differ from LENDDESK_SECRET_KEY")
+        return key
+
     def resolved_channels_key(self) -> str:
         key = self.channels_key or _generated_key(Path(".lenddesk_channels_key"))
         if hmac.compare_digest(key.encode(), self.resolved_secret_key().encode()):

@@ -21,7 +21,12 @@ from sqlalchemy import Connection
 
 AfterCloseStep = Callable[[Connection, date], dict[str, int]]
 
-STEP_MODULES = ("lenddesk.negotiation.jobs", "lenddesk.collections.jobs", "lenddesk.reports.jobs")
+STEP_MODULES = (
+    "lenddesk.negotiation.jobs",
+    "lenddesk.collections.jobs",
+    "lenddesk.risk.jobs",
+    "lenddesk.reports.jobs",
+)
 
 
 @dataclass(frozen=True)

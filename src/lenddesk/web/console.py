@@ -107,6 +107,20 @@ def add_home_cards(provider: Callable[[Session, User, datetime], list[HomeCard]]
         HOME_CARDS.append(provider)
 
 
+# Rooms add panels to the borrower 360 here: (session, user, borrower_id) -> HTML (e.g. the risk score).
+BORROWER_PANELS: list[Callable[[Session, User, int], Markup]] = []
+
+
+def add_borrower_panel(provider: Callable[[Session, User, int], Markup]) -> None:
+    if provider not in BORROWER_PANELS:
+        BORROWER_PANELS.append(provider)
+
+
+def borrower_panels(session: Session, user: User, borrower_id: int) -> list[Markup]:
+    """The registered panels of a borrower the viewer may already see (the 360 checked access)."""
+    return [provider(session, user, borrower_id) for provider in BORROWER_PANELS]
+
+
 class SignInRequired(Exception):
     """A console page was opened without a valid session: send the browser to the sign-in page."""
 

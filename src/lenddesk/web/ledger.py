@@ -25,7 +25,7 @@ from lenddesk.ledger import calculator, service
 from lenddesk.ledger.allocation import COMPONENT_LABELS_ZH
 from lenddesk.ledger.roles import APPROVERS, PORTFOLIO_VIEWERS, POSTERS, READERS, RECOVERY_POSTERS
 from lenddesk.ledger.schedule import METHOD_LABELS_ZH, Method
-from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user, render
+from lenddesk.web.console import HomeCard, add_home_cards, add_nav, borrower_panels, console_user, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -126,7 +126,10 @@ def borrower_page(
         )
     except (NotFound, Forbidden) as exc:
         return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
-    return render(request, "ledger/borrower.html", user, b=view, labels=LABELS, ticket=_ticket(ticket))
+    panels = borrower_panels(session, user, borrower_id)
+    return render(
+        request, "ledger/borrower.html", user, b=view, labels=LABELS, ticket=_ticket(ticket), panels=panels
+    )
 
 
 @router.get("/loans/{contract_number}", response_class=HTMLResponse)

@@ -1,0 +1,246 @@
+"""The early-warning score in the close of business: set-based SQL over borrower id ranges.
+
+For business date D and each chunk of borrower ids:
+1. the behaviour of every borrower with history comes from statements the owning rooms keep
+   (ledger: repayment behaviour; collections: promises and hardship outcomes; negotiation: broken
+   agreements and hardship cases), united and summed per borrower;
+2. the borrowers' profiles are created where missing, their inputs reset and set from (1);
+3. one UPDATE computes score and band in SQL (CASE expressions built from the same weights as the
+   pure `risk/score.py`, its twin), keeping the band before;
+4. a borrower who entered the high band gets an EARLY_WARNING_HIGH alert (at most one open);
+5. the borrowers' keyed ID/mobile hashes are refreshed (the blacklist join).
+Each chunk commits with the run's progress, so a crash resumes after the last chunk done; a date
+done is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
+
+from lenddesk.collections.service.behaviour import promise_behaviour
+from lenddesk.core.db import UTCDateTime, utcnow
+from lenddesk.core.policy import RiskPolicy, get_policy
+from lenddesk.ledger.service.behaviour import (
+    borrower_id_range,
+    borrower_identities,
+    repayment_behaviour,
+)
+from lenddesk.negotiation.service.behaviour import negotiation_behaviour
+from lenddesk.risk import rules
+from lenddesk.risk.models import Alert, BorrowerKey, Profile, ScoreRun
+from lenddesk.risk.score import Behaviour, Weights
+from lenddesk.risk.service._common import borrower_hashes, insert_for, risk_key
+
+FEATURES = Behaviour.names()
+
+
+def behaviour_rows(*, as_of: date, policy: RiskPolicy, first_id: int, last_id: int) -> Select:
+    """(borrower_id, *FEATURES) for the borrowers in [first_id, last_id] with any history."""
+    since = as_of - timedelta(days=policy.score_lookback_days)
+    hardship_since = as_of - timedelta(days=policy.hardship_lookback_days)
+    ledger_rows = repayment_behaviour(
+        as_of=as_of, lookback_days=policy.score_lookback_days, first_id=first_id, last_id=last_id
+    ).subquery()
+    promise_rows = promise_behaviour(
+        as_of=as_of, since=since, hardship_since=hardship_since, first_id=first_id, last_id=last_id
+    ).subquery()
+    negotiation_rows = negotiation_behaviour(
+        as_of=as_of, since=since, hardship_since=hardship_since, first_id=first_id, last_id=last_id
+    ).subquery()
+
+    def part(source: Any, present: dict[str, Any]) -> Select:
+        return select(
+            source.c.borrower_id.label("borrower_id"),
+            *(cast(present.get(name, literal(0)), Integer).label(name) for name in FEATURES),
+        )
+
+    rows = union_all(
+        part(
+            ledger_rows, {n: ledger_rows.c[n] for n in ("worst_dpd", "late_instalments", "partial_payments")}
+        ),
+        part(promise_rows, {n: promise_rows.c[n] for n in ("broken_promises", "recent_hardship")}),
+        part(negotiation_rows, {n: negotiation_rows.c[n] for n in ("broken_agreements", "recent_hardship")}),
+    ).subquery()
+    return select(
+        rows.c.borrower_id,
+        *(
+            (func.max(rows.c[name]) if name == "worst_dpd" else func.sum(rows.c[name])).label(name)
+            for name in FEATURES
+        ),
+    ).group_by(rows.c.borrower_id)
+
+
+def _least(value: ColumnElement[Any], cap: int) -> ColumnElement[Any]:
+    return case((value < cap, value), else_=literal(cap))
+
+
+def score_sql(columns: Any, weights: Weights) -> ColumnElement[Any]:
+    """The score of `score.score`, as one SQL expression over the feature columns."""
+    dpd = case(
+        *((columns.worst_dpd >= day, literal(points)) for day, points in reversed(weights.dpd_points)),
+        else_=literal(0),
+    )
+    total = (
+        dpd
+        + _least(columns.late_instalments * weights.late_points, weights.late_cap)
+        + _least(columns.partial_payments * weights.partial_points, weights.partial_cap)
+        + _least(columns.broken_promises * weights.promise_points, weights.promise_cap)
+        + _least(columns.broken_agreements * weights.agreement_points, weights.agreement_cap)
+        + case((columns.recent_hardship > 0, literal(weights.hardship_points)), else_=literal(0))
+    )
+    return _least(total, 100)
+
+
+def band_sql(score: ColumnElement[Any], weights: Weights) -> ColumnElement[Any]:
+    return case(
+        (score >= weights.high_from, literal("high")),
+        (score >= weights.medium_from, literal("medium")),
+        else_=literal("low"),
+    )
+
+
+def id_chunks(first: int, last: int, size: int) -> Iterator[tuple[int, int]]:
+    low = first
+    while low <= last:
+        yield low, min(low + size - 1, last)
+        low += size
+
+
+def score_day(
+    connection: Connection, business_date: date, policy: RiskPolicy | None = None
+) -> dict[str, int]:
+    """Score every borrower with history as of `business_date` (idempotent: a date done is skipped)."""
+    policy = policy or get_policy().risk
+    weights = Weights.of(policy)
+    with connection.begin():
+        run = connection.execute(
+            select(ScoreRun.status, ScoreRun.last_borrower_id).where(ScoreRun.business_date == business_date)
+        ).first()
+        if run is not None and run.status == "done":
+            return {"skipped": 1}
+        if run is None:
+            connection.execute(
+                insert_for(connection)(ScoreRun)
+                .values(business_date=business_date, status="running", last_borrower_id=0, counts={})
+                .on_conflict_do_nothing(index_elements=["business_date"])
+            )
+        resume_after = run.last_borrower_id if run is not None else 0
+        first, last = borrower_id_range(connection)
+    counts = {"scored": 0, "high": 0, "alerts": 0, "keys": 0}
+    key = risk_key()
+    for low, high in id_chunks(max(first, resume_after + 1), last, policy.score_chunk_borrowers):
+        with connection.begin():
+            chunk = _score_chunk(connection, business_date, policy, weights, low, high)
+            chunk["keys"] = _refresh_keys(connection, key, low, high)
+            for name, value in chunk.items():
+                counts[name] += value
+            connection.execute(
+                update(ScoreRun).where(ScoreRun.business_date == business_date).values(last_borrower_id=high)
+            )
+    with connection.begin():
+        connection.execute(
+            update(ScoreRun)
+            .where(ScoreRun.business_date == business_date)
+            .values(status="done", counts=counts, finished_at=utcnow())
+        )
+    return counts
+
+
+def _score_chunk(
+    connection: Connection, day: date, policy: RiskPolicy, weights: Weights, low: int, high: int
+) -> dict[str, int]:
+    rows = behaviour_rows(as_of=day, policy=policy, first_id=low, last_id=high).subquery()
+    in_chunk = Profile.borrower_id.between(low, high)
+    missing = select(rows.c.borrower_id).where(
+        ~select(Profile.id).where(Profile.borrower_id == rows.c.borrower_id).exists()
+    )
+    connection.execute(
+        insert_for(connection)(Profile)
+        .from_select(["borrower_id"], missing)
+        .on_conflict_do_nothing(index_elements=["borrower_id"])
+    )
+    connection.execute(update(Profile).where(in_chunk).values(**dict.fromkeys(FEATURES, 0)))
+    connection.execute(
+        update(Profile)
+        .where(Profile.borrower_id == rows.c.borrower_id)
+        .values(**{name: func.coalesce(rows.c[name], 0) for name in FEATURES})
+    )
+    score = score_sql(Profile, weights)
+    scored = connection.execute(
+        update(Profile)
+        .where(in_chunk)
+        .values(previous_band=Profile.band, score=score, band=band_sql(score, weights), scored_on=day)
+    ).rowcount
+    entered = select(
+        literal(rules.EARLY_WARNING_HIGH),
+        Profile.borrower_id,
+        literal("open"),
+        cast(Profile.borrower_id, String) + literal(":" + rules.EARLY_WARNING_HIGH),
+        _evidence_sql(connection, day),
+        literal(utcnow(), UTCDateTime()),
+    ).where(in_chunk, Profile.band == "high", Profile.previous_band != "high", Profile.scored_on == day)
+    alerts = len(
+        connection.execute(
+            insert_for(connection)(Alert)
+            .from_select(["rule", "borrower_id", "status", "open_key", "evidence", "created_at"], entered)
+            .on_conflict_do_nothing(index_elements=["open_key"])
+            .returning(Alert.id)
+        ).all()
+    )
+    high_count = connection.execute(
+        select(func.count()).select_from(Profile).where(in_chunk, Profile.band == "high")
+    ).scalar_one()
+    return {"scored": int(scored or 0), "high": int(high_count), "alerts": alerts}
+
+
+def _evidence_sql(connection: Connection, day: date) -> ColumnElement[Any]:
+    """The alert's evidence: the score, its inputs and the business date, as a JSON object."""
+    build = func.json_build_object if connection.dialect.name == "postgresql" else func.json_object
+    pairs: list[Any] = [literal("business_date"), literal(day.isoformat()), literal("score"), Profile.score]
+    for name in FEATURES:
+        pairs += [literal(name), getattr(Profile, name)]
+    return build(*pairs)
+
+
+def _refresh_keys(connection: Connection, key: str, low: int, high: int) -> int:
+    """Store the keyed hashes of the chunk's borrowers where missing or changed (a mobile changes)."""
+    stored = {
+        row.borrower_id: (row.id_hash, row.mobile_hash)
+        for row in connection.execute(
+            select(BorrowerKey.borrower_id, BorrowerKey.id_hash, BorrowerKey.mobile_hash).where(
+                BorrowerKey.borrower_id.between(low, high)
+            )
+        )
+    }
+    changed = []
+    for row in connection.execute(borrower_identities(first_id=low, last_id=high)):
+        hashes = borrower_hashes(row.id_number, row.mobile, key)
+        if stored.get(row.borrower_id) != hashes:
+            changed.append({"borrower_id": row.borrower_id, "id_hash": hashes[0], "mobile_hash": hashes[1]})
+    if changed:
+        statement = insert_for(connection)(BorrowerKey)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["borrower_id"],
+                set_={"id_hash": statement.excluded.id_hash, "mobile_hash": statement.excluded.mobile_hash},
+            ),
+            changed,
+        )
+    return len(changed)

@@ -1,0 +1,190 @@
+"""The early-warning score: the SQL of the close and the pure Python twin agree (property tests),
+the close scores the book, raises EARLY_WARNING_HIGH once, and the API and the 360 show the score."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select, update
+
+from lenddesk.core.db import session_factory
+from lenddesk.core.policy import RiskPolicy
+from lenddesk.ledger.cob import run_cob
+from lenddesk.ledger.models import Loan, ScheduleLine
+from lenddesk.ledger.service.behaviour import repayment_behaviour as repayment_sql
+from lenddesk.risk import score
+from lenddesk.risk.models import Alert, Profile
+from lenddesk.risk.service.scoring import FEATURES, band_sql, score_day, score_sql
+from tests.conftest import PASSWORD
+from tests.risk.conftest import Book, make_book
+
+AS_OF = date(2026, 11, 30)
+FUNCTION_DB = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+behaviours = st.builds(
+    score.Behaviour,
+    worst_dpd=st.integers(0, 400),
+    late_instalments=st.integers(0, 12),
+    partial_payments=st.integers(0, 12),
+    broken_promises=st.integers(0, 6),
+    broken_agreements=st.integers(0, 4),
+    recent_hardship=st.integers(0, 3),
+)
+weights = st.builds(
+    lambda dpd, late, partial, promise, agreement, hardship, medium, gap: RiskPolicy(
+        dpd_points=dpd,
+        late_instalment_points=late[0],
+        late_instalment_cap=late[1],
+        partial_payment_points=partial[0],
+        partial_payment_cap=partial[1],
+        broken_promise_points=promise[0],
+        broken_promise_cap=promise[1],
+        broken_agreement_points=agreement[0],
+        broken_agreement_cap=agreement[1],
+        hardship_points=hardship,
+        medium_from=medium,
+        high_from=medium + gap,
+    ),
+    st.lists(st.integers(1, 200), min_size=1, max_size=4, unique=True).flatmap(
+        lambda days: st.lists(st.integers(0, 60), min_size=len(days), max_size=len(days)).map(
+            lambda points: list(zip(sorted(days), points, strict=True))
+        )
+    ),
+    *[st.tuples(st.integers(0, 30), st.integers(0, 60)) for _ in range(4)],
+    st.integers(0, 40),
+    st.integers(1, 60),
+    st.integers(1, 39),
+)
+
+
+@FUNCTION_DB
+@given(behaviour=behaviours, policy=weights)
+def test_the_sql_score_and_band_equal_the_python_twin(
+    engine: Engine, book: Book, behaviour: score.Behaviour, policy: RiskPolicy
+) -> None:
+    weight = score.Weights.of(policy)
+    with session_factory(engine)() as session:
+        session.execute(
+            Profile.__table__.delete().where(Profile.borrower_id == book.borrower)  # type: ignore[attr-defined]
+        )
+        session.add(
+            Profile(borrower_id=book.borrower, **{name: getattr(behaviour, name) for name in FEATURES})
+        )
+        session.flush()
+        value = score_sql(Profile, weight)
+        session.execute(
+            update(Profile)
+            .where(Profile.borrower_id == book.borrower)
+            .values(score=value, band=band_sql(value, weight))
+        )
+        stored = session.execute(
+            select(Profile.score, Profile.band).where(Profile.borrower_id == book.borrower)
+        ).one()
+        session.rollback()
+    twin = score.score(behaviour, weight)
+    assert (stored.score, stored.band) == (twin.score, twin.band)
+    assert 0 <= twin.score <= 100
+
+
+instalments = st.lists(
+    st.tuples(
+        st.integers(-400, 20),  # due, days from AS_OF
+        st.one_of(st.none(), st.integers(-30, 200)),  # paid off, days after due (None: not yet)
+        st.booleans(),  # paid in part
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@FUNCTION_DB
+@given(lines=instalments, lookback=st.sampled_from([30, 90, 180]))
+def test_the_ledger_statement_equals_the_python_twin_of_repayment_behaviour(
+    engine: Engine, book: Book, lines: list[tuple[int, int | None, bool]], lookback: int
+) -> None:
+    with session_factory(engine)() as session:
+        loan = session.scalar(select(Loan).where(Loan.borrower_id == book.borrower))
+        assert loan is not None
+        session.execute(ScheduleLine.__table__.delete().where(ScheduleLine.loan_id == loan.id))  # type: ignore[attr-defined]
+        twin_lines = []
+        for period, (due, paid_after, part) in enumerate(lines, start=1):
+            due_on = AS_OF + timedelta(days=due)
+            paid_off_on = due_on + timedelta(days=paid_after) if paid_after is not None else None
+            session.add(
+                ScheduleLine(
+                    loan_id=loan.id, period=period, due_on=due_on, principal_fen=100, interest_fen=10,
+                    paid_principal_fen=50 if part else 0, paid_off_on=paid_off_on,
+                )
+            )  # fmt: skip
+            twin_lines.append(score.Instalment(due_on, paid_off_on, part))
+        session.flush()
+        row = session.execute(
+            repayment_sql(as_of=AS_OF, lookback_days=lookback, first_id=book.borrower, last_id=book.borrower)
+        ).first()
+        session.rollback()
+    twin = score.repayment_behaviour(twin_lines, as_of=AS_OF, lookback_days=lookback)
+    got = (
+        (int(row.worst_dpd), int(row.late_instalments), int(row.partial_payments))
+        if row is not None
+        else (0, 0, 0)
+    )
+    assert got == (twin.worst_dpd, twin.late_instalments, twin.partial_payments)
+
+
+def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(engine: Engine) -> None:
+    """A loan overdue since 2026-10-15: by the 2026-11-30 close 46 days past due and two instalments
+    late (35 + 10 points: medium); with a broken agreement's points raised by policy, high."""
+    book = make_book(engine)
+    run_cob(engine, AS_OF)  # the close runs the risk step after aging
+    with session_factory(engine)() as session:
+        profile = session.scalar(select(Profile).where(Profile.borrower_id == book.borrower))
+        assert profile is not None
+        assert (profile.worst_dpd, profile.late_instalments, profile.score, profile.band) == (
+            46,
+            2,
+            45,
+            "medium",
+        )
+        assert profile.scored_on == AS_OF
+    high = RiskPolicy(high_from=40, medium_from=20)
+    with engine.connect() as connection:
+        assert score_day(connection, AS_OF, high) == {"skipped": 1}  # the date is done
+        counts = score_day(connection, AS_OF + timedelta(days=1), high)
+        again = score_day(connection, AS_OF + timedelta(days=2), high)
+    assert counts["alerts"] == 2 and again["alerts"] == 0  # both borrowers entered high once
+    with session_factory(engine)() as session:
+        alerts = session.scalars(select(Alert).where(Alert.borrower_id == book.borrower)).all()
+        assert [(a.rule, a.status) for a in alerts] == [("EARLY_WARNING_HIGH", "open")]
+        assert alerts[0].evidence["score"] >= 40 and alerts[0].evidence["worst_dpd"] >= 46
+        assert session.scalar(select(func.count()).select_from(Profile)) == 2
+
+
+def test_the_score_api_and_the_borrower_360_show_the_score_and_reasons(
+    app: FastAPI, engine: Engine, as_role
+) -> None:
+    book = make_book(engine)
+    run_cob(engine, AS_OF)
+    client = TestClient(app)
+    response = client.get(f"/api/v1/risk/borrowers/{book.borrower}/score", headers=as_role("compliance"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["score"], body["band"], body["scored_on"]) == (45, "medium", "2026-11-30")
+    assert [reason["code"] for reason in body["reasons"]] == ["worst_dpd", "late_instalments"]
+    assert client.get("/api/v1/risk/borrowers/999999/score", headers=as_role("compliance")).status_code == 404
+    for case_bound in ("agent", "collector"):
+        refused = client.get(f"/api/v1/risk/borrowers/{book.borrower}/score", headers=as_role(case_bound))
+        assert refused.status_code == 403
+    browser = TestClient(app)
+    browser.post("/login", data={"username": "compliance", "password": PASSWORD})
+    page = browser.get(f"/borrowers/{book.borrower}")
+    assert page.status_code == 200
+    assert 'data-testid="risk-score">45（中风险）' in page.text
+    assert "近期最长逾期 46 天" in page.text
+    panel = page.text.split('data-testid="risk-panel"', 1)[1].split("</section>", 1)[0]
+    assert book.id_number not in panel and book.mobile not in panel  # the panel shows no personal data

@@ -18,14 +18,16 @@ from lenddesk.core.models import User
 from lenddesk.core.settings import get_settings
 from lenddesk.risk import schemas, service
 from lenddesk.risk.models import Alert, BlacklistEntry
+from lenddesk.risk.roles import (
+    ALERT_HANDLERS,
+    BLACKLIST_APPROVERS,
+    BLACKLIST_CHECKERS,
+    BLACKLIST_REQUESTERS,
+    SCORE_READERS,
+)
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 
-ALERT_HANDLERS = ("team_lead", "compliance")
-BLACKLIST_REQUESTERS = ("team_lead", "compliance")
-BLACKLIST_APPROVERS = ("compliance",)  # and admin; policy `blacklist_approver_roles` may narrow
-BLACKLIST_CHECKERS = ("agent", "collector", "team_lead", "compliance")
-SCORE_READERS = ("team_lead", "compliance")  # not case-bound: they may read any borrower
 _admin_only = auth.require_roles("admin")
 
 

@@ -21,7 +21,7 @@ from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import Id, db_session
 from lenddesk.core.models import User
 from lenddesk.risk import blacklist, rules, score, service
-from lenddesk.risk.api import ALERT_HANDLERS, BLACKLIST_APPROVERS, BLACKLIST_CHECKERS, BLACKLIST_REQUESTERS
+from lenddesk.risk.roles import ALERT_HANDLERS, BLACKLIST_APPROVERS, BLACKLIST_CHECKERS, BLACKLIST_REQUESTERS
 from lenddesk.web.console import (
     HomeCard,
     add_borrower_panel,

@@ -5,8 +5,8 @@
 Rooms and their migrations form one chain: core → ledger → desk → negotiation → collections →
 assistant → quality → feedback → channels → reports → risk. The script upgrades a scratch SQLite
 database to the revision before the room's, compares it with the models of the rooms up to this
-one, and rewrites the body of the room's revision file in place — same revision id, same place in the chain — so
-later rooms' revisions still chain onto it.
+one, and rewrites the body of the room's revision file in place — same revision id, same place in
+the chain — so later rooms' revisions still chain onto it.
 """
 
 from __future__ import annotations

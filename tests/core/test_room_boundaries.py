@@ -56,7 +56,11 @@ class Crossing:
 
     def __str__(self) -> str:
         hint = next(
-            (hint for (path, room), hint in PENDING_WRITE_HINT.items() if self.path == path and room == self.room),
+            (
+                hint
+                for (path, room), hint in PENDING_WRITE_HINT.items()
+                if self.path == path and room == self.room
+            ),
             None,
         )
         suffix = f"   [pending: {hint}]" if hint else ""
@@ -72,7 +76,9 @@ def _models_imports(tree: ast.AST) -> list[tuple[int, str]]:
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        rooms = {match.group(1) for name in names if (match := re.fullmatch(r"lenddesk\.(\w+)\.models", name))}
+        rooms = {
+            match.group(1) for name in names if (match := re.fullmatch(r"lenddesk\.(\w+)\.models", name))
+        }
         found.extend((node.lineno, room) for room in sorted(rooms))
     return found
 

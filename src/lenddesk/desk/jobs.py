@@ -13,7 +13,7 @@ from lenddesk.core import audit, auth
 from lenddesk.core.db import utcnow
 from lenddesk.core.models import User
 from lenddesk.core.settings import get_settings
-from lenddesk.desk import complaints, service
+from lenddesk.desk import complaint_stages, service
 from lenddesk.desk.models import Agent, Macro, Message, SlaPolicy, Team, Ticket
 from lenddesk.ledger.models import Borrower
 
@@ -204,7 +204,7 @@ def _play_complaint(session: Session, number: str, depth: int, now: datetime, le
         "resolve": "减免罚息并向客户致歉",
         "feedback": "客户表示满意",
     }
-    for stage in complaints.STAGES[1 : 1 + min(depth, 4)]:
+    for stage in complaint_stages.STAGES[1 : 1 + min(depth, 4)]:
         service.advance_complaint(
             session, actor=lead, number=number, stage=stage, content=texts[stage], now=now
         )

@@ -23,7 +23,7 @@ from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
-from lenddesk.desk import categorise, complaints, macros, service
+from lenddesk.desk import categorise, complaint_stages, macros, service
 from lenddesk.desk.models import TICKET_STATUSES, Agent
 from lenddesk.web.console import HomeCard, add_home_cards, add_nav, console_user, render, templates
 
@@ -146,8 +146,8 @@ templates.env.globals.update(
     event_labels=EVENT_LABELS,
     delivery_labels=DELIVERY_LABELS,
     department_labels=service.DEPARTMENTS,
-    stage_labels=complaints.STAGE_LABELS,
-    root_cause_labels=complaints.ROOT_CAUSES,
+    stage_labels=complaint_stages.STAGE_LABELS,
+    root_cause_labels=complaint_stages.ROOT_CAUSES,
     source_labels=SOURCE_LABELS,
     loan_status_labels=LOAN_STATUS_LABELS,
     tag_labels=TAG_LABELS,
@@ -360,7 +360,7 @@ def _ticket_page(
         team_names={team.id: team.name for team in teams},
         names=names,
         transitions=[s for s in TICKET_STATUSES if s in service.TRANSITIONS[ticket.status]],
-        next_stage=complaints.next_stage(done) if view.complaint else None,
+        next_stage=complaint_stages.next_stage(done) if view.complaint else None,
         stages_done=done,
         can_act=may(user, DESK),
         can_complain=may(user, COMPLAINT_HANDLERS),
@@ -372,8 +372,8 @@ def _ticket_page(
         categories=categorise.CATEGORIES,
         severities=categorise.SEVERITIES,
         departments=service.DEPARTMENTS,
-        sources=complaints.SOURCES,
-        root_causes=complaints.ROOT_CAUSES,
+        sources=complaint_stages.SOURCES,
+        root_causes=complaint_stages.ROOT_CAUSES,
         extension_days=(
             service.desk_policy().complaint_complex_days,
             service.desk_policy().complaint_senior_days,
@@ -675,7 +675,7 @@ def post_complaint_stage(
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
         service.advance_complaint(session, actor=actor, number=number, stage=stage, content=content, now=now)
-        return f"投诉环节「{complaints.STAGE_LABELS[stage]}」已记录"
+        return f"投诉环节「{complaint_stages.STAGE_LABELS[stage]}」已记录"
 
     return _act(request, session, user, number, run, {"stage": content})
 
@@ -740,7 +740,7 @@ def post_complaint_close(
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
         service.close_complaint(session, actor=actor, number=number, root_cause=root_cause, now=now)
-        return f"投诉已结案（根因：{complaints.ROOT_CAUSES[root_cause]}）"
+        return f"投诉已结案（根因：{complaint_stages.ROOT_CAUSES[root_cause]}）"
 
     return _act(request, session, user, number, run)
 
@@ -809,8 +809,8 @@ def complaints_page(
         rows=service.list_complaints(session, state=state, now=now),
         state=state,
         now=now,
-        age_buckets=complaints.AGE_BUCKETS,
-        stages=complaints.STAGES,
+        age_buckets=complaint_stages.AGE_BUCKETS,
+        stages=complaint_stages.STAGES,
     )
 
 

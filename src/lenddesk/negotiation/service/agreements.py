@@ -20,7 +20,7 @@ from lenddesk.desk import service as desk
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.locking import begin_write
 from lenddesk.ledger.models import Borrower
-from lenddesk.negotiation import agreement as chain
+from lenddesk.negotiation import agreement_chain as chain
 from lenddesk.negotiation import plans
 from lenddesk.negotiation.models import Agreement, ChainHead, HardshipCase, Proposal
 from lenddesk.negotiation.service._common import CHANNELS_ZH, LENDER_NAME, _text

@@ -83,7 +83,8 @@ def _check_complaint_stages_done(session: Session, ticket: Ticket) -> None:
     missing = [stage for stage in complaint_stages.STAGES if stage not in _stages_done(session, complaint)]
     if missing:
         raise Conflict(
-            "该工单有未办结的投诉，尚有环节未完成：" + "、".join(complaint_stages.STAGE_LABELS[s] for s in missing),
+            "该工单有未办结的投诉，尚有环节未完成："
+            + "、".join(complaint_stages.STAGE_LABELS[stage] for stage in missing),
             f"The ticket has an open complaint with stages still to record: {', '.join(missing)}",
             code="complaint_stages_open",
             details={"missing": missing},

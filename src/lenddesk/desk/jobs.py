@@ -15,7 +15,7 @@ from lenddesk.core.models import User
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import complaint_stages, service
 from lenddesk.desk.models import Agent, Macro, Message, SlaPolicy, Team, Ticket
-from lenddesk.ledger.models import Borrower
+from lenddesk.ledger import service as ledger
 
 
 def sla_check(session: Session, *, now: datetime) -> service.SlaCheck:
@@ -185,7 +185,7 @@ def _seed_setup(session: Session) -> None:
     session.flush()
 
 
-def _sender(rng: random.Random, channel: str, index: int, people: list[Borrower]) -> str:
+def _sender(rng: random.Random, channel: str, index: int, people: list[ledger.BorrowerCard]) -> str:
     person = people[index % len(people)] if people and rng.random() < 0.7 else None
     if channel == "email":
         return person.email if person and person.email else f"customer{index}@example.com"
@@ -220,7 +220,7 @@ def seed_demo(session: Session, *, borrowers: int) -> None:
         return
     now = utcnow()
     rng = random.Random(20261126)
-    people = list(session.scalars(select(Borrower).order_by(Borrower.id).limit(min(borrowers, 200))))
+    people = ledger.first_borrowers(session, min(borrowers, 200))
     system = audit.Actor.system("demo")
     lead_user = session.scalar(select(User).where(User.username == "team_lead"))
     agent_user = session.scalar(select(User).where(User.username == "agent"))

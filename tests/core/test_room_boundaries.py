@@ -135,9 +135,16 @@ def crossings() -> list[Crossing]:
 
 def test_no_room_imports_another_rooms_models_or_names_its_tables_in_sql() -> None:
     found = crossings()
+    pending = [crossing for crossing in found if "[pending" in str(crossing)]
+    footer = (
+        f"\n({len(pending)} marked [pending] are the outbox/notification writes being moved behind"
+        " the desk's queue_outbound and notify() on another branch; they go when it merges)"
+        if pending
+        else ""
+    )
     assert not found, (
         "rooms reach into each other's tables (call the owner's read interface instead;"
-        " docs/ARCHITECTURE.md):\n" + "\n".join(str(crossing) for crossing in found)
+        " docs/ARCHITECTURE.md):\n" + "\n".join(str(crossing) for crossing in found) + footer
     )
 
 

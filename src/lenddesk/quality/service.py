@@ -30,7 +30,8 @@ from lenddesk.core.pii import is_valid_bank_card, is_valid_id_number, mask_bank_
 from lenddesk.core.policy import QualityPolicy, get_policy
 from lenddesk.desk import categorise
 from lenddesk.desk import hooks as desk_hooks
-from lenddesk.desk.models import Notification, Team, Ticket
+from lenddesk.desk import service as desk
+from lenddesk.desk.models import Notification
 from lenddesk.feedback import service as feedback
 from lenddesk.ledger import service as ledger
 from lenddesk.quality import conversations, rubric, sampling
@@ -40,6 +41,9 @@ from lenddesk.quality.models import QaCase, QaItemVerdict, QaReview, QaScore
 RUBRIC_LOGIC = "2026-11-30.1"
 REVIEWERS = frozenset({"qa", "team_lead", "admin"})
 ENDED = ("resolved", "closed")
+
+# The desk's tickets as a row source (its read interface): quality joins its scores with them.
+_TICKETS = desk.ticket_rows()
 
 
 def quality_policy() -> QualityPolicy:
@@ -208,7 +212,7 @@ def score_tickets(
     return run
 
 
-def score_on_resolution(session: Session, ticket: Ticket, at: datetime) -> None:
+def score_on_resolution(session: Session, ticket: desk_hooks.ResolvedTicket, at: datetime) -> None:
     """The desk's resolution hook: score the conversation with the ledger as it stands now."""
     snapshot = _ledger_snapshot(session, ticket.borrower_id, at)
     session.flush()
@@ -216,15 +220,15 @@ def score_on_resolution(session: Session, ticket: Ticket, at: datetime) -> None:
 
 
 def _changed_tickets(rescore: bool, after_id: int, limit: int) -> Select[tuple[int]]:
-    ended = Ticket.status.in_(ENDED)
-    stale = or_(QaScore.id.is_(None), Ticket.updated_at > QaScore.ticket_updated_at)
+    ended = _TICKETS.c.status.in_(ENDED)
+    stale = or_(QaScore.id.is_(None), _TICKETS.c.updated_at > QaScore.ticket_updated_at)
     if rescore:
         stale = or_(stale, QaScore.rubric_version != rubric_version())
     return (
-        select(Ticket.id)
-        .outerjoin(QaScore, QaScore.ticket_id == Ticket.id)
-        .where(ended, stale, Ticket.id > after_id)
-        .order_by(Ticket.id)
+        select(_TICKETS.c.id)
+        .outerjoin(QaScore, QaScore.ticket_id == _TICKETS.c.id)
+        .where(ended, stale, _TICKETS.c.id > after_id)
+        .order_by(_TICKETS.c.id)
         .limit(limit)
     )
 
@@ -240,11 +244,13 @@ def changed_ticket_ids(
 def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -> ScoreRun:
     """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
     missing = set(
-        session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.borrower_id.is_not(None)))
+        session.scalars(
+            select(_TICKETS.c.id).where(_TICKETS.c.id.in_(ticket_ids), _TICKETS.c.borrower_id.is_not(None))
+        )
     ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
     snapshots = {}
     for ticket_id, borrower_id in session.execute(
-        select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
+        select(_TICKETS.c.id, _TICKETS.c.borrower_id).where(_TICKETS.c.id.in_(missing))
     ).all():
         snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
     return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)
@@ -288,7 +294,7 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> Any:
 
 def _team_leads(session: Session, team_id: int | None) -> list[int]:
     if team_id is not None:
-        lead = session.scalar(select(Team.lead_user_id).where(Team.id == team_id))
+        lead = desk.team_lead_id(session, team_id)
         if lead is not None:
             return [lead]
     return list(session.scalars(select(User.id).where(User.role == "team_lead", User.active.is_(True))))
@@ -350,7 +356,7 @@ def _notify_severe(session: Session, entries: Sequence[ReviewEntry], *, now: dat
         return
     ids = [e.ticket_id for e in entries]
     tickets = session.execute(
-        select(Ticket.id, Ticket.number, Ticket.team_id).where(Ticket.id.in_(ids))
+        select(_TICKETS.c.id, _TICKETS.c.number, _TICKETS.c.team_id).where(_TICKETS.c.id.in_(ids))
     ).all()
     items = dict(
         session.execute(select(QaScore.ticket_id, QaScore.items).where(QaScore.ticket_id.in_(ids))).all()
@@ -424,8 +430,8 @@ def _review_rows(session: Session, statement: Select[Any]) -> list[ReviewRow]:
 
 def _review_select() -> Select[Any]:
     return (
-        select(QaReview, Ticket.number, User.display_name, QaScore.score, QaScore.severe, QaScore.items)
-        .join(Ticket, Ticket.id == QaReview.ticket_id)
+        select(QaReview, _TICKETS.c.number, User.display_name, QaScore.score, QaScore.severe, QaScore.items)
+        .join(_TICKETS, _TICKETS.c.id == QaReview.ticket_id)
         .join(QaScore, QaScore.id == QaReview.score_id)
         .outerjoin(User, User.id == QaReview.agent_id)
     )

@@ -21,6 +21,7 @@ from lenddesk.ledger.service.interface import (
     AccountSummary,
     BorrowerCard,
     ContactCard,
+    IdentityMatch,
     LoanSummary,
     PortfolioGlance,
     account_summary,
@@ -32,6 +33,7 @@ from lenddesk.ledger.service.interface import (
     find_borrower,
     find_borrower_id,
     first_borrowers,
+    match_identity,
     portfolio_glance,
 )
 from lenddesk.ledger.service.origination import create_loan, create_product
@@ -121,6 +123,7 @@ __all__ = [
     "ContactView",
     "CostDisclosure",
     "Disclosure",
+    "IdentityMatch",
     "LineView",
     "LoanSummary",
     "LoanView",
@@ -162,6 +165,7 @@ __all__ = [
     "loan_by_contract",
     "loan_detail",
     "loan_view",
+    "match_identity",
     "open_borrower_360",
     "open_loan",
     "partial_quote",

@@ -6,6 +6,7 @@ never through its models or tables (docs/ARCHITECTURE.md, "Read interfaces").
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import Select, Subquery, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core.errors import NotFound
+from lenddesk.core.pii import normalise_mobile
 from lenddesk.ledger.models import Borrower, BorrowerContact, Loan
 from lenddesk.ledger.service._common import _due, _lines
 
@@ -176,6 +178,51 @@ def borrower_contact(session: Session, contact_id: int) -> ContactCard | None:
     if contact is None:
         return None
     return ContactCard(contact.id, contact.borrower_id, contact.mobile, contact.is_third_party)
+
+
+@dataclass(frozen=True)
+class IdentityMatch:
+    """A caller's answers fit the ledger's records: the borrower, and the loan they named if any."""
+
+    borrower_id: int
+    loan_id: int | None
+
+
+def match_identity(
+    session: Session,
+    *,
+    name: str,
+    id_last6: str,
+    borrower_id: int | None = None,
+    contract_number: str | None = None,
+    phone: str | None = None,
+) -> IdentityMatch | None:
+    """The knowledge check (name, last six of the ID number, and the contract number or the
+    registered phone) against the borrower `borrower_id`, else the contract's, else the phone's.
+    The identity number never leaves the ledger; None when anything does not fit."""
+    loan = None
+    if contract_number:
+        loan = session.scalar(select(Loan).where(Loan.contract_number == contract_number.upper()))
+    if borrower_id is not None:
+        borrower = session.get(Borrower, borrower_id)
+    elif loan is not None:
+        borrower = session.get(Borrower, loan.borrower_id)
+    elif phone:
+        borrower = find_borrower(session, mobile=normalise_mobile(phone))
+    else:
+        borrower = None
+    if borrower is None:
+        return None
+    same_name = name.strip() == borrower.name
+    # Bytes: compare_digest refuses str with non-ASCII characters (full-width digits, U+FFFD …).
+    same_id = hmac.compare_digest(id_last6.strip().upper().encode(), borrower.id_number[-6:].upper().encode())
+    if contract_number:
+        third = loan is not None and loan.borrower_id == borrower.id
+    else:
+        third = normalise_mobile(phone or "") == borrower.mobile
+    if same_name and same_id and third:
+        return IdentityMatch(borrower.id, loan.id if loan is not None else None)
+    return None
 
 
 def contract_number(session: Session, loan_id: int) -> str | None:

@@ -113,10 +113,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def measure_training(directory: Path) -> None:
-    from lenddesk.assistant import model
+    from lenddesk.assistant import classifier
 
-    trained = model.train()
-    size = model.save(trained, directory / "model.pkl")
+    trained = classifier.train()
+    size = classifier.save(trained, directory / "model.pkl")
     print(
         f"training: {trained.examples} examples (+ augmentation) in {trained.training_seconds:.1f} s; "
         f"model file {size / 1024:.0f} KiB"
@@ -229,9 +229,11 @@ def main() -> None:
         measure_training(directory)
         url = prepare_database(directory)
         measure_in_process(url, messages)
-        from lenddesk.assistant import engine, model
+        from lenddesk.assistant import classifier, engine
 
-        model.save(engine.intent_model(), model.model_path(directory / "model", model.data_fingerprint()))
+        classifier.save(
+            engine.intent_model(), classifier.model_path(directory / "model", classifier.data_fingerprint())
+        )
         measure_http(url, directory, seconds, args.connections)
     print(f"finished {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC; {machine_load()}")
 

@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from lenddesk.assistant import emotion, engine, evaluation, model, scam
+from lenddesk.assistant import classifier, emotion, engine, evaluation, scam
 from lenddesk.assistant.intents import INTENT_CODES
 from lenddesk.assistant.knowledge import default_entries, fill, unknown_placeholders
 from lenddesk.assistant.normalise import MAX_CHARS, normalise
 from lenddesk.cli import app
 
-DEV = Path(model.DATA) / "eval" / "dev.jsonl"
+DEV = Path(classifier.DATA) / "eval" / "dev.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -54,12 +54,12 @@ def test_the_fast_path_equals_scikit_learn() -> None:
     trained = engine.intent_model()
     texts = [normalise(json.loads(line)["text"]) for line in DEV.read_text("utf-8").splitlines()[:80]]
     expected = trained.probabilities(texts)
-    got = np.array([model.FastScorer.of(trained).probabilities(text) for text in texts])
+    got = np.array([classifier.FastScorer.of(trained).probabilities(text) for text in texts])
     assert np.allclose(got, expected, atol=1e-9)
 
 
 def test_every_intent_has_training_examples_and_a_default_answer() -> None:
-    examples = model.training_examples()
+    examples = classifier.training_examples()
     counts = {intent: sum(1 for _, i in examples if i == intent) for intent in INTENT_CODES}
     assert min(counts.values()) >= 50, counts
     answered = {entry.intent for entry in default_entries()}
@@ -70,7 +70,7 @@ def test_every_intent_has_training_examples_and_a_default_answer() -> None:
 
 
 def test_the_development_set_is_not_the_training_set() -> None:
-    train = {normalise(text) for text, _ in model.training_examples()}
+    train = {normalise(text) for text, _ in classifier.training_examples()}
     dev = [normalise(row.text) for row in evaluation.read_rows(DEV)]
     assert sum(text in train for text in dev) <= len(dev) * 0.03
 
@@ -146,6 +146,6 @@ def test_train_command_writes_a_model_the_app_reads(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["assistant", "train", "--model-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     (written,) = tmp_path.glob("intent-model-*.pkl")
-    loaded = model.load(written, model.data_fingerprint())
+    loaded = classifier.load(written, classifier.data_fingerprint())
     assert loaded is not None and loaded.predict(normalise("怎么还款"))[0] == "repay_how"
-    assert model.load(written, "another-fingerprint") is None
+    assert classifier.load(written, "another-fingerprint") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lenddesk.desk import complaints, jobs
+from lenddesk.desk import complaint_stages, jobs
 from lenddesk.desk.models import Complaint, ComplaintStage, Macro, SlaPolicy, Team, Ticket
 
 
@@ -25,7 +25,7 @@ def test_demo_seed_covers_channels_breaches_and_every_complaint_stage_idempotent
     assert {"chat", "email", "wechat", "sms", "phone"} <= channels
     assert session.scalar(select(func.count()).where(Ticket.sla_state == "breached")) > 0
     stages = set(session.scalars(select(Complaint.stage).where(Complaint.closed_at.is_(None))))
-    assert stages == set(complaints.STAGES)
+    assert stages == set(complaint_stages.STAGES)
     assert session.scalar(select(func.count()).where(Complaint.root_cause.is_not(None))) > 0
     jobs.seed_demo(session, borrowers=0)
     session.commit()

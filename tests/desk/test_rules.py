@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lenddesk.core.calendar import SHANGHAI, WorkCalendar
 from lenddesk.core.errors import Conflict, Forbidden, Unprocessable
-from lenddesk.desk import categorise, complaints, disclosure, macros, routing
+from lenddesk.desk import categorise, complaint_stages, disclosure, macros, routing
 
 # --- categorisation -------------------------------------------------------------------------------
 
@@ -72,52 +72,54 @@ def test_a_fraud_report_is_always_p1(text: str) -> None:
 
 
 def test_stages_cannot_be_skipped_repeated_or_unknown() -> None:
-    complaints.check_advance(["receive"], "confirm")
-    with pytest.raises(complaints.StageSkipped) as skipped:
-        complaints.check_advance(["receive"], "analyse")
+    complaint_stages.check_advance(["receive"], "confirm")
+    with pytest.raises(complaint_stages.StageSkipped) as skipped:
+        complaint_stages.check_advance(["receive"], "analyse")
     assert skipped.value.details == {"expected": "confirm", "requested": "analyse"}
     with pytest.raises(Unprocessable):
-        complaints.check_advance(["receive"], "receive")
+        complaint_stages.check_advance(["receive"], "receive")
     with pytest.raises(Unprocessable):
-        complaints.check_advance(["receive"], "escalate")
+        complaint_stages.check_advance(["receive"], "escalate")
 
 
-@given(requested=st.lists(st.sampled_from(complaints.STAGES), max_size=8))
+@given(requested=st.lists(st.sampled_from(complaint_stages.STAGES), max_size=8))
 def test_only_the_stages_in_order_are_ever_accepted(requested: list[str]) -> None:
     done = ["receive"]
     for stage in requested:
         try:
-            complaints.check_advance(done, stage)
+            complaint_stages.check_advance(done, stage)
         except Unprocessable:
             continue
         done.append(stage)
-    assert done == list(complaints.STAGES[: len(done)])
+    assert done == list(complaint_stages.STAGES[: len(done)])
 
 
 def test_acknowledgment_is_due_by_the_end_of_the_next_business_day() -> None:
     friday = datetime(2026, 11, 27, 15, 0, tzinfo=SHANGHAI)
-    assert complaints.acknowledgment_due(friday, 1, WorkCalendar()) == datetime(
+    assert complaint_stages.acknowledgment_due(friday, 1, WorkCalendar()) == datetime(
         2026, 11, 30, 23, 59, 59, tzinfo=SHANGHAI
     )
     before_golden_week = datetime(2026, 9, 30, 15, 0, tzinfo=SHANGHAI)
     assert (
-        complaints.acknowledgment_due(before_golden_week, 1, WorkCalendar()).date().isoformat()
+        complaint_stages.acknowledgment_due(before_golden_week, 1, WorkCalendar()).date().isoformat()
         == "2026-10-08"
     )
 
 
 def test_resolution_is_due_15_calendar_days_after_receipt() -> None:
     received = datetime(2026, 9, 30, 15, 0, tzinfo=SHANGHAI)
-    assert complaints.resolution_due(received, 15) == datetime(2026, 10, 15, 23, 59, 59, tzinfo=SHANGHAI)
+    assert complaint_stages.resolution_due(received, 15) == datetime(
+        2026, 10, 15, 23, 59, 59, tzinfo=SHANGHAI
+    )
 
 
-RULE = complaints.ExtensionRule(30, 60)
+RULE = complaint_stages.ExtensionRule(30, 60)
 DUE = datetime(2026, 12, 9, 23, 59, 59, tzinfo=SHANGHAI)
 BEFORE_DUE = datetime(2026, 12, 9, 18, 0, tzinfo=SHANGHAI)
 
 
 def extend(current: int, requested: int, reason: str = "复杂", now: datetime = BEFORE_DUE) -> None:
-    complaints.check_extension(
+    complaint_stages.check_extension(
         current_days=current, requested_days=requested, reason=reason, due_at=DUE, now=now, rule=RULE
     )
 
@@ -150,15 +152,21 @@ def test_only_the_next_step_is_ever_accepted(current: int, requested: int) -> No
 
 def test_an_extension_is_approved_by_another_person_of_a_senior_role() -> None:
     seniors = ["team_lead", "compliance"]
-    complaints.check_approval(requester_id=1, approver_id=2, approver_role="compliance", senior_roles=seniors)
-    complaints.check_approval(requester_id=1, approver_id=2, approver_role="admin", senior_roles=seniors)
+    complaint_stages.check_approval(
+        requester_id=1, approver_id=2, approver_role="compliance", senior_roles=seniors
+    )
+    complaint_stages.check_approval(
+        requester_id=1, approver_id=2, approver_role="admin", senior_roles=seniors
+    )
     with pytest.raises(Forbidden) as own:
-        complaints.check_approval(
+        complaint_stages.check_approval(
             requester_id=2, approver_id=2, approver_role="team_lead", senior_roles=seniors
         )
     assert own.value.code == "complaint_extension_four_eyes"
     with pytest.raises(Forbidden) as junior:
-        complaints.check_approval(requester_id=1, approver_id=2, approver_role="agent", senior_roles=seniors)
+        complaint_stages.check_approval(
+            requester_id=1, approver_id=2, approver_role="agent", senior_roles=seniors
+        )
     assert junior.value.code == "complaint_extension_needs_approval"
 
 
@@ -174,12 +182,12 @@ def test_an_extension_is_approved_by_another_person_of_a_senior_role() -> None:
     ],
 )
 def test_deadline_alerts_at_d3_d1_and_breach(now: datetime, kind: str | None) -> None:
-    assert complaints.alert_due(DUE, now) == kind
+    assert complaint_stages.alert_due(DUE, now) == kind
 
 
 def test_age_buckets() -> None:
     received = datetime(2026, 11, 1, 10, 0, tzinfo=SHANGHAI)
-    ages = [complaints.age_bucket(received, received.replace(day=day)) for day in (1, 2, 5, 16, 25)]
+    ages = [complaint_stages.age_bucket(received, received.replace(day=day)) for day in (1, 2, 5, 16, 25)]
     assert ages == ["0-1d", "0-1d", "2-7d", "8-15d", "16-30d"]
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lenddesk.core.policy import NegotiationPolicy
 from lenddesk.ledger import costcap
 from lenddesk.ledger.schedule import add_months, generate_schedule
-from lenddesk.negotiation import agreement, plans
+from lenddesk.negotiation import agreement_chain, plans
 
 ON = date(2026, 11, 24)
 
@@ -198,7 +198,7 @@ def test_pros_and_cons_state_the_numbers() -> None:
     st.data(),
 )
 def test_changing_any_byte_of_any_record_is_named(texts: list[str], data: st.DataObject) -> None:
-    records, previous = [], agreement.GENESIS
+    records, previous = [], agreement_chain.GENESIS
     for index, body in enumerate(texts, start=1):
         record = {
             "seq": index,
@@ -207,18 +207,18 @@ def test_changing_any_byte_of_any_record_is_named(texts: list[str], data: st.Dat
             "proposal_id": index,
             "loan_id": index,
             "kind": "reinstalment",
-            "content": agreement.canonical({"evidence_text": body}),
+            "content": agreement_chain.canonical({"evidence_text": body}),
             "text_zh": f"协议 {body}",
         }
         record["previous_sha256"] = previous
-        record["sha256"] = previous = agreement.chain_hash(record, previous)
+        record["sha256"] = previous = agreement_chain.chain_hash(record, previous)
         records.append(record)
-    assert agreement.verify_chain(records).ok
+    assert agreement_chain.verify_chain(records).ok
     victim = data.draw(st.integers(min_value=0, max_value=len(records) - 1))
     field = data.draw(st.sampled_from(["content", "text_zh", "sha256", "previous_sha256", "kind"]))
     original = records[victim][field]
     position = data.draw(st.integers(min_value=0, max_value=len(original) - 1))
     replacement = data.draw(st.characters(codec="utf-8").filter(lambda char: char != original[position]))
     records[victim] = {**records[victim], field: original[:position] + replacement + original[position + 1 :]}
-    check = agreement.verify_chain(records)
+    check = agreement_chain.verify_chain(records)
     assert not check.ok and check.first_tampered == records[victim]["number"]

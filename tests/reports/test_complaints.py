@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lenddesk.desk.complaints import ROOT_CAUSES
+from lenddesk.desk.complaint_stages import ROOT_CAUSES
 from lenddesk.desk.models import Complaint, Ticket
 from lenddesk.reports.operations import pareto_rows
 from tests.ledger.conftest import open_ticket

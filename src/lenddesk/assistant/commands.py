@@ -16,14 +16,14 @@ def train_command(
     model_dir: Path | None = typer.Option(None, help="Where to write the model (default: settings)"),
 ) -> None:
     """Train the intent model from the shipped examples and write it where the app reads it."""
-    from lenddesk.assistant import engine, model
+    from lenddesk.assistant import classifier, engine
 
     directory = model_dir or engine.assistant_settings().model_dir
-    fingerprint = model.data_fingerprint()
-    trained = model.train(fingerprint=fingerprint)
-    path = model.model_path(directory, fingerprint)
-    size = model.save(trained, path)
-    model.use(trained)
+    fingerprint = classifier.data_fingerprint()
+    trained = classifier.train(fingerprint=fingerprint)
+    path = classifier.model_path(directory, fingerprint)
+    size = classifier.save(trained, path)
+    classifier.use(trained)
     console.print(
         f"trained on {trained.examples} examples ({len(trained.intents)} intents) in "
         f"{trained.training_seconds:.1f} s; wrote {path} ({size / 1024:.0f} KiB)"

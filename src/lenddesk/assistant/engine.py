@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lenddesk.assistant import dialogue, model
+from lenddesk.assistant import classifier, dialogue
 from lenddesk.assistant.evaluation import Prediction
 from lenddesk.assistant.knowledge import Entry, KnowledgeBase, merged
 from lenddesk.assistant.normalise import normalise
@@ -36,8 +36,8 @@ def assistant_settings() -> AssistantSettings:
     return AssistantSettings()
 
 
-def intent_model() -> model.IntentModel:
-    return model.current(assistant_settings().model_dir)
+def intent_model() -> classifier.IntentModel:
+    return classifier.current(assistant_settings().model_dir)
 
 
 _kb_lock = threading.Lock()
@@ -78,9 +78,9 @@ def predict_for_evaluation(text: str) -> Prediction:
 
 
 @lru_cache(maxsize=1)
-def baseline_retriever() -> model.Retriever:
-    examples = model.training_examples()
-    return model.Retriever.build([(text, intent, str(i)) for i, (text, intent) in enumerate(examples)])
+def baseline_retriever() -> classifier.Retriever:
+    examples = classifier.training_examples()
+    return classifier.Retriever.build([(text, intent, str(i)) for i, (text, intent) in enumerate(examples)])
 
 
 def baseline_intent(text: str) -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from lenddesk.assistant.classifier import Retriever
 from lenddesk.assistant.intents import INTENTS
-from lenddesk.assistant.model import Retriever
 from lenddesk.assistant.normalise import normalise
 
 DEFAULTS = Path(__file__).parent / "data" / "faq.toml"

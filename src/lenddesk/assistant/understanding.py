@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from lenddesk.assistant import emotion as emotions
 from lenddesk.assistant import scam
+from lenddesk.assistant.classifier import IntentModel
 from lenddesk.assistant.knowledge import Entry, KnowledgeBase
-from lenddesk.assistant.model import IntentModel
 from lenddesk.assistant.normalise import normalise
 
 SCAM_INTENTS = frozenset({"fraud_report", "verify_official"})

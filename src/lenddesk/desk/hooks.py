@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from lenddesk.desk.models import Ticket
 
-ResolutionHook = Callable[[Session, Ticket, datetime], None]
+# What a hook receives: the desk's ticket, locked, for reading (other rooms never change it).
+ResolvedTicket = Ticket
+ResolutionHook = Callable[[Session, ResolvedTicket, datetime], None]
 
 _resolution_hooks: list[ResolutionHook] = []
 

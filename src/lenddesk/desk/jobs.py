@@ -13,9 +13,9 @@ from lenddesk.core import audit, auth
 from lenddesk.core.db import utcnow
 from lenddesk.core.models import User
 from lenddesk.core.settings import get_settings
-from lenddesk.desk import complaints, service
+from lenddesk.desk import complaint_stages, service
 from lenddesk.desk.models import Agent, Macro, Message, SlaPolicy, Team, Ticket
-from lenddesk.ledger.models import Borrower
+from lenddesk.ledger import service as ledger
 
 
 def sla_check(session: Session, *, now: datetime) -> service.SlaCheck:
@@ -185,7 +185,7 @@ def _seed_setup(session: Session) -> None:
     session.flush()
 
 
-def _sender(rng: random.Random, channel: str, index: int, people: list[Borrower]) -> str:
+def _sender(rng: random.Random, channel: str, index: int, people: list[ledger.BorrowerCard]) -> str:
     person = people[index % len(people)] if people and rng.random() < 0.7 else None
     if channel == "email":
         return person.email if person and person.email else f"customer{index}@example.com"
@@ -204,7 +204,7 @@ def _play_complaint(session: Session, number: str, depth: int, now: datetime, le
         "resolve": "减免罚息并向客户致歉",
         "feedback": "客户表示满意",
     }
-    for stage in complaints.STAGES[1 : 1 + min(depth, 4)]:
+    for stage in complaint_stages.STAGES[1 : 1 + min(depth, 4)]:
         service.advance_complaint(
             session, actor=lead, number=number, stage=stage, content=texts[stage], now=now
         )
@@ -220,7 +220,7 @@ def seed_demo(session: Session, *, borrowers: int) -> None:
         return
     now = utcnow()
     rng = random.Random(20261126)
-    people = list(session.scalars(select(Borrower).order_by(Borrower.id).limit(min(borrowers, 200))))
+    people = ledger.first_borrowers(session, min(borrowers, 200))
     system = audit.Actor.system("demo")
     lead_user = session.scalar(select(User).where(User.username == "team_lead"))
     agent_user = session.scalar(select(User).where(User.username == "agent"))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.money import YuanOut
-from lenddesk.desk import categorise, complaints
+from lenddesk.desk import categorise, complaint_stages
 
 
 class Strict(BaseModel):
@@ -136,7 +136,7 @@ class ComplaintOut(BaseModel):
             flagged=complaint.flagged,
             received_at=complaint.received_at,
             stage=complaint.stage,
-            next_stage=complaints.next_stage([s.stage for s in stages]),
+            next_stage=complaint_stages.next_stage([s.stage for s in stages]),
             ack_due_at=complaint.ack_due_at,
             acknowledged_at=complaint.acknowledged_at,
             resolution_days=complaint.resolution_days,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -26,7 +26,7 @@ from lenddesk.core.models import User
 from lenddesk.core.policy import FeedbackPolicy, get_policy
 from lenddesk.desk import hooks as desk_hooks
 from lenddesk.desk import service as desk
-from lenddesk.desk.models import Message, OutboxMessage, Team, Ticket
+from lenddesk.desk.models import OutboxMessage
 from lenddesk.desk.service import outbox as desk_outbox
 from lenddesk.feedback import analysis
 from lenddesk.feedback.models import Survey
@@ -67,7 +67,7 @@ def token_hash(token: str) -> str:
 # --- sending ---------------------------------------------------------------------------------------
 
 
-def _recipient(session: Session, ticket: Ticket, now: datetime) -> tuple[str, str] | None:
+def _recipient(session: Session, ticket: desk_hooks.ResolvedTicket, now: datetime) -> tuple[str, str] | None:
     """(channel, address) the survey goes to: the ticket's own channel, else SMS to the borrower."""
     if ticket.channel in feedback_policy().survey_channels:
         return ticket.channel, ticket.sender
@@ -78,7 +78,7 @@ def _recipient(session: Session, ticket: Ticket, now: datetime) -> tuple[str, st
     return None
 
 
-def _survey_text(ticket: Ticket, link: str, hours: int) -> str:
+def _survey_text(ticket: desk_hooks.ResolvedTicket, link: str, hours: int) -> str:
     return (
         f"您好，您的工单 {ticket.number} 已处理完毕。请为本次服务评分（1–5 分），"
         f"{hours} 小时内有效：{link} 如不希望再收到此类消息，请回复 TD 退订。"
@@ -92,7 +92,7 @@ def _survey_message(session: Session, message: OutboxMessage, now: datetime) -> 
     survey = session.get(Survey, int(survey_id)) if survey_id.isdigit() else None
     if survey is None or survey.status != "sent" or survey.expires_at <= now:
         return None
-    ticket = session.get(Ticket, survey.ticket_id)
+    ticket = desk.find_ticket(session, survey.ticket_id)
     assert ticket is not None
     token = secrets.token_urlsafe(TOKEN_BYTES)
     survey.token_hash = token_hash(token)
@@ -101,23 +101,17 @@ def _survey_message(session: Session, message: OutboxMessage, now: datetime) -> 
     return _survey_text(ticket, link, policy.survey_expiry_hours), token
 
 
-def _agent_of(session: Session, ticket: Ticket) -> int | None:
+def _agent_of(session: Session, ticket: desk_hooks.ResolvedTicket) -> int | None:
     """The owner, else the agent who wrote most of the replies (as quality attributes it)."""
     if ticket.owner_id is not None:
         return ticket.owner_id
-    top = session.execute(
-        select(Message.sender, func.count(Message.id).label("n"))
-        .where(Message.ticket_id == ticket.id, Message.direction == "out")
-        .group_by(Message.sender)
-        .order_by(func.count(Message.id).desc(), Message.sender)
-        .limit(1)
-    ).first()
-    if top is None:
+    sender = desk.top_replier(session, ticket.id)
+    if sender is None:
         return None
-    return session.scalar(select(User.id).where(User.username == top.sender))
+    return session.scalar(select(User.id).where(User.username == sender))
 
 
-def send_survey(session: Session, ticket: Ticket, at: datetime) -> Survey | None:
+def send_survey(session: Session, ticket: desk_hooks.ResolvedTicket, at: datetime) -> Survey | None:
     """The desk's resolution hook: one survey per resolution, through the desk's outbox.
 
     No survey when surveys are off; a survey row marked 'unsent' (with the reason) when the ticket's
@@ -204,7 +198,7 @@ def _by_token(session: Session, token: str) -> Survey:
 
 def survey_page(session: Session, *, token: str, now: datetime) -> SurveyPage:
     survey = _by_token(session, token)
-    number = session.scalar(select(Ticket.number).where(Ticket.id == survey.ticket_id)) or ""
+    number = desk.ticket_numbers(session, [survey.ticket_id]).get(survey.ticket_id, "")
     if survey.status == "answered":
         return SurveyPage("answered", number, survey.expires_at, survey.csat)
     if survey.expires_at <= now:
@@ -232,14 +226,14 @@ def _callback(session: Session, survey: Survey, now: datetime) -> int | None:
         return None
     lead = None
     if survey.team_id is not None:
-        lead = session.scalar(select(Team.lead_user_id).where(Team.id == survey.team_id))
+        lead = desk.team_lead_id(session, survey.team_id)
     if lead is None:
         lead = session.scalar(
             select(User.id).where(User.role == "team_lead", User.active.is_(True)).order_by(User.id).limit(1)
         )
     if lead is None:
         return None
-    number = session.scalar(select(Ticket.number).where(Ticket.id == survey.ticket_id))
+    number = desk.ticket_numbers(session, [survey.ticket_id]).get(survey.ticket_id)
     assert number is not None
     follow_up = desk.add_follow_up(
         session,
@@ -390,9 +384,7 @@ def _key(row: Any, by: str) -> str:
 def _labels(session: Session, by: str, keys: list[str]) -> dict[str, str]:
     ids = [int(k) for k in keys if k.isdigit()]
     if by == "team" and ids:
-        return {
-            str(i): n for i, n in session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all()
-        }
+        return {str(i): n for i, n in desk.team_names(session, ids).items()}
     if by == "agent" and ids:
         rows = session.execute(
             select(User.id, User.display_name, User.username).where(User.id.in_(ids))
@@ -441,6 +433,22 @@ def csat_by_ticket(session: Session, ticket_ids: list[int]) -> dict[int, int]:
         .order_by(Survey.answered_at)
     ).all()
     return {ticket_id: csat for ticket_id, csat in rows}
+
+
+def csat_answers(
+    session: Session, *, start: datetime, end: datetime, by: str
+) -> list[tuple[int | None, int]]:
+    """(agent or team id, CSAT) of every survey sent in [start, end) and answered; `by` is "agent" or
+    "team" (quality's scorecards read it)."""
+    key = Survey.agent_id if by == "agent" else Survey.team_id
+    return [
+        (key_value, csat)
+        for key_value, csat in session.execute(
+            select(key, Survey.csat).where(
+                Survey.status == "answered", Survey.sent_at >= start, Survey.sent_at < end
+            )
+        ).all()
+    ]
 
 
 desk_hooks.register_resolution_hook(send_survey)

@@ -49,3 +49,16 @@ def owes_sql(alias: str, components: Sequence[str] = COMPONENTS) -> str:
         waived_part = f" - {alias}.{waived}" if waived else ""
         conditions.append(f"{alias}.{charged} - {alias}.{paid}{waived_part} > 0")
     return f"({' OR '.join(conditions)})"
+
+
+def owed_sql(alias: str, components: Sequence[str] = COMPONENTS) -> str:
+    """A SQL expression: what the schedule line `alias` still owes in fen (of the given components).
+
+    The same as `owed_fen(line, components)`: each component's charged − paid − waived, never below 0.
+    """
+    parts = []
+    for component in components:
+        charged, paid, waived = COLUMNS[component]
+        amount = f"{alias}.{charged} - {alias}.{paid}" + (f" - {alias}.{waived}" if waived else "")
+        parts.append(f"CASE WHEN {amount} > 0 THEN {amount} ELSE 0 END")
+    return " + ".join(parts)

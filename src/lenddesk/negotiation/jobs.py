@@ -27,14 +27,14 @@ from lenddesk.core.money import format_fen
 from lenddesk.core.policy import get_policy
 from lenddesk.ledger import after_close
 from lenddesk.ledger.locking import begin_write
+from lenddesk.ledger.read_sql import loan_repaid_fen
 from lenddesk.negotiation.models import Agreement, HardshipCase
 
 SYSTEM = audit.Actor.system("cob:negotiation")
 
-_PAID_SINCE_ACCEPTANCE = (
-    "(SELECT COALESCE(SUM(r.amount_fen), 0) FROM repayments r"
-    " WHERE r.loan_id = negotiation_agreements.loan_id AND r.status <> 'reversed'"
-    " AND r.value_date >= negotiation_agreements.accepted_on AND r.value_date <= :d)"
+# What was repaid on the agreement's loan since acceptance: the ledger's SQL, embedded (read_sql).
+_PAID_SINCE_ACCEPTANCE = loan_repaid_fen(
+    "negotiation_agreements.loan_id", "negotiation_agreements.accepted_on", ":d"
 )
 KEPT = text(
     "UPDATE negotiation_agreements SET status = 'kept', closed_on = :d"

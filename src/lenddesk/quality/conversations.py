@@ -1,9 +1,8 @@
 """Stored conversations as the rubric reads them: a ticket's messages, replies and notes.
 
 Read set-based for a chunk of tickets (three queries per chunk, whatever its size), because the
-nightly run scores every changed conversation. This module is the only place the quality room reads
-the desk's tables (messages, timeline, tickets); the desk has no bulk read interface for
-transcripts yet (docs/QUALITY.md, "Decisions").
+nightly run scores every changed conversation: through the desk's read interface for transcripts
+(`desk.transcripts`), never the desk's tables.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from lenddesk.core.models import User
 from lenddesk.core.policy import get_policy
 from lenddesk.desk import macros
-from lenddesk.desk.models import Message, Ticket, TicketEvent
+from lenddesk.desk import service as desk
 from lenddesk.quality import rubric
 
 
@@ -90,13 +89,13 @@ def ledger_facts_to_json(facts: rubric.LedgerFacts | None, contracts: Sequence[s
     return {"amounts_fen": amounts, "dates": dates, "contracts": list(contracts)}
 
 
-def _speaker(message: Message) -> str:
+def _speaker(message: desk.TranscriptLine) -> str:
     if message.direction == "in":
         return "borrower"
     return "bot" if message.sender.startswith(("system:assistant", "bot")) else "agent"
 
 
-def _verified_at(events: Iterable[TicketEvent], required: str) -> datetime | None:
+def _verified_at(events: Iterable[desk.TranscriptLine], required: str) -> datetime | None:
     """When identity first reached the level account data needs (the timeline's verification lines)."""
     for event in events:
         level = (event.data or {}).get("level")
@@ -115,53 +114,19 @@ def load(
     """The conversations of these tickets, in ticket id order (three queries)."""
     if not ticket_ids:
         return []
-    tickets = session.execute(
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.owner_id,
-            Ticket.team_id,
-            Ticket.channel,
-            Ticket.category,
-            Ticket.tags,
-            Ticket.resolved_at,
-            Ticket.updated_at,
-            Ticket.borrower_id,
-            Ticket.first_response_due,
-        )
-        .where(Ticket.id.in_(ticket_ids))
-        .order_by(Ticket.id)
-    ).all()
+    read = desk.transcripts(session, ticket_ids)
+    tickets = read.tickets
     turns: dict[int, list[tuple[datetime, int, rubric.Turn]]] = defaultdict(list)
-    messages = session.execute(
-        select(
-            Message.ticket_id,
-            Message.id,
-            Message.direction,
-            Message.sender,
-            Message.text,
-            Message.received_at,
-        )
-        .where(Message.ticket_id.in_(ticket_ids))
-        .order_by(Message.ticket_id, Message.received_at, Message.id)
-    ).all()
     repliers: dict[int, Counter[str]] = defaultdict(Counter)
-    for row in messages:
-        speaker = _speaker(row)  # type: ignore[arg-type]
+    for row in read.messages:
+        speaker = _speaker(row)
         if speaker == "agent":
             repliers[row.ticket_id][row.sender] += 1
-        turns[row.ticket_id].append(
-            (row.received_at, row.id, rubric.Turn(speaker, row.text, row.received_at))
-        )
-    events = session.scalars(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(("note", "verification")))
-        .order_by(TicketEvent.ticket_id, TicketEvent.id)
-    ).all()
-    verifications: dict[int, list[TicketEvent]] = defaultdict(list)
-    for event in events:
-        if event.kind == "note" and event.body:
-            turns[event.ticket_id].append((event.at, 0, rubric.Turn("note", event.body, event.at)))
+        turns[row.ticket_id].append((row.at, row.id, rubric.Turn(speaker, row.text, row.at)))
+    verifications: dict[int, list[desk.TranscriptLine]] = defaultdict(list)
+    for event in read.timeline:
+        if event.kind == "note" and event.text:
+            turns[event.ticket_id].append((event.at, 0, rubric.Turn("note", event.text, event.at)))
         elif event.kind == "verification":
             verifications[event.ticket_id].append(event)
     names = {name for counts in repliers.values() for name in counts}

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.errors import Unprocessable
 from lenddesk.core.models import User
-from lenddesk.desk.models import Complaint, Team, Ticket
-from lenddesk.feedback.models import Survey
+from lenddesk.desk import service as desk
+from lenddesk.feedback import service as feedback
 from lenddesk.quality.models import QaScore
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -132,22 +132,24 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
 def _collect(session: Session, period: Period, scope: str, only: str | None) -> dict[str, Scorecard]:
     # The agent a conversation counts for is the one QA attributed it to (the owner, else the
     # agent who wrote most replies).
-    owner = func.coalesce(QaScore.agent_id, Ticket.owner_id) if scope == "agent" else Ticket.team_id
+    ticket = desk.ticket_rows().c
+    owner = func.coalesce(QaScore.agent_id, ticket.owner_id) if scope == "agent" else ticket.team_id
     tickets = session.execute(
         select(
             owner.label("key"),
-            Ticket.id,
-            Ticket.sla_started_at,
-            Ticket.first_response_at,
-            Ticket.first_response_due,
-            Ticket.resolved_at,
-            Ticket.resolution_due,
-            Ticket.reopened_count,
+            ticket.id,
+            ticket.sla_started_at,
+            ticket.first_response_at,
+            ticket.first_response_due,
+            ticket.resolved_at,
+            ticket.resolution_due,
+            ticket.reopened_count,
             QaScore.score,
             QaScore.severe,
         )
-        .outerjoin(QaScore, QaScore.ticket_id == Ticket.id)
-        .where(Ticket.resolved_at >= period.start, Ticket.resolved_at < period.end)
+        .select_from(desk.ticket_rows())
+        .outerjoin(QaScore, QaScore.ticket_id == ticket.id)
+        .where(ticket.resolved_at >= period.start, ticket.resolved_at < period.end)
     ).all()
     cards: dict[str, Scorecard] = {}
     ids_by_key: dict[str, list[int]] = defaultdict(list)
@@ -170,15 +172,10 @@ def _collect(session: Session, period: Period, scope: str, only: str | None) -> 
             card._met += 1
         card._reopened += row.reopened_count > 0
     all_ids = [i for ids in ids_by_key.values() for i in ids]
-    complained = set(session.scalars(select(Complaint.ticket_id).where(Complaint.ticket_id.in_(all_ids))))
+    complained = desk.tickets_with_complaints(session, all_ids)
     for key, ids in ids_by_key.items():
         cards[key].complaints = sum(1 for i in ids if i in complained)
-    survey_key = Survey.agent_id if scope == "agent" else Survey.team_id
-    answers = session.execute(
-        select(survey_key, Survey.csat).where(
-            Survey.status == "answered", Survey.sent_at >= period.start, Survey.sent_at < period.end
-        )
-    ).all()
+    answers = feedback.csat_answers(session, start=period.start, end=period.end, by=scope)
     for key_value, csat in answers:
         key = "" if key_value is None else str(key_value)
         if only is not None and key != only:
@@ -194,7 +191,7 @@ def _labels(session: Session, scope: str, keys: list[str]) -> dict[str, str]:
     if scope == "agent":
         rows = session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(ids)))
         return {str(i): d or u for i, d, u in rows.all()}
-    return {str(i): n for i, n in session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all()}
+    return {str(i): n for i, n in desk.team_names(session, ids).items()}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from lenddesk.core.calendar import to_shanghai
 from lenddesk.core.errors import Unprocessable
 from lenddesk.core.policy import CollectionsPolicy, get_policy
 from lenddesk.core.sqlite_gate import GatedConnection
+from lenddesk.desk import service as desk
 
 # A collections channel and the desk opt-out channels that stop it (docs/COLLECTIONS.md).
 OPT_OUT_CHANNELS: dict[str, tuple[str, ...]] = {
@@ -121,8 +122,7 @@ _HISTORY = text(
     "  AND source <> 'inbound' AND local_date >= :week_start AND local_date <= :day) AS week,"
     " (SELECT COUNT(*) FROM collections_holds WHERE borrower_id = :b AND released_at IS NULL)"
     # An open complaint at the desk holds collection too, whoever recorded it (DISPUTE_HOLD).
-    " + (SELECT COUNT(*) FROM desk_complaints c JOIN desk_tickets t ON t.id = c.ticket_id"
-    "  WHERE t.borrower_id = :b AND c.closed_at IS NULL) AS holds"
+    f" + {desk.open_complaints_sql(':b')} AS holds"
 ).bindparams(bindparam("day", type_=Date), bindparam("week_start", type_=Date))
 
 

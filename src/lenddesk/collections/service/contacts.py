@@ -27,7 +27,7 @@ from lenddesk.core.calendar import SHANGHAI, to_shanghai
 from lenddesk.core.errors import NotFound, Unprocessable
 from lenddesk.desk.models import OutboxMessage
 from lenddesk.desk.service import opted_out_channels
-from lenddesk.ledger.models import Borrower, BorrowerContact, Loan
+from lenddesk.ledger import service as ledger
 from lenddesk.ledger.service import check_borrower_access
 
 # Channels whose contact is a message the desk's adapters deliver (a call is made by the agent).
@@ -68,7 +68,7 @@ def resolve_target(session: Session, *, borrower_id: int, recipient: str | int, 
     Reads the borrower's row and contact by primary key (the 360 view computes every loan's cost
     disclosure, far too much for a check that runs before each contact)."""
     if isinstance(recipient, int):
-        contact = session.get(BorrowerContact, recipient)
+        contact = ledger.borrower_contact(session, recipient)
         if contact is None or contact.borrower_id != borrower_id:
             raise NotFound(
                 f"该借款人没有联系人 {recipient}",
@@ -84,7 +84,7 @@ def resolve_target(session: Session, *, borrower_id: int, recipient: str | int, 
         )
     if recipient == "third_party":
         return Target("third_party", None, "")
-    borrower = session.get(Borrower, borrower_id)
+    borrower = ledger.borrower_card(session, borrower_id)
     assert borrower is not None  # checked by the caller
     addresses = {"email": borrower.email or "", "app": f"borrower:{borrower_id}"}
     return Target("self", None, addresses.get(channel, borrower.mobile))
@@ -115,7 +115,7 @@ def _situation(
 
 
 def _require_borrower(session: Session, borrower_id: int) -> None:
-    if session.get(Borrower, borrower_id) is None:
+    if ledger.borrower_card(session, borrower_id) is None:
         raise NotFound(
             f"借款人不存在：{borrower_id}", f"No such borrower: {borrower_id}", code="borrower_not_found"
         )
@@ -282,8 +282,8 @@ def _release_one(session: Session, contact_id: int, now: datetime) -> bool:
     if contact.status != "scheduled":
         return contact.status == "sent"
     policy = collections_policy()
-    borrower = session.get(Borrower, borrower_id)
-    loan = session.get(Loan, contact.loan_id) if contact.loan_id else None
+    borrower = ledger.borrower_card(session, borrower_id)
+    contract = ledger.contract_number(session, contact.loan_id) if contact.loan_id else None
     assert borrower is not None
     template = (
         session.scalar(select(Script.body).where(Script.code == contact.script)) if contact.script else None
@@ -292,7 +292,7 @@ def _release_one(session: Session, contact_id: int, now: datetime) -> bool:
         name=borrower.name,
         amount_fen=contact.amount_fen,
         due_on=contact.due_on,
-        contract_number=loan.contract_number if loan else None,
+        contract_number=contract,
         repayment_channels=policy.repayment_channels,
         hotline=policy.hotline,
         lender=policy.lender_name,

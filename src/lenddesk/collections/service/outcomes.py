@@ -17,7 +17,7 @@ from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, NotFound, Unprocessable
 from lenddesk.core.pii import mask_mobile, validate_mobile
 from lenddesk.desk import service as desk
-from lenddesk.ledger.models import Borrower
+from lenddesk.ledger import service as ledger
 
 MAX_PROMISE_DAYS = 30
 MAX_FEN = 2**63 - 1
@@ -66,7 +66,7 @@ def record_outcome(
         raise Unprocessable(
             "备注过长（最多 500 字）", "The note is too long (at most 500)", code="note_too_long"
         )
-    borrower = session.get(Borrower, borrower_id)
+    borrower = ledger.borrower_card(session, borrower_id)
     if borrower is None:
         raise NotFound(
             f"借款人不存在：{borrower_id}", f"No such borrower: {borrower_id}", code="borrower_not_found"
@@ -129,7 +129,7 @@ def _audited(outcome: Outcome) -> dict[str, Any]:
 
 
 def _open_desk_case(
-    session: Session, actor: audit.Actor, borrower: Borrower, kind: str, note: str, now: datetime
+    session: Session, actor: audit.Actor, borrower: ledger.BorrowerCard, kind: str, note: str, now: datetime
 ) -> str:
     """A desk ticket on the borrower's phone line: a complaint for a dispute, category hardship for
     a hardship (the negotiation room takes it from there)."""

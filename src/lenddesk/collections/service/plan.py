@@ -14,9 +14,10 @@ For business date D the plan prepares the contact day C = D + 1:
 6. agent steps become worklist lines, accounts are assigned to collectors by bucket and load, and
    each collector's lines are ranked by expected recovery.
 
-The plan reads the ledger's tables in SQL (read-only) — the set-based exception to "rooms read each
-other through read interfaces", as the desk's SLA job does. Every statement is idempotent for the
-date (unique plan keys, ON CONFLICT DO NOTHING, recomputed columns), so a crash re-runs safely.
+The plan reads the book through the ledger's SQL read interface (`ledger.read_sql`): each step is
+still one set-based statement, whose parts over the ledger's tables the ledger builds. Every
+statement is idempotent for the date (unique plan keys, ON CONFLICT DO NOTHING, recomputed
+columns), so a crash re-runs safely.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy import JSON, Connection, Date, bindparam, text
 from lenddesk.collections.service._common import strategy_for_arm
 from lenddesk.core.db import utcnow
 from lenddesk.core.policy import CollectionsPolicy, CollectionStep, Policy, get_policy
+from lenddesk.ledger import read_sql as book
 from lenddesk.ledger.delinquency import bucket_labels
 
 _DATE_PARAMS = ("d", "c", "c_lead", "d_30", "c_step")
@@ -42,17 +44,7 @@ def _sql(statement: str) -> Any:
     )
 
 
-def _owed(alias: str) -> str:
-    parts = []
-    for charged, paid, waived in (
-        ("penalty_fen", "paid_penalty_fen", "waived_penalty_fen"),
-        ("late_fee_fen", "paid_late_fee_fen", "waived_late_fee_fen"),
-        ("interest_fen", "paid_interest_fen", "waived_interest_fen"),
-        ("principal_fen", "paid_principal_fen", None),
-    ):
-        amount = f"{alias}.{charged} - {alias}.{paid}" + (f" - {alias}.{waived}" if waived else "")
-        parts.append(f"CASE WHEN {amount} > 0 THEN {amount} ELSE 0 END")
-    return " + ".join(parts)
+LOANS = book.BookLoans("l")
 
 
 def _arm_sql(column: str, percent: int) -> str:
@@ -146,9 +138,7 @@ def _open_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
             " overdue_fen, propensity, ontime_lines, due_lines, paid_last_30d, promises_kept,"
             " promises_broken, expected_recovery_fen, segment, worst_bucket)"
             f" SELECT x.borrower_id, 'current', {strategy}, {arm}, 'M0', 0, 0, 50, 0, 0, FALSE, 0, 0, 0,"
-            " 'medium', 'M0' FROM (SELECT DISTINCT borrower_id FROM loans"
-            " WHERE status = 'overdue' OR (status = 'current' AND next_due_on >= :c AND next_due_on"
-            " <= :c_lead)) x"
+            f" 'medium', 'M0' FROM ({book.borrowers_overdue_or_due_between(':c', ':c_lead')}) x"
             " WHERE NOT EXISTS (SELECT 1 FROM collections_accounts a WHERE a.borrower_id = x.borrower_id)"
         ),
         params,
@@ -189,22 +179,13 @@ def _refresh_overdue(connection: Connection, plan: _Plan, params: dict[str, Any]
             f" propensity = {score}, expected_recovery_fen = o.owed * {score} / 100,"
             f" segment = CASE WHEN {score} < 35 THEN 'high' WHEN {score} >= 65 THEN 'low' ELSE 'medium' END"
             " FROM (SELECT g.borrower_id, g.dpd, g.owed, h.due_lines, h.ontime_lines,"
-            "  (SELECT COUNT(*) FROM loans l JOIN repayments r ON r.loan_id = l.id"
-            "   WHERE l.borrower_id = g.borrower_id AND r.status = 'posted'"
-            "   AND r.value_date >= :d_30 AND r.value_date <= :d) AS paid_recent,"
+            f"  {book.borrower_repayment_count('g.borrower_id', ':d_30', ':d')} AS paid_recent,"
             "  (SELECT COUNT(*) FROM collections_outcomes k WHERE k.borrower_id = g.borrower_id"
             "   AND k.promise_status = 'kept') AS kept,"
             "  (SELECT COUNT(*) FROM collections_outcomes k WHERE k.borrower_id = g.borrower_id"
             "   AND k.promise_status = 'broken') AS broken"
-            f" FROM (SELECT l.borrower_id, MAX(l.days_past_due) AS dpd, SUM({_owed('s')}) AS owed"
-            "  FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
-            "  WHERE l.status = 'overdue' GROUP BY l.borrower_id) g"
-            " JOIN (SELECT l.borrower_id, COUNT(*) AS due_lines,"
-            "  SUM(CASE WHEN s.paid_off_on IS NOT NULL AND s.paid_off_on <= s.due_on THEN 1 ELSE 0 END)"
-            "   AS ontime_lines"
-            "  FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= :d"
-            "  WHERE l.borrower_id IN (SELECT borrower_id FROM loans WHERE status = 'overdue')"
-            "  GROUP BY l.borrower_id) h ON h.borrower_id = g.borrower_id) o"
+            f" FROM ({book.overdue_borrowers(':d')}) g"
+            f" JOIN ({book.due_line_record(':d')}) h ON h.borrower_id = g.borrower_id) o"
             " WHERE collections_accounts.borrower_id = o.borrower_id"
         ),
         params,
@@ -213,16 +194,15 @@ def _refresh_overdue(connection: Connection, plan: _Plan, params: dict[str, Any]
 
 
 def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    borrower = "collections_accounts.borrower_id"
     result = connection.execute(
         _sql(
             "UPDATE collections_accounts SET"
-            " state = CASE WHEN EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id ="
-            " collections_accounts.borrower_id AND l.status = 'written_off') THEN 'closed' ELSE"
-            " 'current' END,"
+            f" state = CASE WHEN {book.borrower_has_loan(borrower, 'written_off')}"
+            " THEN 'closed' ELSE 'current' END,"
             " cured_on = :d, days_past_due = 0, bucket = 'M0', overdue_fen = 0, updated_on = :d,"
             " assigned_user_id = NULL"
-            " WHERE state = 'overdue' AND NOT EXISTS (SELECT 1 FROM loans l"
-            " WHERE l.borrower_id = collections_accounts.borrower_id AND l.status = 'overdue')"
+            f" WHERE state = 'overdue' AND NOT {book.borrower_has_loan(borrower, 'overdue')}"
         ),
         params,
     )
@@ -232,11 +212,10 @@ def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
 def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
     """A promise is kept when the borrower's repayments from the day it was made up to its date
     reach the amount; it is broken once its date has passed without that."""
-    paid = (
-        "(SELECT COALESCE(SUM(r.amount_fen), 0) FROM repayments r JOIN loans l ON l.id = r.loan_id"
-        " WHERE l.borrower_id = collections_outcomes.borrower_id AND r.status = 'posted'"
-        " AND r.value_date >= collections_outcomes.promised_on AND r.value_date <="
-        " collections_outcomes.promise_date)"
+    paid = book.borrower_repaid_fen(
+        "collections_outcomes.borrower_id",
+        "collections_outcomes.promised_on",
+        "collections_outcomes.promise_date",
     )
     connection.execute(
         _sql(f"UPDATE collections_outcomes SET paid_fen = {paid} WHERE promise_status = 'open'"), params
@@ -253,7 +232,7 @@ def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any])
 
 
 def _step_offset_condition(step: CollectionStep) -> str:
-    offset = "(l.days_past_due + 1)"
+    offset = f"({LOANS.days_past_due} + 1)"
     if step.until_day is None or step.every is None:
         return f"{offset} = {step.day}"
     in_range = f"{offset} >= {step.day} AND {offset} <= {step.until_day}"
@@ -279,38 +258,30 @@ def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, An
     total = 0
     for step, strategies in _distinct_steps(plan, automated=True):
         if step.day <= 0:
-            loans = "l.status = 'current' AND l.next_due_on = :c_step" + (
-                " AND NOT EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id"
-                " AND r.channel = 'auto_debit')"
-                if step.skip_auto_debit
-                else ""
+            loans = LOANS.current_and_due_on(":c_step") + (
+                f" AND {LOANS.without_auto_debit()}" if step.skip_auto_debit else ""
             )
-            amount = (
-                f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
-                " WHERE s.loan_id = l.id AND s.due_on = l.next_due_on)"
-            )
-            due = "l.next_due_on"
+            amount = LOANS.owed_on_next_due_date()
+            due = LOANS.next_due_on
             step_params = {**params, "c_step": params["c"] + timedelta(days=-step.day)}
         else:
-            loans = f"l.status = 'overdue' AND {_step_offset_condition(step)}"
-            amount = (
-                f"(SELECT COALESCE(SUM({_owed('s')}), 0) FROM schedule_lines s"
-                " WHERE s.loan_id = l.id AND s.due_on <= :d)"
-            )
-            due = "l.oldest_unpaid_due_on"
+            loans = f"{LOANS.overdue()} AND {_step_offset_condition(step)}"
+            amount = LOANS.owed_due_by(":d")
+            due = LOANS.oldest_unpaid_due_on
             step_params = params
-        key = "CAST(:key_prefix AS VARCHAR(40)) || CAST(l.id AS VARCHAR(20))"
+        key = f"CAST(:key_prefix AS VARCHAR(40)) || CAST({LOANS.id} AS VARCHAR(20))"
         statement = (
             "INSERT INTO collections_contacts (borrower_id, loan_id, recipient, channel, source, status,"
             " text, codes, violations, strategy, arm, step, script, plan_key, amount_fen, due_on,"
             " local_date, actor_name, created_at)"
-            f" SELECT l.borrower_id, l.id, 'self', '{step.channel}', 'plan', 'scheduled', '', '[]', '[]',"
+            f" SELECT {LOANS.borrower_id}, {LOANS.id}, 'self', '{step.channel}', 'plan', 'scheduled', '',"
+            " '[]', '[]',"
             f" a.strategy, a.arm, '{step.name}', {_quoted(step.script)}, {key}, {amount}, {due},"
             " :c, 'system:collections-plan', :now"
-            " FROM loans l CROSS JOIN collections_accounts a"  # loans first (see _build_worklist)
-            f" WHERE a.borrower_id = l.borrower_id AND {loans} AND a.strategy IN ({strategies})"
+            f" FROM {LOANS.source} CROSS JOIN collections_accounts a"  # loans first (see _build_worklist)
+            f" WHERE a.borrower_id = {LOANS.borrower_id} AND {loans} AND a.strategy IN ({strategies})"
             f" AND a.segment IN ({_segments(step)})"
-            " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = l.borrower_id"
+            f" AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = {LOANS.borrower_id}"
             " AND h.released_at IS NULL)"
             " AND NOT EXISTS (SELECT 1 FROM collections_contacts k WHERE k.plan_key = " + key + ")"
         )
@@ -339,8 +310,8 @@ def _build_worklist(connection: Connection, plan: _Plan, params: dict[str, Any])
                 f" SELECT DISTINCT :c, a.id, a.borrower_id, a.assigned_user_id, '{step.name}', 0,"
                 f" a.expected_recovery_fen, FALSE, {key}"
                 # CROSS JOIN: SQLite keeps the loans (filtered by their index) as the outer loop.
-                " FROM loans l CROSS JOIN collections_accounts a"
-                " WHERE a.borrower_id = l.borrower_id AND l.status = 'overdue'"
+                f" FROM {LOANS.source} CROSS JOIN collections_accounts a"
+                f" WHERE a.borrower_id = {LOANS.borrower_id} AND {LOANS.overdue()}"
                 f" AND {_step_offset_condition(step)}"
                 f" AND a.state = 'overdue' AND a.strategy IN ({strategies})"
                 f" AND a.segment IN ({_segments(step)})"

@@ -17,7 +17,7 @@ from lenddesk.core.errors import Unprocessable
 from lenddesk.core.models import User
 from lenddesk.core.pii import mask_mobile
 from lenddesk.ledger import access
-from lenddesk.ledger.models import Borrower
+from lenddesk.ledger import service as ledger
 
 RIGHT_PARTY = ("right_party", "promise_to_pay", "dispute", "hardship", "refused")
 
@@ -38,10 +38,11 @@ class WorkRow:
 
 def worklist(session: Session, *, user_id: int | None, day: date, limit: int = 200) -> list[WorkRow]:
     """The collector's lines for `day`, best expected recovery first (all collectors' for None)."""
+    borrowers = ledger.borrower_names()
     statement = (
-        select(WorkItem, Account, Borrower.name)
+        select(WorkItem, Account, borrowers.c.name)
         .join(Account, Account.id == WorkItem.account_id)
-        .join(Borrower, Borrower.id == WorkItem.borrower_id)
+        .join(borrowers, borrowers.c.id == WorkItem.borrower_id)
         .where(WorkItem.work_date == day)
         .order_by(WorkItem.done, WorkItem.expected_recovery_fen.desc(), WorkItem.id)
         .limit(limit)

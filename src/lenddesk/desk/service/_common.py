@@ -22,7 +22,6 @@ from lenddesk.core.policy import DeskPolicy, calendar_from_policy, get_policy
 from lenddesk.core.sqlite_gate import GatedConnection
 from lenddesk.desk import hooks, routing, sla
 from lenddesk.desk.models import ACTIVE_STATUSES, Agent, SlaPolicy, Team, Ticket, TicketEvent
-from lenddesk.ledger.models import Borrower
 
 DEPARTMENTS = {"legal": "法务", "risk": "风控", "finance": "财务", "tech": "技术"}
 STATUS_LABELS = {
@@ -287,7 +286,7 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
 
 
 # Core statements shared by intake and assignment (built once; see intake.py).
-_teams_t, _agents, _borrowers = Team.__table__, Agent.__table__, Borrower.__table__
+_teams_t, _agents = Team.__table__, Agent.__table__
 _sla = SlaPolicy.__table__
 _SLA_TARGETS = select(_sla.c.category, _sla.c.first_response_minutes, _sla.c.resolution_minutes).where(
     _sla.c.category.in_([bindparam("category"), "*"]), _sla.c.severity == bindparam("severity")

@@ -19,7 +19,7 @@ from lenddesk.core import audit
 from lenddesk.core.calendar import SHANGHAI, business_date
 from lenddesk.core.errors import Conflict, Forbidden, NotFound
 from lenddesk.core.policy import calendar_from_policy
-from lenddesk.desk import complaints
+from lenddesk.desk import complaint_stages
 from lenddesk.desk.models import (
     Complaint,
     ComplaintAlert,
@@ -49,9 +49,9 @@ from lenddesk.desk.service.verification import _chinese_date
 # --- complaints -----------------------------------------------------------------------------------
 
 
-def _extension_rule() -> complaints.ExtensionRule:
+def _extension_rule() -> complaint_stages.ExtensionRule:
     policy = desk_policy()
-    return complaints.ExtensionRule(policy.complaint_complex_days, policy.complaint_senior_days)
+    return complaint_stages.ExtensionRule(policy.complaint_complex_days, policy.complaint_senior_days)
 
 
 def _complaint_columns(source: str, received_at: datetime) -> dict[str, Any]:
@@ -62,11 +62,11 @@ def _complaint_columns(source: str, received_at: datetime) -> dict[str, Any]:
         "flagged": source in ("regulator", "media"),
         "received_at": received_at,
         "stage": "receive",
-        "ack_due_at": complaints.acknowledgment_due(
+        "ack_due_at": complaint_stages.acknowledgment_due(
             received_at, policy.complaint_ack_business_days, calendar_from_policy()
         ),
         "resolution_days": policy.complaint_resolution_days,
-        "resolution_due_at": complaints.resolution_due(received_at, policy.complaint_resolution_days),
+        "resolution_due_at": complaint_stages.resolution_due(received_at, policy.complaint_resolution_days),
     }
 
 
@@ -117,7 +117,11 @@ def open_complaint(
 ) -> Complaint:
     """Record a complaint on a ticket (the receive stage); regulator/media sources are flagged."""
     require_one_of(
-        source, complaints.SOURCES, what_zh="投诉来源", what_en="complaint source", code="unknown_source"
+        source,
+        complaint_stages.SOURCES,
+        what_zh="投诉来源",
+        what_en="complaint source",
+        code="unknown_source",
     )
     ticket = get_ticket(session, number=number)
     if session.scalar(select(Complaint.id).where(Complaint.ticket_id == ticket.id)) is not None:
@@ -173,14 +177,14 @@ def _stages_done(session: Session, complaint: Complaint) -> list[str]:
     recorded = set(
         session.scalars(select(ComplaintStage.stage).where(ComplaintStage.complaint_id == complaint.id))
     )
-    return [stage for stage in complaints.STAGES if stage in recorded]
+    return [stage for stage in complaint_stages.STAGES if stage in recorded]
 
 
 def advance_complaint(
     session: Session, *, actor: audit.Actor, number: str, stage: str, content: str, now: datetime
 ) -> Complaint:
     ticket, complaint = _open_complaint_locked(session, number)
-    complaints.check_advance(_stages_done(session, complaint), stage)
+    complaint_stages.check_advance(_stages_done(session, complaint), stage)
     content = _require_text(content, "环节内容", "stage content")
     session.add(
         ComplaintStage(
@@ -201,7 +205,7 @@ def advance_complaint(
         ticket,
         "complaint",
         actor,
-        f"投诉环节「{complaints.STAGE_LABELS[stage]}」：{content}",
+        f"投诉环节「{complaint_stages.STAGE_LABELS[stage]}」：{content}",
         at=now,
         data={"stage": stage},
     )
@@ -225,7 +229,7 @@ def extend_complaint(
             code="complaint_extension_pending",
         )
     rule = _extension_rule()
-    complaints.check_extension(
+    complaint_stages.check_extension(
         current_days=complaint.resolution_days,
         requested_days=days,
         reason=reason,
@@ -241,7 +245,7 @@ def extend_complaint(
         requested_by_id=actor.user_id,
         status="pending" if rule.needs_approval(days) else "applied",
         at=now,
-        new_due_at=complaints.resolution_due(complaint.received_at, days),
+        new_due_at=complaint_stages.resolution_due(complaint.received_at, days),
     )
     session.add(extension)
     if extension.status == "applied":
@@ -279,13 +283,13 @@ def approve_extension(
             "No extension is waiting for approval",
             code="complaint_extension_none_pending",
         )
-    complaints.check_approval(
+    complaint_stages.check_approval(
         requester_id=extension.requested_by_id,
         approver_id=actor.user_id,
         approver_role=actor.role,
         senior_roles=desk_policy().complaint_senior_roles,
     )
-    complaints.check_before_deadline(complaint.resolution_due_at, now)
+    complaint_stages.check_before_deadline(complaint.resolution_due_at, now)
     extension.status, extension.approved_at = "approved", now
     extension.approved_by, extension.approved_by_id = actor.name, actor.user_id
     _apply_extension(session, ticket, complaint, extension, actor=actor, now=now)
@@ -383,14 +387,14 @@ def close_complaint(
     session: Session, *, actor: audit.Actor, number: str, root_cause: str, now: datetime
 ) -> Complaint:
     ticket, complaint = _open_complaint_locked(session, number)
-    complaints.check_close(_stages_done(session, complaint), root_cause)
+    complaint_stages.check_close(_stages_done(session, complaint), root_cause)
     complaint.root_cause, complaint.closed_at = root_cause, now
     _event(
         session,
         ticket,
         "complaint",
         actor,
-        f"投诉结案，根因：{complaints.ROOT_CAUSES[root_cause]}",
+        f"投诉结案，根因：{complaint_stages.ROOT_CAUSES[root_cause]}",
         at=now,
         data={"root_cause": root_cause},
     )
@@ -438,10 +442,10 @@ def complaint_summary(session: Session, *, now: datetime) -> ComplaintSummary:
         ack_overdue=sum(1 for r in open_rows if r.acknowledged_at is None and now > r.ack_due_at),
         flagged=sum(1 for r in rows if r.flagged),
         by_root_cause=dict(Counter(r.root_cause for r in rows if r.closed_at is not None)),
-        by_stage={stage: sum(1 for r in open_rows if r.stage == stage) for stage in complaints.STAGES},
+        by_stage={stage: sum(1 for r in open_rows if r.stage == stage) for stage in complaint_stages.STAGES},
         by_age={
-            bucket: sum(1 for r in open_rows if complaints.age_bucket(r.received_at, now) == bucket)
-            for bucket in complaints.AGE_BUCKETS
+            bucket: sum(1 for r in open_rows if complaint_stages.age_bucket(r.received_at, now) == bucket)
+            for bucket in complaint_stages.AGE_BUCKETS
         },
     )
 
@@ -454,9 +458,9 @@ def complaint_summary_csv(summary: ComplaintSummary) -> str:
     for key in ("total", "open", "closed", "overdue", "ack_overdue", "flagged"):
         writer.writerow(["total", key, "", getattr(summary, key)])
     for key, count in sorted(summary.by_root_cause.items()):
-        writer.writerow(["root_cause", key, complaints.ROOT_CAUSES.get(key, key), count])
+        writer.writerow(["root_cause", key, complaint_stages.ROOT_CAUSES.get(key, key), count])
     for key, count in summary.by_stage.items():
-        writer.writerow(["stage", key, complaints.STAGE_LABELS[key], count])
+        writer.writerow(["stage", key, complaint_stages.STAGE_LABELS[key], count])
     for key, count in summary.by_age.items():
         writer.writerow(["age", key, "", count])
     return "\ufeff" + out.getvalue()
@@ -482,12 +486,12 @@ def alert_complaint_deadlines(session: Session, *, now: datetime) -> int:
     system = audit.Actor.system("complaint-alerts")
     sent = 0
     for row in rows:
-        kind = complaints.alert_due(row.resolution_due_at, now)
+        kind = complaint_stages.alert_due(row.resolution_due_at, now)
         if kind is None or not _claim_alert(session, row.id, kind, row.resolution_due_at, now):
             continue
         ticket = lock_ticket(session, ticket_id=row.ticket_id)
         due = f"{row.resolution_due_at.astimezone(SHANGHAI):%Y-%m-%d}"
-        body = f"投诉工单 {row.number}：{complaints.ALERT_LABELS[kind]}（处理期限 {due}）"
+        body = f"投诉工单 {row.number}：{complaint_stages.ALERT_LABELS[kind]}（处理期限 {due}）"
         recipients = {ticket.owner_id, *_team_leads(session, _team_of(session, ticket))} - {None}
         for user_id in sorted(recipients):  # type: ignore[type-var]
             session.add(

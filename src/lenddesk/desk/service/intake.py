@@ -30,7 +30,6 @@ from lenddesk.desk.models import (
 from lenddesk.desk.service._common import (
     RoutingTeam,
     _agents,
-    _borrowers,
     _choose_owner,
     _event_row,
     _parse_hours,
@@ -48,6 +47,7 @@ from lenddesk.desk.service._common import (
 )
 from lenddesk.desk.service.complaints import _complaint_columns, _complaint_event, _complaint_tags
 from lenddesk.desk.service.lifecycle import _reopen
+from lenddesk.ledger import service as ledger
 
 # --- intake ---------------------------------------------------------------------------------------
 #
@@ -119,7 +119,7 @@ _THREAD_TICKET = select(*_LATEST_TICKET_OF_SENDER.selected_columns).where(
     _tickets.c.active.is_(True),
     or_(
         _tickets.c.sender == bindparam("sender"),
-        _tickets.c.borrower_id.in_(select(_borrowers.c.id).where(_borrowers.c.email == bindparam("sender"))),
+        _tickets.c.borrower_id.in_(ledger.borrower_ids_where("email", bindparam("sender"))),
         exists().where(
             _outbox.c.id == bindparam("outbox_id"),
             _outbox.c.ticket_id == _tickets.c.id,
@@ -127,10 +127,6 @@ _THREAD_TICKET = select(*_LATEST_TICKET_OF_SENDER.selected_columns).where(
         ),
     ),
 )
-_BORROWER_BY = {
-    name: select(_borrowers.c.id).where(_borrowers.c[name] == bindparam("sender")).limit(1)
-    for name in ("email", "mobile", "wechat_openid")
-}
 _ROUTING_TEAMS = select(
     *(_teams_t.c[name] for name in ("id", "code", "skills", "opens", "closes", "always_open"))
 ).order_by(_teams_t.c.id)
@@ -201,7 +197,7 @@ def _matching_borrower_id(session: Session, channel: str, sender: str) -> int | 
         column = "wechat_openid"
     else:
         return None
-    return session.scalar(_BORROWER_BY[column], {"sender": sender})
+    return ledger.find_borrower_id(session, **{column: sender})
 
 
 def _routing_teams(session: Session) -> list[RoutingTeam]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import User
-from lenddesk.desk import categorise, complaints, routing
+from lenddesk.desk import categorise, complaint_stages, routing
 from lenddesk.desk.models import TICKET_STATUSES, Agent, Complaint, Team, Ticket
 from lenddesk.desk.service._common import (
     ASSIGNABLE_ROLES,
@@ -80,10 +80,11 @@ def _check_complaint_stages_done(session: Session, ticket: Ticket) -> None:
     )
     if complaint is None:
         return
-    missing = [stage for stage in complaints.STAGES if stage not in _stages_done(session, complaint)]
+    missing = [stage for stage in complaint_stages.STAGES if stage not in _stages_done(session, complaint)]
     if missing:
         raise Conflict(
-            f"该工单有未办结的投诉，尚有环节未完成：{'、'.join(complaints.STAGE_LABELS[s] for s in missing)}",
+            "该工单有未办结的投诉，尚有环节未完成："
+            + "、".join(complaint_stages.STAGE_LABELS[stage] for stage in missing),
             f"The ticket has an open complaint with stages still to record: {', '.join(missing)}",
             code="complaint_stages_open",
             details={"missing": missing},

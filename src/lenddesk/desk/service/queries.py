@@ -42,7 +42,7 @@ from lenddesk.desk.service._common import (
 )
 from lenddesk.desk.service.consults import follow_ups_due
 from lenddesk.desk.service.verification import levels_now
-from lenddesk.ledger.models import Borrower
+from lenddesk.ledger import service as ledger
 
 # --- queues, detail, board ------------------------------------------------------------------------
 
@@ -104,7 +104,7 @@ def _viewer_team(session: Session, viewer_id: int) -> int | None:
 
 def _tickets_of_phone(session: Session, mobile: str) -> list[int]:
     """Tickets sent from this phone or belonging to the borrower registered with it: two index lookups."""
-    holders = select(Borrower.id).where(Borrower.mobile == mobile)
+    holders = ledger.borrower_ids_where("mobile", mobile)
     return list(
         session.scalars(
             union(
@@ -126,7 +126,7 @@ def _apply_search(session: Session, statement: Select[Any], q: str) -> tuple[Sel
         return statement.where(Ticket.id.in_(_tickets_of_phone(session, normalise_mobile(q)))), True
     simplified = to_simplified(q)
     pattern = f"%{simplified.replace('%', '').replace('_', '')}%"
-    by_name = select(Borrower.id).where(Borrower.name == simplified)
+    by_name = ledger.borrower_ids_where("name", simplified)
     in_messages = exists().where(Message.ticket_id == Ticket.id, Message.text_simplified.like(pattern))
     return statement.where(
         or_(

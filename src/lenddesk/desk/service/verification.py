@@ -23,13 +23,12 @@ from lenddesk.core import audit
 from lenddesk.core.calendar import business_date
 from lenddesk.core.errors import Forbidden, LendDeskError, NotFound, Unprocessable
 from lenddesk.core.money import format_fen
-from lenddesk.core.pii import mask_mobile, mask_name, normalise_mobile
+from lenddesk.core.pii import mask_mobile, mask_name
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import disclosure, macros
 from lenddesk.desk.models import Macro, Message, OtpAllowance, OtpChallenge, OutboxMessage, Ticket
 from lenddesk.desk.service._common import _event, _snapshot, desk_policy, get_ticket, lock_ticket
 from lenddesk.ledger import service as ledger
-from lenddesk.ledger.models import Borrower, Loan
 
 # --- verification ---------------------------------------------------------------------------------
 #
@@ -162,8 +161,15 @@ def verify_knowledge(
             "Too many failed knowledge checks; use a one-time code or escalate",
             code="verification_locked",
         )
-    borrower, loan = _knowledge_match(session, ticket, name, id_last6, contract_number, phone)
-    if borrower is None:
+    match = ledger.match_identity(
+        session,
+        name=name,
+        id_last6=id_last6,
+        borrower_id=ticket.borrower_id,
+        contract_number=contract_number,
+        phone=phone,
+    )
+    if match is None:
         left = limit - _count_knowledge_failure(session, ticket)
         _event(
             session,
@@ -181,9 +187,9 @@ def verify_knowledge(
             False, effective_level(session, ticket, now), "mismatch", attempts_left=left
         )
     before = _snapshot(ticket)
-    ticket.borrower_id = borrower.id
-    if loan is not None:
-        ticket.loan_id = loan.id
+    ticket.borrower_id = match.borrower_id
+    if match.loan_id is not None:
+        ticket.loan_id = match.loan_id
     _raise_level(session, ticket, "basic", now)
     _event(
         session,
@@ -196,39 +202,6 @@ def verify_knowledge(
     )
     audit.record(session, actor, "ticket.verify", ("ticket", ticket.number), before, _snapshot(ticket))
     return VerificationOutcome(True, ticket.verification_level)
-
-
-def _knowledge_match(
-    session: Session,
-    ticket: Ticket,
-    name: str,
-    id_last6: str,
-    contract_number: str | None,
-    phone: str | None,
-) -> tuple[Borrower | None, Loan | None]:
-    loan = None
-    if contract_number:
-        loan = session.scalar(select(Loan).where(Loan.contract_number == contract_number.upper()))
-    if ticket.borrower_id is not None:
-        borrower = session.get(Borrower, ticket.borrower_id)
-    elif loan is not None:
-        borrower = session.get(Borrower, loan.borrower_id)
-    elif phone:
-        borrower = ledger.find_borrower(session, mobile=normalise_mobile(phone))
-    else:
-        borrower = None
-    if borrower is None:
-        return None, None
-    same_name = name.strip() == borrower.name
-    # Bytes: compare_digest refuses str with non-ASCII characters (full-width digits, U+FFFD …).
-    same_id = hmac.compare_digest(id_last6.strip().upper().encode(), borrower.id_number[-6:].upper().encode())
-    if contract_number:
-        third = loan is not None and loan.borrower_id == borrower.id
-    else:
-        third = normalise_mobile(phone or "") == borrower.mobile
-    if same_name and same_id and third:
-        return borrower, loan
-    return None, None
 
 
 def _otp_hash(salt: str, code: str) -> str:
@@ -302,7 +275,7 @@ def send_otp(session: Session, *, actor: audit.Actor, number: str, now: datetime
             "The borrower is not identified yet; do the knowledge check first",
             code="borrower_unknown",
         )
-    borrower = session.get(Borrower, ticket.borrower_id)
+    borrower = ledger.borrower_card(session, ticket.borrower_id)
     assert borrower is not None
     _use_otp_allowance(session, "ticket", str(ticket.id), daily=policy.otp_daily_per_ticket, now=now)
     _use_otp_allowance(
@@ -489,7 +462,7 @@ def borrower_panel(session: Session, *, number: str, now: datetime) -> BorrowerP
     level = effective_level(session, ticket, now)
     if ticket.borrower_id is None:
         return BorrowerPanel(False, level, required)
-    borrower = session.get(Borrower, ticket.borrower_id)
+    borrower = ledger.borrower_card(session, ticket.borrower_id)
     assert borrower is not None
     account = None
     if macros.level_allows(level, required):

@@ -1,8 +1,10 @@
 """Use cases of the loan ledger. Functions take a Session and never commit.
 
-`account_summary`, `find_borrower` and `portfolio_glance` (in `interface`) are the ledger's read
-interface for other rooms (desk side panel and macros, collections, the home page); keep their
-signatures stable. Callers use this package (`from lenddesk.ledger import service`), not its modules.
+The functions of `interface` (`account_summary`, `find_borrower`, `find_borrower_id`,
+`borrower_card`, `portfolio_glance` …) are the ledger's read interface for other rooms (desk side
+panel, intake and macros, collections, negotiation, the home page); keep their signatures stable.
+Set-based jobs of other rooms embed the SQL of `ledger.read_sql` instead. Callers use this
+package (`from lenddesk.ledger import service`), not its modules.
 """
 
 from lenddesk.ledger.models import Repayment, Waiver  # the types that repayments and waivers return
@@ -17,10 +19,21 @@ from lenddesk.ledger.service.borrowers import (
 )
 from lenddesk.ledger.service.interface import (
     AccountSummary,
+    BorrowerCard,
+    ContactCard,
+    IdentityMatch,
     LoanSummary,
     PortfolioGlance,
     account_summary,
+    borrower_card,
+    borrower_contact,
+    borrower_ids_where,
+    borrower_names,
+    contract_number,
     find_borrower,
+    find_borrower_id,
+    first_borrowers,
+    match_identity,
     portfolio_glance,
 )
 from lenddesk.ledger.service.origination import create_loan, create_product
@@ -102,12 +115,15 @@ __all__ = [
     "AccountSummary",
     "BasisLine",
     "Borrower360",
+    "BorrowerCard",
     "BorrowerHit",
     "BucketChange",
     "CertificateView",
+    "ContactCard",
     "ContactView",
     "CostDisclosure",
     "Disclosure",
+    "IdentityMatch",
     "LineView",
     "LoanSummary",
     "LoanView",
@@ -131,17 +147,25 @@ __all__ = [
     "approve_reversal",
     "approve_waiver",
     "borrower_360",
+    "borrower_card",
+    "borrower_contact",
+    "borrower_ids_where",
+    "borrower_names",
     "certificate_for",
     "certificate_view",
     "check_borrower_access",
+    "contract_number",
     "create_borrower",
     "create_borrower_with_contacts",
     "create_loan",
     "create_product",
     "find_borrower",
+    "find_borrower_id",
+    "first_borrowers",
     "loan_by_contract",
     "loan_detail",
     "loan_view",
+    "match_identity",
     "open_borrower_360",
     "open_loan",
     "partial_quote",

@@ -1,15 +1,22 @@
-"""The small read interface other rooms use: account summary, borrower lookup, portfolio at a glance."""
+"""The small read interface other rooms use: account summary, borrower lookup, portfolio at a glance.
+
+Other rooms read the ledger here (and, for set-based jobs, through the SQL of `ledger.read_sql`),
+never through its models or tables (docs/ARCHITECTURE.md, "Read interfaces").
+"""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Subquery, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core.errors import NotFound
-from lenddesk.ledger.models import Borrower, Loan
+from lenddesk.core.pii import normalise_mobile
+from lenddesk.ledger.models import Borrower, BorrowerContact, Loan
 from lenddesk.ledger.service._common import _due, _lines
 
 
@@ -86,6 +93,142 @@ def find_borrower(
     if wechat_openid:
         return session.scalar(select(Borrower).where(Borrower.wechat_openid == wechat_openid).limit(1))
     return None
+
+
+# Built once: intake (the desk's hot path) looks a sender up on every message.
+_BORROWER_ID_BY = {
+    name: select(Borrower.__table__.c.id).where(Borrower.__table__.c[name] == bindparam("address")).limit(1)
+    for name in ("mobile", "email", "wechat_openid")
+}
+
+
+def find_borrower_id(
+    session: Session,
+    *,
+    mobile: str | None = None,
+    email: str | None = None,
+    wechat_openid: str | None = None,
+) -> int | None:
+    """The id of the borrower registered with this phone, e-mail or WeChat openid (first match):
+    one indexed lookup, no object loaded. The address is taken as given (callers normalise it)."""
+    for column, address in (("mobile", mobile), ("email", email), ("wechat_openid", wechat_openid)):
+        if address:
+            return session.scalar(_BORROWER_ID_BY[column], {"address": address})
+    return None
+
+
+_BORROWER_COLUMNS = {"mobile", "email", "wechat_openid", "name"}
+
+
+def borrower_ids_where(column: str, value: Any) -> Select[Any]:
+    """A subquery of the ids of borrowers whose `column` (mobile, email, wechat_openid or name) equals
+    `value` (a value or a bind parameter), for another room's statement (`… IN (this)`)."""
+    if column not in _BORROWER_COLUMNS:
+        raise ValueError(f"not a borrower lookup column: {column}")
+    return select(Borrower.id).where(getattr(Borrower, column) == value)
+
+
+_BORROWER_NAMES = select(Borrower.id, Borrower.name).subquery("borrower_names")
+
+
+def borrower_names() -> Subquery:
+    """Borrowers' `id` and `name` as a row source another room joins in one statement (a worklist)."""
+    return _BORROWER_NAMES
+
+
+@dataclass(frozen=True)
+class BorrowerCard:
+    """Who a borrower is and where they are reached (no identity number, no address)."""
+
+    id: int
+    name: str
+    mobile: str
+    email: str | None
+    wechat_openid: str | None
+
+
+def _card(borrower: Borrower) -> BorrowerCard:
+    return BorrowerCard(borrower.id, borrower.name, borrower.mobile, borrower.email, borrower.wechat_openid)
+
+
+def borrower_card(session: Session, borrower_id: int) -> BorrowerCard | None:
+    """The borrower's name and addresses, by id (from the session when already loaded)."""
+    borrower = session.get(Borrower, borrower_id)
+    return _card(borrower) if borrower is not None else None
+
+
+def first_borrowers(session: Session, limit: int) -> list[BorrowerCard]:
+    """The first `limit` borrowers by id (demo data that writes to real borrowers)."""
+    return [_card(b) for b in session.scalars(select(Borrower).order_by(Borrower.id).limit(limit))]
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """A phone number on file for a borrower: their own or a third party's (spouse, colleague …)."""
+
+    id: int
+    borrower_id: int
+    mobile: str
+    is_third_party: bool
+
+
+def borrower_contact(session: Session, contact_id: int) -> ContactCard | None:
+    """A contact on file, by id."""
+    contact = session.get(BorrowerContact, contact_id)
+    if contact is None:
+        return None
+    return ContactCard(contact.id, contact.borrower_id, contact.mobile, contact.is_third_party)
+
+
+@dataclass(frozen=True)
+class IdentityMatch:
+    """A caller's answers fit the ledger's records: the borrower, and the loan they named if any."""
+
+    borrower_id: int
+    loan_id: int | None
+
+
+def match_identity(
+    session: Session,
+    *,
+    name: str,
+    id_last6: str,
+    borrower_id: int | None = None,
+    contract_number: str | None = None,
+    phone: str | None = None,
+) -> IdentityMatch | None:
+    """The knowledge check (name, last six of the ID number, and the contract number or the
+    registered phone) against the borrower `borrower_id`, else the contract's, else the phone's.
+    The identity number never leaves the ledger; None when anything does not fit."""
+    loan = None
+    if contract_number:
+        loan = session.scalar(select(Loan).where(Loan.contract_number == contract_number.upper()))
+    if borrower_id is not None:
+        borrower = session.get(Borrower, borrower_id)
+    elif loan is not None:
+        borrower = session.get(Borrower, loan.borrower_id)
+    elif phone:
+        borrower = find_borrower(session, mobile=normalise_mobile(phone))
+    else:
+        borrower = None
+    if borrower is None:
+        return None
+    same_name = name.strip() == borrower.name
+    # Bytes: compare_digest refuses str with non-ASCII characters (full-width digits, U+FFFD …).
+    same_id = hmac.compare_digest(id_last6.strip().upper().encode(), borrower.id_number[-6:].upper().encode())
+    if contract_number:
+        third = loan is not None and loan.borrower_id == borrower.id
+    else:
+        third = normalise_mobile(phone or "") == borrower.mobile
+    if same_name and same_id and third:
+        return IdentityMatch(borrower.id, loan.id if loan is not None else None)
+    return None
+
+
+def contract_number(session: Session, loan_id: int) -> str | None:
+    """The loan's contract number (HT…), by loan id."""
+    loan = session.get(Loan, loan_id)
+    return loan.contract_number if loan is not None else None
 
 
 # --- the portfolio at a glance (home page) --------------------------------------------------------

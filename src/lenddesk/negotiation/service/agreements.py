@@ -19,8 +19,7 @@ from lenddesk.core.pii import mask_name
 from lenddesk.desk import service as desk
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.locking import begin_write
-from lenddesk.ledger.models import Borrower
-from lenddesk.negotiation import agreement as chain
+from lenddesk.negotiation import agreement_chain as chain
 from lenddesk.negotiation import plans
 from lenddesk.negotiation.models import Agreement, ChainHead, HardshipCase, Proposal
 from lenddesk.negotiation.service._common import CHANNELS_ZH, LENDER_NAME, _text
@@ -106,7 +105,7 @@ def _terms_for_text(
     channel: str,
     evidence_text: str,
 ) -> dict[str, Any]:
-    borrower = session.get(Borrower, case.borrower_id)
+    borrower = ledger.borrower_card(session, case.borrower_id)
     assert borrower is not None
     option = proposal.option
     owed = comparison.outstanding
@@ -420,5 +419,5 @@ def verify_agreements(session: Session, *, batch: int = 1000) -> chain.ChainChec
 
 
 def borrower_name_masked(session: Session, case: HardshipCase) -> str:
-    borrower = session.get(Borrower, case.borrower_id)
+    borrower = ledger.borrower_card(session, case.borrower_id)
     return mask_name(borrower.name) if borrower else ""

@@ -22,10 +22,14 @@ from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import User
 from lenddesk.core.pii import is_valid_bank_card, is_valid_id_number, mask_bank_card, mask_id_number
-from lenddesk.desk.models import Notification, Team, Ticket
+from lenddesk.desk import service as desk
+from lenddesk.desk.models import Notification
 from lenddesk.quality import conversations, rubric, sampling
 from lenddesk.quality.models import QaItemVerdict, QaReview, QaScore
 from lenddesk.quality.service.policy import REVIEWERS, quality_policy
+
+# The desk's tickets as a row source (its read interface): quality joins its reviews with them.
+_TICKETS = desk.ticket_rows()
 
 # --- the review queue ----------------------------------------------------------------------------
 
@@ -38,7 +42,7 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> Any:
 
 def _team_leads(session: Session, team_id: int | None) -> list[int]:
     if team_id is not None:
-        lead = session.scalar(select(Team.lead_user_id).where(Team.id == team_id))
+        lead = desk.team_lead_id(session, team_id)
         if lead is not None:
             return [lead]
     return list(session.scalars(select(User.id).where(User.role == "team_lead", User.active.is_(True))))
@@ -100,7 +104,7 @@ def _notify_severe(session: Session, entries: Sequence[ReviewEntry], *, now: dat
         return
     ids = [e.ticket_id for e in entries]
     tickets = session.execute(
-        select(Ticket.id, Ticket.number, Ticket.team_id).where(Ticket.id.in_(ids))
+        select(_TICKETS.c.id, _TICKETS.c.number, _TICKETS.c.team_id).where(_TICKETS.c.id.in_(ids))
     ).all()
     items = dict(
         session.execute(select(QaScore.ticket_id, QaScore.items).where(QaScore.ticket_id.in_(ids))).all()
@@ -155,8 +159,8 @@ def _review_rows(session: Session, statement: Select[Any]) -> list[ReviewRow]:
 
 def _review_select() -> Select[Any]:
     return (
-        select(QaReview, Ticket.number, User.display_name, QaScore.score, QaScore.severe, QaScore.items)
-        .join(Ticket, Ticket.id == QaReview.ticket_id)
+        select(QaReview, _TICKETS.c.number, User.display_name, QaScore.score, QaScore.severe, QaScore.items)
+        .join(_TICKETS, _TICKETS.c.id == QaReview.ticket_id)
         .join(QaScore, QaScore.id == QaReview.score_id)
         .outerjoin(User, User.id == QaReview.agent_id)
     )

@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 from lenddesk.core.calendar import business_date
 from lenddesk.desk import categorise
 from lenddesk.desk import hooks as desk_hooks
-from lenddesk.desk.models import Ticket
+from lenddesk.desk import service as desk
 from lenddesk.feedback import service as feedback
 from lenddesk.ledger import service as ledger
 from lenddesk.quality import conversations, rubric, sampling
 from lenddesk.quality.models import QaScore
 from lenddesk.quality.service.policy import ENDED, quality_policy, rubric_version, rubric_weights
 from lenddesk.quality.service.reviews import ReviewEntry, open_review, open_reviews
+
+# The desk's tickets as a row source (its read interface): quality joins its scores with them.
+_TICKETS = desk.ticket_rows()
 
 # --- automatic QA of stored conversations --------------------------------------------------------
 
@@ -171,7 +174,7 @@ def score_tickets(
     return run
 
 
-def score_on_resolution(session: Session, ticket: Ticket, at: datetime) -> None:
+def score_on_resolution(session: Session, ticket: desk_hooks.ResolvedTicket, at: datetime) -> None:
     """The desk's resolution hook: score the conversation with the ledger as it stands now."""
     snapshot = _ledger_snapshot(session, ticket.borrower_id, at)
     session.flush()
@@ -179,15 +182,15 @@ def score_on_resolution(session: Session, ticket: Ticket, at: datetime) -> None:
 
 
 def _changed_tickets(rescore: bool, after_id: int, limit: int) -> Select[tuple[int]]:
-    ended = Ticket.status.in_(ENDED)
-    stale = or_(QaScore.id.is_(None), Ticket.updated_at > QaScore.ticket_updated_at)
+    ended = _TICKETS.c.status.in_(ENDED)
+    stale = or_(QaScore.id.is_(None), _TICKETS.c.updated_at > QaScore.ticket_updated_at)
     if rescore:
         stale = or_(stale, QaScore.rubric_version != rubric_version())
     return (
-        select(Ticket.id)
-        .outerjoin(QaScore, QaScore.ticket_id == Ticket.id)
-        .where(ended, stale, Ticket.id > after_id)
-        .order_by(Ticket.id)
+        select(_TICKETS.c.id)
+        .outerjoin(QaScore, QaScore.ticket_id == _TICKETS.c.id)
+        .where(ended, stale, _TICKETS.c.id > after_id)
+        .order_by(_TICKETS.c.id)
         .limit(limit)
     )
 
@@ -203,11 +206,13 @@ def changed_ticket_ids(
 def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -> ScoreRun:
     """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
     missing = set(
-        session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.borrower_id.is_not(None)))
+        session.scalars(
+            select(_TICKETS.c.id).where(_TICKETS.c.id.in_(ticket_ids), _TICKETS.c.borrower_id.is_not(None))
+        )
     ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
     snapshots = {}
     for ticket_id, borrower_id in session.execute(
-        select(Ticket.id, Ticket.borrower_id).where(Ticket.id.in_(missing))
+        select(_TICKETS.c.id, _TICKETS.c.borrower_id).where(_TICKETS.c.id.in_(missing))
     ).all():
         snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
     return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)

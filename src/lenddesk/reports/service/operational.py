@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lenddesk.collections.service.figures import collector_figures, promise_figures
 from lenddesk.core.db import utcnow
 from lenddesk.core.policy import get_policy
-from lenddesk.desk.complaints import ROOT_CAUSES
+from lenddesk.desk.complaint_stages import ROOT_CAUSES
 from lenddesk.desk.service import figures as desk_figures
 from lenddesk.feedback import service as feedback
 from lenddesk.feedback.service import day_start

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lenddesk.core import audit
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
-from lenddesk.desk import complaints, service
+from lenddesk.desk import complaint_stages, service
 from lenddesk.desk.roles import COMPLAINT_HANDLERS, COMPLAINT_READERS, COMPLAINT_SENIORS
 from lenddesk.web.console import console_user, optional_int, render, request_time
 from lenddesk.web.desk.tickets import act
@@ -46,7 +46,7 @@ def post_complaint_stage(
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
         service.advance_complaint(session, actor=actor, number=number, stage=stage, content=content, now=now)
-        return f"投诉环节「{complaints.STAGE_LABELS[stage]}」已记录"
+        return f"投诉环节「{complaint_stages.STAGE_LABELS[stage]}」已记录"
 
     return act(request, session, user, number, run, {"stage": content})
 
@@ -111,7 +111,7 @@ def post_complaint_close(
 ) -> Response:
     def run(actor: audit.Actor, now: datetime) -> str:
         service.close_complaint(session, actor=actor, number=number, root_cause=root_cause, now=now)
-        return f"投诉已结案（根因：{complaints.ROOT_CAUSES[root_cause]}）"
+        return f"投诉已结案（根因：{complaint_stages.ROOT_CAUSES[root_cause]}）"
 
     return act(request, session, user, number, run)
 
@@ -136,8 +136,8 @@ def complaints_page(
         rows=service.list_complaints(session, state=state, now=now),
         state=state,
         now=now,
-        age_buckets=complaints.AGE_BUCKETS,
-        stages=complaints.STAGES,
+        age_buckets=complaint_stages.AGE_BUCKETS,
+        stages=complaint_stages.STAGES,
     )
 
 

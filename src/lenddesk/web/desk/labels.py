@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lenddesk.desk import categorise, complaints, macros, service
+from lenddesk.desk import categorise, complaint_stages, macros, service
 from lenddesk.web.console import templates
 
 EXTENSION_STATUS_LABELS = {
@@ -70,8 +70,8 @@ templates.env.globals.update(
     event_labels=EVENT_LABELS,
     delivery_labels=DELIVERY_LABELS,
     department_labels=service.DEPARTMENTS,
-    stage_labels=complaints.STAGE_LABELS,
-    root_cause_labels=complaints.ROOT_CAUSES,
+    stage_labels=complaint_stages.STAGE_LABELS,
+    root_cause_labels=complaint_stages.ROOT_CAUSES,
     source_labels=SOURCE_LABELS,
     loan_status_labels=LOAN_STATUS_LABELS,
     tag_labels=TAG_LABELS,

@@ -16,7 +16,7 @@ from lenddesk.core import audit
 from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
-from lenddesk.desk import categorise, complaints, macros, service
+from lenddesk.desk import categorise, complaint_stages, macros, service
 from lenddesk.desk.models import TICKET_STATUSES, Agent
 from lenddesk.desk.roles import COMPLAINT_HANDLERS, COMPLAINT_SENIORS, CONSULT_ANSWERERS, DESK, READERS
 from lenddesk.web.console import (
@@ -184,7 +184,7 @@ def _ticket_page(
         team_names={team.id: team.name for team in teams},
         names=names,
         transitions=[s for s in TICKET_STATUSES if s in service.TRANSITIONS[ticket.status]],
-        next_stage=complaints.next_stage(done) if view.complaint else None,
+        next_stage=complaint_stages.next_stage(done) if view.complaint else None,
         stages_done=done,
         can_act=may(user, DESK),
         can_complain=may(user, COMPLAINT_HANDLERS),
@@ -196,8 +196,8 @@ def _ticket_page(
         categories=categorise.CATEGORIES,
         severities=categorise.SEVERITIES,
         departments=service.DEPARTMENTS,
-        sources=complaints.SOURCES,
-        root_causes=complaints.ROOT_CAUSES,
+        sources=complaint_stages.SOURCES,
+        root_causes=complaint_stages.ROOT_CAUSES,
         extension_days=(
             service.desk_policy().complaint_complex_days,
             service.desk_policy().complaint_senior_days,

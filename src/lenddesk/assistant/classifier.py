@@ -133,7 +133,7 @@ class FastScorer:
 
     TF-IDF (sublinear tf, l2 per vectoriser) of the few n-grams a message has, then the linear
     model and a softmax: ~0.1 ms where `predict_proba` takes ~3 ms. Equal to `predict_proba`
-    (tests/assistant/test_model.py).
+    (tests/assistant/test_understanding.py).
     """
 
     def __init__(

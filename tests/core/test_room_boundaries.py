@@ -42,7 +42,7 @@ def tables_of(room: str) -> set[str]:
 def owner_of(path: Path) -> str | None:
     """The room a source file belongs to (None: top-level modules and migrations, not scanned)."""
     parts = path.relative_to(SOURCE).parts
-    if parts[0] == "web" and len(parts) == 2 and Path(parts[1]).stem in ROOMS:
+    if parts[0] == "web" and len(parts) >= 2 and Path(parts[1]).stem in ROOMS:  # web/desk.py, web/desk/
         return Path(parts[1]).stem
     return parts[0] if len(parts) > 1 and parts[0] in (*ROOMS, "web") else None
 
@@ -163,5 +163,6 @@ def test_the_scan_sees_an_import_and_sql_text_across_rooms() -> None:
     assert sorted((line, is_table) for line, _, is_table in literals) == [(4, False), (5, True)]
     assert "loans" in tables_of("ledger") and "desk_tickets" in tables_of("desk")
     assert owner_of(SOURCE / "web" / "collections.py") == "collections"
+    assert owner_of(SOURCE / "web" / "desk" / "tickets.py") == "desk"
     assert owner_of(SOURCE / "collections" / "service" / "plan.py") == "collections"
     assert owner_of(SOURCE / "migrations" / "versions" / "0005_collections.py") is None

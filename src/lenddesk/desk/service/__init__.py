@@ -48,6 +48,13 @@ from lenddesk.desk.service.consults import (
     follow_ups_due,
     open_consult,
 )
+from lenddesk.desk.service.figures import (
+    FcrFigures,
+    SlaFigures,
+    complaint_root_causes,
+    fcr_figures,
+    sla_figures,
+)
 from lenddesk.desk.service.intake import InboundMessage, IntakeResult, intake
 from lenddesk.desk.service.interface import (
     TranscriptLine,
@@ -145,6 +152,7 @@ __all__ = [
     "ComplaintRow",
     "ComplaintSummary",
     "DeadLetter",
+    "FcrFigures",
     "FollowUpRow",
     "InboundMessage",
     "IntakeResult",
@@ -157,6 +165,7 @@ __all__ = [
     "SendOutcome",
     "SlaCheck",
     "SlaDates",
+    "SlaFigures",
     "TeamLoad",
     "TicketFilters",
     "TicketPage",
@@ -183,6 +192,7 @@ __all__ = [
     "claim",
     "claim_outbox",
     "close_complaint",
+    "complaint_root_causes",
     "complaint_summary",
     "complaint_summary_csv",
     "complete_follow_up",
@@ -192,6 +202,7 @@ __all__ = [
     "effective_level",
     "evaluate_sla",
     "extend_complaint",
+    "fcr_figures",
     "find_ticket",
     "follow_ups_due",
     "get_complaint",
@@ -232,6 +243,7 @@ __all__ = [
     "send_otp",
     "set_agent_status",
     "settle_outbox",
+    "sla_figures",
     "team_board",
     "team_lead_id",
     "team_names",

@@ -31,6 +31,7 @@ ROUTER_MODULES = (
     "lenddesk.quality.api",
     "lenddesk.feedback.api",
     "lenddesk.channels.api",
+    "lenddesk.channels.outbox_api",
     "lenddesk.web.routes",
     "lenddesk.web.ledger",
     "lenddesk.web.desk",

@@ -750,23 +750,6 @@ def save_sla_policy(
     return schemas.SlaPolicyOut.model_validate(row)
 
 
-@router.post(
-    "/outbox/deliver",
-    response_model=schemas.DeliveryOut,
-    summary="Deliver waiting outbox messages now",
-    responses=errors(401, 403),
-)
-def deliver_outbox(
-    session: Session = db_session, _: User = auth.allow(*LEADS), now: datetime = Now
-) -> schemas.DeliveryOut:
-    from lenddesk.channels import registry
-    from lenddesk.channels.delivery_log import log_adapters
-
-    adapters = registry.inline(log_adapters(get_settings().delivery_log_dir), session)
-    outcome = service.deliver_outbox(session, adapters=adapters, now=now)
-    return schemas.DeliveryOut(delivered=outcome["delivered"], failed=outcome["failed"])
-
-
 @router.get(
     "/notifications",
     response_model=list[schemas.NotificationOut],

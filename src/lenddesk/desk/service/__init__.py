@@ -57,13 +57,12 @@ from lenddesk.desk.service.lifecycle import (
     claim,
     set_agent_status,
 )
+from lenddesk.desk.service.notifications import Notice, notify
 from lenddesk.desk.service.opt_outs import is_opt_out_reply, opted_out_channels, record_opt_out
 from lenddesk.desk.service.outbox import (
-    ClaimedMessage,
     DeadLetter,
     OutboxHealth,
     RetryPolicy,
-    SendOutcome,
     add_channel_event,
     backoff_seconds,
     claim_outbox,
@@ -74,6 +73,7 @@ from lenddesk.desk.service.outbox import (
     record_receipt,
     register_secret_drawer,
     requeue_dead_letter,
+    secret_drawers,
     settle_outbox,
 )
 from lenddesk.desk.service.queries import (
@@ -96,7 +96,7 @@ from lenddesk.desk.service.queries import (
     team_board,
     ticket_detail,
 )
-from lenddesk.desk.service.replies import ReplyResult, add_note, deliver_outbox, reply
+from lenddesk.desk.service.replies import ReplyResult, add_note, reply
 from lenddesk.desk.service.sla_watch import (
     SlaCheck,
     evaluate_sla,
@@ -129,7 +129,6 @@ __all__ = [
     "VIEWS",
     "AgentLoad",
     "BorrowerPanel",
-    "ClaimedMessage",
     "ComplaintRow",
     "ComplaintSummary",
     "DeadLetter",
@@ -137,12 +136,12 @@ __all__ = [
     "InboundMessage",
     "IntakeResult",
     "MyDesk",
+    "Notice",
     "OtpRefused",
     "OutboxHealth",
     "ReplyResult",
     "RetryPolicy",
     "RoutingTeam",
-    "SendOutcome",
     "SlaCheck",
     "SlaDates",
     "TeamLoad",
@@ -173,7 +172,6 @@ __all__ = [
     "complaint_summary_csv",
     "complete_follow_up",
     "dead_letters",
-    "deliver_outbox",
     "desk_policy",
     "effective_level",
     "evaluate_sla",
@@ -198,6 +196,7 @@ __all__ = [
     "next_extension_days",
     "normalise_sender",
     "notifications_for",
+    "notify",
     "open_complaint",
     "open_consult",
     "opted_out_channels",
@@ -213,6 +212,7 @@ __all__ = [
     "require_one_of",
     "save_macro",
     "save_sla_policy",
+    "secret_drawers",
     "send_otp",
     "set_agent_status",
     "settle_outbox",

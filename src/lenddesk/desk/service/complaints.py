@@ -25,7 +25,6 @@ from lenddesk.desk.models import (
     ComplaintAlert,
     ComplaintExtension,
     ComplaintStage,
-    Notification,
     OutboxMessage,
     Team,
     Ticket,
@@ -44,6 +43,7 @@ from lenddesk.desk.service._common import (
     lock_ticket,
     require_one_of,
 )
+from lenddesk.desk.service.notifications import Notice, notify
 from lenddesk.desk.service.verification import _chinese_date
 
 # --- complaints -----------------------------------------------------------------------------------
@@ -489,10 +489,8 @@ def alert_complaint_deadlines(session: Session, *, now: datetime) -> int:
         due = f"{row.resolution_due_at.astimezone(SHANGHAI):%Y-%m-%d}"
         body = f"投诉工单 {row.number}：{complaints.ALERT_LABELS[kind]}（处理期限 {due}）"
         recipients = {ticket.owner_id, *_team_leads(session, _team_of(session, ticket))} - {None}
-        for user_id in sorted(recipients):  # type: ignore[type-var]
-            session.add(
-                Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, body=body, created_at=now)
-            )
+        notices = [Notice(user_id, kind, body, ticket.id) for user_id in sorted(recipients)]  # type: ignore[type-var]
+        notify(session, notices, now=now)
         _event(session, ticket, "complaint", system, body, at=now, data={"alert": kind, "due_at": due})
         sent += 1
     return sent

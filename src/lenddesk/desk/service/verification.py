@@ -28,6 +28,7 @@ from lenddesk.core.settings import get_settings
 from lenddesk.desk import disclosure, macros
 from lenddesk.desk.models import Macro, Message, OtpAllowance, OtpChallenge, OutboxMessage, Ticket
 from lenddesk.desk.service._common import _event, _snapshot, desk_policy, get_ticket, lock_ticket
+from lenddesk.desk.service.outbox import queue_outbound, register_secret_drawer
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.models import Borrower, Loan
 
@@ -38,7 +39,7 @@ from lenddesk.ledger.models import Borrower, Loan
 # first, so attempts and limits are counted exactly under concurrent requests; the counters
 # themselves are incremented in SQL. One-time codes never rest in clear: the outbox holds
 # `otp:<challenge id>`, and the code is drawn, hashed (with its own key) and put in the text only
-# when the SMS adapter sends it (`deliver_outbox`).
+# when the delivery worker claims it (`_otp_text`, the outbox's drawer for `otp`).
 
 
 @dataclass(frozen=True)
@@ -327,15 +328,14 @@ def send_otp(session: Session, *, actor: audit.Actor, number: str, now: datetime
     )
     session.add(challenge)
     session.flush()
-    session.add(
-        OutboxMessage(
-            ticket_id=ticket.id,
-            channel="sms",
-            recipient=borrower.mobile,
-            kind="otp",
-            body=f"{_OTP_REFERENCE}{challenge.id}",
-            created_at=now,
-        )
+    queue_outbound(
+        session,
+        ticket_id=ticket.id,
+        channel="sms",
+        recipient=borrower.mobile,
+        kind="otp",
+        body=f"{_OTP_REFERENCE}{challenge.id}",
+        now=now,
     )
     masked = mask_mobile(borrower.mobile)
     _event(session, ticket, "verification", actor, f"验证码已发送至 {masked}", at=now, data={"method": "otp"})
@@ -568,3 +568,6 @@ def save_macro(
     session.flush()
     audit.record(session, actor, "macro.save", ("macro", code), before, {"title": title, "body": body})
     return macro
+
+
+register_secret_drawer("otp", _otp_text)

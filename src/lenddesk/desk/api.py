@@ -364,9 +364,10 @@ def check_otp(
     responses=errors(401, 403, 404, 422),
 )
 def borrower_panel(
-    number: str, session: Session = db_session, _: User = auth.allow(*DESK), now: datetime = Now
+    number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.PanelOut:
-    return schemas.PanelOut.build(service.borrower_panel(session, number=number, now=now))
+    panel = service.borrower_panel(session, number=number, now=now, viewer=audit.Actor.of(user))
+    return schemas.PanelOut.build(panel)
 
 
 @router.get(
@@ -406,7 +407,9 @@ def preview_macro(
     number: str, code: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.MacroPreviewOut:
     ticket = service.get_ticket(session, number=number)
-    text = service.render_macro(session, ticket=ticket, code=code, agent_name=user.display_name, now=now)
+    text = service.render_macro(
+        session, ticket=ticket, code=code, agent_name=user.display_name, now=now, viewer=audit.Actor.of(user)
+    )
     return schemas.MacroPreviewOut(text=text)
 
 

@@ -25,7 +25,7 @@ from lenddesk.desk.service._common import (
     require_one_of,
     to_simplified,
 )
-from lenddesk.desk.service.access import ticket_grants_borrower
+from lenddesk.desk.service.access import may_see_account, require_account_access, ticket_grants_borrower
 from lenddesk.desk.service.complaints import (
     ComplaintSummary,
     advance_complaint,
@@ -192,6 +192,7 @@ __all__ = [
     "lock_ticket",
     "mark_notification_read",
     "mask_sender",
+    "may_see_account",
     "my_desk",
     "next_extension_days",
     "normalise_sender",
@@ -209,6 +210,7 @@ __all__ = [
     "render_macro",
     "reply",
     "requeue_dead_letter",
+    "require_account_access",
     "require_one_of",
     "save_macro",
     "save_sla_policy",

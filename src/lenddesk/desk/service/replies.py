@@ -47,7 +47,12 @@ def reply(
     ticket = get_ticket(session, number=number)
     if macro_code:
         text = render_macro(
-            session, ticket=ticket, code=macro_code, agent_name=agent_name or actor.name, now=now
+            session,
+            ticket=ticket,
+            code=macro_code,
+            agent_name=agent_name or actor.name,
+            now=now,
+            viewer=actor,
         )
     body = _require_text(text or "", "回复内容", "reply text")
     _refuse_account_data(session, ticket, body, level=effective_level(session, ticket, now), now=now)

@@ -28,6 +28,7 @@ from lenddesk.core.settings import get_settings
 from lenddesk.desk import disclosure, macros
 from lenddesk.desk.models import Macro, Message, OtpAllowance, OtpChallenge, OutboxMessage, Ticket
 from lenddesk.desk.service._common import _event, _snapshot, desk_policy, get_ticket, lock_ticket
+from lenddesk.desk.service.access import may_see_account, require_account_access
 from lenddesk.desk.service.outbox import queue_outbound, register_secret_drawer
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.models import Borrower, Loan
@@ -482,8 +483,9 @@ class BorrowerPanel:
     account: ledger.AccountSummary | None = None
 
 
-def borrower_panel(session: Session, *, number: str, now: datetime) -> BorrowerPanel:
-    """The side panel: masked identity always, the account only at the required verification level."""
+def borrower_panel(session: Session, *, number: str, now: datetime, viewer: audit.Actor) -> BorrowerPanel:
+    """The side panel: masked identity always, the account only at the required verification level
+    and to a viewer the borrower 360 would let in (their own ticket, or a lead: access.py)."""
     ticket = get_ticket(session, number=number)
     required = desk_policy().account_detail_level
     level = effective_level(session, ticket, now)
@@ -492,7 +494,7 @@ def borrower_panel(session: Session, *, number: str, now: datetime) -> BorrowerP
     borrower = session.get(Borrower, ticket.borrower_id)
     assert borrower is not None
     account = None
-    if macros.level_allows(level, required):
+    if macros.level_allows(level, required) and may_see_account(session, viewer=viewer, ticket=ticket):
         account = account_details(session, ticket=ticket, now=now)
     return BorrowerPanel(
         True,
@@ -532,8 +534,11 @@ def _macro(session: Session, code: str) -> Macro:
     return macro
 
 
-def render_macro(session: Session, *, ticket: Ticket, code: str, agent_name: str, now: datetime) -> str:
-    """Fill a macro for a ticket; the ledger is read only when the verification level allows.
+def render_macro(
+    session: Session, *, ticket: Ticket, code: str, agent_name: str, now: datetime, viewer: audit.Actor
+) -> str:
+    """Fill a macro for a ticket; the ledger is read only when the verification level allows and
+    the viewer may see the borrower's account (access.py: the 360's rule), else refused.
 
     Below that level the filled text is scanned like a free-text reply (a macro's own words may
     carry a date or an amount).
@@ -544,6 +549,7 @@ def render_macro(session: Session, *, ticket: Ticket, code: str, agent_name: str
     values = {"ticket_number": ticket.number, "agent_name": agent_name, "hotline": desk_policy().hotline}
     if macros.needs_account_level(macro.body):
         macros.require_level(level, required, "使用含账户信息的快捷回复", "A macro with account details")
+        require_account_access(session, viewer=viewer, ticket=ticket)
         values |= _account_values(session, ticket, now)
     text = macros.fill(macro.body, values, level=level, required_level=required)
     _refuse_account_data(session, ticket, text, level=level, now=now)

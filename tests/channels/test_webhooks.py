@@ -211,7 +211,8 @@ def test_wechat_plain_text_in_hours_joins_the_desk_and_answers_success(
     answer = client.post("/api/v1/channels/wechat", params=_wechat_query(NOW), content=xml.encode())
     assert answer.status_code == 200 and answer.text == "success"
     ticket = session.scalar(select(Ticket).where(Ticket.channel == "wechat"))
-    assert ticket is not None and ticket.borrower_id == borrower.id  # matched by openid
+    assert ticket is not None and ticket.candidate_borrower_id == borrower.id  # matched by openid
+    assert ticket.borrower_id is None  # a candidate only: linked by verification
     bad = client.post(
         "/api/v1/channels/wechat", params={**_wechat_query(NOW), "signature": "f" * 40}, content=xml.encode()
     )

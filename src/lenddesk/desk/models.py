@@ -102,7 +102,9 @@ class Ticket(Base):
     borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"), nullable=True, index=True)
     # The borrower registered with the sender's phone, e-mail or openid: a hint for the agent to
     # verify against, which grants nothing.
-    candidate_borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"), nullable=True)
+    candidate_borrower_id: Mapped[int | None] = mapped_column(
+        ForeignKey("borrowers.id"), nullable=True, index=True
+    )
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), nullable=True)
     subject: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(32), default="other")

@@ -122,7 +122,8 @@ _HISTORY = text(
     " (SELECT COUNT(*) FROM collections_holds WHERE borrower_id = :b AND released_at IS NULL)"
     # An open complaint at the desk holds collection too, whoever recorded it (DISPUTE_HOLD).
     " + (SELECT COUNT(*) FROM desk_complaints c JOIN desk_tickets t ON t.id = c.ticket_id"
-    "  WHERE t.borrower_id = :b AND c.closed_at IS NULL) AS holds"
+    # The ticket's borrower, verified or only named by the sender's phone: pausing is the safe side.
+    "  WHERE (t.borrower_id = :b OR t.candidate_borrower_id = :b) AND c.closed_at IS NULL) AS holds"
 ).bindparams(bindparam("day", type_=Date), bindparam("week_start", type_=Date))
 
 

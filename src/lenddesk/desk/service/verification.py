@@ -298,13 +298,16 @@ def send_otp(session: Session, *, actor: audit.Actor, number: str, now: datetime
     """A one-time code to the borrower's registered phone, through the SMS outbox, within the limits."""
     policy = desk_policy()
     ticket = lock_ticket(session, number=number)
-    if ticket.borrower_id is None:
+    # The code goes to the registered phone of the linked borrower, else of the sender's candidate:
+    # only who holds that phone can answer it, so a correct code links the ticket (`check_otp`).
+    borrower_id = ticket.borrower_id or ticket.candidate_borrower_id
+    if borrower_id is None:
         raise Unprocessable(
             "尚未识别借款人，请先完成基础核验",
             "The borrower is not identified yet; do the knowledge check first",
             code="borrower_unknown",
         )
-    borrower = session.get(Borrower, ticket.borrower_id)
+    borrower = session.get(Borrower, borrower_id)
     assert borrower is not None
     _use_otp_allowance(session, "ticket", str(ticket.id), daily=policy.otp_daily_per_ticket, now=now)
     _use_otp_allowance(
@@ -417,6 +420,7 @@ def check_otp(
         return VerificationOutcome(False, level, "locked" if left <= 0 else "wrong", left)
     before = _snapshot(ticket)
     challenge.status, challenge.verified_at = "verified", now
+    ticket.borrower_id = challenge.borrower_id  # the holder of the borrower's registered phone
     _raise_level(session, ticket, "strong", now)
     _event(
         session,
@@ -453,8 +457,9 @@ def _refuse_account_data(session: Session, ticket: Ticket, text: str, *, level: 
     if macros.level_allows(level, required):
         return
     contracts: list[str] = []
-    if ticket.borrower_id is not None:
-        summary = ledger.account_summary(session, borrower_id=ticket.borrower_id, today=business_date(now))
+    scanned_for = ticket.borrower_id or ticket.candidate_borrower_id  # scanning for more is the safe side
+    if scanned_for is not None:
+        summary = ledger.account_summary(session, borrower_id=scanned_for, today=business_date(now))
         contracts = [loan.contract_number for loan in summary.loans]
     public = [desk_policy().hotline, ticket.number]
     found = disclosure.find_account_data(text, contract_numbers=contracts, public=public)
@@ -481,6 +486,8 @@ class BorrowerPanel:
     masked_name: str | None = None
     masked_mobile: str | None = None
     account: ledger.AccountSummary | None = None
+    account_withheld: bool = False  # verified, but not this viewer's to see (access.py)
+    candidate: bool = False  # not linked: the masked identity is the sender's match, to verify against
 
 
 def borrower_panel(session: Session, *, number: str, now: datetime, viewer: audit.Actor) -> BorrowerPanel:
@@ -490,12 +497,19 @@ def borrower_panel(session: Session, *, number: str, now: datetime, viewer: audi
     required = desk_policy().account_detail_level
     level = effective_level(session, ticket, now)
     if ticket.borrower_id is None:
-        return BorrowerPanel(False, level, required)
+        candidate = (
+            session.get(Borrower, ticket.candidate_borrower_id) if ticket.candidate_borrower_id else None
+        )
+        if candidate is None:
+            return BorrowerPanel(False, level, required)
+        masked = mask_name(candidate.name), mask_mobile(candidate.mobile)
+        return BorrowerPanel(False, level, required, *masked, candidate=True)
     borrower = session.get(Borrower, ticket.borrower_id)
     assert borrower is not None
-    account = None
-    if macros.level_allows(level, required) and may_see_account(session, viewer=viewer, ticket=ticket):
-        account = account_details(session, ticket=ticket, now=now)
+    account, withheld = None, False
+    if macros.level_allows(level, required):
+        withheld = not may_see_account(session, viewer=viewer, ticket=ticket)
+        account = None if withheld else account_details(session, ticket=ticket, now=now)
     return BorrowerPanel(
         True,
         level,
@@ -503,6 +517,7 @@ def borrower_panel(session: Session, *, number: str, now: datetime, viewer: audi
         mask_name(borrower.name),
         mask_mobile(borrower.mobile),
         account,
+        withheld,
     )
 
 

@@ -40,6 +40,9 @@ def upgrade() -> None:
             ["candidate_borrower_id"],
             ["id"],
         )
+        batch_op.create_index(
+            batch_op.f("ix_desk_tickets_candidate_borrower_id"), ["candidate_borrower_id"], unique=False
+        )
     op.execute("UPDATE desk_tickets SET candidate_borrower_id = borrower_id WHERE borrower_id IS NOT NULL")
     op.execute(f"UPDATE desk_tickets SET borrower_id = NULL WHERE {_NEVER_VERIFIED}")
 
@@ -50,6 +53,7 @@ def downgrade() -> None:
         " WHERE borrower_id IS NULL AND candidate_borrower_id IS NOT NULL"
     )
     with op.batch_alter_table("desk_tickets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_desk_tickets_candidate_borrower_id"))
         batch_op.drop_constraint(
             batch_op.f("fk_desk_tickets_candidate_borrower_id_borrowers"), type_="foreignkey"
         )

@@ -138,3 +138,26 @@ def test_the_check_sees_a_lazy_upward_import(tmp_path: Path) -> None:
     module.write_text("def deliver():\n    from lenddesk.channels import registry\n", encoding="utf-8")
     top, local = imports_of(module, "lenddesk")
     assert (top, local) == (set(), {"lenddesk.channels"})
+
+
+# --- one writer per shared table (docs/ARCHITECTURE.md "The outbox") ---------------------------------
+
+WRITERS = {
+    "OutboxMessage": "desk/service/outbox.py",  # `queue_outbound`
+    "Notification": "desk/service/notifications.py",  # `notify`
+}
+
+
+def test_the_outbox_and_the_notifications_have_one_writer_each() -> None:
+    for model, writer in WRITERS.items():
+        table = f"{model}.__table__"
+        found = []
+        for path in sorted(SOURCE.rglob("*.py")):
+            relative = path.relative_to(SOURCE).as_posix()
+            if relative in (writer, "desk/models.py"):
+                continue
+            source = path.read_text(encoding="utf-8")
+            writes = (f"{model}(", f"insert({model}", f"insert({table}")
+            if any(text in source for text in writes):
+                found.append(relative)
+        assert found == [], f"{model} written outside {writer}: {found}"

@@ -25,7 +25,6 @@ from lenddesk.desk.models import (
     ComplaintAlert,
     ComplaintExtension,
     ComplaintStage,
-    OutboxMessage,
     Team,
     Ticket,
 )
@@ -44,6 +43,7 @@ from lenddesk.desk.service._common import (
     require_one_of,
 )
 from lenddesk.desk.service.notifications import Notice, notify
+from lenddesk.desk.service.outbox import queue_outbound
 from lenddesk.desk.service.verification import _chinese_date
 
 # --- complaints -----------------------------------------------------------------------------------
@@ -343,7 +343,8 @@ def _apply_extension(
     now: datetime,
 ) -> None:
     """Move the deadline and tell the complainant (through the outbox)."""
-    notice = OutboxMessage(
+    notice_id = queue_outbound(
+        session,
         ticket_id=ticket.id,
         channel=ticket.channel,
         recipient=ticket.sender,
@@ -352,13 +353,11 @@ def _apply_extension(
             f"您好，您的投诉（工单 {ticket.number}）因{extension.reason}，处理期限延长至"
             f"{_chinese_date(business_date(extension.new_due_at))}。我们会尽快处理并及时告知结果。"
         ),
-        created_at=now,
+        now=now,
     )
-    session.add(notice)
-    session.flush()
     before = {"resolution_days": complaint.resolution_days, "resolution_due_at": complaint.resolution_due_at}
     complaint.resolution_days, complaint.resolution_due_at = extension.days, extension.new_due_at
-    extension.notice_outbox_id = notice.id
+    extension.notice_outbox_id = notice_id
     approval = f"，{extension.approved_by} 批准" if extension.approved_by else ""
     _event(
         session,
@@ -367,7 +366,7 @@ def _apply_extension(
         actor,
         f"投诉处理期限延长至 {extension.days} 天：{extension.reason}{approval}（已通知投诉人）",
         at=now,
-        data={"days": extension.days, "outbox_id": notice.id, "extension_id": extension.id},
+        data={"days": extension.days, "outbox_id": notice_id, "extension_id": extension.id},
     )
     after = {
         "resolution_days": extension.days,

@@ -10,12 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lenddesk.assistant.delivery import WebChatDelivery
 from lenddesk.assistant.models import ChatMessage, ChatSession
-from lenddesk.channels.delivery_log import DeliveryResult, Outgoing
-from lenddesk.desk import service as desk
+from lenddesk.core.db import session_factory
+from lenddesk.desk.delivery import DeliveryResult, Outgoing
 from lenddesk.desk.models import Message, Ticket
 from tests.assistant.conftest import new_session_id
 from tests.desk.conftest import BorrowerFacts, Clock
+from tests.support.delivery import deliver_outbox
 
 Chat = Callable[..., dict[str, Any]]
 
@@ -131,7 +133,7 @@ def test_a_borrower_verifies_with_a_code_and_gets_their_own_figures(
     sent = chat(f"张伟 {borrower.id_number[-6:]} {borrower.mobile}")
     assert "验证码已发送至 138****5678" in sent["reply"]
     catcher = CodeCatcher()
-    desk.deliver_outbox(session, adapters={"sms": catcher}, now=clock.now)
+    deliver_outbox(session, adapters={"sms": catcher}, now=clock.now)
     session.commit()
     assert "不正确" in chat("000000" if catcher.codes[0] != "000000" else "111111")["reply"]
     verified = chat(catcher.codes[0])
@@ -244,7 +246,9 @@ def test_an_agent_reply_reaches_the_chat_once(chat: Chat, session: Session, cloc
     )
     session.commit()
     # Delivering the outbox again (a worker run) adds nothing.
-    desk.deliver_outbox(session, adapters={"chat": service.WebChatAdapter(session)}, now=clock.now)
+    deliver_outbox(
+        session, adapters={"chat": WebChatDelivery(session_factory(session.get_bind()))}, now=clock.now
+    )
     session.commit()
     lines = session.scalars(select(ChatMessage).where(ChatMessage.author == "agent")).all()
     assert [(line.seq, line.text) for line in lines] == [(seq, "您好，我是李客服")]

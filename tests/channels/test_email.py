@@ -4,6 +4,7 @@ through `lenddesk channels email-poll`, aiosmtpd (SMTP) for the answers the outb
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from lenddesk.channels import adapters, service, worker
 from lenddesk.channels.mail import outbound_message_id
 from lenddesk.channels.models import ChannelActivity, ChannelAttachment
 from lenddesk.core import audit
-from lenddesk.core.db import session_factory
+from lenddesk.core.db import session_factory, utcnow
 from lenddesk.core.policy import ChannelsPolicy
 from lenddesk.desk import service as desk
 from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
@@ -287,6 +288,43 @@ def test_an_answer_goes_out_through_a_real_smtp_server_threaded_under_the_borrow
             select(TicketEvent.body).where(TicketEvent.kind == "delivery").order_by(TicketEvent.id)
         ).all()
         assert timeline == ["已送达"]
+    finally:
+        smtp.stop()
+
+
+def test_the_delivery_command_sends_a_resolved_tickets_survey_as_a_link_not_a_reference(
+    session: Session, desk_data: dict[str, int], db_url: str, tmp_path: Path
+) -> None:
+    """`lenddesk desk deliver` in a process of its own draws the survey's link, as the server does."""
+    from lenddesk.feedback import service as feedback  # this process: the survey on resolution
+    from lenddesk.feedback.models import Survey
+
+    smtp = start_smtp("starttls")
+    try:
+        configure_mail(session, smtp=smtp)
+        number = open_ticket(session, "zhangwei@example.com", "<survey@mail.example.com>")
+        resolved_at = utcnow()  # the process below reads the real clock: the survey must be current
+        desk.change_status(
+            session, actor=ADMIN, number=number, status="resolved", reason="已解答", now=resolved_at
+        )
+        session.commit()
+        queued = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "survey"))
+        assert queued is not None and queued.body.startswith("survey:")
+
+        env = {**os.environ, "LENDDESK_DATABASE_URL": db_url}
+        command = [sys.executable, "-m", "lenddesk.cli", "desk", "deliver", "--log-dir", str(tmp_path)]
+        run = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+        assert run.returncode == 0, run.stderr
+        assert "delivered: 1" in run.stdout
+        [sent] = smtp.messages()
+        body = sent.get_content()
+        assert "survey:" not in body
+        link = re.search(r"/survey/([A-Za-z0-9_-]{40,})", body)
+        assert link is not None and sent["To"] == "zhangwei@example.com"
+        session.expire_all()
+        survey = session.scalar(select(Survey).where(Survey.status == "sent"))
+        assert survey is not None and survey.token_hash == feedback.token_hash(link.group(1))
     finally:
         smtp.stop()
 

@@ -186,18 +186,22 @@ def test_an_admin_saves_settings_keeping_secrets_left_blank_and_it_is_audited(
 ) -> None:
     configure(session)
     form = {
-        "access_key_id": "LTAI-new",
+        "access_key_id": "LTAI-test",  # the same account on the same host (configure's)
         "access_key_secret": "",  # left blank: the stored one stays
         "sign_name": "贷款客服",
         "template_code": "SMS_101",
-        "endpoint": "https://dysmsapi.aliyuncs.com",
+        "endpoint": "http://127.0.0.1:9",
         "webhook_secret": "******",
     }
+    # Another host or account: the stored key secret is not sent there unless typed again.
+    for moved in ({"endpoint": "https://dysmsapi.aliyuncs.com"}, {"access_key_id": "LTAI-new"}):
+        refused = signed_in("admin").post("/channels/sms/settings", data={**form, **moved})
+        assert refused.status_code == 422 and "重新输入" in refused.text
     answer = signed_in("admin").post("/channels/sms/settings", data=form, follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/channels?saved=sms"
     session.expire_all()
     stored = service.channel_settings(session, "sms") or {}
-    assert stored["access_key_id"] == "LTAI-new" and stored["sign_name"] == "贷款客服"
+    assert stored["access_key_id"] == "LTAI-test" and stored["sign_name"] == "贷款客服"
     assert stored["access_key_secret"] == "aliyun-access-key-secret"
     assert stored["webhook_secret"] == "sms-webhook-secret-123"
     entry = session.scalars(

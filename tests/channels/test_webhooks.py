@@ -211,7 +211,8 @@ def test_wechat_plain_text_in_hours_joins_the_desk_and_answers_success(
     answer = client.post("/api/v1/channels/wechat", params=_wechat_query(NOW), content=xml.encode())
     assert answer.status_code == 200 and answer.text == "success"
     ticket = session.scalar(select(Ticket).where(Ticket.channel == "wechat"))
-    assert ticket is not None and ticket.borrower_id == borrower.id  # matched by openid
+    assert ticket is not None and ticket.candidate_borrower_id == borrower.id  # matched by openid
+    assert ticket.borrower_id is None  # a candidate only: linked by verification
     bad = client.post(
         "/api/v1/channels/wechat", params={**_wechat_query(NOW), "signature": "f" * 40}, content=xml.encode()
     )
@@ -273,6 +274,55 @@ def test_wechat_unsubscribe_records_an_opt_out(
     )
     assert session.scalar(select(OptOut.source).where(OptOut.address == "oBye")) == "wechat_unsubscribe"
     assert _count(session, Ticket) == 0
+
+
+def test_pointing_a_channel_at_another_host_or_account_needs_its_secret_typed_again(
+    client: TestClient, session: Session, as_role
+) -> None:
+    """The stored secret goes only where it was entered for: a new host must not receive it."""
+    from lenddesk.channels import service
+
+    admin = as_role("admin")
+    values = {
+        "access_key_id": "LTAI",
+        "access_key_secret": "very-secret-value",
+        "sign_name": "贷",
+        "template_code": "S1",
+        "webhook_secret": "hook-secret",
+        "endpoint": "https://dysmsapi.aliyuncs.com",
+    }
+    assert client.put("/api/v1/channels/sms/settings", json=values, headers=admin).status_code == 200
+    for changed in ({"endpoint": "https://sms.attacker.example"}, {"access_key_id": "LTAI-other"}):
+        moved = {**values, **changed, "access_key_secret": "******"}
+        refused = client.put("/api/v1/channels/sms/settings", json=moved, headers=admin)
+        assert refused.status_code == 422 and refused.json()["code"] == "secret_reentry_required"
+        left_out = {k: v for k, v in moved.items() if k != "access_key_secret"}
+        assert client.put("/api/v1/channels/sms/settings", json=left_out, headers=admin).status_code == 422
+        session.expire_all()
+        stored = service.channel_settings(session, "sms") or {}
+        assert (stored["endpoint"], stored["access_key_id"]) == (values["endpoint"], "LTAI")  # unchanged
+    retyped = {**values, "endpoint": "https://sms.new-provider.example", "access_key_secret": "new-secret"}
+    assert client.put("/api/v1/channels/sms/settings", json=retyped, headers=admin).status_code == 200
+    session.expire_all()
+    stored = service.channel_settings(session, "sms") or {}
+    assert stored["access_key_secret"] == "new-secret" and stored["webhook_secret"] == "hook-secret"
+
+
+def test_a_mail_password_left_blank_is_cleared_when_the_smtp_host_changes(session: Session) -> None:
+    from lenddesk.channels import service
+    from lenddesk.core import audit
+
+    admin = audit.Actor.system("tests")
+    mail = {"from_address": "kefu@lenddesk.example", "smtp_host": "smtp.lenddesk.example", "smtp_port": 465}
+    service.save_settings(
+        session, channel="email", values={**mail, "smtp_password": "mail-pw"}, actor=admin, now=NOW
+    )
+    kept = {**mail, "smtp_password": service.MASK}  # the console sends the field back masked
+    service.save_settings(session, channel="email", values=kept, actor=admin, now=NOW)
+    assert (service.channel_settings(session, "email") or {})["smtp_password"] == "mail-pw"
+    moved = {**mail, "smtp_host": "smtp.elsewhere.example", "smtp_password": ""}
+    service.save_settings(session, channel="email", values=moved, actor=admin, now=NOW)
+    assert (service.channel_settings(session, "email") or {})["smtp_password"] == ""
 
 
 def test_settings_are_sealed_at_rest_and_answered_masked(

@@ -83,3 +83,81 @@ def test_the_service_package_names_every_public_use_case_of_its_modules() -> Non
             assert name in service.__all__, f"{module}.{name}"
             assert getattr(service, name) is getattr(submodule, name), f"{module}.{name}"
     assert inspect.isfunction(service.intake)  # the function, not the module of the same name
+
+
+# --- rooms: dependencies point one way (docs/DESIGN.md) ---------------------------------------------
+
+# core ← ledger ← desk ← channels, negotiation, collections, feedback, risk, care ← assistant, quality,
+# reports ← web ← app.py. A room may import its own floor and the floors below, never one above.
+FLOORS = (
+    ("core",),
+    ("ledger",),
+    ("desk",),
+    ("channels", "negotiation", "collections", "feedback", "risk", "care"),
+    ("assistant", "quality", "reports"),
+    ("web",),
+    ("app", "asgi", "cli", "migrations"),
+)
+FLOOR_OF = {room: floor for floor, rooms in enumerate(FLOORS) for room in rooms}
+
+
+def room_of(module: str) -> str:
+    """`lenddesk.desk.service.outbox` → `desk`; the package itself (`lenddesk`) counts as `core`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "core"
+
+
+def upward_imports() -> list[str]:
+    found = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        relative = path.relative_to(SOURCE.parent).with_suffix("")
+        module = ".".join(relative.parts).removesuffix(".__init__")
+        room = room_of(module)
+        if room not in FLOOR_OF:
+            continue
+        top, local = imports_of(path, "lenddesk")
+        for target, how in [(t, "import") for t in top] + [(t, "lazy import") for t in local]:
+            target_room = room_of(target)
+            if FLOOR_OF.get(target_room, 0) > FLOOR_OF[room]:
+                found.append(f"{module} → {target} ({how}, {room} below {target_room})")
+    return found
+
+
+def test_every_room_is_on_a_floor() -> None:
+    rooms = {path.name for path in SOURCE.iterdir() if (path / "__init__.py").exists()}
+    modules = {path.stem for path in SOURCE.glob("*.py") if path.stem != "__init__"}
+    assert rooms | modules <= set(FLOOR_OF), sorted((rooms | modules) - set(FLOOR_OF))
+
+
+def test_no_room_imports_a_room_above_it_even_inside_a_function() -> None:
+    assert upward_imports() == []
+
+
+def test_the_check_sees_a_lazy_upward_import(tmp_path: Path) -> None:
+    module = tmp_path / "late.py"
+    module.write_text("def deliver():\n    from lenddesk.channels import registry\n", encoding="utf-8")
+    top, local = imports_of(module, "lenddesk")
+    assert (top, local) == (set(), {"lenddesk.channels"})
+
+
+# --- one writer per shared table (docs/ARCHITECTURE.md "The outbox") ---------------------------------
+
+WRITERS = {
+    "OutboxMessage": "desk/service/outbox.py",  # `queue_outbound`
+    "Notification": "desk/service/notifications.py",  # `notify`
+}
+
+
+def test_the_outbox_and_the_notifications_have_one_writer_each() -> None:
+    for model, writer in WRITERS.items():
+        table = f"{model}.__table__"
+        found = []
+        for path in sorted(SOURCE.rglob("*.py")):
+            relative = path.relative_to(SOURCE).as_posix()
+            if relative in (writer, "desk/models.py"):
+                continue
+            source = path.read_text(encoding="utf-8")
+            writes = (f"{model}(", f"insert({model}", f"insert({table}")
+            if any(text in source for text in writes):
+                found.append(relative)
+        assert found == [], f"{model} written outside {writer}: {found}"

@@ -32,7 +32,7 @@ def test_demo_seed_covers_channels_breaches_and_every_complaint_stage_idempotent
     assert counts(session) == first
 
 
-def test_demo_tickets_link_to_seeded_borrowers(session: Session, borrower) -> None:
+def test_demo_tickets_name_seeded_borrowers_as_candidates(session: Session, borrower) -> None:
     jobs.seed_demo(session, borrowers=10)
     session.commit()
-    assert session.scalar(select(func.count()).where(Ticket.borrower_id == borrower.id)) > 0
+    assert session.scalar(select(func.count()).where(Ticket.candidate_borrower_id == borrower.id)) > 0

@@ -101,17 +101,16 @@ def test_traditional_chinese_is_normalised_for_rules_and_search_but_kept(
     assert [row["number"] for row in found["items"]] == [number]
 
 
-def test_the_sender_is_matched_to_the_registered_borrower(
+def test_the_sender_is_matched_to_the_registered_borrower_as_a_candidate_only(
     inbound, session: Session, desk_data, borrower: BorrowerFacts
 ) -> None:
     by_phone = inbound("你好", sender="+86 138 1234 5678").json()
     by_mail = inbound("你好", sender="ZhangWei@Example.com", channel="email").json()
     by_openid = inbound("你好", sender="oWX-zhangwei", channel="wechat").json()
     stranger = inbound("你好", sender="13700000000").json()
-    owners = {
-        row.number: row.borrower_id
-        for row in session.execute(select(Ticket.number, Ticket.borrower_id)).all()
-    }
+    rows = session.execute(select(Ticket.number, Ticket.borrower_id, Ticket.candidate_borrower_id)).all()
+    assert {row.borrower_id for row in rows} == {None}  # anyone can type a phone: verification links
+    owners = {row.number: row.candidate_borrower_id for row in rows}
     assert owners[by_phone["ticket_number"]] == borrower.id
     assert owners[by_mail["ticket_number"]] == borrower.id
     assert owners[by_openid["ticket_number"]] == borrower.id

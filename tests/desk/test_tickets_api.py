@@ -12,10 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lenddesk.channels.delivery_log import log_adapters
 from lenddesk.core.models import AuditEntry
 from lenddesk.desk import jobs
 from lenddesk.desk.models import Notification, OutboxMessage, Ticket
 from tests.desk.conftest import NOW, user_id
+from tests.support.delivery import deliver_outbox
 
 
 def url(number: str, tail: str = "") -> str:
@@ -138,9 +140,8 @@ def test_reply_goes_through_the_outbox_and_delivery_shows_on_the_timeline(
     assert sent.json()["text"] == f"您好，我是agent，工单 {number} 已收到。"
     ticket = detail(client, agent, number)
     assert ticket["status"] == "open" and ticket["sla"]["first_response_at"] is not None
-    outcome = jobs.deliver(session, log_dir=tmp_path, now=NOW)
-    session.commit()
-    assert outcome == {"delivered": 1, "failed": 0}
+    outcome = deliver_outbox(session, adapters=log_adapters(tmp_path), now=NOW)
+    assert {kind: outcome[kind] for kind in ("delivered", "failed")} == {"delivered": 1, "failed": 0}
     logged = [json.loads(line) for line in (tmp_path / "delivery-chat.jsonl").read_text().splitlines()]
     assert logged[0]["recipient"] == "visitor-1" and number in logged[0]["body"]
     timeline = detail(client, agent, number)["timeline"]

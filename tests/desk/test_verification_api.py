@@ -18,6 +18,7 @@ from lenddesk.desk.service import verification as service_verification
 from lenddesk.ledger.models import Borrower
 from tests.desk.conftest import NOW, BorrowerFacts
 from tests.desk.test_verification_rules import CapturingSms
+from tests.support.delivery import deliver_outbox
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def knowledge(client: TestClient, headers, number: str, **overrides) -> dict:
 def latest_sms_code(session: Session, now: datetime = NOW) -> str:
     """Deliver the queued code (it is drawn only then) and read it as the borrower's phone shows it."""
     sms = CapturingSms()
-    service.deliver_outbox(session, adapters={"sms": sms}, now=now)
+    deliver_outbox(session, adapters={"sms": sms}, now=now)
     session.commit()
     assert sms.sent and sms.sent[-1].recipient == "13812345678"
     found = re.search(r"验证码为 (\d{6})", sms.sent[-1].body)

@@ -20,15 +20,17 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lenddesk.channels.delivery_log import DeliveryLogAdapter, DeliveryResult, Outgoing
+from lenddesk.channels.delivery_log import DeliveryLogAdapter
 from lenddesk.core import audit
 from lenddesk.core.db import session_factory
 from lenddesk.core.errors import ConfigurationError, LendDeskError
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import macros, service
+from lenddesk.desk.delivery import DeliveryResult, Outgoing
 from lenddesk.desk.models import Message, OtpChallenge, OutboxMessage, Ticket
 from lenddesk.ledger.models import Loan
 from tests.desk.conftest import NOW, BorrowerFacts
+from tests.support.delivery import deliver_outbox
 
 BORROWER_PHONE = "13812345678"
 
@@ -70,7 +72,7 @@ def counts(session: Session) -> tuple[int, int]:
 
 def deliver_sms(session: Session, now: datetime) -> CapturingSms:
     sms = CapturingSms()
-    service.deliver_outbox(session, adapters={"sms": sms}, now=now)
+    deliver_outbox(session, adapters={"sms": sms}, now=now)
     session.commit()
     return sms
 
@@ -292,7 +294,7 @@ def test_the_code_never_rests_in_clear(
             sms.deliver(message, now=now)
             return log.deliver(message, now=now)
 
-    service.deliver_outbox(session, adapters={"sms": Both()}, now=NOW)
+    deliver_outbox(session, adapters={"sms": Both()}, now=NOW)
     session.commit()
     code = code_of(sms)
     logged = json.loads((tmp_path / "sms.jsonl").read_text(encoding="utf-8"))

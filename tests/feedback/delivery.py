@@ -11,8 +11,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from lenddesk.channels.delivery_log import DeliveryLogAdapter, DeliveryResult, Outgoing
-from lenddesk.desk import service as desk_service
+from lenddesk.channels.delivery_log import DeliveryLogAdapter
+from lenddesk.desk.delivery import DeliveryResult, Outgoing
+from tests.support.delivery import deliver_outbox
 
 LINK = re.compile(r"/survey/([A-Za-z0-9_-]{40,})")
 
@@ -31,12 +32,11 @@ class Inbox:
 
 
 def deliver(session: Session, now: datetime, log_dir: Path | None = None) -> list[Outgoing]:
-    """Run the desk's delivery once on every channel and commit; the messages the borrowers received."""
+    """Run the channels' delivery worker on every channel (committing first); what the borrowers got."""
     channels = ("chat", "sms", "email")
     logs = {c: DeliveryLogAdapter(c, log_dir / f"{c}.jsonl") if log_dir else None for c in channels}
     inboxes = {channel: Inbox(channel, logs[channel]) for channel in channels}
-    desk_service.deliver_outbox(session, adapters=inboxes, now=now)  # type: ignore[arg-type]
-    session.commit()
+    deliver_outbox(session, adapters=inboxes, now=now)  # type: ignore[arg-type]
     return [message for inbox in inboxes.values() for message in inbox.received]
 
 

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from lenddesk.core.calendar import business_date
 from lenddesk.core.db import utcnow
+from lenddesk.ledger.models import Borrower
 from tests.ledger.factories import id_number
 
 TODAY = business_date(utcnow())
@@ -74,7 +76,8 @@ def repay(client: TestClient, headers, contract: str, amount: str, reference: st
 
 
 def open_ticket(client: TestClient, as_role, sender: str, owner: str) -> str:  # type: ignore[no-untyped-def]
-    """A ticket from `sender` (the borrower's phone links it to them), claimed by user `owner`."""
+    """A ticket from `sender`, claimed by user `owner`, who verifies the borrower registered with that
+    phone (name, ID tail, phone): verification, not the sender's number, links the ticket."""
     inbound = client.post(
         "/api/v1/desk/inbound",
         json={
@@ -89,6 +92,16 @@ def open_ticket(client: TestClient, as_role, sender: str, owner: str) -> str:  #
     number = inbound.json()["ticket_number"]
     claimed = client.post(f"/api/v1/desk/tickets/{number}/claim", headers=as_role(owner))
     assert claimed.status_code == 200, claimed.text
+    with client.app.state.session_factory() as session:
+        holder = session.execute(
+            select(Borrower.name, Borrower.id_number).where(Borrower.mobile == sender)
+        ).first()
+    if holder is not None:
+        knowledge = {"name": holder.name, "id_last6": holder.id_number[-6:], "phone": sender}
+        verified = client.post(
+            f"/api/v1/desk/tickets/{number}/verify/knowledge", json=knowledge, headers=as_role(owner)
+        )
+        assert verified.status_code == 200 and verified.json()["verified"], verified.text
     return number
 
 

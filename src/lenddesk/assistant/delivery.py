@@ -1,10 +1,12 @@
 """The `chat` channel's delivery for the desk's outbox, registered with the channels room.
 
 An agent's reply on a web chat ticket (from the chat workspace, or from the desk's own ticket page
-or API) is queued in the desk's outbox like any reply; `lenddesk desk deliver` (the channels room's
-worker) and `desk.deliver_outbox` hand it to the adapters registered here, which write it into
-the borrower's chat once per outbox message. A `chat` ticket that is not a web chat session (its
-sender is not `chat:<session id>`) keeps the channel's previous adapter, the delivery log.
+or API) is queued in the desk's outbox like any reply; the channels room's worker (`lenddesk desk
+deliver`, "deliver now") hands it to the adapter registered here, which writes it into the
+borrower's chat once per outbox message. A live reply from the chat workspace is written into the
+chat at once and queued as already delivered (assistant/service/agents.py). A `chat` ticket that
+is not a web chat session (its sender is not `chat:<session id>`) keeps the channel's previous
+adapter, the delivery log.
 
 Kept light on purpose (the tables and their SQL, no model or FAQ index): the delivery worker
 imports it at start-up.
@@ -19,14 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.assistant import store
 from lenddesk.channels import registry
-from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing
+from lenddesk.desk.delivery import Adapter, DeliveryResult, Outgoing
 
 SENDER_PREFIX = "chat:"  # the desk's sender (and reply recipient) of a web chat session
 
 
 @dataclass
 class WebChatAdapter:
-    """Delivers `chat` outbox messages into the borrower's web chat session (once per outbox id),
+    """Writes `chat` outbox messages into the borrower's web chat session (once per outbox id),
     in the caller's transaction."""
 
     session: Session
@@ -75,8 +77,4 @@ class WebChatDelivery:
             return result
 
 
-def _inline(session: Session, fallback: Adapter | None) -> Adapter:
-    return WebChatAdapter(session, fallback=fallback)
-
-
-registry.register("chat", worker=WebChatDelivery, inline=_inline)
+registry.register("chat", WebChatDelivery)

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lenddesk.channels import registry, service
-from lenddesk.channels.delivery_log import Adapter, DeliveryResult, Outgoing, log_adapters
+from lenddesk.channels.delivery_log import log_adapters
 from lenddesk.channels.http_client import TransportError
 from lenddesk.channels.mail import SmtpConfig, SmtpSender, build_reply, tls_context
 from lenddesk.channels.sms import AliyunSms
 from lenddesk.channels.wechat import WeChatApi
+from lenddesk.desk.delivery import Adapter, DeliveryResult, Outgoing
 
 
 @dataclass

@@ -416,7 +416,7 @@ def put_settings(
 ) -> schemas.SettingsOut:
     model = schemas.SETTINGS_MODELS[channel]
     previous = service.channel_settings(session, channel) or {}
-    merged = {**{k: v for k, v in previous.items() if k in service.SECRET_FIELDS}, **body}
+    merged = service.keep_stored_secrets(previous, body)
     try:
         values = model.model_validate(merged).model_dump()
     except ValidationError as exc:
@@ -429,7 +429,8 @@ def put_settings(
                 {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
             ],
         ) from exc
-    if channel == "wechat" and values["encoding_aes_key"] and len(values["encoding_aes_key"]) != 43:
+    aes_key = values.get("encoding_aes_key") or ""
+    if channel == "wechat" and aes_key not in ("", service.MASK) and len(aes_key) != 43:
         raise Unprocessable(
             "EncodingAESKey 须为 43 位", "encoding_aes_key must be 43 characters", code="bad_channel_settings"
         )

@@ -1,70 +1,48 @@
 """Channel adapters that other rooms provide, without the channels room importing them.
 
 A room registers the adapter of its channel when its module is imported (`register`);
-`ADAPTER_MODULES` names those modules, as `app.ROUTER_MODULES` names the routers, so the delivery
-worker imports them by name and the import graph keeps pointing one way (the assistant room imports
-the channels room, never the reverse).
+`ADAPTER_MODULES` names those modules, as ledger/after_close.py names its steps and the desk's
+`DRAWER_MODULES` its secret drawers, so every process that delivers (the worker, the CLI, the
+"deliver now" route) imports them by name and sees the same set, and the import graph keeps
+pointing one way (the assistant room imports the channels room, never the reverse).
 
-Each registration gives two builders, both handed the adapter the channel would otherwise use
-(the delivery log) as the fallback:
-
-* `worker(session_factory, fallback)`: for the delivery worker, which sends between the claim's and
-  the settle's commits, so the adapter commits each delivery in its own short transaction;
-* `inline(session, fallback)`: for `desk.deliver_outbox`, which delivers inside the caller's
-  transaction (the adapter writes in that session and never commits).
+A registration is a builder `(session_factory, fallback) -> Adapter`, handed the adapter the
+channel would otherwise use (the delivery log) as the fallback. The worker sends between the
+claim's and the settle's commits, so the adapter commits each delivery in its own short transaction.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from lenddesk.channels.delivery_log import Adapter
+from lenddesk.core.db import session_factory
+from lenddesk.desk.delivery import Adapter
 
 ADAPTER_MODULES = ("lenddesk.assistant.delivery",)
 
+AdapterBuilder = Callable[[sessionmaker[Session], Adapter | None], Adapter]
 
-WorkerBuilder = Callable[[sessionmaker[Session], Adapter | None], Adapter]
-InlineBuilder = Callable[[Session, Adapter | None], Adapter]
-
-
-@dataclass(frozen=True)
-class Registration:
-    worker: WorkerBuilder
-    inline: InlineBuilder
+_registered: dict[str, AdapterBuilder] = {}
 
 
-_registered: dict[str, Registration] = {}
+def register(channel: str, builder: AdapterBuilder) -> None:
+    _registered[channel] = builder
 
 
-def register(channel: str, *, worker: WorkerBuilder, inline: InlineBuilder) -> None:
-    _registered[channel] = Registration(worker, inline)
-
-
-def registrations() -> dict[str, Registration]:
+def registrations() -> dict[str, AdapterBuilder]:
     for module in ADAPTER_MODULES:
         importlib.import_module(module)
     return dict(_registered)
 
 
 def for_worker(adapters: Mapping[str, Adapter], bind: Engine) -> dict[str, Adapter]:
-    """`adapters` with the registered channels' worker adapters laid over them."""
-    from lenddesk.core.db import session_factory
-
+    """`adapters` with the registered channels' adapters laid over them."""
     factory = session_factory(bind)
     built = dict(adapters)
-    for channel, registration in registrations().items():
-        built[channel] = registration.worker(factory, adapters.get(channel))
-    return built
-
-
-def inline(adapters: Mapping[str, Adapter], session: Session) -> dict[str, Adapter]:
-    """`adapters` with the registered channels' in-transaction adapters laid over them."""
-    built = dict(adapters)
-    for channel, registration in registrations().items():
-        built[channel] = registration.inline(session, adapters.get(channel))
+    for channel, build in registrations().items():
+        built[channel] = build(factory, adapters.get(channel))
     return built

@@ -127,3 +127,10 @@ class DeadLetterOut(BaseModel):
     attempts: int
     last_error: str | None
     created_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    """One "deliver now": accepted by a channel (delivered or sent awaiting a receipt), and not."""
+
+    delivered: int
+    failed: int

@@ -28,7 +28,7 @@ from lenddesk.channels.models import (
 )
 from lenddesk.core import audit
 from lenddesk.core.calendar import to_shanghai
-from lenddesk.core.errors import ConfigurationError
+from lenddesk.core.errors import ConfigurationError, Unprocessable
 from lenddesk.core.policy import ChannelsPolicy, calendar_from_policy, get_policy
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import service as desk
@@ -47,6 +47,16 @@ SECRET_FIELDS = frozenset(
     }
 )
 MASK = "******"
+# Where each credential is sent: the host and account it logs in to. A stored secret is kept for a
+# form that leaves it out only while these stay the same; pointing the channel at another host or
+# account needs the secret typed again, or the app would hand the old one to whoever runs the new host.
+SECRET_DESTINATIONS = {
+    "password": ("imap_host", "smtp_host", "username"),
+    "smtp_password": ("smtp_host", "smtp_username", "username"),
+    "app_secret": ("api_base", "app_id"),
+    "access_key_secret": ("endpoint", "access_key_id"),
+    "api_key": ("api_base",),
+}
 
 
 def channels_policy() -> ChannelsPolicy:
@@ -95,16 +105,44 @@ def channel_settings(session: Session, channel: str) -> dict[str, Any] | None:
     return dict(cached[1])
 
 
+def _same_destination(secret: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    def where(values: dict[str, Any], field: str) -> str:
+        return str(values.get(field) or "").strip().lower()
+
+    return all(where(before, f) == where(after, f) for f in SECRET_DESTINATIONS.get(secret, ()))
+
+
+def keep_stored_secrets(stored: dict[str, Any], submitted: dict[str, Any]) -> dict[str, Any]:
+    """`submitted` with each stored secret it leaves out (absent, empty or masked) standing as the
+    mask, which `save_settings` resolves: the stored secret, or a refusal when its host changed."""
+    stored_secrets = {key: MASK for key in SECRET_FIELDS if stored.get(key)}
+    given = {k: v for k, v in submitted.items() if not (k in SECRET_FIELDS and v in (MASK, "", None))}
+    return {**stored_secrets, **given}
+
+
 def save_settings(
     session: Session, *, channel: str, values: dict[str, Any], actor: audit.Actor, now: datetime
 ) -> dict[str, Any]:
-    """Store a channel's settings sealed; a secret sent back masked or empty keeps the stored one."""
+    """Store a channel's settings sealed; a secret sent back masked or empty keeps the stored one,
+    unless the host or account it is sent to changed (SECRET_DESTINATIONS): then it must be typed
+    again (a masked one is refused; an empty one is cleared)."""
     row = session.get(ChannelSetting, channel, with_for_update=True)
     before = unseal(row.sealed) if row is not None else {}
     merged = dict(values)
     for key in SECRET_FIELDS & set(values):
-        if values[key] in (MASK, "", None) and before.get(key):
+        if values[key] not in (MASK, "", None) or not before.get(key):
+            continue
+        if _same_destination(key, before, values):
             merged[key] = before[key]
+        elif values[key] == MASK:
+            raise Unprocessable(
+                f"连接地址或账号已更改，请重新输入 {key}",
+                f"The host or account changed: enter {key} again",
+                code="secret_reentry_required",
+                details={"field": key},
+            )
+        else:
+            merged[key] = ""
     if row is None:
         session.add(
             ChannelSetting(channel=channel, sealed=seal(merged), updated_at=now, updated_by=actor.name)

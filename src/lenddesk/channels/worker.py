@@ -3,8 +3,11 @@
 Any number of workers may run at once, on one machine or several: each claims different rows
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write gate on SQLite) under a lease. A worker killed
 mid-send leaves its rows leased; when the lease runs out another claim takes them and sends them
-again with the same idempotency key. `lenddesk desk deliver` runs one batch, `--loop` runs until
-stopped.
+again with the same idempotency key.
+
+The channels room owns every driver of the desk's outbox: this worker, run by `lenddesk desk
+deliver` (also `lenddesk channels deliver`; `--loop` runs until stopped) and by the desk's "deliver
+now" route (channels/outbox_api.py), both through `deliver`. There is no other way a message leaves.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lenddesk.channels.delivery_log import Adapter, Outgoing
+from lenddesk.channels import adapters as channel_adapters
 from lenddesk.core.db import utcnow
 from lenddesk.core.policy import ChannelsPolicy
 from lenddesk.desk import service as desk
+from lenddesk.desk.delivery import Adapter, ClaimedMessage, Outgoing, SendOutcome
 
 
 def worker_name() -> str:
@@ -39,13 +44,11 @@ def retry_policy(policy: ChannelsPolicy) -> desk.RetryPolicy:
     )
 
 
-def send_one(
-    adapters: Mapping[str, Adapter], message: desk.ClaimedMessage, now: datetime
-) -> desk.SendOutcome:
+def send_one(adapters: Mapping[str, Adapter], message: ClaimedMessage, now: datetime) -> SendOutcome:
     try:
         result = adapters[message.channel].deliver(Outgoing.of(message), now=now)
     except Exception as exc:  # an adapter's bug must not stop the batch; the row retries
-        return desk.SendOutcome(message.outbox_id, False, error=f"{type(exc).__name__}: {exc}"[:200])
+        return SendOutcome(message.outbox_id, False, error=f"{type(exc).__name__}: {exc}"[:200])
     return result.outcome(message.outbox_id)
 
 
@@ -57,7 +60,7 @@ class Sender:
         self.adapters = adapters
         self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="outbox-send")
 
-    def submit(self, messages: list[desk.ClaimedMessage], now: datetime) -> list[Future[desk.SendOutcome]]:
+    def submit(self, messages: list[ClaimedMessage], now: datetime) -> list[Future[SendOutcome]]:
         return [self.pool.submit(send_one, self.adapters, message, now) for message in messages]
 
     def close(self) -> None:
@@ -71,7 +74,7 @@ def _claim(
     policy: ChannelsPolicy,
     worker: str,
     now: datetime,
-) -> list[desk.ClaimedMessage]:
+) -> list[ClaimedMessage]:
     with session_factory() as session:
         claimed = desk.claim_outbox(
             session,
@@ -87,8 +90,8 @@ def _claim(
 
 def _settle(
     session_factory: sessionmaker[Session],
-    claimed: list[desk.ClaimedMessage],
-    sending: list[Future[desk.SendOutcome]],
+    claimed: list[ClaimedMessage],
+    sending: list[Future[SendOutcome]],
     *,
     policy: ChannelsPolicy,
     worker: str,
@@ -153,7 +156,7 @@ def run(
     adapters = adapters_for()
     sender = Sender(adapters, policy.outbox_concurrency)
     total: Counter[str] = Counter()
-    in_flight: tuple[list[desk.ClaimedMessage], list[Future[desk.SendOutcome]]] | None = None
+    in_flight: tuple[list[ClaimedMessage], list[Future[SendOutcome]]] | None = None
     try:
         while True:
             claimed = (
@@ -179,3 +182,21 @@ def run(
     finally:
         sender.close()
     return total
+
+
+def deliver(
+    session_factory: sessionmaker[Session],
+    *,
+    log_dir: Path,
+    policy: ChannelsPolicy,
+    loop: bool = False,
+    stop: threading.Event | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Counter[str]:
+    """Deliver the outbox through the configured channels (the delivery log for the others)."""
+
+    def adapters_for() -> dict[str, Adapter]:
+        with session_factory() as session:
+            return channel_adapters.build_adapters(session, log_dir=log_dir)
+
+    return run(session_factory, adapters_for, policy=policy, loop=loop, stop=stop, clock=clock)

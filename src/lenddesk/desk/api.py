@@ -360,9 +360,10 @@ def check_otp(
     responses=errors(401, 403, 404, 422),
 )
 def borrower_panel(
-    number: str, session: Session = db_session, _: User = auth.allow(*DESK), now: datetime = Now
+    number: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.PanelOut:
-    return schemas.PanelOut.build(service.borrower_panel(session, number=number, now=now))
+    panel = service.borrower_panel(session, number=number, now=now, viewer=audit.Actor.of(user))
+    return schemas.PanelOut.build(panel)
 
 
 @router.get(
@@ -402,7 +403,9 @@ def preview_macro(
     number: str, code: str, session: Session = db_session, user: User = auth.allow(*DESK), now: datetime = Now
 ) -> schemas.MacroPreviewOut:
     ticket = service.get_ticket(session, number=number)
-    text = service.render_macro(session, ticket=ticket, code=code, agent_name=user.display_name, now=now)
+    text = service.render_macro(
+        session, ticket=ticket, code=code, agent_name=user.display_name, now=now, viewer=audit.Actor.of(user)
+    )
     return schemas.MacroPreviewOut(text=text)
 
 
@@ -744,23 +747,6 @@ def save_sla_policy(
         resolution=body.resolution_minutes,
     )
     return schemas.SlaPolicyOut.model_validate(row)
-
-
-@router.post(
-    "/outbox/deliver",
-    response_model=schemas.DeliveryOut,
-    summary="Deliver waiting outbox messages now",
-    responses=errors(401, 403),
-)
-def deliver_outbox(
-    session: Session = db_session, _: User = auth.allow(*LEADS), now: datetime = Now
-) -> schemas.DeliveryOut:
-    from lenddesk.channels import registry
-    from lenddesk.channels.delivery_log import log_adapters
-
-    adapters = registry.inline(log_adapters(get_settings().delivery_log_dir), session)
-    outcome = service.deliver_outbox(session, adapters=adapters, now=now)
-    return schemas.DeliveryOut(delivered=outcome["delivered"], failed=outcome["failed"])
 
 
 @router.get(

@@ -1,9 +1,11 @@
-"""CLI commands of the desk room: `lenddesk desk sla-check`, `complaint-alerts`, `deliver`."""
+"""CLI commands of the desk room: `lenddesk desk sla-check`, `complaint-alerts`.
+
+`lenddesk desk deliver` is the channels room's (channels/commands.py adds it to this group).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -56,25 +58,6 @@ def complaint_alerts(
     with job_lock(database_job("complaint-alerts"), ttl_seconds=600), unit_of_work() as session:
         sent = jobs.complaint_alerts(session, now=_now(at))
     console.print(f"complaint alerts sent: {sent}")
-
-
-@desk_app.command("deliver")
-def deliver(
-    log_dir: Path | None = typer.Option(None, help="Delivery log directory (default from settings)"),
-    loop: bool = typer.Option(False, "--loop", help="Keep delivering until stopped (Ctrl-C or SIGTERM)"),
-) -> None:
-    """Deliver queued outbox messages through the channels (SMTP, WeChat, SMS; delivery log otherwise).
-
-    Safe to run as several processes at once; see docs/CHANNELS.md "Outbox".
-    """
-    from lenddesk.channels.commands import run_delivery
-
-    outcome = run_delivery(log_dir=log_dir, loop=loop)
-    failed = outcome["failed"] + outcome["dead"] + outcome["retry"]
-    console.print(
-        f"delivered: {outcome['delivered'] + outcome['sent']}  failed: {failed}"
-        f"  (retry later: {outcome['retry']}, dead letters: {outcome['dead']})"
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,17 +25,6 @@ def sla_check(session: Session, *, now: datetime) -> service.SlaCheck:
 def complaint_alerts(session: Session, *, now: datetime) -> int:
     """Alert owners and team leads at D-3 and D-1 before a complaint's deadline and on breach (idempotent)."""
     return service.alert_complaint_deadlines(session, now=now)
-
-
-def deliver(session: Session, *, log_dir: Path, now: datetime) -> dict[str, int]:
-    """Deliver queued outbox messages through the delivery-log adapters (e-mail, SMS; web chat into
-    the chat, channels/registry.py)."""
-    from lenddesk.channels import registry
-    from lenddesk.channels.delivery_log import log_adapters
-
-    adapters = registry.inline(log_adapters(log_dir), session)
-    outcome = service.deliver_outbox(session, adapters=adapters, now=now)
-    return {"delivered": outcome["delivered"], "failed": outcome["failed"]}
 
 
 # --- demo data ------------------------------------------------------------------------------------

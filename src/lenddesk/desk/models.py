@@ -97,7 +97,14 @@ class Ticket(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     channel: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str] = mapped_column(String(254))
+    # The borrower the ticket is about: linked only by a verification (or by staff opening a case on
+    # an account they work), since whoever writes can type any phone or address (SECURITY.md).
     borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"), nullable=True, index=True)
+    # The borrower registered with the sender's phone, e-mail or openid: a hint for the agent to
+    # verify against, which grants nothing.
+    candidate_borrower_id: Mapped[int | None] = mapped_column(
+        ForeignKey("borrowers.id"), nullable=True, index=True
+    )
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), nullable=True)
     subject: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(32), default="other")

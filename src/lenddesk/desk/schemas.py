@@ -544,8 +544,3 @@ class NotificationOut(Out):
     body: str
     created_at: datetime
     read_at: datetime | None = None
-
-
-class DeliveryOut(BaseModel):
-    delivered: int
-    failed: int

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
@@ -26,13 +26,19 @@ from lenddesk.core.models import User
 from lenddesk.core.policy import FeedbackPolicy, get_policy
 from lenddesk.desk import hooks as desk_hooks
 from lenddesk.desk import service as desk
-from lenddesk.desk.models import OutboxMessage
-from lenddesk.desk.service import outbox as desk_outbox
 from lenddesk.feedback import analysis
 from lenddesk.feedback.models import Survey
 from lenddesk.ledger import service as ledger
 
 TOKEN_BYTES = 32
+
+
+class QueuedReference(Protocol):
+    """What the desk hands a secret drawer: the queued message, whose body is `survey:<id>`."""
+
+    body: str
+
+
 _SURVEY_REFERENCE = "survey:"
 COMMENT_MAX = 1000
 CHANNEL_LABELS = {
@@ -85,7 +91,7 @@ def _survey_text(ticket: desk_hooks.ResolvedTicket, link: str, hours: int) -> st
     )
 
 
-def _survey_message(session: Session, message: OutboxMessage, now: datetime) -> tuple[str, str] | None:
+def _survey_message(session: Session, message: QueuedReference, now: datetime) -> tuple[str, str] | None:
     """The text and token of a `survey:<id>` outbox message, drawn now (a new token replaces any
     earlier try's); None when the survey was answered or expired."""
     survey_id = message.body.removeprefix(_SURVEY_REFERENCE)
@@ -154,17 +160,15 @@ def send_survey(session: Session, ticket: desk_hooks.ResolvedTicket, at: datetim
     session.flush()
     if target is not None and unsent_reason is None:
         # The link's token is drawn when the message is sent (`_survey_message`): never at rest.
-        outbox = OutboxMessage(
+        survey.outbox_id = desk.queue_outbound(
+            session,
             ticket_id=ticket.id,
             channel=target[0],
             recipient=target[1],
             kind="survey",
             body=f"{_SURVEY_REFERENCE}{survey.id}",
-            created_at=at,
+            now=at,
         )
-        session.add(outbox)
-        session.flush()
-        survey.outbox_id = outbox.id
     audit.record(
         session,
         audit.Actor.system("feedback"),
@@ -452,4 +456,5 @@ def csat_answers(
 
 
 desk_hooks.register_resolution_hook(send_survey)
-desk_outbox.register_secret_drawer("survey", _survey_message)
+# Found by the desk through `DRAWER_MODULES` (desk/service/outbox.py) in every process that delivers.
+desk.register_secret_drawer("survey", _survey_message)

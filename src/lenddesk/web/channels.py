@@ -191,12 +191,7 @@ async def save_channel_settings(
         return RedirectResponse("/channels", status_code=303)
     submitted = {key: str(value) for key, value in (await request.form()).items() if key in FIELD_LABELS}
     previous = service.channel_settings(session, channel) or {}
-    merged = {
-        **previous,
-        **{
-            k: v for k, v in submitted.items() if not (k in service.SECRET_FIELDS and v in ("", service.MASK))
-        },
-    }
+    merged = {**previous, **service.keep_stored_secrets(previous, submitted)}
     try:
         values = schemas.SETTINGS_MODELS[channel].model_validate(merged).model_dump()
     except ValueError as exc:

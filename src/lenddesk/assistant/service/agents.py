@@ -2,9 +2,9 @@
 
 An agent replies through the desk (`desk.reply`: the ticket's timeline, first response, SLA, the
 account-data guard and the audit trail) and the reply is delivered to the browser at once by
-the web chat adapter (assistant/delivery.py). Replies written on the desk's own ticket page or API wait in the
-outbox for `lenddesk desk deliver` or "deliver now", which use the same adapter (registered with
-the channels room there).
+the web chat adapter (assistant/delivery.py) and recorded in the outbox as delivered. Replies written
+on the desk's own ticket page or API wait in the outbox for the channels room's worker (`lenddesk
+desk deliver` or "deliver now"), which uses the same adapter (registered with the channels room).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from lenddesk.assistant.service._common import check_public_id, find_session
 from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, NotFound
 from lenddesk.desk import service as desk
+from lenddesk.desk.delivery import Outgoing
 
 
 def agent_reply(
@@ -41,8 +42,10 @@ def agent_reply(
         macro_code=None,
         now=now,
         agent_name=agent_name,
+        delivered=True,
     )
-    desk.deliver_outbox(session, adapters={"chat": WebChatAdapter(session, agent_name)}, now=now)
+    line = Outgoing(result.outbox.id, "chat", result.outbox.recipient, result.text, kind="reply")
+    WebChatAdapter(session, agent_name).deliver(line, now=now)
     delivered = session.scalar(select(ChatMessage.seq).where(ChatMessage.outbox_id == result.outbox.id))
     if delivered is None:
         raise NotFound(

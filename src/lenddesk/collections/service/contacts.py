@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import guard, rules
@@ -25,8 +25,7 @@ from lenddesk.collections.service._common import (
 from lenddesk.core import audit
 from lenddesk.core.calendar import SHANGHAI, to_shanghai
 from lenddesk.core.errors import NotFound, Unprocessable
-from lenddesk.desk.models import OutboxMessage
-from lenddesk.desk.service import opted_out_channels
+from lenddesk.desk.service import opted_out_channels, queue_outbound
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.service import check_borrower_access
 
@@ -216,19 +215,8 @@ def send_contact(
 
 
 def queue_message(session: Session, *, channel: str, recipient: str, body: str, now: datetime) -> int:
-    """A message into the desk's outbox, with an explicit column list (the desk may add columns)."""
-    table = OutboxMessage.__table__
-    values = {
-        "ticket_id": None,
-        "channel": channel,
-        "recipient": recipient,
-        "kind": "notice",
-        "body": body,
-        "status": "queued",
-        "attempts": 0,
-        "created_at": now,
-    }
-    return int(session.execute(insert(table).values(values).returning(table.c.id)).scalar_one())
+    """A notice (no ticket) into the desk's outbox, through its one writer."""
+    return queue_outbound(session, channel=channel, recipient=recipient, kind="notice", body=body, now=now)
 
 
 # --- releasing the plan's automated messages ------------------------------------------------------

@@ -143,6 +143,7 @@ def _open_desk_case(
         received_at=now,
         now=now,
         actor=actor,
+        borrower_id=borrower.id,  # the collector works this account: a staff-made link
     )
     if kind == "dispute":
         with suppress(Conflict):  # a ticket that already carries a complaint: the hold points at it

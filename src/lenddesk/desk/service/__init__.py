@@ -25,7 +25,7 @@ from lenddesk.desk.service._common import (
     require_one_of,
     to_simplified,
 )
-from lenddesk.desk.service.access import ticket_grants_borrower
+from lenddesk.desk.service.access import may_see_account, require_account_access, ticket_grants_borrower
 from lenddesk.desk.service.complaints import (
     ComplaintSummary,
     advance_complaint,
@@ -76,13 +76,12 @@ from lenddesk.desk.service.lifecycle import (
     claim,
     set_agent_status,
 )
+from lenddesk.desk.service.notifications import Notice, notify
 from lenddesk.desk.service.opt_outs import is_opt_out_reply, opted_out_channels, record_opt_out
 from lenddesk.desk.service.outbox import (
-    ClaimedMessage,
     DeadLetter,
     OutboxHealth,
     RetryPolicy,
-    SendOutcome,
     add_channel_event,
     backoff_seconds,
     claim_outbox,
@@ -93,6 +92,7 @@ from lenddesk.desk.service.outbox import (
     record_receipt,
     register_secret_drawer,
     requeue_dead_letter,
+    secret_drawers,
     settle_outbox,
 )
 from lenddesk.desk.service.queries import (
@@ -115,7 +115,7 @@ from lenddesk.desk.service.queries import (
     team_board,
     ticket_detail,
 )
-from lenddesk.desk.service.replies import ReplyResult, add_note, deliver_outbox, reply
+from lenddesk.desk.service.replies import ReplyResult, add_note, reply
 from lenddesk.desk.service.sla_watch import (
     SlaCheck,
     evaluate_sla,
@@ -148,7 +148,6 @@ __all__ = [
     "VIEWS",
     "AgentLoad",
     "BorrowerPanel",
-    "ClaimedMessage",
     "ComplaintRow",
     "ComplaintSummary",
     "DeadLetter",
@@ -157,12 +156,12 @@ __all__ = [
     "InboundMessage",
     "IntakeResult",
     "MyDesk",
+    "Notice",
     "OtpRefused",
     "OutboxHealth",
     "ReplyResult",
     "RetryPolicy",
     "RoutingTeam",
-    "SendOutcome",
     "SlaCheck",
     "SlaDates",
     "SlaFigures",
@@ -197,7 +196,6 @@ __all__ = [
     "complaint_summary_csv",
     "complete_follow_up",
     "dead_letters",
-    "deliver_outbox",
     "desk_policy",
     "effective_level",
     "evaluate_sla",
@@ -220,10 +218,12 @@ __all__ = [
     "lock_ticket",
     "mark_notification_read",
     "mask_sender",
+    "may_see_account",
     "my_desk",
     "next_extension_days",
     "normalise_sender",
     "notifications_for",
+    "notify",
     "open_complaint",
     "open_complaints_sql",
     "open_consult",
@@ -237,9 +237,11 @@ __all__ = [
     "render_macro",
     "reply",
     "requeue_dead_letter",
+    "require_account_access",
     "require_one_of",
     "save_macro",
     "save_sla_policy",
+    "secret_drawers",
     "send_otp",
     "set_agent_status",
     "settle_outbox",

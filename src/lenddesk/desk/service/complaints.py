@@ -25,8 +25,6 @@ from lenddesk.desk.models import (
     ComplaintAlert,
     ComplaintExtension,
     ComplaintStage,
-    Notification,
-    OutboxMessage,
     Team,
     Ticket,
 )
@@ -44,6 +42,8 @@ from lenddesk.desk.service._common import (
     lock_ticket,
     require_one_of,
 )
+from lenddesk.desk.service.notifications import Notice, notify
+from lenddesk.desk.service.outbox import queue_outbound
 from lenddesk.desk.service.verification import _chinese_date
 
 # --- complaints -----------------------------------------------------------------------------------
@@ -347,7 +347,8 @@ def _apply_extension(
     now: datetime,
 ) -> None:
     """Move the deadline and tell the complainant (through the outbox)."""
-    notice = OutboxMessage(
+    notice_id = queue_outbound(
+        session,
         ticket_id=ticket.id,
         channel=ticket.channel,
         recipient=ticket.sender,
@@ -356,13 +357,11 @@ def _apply_extension(
             f"您好，您的投诉（工单 {ticket.number}）因{extension.reason}，处理期限延长至"
             f"{_chinese_date(business_date(extension.new_due_at))}。我们会尽快处理并及时告知结果。"
         ),
-        created_at=now,
+        now=now,
     )
-    session.add(notice)
-    session.flush()
     before = {"resolution_days": complaint.resolution_days, "resolution_due_at": complaint.resolution_due_at}
     complaint.resolution_days, complaint.resolution_due_at = extension.days, extension.new_due_at
-    extension.notice_outbox_id = notice.id
+    extension.notice_outbox_id = notice_id
     approval = f"，{extension.approved_by} 批准" if extension.approved_by else ""
     _event(
         session,
@@ -371,7 +370,7 @@ def _apply_extension(
         actor,
         f"投诉处理期限延长至 {extension.days} 天：{extension.reason}{approval}（已通知投诉人）",
         at=now,
-        data={"days": extension.days, "outbox_id": notice.id, "extension_id": extension.id},
+        data={"days": extension.days, "outbox_id": notice_id, "extension_id": extension.id},
     )
     after = {
         "resolution_days": extension.days,
@@ -493,10 +492,8 @@ def alert_complaint_deadlines(session: Session, *, now: datetime) -> int:
         due = f"{row.resolution_due_at.astimezone(SHANGHAI):%Y-%m-%d}"
         body = f"投诉工单 {row.number}：{complaint_stages.ALERT_LABELS[kind]}（处理期限 {due}）"
         recipients = {ticket.owner_id, *_team_leads(session, _team_of(session, ticket))} - {None}
-        for user_id in sorted(recipients):  # type: ignore[type-var]
-            session.add(
-                Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, body=body, created_at=now)
-            )
+        notices = [Notice(user_id, kind, body, ticket.id) for user_id in sorted(recipients)]  # type: ignore[type-var]
+        notify(session, notices, now=now)
         _event(session, ticket, "complaint", system, body, at=now, data={"alert": kind, "due_at": due})
         sent += 1
     return sent

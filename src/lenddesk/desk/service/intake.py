@@ -143,6 +143,11 @@ _TOUCH_TICKET = (
 _ADD_ONE_TO_LOAD = (
     update(_agents).where(_agents.c.user_id == bindparam("agent_id")).values(load=_agents.c.load + 1)
 )
+_LINK_KNOWN_BORROWER = (
+    update(_tickets)
+    .where(_tickets.c.id == bindparam("ticket_id"), _tickets.c.borrower_id.is_(None))
+    .values(borrower_id=bindparam("borrower_id"))
+)
 _SET_LAST_ASSIGNED = (
     update(_teams_t)
     .where(_teams_t.c.id == bindparam("team_id"))
@@ -222,12 +227,18 @@ def intake(
     actor: audit.Actor,
     thread_number: str | None = None,
     thread_outbox_id: int | None = None,
+    borrower_id: int | None = None,
 ) -> IntakeResult:
     """Turn an inbound message into a new ticket, or add it to the sender's open (or recent) ticket.
 
     The same (channel, channel_message_id) twice creates nothing and answers the same ticket.
     `thread_number` (an e-mail reply's ticket; `thread_outbox_id`: the message of ours it answers)
     joins that ticket when it is active and the sender is its correspondent (see `_THREAD_TICKET`).
+
+    The borrower registered with the sender's address is recorded only as a candidate: anyone can
+    type a phone or address, so the ticket is linked to a borrower (which lets its owner open the
+    borrower) only by a verification — or by `borrower_id`, from staff opening a case on an account
+    they work (collections), never from a channel.
     """
     check_channel(channel)
     text = _require_text(text, "消息内容", "message text")
@@ -260,6 +271,9 @@ def intake(
         else:
             (ticket_id, number, events), outcome = created, "created"
     _add_message(session, ticket_id, message, events, actor=actor)
+    if borrower_id is not None:
+        session.execute(_LINK_KNOWN_BORROWER, {"ticket_id": ticket_id, "borrower_id": borrower_id})
+        _expire_if_loaded(session, Ticket, ticket_id)
     return IntakeResult(number, outcome == "created", ticket_id, outcome)
 
 
@@ -384,7 +398,7 @@ def _create_ticket(
     row = {
         "channel": message.channel,
         "sender": message.sender,
-        "borrower_id": _matching_borrower_id(session, message.channel, message.sender),
+        "candidate_borrower_id": _matching_borrower_id(session, message.channel, message.sender),
         "subject": message.simplified[:60],
         "category": suggestion.category,
         "severity": suggestion.severity,

@@ -1,19 +1,24 @@
 """The durable outbox: queued messages claimed under a lease, sent by a channel, settled with the answer.
 
-A delivery worker (channels/worker.py) runs three short transactions per batch: `claim_outbox`
-(lock the due rows — `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write gate on SQLite — count the
-attempt and set a lease), the sending (no transaction), then `settle_outbox` (record what each
-channel answered, on the row and on the ticket timeline). A worker killed between the two leaves
-rows whose lease runs out; the next claim takes them again and sends them with the same
-idempotency key, so a provider that honours the key sends each message once.
+The desk owns the table and this module is its only writer: `queue_outbound` queues every message
+(replies, one-time codes, automatic notices, surveys, collection notices), the rest moves them
+through their states. The delivery drivers are the channels room's (channels/worker.py); the types
+passed between them are in desk/delivery.py (docs/ARCHITECTURE.md "The outbox").
 
-`record_receipt` applies a delivery receipt (SMS) that arrives later by webhook; `queue_outbound`
-lets a channel queue an automatic message (out-of-hours notice) on a ticket.
+A delivery worker runs three short transactions per batch: `claim_outbox` (lock the due rows —
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write gate on SQLite — count the attempt and set a
+lease), the sending (no transaction), then `settle_outbox` (record what each channel answered, on
+the row and on the ticket timeline). A worker killed between the two leaves rows whose lease runs
+out; the next claim takes them again and sends them with the same idempotency key, so a provider
+that honours the key sends each message once.
+
+`record_receipt` applies a delivery receipt (SMS) that arrives later by webhook.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -26,55 +31,40 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.core.sqlite_gate import GatedConnection
+from lenddesk.desk.delivery import ClaimedMessage, SendOutcome
 from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
 from lenddesk.desk.service._common import _event_row, normalise_sender
-from lenddesk.desk.service.verification import _otp_text
 
 _outbox, _tickets, _events = OutboxMessage.__table__, Ticket.__table__, TicketEvent.__table__
 _messages = Message.__table__
 
 # Messages whose secret is drawn only when sent: the outbox body is a reference `<kind>:<id>`, and
 # the kind's drawer answers (text, secret) — storing only the secret's hash — or None when void.
-# Other rooms register theirs at import (feedback: survey links), the desk does not know them.
+# `DRAWER_MODULES` names the modules that register a drawer at import (the desk's one-time codes,
+# feedback's survey links), as ledger/after_close.py names its steps: every process that claims
+# (server, worker, CLI) imports them by name before its first claim, so none sends a bare reference.
 SecretDrawer = Callable[[Session, OutboxMessage, datetime], tuple[str, str] | None]
-_secret_drawers: dict[str, SecretDrawer] = {"otp": _otp_text}
+DRAWER_MODULES = ("lenddesk.desk.service.verification", "lenddesk.feedback.service")
+_secret_drawers: dict[str, SecretDrawer] = {}
+_drawer_modules_loaded = False
 
 
 def register_secret_drawer(kind: str, drawer: SecretDrawer) -> None:
     _secret_drawers[kind] = drawer
 
 
+def secret_drawers() -> dict[str, SecretDrawer]:
+    """Every registered drawer by kind, the declared modules imported first (once per process)."""
+    global _drawer_modules_loaded
+    if not _drawer_modules_loaded:
+        for module_name in DRAWER_MODULES:
+            importlib.import_module(module_name)
+        _drawer_modules_loaded = True
+    return _secret_drawers
+
+
 _SYSTEM = audit.Actor.system("channels")
 FINAL_STATUSES = frozenset({"delivered", "failed", "dead"})
-
-
-@dataclass(frozen=True)
-class ClaimedMessage:
-    """A queued message this worker holds until its lease runs out."""
-
-    outbox_id: int
-    ticket_id: int | None
-    ticket_number: str | None
-    channel: str
-    recipient: str
-    kind: str
-    body: str
-    attempt: int  # this attempt's number, 1 for the first
-    idempotency_key: str
-    secret: str | None = None  # a one-time code inside `body`: sent, never logged
-    in_reply_to: str | None = None  # e-mail: the Message-ID of the borrower's last mail on the ticket
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """What a channel answered for one message."""
-
-    outbox_id: int
-    accepted: bool
-    awaiting_receipt: bool = False  # accepted; the provider reports delivery later (SMS)
-    provider_message_id: str | None = None
-    error: str | None = None
-    permanent: bool = False  # refused for good (bad address, opted out): no retry
 
 
 @dataclass(frozen=True)
@@ -93,7 +83,8 @@ def backoff_seconds(attempt: int, policy: RetryPolicy, rng: random.Random) -> fl
 
 def idempotency_key(outbox_id: int, *, kind: str, attempt: int) -> str:
     """The key a provider deduplicates by: one per message, except a drawn secret, drawn anew each try."""
-    return f"lenddesk-{outbox_id}-{attempt}" if kind in _secret_drawers else f"lenddesk-{outbox_id}"
+    drawn = kind in secret_drawers()
+    return f"lenddesk-{outbox_id}-{attempt}" if drawn else f"lenddesk-{outbox_id}"
 
 
 def _take_write_gate(session: Session) -> None:
@@ -157,11 +148,11 @@ def claim_outbox(
         return []
     until = now + timedelta(seconds=lease_seconds)
     session.execute(_CLAIM, {"ids": [row.id for row in rows], "worker": worker, "until": until})
-    claimed = []
+    claimed, drawers = [], secret_drawers()
     for row in rows:
         attempt = row.attempts + 1
         body, secret = row.body, None
-        if row.kind in _secret_drawers and body.startswith(f"{row.kind}:"):
+        if row.kind in drawers and body.startswith(f"{row.kind}:"):
             drawn = _draw_secret(session, row.id, row.kind, now)
             if drawn is None:
                 _void_code(session, row, now)
@@ -214,7 +205,7 @@ def _with_mail_threads(session: Session, claimed: list[ClaimedMessage]) -> list[
 def _draw_secret(session: Session, outbox_id: int, kind: str, now: datetime) -> tuple[str, str] | None:
     message = session.get(OutboxMessage, outbox_id)
     assert message is not None
-    return _secret_drawers[kind](session, message, now)
+    return secret_drawers()[kind](session, message, now)
 
 
 def _void_code(session: Session, row: Any, now: datetime) -> None:
@@ -398,45 +389,61 @@ def record_receipt(
 def queue_outbound(
     session: Session,
     *,
-    ticket_id: int,
     body: str,
     kind: str,
     now: datetime,
+    ticket_id: int | None = None,
+    channel: str | None = None,
+    recipient: str | None = None,
     delivered: bool = False,
     actor: audit.Actor = _SYSTEM,
+    event_data: dict[str, Any] | None = None,
 ) -> int:
-    """An automatic message to a ticket's sender on its channel (e.g. the out-of-hours notice).
+    """Queue a message; the only way into the outbox. Returns the outbox id.
 
-    `delivered=True` records one a channel already answered in its own response (a WeChat passive
-    reply). Returns the outbox id.
+    Without `channel` and `recipient` it answers the ticket's sender on the ticket's channel (a
+    reply, an automatic notice) and the answer joins the conversation and the timeline (with
+    `event_data` added to the line's data). With them it goes to that address (a one-time code to
+    the registered phone, a survey, a collection notice without a ticket) and only the outbox holds
+    it. `delivered=True` records one a channel already answered in its own response (a WeChat
+    passive reply).
     """
-    ticket = session.get(Ticket, ticket_id)
-    assert ticket is not None
+    ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
+    to_correspondent = channel is None and recipient is None
+    if to_correspondent:
+        if ticket is None:
+            raise ValueError("a message without a ticket needs a channel and a recipient")
+        channel, recipient = ticket.channel, normalise_sender(ticket.sender)
+    assert channel is not None and recipient is not None
     outbox = OutboxMessage(
-        ticket_id=ticket.id,
-        channel=ticket.channel,
-        recipient=normalise_sender(ticket.sender),
+        ticket_id=ticket_id,
+        channel=channel,
+        recipient=recipient,
         kind=kind,
         body=body,
         created_at=now,
         status="delivered" if delivered else "queued",
+        attempts=0,
         delivered_at=now if delivered else None,
     )
     session.add(outbox)
-    session.add(
-        Message(
-            ticket_id=ticket.id,
-            direction="out",
-            channel=ticket.channel,
-            sender=actor.name,
-            text=body,
-            text_simplified=body,
-            received_at=now,
+    if to_correspondent and ticket is not None:
+        session.add(
+            Message(
+                ticket_id=ticket.id,
+                direction="out",
+                channel=channel,
+                sender=actor.name,
+                text=body,
+                text_simplified=body,
+                received_at=now,
+            )
         )
-    )
     session.flush()
-    data = {"outbox_id": outbox.id, "delivery": outbox.status, "kind": kind, "channel": ticket.channel}
-    session.add(TicketEvent(**_event_row(ticket.id, "outbound", actor, body, at=now, data=data)))
+    if to_correspondent and ticket is not None:
+        data = {"outbox_id": outbox.id, "delivery": outbox.status, "kind": kind, "channel": channel}
+        data |= event_data or {}
+        session.add(TicketEvent(**_event_row(ticket.id, "outbound", actor, body, at=now, data=data)))
     return outbox.id
 
 

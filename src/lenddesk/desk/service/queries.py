@@ -103,13 +103,15 @@ def _viewer_team(session: Session, viewer_id: int) -> int | None:
 
 
 def _tickets_of_phone(session: Session, mobile: str) -> list[int]:
-    """Tickets sent from this phone or belonging to the borrower registered with it: two index lookups."""
+    """Tickets sent from this phone or of the borrower registered with it (linked by verification or
+    named as the sender's candidate): three index lookups."""
     holders = ledger.borrower_ids_where("mobile", mobile)
     return list(
         session.scalars(
             union(
                 select(Ticket.id).where(Ticket.sender == mobile),
                 select(Ticket.id).where(Ticket.borrower_id.in_(holders)),
+                select(Ticket.id).where(Ticket.candidate_borrower_id.in_(holders)),
             )
         )
     )

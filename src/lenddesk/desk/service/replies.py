@@ -1,17 +1,14 @@
-"""Replies, internal notes and delivery of the outbox."""
+"""Replies and internal notes."""
 
 from __future__ import annotations
 
-import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
+from lenddesk.desk.models import OutboxMessage, Ticket, TicketEvent
 from lenddesk.desk.service import outbox
 from lenddesk.desk.service._common import _event, _require_text, get_ticket
 from lenddesk.desk.service.lifecycle import _first_response
@@ -21,7 +18,7 @@ from lenddesk.desk.service.verification import (
     render_macro,
 )
 
-# --- replies, notes, delivery ----------------------------------------------------------------------
+# --- replies, notes ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -40,44 +37,34 @@ def reply(
     macro_code: str | None,
     now: datetime,
     agent_name: str | None = None,
+    delivered: bool = False,
 ) -> ReplyResult:
-    """Send a reply through the outbox. Account data is refused below the policy's verification level."""
+    """Send a reply through the outbox. Account data is refused below the policy's verification level.
+
+    `delivered=True`: the caller's channel shows it to the borrower in its own response (an agent's
+    live answer in a web chat), so the outbox records it delivered and no worker sends it again.
+    """
     ticket = get_ticket(session, number=number)
     if macro_code:
         text = render_macro(
-            session, ticket=ticket, code=macro_code, agent_name=agent_name or actor.name, now=now
+            session,
+            ticket=ticket,
+            code=macro_code,
+            agent_name=agent_name or actor.name,
+            now=now,
+            viewer=actor,
         )
     body = _require_text(text or "", "回复内容", "reply text")
     _refuse_account_data(session, ticket, body, level=effective_level(session, ticket, now), now=now)
-    outbox = OutboxMessage(
-        ticket_id=ticket.id,
-        channel=ticket.channel,
-        recipient=ticket.sender,
-        kind="reply",
-        body=body,
-        created_at=now,
-    )
-    session.add(outbox)
-    session.add(
-        Message(
-            ticket_id=ticket.id,
-            direction="out",
-            channel=ticket.channel,
-            sender=actor.name,
-            text=body,
-            text_simplified=body,
-            received_at=now,
-        )
-    )
-    session.flush()
-    _event(
+    outbox_id = outbox.queue_outbound(
         session,
-        ticket,
-        "outbound",
-        actor,
-        body,
-        at=now,
-        data={"outbox_id": outbox.id, "delivery": "queued", "macro": macro_code},
+        ticket_id=ticket.id,
+        body=body,
+        kind="reply",
+        now=now,
+        delivered=delivered,
+        actor=actor,
+        event_data={"macro": macro_code},
     )
     _first_response(session, ticket, actor=actor, now=now)
     ticket.updated_at = now
@@ -87,9 +74,11 @@ def reply(
         "ticket.reply",
         ("ticket", ticket.number),
         None,
-        {"outbox_id": outbox.id, "macro": macro_code},
+        {"outbox_id": outbox_id, "macro": macro_code},
     )
-    return ReplyResult(ticket, outbox, body)
+    queued = session.get(OutboxMessage, outbox_id)
+    assert queued is not None
+    return ReplyResult(ticket, queued, body)
 
 
 def add_note(session: Session, *, actor: audit.Actor, number: str, text: str, now: datetime) -> TicketEvent:
@@ -100,24 +89,3 @@ def add_note(session: Session, *, actor: audit.Actor, number: str, text: str, no
     session.flush()
     audit.record(session, actor, "ticket.note", ("ticket", ticket.number), None, {"event_id": event.id})
     return event
-
-
-def deliver_outbox(
-    session: Session, *, adapters: dict[str, Any], now: datetime, limit: int = 500
-) -> Counter[str]:
-    """Hand due messages to the channel adapters in this transaction; the outcome goes on the timeline.
-
-    The inline form of the delivery worker (channels/worker.py), which commits between claiming,
-    sending and settling. Counts by status; "failed" also counts retries and dead letters.
-    """
-    from lenddesk.channels.delivery_log import Outgoing
-
-    worker = f"inline-{uuid.uuid4().hex[:12]}"
-    claimed = outbox.claim_outbox(session, channels=list(adapters), now=now, worker=worker, limit=limit)
-    outcomes = []
-    for message in claimed:
-        result = adapters[message.channel].deliver(Outgoing.of(message), now=now)
-        outcomes.append(result.outcome(message.outbox_id))
-    counts = outbox.settle_outbox(session, claimed=claimed, outcomes=outcomes, worker=worker, now=now)
-    counts["failed"] += counts["retry"] + counts["dead"]
-    return counts

@@ -14,6 +14,7 @@ from lenddesk.core.calendar import SHANGHAI
 from lenddesk.core.errors import NotFound
 from lenddesk.desk.models import Notification, Ticket
 from lenddesk.desk.service._common import _event, _recompute_sla, _team_leads, _team_of
+from lenddesk.desk.service.notifications import Notice, notify
 
 # --- SLA job --------------------------------------------------------------------------------------
 
@@ -67,10 +68,8 @@ def _escalate_breaches(session: Session, *, now: datetime) -> int:
         body = (
             f"工单 {ticket.number} 已超出{which}时限（{ticket.due_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）"
         )
-        for lead in _team_leads(session, _team_of(session, ticket)):
-            session.add(
-                Notification(user_id=lead, ticket_id=ticket.id, kind="sla_breach", body=body, created_at=now)
-            )
+        leads = _team_leads(session, _team_of(session, ticket))
+        notify(session, [Notice(lead, "sla_breach", body, ticket.id) for lead in leads], now=now)
         ticket.escalated_due_at = ticket.due_at
         _event(
             session,

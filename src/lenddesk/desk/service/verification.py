@@ -28,6 +28,8 @@ from lenddesk.core.settings import get_settings
 from lenddesk.desk import disclosure, macros
 from lenddesk.desk.models import Macro, Message, OtpAllowance, OtpChallenge, OutboxMessage, Ticket
 from lenddesk.desk.service._common import _event, _snapshot, desk_policy, get_ticket, lock_ticket
+from lenddesk.desk.service.access import may_see_account, require_account_access
+from lenddesk.desk.service.outbox import queue_outbound, register_secret_drawer
 from lenddesk.ledger import service as ledger
 
 # --- verification ---------------------------------------------------------------------------------
@@ -37,7 +39,7 @@ from lenddesk.ledger import service as ledger
 # first, so attempts and limits are counted exactly under concurrent requests; the counters
 # themselves are incremented in SQL. One-time codes never rest in clear: the outbox holds
 # `otp:<challenge id>`, and the code is drawn, hashed (with its own key) and put in the text only
-# when the SMS adapter sends it (`deliver_outbox`).
+# when the delivery worker claims it (`_otp_text`, the outbox's drawer for `otp`).
 
 
 @dataclass(frozen=True)
@@ -269,13 +271,16 @@ def send_otp(session: Session, *, actor: audit.Actor, number: str, now: datetime
     """A one-time code to the borrower's registered phone, through the SMS outbox, within the limits."""
     policy = desk_policy()
     ticket = lock_ticket(session, number=number)
-    if ticket.borrower_id is None:
+    # The code goes to the registered phone of the linked borrower, else of the sender's candidate:
+    # only who holds that phone can answer it, so a correct code links the ticket (`check_otp`).
+    borrower_id = ticket.borrower_id or ticket.candidate_borrower_id
+    if borrower_id is None:
         raise Unprocessable(
             "尚未识别借款人，请先完成基础核验",
             "The borrower is not identified yet; do the knowledge check first",
             code="borrower_unknown",
         )
-    borrower = ledger.borrower_card(session, ticket.borrower_id)
+    borrower = ledger.borrower_card(session, borrower_id)
     assert borrower is not None
     _use_otp_allowance(session, "ticket", str(ticket.id), daily=policy.otp_daily_per_ticket, now=now)
     _use_otp_allowance(
@@ -300,15 +305,14 @@ def send_otp(session: Session, *, actor: audit.Actor, number: str, now: datetime
     )
     session.add(challenge)
     session.flush()
-    session.add(
-        OutboxMessage(
-            ticket_id=ticket.id,
-            channel="sms",
-            recipient=borrower.mobile,
-            kind="otp",
-            body=f"{_OTP_REFERENCE}{challenge.id}",
-            created_at=now,
-        )
+    queue_outbound(
+        session,
+        ticket_id=ticket.id,
+        channel="sms",
+        recipient=borrower.mobile,
+        kind="otp",
+        body=f"{_OTP_REFERENCE}{challenge.id}",
+        now=now,
     )
     masked = mask_mobile(borrower.mobile)
     _event(session, ticket, "verification", actor, f"验证码已发送至 {masked}", at=now, data={"method": "otp"})
@@ -389,6 +393,7 @@ def check_otp(
         return VerificationOutcome(False, level, "locked" if left <= 0 else "wrong", left)
     before = _snapshot(ticket)
     challenge.status, challenge.verified_at = "verified", now
+    ticket.borrower_id = challenge.borrower_id  # the holder of the borrower's registered phone
     _raise_level(session, ticket, "strong", now)
     _event(
         session,
@@ -425,8 +430,9 @@ def _refuse_account_data(session: Session, ticket: Ticket, text: str, *, level: 
     if macros.level_allows(level, required):
         return
     contracts: list[str] = []
-    if ticket.borrower_id is not None:
-        summary = ledger.account_summary(session, borrower_id=ticket.borrower_id, today=business_date(now))
+    scanned_for = ticket.borrower_id or ticket.candidate_borrower_id  # scanning for more is the safe side
+    if scanned_for is not None:
+        summary = ledger.account_summary(session, borrower_id=scanned_for, today=business_date(now))
         contracts = [loan.contract_number for loan in summary.loans]
     public = [desk_policy().hotline, ticket.number]
     found = disclosure.find_account_data(text, contract_numbers=contracts, public=public)
@@ -453,20 +459,32 @@ class BorrowerPanel:
     masked_name: str | None = None
     masked_mobile: str | None = None
     account: ledger.AccountSummary | None = None
+    account_withheld: bool = False  # verified, but not this viewer's to see (access.py)
+    candidate: bool = False  # not linked: the masked identity is the sender's match, to verify against
 
 
-def borrower_panel(session: Session, *, number: str, now: datetime) -> BorrowerPanel:
-    """The side panel: masked identity always, the account only at the required verification level."""
+def borrower_panel(session: Session, *, number: str, now: datetime, viewer: audit.Actor) -> BorrowerPanel:
+    """The side panel: masked identity always, the account only at the required verification level
+    and to a viewer the borrower 360 would let in (their own ticket, or a lead: access.py)."""
     ticket = get_ticket(session, number=number)
     required = desk_policy().account_detail_level
     level = effective_level(session, ticket, now)
     if ticket.borrower_id is None:
-        return BorrowerPanel(False, level, required)
+        candidate = (
+            ledger.borrower_card(session, ticket.candidate_borrower_id)
+            if ticket.candidate_borrower_id
+            else None
+        )
+        if candidate is None:
+            return BorrowerPanel(False, level, required)
+        masked = mask_name(candidate.name), mask_mobile(candidate.mobile)
+        return BorrowerPanel(False, level, required, *masked, candidate=True)
     borrower = ledger.borrower_card(session, ticket.borrower_id)
     assert borrower is not None
-    account = None
+    account, withheld = None, False
     if macros.level_allows(level, required):
-        account = account_details(session, ticket=ticket, now=now)
+        withheld = not may_see_account(session, viewer=viewer, ticket=ticket)
+        account = None if withheld else account_details(session, ticket=ticket, now=now)
     return BorrowerPanel(
         True,
         level,
@@ -474,6 +492,7 @@ def borrower_panel(session: Session, *, number: str, now: datetime) -> BorrowerP
         mask_name(borrower.name),
         mask_mobile(borrower.mobile),
         account,
+        withheld,
     )
 
 
@@ -505,8 +524,11 @@ def _macro(session: Session, code: str) -> Macro:
     return macro
 
 
-def render_macro(session: Session, *, ticket: Ticket, code: str, agent_name: str, now: datetime) -> str:
-    """Fill a macro for a ticket; the ledger is read only when the verification level allows.
+def render_macro(
+    session: Session, *, ticket: Ticket, code: str, agent_name: str, now: datetime, viewer: audit.Actor
+) -> str:
+    """Fill a macro for a ticket; the ledger is read only when the verification level allows and
+    the viewer may see the borrower's account (access.py: the 360's rule), else refused.
 
     Below that level the filled text is scanned like a free-text reply (a macro's own words may
     carry a date or an amount).
@@ -517,6 +539,7 @@ def render_macro(session: Session, *, ticket: Ticket, code: str, agent_name: str
     values = {"ticket_number": ticket.number, "agent_name": agent_name, "hotline": desk_policy().hotline}
     if macros.needs_account_level(macro.body):
         macros.require_level(level, required, "使用含账户信息的快捷回复", "A macro with account details")
+        require_account_access(session, viewer=viewer, ticket=ticket)
         values |= _account_values(session, ticket, now)
     text = macros.fill(macro.body, values, level=level, required_level=required)
     _refuse_account_data(session, ticket, text, level=level, now=now)
@@ -541,3 +564,6 @@ def save_macro(
     session.flush()
     audit.record(session, actor, "macro.save", ("macro", code), before, {"title": title, "body": body})
     return macro
+
+
+register_secret_drawer("otp", _otp_text)

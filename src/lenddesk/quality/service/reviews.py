@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select, update
-from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +22,6 @@ from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import User
 from lenddesk.core.pii import is_valid_bank_card, is_valid_id_number, mask_bank_card, mask_id_number
 from lenddesk.desk import service as desk
-from lenddesk.desk.models import Notification
 from lenddesk.quality import conversations, rubric, sampling
 from lenddesk.quality.models import QaItemVerdict, QaReview, QaScore
 from lenddesk.quality.service.policy import REVIEWERS, quality_policy
@@ -117,12 +115,8 @@ def _notify_severe(session: Session, entries: Sequence[ReviewEntry], *, now: dat
         failed = items.get(ticket_id) or []
         codes = "、".join(rubric.CODE_LABELS[i["code"]] for i in failed if i["result"] == "fail")
         body = f"工单 {number} 质检发现严重问题（{codes}），已进入复核队列"
-        notes += [
-            {"user_id": lead, "ticket_id": ticket_id, "kind": "qa_severe", "body": body, "created_at": now}
-            for lead in leads[team_id]
-        ]
-    if notes:
-        session.execute(sa_insert(Notification), notes)
+        notes += [desk.Notice(lead, "qa_severe", body, ticket_id) for lead in leads[team_id]]
+    desk.notify(session, notes, now=now)
 
 
 def open_review(

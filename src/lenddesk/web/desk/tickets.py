@@ -159,12 +159,22 @@ def _ticket_page(
     if macro and may(user, DESK):
         try:
             draft["reply"] = service.render_macro(
-                session, ticket=ticket, code=macro, agent_name=user.display_name, now=now
+                session,
+                ticket=ticket,
+                code=macro,
+                agent_name=user.display_name,
+                now=now,
+                viewer=audit.Actor.of(user),
             )
         except LendDeskError as exc:
             error, status_code = exc.message_zh, 200
     # QA and compliance read tickets but not accounts (the API's panel is desk roles only).
-    panel = service.borrower_panel(session, number=ticket.number, now=now) if may(user, DESK) else None
+    viewer = audit.Actor.of(user)
+    panel = (
+        service.borrower_panel(session, number=ticket.number, now=now, viewer=viewer)
+        if may(user, DESK)
+        else None
+    )
     agents, teams = service.list_agents(session), service.list_teams(session)
     names = {agent.user_id: agent.name for agent in agents} | {user.id: user.display_name}
     done = [stage.stage for stage in view.complaint_stages]

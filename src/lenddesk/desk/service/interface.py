@@ -91,7 +91,8 @@ def open_complaints_sql(borrower: str) -> str:
     return (
         "(SELECT COUNT(*) FROM desk_complaints c JOIN desk_tickets t ON t.id = c.ticket_id"
         # The ticket's borrower, verified or only named by the sender's phone: pausing is the safe side.
-        f"  WHERE (t.borrower_id = {borrower} OR t.candidate_borrower_id = {borrower}) AND c.closed_at IS NULL)"
+        f"  WHERE (t.borrower_id = {borrower} OR t.candidate_borrower_id = {borrower})"
+        "  AND c.closed_at IS NULL)"
     )
 
 

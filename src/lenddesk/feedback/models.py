@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lenddesk.core.db import Base, UTCDateTime, utcnow
@@ -39,7 +39,9 @@ class Survey(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     status: Mapped[str] = mapped_column(String(8), default="sent")
     unsent_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("desk_outbox.id"), nullable=True)
+    # The queued message that carried the survey (the desk's outbox id; a reference, not a key into
+    # another room's table).
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

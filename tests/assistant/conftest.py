@@ -9,9 +9,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from lenddesk.core.roles import ROLES
 from tests.desk.conftest import Clock, borrower, channel_keys, clock, desk_data, inbound
 
-__all__ = ["borrower", "channel_keys", "chat", "clock", "desk_data", "inbound", "new_session_id"]
+__all__ = ["badge_of", "borrower", "channel_keys", "chat", "clock", "desk_data", "inbound", "new_session_id"]
+
+
+def badge_of(username: str) -> str:
+    """The staff number (工号) of a test user: the template database's users get LD + id."""
+    return f"LD{ROLES.index(username) + 1:06d}"
 
 
 def new_session_id() -> str:

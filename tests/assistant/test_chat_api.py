@@ -14,7 +14,7 @@ from lenddesk.assistant.models import ChatMessage, ChatSession
 from lenddesk.channels.delivery_log import DeliveryResult, Outgoing
 from lenddesk.desk import service as desk
 from lenddesk.desk.models import Message, Ticket
-from tests.assistant.conftest import new_session_id
+from tests.assistant.conftest import badge_of, new_session_id
 from tests.desk.conftest import BorrowerFacts, Clock
 
 Chat = Callable[..., dict[str, Any]]
@@ -148,7 +148,13 @@ def test_a_borrower_verifies_with_a_code_and_gets_their_own_figures(
 def test_official_numbers_and_agent_ids_are_checked_in_chat(chat: Chat) -> None:
     assert "是我们的官方号码" in chat("4000000000是你们的客服电话吗")["reply"]
     assert "不是我们的官方号码" in chat("01053912345是你们的电话吗")["reply"]
-    assert "是我们在职的客服专员" in chat("有个工号 agent 的人打电话给我，是你们的人吗")["reply"]
+    badge = badge_of("agent")
+    assert (
+        f"工号 {badge}：是我们在职的工作人员"
+        in chat(f"有个工号 {badge} 的人打电话给我，是你们的人吗")["reply"]
+    )
+    named = chat("有个工号 agent 的人打电话给我，是你们的人吗")["reply"]  # a sign-in name is never looked up
+    assert "不是我们的工号格式" in named and "在职" not in named
 
 
 def test_verify_official_endpoint(client: TestClient) -> None:
@@ -158,14 +164,16 @@ def test_verify_official_endpoint(client: TestClient) -> None:
         client.get("/api/v1/assistant/verify-official", params={"phone": "010-5391 2345"}).json()["official"]
         is False
     )
-    assert client.get("/api/v1/assistant/verify-official", params={"agent_id": "collector"}).json()[
+    assert client.get("/api/v1/assistant/verify-official", params={"badge": badge_of("collector")}).json()[
         "official"
     ]
-    assert not client.get("/api/v1/assistant/verify-official", params={"agent_id": "qa"}).json()["official"]
-    assert not client.get("/api/v1/assistant/verify-official", params={"agent_id": "nobody"}).json()[
+    assert not client.get("/api/v1/assistant/verify-official", params={"badge": badge_of("qa")}).json()[
         "official"
     ]
-    for query in ("", "phone=1&agent_id=agent", "phone=%ED%A0%80", "agent_id=a%20b", "phone=" + "9" * 40):
+    assert not client.get("/api/v1/assistant/verify-official", params={"badge": "LD999999"}).json()[
+        "official"
+    ]
+    for query in ("", "phone=1&badge=LD000001", "phone=%ED%A0%80", "badge=a%20b", "phone=" + "9" * 40):
         response = client.get(f"/api/v1/assistant/verify-official?{query}")
         assert response.status_code == 422, query
         assert {"code", "message_zh", "message_en"} <= response.json().keys()

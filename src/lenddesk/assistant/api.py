@@ -82,7 +82,7 @@ def chat_messages(
 @router.get(
     "/verify-official",
     response_model=schemas.OfficialOut,
-    summary="Is this phone number or agent ID an official one of ours?",
+    summary="Is this phone number or staff number (工号) an official one of ours?",
     responses=errors(422, 429),
     dependencies=[auth.public()],
 )
@@ -91,16 +91,16 @@ def verify_official(
     session: Session = db_session,
     now: datetime = Now,
     phone: Annotated[str | None, Query(max_length=32)] = None,
-    agent_id: Annotated[str | None, Query(max_length=64)] = None,
+    badge: Annotated[str | None, Query(max_length=16)] = None,
 ) -> schemas.OfficialOut:
-    if (phone is None) == (agent_id is None):
+    if (phone is None) == (badge is None):
         raise Unprocessable(
-            "请提供 phone 或 agent_id 其中一个", "Give exactly one of phone or agent_id", code="one_of"
+            "请提供 phone 或 badge（工号）其中一个",
+            "Give exactly one of phone or badge (the staff number)",
+            code="one_of",
         )
     _count_lookup(session, client_address(request), now)
-    check = (
-        service.check_phone(phone) if phone is not None else service.check_agent_id(session, agent_id or "")
-    )
+    check = service.check_phone(phone) if phone is not None else service.check_badge(session, badge or "")
     return schemas.OfficialOut(**check.__dict__)
 
 

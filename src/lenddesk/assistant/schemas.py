@@ -47,7 +47,7 @@ class ChatLinesOut(BaseModel):
 
 
 class OfficialOut(BaseModel):
-    kind: Literal["phone", "agent_id"]
+    kind: Literal["phone", "badge"]
     value: str
     official: bool
     description: str

@@ -131,6 +131,11 @@ class DeskPolicy(Section):
     # Identity verification needed before amounts, dates or contract numbers are shown or sent.
     account_detail_level: VerificationLevel = "basic"
     knowledge_attempts: int = Field(default=3, ge=1, le=20)
+    # Failed knowledge checks across tickets, sessions and channels (desk/service/verification.py).
+    identity_failures_per_borrower: int = Field(default=5, ge=1, le=100)
+    identity_failures_per_phone: int = Field(default=5, ge=1, le=100)
+    identity_failures_per_address: int = Field(default=10, ge=1, le=1000)
+    identity_lock_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     otp_minutes: int = Field(default=5, ge=1, le=60)
     otp_attempts: int = Field(default=5, ge=1, le=20)
     otp_length: int = Field(default=6, ge=4, le=10)

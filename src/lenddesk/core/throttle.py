@@ -54,6 +54,8 @@ class Throttle(Protocol):
 
     def release(self, session: Session, address: str, window: Window) -> None: ...
 
+    def clear(self, session: Session, address: str, window: Window) -> None: ...
+
 
 def stored_key(key: str, minutes: int) -> str:
     """The key as the counters keep it: prefixed by its window length, at most 64 characters."""
@@ -119,6 +121,12 @@ class SqlThrottle:
             .values(attempts=SignInThrottle.attempts - 1)
         )
 
+    def clear(self, session: Session, address: str, window: Window) -> None:
+        """Forget every window of this key (a lock lifted by a person)."""
+        session.execute(
+            delete(SignInThrottle).where(SignInThrottle.address == stored_key(address, self.minutes))
+        )
+
 
 class RedisThrottle:
     """Counters in Redis: `lenddesk:throttle:<minutes>m|<key>:<window>`, each expiring by itself after
@@ -151,6 +159,9 @@ class RedisThrottle:
 
     def release(self, session: Session, address: str, window: Window) -> None:
         self._client.decr(self._key(address, window.number))
+
+    def clear(self, session: Session, address: str, window: Window) -> None:
+        self._client.delete(self._key(address, window.number - 1), self._key(address, window.number))
 
 
 @lru_cache(maxsize=8)

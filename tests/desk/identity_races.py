@@ -7,7 +7,6 @@ import threading
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.core.db import session_factory

@@ -82,7 +82,7 @@ def chat_messages(
 @router.get(
     "/verify-official",
     response_model=schemas.OfficialOut,
-    summary="Is this phone number or staff number (工号) an official one of ours?",
+    summary="Is this phone number or staff badge number an official one of ours?",
     responses=errors(422, 429),
     dependencies=[auth.public()],
 )

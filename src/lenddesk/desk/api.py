@@ -361,7 +361,7 @@ def check_otp(
     "/tickets/{number}/verify/unlock",
     response_model=schemas.VerificationOut,
     summary="Lift the identity-check lock of the ticket's borrower (the ticket verified by code first)",
-    responses=errors(400, 401, 403, 404, 409),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def lift_identity_lock(
     number: str,

@@ -14,7 +14,7 @@ from lenddesk.assistant.models import ChatMessage, ChatSession
 from lenddesk.channels.delivery_log import DeliveryResult, Outgoing
 from lenddesk.desk import service as desk
 from lenddesk.desk.models import Message, Ticket
-from tests.assistant.conftest import badge_of, new_session_id
+from tests.assistant.conftest import badge_of, new_session_id, token_headers
 from tests.desk.conftest import BorrowerFacts, Clock
 
 Chat = Callable[..., dict[str, Any]]
@@ -188,23 +188,27 @@ def test_hostile_messages_are_answered_or_refused_cleanly(client: TestClient, ch
         "\\udfff",
         "\\ud800\\udc00\\ud800",
     ):  # unpaired surrogates, as JSON escapes
-        raw = f'{{"session_id": "{chat.session_id}", "text": "{text}"}}'
+        raw = f'{{"text": "{text}"}}'
         response = client.post(
-            "/api/v1/assistant/messages", content=raw, headers={"content-type": "application/json"}
+            "/api/v1/assistant/messages",
+            content=raw,
+            headers={"content-type": "application/json", **token_headers(chat.token)},
         )
         assert response.status_code == 422 and response.json()["code"] == "validation_error"
     assert chat("你好")["message_seq"] == before + 1  # nothing half-written
     assert chat("１２３４５６７８９０１２３４５６７８９０１２３４５６７８９")["intent"]
     assert chat("9" * 400)["intent"]
-    for body in (
-        {"session_id": "short", "text": "你好"},
-        {"session_id": new_session_id(), "text": ""},
-        {"session_id": new_session_id(), "text": "x" * 20_001},
-        {"session_id": new_session_id(), "text": 12},
-        {"session_id": "a" * 65, "text": "你好"},
-        {"session_id": new_session_id(), "text": "你好", "extra": 1},
+    for body, token in (
+        ({"text": "你好"}, "short"),
+        ({"text": ""}, new_session_id()),
+        ({"text": "x" * 20_001}, new_session_id()),
+        ({"text": 12}, new_session_id()),
+        ({"text": "你好"}, "a" * 129),
+        ({"text": "你好"}, "bad token with spaces and more than 32 characters"),
+        ({"text": "你好", "session_id": new_session_id()}, new_session_id()),
+        ({"text": "你好", "extra": 1}, new_session_id()),
     ):
-        response = client.post("/api/v1/assistant/messages", json=body)
+        response = client.post("/api/v1/assistant/messages", json=body, headers=token_headers(token))
         assert response.status_code == 422, (body, response.text)
         assert {"code", "message_zh", "message_en"} <= response.json().keys()
 
@@ -213,9 +217,12 @@ def test_messages_are_numbered_and_a_reconnect_reads_what_it_missed(chat: Chat, 
     first = chat("你好")
     second = chat("怎么还款")
     assert (first["message_seq"], first["reply_seq"], second["message_seq"]) == (1, 2, 3)
-    lines = client.get(f"/api/v1/assistant/sessions/{chat.session_id}/messages", params={"after": 2}).json()
+    lines = client.get(
+        "/api/v1/assistant/messages", params={"after": 2}, headers=token_headers(chat.token)
+    ).json()
     assert [(line["seq"], line["author"]) for line in lines["lines"]] == [(3, "borrower"), (4, "bot")]
-    assert client.get(f"/api/v1/assistant/sessions/{new_session_id()}/messages").status_code == 404
+    unknown = client.get("/api/v1/assistant/messages", headers=token_headers(new_session_id()))
+    assert unknown.status_code == 404
 
 
 def test_a_session_is_rate_limited(chat: Chat, client: TestClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -228,7 +235,9 @@ def test_a_session_is_rate_limited(chat: Chat, client: TestClient, monkeypatch) 
     )
     for _ in range(3):
         chat("你好")
-    response = client.post("/api/v1/assistant/messages", json={"session_id": chat.session_id, "text": "你好"})
+    response = client.post(
+        "/api/v1/assistant/messages", json={"text": "你好"}, headers=token_headers(chat.token)
+    )
     assert response.status_code == 429 and response.json()["code"] == "chat_rate_limited"
     # Another session from the same address still gets through.
     assert chat("你好", session_id=new_session_id())["intent"] == "chitchat"

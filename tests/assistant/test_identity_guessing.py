@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.assistant import replies
 from lenddesk.desk.models import OtpChallenge, OutboxMessage
-from tests.assistant.conftest import new_session_id
+from tests.assistant.conftest import new_session_id, token_headers
 from tests.desk.conftest import BorrowerFacts, Clock
 
 # What depends on the account (the rest reads the borrower's own words or numbers the session).
@@ -29,7 +29,7 @@ class Borrower:
 
     def say(self, text: str) -> dict[str, Any]:
         response = self.browser.post(
-            "/api/v1/assistant/messages", json={"session_id": self.session_id, "text": text}
+            "/api/v1/assistant/messages", json={"text": text}, headers=token_headers(self.session_id)
         )
         assert response.status_code == 200, response.text
         return response.json()

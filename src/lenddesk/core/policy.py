@@ -39,6 +39,8 @@ class AuthPolicy(Section):
     password_min_length: int = Field(default=10, ge=8, le=128)
     throttle_attempts: int = Field(default=20, ge=1, le=10_000)
     throttle_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The largest body a public route with a JSON body reads (413 beyond, before it is parsed).
+    public_json_max_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
 
 
 class CalendarPolicy(Section):
@@ -397,6 +399,9 @@ class AssistantPolicy(Section):
     # Messages per chat session, and per client address, within one `[auth] throttle_minutes` window.
     session_messages_per_window: int = Field(default=60, ge=1, le=100_000)
     address_messages_per_window: int = Field(default=600, ge=1, le=1_000_000)
+    # Open /chat/events streams per worker process: per client address and in all (429 beyond).
+    event_streams_per_client: int = Field(default=4, ge=1, le=1000)
+    event_streams_total: int = Field(default=500, ge=1, le=100_000)
     # Lines of the conversation copied into the handoff ticket.
     transcript_lines: int = Field(default=40, ge=1, le=500)
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from lenddesk.channels import service, signing, wechat
 from lenddesk.channels.models import ChannelCall
-from lenddesk.core import audit
 from lenddesk.desk.models import Message, OptOut, OutboxMessage, Ticket, TicketEvent
 from tests.channels.conftest import (
     CTI_SECRET,
@@ -23,6 +22,7 @@ from tests.channels.conftest import (
     WECHAT_TOKEN,
     Clock,
     StandIn,
+    plain_mode,
     signed,
 )
 
@@ -206,15 +206,6 @@ def test_wechat_handshake_echoes_only_with_the_right_signature(
     assert client.get("/api/v1/channels/wechat", params=old).status_code == 401
 
 
-def plain_mode(session: Session) -> None:
-    """The WeChat channel configured without an EncodingAESKey: plaintext (明文模式)."""
-    values = {k: v for k, v in service.channel_settings(session, "wechat").items() if k != "encoding_aes_key"}
-    service.save_settings(
-        session, channel="wechat", values=values, actor=audit.Actor.system("tests"), now=NOW
-    )
-    session.commit()
-
-
 def test_wechat_plain_text_in_hours_joins_the_desk_and_answers_success(
     client: TestClient, session: Session, configured: StandIn, clock: Clock, borrower
 ) -> None:
@@ -262,7 +253,7 @@ def test_wechat_refuses_a_reused_nonce_within_the_window(
 
     assert send("30001", "777").status_code == 200
     clock.now = NOW + timedelta(minutes=4)  # still within the signature's window
-    replay = send("30002", "777")
+    replay = send("30002", "777")  # the nonce again, with another message
     assert replay.status_code == 409 and replay.json()["code"] == "wechat_nonce_reused"
     assert send("30003", "778").status_code == 200
     inbound = session.scalar(select(func.count(Message.id)).where(Message.direction == "in"))
@@ -348,7 +339,6 @@ def test_settings_are_sealed_at_rest_and_answered_masked(
         headers=as_role("admin"),
     )
     assert kept.status_code == 200
-    from lenddesk.channels import service
 
     session.expire_all()
     assert service.channel_settings(session, "sms")["access_key_secret"] == "very-secret-value"

@@ -339,18 +339,28 @@ def _plaintext_refused() -> BadRequest:
     )
 
 
-def _use_nonce(session: Session, timestamp: str, nonce: str, now: datetime) -> None:
-    """Refuse a signed (timestamp, nonce) seen before. A replay carries the original timestamp, so it
-    is fresh only within the policy window either side of it: counter windows twice that long (in
-    the shared throttle counters) always hold the first use. Counted in the caller's transaction,
-    so a message whose handling failed may be retried by WeChat."""
+def _use_nonce(session: Session, timestamp: str, nonce: str, body: bytes, now: datetime) -> None:
+    """Refuse a signed (timestamp, nonce) already used for another body.
+
+    In plain mode WeChat's signature covers only the token, timestamp and nonce, so a captured
+    query string would carry any body while the timestamp is fresh; the same body again is WeChat
+    retrying (deduplicated by MsgId) and is let through. A replay carries the original timestamp,
+    so it is fresh only within the policy window either side of it: counter windows twice that
+    long (the shared throttle counters) always hold the first use. Counted in the caller's
+    transaction, so a message whose handling failed may be retried."""
     minutes = max(1, math.ceil(2 * service.channels_policy().webhook_window_seconds / 60))
-    counter = throttle.throttle_for(get_settings().redis_url, minutes)
-    key = "wx-nonce:" + hashlib.sha256(f"{timestamp}:{nonce}".encode()).hexdigest()[:40]
-    if counter.hit(session, key, throttle.Window.at(now, minutes)) > 1:
+    counter, window = (
+        throttle.throttle_for(get_settings().redis_url, minutes),
+        throttle.Window.at(now, minutes),
+    )
+    signed = hashlib.sha256(f"{timestamp}:{nonce}".encode())
+    uses = counter.hit(session, "wx-nonce:" + signed.hexdigest()[:40], window)
+    signed.update(body)
+    uses_with_this_body = counter.hit(session, "wx-nonce-body:" + signed.hexdigest()[:40], window)
+    if uses > uses_with_this_body + 1e-9:
         raise Conflict(
-            "重复的微信请求（nonce 已使用），已拒绝",
-            "A WeChat request with a nonce already used was refused",
+            "重复的微信请求（nonce 已用于其他消息），已拒绝",
+            "A WeChat nonce already used for another message was refused",
             code="wechat_nonce_reused",
         )
 
@@ -397,7 +407,7 @@ async def wechat_message(
     reply = await run_in_threadpool(
         in_transaction,
         request.app.state.session_factory,
-        lambda s: _take_fresh_wechat(s, message, timestamp=timestamp, nonce=nonce, now=now),
+        lambda s: _take_fresh_wechat(s, message, body, timestamp=timestamp, nonce=nonce, now=now),
     )
     if reply is None:
         return Response("success", media_type="text/plain")
@@ -408,9 +418,9 @@ async def wechat_message(
 
 
 def _take_fresh_wechat(
-    session: Session, message: wechat.WeChatMessage, *, timestamp: str, nonce: str, now: datetime
+    session: Session, message: wechat.WeChatMessage, body: bytes, *, timestamp: str, nonce: str, now: datetime
 ) -> str | None:
-    _use_nonce(session, timestamp, nonce, now)
+    _use_nonce(session, timestamp, nonce, body, now)
     return _take_wechat(session, message, now)
 
 

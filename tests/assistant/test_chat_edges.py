@@ -17,6 +17,7 @@ from lenddesk.assistant import tokens
 from lenddesk.core.policy import get_policy
 from lenddesk.web import assistant as chat_pages
 from tests.assistant.conftest import token_headers
+from tests.conftest import PASSWORD
 
 Chat = Callable[..., dict[str, Any]]
 STATIC = Path(chat_pages.__file__).parent / "static" / "assistant" / "chat.js"
@@ -123,3 +124,17 @@ def test_a_public_json_body_over_the_limit_is_refused_before_it_is_read(
     )
     assert streamed.status_code == 413 and streamed.json()["code"] == "payload_too_large"
     assert chat("你好")["message_seq"] == 1  # nothing of the refused bodies was kept
+
+
+def test_agents_follow_a_chat_live_by_its_id_only_when_signed_in(
+    app: FastAPI, chat: Chat, short_streams: Callable[[int, int], None]
+) -> None:
+    chat("你好，我的还款日是哪天")
+    url = f"/assistant/chats/{chat.session_id}/events"
+    stranger = TestClient(app).get(url, follow_redirects=False)
+    assert stranger.status_code in (302, 303, 401) and "还款日" not in stranger.text
+    agent = TestClient(app)
+    signed = agent.post("/login", data={"username": "agent", "password": PASSWORD, "next": "/"})
+    assert signed.status_code == 200, signed.text
+    stream = agent.get(url)
+    assert stream.status_code == 200 and "还款日" in stream.text

@@ -128,10 +128,15 @@ async def chat_events(
     request: Request,
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> StreamingResponse:
+    """The borrower's stream: the session named by its token (cookie or header), never the URL."""
     token = tokens.presented(request.headers.get(tokens.HEADER), request.cookies.get(tokens.COOKIE))
     if token is None:
         raise NotFound("会话不存在", "No such chat session", code="chat_not_found")
-    session_id = tokens.public_id_of(token)
+    return _line_stream(request, tokens.public_id_of(token), after)
+
+
+def _line_stream(request: Request, session_id: str, after: int) -> StreamingResponse:
+    """The session's lines after `after` as Server-Sent Events, within the stream limits."""
     client, limits = client_address(request), get_policy().assistant
     if not STREAMS.take(client, per_client=limits.event_streams_per_client, total=limits.event_streams_total):
         raise TooManyStreams(
@@ -190,6 +195,19 @@ def _workspace(
         error=error,
         last_seq=lines[-1].seq if lines else 0,
     )
+
+
+@router.get("/assistant/chats/{public_id}/events")
+def workspace_events(
+    public_id: str,
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*READERS),
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> StreamingResponse:
+    """The agent's live view of a chat: the same stream, by the session's public id, signed in."""
+    service.find_session(session, public_id)
+    return _line_stream(request, public_id, after)
 
 
 @router.get("/assistant/chats/{public_id}", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from lenddesk import __version__
 from lenddesk.core import browser
 from lenddesk.core.api import API_DOCS_ASSETS
 from lenddesk.core.db import make_engine, session_factory
-from lenddesk.core.http import install_error_handlers
+from lenddesk.core.http import PublicJsonLimit, install_error_handlers
 from lenddesk.core.policy import get_policy
 from lenddesk.core.settings import get_settings
 
@@ -69,6 +69,7 @@ def create_app(database_url: str | None = None, engine: Engine | None = None) ->
         lifespan=_worker_threads,
         dependencies=[Depends(browser.csrf_protect)],
     )
+    app.add_middleware(PublicJsonLimit)
     app.add_middleware(browser.SecurityHeaders)
     app.state.engine = engine or make_engine(database_url or settings.database_url)
     app.state.session_factory = session_factory(app.state.engine)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from lenddesk.assistant import service
 from lenddesk.assistant.models import ChatMessage, ChatSession
+from lenddesk.core import throttle
 from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.models import SignInThrottle
 from lenddesk.desk.models import Message, Team, Ticket
@@ -138,6 +139,8 @@ def simultaneous_sessions_past_the_address_limit_are_refused(
         kept = session.scalar(select(func.count(ChatSession.id)).where(ChatSession.public_id.in_(sessions)))
         assert kept == limit  # a refused first message leaves no session behind
         counted = session.scalar(
-            select(SignInThrottle.attempts).where(SignInThrottle.address == f"chat-a:{address}")
+            select(SignInThrottle.attempts).where(
+                SignInThrottle.address == throttle.stored_key(f"chat-a:{address}", 15)
+            )
         )
         assert counted == limit

@@ -15,7 +15,7 @@ from lenddesk.assistant.models import ChatMessage, ChatSession
 from lenddesk.core.db import session_factory
 from lenddesk.desk.delivery import DeliveryResult, Outgoing
 from lenddesk.desk.models import Message, Ticket
-from tests.assistant.conftest import new_session_id
+from tests.assistant.conftest import badge_of, new_session_id, token_headers
 from tests.desk.conftest import BorrowerFacts, Clock
 from tests.support.delivery import deliver_outbox
 
@@ -128,8 +128,8 @@ def test_a_borrower_verifies_with_a_code_and_gets_their_own_figures(
     chat: Chat, borrower: BorrowerFacts, session: Session, clock: Clock
 ) -> None:
     assert "姓名" in chat("验证")["reply"]
-    wrong = chat(f"李四 {borrower.id_number[-6:]} {borrower.mobile}")
-    assert "未通过" in wrong["reply"] and "1050" not in wrong["reply"]
+    wrong = chat(f"李四 {borrower.id_number[-6:]} {borrower.mobile}")  # read like a code sent, none is
+    assert "验证码已发送至 138****5678" in wrong["reply"] and "1050" not in wrong["reply"]
     sent = chat(f"张伟 {borrower.id_number[-6:]} {borrower.mobile}")
     assert "验证码已发送至 138****5678" in sent["reply"]
     catcher = CodeCatcher()
@@ -150,7 +150,13 @@ def test_a_borrower_verifies_with_a_code_and_gets_their_own_figures(
 def test_official_numbers_and_agent_ids_are_checked_in_chat(chat: Chat) -> None:
     assert "是我们的官方号码" in chat("4000000000是你们的客服电话吗")["reply"]
     assert "不是我们的官方号码" in chat("01053912345是你们的电话吗")["reply"]
-    assert "是我们在职的客服专员" in chat("有个工号 agent 的人打电话给我，是你们的人吗")["reply"]
+    badge = badge_of("agent")
+    assert (
+        f"工号 {badge}：是我们在职的工作人员"
+        in chat(f"有个工号 {badge} 的人打电话给我，是你们的人吗")["reply"]
+    )
+    named = chat("有个工号 agent 的人打电话给我，是你们的人吗")["reply"]  # a sign-in name is never looked up
+    assert "不是我们的工号格式" in named and "在职" not in named
 
 
 def test_verify_official_endpoint(client: TestClient) -> None:
@@ -160,14 +166,16 @@ def test_verify_official_endpoint(client: TestClient) -> None:
         client.get("/api/v1/assistant/verify-official", params={"phone": "010-5391 2345"}).json()["official"]
         is False
     )
-    assert client.get("/api/v1/assistant/verify-official", params={"agent_id": "collector"}).json()[
+    assert client.get("/api/v1/assistant/verify-official", params={"badge": badge_of("collector")}).json()[
         "official"
     ]
-    assert not client.get("/api/v1/assistant/verify-official", params={"agent_id": "qa"}).json()["official"]
-    assert not client.get("/api/v1/assistant/verify-official", params={"agent_id": "nobody"}).json()[
+    assert not client.get("/api/v1/assistant/verify-official", params={"badge": badge_of("qa")}).json()[
         "official"
     ]
-    for query in ("", "phone=1&agent_id=agent", "phone=%ED%A0%80", "agent_id=a%20b", "phone=" + "9" * 40):
+    assert not client.get("/api/v1/assistant/verify-official", params={"badge": "LD999999"}).json()[
+        "official"
+    ]
+    for query in ("", "phone=1&badge=LD000001", "phone=%ED%A0%80", "badge=a%20b", "phone=" + "9" * 40):
         response = client.get(f"/api/v1/assistant/verify-official?{query}")
         assert response.status_code == 422, query
         assert {"code", "message_zh", "message_en"} <= response.json().keys()
@@ -182,23 +190,27 @@ def test_hostile_messages_are_answered_or_refused_cleanly(client: TestClient, ch
         "\\udfff",
         "\\ud800\\udc00\\ud800",
     ):  # unpaired surrogates, as JSON escapes
-        raw = f'{{"session_id": "{chat.session_id}", "text": "{text}"}}'
+        raw = f'{{"text": "{text}"}}'
         response = client.post(
-            "/api/v1/assistant/messages", content=raw, headers={"content-type": "application/json"}
+            "/api/v1/assistant/messages",
+            content=raw,
+            headers={"content-type": "application/json", **token_headers(chat.token)},
         )
         assert response.status_code == 422 and response.json()["code"] == "validation_error"
     assert chat("你好")["message_seq"] == before + 1  # nothing half-written
     assert chat("１２３４５６７８９０１２３４５６７８９０１２３４５６７８９")["intent"]
     assert chat("9" * 400)["intent"]
-    for body in (
-        {"session_id": "short", "text": "你好"},
-        {"session_id": new_session_id(), "text": ""},
-        {"session_id": new_session_id(), "text": "x" * 20_001},
-        {"session_id": new_session_id(), "text": 12},
-        {"session_id": "a" * 65, "text": "你好"},
-        {"session_id": new_session_id(), "text": "你好", "extra": 1},
+    for body, token in (
+        ({"text": "你好"}, "short"),
+        ({"text": ""}, new_session_id()),
+        ({"text": "x" * 20_001}, new_session_id()),
+        ({"text": 12}, new_session_id()),
+        ({"text": "你好"}, "a" * 129),
+        ({"text": "你好"}, "bad token with spaces and more than 32 characters"),
+        ({"text": "你好", "session_id": new_session_id()}, new_session_id()),
+        ({"text": "你好", "extra": 1}, new_session_id()),
     ):
-        response = client.post("/api/v1/assistant/messages", json=body)
+        response = client.post("/api/v1/assistant/messages", json=body, headers=token_headers(token))
         assert response.status_code == 422, (body, response.text)
         assert {"code", "message_zh", "message_en"} <= response.json().keys()
 
@@ -207,9 +219,12 @@ def test_messages_are_numbered_and_a_reconnect_reads_what_it_missed(chat: Chat, 
     first = chat("你好")
     second = chat("怎么还款")
     assert (first["message_seq"], first["reply_seq"], second["message_seq"]) == (1, 2, 3)
-    lines = client.get(f"/api/v1/assistant/sessions/{chat.session_id}/messages", params={"after": 2}).json()
+    lines = client.get(
+        "/api/v1/assistant/messages", params={"after": 2}, headers=token_headers(chat.token)
+    ).json()
     assert [(line["seq"], line["author"]) for line in lines["lines"]] == [(3, "borrower"), (4, "bot")]
-    assert client.get(f"/api/v1/assistant/sessions/{new_session_id()}/messages").status_code == 404
+    unknown = client.get("/api/v1/assistant/messages", headers=token_headers(new_session_id()))
+    assert unknown.status_code == 404
 
 
 def test_a_session_is_rate_limited(chat: Chat, client: TestClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -222,7 +237,9 @@ def test_a_session_is_rate_limited(chat: Chat, client: TestClient, monkeypatch) 
     )
     for _ in range(3):
         chat("你好")
-    response = client.post("/api/v1/assistant/messages", json={"session_id": chat.session_id, "text": "你好"})
+    response = client.post(
+        "/api/v1/assistant/messages", json={"text": "你好"}, headers=token_headers(chat.token)
+    )
     assert response.status_code == 429 and response.json()["code"] == "chat_rate_limited"
     # Another session from the same address still gets through.
     assert chat("你好", session_id=new_session_id())["intent"] == "chitchat"

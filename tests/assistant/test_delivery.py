@@ -14,14 +14,15 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from lenddesk.desk.models import OutboxMessage
+from tests.assistant.conftest import token_headers
 from tests.conftest import PASSWORD, carry_csrf
 
 Chat = Callable[..., dict[str, Any]]
 
 
-def agent_lines(client: TestClient, public_id: str) -> list[str]:
+def agent_lines(client: TestClient, token: str) -> list[str]:
     """What the borrower's chat shows (the stream's lines, as a reconnect reads them) from agents."""
-    lines = client.get(f"/api/v1/assistant/sessions/{public_id}/messages").json()["lines"]
+    lines = client.get("/api/v1/assistant/messages", headers=token_headers(token)).json()["lines"]
     return [line["text"] for line in lines if line["author"] == "agent"]
 
 
@@ -52,10 +53,10 @@ def test_a_reply_from_the_desk_api_reaches_the_chat_once_through_the_worker(
         headers=as_role("agent"),
     )
     assert sent.status_code == 200 and sent.json()["delivery"] == "queued"
-    assert agent_lines(client, chat.session_id) == []  # queued, not delivered yet
+    assert agent_lines(client, chat.token) == []  # queued, not delivered yet
 
     assert "delivered: 1" in deliver()
-    assert agent_lines(client, chat.session_id) == ["您好，我是客服小李，马上为您处理"]
+    assert agent_lines(client, chat.token) == ["您好，我是客服小李，马上为您处理"]
     assert not (tmp_path / "delivery-chat.jsonl").exists()  # into the chat, not the delivery log
 
     assert "delivered: 0" in deliver()  # nothing left to deliver
@@ -67,7 +68,7 @@ def test_a_reply_from_the_desk_api_reaches_the_chat_once_through_the_worker(
     )
     session.commit()
     assert "delivered: 1" in deliver()
-    assert agent_lines(client, chat.session_id) == ["您好，我是客服小李，马上为您处理"]  # still once
+    assert agent_lines(client, chat.token) == ["您好，我是客服小李，马上为您处理"]  # still once
     later = chat("好的谢谢")  # 1–2: the handoff and its answer, 3: the agent's line
     assert later["message_seq"] == 4 and later["reply_seq"] is None  # a person has it: the bot is quiet
 
@@ -88,7 +89,7 @@ def test_a_reply_from_the_ticket_page_reaches_the_chat_once_through_deliver_now(
     lead = as_role("team_lead")
     assert client.post("/api/v1/desk/outbox/deliver", headers=lead).json()["delivered"] == 1
     assert client.post("/api/v1/desk/outbox/deliver", headers=lead).json()["delivered"] == 0
-    assert agent_lines(client, chat.session_id) == ["您好，请问有什么可以帮您"]
+    assert agent_lines(client, chat.token) == ["您好，请问有什么可以帮您"]
 
 
 def test_a_chat_ticket_that_is_no_web_chat_still_goes_to_the_delivery_log(

@@ -78,6 +78,15 @@ def configure(session: Session, url: str = "http://127.0.0.1:9") -> None:
     session.commit()
 
 
+def plain_mode(session: Session) -> None:
+    """The WeChat channel configured without an EncodingAESKey: plaintext (明文模式)."""
+    values = {k: v for k, v in service.channel_settings(session, "wechat").items() if k != "encoding_aes_key"}
+    service.save_settings(
+        session, channel="wechat", values=values, actor=audit.Actor.system("tests"), now=NOW
+    )
+    session.commit()
+
+
 @pytest.fixture
 def configured(session: Session, desk_data: dict[str, int], standin: StandIn) -> StandIn:  # noqa: F811
     configure(session, standin.url)

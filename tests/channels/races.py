@@ -23,7 +23,7 @@ from lenddesk.channels import adapters, service, signing, worker
 from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.policy import ChannelsPolicy
 from lenddesk.desk.models import Message, OutboxMessage, Team, Ticket, TicketEvent
-from tests.channels.conftest import NOW, SMS_SECRET, WECHAT_TOKEN, StandIn, configure
+from tests.channels.conftest import NOW, SMS_SECRET, WECHAT_TOKEN, StandIn, configure, plain_mode
 
 
 def _prepared(url: str, standin: StandIn) -> sessionmaker[Session]:
@@ -64,8 +64,11 @@ def _app_posting(factory: sessionmaker[Session]) -> Any:
 
 
 def duplicate_wechat_msgid_at_once_makes_one_message(url: str, standin: StandIn, callers: int = 6) -> None:
-    """WeChat retries a message it thinks timed out; the copies may arrive together."""
+    """WeChat retries a message it thinks timed out; the copies (one nonce, one body) may arrive
+    together."""
     factory = _prepared(url, standin)
+    with factory() as session:
+        plain_mode(session)
     app = _app_posting(factory)
     stamp = str(int(NOW.timestamp()))
     query = {

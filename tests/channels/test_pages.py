@@ -15,6 +15,7 @@ from lenddesk.core.models import AuditEntry
 from lenddesk.desk.models import Message, OutboxMessage, Ticket, TicketEvent
 from tests.channels.conftest import NOW, configure
 from tests.conftest import PASSWORD, carry_csrf
+from tests.core.throttle_mixing import contact_posts_with_lookups_between
 
 SignedIn = Callable[[str], TestClient]
 
@@ -147,6 +148,14 @@ def test_the_contact_form_is_rate_limited_per_address(
     assert "提交过于频繁" in refused.text and "Too many messages" in refused.text
     assert count(session, Ticket) == limit
     assert visitor(app, "198.51.100.10").post("/contact", data=FORM).status_code == 200  # another address
+
+
+def test_look_ups_between_contact_posts_do_not_lift_the_contact_forms_limit(
+    app: FastAPI, desk_data: dict
+) -> None:
+    # The look-ups count in 15-minute windows; they once erased the form's 60-minute counters.
+    limit = service.channels_policy().contact_form_per_hour
+    assert contact_posts_with_lookups_between(app, limit) == [200] * limit + [429, 429]
 
 
 # --- /channels --------------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lenddesk.channels import signing, wechat
+from lenddesk.channels import service, signing, wechat
 from lenddesk.channels.models import ChannelCall
 from lenddesk.desk.models import Message, OptOut, OutboxMessage, Ticket, TicketEvent
 from tests.channels.conftest import (
@@ -21,6 +22,7 @@ from tests.channels.conftest import (
     WECHAT_TOKEN,
     Clock,
     StandIn,
+    plain_mode,
     signed,
 )
 
@@ -207,6 +209,7 @@ def test_wechat_handshake_echoes_only_with_the_right_signature(
 def test_wechat_plain_text_in_hours_joins_the_desk_and_answers_success(
     client: TestClient, session: Session, configured: StandIn, clock: Clock, borrower
 ) -> None:
+    plain_mode(session)
     xml = _text_xml("oWX-zhangwei", "10001", "我的還款日是哪天？")
     answer = client.post("/api/v1/channels/wechat", params=_wechat_query(NOW), content=xml.encode())
     assert answer.status_code == 200 and answer.text == "success"
@@ -217,8 +220,45 @@ def test_wechat_plain_text_in_hours_joins_the_desk_and_answers_success(
         "/api/v1/channels/wechat", params={**_wechat_query(NOW), "signature": "f" * 40}, content=xml.encode()
     )
     assert bad.status_code == 401
-    garbage = client.post("/api/v1/channels/wechat", params=_wechat_query(NOW), content=b"<xml><a></xml>")
+    garbage = client.post(
+        "/api/v1/channels/wechat", params=_wechat_query(NOW, nonce="2"), content=b"<xml><a></xml>"
+    )
     assert garbage.status_code == 400
+
+
+def test_wechat_in_safe_mode_refuses_plaintext_whatever_the_request_says(
+    client: TestClient, session: Session, configured: StandIn, clock: Clock
+) -> None:
+    xml = _text_xml("oPlain", "10009", "你好").encode()
+    for extra in ({}, {"encrypt_type": "raw"}):
+        answer = client.post("/api/v1/channels/wechat", params={**_wechat_query(NOW), **extra}, content=xml)
+        assert answer.status_code == 400 and answer.json()["code"] == "wechat_plaintext_refused"
+        assert answer.json()["message_zh"] and answer.json()["message_en"]
+    assert _count(session, Ticket) == 0
+
+
+def test_wechat_refuses_a_reused_nonce_within_the_window(
+    client: TestClient, session: Session, configured: StandIn, clock: Clock
+) -> None:
+    crypt = wechat.MessageCrypt(WECHAT_TOKEN, WECHAT_AES_KEY, WECHAT_APP_ID)
+
+    def send(msg_id: str, nonce: str) -> Any:
+        ciphertext = crypt.encrypt(_text_xml("oReplay", msg_id, "我的还款日是哪天"))
+        query = _wechat_query(NOW, nonce=nonce)
+        query.update(
+            encrypt_type="aes",
+            msg_signature=signing.wechat_signature(WECHAT_TOKEN, query["timestamp"], nonce, ciphertext),
+        )
+        body = f"<xml><Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>"
+        return client.post("/api/v1/channels/wechat", params=query, content=body.encode())
+
+    assert send("30001", "777").status_code == 200
+    clock.now = NOW + timedelta(minutes=4)  # still within the signature's window
+    replay = send("30002", "777")  # the nonce again, with another message
+    assert replay.status_code == 409 and replay.json()["code"] == "wechat_nonce_reused"
+    assert send("30003", "778").status_code == 200
+    inbound = session.scalar(select(func.count(Message.id)).where(Message.direction == "in"))
+    assert _count(session, Ticket) == 1 and inbound == 2
 
 
 def test_wechat_safe_mode_at_night_gets_an_encrypted_passive_notice_once(
@@ -230,10 +270,10 @@ def test_wechat_safe_mode_at_night_gets_an_encrypted_passive_notice_once(
 
     def send(msg_id: str) -> str:
         ciphertext = crypt.encrypt(_text_xml("oNight", msg_id, "逾期了怎么办", night))
-        query = _wechat_query(night, nonce="42")
+        query = _wechat_query(night, nonce=msg_id)
         query.update(
             encrypt_type="aes",
-            msg_signature=signing.wechat_signature(WECHAT_TOKEN, query["timestamp"], "42", ciphertext),
+            msg_signature=signing.wechat_signature(WECHAT_TOKEN, query["timestamp"], msg_id, ciphertext),
         )
         to = f"<ToUserName><![CDATA[{WECHAT_APP_ID}]]></ToUserName>"
         body = f"<xml>{to}<Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>"
@@ -264,6 +304,7 @@ def test_wechat_safe_mode_at_night_gets_an_encrypted_passive_notice_once(
 def test_wechat_unsubscribe_records_an_opt_out(
     client: TestClient, session: Session, configured: StandIn, clock: Clock
 ) -> None:
+    plain_mode(session)
     xml = (
         "<xml><ToUserName>gh</ToUserName><FromUserName>oBye</FromUserName>"
         f"<CreateTime>{int(NOW.timestamp())}</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>"
@@ -348,7 +389,6 @@ def test_settings_are_sealed_at_rest_and_answered_masked(
         headers=as_role("admin"),
     )
     assert kept.status_code == 200
-    from lenddesk.channels import service
 
     session.expire_all()
     assert service.channel_settings(session, "sms")["access_key_secret"] == "very-secret-value"

@@ -157,6 +157,7 @@ MATRIX: dict[str, Access] = {
     "POST /api/v1/desk/tickets/{number}/verify/knowledge": DESK,
     "POST /api/v1/desk/tickets/{number}/verify/otp/send": DESK,
     "POST /api/v1/desk/tickets/{number}/verify/otp/check": DESK,
+    "POST /api/v1/desk/tickets/{number}/verify/unlock": DESK,
     "POST /api/v1/desk/macros": LEADS,
     "POST /api/v1/desk/tickets/{number}/consults": DESK,
     "POST /api/v1/desk/consults/{consult_id}/answer": CONSULT_ANSWERERS,

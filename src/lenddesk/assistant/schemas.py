@@ -7,21 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SessionId = Field(
-    pattern=r"^[A-Za-z0-9_-]{16,64}$",
-    description="The chat session: a random token of 16–64 letters, digits, - or _ that the client keeps",
-)
-
 
 class MessageIn(BaseModel):
+    """The session is named by its token in the cookie or the X-Chat-Token header, never the body or URL."""
+
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str = SessionId
     text: str = Field(min_length=1, max_length=20_000, description="What the borrower wrote")
 
 
 class MessageOut(BaseModel):
-    session_id: str
+    session_id: str = Field(description="The session's public id (as agents see it); it opens nothing")
     reply: str = Field(description="The assistant's answer (empty while a person has the chat)")
     intent: str
     confidence: float = Field(ge=0, le=1)
@@ -47,7 +43,7 @@ class ChatLinesOut(BaseModel):
 
 
 class OfficialOut(BaseModel):
-    kind: Literal["phone", "agent_id"]
+    kind: Literal["phone", "badge"]
     value: str
     official: bool
     description: str

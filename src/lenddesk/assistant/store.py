@@ -258,23 +258,18 @@ def _address_statement(dialect: str) -> Any:
     )
 
 
-_FORGET_OLD_WINDOWS = delete(_counters).where(
-    _counters.c.window_number < bindparam("window", type_=BigInteger) - 1
-)
-
-
 def count_address(session: Session, *, key: str, window: throttle.Window, minutes: int) -> float:
     """One more message from this address key; the sliding-window estimate including it.
 
-    The same counters (and the same estimate) as core/throttle.py, in one statement: the windows
-    before the previous one are cleared once per key and window rather than on every message.
+    The same counters (and the same estimate) as core/throttle.py, in one statement: the expired
+    windows of this length are cleared once per key and window rather than on every message.
     """
     redis_url = get_settings().redis_url
     if redis_url:
         return throttle.throttle_for(redis_url, minutes).hit(session, key, window)
     statement = _address_statement(session.get_bind().dialect.name)
-    parameters = {"address": key, "window": window.number}
+    parameters = {"address": throttle.stored_key(key, minutes), "window": window.number}
     current, previous = session.connection().execute(statement, parameters).one()
     if current == 1:
-        session.execute(_FORGET_OLD_WINDOWS, {"window": window.number})
+        session.execute(delete(_counters).where(throttle.expired_of_length(minutes, window.number)))
     return window.estimate(previous or 0, current)

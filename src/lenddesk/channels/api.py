@@ -8,7 +8,9 @@ on a worker thread (a duplicate racing its twin is retried once and finds the wi
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -22,12 +24,13 @@ from sqlalchemy.orm import Session
 from lenddesk.channels import schemas, service, signing, sms, wechat
 from lenddesk.channels.http_client import HttpClient, TransportError
 from lenddesk.channels.roles import ADMIN, DESK, LEADS
-from lenddesk.core import audit, auth
-from lenddesk.core.errors import BadRequest, LendDeskError, NotFound, Unauthenticated, Unprocessable
+from lenddesk.core import audit, auth, throttle
+from lenddesk.core.errors import BadRequest, Conflict, LendDeskError, NotFound, Unauthenticated, Unprocessable
 from lenddesk.core.http import Id, db_session, errors, request_now
 from lenddesk.core.models import User
 from lenddesk.core.pii import mask_mobile
 from lenddesk.core.schemas import ErrorOut
+from lenddesk.core.settings import get_settings
 from lenddesk.desk import service as desk
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
@@ -320,10 +323,44 @@ async def wechat_verify(
     return Response(echostr, media_type="text/plain")
 
 
+def _plaintext_refused() -> BadRequest:
+    return BadRequest(
+        "已配置安全模式，拒绝明文消息",
+        "Safe mode is configured; plaintext messages are refused",
+        code="wechat_plaintext_refused",
+    )
+
+
+def _use_nonce(session: Session, timestamp: str, nonce: str, body: bytes, now: datetime) -> None:
+    """Refuse a signed (timestamp, nonce) already used for another body.
+
+    In plain mode WeChat's signature covers only the token, timestamp and nonce, so a captured
+    query string would carry any body while the timestamp is fresh; the same body again is WeChat
+    retrying (deduplicated by MsgId) and is let through. A replay carries the original timestamp,
+    so it is fresh only within the policy window either side of it: counter windows twice that
+    long (the shared throttle counters) always hold the first use. Counted in the caller's
+    transaction, so a message whose handling failed may be retried."""
+    minutes = max(1, math.ceil(2 * service.channels_policy().webhook_window_seconds / 60))
+    counter, window = (
+        throttle.throttle_for(get_settings().redis_url, minutes),
+        throttle.Window.at(now, minutes),
+    )
+    signed = hashlib.sha256(f"{timestamp}:{nonce}".encode())
+    uses = counter.hit(session, "wx-nonce:" + signed.hexdigest()[:40], window)
+    signed.update(body)
+    uses_with_this_body = counter.hit(session, "wx-nonce-body:" + signed.hexdigest()[:40], window)
+    if uses > uses_with_this_body + 1e-9:
+        raise Conflict(
+            "重复的微信请求（nonce 已用于其他消息），已拒绝",
+            "A WeChat nonce already used for another message was refused",
+            code="wechat_nonce_reused",
+        )
+
+
 @router.post(
     "/wechat",
     summary="WeChat Official Account messages and events (plain or safe mode)",
-    responses=WEBHOOK_ERRORS,
+    responses={**WEBHOOK_ERRORS, **errors(409)},
     dependencies=[auth.public()],
 )
 async def wechat_message(
@@ -341,9 +378,12 @@ async def wechat_message(
     if not _fresh(timestamp, now) or not signing.wechat_signature_valid(signature, token, timestamp, nonce):
         raise _unsigned()
     crypt = None
+    safe_mode = bool(settings.get("encoding_aes_key"))  # the configuration decides, not the request
+    if safe_mode and encrypt_type != "aes":
+        raise _plaintext_refused()
     try:
         root = wechat.parse_xml(body)
-        if encrypt_type == "aes":
+        if safe_mode:
             ciphertext = root.findtext("Encrypt") or ""
             if not signing.wechat_signature_valid(msg_signature, token, timestamp, nonce, ciphertext):
                 raise _unsigned()
@@ -357,7 +397,9 @@ async def wechat_message(
             "微信消息格式不正确", f"Malformed WeChat message: {exc}", code="bad_wechat_message"
         ) from exc
     reply = await run_in_threadpool(
-        in_transaction, request.app.state.session_factory, lambda s: _take_wechat(s, message, now)
+        in_transaction,
+        request.app.state.session_factory,
+        lambda s: _take_fresh_wechat(s, message, body, timestamp=timestamp, nonce=nonce, now=now),
     )
     if reply is None:
         return Response("success", media_type="text/plain")
@@ -365,6 +407,13 @@ async def wechat_message(
     if crypt is not None:
         xml = crypt.encrypted_reply(xml, timestamp=timestamp, nonce=nonce)
     return Response(xml, media_type="application/xml")
+
+
+def _take_fresh_wechat(
+    session: Session, message: wechat.WeChatMessage, body: bytes, *, timestamp: str, nonce: str, now: datetime
+) -> str | None:
+    _use_nonce(session, timestamp, nonce, body, now)
+    return _take_wechat(session, message, now)
 
 
 def _take_wechat(session: Session, message: wechat.WeChatMessage, now: datetime) -> str | None:

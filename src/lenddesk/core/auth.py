@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,8 +131,22 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.create", ("user", user.id), None, {"username": username, "role": role})
+    user.badge = badge_for(user.id)
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        ("user", user.id),
+        None,
+        {"username": username, "role": role, "badge": user.badge},
+    )
     return user
+
+
+def badge_for(user_id: int) -> str:
+    """The staff number (工号) a user is given: public, printed on their card, unrelated to the
+    sign-in name (migration 0010 gave existing users the same)."""
+    return f"LD{user_id:06d}"
 
 
 def _no_such_user(user_id: int) -> NotFound:
@@ -336,6 +349,7 @@ def sign_in(session: Session, *, username: str, password: str, address: str, now
         )
     if user is not None and user.locked_until is not None and user.locked_until > now:
         counter.hit(session, address, window)
+        verify_password(user.password_hash, password)  # as long as any other answer takes
         result = SignInResult(None, "locked", user.locked_until)
         return _refuse(session, result, username=username, address=address, user=user)
     password_ok = verify_password(user.password_hash if user else _UNKNOWN_USER_HASH, password)
@@ -361,20 +375,19 @@ def sign_in(session: Session, *, username: str, password: str, address: str, now
 
 
 def sign_in_error(result: SignInResult, now: datetime) -> LendDeskError:
-    if result.reason == "locked" and result.locked_until is not None:
-        minutes = max(math.ceil((result.locked_until - now).total_seconds() / 60), 1)
-        return Unauthenticated(
-            f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员解锁",
-            f"Too many failed sign-ins; the account is locked for {minutes} more minutes "
-            "or until an administrator unlocks it",
-            code="account_locked",
-        )
+    """What the client is told. A locked account, an unknown name and a wrong password read alike
+    (the audit trail keeps them apart), so no answer confirms that a sign-in name exists."""
     if result.reason == "throttled":
         return TooManySignIns(
             "此地址登录失败次数过多，请稍后再试",
             "Too many failed sign-ins from this address; try again later",
         )
-    return Unauthenticated("用户名或密码错误", "Wrong username or password", code="bad_credentials")
+    return Unauthenticated(
+        "用户名或密码错误，或账号暂时无法登录；多次失败请联系管理员",
+        "Wrong username or password, or the account cannot sign in now; ask an administrator "
+        "after repeated failures",
+        code="bad_credentials",
+    )
 
 
 def sign_out(session: Session, *, user: User) -> None:

@@ -4,21 +4,26 @@ documented error responses, and the handlers that turn every failure a caller ca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from http import HTTPStatus
 from types import TracebackType
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError
+from lenddesk.core.policy import get_policy
 from lenddesk.core.schemas import ErrorOut
 
 
@@ -179,3 +184,82 @@ def install_error_handlers(app: FastAPI) -> None:
         if not _raised_by_the_database(exc.__traceback__):
             raise exc
         return JSONResponse(OUT_OF_RANGE, status_code=422)
+
+
+# --- body size of public JSON routes --------------------------------------------------------------
+
+
+class PayloadTooLarge(LendDeskError):
+    status_code = 413
+    default_code = "payload_too_large"
+
+
+def _is_public_json(route: APIRoute) -> bool:
+    public = any(getattr(d.call, "is_public", False) for d in route.dependant.dependencies)
+    field = route.body_field
+    return public and field is not None and not isinstance(field.field_info, params.Form)
+
+
+def _public_json_paths(routes: Any) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """(full path pattern, methods) of the public routes that take a JSON body, through included routers."""
+    found = []
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and _is_public_json(route):
+            found.append((compile_path(context.path)[0], frozenset(route.methods)))
+    return found
+
+
+class PublicJsonLimit:
+    """ASGI middleware: a public route that takes a JSON body reads at most `[auth]
+    public_json_max_bytes` — refused with 413 on the declared length, or while the body streams in,
+    before anything parses it (FastAPI reads the whole body before a route's dependencies run)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._paths: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
+
+    def _guarded(self, scope: Scope) -> bool:
+        if self._paths is None:  # the routes are all there by the first request
+            self._paths = _public_json_paths(scope["app"].routes)
+        path, method = scope["path"], scope["method"]
+        return any(method in methods and pattern.match(path) for pattern, methods in self._paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("POST", "PUT", "PATCH")
+            or not self._guarded(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        limit = get_policy().auth.public_json_max_bytes
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > limit:
+                await _too_large(limit)(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    error = PayloadTooLarge(f"请求内容超过 {limit} 字节上限", f"The body is over the {limit}-byte limit")
+    return JSONResponse(error.to_body(), status_code=413)

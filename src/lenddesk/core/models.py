@@ -31,6 +31,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # The public staff number (工号) a borrower may check with us; never the sign-in name.
+    badge: Mapped[str | None] = mapped_column(String(16), unique=True, nullable=True)
     display_name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))

@@ -39,6 +39,8 @@ class AuthPolicy(Section):
     password_min_length: int = Field(default=10, ge=8, le=128)
     throttle_attempts: int = Field(default=20, ge=1, le=10_000)
     throttle_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The largest body a public route with a JSON body reads (413 beyond, before it is parsed).
+    public_json_max_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
 
 
 class CalendarPolicy(Section):
@@ -131,6 +133,11 @@ class DeskPolicy(Section):
     # Identity verification needed before amounts, dates or contract numbers are shown or sent.
     account_detail_level: VerificationLevel = "basic"
     knowledge_attempts: int = Field(default=3, ge=1, le=20)
+    # Failed knowledge checks across tickets, sessions and channels (desk/service/verification.py).
+    identity_failures_per_borrower: int = Field(default=5, ge=1, le=100)
+    identity_failures_per_phone: int = Field(default=5, ge=1, le=100)
+    identity_failures_per_address: int = Field(default=10, ge=1, le=1000)
+    identity_lock_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     otp_minutes: int = Field(default=5, ge=1, le=60)
     otp_attempts: int = Field(default=5, ge=1, le=20)
     otp_length: int = Field(default=6, ge=4, le=10)
@@ -392,6 +399,9 @@ class AssistantPolicy(Section):
     # Messages per chat session, and per client address, within one `[auth] throttle_minutes` window.
     session_messages_per_window: int = Field(default=60, ge=1, le=100_000)
     address_messages_per_window: int = Field(default=600, ge=1, le=1_000_000)
+    # Open /chat/events streams per worker process: per client address and in all (429 beyond).
+    event_streams_per_client: int = Field(default=4, ge=1, le=1000)
+    event_streams_total: int = Field(default=500, ge=1, le=100_000)
     # Lines of the conversation copied into the handoff ticket.
     transcript_lines: int = Field(default=40, ge=1, le=500)
 

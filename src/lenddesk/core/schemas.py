@@ -49,6 +49,7 @@ class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     username: str
+    badge: str | None = None
     display_name: str
     role: str
     active: bool

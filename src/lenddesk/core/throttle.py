@@ -9,6 +9,13 @@ Redis (INCR with an expiry), so every uvicorn worker and machine sees the same c
 A sign-in reserves a place before it answers (`hit`) and gives it back when the password was
 right (`release`): a burst of simultaneous guesses from one address gets at most the limit of
 answers, while a busy office behind one address is never throttled for signing in successfully.
+
+Counters of different window lengths share the table (sign-in, chat and look-ups count in
+15-minute windows, the contact form in 60-minute ones), and window numbers of different lengths are
+not comparable. So every stored key names its window length (`15m|contact:…`), and a counter is
+expired only by its own kind: a new window of one key removes that key's old windows and the
+windows of the same length that are over for good (older than the previous one). A counter still
+counting is never removed by another key's traffic.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,15 +54,33 @@ class Throttle(Protocol):
 
     def release(self, session: Session, address: str, window: Window) -> None: ...
 
+    def clear(self, session: Session, address: str, window: Window) -> None: ...
+
+
+def stored_key(key: str, minutes: int) -> str:
+    """The key as the counters keep it: prefixed by its window length, at most 64 characters."""
+    return f"{minutes}m|{key}"[:64]
+
+
+def expired_of_length(minutes: int, window_number: int) -> Any:
+    """The rows of windows `minutes` long that no estimate reads any more (before the previous one)."""
+    return and_(
+        SignInThrottle.address.startswith(f"{minutes}m|", autoescape=True),
+        SignInThrottle.window_number < window_number - 1,
+    )
+
 
 class SqlThrottle:
     """Counters in the `sign_in_throttle` table, written in the caller's transaction."""
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
 
     def _counts(self, session: Session, address: str, window: Window) -> tuple[int, int]:
         rows = dict(
             session.execute(
                 select(SignInThrottle.window_number, SignInThrottle.attempts).where(
-                    SignInThrottle.address == address,
+                    SignInThrottle.address == stored_key(address, self.minutes),
                     SignInThrottle.window_number.in_((window.number - 1, window.number)),
                 )
             ).all()
@@ -67,6 +92,7 @@ class SqlThrottle:
 
     def hit(self, session: Session, address: str, window: Window) -> float:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        address = stored_key(address, self.minutes)
         upsert = dialect.insert(SignInThrottle).values(
             address=address, window_number=window.number, attempts=1
         )
@@ -75,7 +101,8 @@ class SqlThrottle:
             set_={"attempts": SignInThrottle.attempts + 1},
         ).returning(SignInThrottle.attempts)
         current = session.execute(upsert).scalar_one()
-        session.execute(delete(SignInThrottle).where(SignInThrottle.window_number < window.number - 1))
+        if current == 1:  # this key's first hit in the window: clear what has expired, once
+            session.execute(delete(SignInThrottle).where(expired_of_length(self.minutes, window.number)))
         previous = session.scalar(
             select(SignInThrottle.attempts).where(
                 SignInThrottle.address == address, SignInThrottle.window_number == window.number - 1
@@ -87,26 +114,33 @@ class SqlThrottle:
         session.execute(
             update(SignInThrottle)
             .where(
-                SignInThrottle.address == address,
+                SignInThrottle.address == stored_key(address, self.minutes),
                 SignInThrottle.window_number == window.number,
                 SignInThrottle.attempts > 0,
             )
             .values(attempts=SignInThrottle.attempts - 1)
         )
 
+    def clear(self, session: Session, address: str, window: Window) -> None:
+        """Forget every window of this key (a lock lifted by a person)."""
+        session.execute(
+            delete(SignInThrottle).where(SignInThrottle.address == stored_key(address, self.minutes))
+        )
+
 
 class RedisThrottle:
-    """Counters in Redis: `lenddesk:sign-in:<address>:<window>`, expiring after two windows."""
+    """Counters in Redis: `lenddesk:throttle:<minutes>m|<key>:<window>`, each expiring by itself after
+    two windows."""
 
     def __init__(self, url: str, minutes: int) -> None:
         import redis
 
         self._client = redis.Redis.from_url(url)
+        self.minutes = minutes
         self._ttl = 2 * minutes * 60
 
-    @staticmethod
-    def _key(address: str, number: int) -> str:
-        return f"lenddesk:sign-in:{address}:{number}"
+    def _key(self, address: str, number: int) -> str:
+        return f"lenddesk:throttle:{stored_key(address, self.minutes)}:{number}"
 
     def estimate(self, session: Session, address: str, window: Window) -> float:
         previous, current = self._client.mget(
@@ -126,8 +160,11 @@ class RedisThrottle:
     def release(self, session: Session, address: str, window: Window) -> None:
         self._client.decr(self._key(address, window.number))
 
+    def clear(self, session: Session, address: str, window: Window) -> None:
+        self._client.delete(self._key(address, window.number - 1), self._key(address, window.number))
+
 
 @lru_cache(maxsize=8)
 def throttle_for(redis_url: str | None, minutes: int) -> Throttle:
     """One throttle per configuration, so a Redis connection pool is shared by the worker's requests."""
-    return RedisThrottle(redis_url, minutes) if redis_url else SqlThrottle()
+    return RedisThrottle(redis_url, minutes) if redis_url else SqlThrottle(minutes)

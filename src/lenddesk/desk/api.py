@@ -353,6 +353,21 @@ def check_otp(
     return service.check_otp(session, actor=audit.Actor.of(user), number=number, code=body.code, now=now)
 
 
+@router.post(
+    "/tickets/{number}/verify/unlock",
+    response_model=schemas.VerificationOut,
+    summary="Lift the identity-check lock of the ticket's borrower (the ticket verified by code first)",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
+def lift_identity_lock(
+    number: str,
+    session: Session = db_session,
+    user: User = auth.allow(*DESK),
+    now: datetime = Now,
+) -> service.VerificationOutcome:
+    return service.lift_identity_lock(session, actor=audit.Actor.of(user), number=number, now=now)
+
+
 @router.get(
     "/tickets/{number}/panel",
     response_model=schemas.PanelOut,

@@ -6,30 +6,36 @@ conversation (its own, the bot's and the agent's) from `/chat/events`, a Server-
 stream numbered by message: after a reconnect the browser sends the last number it has
 (`Last-Event-ID`) and gets everything after it, so nothing is lost. The stream polls the
 database (every worker sees every message) and ends after `STREAM_SECONDS`; EventSource
-reconnects by itself.
+reconnects by itself. The stream names its session by the token cookie (assistant/tokens.py), never
+by the URL, and each worker process holds at most `event_streams_per_client` open streams per client
+address and `event_streams_total` in all (policy [assistant]; 429 beyond).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.types import Receive, Scope, Send
 
-from lenddesk.assistant import service
+from lenddesk.assistant import service, tokens
 from lenddesk.assistant.intents import EMOTION_LABELS, INTENTS
 from lenddesk.assistant.knowledge import PLACEHOLDERS
 from lenddesk.assistant.models import ChatMessage
 from lenddesk.core import audit, auth
-from lenddesk.core.errors import LendDeskError
-from lenddesk.core.http import db_session
+from lenddesk.core.errors import LendDeskError, NotFound
+from lenddesk.core.http import client_address, db_session
 from lenddesk.core.models import User
+from lenddesk.core.policy import get_policy
 from lenddesk.core.roles import admits
 from lenddesk.desk.roles import DESK, READERS
 from lenddesk.web.console import add_nav, console_user, refused, render, request_time, templates
@@ -67,12 +73,69 @@ def _lines_after(request: Request, public_id: str, after: int) -> list[dict[str,
         return [_line(m) for m in service.messages_after(session, public_id=public_id, after=after)]
 
 
+class TooManyStreams(LendDeskError):
+    status_code = 429
+    default_code = "too_many_streams"
+
+
+class StreamSlots:
+    """Open event streams of this process, per client address and in all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._per_client: Counter[str] = Counter()
+
+    def take(self, client: str, *, per_client: int, total: int) -> bool:
+        with self._lock:
+            if self._per_client[client] >= per_client or self._per_client.total() >= total:
+                return False
+            self._per_client[client] += 1
+            return True
+
+    def give_back(self, client: str) -> None:
+        with self._lock:
+            self._per_client[client] -= 1
+            if self._per_client[client] <= 0:
+                del self._per_client[client]
+
+
+STREAMS = StreamSlots()
+
+
+class _HeldStream(StreamingResponse):
+    """A stream that gives its slot back however it ends (done, disconnected, cancelled)."""
+
+    def __init__(self, content: AsyncIterator[str], release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
 @router.get("/chat/events", dependencies=[auth.public()])
 async def chat_events(
     request: Request,
-    session_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{16,64}$")],
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> StreamingResponse:
+    """The borrower's stream: the session named by its token (cookie or header), never the URL."""
+    token = tokens.presented(request.headers.get(tokens.HEADER), request.cookies.get(tokens.COOKIE))
+    if token is None:
+        raise NotFound("会话不存在", "No such chat session", code="chat_not_found")
+    return _line_stream(request, tokens.public_id_of(token), after)
+
+
+def _line_stream(request: Request, session_id: str, after: int) -> StreamingResponse:
+    """The session's lines after `after` as Server-Sent Events, within the stream limits."""
+    client, limits = client_address(request), get_policy().assistant
+    if not STREAMS.take(client, per_client=limits.event_streams_per_client, total=limits.event_streams_total):
+        raise TooManyStreams(
+            "打开的会话连接过多，请关闭其他窗口后重试",
+            "Too many open chat streams; close other windows and retry",
+        )
     last_event = request.headers.get("last-event-id", "")
     if last_event.isdigit():
         after = max(after, min(int(last_event), 2**31 - 1))
@@ -89,7 +152,9 @@ async def chat_events(
             await asyncio.sleep(POLL_SECONDS)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return _HeldStream(
+        events(), lambda: STREAMS.give_back(client), media_type="text/event-stream", headers=headers
+    )
 
 
 # --- the agent's chat workspace -------------------------------------------------------------------
@@ -123,6 +188,19 @@ def _workspace(
         error=error,
         last_seq=lines[-1].seq if lines else 0,
     )
+
+
+@router.get("/assistant/chats/{public_id}/events")
+def workspace_events(
+    public_id: str,
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*READERS),
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> StreamingResponse:
+    """The agent's live view of a chat: the same stream, by the session's public id, signed in."""
+    service.find_session(session, public_id)
+    return _line_stream(request, public_id, after)
 
 
 @router.get("/assistant/chats/{public_id}", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from lenddesk.assistant.service.agents import (
 )
 from lenddesk.assistant.service.chat import ChatOutcome, TooManyMessages, post_message
 from lenddesk.assistant.service.faq import FaqRow, list_entries, save_entry
-from lenddesk.assistant.service.official import OfficialCheck, check_agent_id, check_phone, official_numbers
+from lenddesk.assistant.service.official import OfficialCheck, check_badge, check_phone, official_numbers
 
 __all__ = [
     "ChatOutcome",
@@ -21,7 +21,7 @@ __all__ = [
     "TooManyMessages",
     "WebChatAdapter",
     "agent_reply",
-    "check_agent_id",
+    "check_badge",
     "check_phone",
     "find_session",
     "handed_off_sessions",

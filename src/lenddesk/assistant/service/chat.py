@@ -123,7 +123,9 @@ def post_message(session: Session, *, public_id: str, text: str, address: str, n
     )
     if u.scam.suspected:
         chat.risk_flags = sorted({*(chat.risk_flags or []), *u.risk_flags})
-    reply, handoff = _respond(session, chat, u, message_seq=message_seq, pending=borrower_line, now=now)
+    reply, handoff = _respond(
+        session, chat, u, message_seq=message_seq, pending=borrower_line, address=address, now=now
+    )
     lines = [borrower_line]
     reply_seq = None
     if reply:
@@ -153,14 +155,15 @@ def _respond(
     *,
     message_seq: int,
     pending: dict[str, Any],
+    address: str,
     now: datetime,
 ) -> tuple[str, bool]:
     """The reply text and whether the chat is (now) with a person. `pending`: the borrower's line,
     written with the answer after this."""
     if chat.state == "handed_off":
         return _after_handoff(session, chat, u, message_seq=message_seq, now=now)
-    if chat.state in ("identity", "code") and not u.scam.suspected:
-        handled = verification.continue_verification(session, chat, u, now=now)
+    if verification.in_progress(chat.state) and not u.scam.suspected:
+        handled = verification.continue_verification(session, chat, u, address=address, now=now)
         if handled is not None:
             return handled, False
     if verification.asks_to_verify(u.normalised) and not u.scam.suspected:

@@ -5,8 +5,11 @@ number, registered phone) identifies the borrower, then a one-time code goes by 
 registered phone (desk `send_otp` / `check_otp`, with their attempt and send limits). Account
 answers go only to the session that passed the code, while the ticket's strong level holds.
 Unverified, the bot says how to verify and nothing else: never an amount, a date, or whether a
-phone number has a loan (the knowledge check answers "does not match" alike for a wrong name and
-an unknown phone).
+phone number has a loan. Details that match nothing (a wrong name, an unknown phone) are answered
+exactly as if a code had been sent to the phone given, and nothing is sent: the session waits for a
+code in the state `decoy<n>` (n: wrong codes so far), refusing codes as a real challenge would
+(policy otp_attempts). Failures count per borrower, phone and client address across sessions
+(desk `verify_knowledge`); past a limit every check is refused alike, a right answer included.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from lenddesk.core import audit
 from lenddesk.core.calendar import business_date
 from lenddesk.core.errors import Forbidden, LendDeskError
 from lenddesk.core.money import format_fen
+from lenddesk.core.pii import mask_mobile, normalise_mobile
 from lenddesk.desk import service as desk
 from lenddesk.ledger import service as ledger
 
@@ -66,8 +70,15 @@ def _ensure_ticket(session: Session, chat: ChatState, now: datetime) -> str:
     return chat.ticket_number
 
 
+DECOY = "decoy"
+
+
+def in_progress(state: str) -> bool:
+    return state in ("identity", "code") or state.startswith(DECOY)
+
+
 def continue_verification(
-    session: Session, chat: ChatState, u: Understanding, *, now: datetime
+    session: Session, chat: ChatState, u: Understanding, *, address: str, now: datetime
 ) -> str | None:
     """The next step of a verification in progress; None when the message is about something else."""
     if u.normalised in _CANCEL:
@@ -75,14 +86,37 @@ def continue_verification(
         return replies.VERIFY_CANCELLED
     plain = unicodedata.normalize("NFKC", u.text)
     if chat.state == "identity":
-        return _identity_step(session, chat, plain, now=now)
+        return _identity_step(session, chat, plain, address=address, now=now)
     code = plain.strip()
     if not _CODE.fullmatch(code):
+        if _MOBILE.search(plain) and _ID6.search(_MOBILE.sub(" ", plain)):  # the details again
+            return _identity_step(session, chat, plain, address=address, now=now)
         return None
+    if chat.state.startswith(DECOY):
+        return _decoy_code_step(chat)
     return _code_step(session, chat, code, now=now)
 
 
-def _identity_step(session: Session, chat: ChatState, plain: str, *, now: datetime) -> str | None:
+def _decoy_code_step(chat: ChatState) -> str:
+    """A code for a session whose details matched nothing: refused as a real challenge refuses it."""
+    wrong = int(chat.state.removeprefix(DECOY) or 0) + 1
+    left = desk.desk_policy().otp_attempts - wrong
+    if left > 0:
+        chat.state = f"{DECOY}{wrong}"
+        return replies.CODE_WRONG.format(left=left)
+    chat.state = "bot"
+    return replies.CODE_VOID
+
+
+def _as_if_sent(chat: ChatState, mobile: str) -> str:
+    chat.state = f"{DECOY}0"
+    masked = mask_mobile(normalise_mobile(mobile))
+    return replies.CODE_SENT.format(masked=masked, minutes=desk.desk_policy().otp_minutes)
+
+
+def _identity_step(
+    session: Session, chat: ChatState, plain: str, *, address: str, now: datetime
+) -> str | None:
     mobile, id6 = _MOBILE.search(plain), _ID6.search(_MOBILE.sub(" ", plain))
     name = _NAME.search(_LABELS.sub(" ", plain))
     if not (mobile or id6):
@@ -101,15 +135,13 @@ def _identity_step(session: Session, chat: ChatState, plain: str, *, now: dateti
             contract_number=None,
             phone=mobile.group(0),
             now=now,
+            address=address,
         )
     except Forbidden:
         chat.state = "bot"
         return replies.VERIFY_LOCKED
     if not outcome.verified:
-        if not outcome.attempts_left:
-            chat.state = "bot"
-            return replies.VERIFY_LOCKED
-        return replies.VERIFY_MISMATCH.format(left=outcome.attempts_left)
+        return _as_if_sent(chat, mobile.group(0))
     try:
         sent = desk.send_otp(session, actor=ASSISTANT, number=number, now=now)
     except LendDeskError as refused:

@@ -19,11 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lenddesk.core import audit
+from lenddesk.core import audit, throttle
 from lenddesk.core.calendar import business_date
 from lenddesk.core.errors import Forbidden, LendDeskError, NotFound, Unprocessable
 from lenddesk.core.money import format_fen
-from lenddesk.core.pii import mask_mobile, mask_name
+from lenddesk.core.pii import mask_mobile, mask_name, normalise_mobile
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import disclosure, macros
 from lenddesk.desk.models import Macro, Message, OtpAllowance, OtpChallenge, OutboxMessage, Ticket
@@ -124,6 +124,109 @@ def _count_knowledge_failure(session: Session, ticket: Ticket) -> int:
     return int(failures)
 
 
+# --- identity-check failures across tickets ---------------------------------------------------------
+#
+# Each ticket allows `knowledge_attempts`; a guesser opening ticket after ticket (a chat session each)
+# is stopped by counters kept per borrower named, per phone given and per client address, across
+# tickets, sessions and channels (policy [desk] identity_failures_*, a sliding window of
+# identity_lock_minutes, in the shared throttle counters of core/throttle.py). A check reserves its
+# place on every counter before it is answered and gives it back when the answer was right, so
+# simultaneous guesses get at most the limit of answers; past a limit every check is refused, a right
+# answer included, until the failures age out or an agent lifts the lock on a ticket verified by code.
+
+
+@dataclass(frozen=True)
+class _IdentityCounter:
+    key: str
+    limit: int
+
+
+def _identity_window(now: datetime) -> tuple[throttle.Throttle, throttle.Window]:
+    minutes = desk_policy().identity_lock_minutes
+    return throttle.throttle_for(get_settings().redis_url, minutes), throttle.Window.at(now, minutes)
+
+
+def _borrower_counter(borrower_id: int) -> _IdentityCounter:
+    return _IdentityCounter(f"idf-b:{borrower_id}", desk_policy().identity_failures_per_borrower)
+
+
+def _phone_counter(mobile: str) -> _IdentityCounter:
+    return _IdentityCounter(f"idf-p:{_phone_key(mobile)}", desk_policy().identity_failures_per_phone)
+
+
+def _identity_counters(
+    session: Session, ticket: Ticket, contract_number: str | None, phone: str | None, address: str | None
+) -> list[_IdentityCounter]:
+    """The counters a check names: every borrower it could be about, the phone, the address."""
+    borrower_ids = {ticket.borrower_id} if ticket.borrower_id is not None else set()
+    if contract_number:
+        loan_borrower = ledger.borrower_id_of_contract(session, contract_number)
+        borrower_ids |= {loan_borrower} if loan_borrower is not None else set()
+    if phone:
+        by_phone = ledger.find_borrower(session, mobile=normalise_mobile(phone))
+        borrower_ids |= {by_phone.id} if by_phone is not None else set()
+    counters = [_borrower_counter(borrower_id) for borrower_id in sorted(borrower_ids)]
+    if phone:
+        counters.append(_phone_counter(normalise_mobile(phone)))
+    if address:
+        counters.append(_IdentityCounter(f"idf-a:{address}", desk_policy().identity_failures_per_address))
+    return counters
+
+
+def _identity_locked() -> Forbidden:
+    return Forbidden(
+        "核身失败次数过多，请改用短信验证码或转人工复核",
+        "Too many failed knowledge checks; use a one-time code or escalate",
+        code="verification_locked",
+    )
+
+
+def _reserve_identity_checks(session: Session, counters: list[_IdentityCounter], now: datetime) -> None:
+    """One place on every counter for this check, or the lock (nothing is answered past a limit)."""
+    counter, window = _identity_window(now)
+    if any(counter.estimate(session, c.key, window) >= c.limit for c in counters):
+        raise _identity_locked()
+    hits = [counter.hit(session, c.key, window) > c.limit for c in counters]
+    if any(hits):  # a simultaneous check took the last place
+        raise _identity_locked()
+
+
+def _release_identity_checks(session: Session, counters: list[_IdentityCounter], now: datetime) -> None:
+    counter, window = _identity_window(now)
+    for c in counters:
+        counter.release(session, c.key, window)
+
+
+def lift_identity_lock(
+    session: Session, *, actor: audit.Actor, number: str, now: datetime
+) -> VerificationOutcome:
+    """An agent lifts the identity-check lock of the ticket's borrower (their record and registered
+    phone) and the ticket's own count — only on a ticket verified by one-time code (strong) now."""
+    ticket = lock_ticket(session, number=number)
+    if ticket.borrower_id is None or effective_level(session, ticket, now) != "strong":
+        raise macros.VerificationRequired(
+            "解除核验锁定前，需先通过短信验证码完成强验证",
+            "Lifting the verification lock needs the ticket verified by one-time code (strong) first",
+            details={"required": "strong", "current": effective_level(session, ticket, now)},
+        )
+    borrower = ledger.borrower_card(session, ticket.borrower_id)
+    assert borrower is not None
+    counter, window = _identity_window(now)
+    counters = [_borrower_counter(borrower.id), _phone_counter(borrower.mobile)]
+    before = {
+        "knowledge_failures": ticket.knowledge_failures,
+        "borrower_failures": counter.estimate(session, counters[0].key, window),
+        "phone_failures": counter.estimate(session, counters[1].key, window),
+    }
+    for c in counters:
+        counter.clear(session, c.key, window)
+    ticket.knowledge_failures = 0
+    _event(session, ticket, "verification", actor, "已解除身份核验锁定", at=now, data={"method": "unlock"})
+    after = {"knowledge_failures": 0, "borrower_failures": 0, "phone_failures": 0}
+    audit.record(session, actor, "ticket.verify_unlock", ("ticket", ticket.number), before, after)
+    return VerificationOutcome(True, effective_level(session, ticket, now), "unlocked")
+
+
 def verify_knowledge(
     session: Session,
     *,
@@ -134,10 +237,13 @@ def verify_knowledge(
     contract_number: str | None,
     phone: str | None,
     now: datetime,
+    address: str | None = None,
 ) -> VerificationOutcome:
     """Name + last six of the ID number + a contract number or the registered phone → basic level.
 
-    A failure is returned (not raised) so that the attempt count is committed with the request.
+    A failure is returned (not raised) so that the attempt count is committed with the request; a
+    failure counts on the ticket and on the identity counters (`address`: the client's, on the
+    public channels). A wrong answer and an answer naming no borrower read the same ("mismatch").
     """
     name = _verification_input(name, "姓名", "name")
     id_last6 = _verification_input(id_last6, "身份证号后六位", "last six of the ID number").upper()
@@ -158,11 +264,9 @@ def verify_knowledge(
     ticket = lock_ticket(session, number=number)
     limit = desk_policy().knowledge_attempts
     if ticket.knowledge_failures >= limit:
-        raise Forbidden(
-            "核身失败次数过多，请改用短信验证码或转人工复核",
-            "Too many failed knowledge checks; use a one-time code or escalate",
-            code="verification_locked",
-        )
+        raise _identity_locked()
+    counters = _identity_counters(session, ticket, contract_number, phone, address)
+    _reserve_identity_checks(session, counters, now)
     match = ledger.match_identity(
         session,
         name=name,
@@ -188,6 +292,7 @@ def verify_knowledge(
         return VerificationOutcome(
             False, effective_level(session, ticket, now), "mismatch", attempts_left=left
         )
+    _release_identity_checks(session, counters, now)
     before = _snapshot(ticket)
     ticket.borrower_id = match.borrower_id
     if match.loan_id is not None:

@@ -225,6 +225,11 @@ def match_identity(
     return None
 
 
+def borrower_id_of_contract(session: Session, contract_number: str) -> int | None:
+    """Whose loan a contract number (HT…) is, if it is one of ours."""
+    return session.scalar(select(Loan.borrower_id).where(Loan.contract_number == contract_number.upper()))
+
+
 def contract_number(session: Session, loan_id: int) -> str | None:
     """The loan's contract number (HT…), by loan id."""
     loan = session.get(Loan, loan_id)

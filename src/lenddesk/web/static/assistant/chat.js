@@ -1,15 +1,12 @@
 // The borrower's web chat: send with POST /api/v1/assistant/messages, read every line (own, bot,
 // agent) from the numbered SSE stream /chat/events; a reconnect resumes after the last number.
+// The session's token lives in an HttpOnly cookie the server sets with the first message: this
+// script never sees it and no URL carries it. `STARTED` only remembers that a chat exists.
 (function () {
   "use strict";
-  var KEY = "lenddesk-chat-session";
-  var sessionId = localStorage.getItem(KEY);
-  if (!sessionId || !/^[A-Za-z0-9_-]{16,64}$/.test(sessionId)) {
-    var bytes = new Uint8Array(18);
-    crypto.getRandomValues(bytes);
-    sessionId = btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
-    localStorage.setItem(KEY, sessionId);
-  }
+  var STARTED = "lenddesk-chat-started";
+  localStorage.removeItem("lenddesk-chat-session");  // the old client-made id, once in URLs
+  var listening = false;
   var lines = document.getElementById("lines");
   var form = document.getElementById("form");
   var input = document.getElementById("text");
@@ -42,7 +39,8 @@
   }
 
   function listen() {
-    var source = new EventSource("/chat/events?session_id=" + encodeURIComponent(sessionId) + "&after=" + last);
+    listening = true;
+    var source = new EventSource("/chat/events?after=" + last);
     source.addEventListener("line", function (event) { add(JSON.parse(event.data)); });
     source.onopen = function () { status.textContent = ""; };
     source.onerror = function () {
@@ -60,10 +58,13 @@
     fetch("/api/v1/assistant/messages", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ session_id: sessionId, text: text })
+      credentials: "same-origin",
+      body: JSON.stringify({ text: text })
     }).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) { status.textContent = body.message_zh || "发送失败，请重试"; return; }
+        localStorage.setItem(STARTED, "1");
+        if (!listening) listen();
         add({ seq: body.message_seq, author: "borrower", text: text });
         if (body.reply_seq) add({ seq: body.reply_seq, author: "bot", text: body.reply });
         status.textContent = body.handoff ? "已转人工客服" + (body.ticket_number ? "（工单 " + body.ticket_number + "）" : "") : "";
@@ -71,5 +72,5 @@
     }).catch(function () { status.textContent = "网络异常，请重试"; input.value = text; });
   });
 
-  listen();
+  if (localStorage.getItem(STARTED)) listen();
 })();

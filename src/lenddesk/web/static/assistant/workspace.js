@@ -21,7 +21,7 @@
     list.appendChild(item);
   }
   function listen() {
-    var source = new EventSource("/chat/events?session_id=" + encodeURIComponent(sessionId) + "&after=" + last);
+    var source = new EventSource("/assistant/chats/" + encodeURIComponent(sessionId) + "/events?after=" + last);
     source.addEventListener("line", function (event) { add(JSON.parse(event.data)); });
     source.onerror = function () { source.close(); setTimeout(listen, 1000); };
   }

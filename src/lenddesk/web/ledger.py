@@ -30,6 +30,7 @@ READERS = ("agent", "collector", "team_lead", "qa", "compliance")
 POSTERS = ("agent", "collector", "team_lead")
 RECOVERY_POSTERS = ("collector", "team_lead")
 APPROVERS = ("team_lead", "compliance")
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 add_nav("借款人", "/borrowers", *READERS)
 add_nav("计算器", "/calculator", *auth.ALL_STAFF)
@@ -214,19 +215,57 @@ def _act(
     user: User,
     contract_number: str,
     ticket: str,
+    name: str,
     action: Callable[[audit.Actor], str],
 ) -> Response:
-    """Run one loan action; success redirects back to the page, a refusal shows it with the reason."""
-    number = contract_number.strip().upper()
+    """Run one loan action behind the read rule; success redirects back to the page.
+
+    Access is checked before anything is read or rendered (`open_loan_for_write`, the API's gate
+    too). A refusal of the action itself shows the loan page with the reason, opened (and audited
+    as `borrower.open`) the way the read is, after the failed write was rolled back.
+    """
+    case = _ticket(ticket)
+    actor = audit.Actor.of(user)
     try:
-        done = action(audit.Actor.of(user))
-    except NotFound as exc:
+        loan = service.open_loan_for_write(
+            session,
+            actor=actor,
+            target=service.WriteTarget.contract(contract_number),
+            case_reference=case,
+            surface="console",
+            action=name,
+        )
+        number = loan.contract_number
+        done = action(actor)
+    except (NotFound, Forbidden) as exc:
         session.rollback()
-        return render(request, "error.html", user, status_code=404, message=exc.message_zh)
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
     except LendDeskError as exc:
         session.rollback()
-        return _render_loan(request, session, user, number, _ticket(ticket), error=exc)
-    return RedirectResponse(_loan_url(number, _ticket(ticket), done), status_code=303)
+        return _reopen_with_error(request, session, user, number, case, exc)
+    return RedirectResponse(_loan_url(number, case, done), status_code=303)
+
+
+def _reopen_with_error(
+    request: Request,
+    session: Session,
+    user: User,
+    contract_number: str,
+    case: str | None,
+    error: LendDeskError,
+) -> HTMLResponse:
+    """The loan page with a refused action's reason, for a caller who may open the loan (audited)."""
+    try:
+        loan = service.open_loan(
+            session,
+            viewer=audit.Actor.of(user),
+            contract_number=contract_number,
+            case_reference=case,
+            surface="console",
+        )
+    except (NotFound, Forbidden) as exc:
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+    return _render_loan(request, session, user, loan.contract_number, case, error=error)
 
 
 @router.post("/loans/{contract_number}/recoveries")
@@ -254,7 +293,7 @@ def post_recovery(
         )
         return "recovery"
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, "recovery", run)
 
 
 @router.post("/loans/{contract_number}/refunds")
@@ -279,14 +318,14 @@ def request_refund(
         )
         return "refund_requested"
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, "refund_request", run)
 
 
 @router.post("/loans/{contract_number}/refunds/{refund_id}/{decision}")
 def decide_refund(
     request: Request,
     contract_number: str,
-    refund_id: int,
+    refund_id: RowId,
     decision: str,
     note: str = Form(""),
     ticket: str = Form(""),
@@ -303,7 +342,7 @@ def decide_refund(
             return "refund_rejected"
         raise NotFound("没有这个操作", "No such action", code="not_found")
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, f"refund_{decision[:16]}", run)
 
 
 def _check_refund_of(session: Session, contract_number: str, refund_id: int) -> None:
@@ -338,14 +377,14 @@ def request_waiver(
         )
         return "waiver_applied" if waiver.status == "applied" else "waiver_requested"
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, "waiver_request", run)
 
 
 @router.post("/loans/{contract_number}/waivers/{waiver_id}/{decision}")
 def decide_waiver(
     request: Request,
     contract_number: str,
-    waiver_id: int,
+    waiver_id: RowId,
     decision: str,
     note: str = Form(""),
     ticket: str = Form(""),
@@ -366,7 +405,7 @@ def decide_waiver(
             return "waiver_rejected"
         raise NotFound("没有这个操作", "No such action", code="not_found")
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, f"waiver_{decision[:16]}", run)
 
 
 def _optional_user(request: Request, session: Session) -> User | None:

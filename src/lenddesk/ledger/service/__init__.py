@@ -66,7 +66,13 @@ from lenddesk.ledger.service.restructuring import (
     restructuring_basis,
     schedule_revisions,
 )
-from lenddesk.ledger.service.staff_access import check_borrower_access, open_borrower_360, open_loan
+from lenddesk.ledger.service.staff_access import (
+    WriteTarget,
+    check_borrower_access,
+    open_borrower_360,
+    open_loan,
+    open_loan_for_write,
+)
 from lenddesk.ledger.service.views import (
     Borrower360,
     BucketChange,
@@ -124,6 +130,7 @@ __all__ = [
     "RestructuringBasis",
     "Waiver",
     "WaiverView",
+    "WriteTarget",
     "account_summary",
     "add_contact",
     "apply_credit_balances",
@@ -144,6 +151,7 @@ __all__ = [
     "loan_view",
     "open_borrower_360",
     "open_loan",
+    "open_loan_for_write",
     "partial_quote",
     "portfolio_glance",
     "post_recovery",

@@ -95,6 +95,7 @@ from lenddesk.ledger.service.waivers import (
     request_waiver,
     waivable_fen,
     waive,
+    waived_alone_fen,
 )
 
 __all__ = [
@@ -173,5 +174,6 @@ __all__ = [
     "settlement_quote",
     "waivable_fen",
     "waive",
+    "waived_alone_fen",
     "written_off_balance_fen",
 ]

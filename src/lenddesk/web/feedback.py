@@ -89,6 +89,17 @@ def _default_range(now: datetime) -> tuple[date, date]:
     return today - timedelta(days=27), today
 
 
+def _bounded(day: date) -> date:
+    """A report date within the span the API accepts (1900–2199): 9999-12-31 has no next day."""
+    if not date(1900, 1, 1) <= day <= date(2199, 12, 31):
+        raise Unprocessable(
+            "日期须在 1900-01-01 至 2199-12-31 之间",
+            "Dates must fall between 1900-01-01 and 2199-12-31",
+            code="bad_date",
+        )
+    return day
+
+
 @router.get("/feedback", response_class=HTMLResponse)
 def dashboard(
     request: Request,
@@ -101,8 +112,8 @@ def dashboard(
     first, last = _default_range(request_now(request))
     error = None
     try:
-        first = date.fromisoformat(start) if start else first
-        last = date.fromisoformat(end) if end else last
+        first = _bounded(date.fromisoformat(start)) if start else first
+        last = _bounded(date.fromisoformat(end)) if end else last
         by = by if by in DIMENSION_LABELS else "team"
         total, groups = service.summary(
             session, start=service.day_start(first), end=service.day_start(last) + timedelta(days=1), by=by

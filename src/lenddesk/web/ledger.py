@@ -468,9 +468,14 @@ class _BadField(LendDeskError):
 
 def _number(text: str, label: str) -> Decimal:
     try:
-        return Decimal(text.strip())
+        number = Decimal(text.strip())
     except InvalidOperation as exc:
         raise _BadField(f"{label}须为数字：{text}", f"{label} must be a number", code="bad_number") from exc
+    if not number.is_finite():  # NaN and Infinity parse, but compare and convert to int badly
+        raise _BadField(
+            f"{label}须为有限的数字：{text}", f"{label} must be a finite number", code="bad_number"
+        )
+    return number
 
 
 def _whole(text: str, label: str) -> int:
@@ -482,8 +487,18 @@ def _whole(text: str, label: str) -> int:
 
 def _day(text: str, label: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise _BadField(
             f"{label}须为 YYYY-MM-DD 格式的日期：{text}", f"{label} must be a date", code="bad_date"
         ) from exc
+    if not FIRST_DAY <= day <= LAST_DAY:  # the span the API's dates take (core.http.Day)
+        raise _BadField(
+            f"{label}须在 {FIRST_DAY} 至 {LAST_DAY} 之间：{text}",
+            f"{label} must fall between {FIRST_DAY} and {LAST_DAY}",
+            code="bad_date",
+        )
+    return day
+
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)

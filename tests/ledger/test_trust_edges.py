@@ -4,6 +4,7 @@ borrower search masks what the role does not need in clear."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -86,3 +87,35 @@ def test_borrower_search_masks_contact_details_for_agents_and_collectors(
         "chen.jing@example.com",
         id_number(321),
     )
+
+
+CALCULATOR_FORM = {
+    "principal": "10000.00",
+    "annual_rate": "0.18",
+    "term": "12",
+    "method": "equal_instalment",
+    "start_date": "2026-01-15",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("start_date", "9999-06-01", "放款日须在 1900-01-01 至 2199-12-31 之间"),
+        ("annual_rate", "NaN", "年利率须为有限的数字"),
+        ("annual_rate", "1e-400", "年利率最多保留 10 位小数"),
+        ("term", "Infinity", "期数须为有限的数字"),
+    ],
+)
+def test_the_calculator_page_shows_hostile_values_as_a_message(
+    client: TestClient, field: str, value: str, message: str
+) -> None:
+    """Issue 17, finding 10: these answered 500."""
+    page = client.get("/calculator", params={**CALCULATOR_FORM, field: value})
+    assert page.status_code == 200 and message in page.text
+
+
+def test_the_calculator_api_refuses_a_rate_too_fine_to_compute(client: TestClient) -> None:
+    response = client.get("/api/v1/calculator/schedule", params={**CALCULATOR_FORM, "annual_rate": "1e-400"})
+    assert response.status_code == 422 and response.json()["code"] == "rate_too_precise"
+    assert response.json()["message_en"] == "The annual rate has at most 10 decimal places"

@@ -235,11 +235,15 @@ def _act(
             surface="console",
             action=name,
         )
-        number = loan.contract_number
-        done = action(actor)
     except (NotFound, Forbidden) as exc:
         session.rollback()
         return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+    number = loan.contract_number
+    try:
+        done = action(actor)
+    except NotFound as exc:
+        session.rollback()
+        return render(request, "error.html", user, status_code=404, message=exc.message_zh)
     except LendDeskError as exc:
         session.rollback()
         return _reopen_with_error(request, session, user, number, case, exc)

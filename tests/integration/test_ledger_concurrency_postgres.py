@@ -10,13 +10,14 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select, text
 
 from lenddesk.app import create_app
+from lenddesk.core import audit, auth
 from lenddesk.core.db import Base, make_engine, session_factory, upgrade_database
 from lenddesk.core.policy import get_policy
 from lenddesk.desk import jobs as desk_jobs
 from lenddesk.ledger.models import Loan, ScheduleLine
 from lenddesk.ledger.seed import SeedOptions, seed_book
 from tests.ledger import concurrency
-from tests.ledger.concurrency import TODAY, bearer, live_server, post_over_http, repayment_body
+from tests.ledger.concurrency import PASSWORD, TODAY, bearer, live_server, post_over_http, repayment_body
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_a_primary_key_clash_is_named_as_such_not_as_a_reference_conflict(
 ) -> None:
     ((_, contract),) = concurrency.create_loans(pg_engine, 1)
     with live_server(pg_app) as base_url:
-        headers = bearer(base_url, "agent")
+        headers = bearer(base_url, "team_lead")  # a team lead needs no ticket
         assert post_over_http(base_url, headers, repayment_body(contract, "first")).status_code == 201
         with pg_engine.begin() as connection:  # what the old seeder left behind: a sequence behind its rows
             connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('repayments', 'id'), 1, false)")
@@ -121,8 +122,14 @@ def test_post_reverse_and_settle_over_the_api_on_a_seeded_postgres_book(
         seeded_pg, 2
     )
     before = concurrency.assert_conserved(seeded_pg, [paid_loan, settled_loan])
+    with session_factory(seeded_pg)() as session:
+        auth.create_user(
+            session, actor=audit.Actor.system("tests"), username="lead2", password=PASSWORD, role="team_lead"
+        )
+        session.commit()
     with live_server(pg_app) as base_url:
-        agent, lead = bearer(base_url, "agent"), bearer(base_url, "team_lead")
+        # A lead posts and asks (agents need a ticket of the borrower's); another lead approves.
+        agent, lead = bearer(base_url, "team_lead"), bearer(base_url, "lead2")
         posted = post_over_http(base_url, agent, repayment_body(paid_contract, "seeded-flow-1", "100.00"))
         assert posted.status_code == 201, posted.text
         repayment_id = posted.json()["id"]

@@ -8,7 +8,12 @@ import pytest
 from sqlalchemy import Engine
 
 from lenddesk.core.db import make_engine, upgrade_database
-from tests.ledger.paths_support import concurrent_recoveries, concurrent_refund_approvals, concurrent_waivers
+from tests.ledger.paths_support import (
+    concurrent_recoveries,
+    concurrent_refund_approvals,
+    concurrent_waivers,
+    waivers_past_the_limit_at_once,
+)
 
 
 @pytest.fixture
@@ -38,3 +43,20 @@ def test_waivers_at_once_never_forgive_more_than_is_owed_on_postgres(pg_engine: 
     result = concurrent_waivers(pg_engine, callers=8)
     assert result["applied"] == result["on_lines"] == 3000
     assert (result["ok"], result["refused"], result["left"]) == (3, 5, 0)
+
+
+def test_waivers_at_once_by_one_agent_apply_no_more_than_the_limit_alone_on_postgres(
+    pg_engine: Engine,
+) -> None:
+    result = waivers_past_the_limit_at_once(pg_engine, people=1, each=8)
+    assert result["refused"] == 0
+    assert result["per_person"] == {"agent0": {"applied_alone": 8_000, "held": 6}}
+    assert result["applied"] == result["on_lines"] == 8_000
+
+
+def test_waivers_at_once_by_two_agents_each_stay_within_their_limit_on_postgres(pg_engine: Engine) -> None:
+    result = waivers_past_the_limit_at_once(pg_engine, people=2, each=4)
+    assert result["refused"] == 0
+    for person in ("agent0", "agent1"):
+        assert result["per_person"][person] == {"applied_alone": 8_000, "held": 2}
+    assert result["applied"] == result["on_lines"] == 16_000

@@ -226,7 +226,7 @@ def post_over_http(base_url: str, headers: dict[str, str], body: dict[str, Any])
 def many_repayments_on_one_loan(engine: Engine, base_url: str, *, count: int = 32) -> None:
     """`count` repayments of 100.00 at once on one loan: every one applied exactly once."""
     ((loan_id, contract),) = create_loans(engine, 1)
-    headers = bearer(base_url, "agent")
+    headers = bearer(base_url, "team_lead")  # a team lead needs no ticket
     bodies = [repayment_body(contract, f"many-{index}") for index in range(count)]
     responses = run_together([lambda body=body: post_over_http(base_url, headers, body) for body in bodies])
     statuses = [getattr(response, "status_code", repr(response)) for response in responses]
@@ -242,7 +242,7 @@ def many_repayments_on_one_loan(engine: Engine, base_url: str, *, count: int = 3
 def same_reference_at_once(engine: Engine, base_url: str, *, senders: int = 8) -> None:
     """The same payment sent `senders` times at once: one posting, the first result to every sender."""
     ((loan_id, contract),) = create_loans(engine, 1)
-    headers = bearer(base_url, "agent")
+    headers = bearer(base_url, "team_lead")  # a team lead needs no ticket
     body = repayment_body(contract, "same-ref-1", "321.00")
     responses = run_together([lambda: post_over_http(base_url, headers, body) for _ in range(senders)])
     statuses = sorted(getattr(response, "status_code", repr(response)) for response in responses)
@@ -260,7 +260,7 @@ def same_reference_at_once(engine: Engine, base_url: str, *, senders: int = 8) -
 def same_reference_different_payloads_at_once(engine: Engine, base_url: str, *, senders: int = 6) -> None:
     """One reference, different amounts or loans, at once: one is posted, the others get 409."""
     loans = create_loans(engine, 2)
-    headers = bearer(base_url, "agent")
+    headers = bearer(base_url, "team_lead")  # a team lead needs no ticket
     bodies = [
         repayment_body(loans[index % 2][1], "clash-ref-1", f"{100 + index}.00") for index in range(senders)
     ]

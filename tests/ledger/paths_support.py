@@ -264,3 +264,56 @@ def concurrent_waivers(engine: Engine, callers: int = 6) -> dict[str, int]:
             "ok": len(outcome.ok),
             "refused": len(outcome.refused),
         }
+
+
+def waivers_past_the_limit_at_once(
+    engine: Engine, *, people: int, each: int, amount_fen: int = 4_000
+) -> dict[str, Any]:
+    """`people` agents each send `each` interest waivers of `amount_fen` at once on one loan.
+
+    Together they pass the single-person limit (100.00) per person; what each applied alone must
+    stay within it and the rest must wait for a second person (status "requested").
+    """
+    contract = new_loan(engine, product_code="LIM")
+    today = FIRST_DUE + timedelta(days=70)  # three instalments due: about 500.00 of interest owed
+    agents = [audit.Actor(user_id=None, name=f"agent{i}", role="agent") for i in range(people)]
+
+    def ask(agent: audit.Actor) -> Callable[[Session], Any]:
+        return lambda session: (
+            service.request_waiver(
+                session,
+                actor=agent,
+                contract_number=contract,
+                component="interest",
+                amount_fen=amount_fen,
+                reason="客户困难",
+                today=today,
+            ).status
+        )
+
+    outcome = together(engine, [ask(agent) for agent in agents for _ in range(each)])
+    with session_factory(engine)() as session:
+        loan = loan_of(session, contract)
+        rows = session.execute(
+            select(Waiver.requested_by, Waiver.status, Waiver.amount_fen, Waiver.approved_by).where(
+                Waiver.loan_id == loan.id
+            )
+        ).all()
+        on_lines = sum(line.waived_interest_fen for line in lines_of(session, loan.id))
+    per_person = {
+        agent.name: {
+            "applied_alone": sum(
+                amount for by, status, amount, approver in rows
+                if by == agent.name and status == "applied" and approver == agent.name
+            ),
+            "held": sum(1 for by, status, _, _ in rows if by == agent.name and status == "requested"),
+        }
+        for agent in agents
+    }  # fmt: skip
+    return {
+        "per_person": per_person,
+        "on_lines": on_lines,
+        "applied": sum(amount for _, status, amount, _ in rows if status == "applied"),
+        "refused": len(outcome.refused),
+        "answers": sorted(outcome.ok),
+    }

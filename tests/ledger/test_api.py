@@ -77,7 +77,9 @@ def test_a_repayment_is_idempotent_per_channel_reference(
         ("10.00", {"contract_number": "HT404"}, 404, "contract_not_found"),
     ],
 )
-def test_bad_repayments_get_clear_errors(client, as_role, book, amount, extra, status, code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_repayments_get_clear_errors(
+    client, as_role, book, agent_ticket, amount, extra, status, code
+) -> None:  # type: ignore[no-untyped-def]
     body = {"contract_number": book["contract"], **extra}
     contract = body.pop("contract_number")
     response = repay(client, as_role("agent"), contract, amount, "BAD-1", **body)

@@ -34,7 +34,9 @@ def with_late_charges(session: Session, contract: str) -> None:
     session.commit()
 
 
-def test_a_credit_refund_over_the_api_needs_two_people(client: TestClient, as_role, book, lead2) -> None:  # type: ignore[no-untyped-def]
+def test_a_credit_refund_over_the_api_needs_two_people(
+    client: TestClient, as_role, book, lead2, agent_ticket
+) -> None:  # type: ignore[no-untyped-def]
     contract = book["contract"]
     loan = client.get(f"/api/v1/ledger/loans/{contract}", headers=as_role("team_lead")).json()
     owed = sum(float(line["outstanding"]) for line in loan["lines"][:3])
@@ -73,7 +75,7 @@ def test_a_credit_refund_over_the_api_needs_two_people(client: TestClient, as_ro
 
 
 def test_waivers_over_the_api_small_at_once_large_after_approval(
-    client: TestClient, as_role, book, session: Session, lead2
+    client: TestClient, as_role, book, session: Session, lead2, agent_ticket
 ) -> None:  # type: ignore[no-untyped-def]
     contract = book["contract"]
     with_late_charges(session, contract)
@@ -106,7 +108,9 @@ def test_waivers_over_the_api_small_at_once_large_after_approval(
     assert bad.status_code == 422
 
 
-def test_recoveries_over_the_api(client: TestClient, as_role, book, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_recoveries_over_the_api(
+    client: TestClient, as_role, book, session: Session, collector_ticket
+) -> None:  # type: ignore[no-untyped-def]
     body = {
         "contract_number": book["contract"],
         "channel": "bank_transfer",

@@ -48,7 +48,9 @@ EXTEND_NOTE = "one step (15 → 30 → 60 days) before the deadline; 60 waits fo
 REVIEW_NOTE = "a pending review, decided once"
 ACKNOWLEDGE_NOTE = "the agent of a reviewed conversation, once"
 
-RECOVERY_POSTERS = roles("collector", "team_lead", note="written-off loans only")
+CASE_NOTE = "agents, collectors: through a case of theirs, as for reading the loan (`?ticket=`)"
+LEDGER_DESK = roles("agent", "collector", "team_lead", note=CASE_NOTE)
+RECOVERY_POSTERS = roles("collector", "team_lead", note="written-off loans only; " + CASE_NOTE)
 LEDGER_APPROVERS_REFUND = roles(
     "team_lead", "compliance", note="roles in policy `refund_approver_roles`, never the person who asked"
 )
@@ -62,7 +64,10 @@ BLACKLIST_NOTE = (
     "roles in policy `blacklist_approver_roles` (and admin), never the person who asked; lists or removes"
 )
 REMOVAL_NOTE = "a listed entry; it stays listed until a second person approves"
-WAIVER_NOTE = "above `waiver_single_approval_fen` it waits for a second person"
+WAIVER_NOTE = (
+    "what one person waives alone on a loan in `waiver_single_approval_window_days` adds up; past "
+    "`waiver_single_approval_fen` it waits for a second person; " + CASE_NOTE
+)
 
 MATRIX: dict[str, Access] = {
     # sign-in
@@ -88,12 +93,12 @@ MATRIX: dict[str, Access] = {
     "POST /api/v1/ledger/borrowers/{borrower_id}/contacts": ADMIN,
     "POST /api/v1/ledger/products": ADMIN,
     "POST /api/v1/ledger/loans": ADMIN,
-    "POST /api/v1/ledger/repayments": DESK,
-    "POST /api/v1/ledger/repayments/{repayment_id}/reversal": DESK,
+    "POST /api/v1/ledger/repayments": LEDGER_DESK,
+    "POST /api/v1/ledger/repayments/{repayment_id}/reversal": LEDGER_DESK,
     "POST /api/v1/ledger/repayments/{repayment_id}/reversal/approve": LEADS,
     "POST /api/v1/ledger/repayments/{repayment_id}/reversal/reject": LEADS,
     "POST /api/v1/ledger/recoveries": RECOVERY_POSTERS,
-    "POST /api/v1/ledger/loans/{contract_number}/refunds": DESK,
+    "POST /api/v1/ledger/loans/{contract_number}/refunds": LEDGER_DESK,
     "POST /api/v1/ledger/refunds/{refund_id}/approve": LEDGER_APPROVERS_REFUND,
     "POST /api/v1/ledger/refunds/{refund_id}/reject": LEDGER_APPROVERS_REFUND,
     "POST /api/v1/ledger/loans/{contract_number}/waivers": roles(
@@ -102,7 +107,7 @@ MATRIX: dict[str, Access] = {
     "POST /api/v1/ledger/waivers/{waiver_id}/approve": LEDGER_APPROVERS_WAIVER,
     "POST /api/v1/ledger/waivers/{waiver_id}/reject": LEDGER_APPROVERS_WAIVER,
     "POST /loans/{contract_number}/recoveries": RECOVERY_POSTERS,
-    "POST /loans/{contract_number}/refunds": DESK,
+    "POST /loans/{contract_number}/refunds": LEDGER_DESK,
     "POST /loans/{contract_number}/refunds/{refund_id}/{decision}": LEDGER_APPROVERS_REFUND,
     "POST /loans/{contract_number}/waivers": roles("agent", "collector", "team_lead", note=WAIVER_NOTE),
     "POST /loans/{contract_number}/waivers/{waiver_id}/{decision}": LEDGER_APPROVERS_WAIVER,

@@ -80,6 +80,9 @@ class LedgerPolicy(Section):
     # Waivers of penalty, late fee or interest up to this many fen apply on one person's word;
     # above it a second person of `waiver_approver_roles` (or admin) approves.
     waiver_single_approval_fen: int = Field(default=10_000, ge=0, le=2**63 - 1)
+    # The limit counts everything one person waived alone on one loan over this many days (today
+    # included): what would pass it in total waits for a second person, like one large waiver.
+    waiver_single_approval_window_days: int = Field(default=30, ge=1, le=3660)
     waiver_approver_roles: list[str] = Field(default_factory=lambda: ["team_lead", "compliance"])
 
     @field_validator(

@@ -191,6 +191,19 @@ def _open_loan(session: Session, user: User, contract_number: str, ticket: str |
     return loan.contract_number
 
 
+def _gate(session: Session, user: User, target: service.WriteTarget, ticket: str | None, action: str) -> str:
+    """The read rule, before any write: the loan's contract number once the caller may change it."""
+    loan = service.open_loan_for_write(
+        session,
+        actor=audit.Actor.of(user),
+        target=target,
+        case_reference=ticket,
+        surface="api",
+        action=action,
+    )
+    return loan.contract_number
+
+
 @ledger.get(
     "/loans/{contract_number}",
     response_model=LoanOut,
@@ -271,9 +284,14 @@ def _repayment_out(
     responses=errors(400, 401, 403, 404, 409, 422),
 )
 def post_repayment(
-    body: RepaymentIn, response: Response, session: Session = db_session, user: User = auth.allow(*POSTERS)
+    body: RepaymentIn,
+    response: Response,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow(*POSTERS),
 ) -> RepaymentOut:
     """Post a payment; the same (channel, external_reference) again answers 200 with the first result."""
+    _gate(session, user, service.WriteTarget.contract(body.contract_number), ticket, "repayment")
     result = service.post_repayment(
         session,
         actor=audit.Actor.of(user),
@@ -299,8 +317,13 @@ def post_repayment(
     responses=errors(400, 401, 403, 404, 409, 422),
 )
 def request_reversal(
-    repayment_id: Id, body: ReversalIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
+    repayment_id: Id,
+    body: ReversalIn,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow(*POSTERS),
 ) -> RepaymentOut:
+    _gate(session, user, service.WriteTarget("repayment", repayment_id), ticket, "reversal_request")
     repayment = service.request_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, reason=body.reason
     )
@@ -314,8 +337,12 @@ def request_reversal(
     responses=errors(401, 403, 404, 409, 422),
 )
 def approve_reversal(
-    repayment_id: Id, session: Session = db_session, user: User = auth.allow("team_lead")
+    repayment_id: Id,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow("team_lead"),
 ) -> RepaymentOut:
+    _gate(session, user, service.WriteTarget("repayment", repayment_id), ticket, "reversal_approve")
     repayment = service.approve_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, today=business_today()
     )
@@ -329,8 +356,13 @@ def approve_reversal(
     responses=errors(400, 401, 403, 404, 409, 422),
 )
 def reject_reversal(
-    repayment_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow("team_lead")
+    repayment_id: Id,
+    body: RejectIn,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow("team_lead"),
 ) -> RepaymentOut:
+    _gate(session, user, service.WriteTarget("repayment", repayment_id), ticket, "reversal_reject")
     repayment = service.reject_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, note=body.note
     )
@@ -350,10 +382,12 @@ def reject_reversal(
 def post_recovery(
     body: RecoveryIn,
     response: Response,
+    ticket: Ticket = None,
     session: Session = db_session,
     user: User = auth.allow(*RECOVERY_POSTERS),
 ) -> RecoveryOut:
     """The same (channel, external_reference) again answers 200 with the first result."""
+    _gate(session, user, service.WriteTarget.contract(body.contract_number), ticket, "recovery")
     result = service.post_recovery(
         session,
         actor=audit.Actor.of(user),
@@ -399,10 +433,14 @@ def request_refund(
     contract_number: str,
     body: RefundIn,
     response: Response,
+    ticket: Ticket = None,
     session: Session = db_session,
     user: User = auth.allow(*POSTERS),
 ) -> RefundOut:
     """The same `reference` on the same loan again answers 200 with the first request."""
+    contract_number = _gate(
+        session, user, service.WriteTarget.contract(contract_number), ticket, "refund_request"
+    )
     refund, duplicate = service.request_refund(
         session,
         actor=audit.Actor.of(user),
@@ -423,8 +461,9 @@ def request_refund(
     responses=errors(401, 403, 404, 409, 422),
 )
 def approve_refund(
-    refund_id: Id, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+    refund_id: Id, ticket: Ticket = None, session: Session = db_session, user: User = auth.allow(*APPROVERS)
 ) -> RefundOut:
+    _gate(session, user, service.WriteTarget("refund", refund_id), ticket, "refund_approve")
     refund, duplicate = service.approve_refund(session, actor=audit.Actor.of(user), refund_id=refund_id)
     return _refund_out(refund, duplicate)
 
@@ -436,8 +475,13 @@ def approve_refund(
     responses=errors(400, 401, 403, 404, 409, 422),
 )
 def reject_refund(
-    refund_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+    refund_id: Id,
+    body: RejectIn,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow(*APPROVERS),
 ) -> RefundOut:
+    _gate(session, user, service.WriteTarget("refund", refund_id), ticket, "refund_reject")
     refund = service.reject_refund(session, actor=audit.Actor.of(user), refund_id=refund_id, note=body.note)
     return _refund_out(refund)
 
@@ -450,8 +494,15 @@ def reject_refund(
     responses=errors(400, 401, 403, 404, 409, 422),
 )
 def request_waiver(
-    contract_number: str, body: WaiverIn, session: Session = db_session, user: User = auth.allow(*POSTERS)
+    contract_number: str,
+    body: WaiverIn,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow(*POSTERS),
 ) -> service.Waiver:
+    contract_number = _gate(
+        session, user, service.WriteTarget.contract(contract_number), ticket, "waiver_request"
+    )
     return service.request_waiver(
         session,
         actor=audit.Actor.of(user),
@@ -470,8 +521,9 @@ def request_waiver(
     responses=errors(401, 403, 404, 409, 422),
 )
 def approve_waiver(
-    waiver_id: Id, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+    waiver_id: Id, ticket: Ticket = None, session: Session = db_session, user: User = auth.allow(*APPROVERS)
 ) -> service.Waiver:
+    _gate(session, user, service.WriteTarget("waiver", waiver_id), ticket, "waiver_approve")
     return service.approve_waiver(
         session, actor=audit.Actor.of(user), waiver_id=waiver_id, today=business_today()
     )
@@ -484,8 +536,13 @@ def approve_waiver(
     responses=errors(400, 401, 403, 404, 409, 422),
 )
 def reject_waiver(
-    waiver_id: Id, body: RejectIn, session: Session = db_session, user: User = auth.allow(*APPROVERS)
+    waiver_id: Id,
+    body: RejectIn,
+    ticket: Ticket = None,
+    session: Session = db_session,
+    user: User = auth.allow(*APPROVERS),
 ) -> service.Waiver:
+    _gate(session, user, service.WriteTarget("waiver", waiver_id), ticket, "waiver_reject")
     return service.reject_waiver(session, actor=audit.Actor.of(user), waiver_id=waiver_id, note=body.note)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from lenddesk.core.errors import Unprocessable
@@ -74,6 +74,10 @@ def due_dates(start_date: date, term: int, first_due_on: date | None = None) -> 
     return [add_months(first_due_on, period) for period in range(term)]
 
 
+RATE_STEP = Decimal("1E-10")
+FIRST_START, LAST_START = date(1900, 1, 1), date(2199, 12, 31)  # as core.http.Day
+
+
 def _check(
     principal_fen: int, annual_rate: Decimal, term: int, start_date: date, first_due_on: date | None
 ) -> None:
@@ -81,15 +85,29 @@ def _check(
         raise Unprocessable(
             "本金必须大于 0", "Principal must be greater than 0", code="principal_not_positive"
         )
-    if not Decimal(0) <= annual_rate <= Decimal(1):
+    if not annual_rate.is_finite() or not Decimal(0) <= annual_rate <= Decimal(1):
         raise Unprocessable(
             "年利率须在 0 到 1 之间（例如 0.18）",
             "Annual rate must be between 0 and 1 (e.g. 0.18)",
             code="rate_out_of_range",
         )
+    if annual_rate != annual_rate.quantize(RATE_STEP, rounding=ROUND_HALF_UP):
+        # 1E-400 is in range but its monthly rate underflows to zero mid-formula (division by zero)
+        raise Unprocessable(
+            "年利率最多保留 10 位小数",
+            "The annual rate has at most 10 decimal places",
+            code="rate_too_precise",
+        )
     if not 1 <= term <= 360:
         raise Unprocessable(
             "期数须在 1 到 360 之间", "Term must be between 1 and 360 periods", code="term_out_of_range"
+        )
+    if not FIRST_START <= start_date <= LAST_START:
+        # 360 months from 9999-06-01 run past the last date Python can hold
+        raise Unprocessable(
+            f"放款日须在 {FIRST_START} 至 {LAST_START} 之间",
+            f"The start date must fall between {FIRST_START} and {LAST_START}",
+            code="start_date_out_of_range",
         )
     if first_due_on is not None and first_due_on <= start_date:
         raise Unprocessable(

@@ -127,6 +127,7 @@ class BorrowerHitOut(Out):
     name: str
     id_number: str
     mobile: str
+    email: str | None = None
     contracts: list[str]
 
 

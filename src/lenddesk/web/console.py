@@ -249,13 +249,21 @@ def form_day(value: str | None, what_zh: str, what_en: str) -> date | None:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise Unprocessable(
             f"{what_zh}格式应为 YYYY-MM-DD（如 2026-11-10）：{text[:20]}",
             f"{what_en} must be YYYY-MM-DD (e.g. 2026-11-10): {text[:20]}",
             code="bad_date",
         ) from exc
+    # The span the API accepts too: 9999-12-31 has no next day, year 1 no day before.
+    if not date(1900, 1, 1) <= day <= date(2199, 12, 31):
+        raise Unprocessable(
+            f"{what_zh}须在 1900-01-01 至 2199-12-31 之间",
+            f"{what_en} must fall between 1900-01-01 and 2199-12-31",
+            code="bad_date",
+        )
+    return day
 
 
 def form_moment(value: str | None, what_zh: str, what_en: str) -> datetime:

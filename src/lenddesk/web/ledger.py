@@ -28,6 +28,7 @@ from lenddesk.ledger.schedule import METHOD_LABELS_ZH, Method
 from lenddesk.web.console import HomeCard, add_home_cards, add_nav, borrower_panels, console_user, render
 
 router = APIRouter(include_in_schema=False)
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 add_nav("借款人", "/borrowers", *READERS, area="账务")
 add_nav("计算器", "/calculator", *auth.ALL_STAFF, area="账务")
@@ -214,19 +215,61 @@ def _act(
     user: User,
     contract_number: str,
     ticket: str,
+    name: str,
     action: Callable[[audit.Actor], str],
 ) -> Response:
-    """Run one loan action; success redirects back to the page, a refusal shows it with the reason."""
-    number = contract_number.strip().upper()
+    """Run one loan action behind the read rule; success redirects back to the page.
+
+    Access is checked before anything is read or rendered (`open_loan_for_write`, the API's gate
+    too). A refusal of the action itself shows the loan page with the reason, opened (and audited
+    as `borrower.open`) the way the read is, after the failed write was rolled back.
+    """
+    case = _ticket(ticket)
+    actor = audit.Actor.of(user)
     try:
-        done = action(audit.Actor.of(user))
+        loan = service.open_loan_for_write(
+            session,
+            actor=actor,
+            target=service.WriteTarget.contract(contract_number),
+            case_reference=case,
+            surface="console",
+            action=name,
+        )
+    except (NotFound, Forbidden) as exc:
+        session.rollback()
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+    number = loan.contract_number
+    try:
+        done = action(actor)
     except NotFound as exc:
         session.rollback()
         return render(request, "error.html", user, status_code=404, message=exc.message_zh)
     except LendDeskError as exc:
         session.rollback()
-        return _render_loan(request, session, user, number, _ticket(ticket), error=exc)
-    return RedirectResponse(_loan_url(number, _ticket(ticket), done), status_code=303)
+        return _reopen_with_error(request, session, user, number, case, exc)
+    return RedirectResponse(_loan_url(number, case, done), status_code=303)
+
+
+def _reopen_with_error(
+    request: Request,
+    session: Session,
+    user: User,
+    contract_number: str,
+    case: str | None,
+    error: LendDeskError,
+) -> HTMLResponse:
+    """The loan page with a refused action's reason, for a caller who may open the loan (audited)."""
+    try:
+        loan = service.open_loan(
+            session,
+            viewer=audit.Actor.of(user),
+            contract_number=contract_number,
+            case_reference=case,
+            surface="console",
+        )
+    except (NotFound, Forbidden) as exc:
+        return render(request, "error.html", user, status_code=exc.status_code, message=exc.message_zh)
+    return _render_loan(request, session, user, loan.contract_number, case, error=error)
 
 
 @router.post("/loans/{contract_number}/recoveries")
@@ -254,7 +297,7 @@ def post_recovery(
         )
         return "recovery"
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, "recovery", run)
 
 
 @router.post("/loans/{contract_number}/refunds")
@@ -279,14 +322,14 @@ def request_refund(
         )
         return "refund_requested"
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, "refund_request", run)
 
 
 @router.post("/loans/{contract_number}/refunds/{refund_id}/{decision}")
 def decide_refund(
     request: Request,
     contract_number: str,
-    refund_id: int,
+    refund_id: RowId,
     decision: str,
     note: str = Form(""),
     ticket: str = Form(""),
@@ -303,7 +346,7 @@ def decide_refund(
             return "refund_rejected"
         raise NotFound("没有这个操作", "No such action", code="not_found")
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, f"refund_{decision[:16]}", run)
 
 
 def _check_refund_of(session: Session, contract_number: str, refund_id: int) -> None:
@@ -338,14 +381,14 @@ def request_waiver(
         )
         return "waiver_applied" if waiver.status == "applied" else "waiver_requested"
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, "waiver_request", run)
 
 
 @router.post("/loans/{contract_number}/waivers/{waiver_id}/{decision}")
 def decide_waiver(
     request: Request,
     contract_number: str,
-    waiver_id: int,
+    waiver_id: RowId,
     decision: str,
     note: str = Form(""),
     ticket: str = Form(""),
@@ -366,7 +409,7 @@ def decide_waiver(
             return "waiver_rejected"
         raise NotFound("没有这个操作", "No such action", code="not_found")
 
-    return _act(request, session, user, contract_number, ticket, run)
+    return _act(request, session, user, contract_number, ticket, f"waiver_{decision[:16]}", run)
 
 
 def _optional_user(request: Request, session: Session) -> User | None:
@@ -429,9 +472,14 @@ class _BadField(LendDeskError):
 
 def _number(text: str, label: str) -> Decimal:
     try:
-        return Decimal(text.strip())
+        number = Decimal(text.strip())
     except InvalidOperation as exc:
         raise _BadField(f"{label}须为数字：{text}", f"{label} must be a number", code="bad_number") from exc
+    if not number.is_finite():  # NaN and Infinity parse, but compare and convert to int badly
+        raise _BadField(
+            f"{label}须为有限的数字：{text}", f"{label} must be a finite number", code="bad_number"
+        )
+    return number
 
 
 def _whole(text: str, label: str) -> int:
@@ -443,8 +491,18 @@ def _whole(text: str, label: str) -> int:
 
 def _day(text: str, label: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise _BadField(
             f"{label}须为 YYYY-MM-DD 格式的日期：{text}", f"{label} must be a date", code="bad_date"
         ) from exc
+    if not FIRST_DAY <= day <= LAST_DAY:  # the span the API's dates take (core.http.Day)
+        raise _BadField(
+            f"{label}须在 {FIRST_DAY} 至 {LAST_DAY} 之间：{text}",
+            f"{label} must fall between {FIRST_DAY} and {LAST_DAY}",
+            code="bad_date",
+        )
+    return day
+
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)

@@ -101,6 +101,8 @@ def answer_consult(
 
 # --- follow-ups -----------------------------------------------------------------------------------
 
+FOLLOW_UP_YEARS = (1900, 2199)  # the span of business dates the API accepts (core.http.Day)
+
 
 def add_follow_up(
     session: Session,
@@ -116,6 +118,13 @@ def add_follow_up(
     owner = owner_id if owner_id is not None else actor.user_id
     if owner is None or session.get(User, owner) is None:
         raise Unprocessable("跟进负责人无效", "The follow-up needs a valid owner", code="bad_owner")
+    if not FOLLOW_UP_YEARS[0] <= due_at.year <= FOLLOW_UP_YEARS[1]:
+        # 0001-01-01 in Shanghai is before the first moment UTC can hold: refused, not a crash
+        raise Unprocessable(
+            "跟进时间须在 1900 年至 2199 年之间",
+            "The follow-up time must fall between 1900 and 2199",
+            code="bad_due_at",
+        )
     follow_up = FollowUp(
         ticket_id=ticket.id,
         owner_id=owner,

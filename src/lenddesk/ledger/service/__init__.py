@@ -80,7 +80,13 @@ from lenddesk.ledger.service.restructuring import (
     restructuring_basis,
     schedule_revisions,
 )
-from lenddesk.ledger.service.staff_access import check_borrower_access, open_borrower_360, open_loan
+from lenddesk.ledger.service.staff_access import (
+    WriteTarget,
+    check_borrower_access,
+    open_borrower_360,
+    open_loan,
+    open_loan_for_write,
+)
 from lenddesk.ledger.service.views import (
     Borrower360,
     BucketChange,
@@ -103,6 +109,7 @@ from lenddesk.ledger.service.waivers import (
     request_waiver,
     waivable_fen,
     waive,
+    waived_alone_fen,
 )
 
 __all__ = [
@@ -141,6 +148,7 @@ __all__ = [
     "RestructuringBasis",
     "Waiver",
     "WaiverView",
+    "WriteTarget",
     "account_summary",
     "add_contact",
     "apply_credit_balances",
@@ -170,6 +178,7 @@ __all__ = [
     "match_identity",
     "open_borrower_360",
     "open_loan",
+    "open_loan_for_write",
     "partial_quote",
     "portfolio_glance",
     "post_recovery",
@@ -191,5 +200,6 @@ __all__ = [
     "settlement_quote",
     "waivable_fen",
     "waive",
+    "waived_alone_fen",
     "written_off_balance_fen",
 ]

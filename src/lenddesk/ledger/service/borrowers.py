@@ -128,6 +128,17 @@ class Disclosure:
             full_pii=role in policy.pii_full_roles, borrower_mobile=role in policy.borrower_mobile_roles
         )
 
+    @classmethod
+    def for_search(cls, role: str) -> Disclosure:
+        """Search results list many borrowers, none opened through a case and none audited: the
+        borrower's own mobile and e-mail show in clear only to roles that see every borrower (not
+        the policy's `case_bound_roles`); they see them in the 360, through a case of theirs."""
+        policy = get_policy().ledger
+        return cls(
+            full_pii=role in policy.pii_full_roles,
+            borrower_mobile=role in policy.borrower_mobile_roles and role not in policy.case_bound_roles,
+        )
+
     def id_number(self, value: str) -> str:
         return value if self.full_pii else mask_id_number(value)
 
@@ -153,6 +164,7 @@ class BorrowerHit:
     name: str
     id_number: str
     mobile: str
+    email: str | None
     contracts: list[str]
 
 
@@ -160,7 +172,10 @@ _ID_TAIL = re.compile(r"^\d{3,5}[\dX]$")
 
 
 def search_borrowers(session: Session, *, query: str, role: str, limit: int = 20) -> list[BorrowerHit]:
-    """Find borrowers by name, mobile, ID-number tail (4–6 characters) or contract number."""
+    """Find borrowers by name, mobile, ID-number tail (4–6 characters) or contract number.
+
+    Masked for the role as `Disclosure.for_search` says (agents and collectors: mobile, e-mail and
+    ID number masked; they open the borrower's 360 through a case to see more)."""
     text = query.strip().upper()
     if not text:
         return []
@@ -183,7 +198,7 @@ def search_borrowers(session: Session, *, query: str, role: str, limit: int = 20
     else:
         statement = statement.where(Borrower.name.contains(query.strip()))
     borrowers = session.scalars(statement.distinct().order_by(Borrower.id).limit(limit)).all()
-    disclosure = Disclosure.for_role(role)
+    disclosure = Disclosure.for_search(role)
     contracts: dict[int, list[str]] = {b.id: [] for b in borrowers}
     if borrowers:
         for borrower_id, number in session.execute(
@@ -198,6 +213,7 @@ def search_borrowers(session: Session, *, query: str, role: str, limit: int = 20
             name=b.name,
             id_number=disclosure.id_number(b.id_number),
             mobile=disclosure.mobile(b.mobile, third_party=False),
+            email=disclosure.email(b.email),
             contracts=contracts[b.id],
         )
         for b in borrowers

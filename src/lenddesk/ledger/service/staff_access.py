@@ -1,45 +1,36 @@
-"""Staff access to a borrower (360 and loan pages): case-bound roles checked, every opening audited."""
+"""Staff access to a borrower: case-bound roles checked by `access.authorize`, every use audited.
+
+Reads (360, loan page, quote, certificate) are recorded as `borrower.open`; writes (every
+state-changing ledger route, API and console) as `borrower.write`, in the write's own transaction,
+with the case (ticket or worklist entry) that allowed them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
-from lenddesk.core.errors import Forbidden
-from lenddesk.core.policy import get_policy
 from lenddesk.ledger import access
-from lenddesk.ledger.models import Borrower, Loan
+from lenddesk.ledger.models import Borrower, CreditRefund, Loan, Repayment, Waiver
 from lenddesk.ledger.service._common import _not_found, loan_by_contract
 from lenddesk.ledger.service.views import Borrower360, borrower_360
-
-
-def _case_bound(role: str) -> bool:
-    return role in get_policy().ledger.case_bound_roles
 
 
 def check_borrower_access(
     session: Session, *, viewer: audit.Actor, borrower_id: int, case_reference: str | None
 ) -> access.Grant | None:
     """The case that lets a case-bound viewer open this borrower (None for roles that see all)."""
-    if not _case_bound(viewer.role):
-        return None
-    reference = case_reference.strip().upper() if case_reference else None
-    grant = access.find_grant(
+    return access.authorize(
         session,
-        access.AccessRequest(
-            user_id=viewer.user_id, role=viewer.role, borrower_id=borrower_id, case_reference=reference
-        ),
+        user_id=viewer.user_id,
+        role=viewer.role,
+        borrower_id=borrower_id,
+        case_reference=case_reference,
     )
-    if grant is None:
-        raise Forbidden(
-            "只能通过您负责的工单查看该借款人",
-            "You may open this borrower only through a ticket of yours",
-            code="no_case_for_borrower",
-        )
-    return grant
 
 
 def _record_opening(
@@ -103,4 +94,63 @@ def open_loan(
         page=page,
         contract_number=loan.contract_number,
     )
+    return loan
+
+
+# --- writes: the same rule as reads, recorded with the case ------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteTarget:
+    """What a ledger write touches: a loan by contract, or a repayment, refund or waiver by id."""
+
+    kind: str  # "contract", "repayment", "refund", "waiver"
+    key: str | int
+
+    @classmethod
+    def contract(cls, number: str) -> WriteTarget:
+        return cls("contract", number)
+
+
+_TARGETS: dict[str, tuple[Any, str, str]] = {
+    "repayment": (Repayment, "还款记录", "repayment"),
+    "refund": (CreditRefund, "退款申请", "refund"),
+    "waiver": (Waiver, "减免申请", "waiver"),
+}
+
+
+def _target_loan(session: Session, target: WriteTarget) -> Loan:
+    if target.kind == "contract":
+        return loan_by_contract(session, str(target.key))
+    model, what_zh, what_en = _TARGETS[target.kind]
+    row = session.get(model, target.key)
+    loan = session.get(Loan, row.loan_id) if row is not None else None
+    if loan is None:
+        raise _not_found(what_zh, what_en, target.key)
+    return loan
+
+
+def open_loan_for_write(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    target: WriteTarget,
+    case_reference: str | None,
+    surface: str,
+    action: str,
+) -> Loan:
+    """The loan a member of staff is about to change, after the read rule (`access.authorize`).
+
+    Every state-changing ledger route calls this before its service function: an agent or a
+    collector needs the same case as for opening the loan, and the write is recorded as
+    `borrower.write` (with the case) in the write's own transaction.
+    """
+    loan = _target_loan(session, target)
+    grant = check_borrower_access(
+        session, viewer=actor, borrower_id=loan.borrower_id, case_reference=case_reference
+    )
+    after: dict[str, Any] = {"surface": surface, "action": action, "contract_number": loan.contract_number}
+    if grant is not None:
+        after.update(via=grant.kind, case=grant.reference)
+    audit.record(session, actor, "borrower.write", ("borrower", loan.borrower_id), None, after)
     return loan

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -160,6 +160,23 @@ def _audit_waiver(
     )
 
 
+def waived_alone_fen(session: Session, *, loan_id: int, person: str, today: date) -> int:
+    """What `person` waived on this loan on their own word (no second person) within the policy's
+    rolling window (`waiver_single_approval_window_days`, today included): the amount the
+    single-person limit is counted against. Take the loan's lock before calling it."""
+    since = today - timedelta(days=get_policy().ledger.waiver_single_approval_window_days - 1)
+    total = session.scalar(
+        select(func.coalesce(func.sum(Waiver.amount_fen), 0)).where(
+            Waiver.loan_id == loan_id,
+            Waiver.status == "applied",
+            Waiver.requested_by == person,
+            Waiver.approved_by == person,
+            Waiver.applied_on >= since,
+        )
+    )
+    return int(total or 0)
+
+
 def request_waiver(
     session: Session,
     *,
@@ -170,19 +187,14 @@ def request_waiver(
     reason: str,
     today: date,
 ) -> Waiver:
-    """A waiver asked for by one person: applied at once up to the policy limit, else held for approval."""
+    """A waiver asked for by one person: applied at once while what they waived alone on this loan
+    in the window stays within the policy limit, else held for a second person's approval.
+
+    The loan's lock is taken before the person's total is summed, so waivers sent at once (by one
+    person or several) never apply more than the limit alone, on SQLite and PostgreSQL alike.
+    """
     loan = loan_by_contract(session, contract_number)
     amount_fen = _check_money(amount_fen)
-    if not _needs_second_person(amount_fen):
-        return waive(
-            session,
-            loan_id=loan.id,
-            component=component,
-            amount_fen=amount_fen,
-            reason=reason,
-            requested_by=actor,
-            today=today,
-        )
     component = _check_component(component)
     reason = _required_text(reason, "减免原因", "reason", "reason_required")
     book = _locked_book(session, loan.id)
@@ -203,6 +215,9 @@ def request_waiver(
         status="requested",
         requested_by=actor.name,
     )
+    alone = waived_alone_fen(session, loan_id=loan.id, person=actor.name, today=today)
+    if not _needs_second_person(alone + amount_fen):
+        _apply_waiver(session, book, waiver, actor, today)
     session.add(waiver)
     session.flush()
     _audit_waiver(session, actor, waiver, before=None)

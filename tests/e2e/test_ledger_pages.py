@@ -57,7 +57,8 @@ def _make_loan(base_url: str) -> str:
 
 
 def _agent_ticket(base_url: str, sender: str) -> str:
-    """A call from the borrower's phone (so the ticket is linked to them), claimed by the agent."""
+    """A call from the borrower's phone, claimed by the agent, who verifies the caller (name, ID tail
+    and phone): only verification links a ticket to a borrower."""
     with httpx.Client(base_url=base_url, timeout=10) as client:
 
         def headers(username: str) -> dict[str, str]:
@@ -78,8 +79,14 @@ def _agent_ticket(base_url: str, sender: str) -> str:
         )
         assert inbound.status_code in (200, 201), inbound.text
         number = inbound.json()["ticket_number"]
-        claimed = client.post(f"/api/v1/desk/tickets/{number}/claim", headers=headers("agent"))
+        agent = headers("agent")
+        claimed = client.post(f"/api/v1/desk/tickets/{number}/claim", headers=agent)
         assert claimed.status_code == 200, claimed.text
+        knowledge = {"name": "欧阳明远", "id_last6": id_number(777, birth="19880808")[-6:], "phone": sender}
+        verified = client.post(
+            f"/api/v1/desk/tickets/{number}/verify/knowledge", json=knowledge, headers=agent
+        )
+        assert verified.status_code == 200 and verified.json()["verified"], verified.text
         return number
 
 

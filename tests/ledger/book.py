@@ -46,7 +46,8 @@ def add_loan(
     principal_fen: int = 1_200_000,
 ) -> Loan:
     number = next(_numbers)
-    first17 = f"110101199001{number % 100:02d}{number % 1000:03d}"
+    # A real birth date (day 01–28), so ID validators downstream (the risk blacklist) accept it.
+    first17 = f"110101199001{number % 28 + 1:02d}{number % 1000:03d}"
     borrower = Borrower(name="测试", id_number=first17 + id_check_char(first17), mobile=f"138{number:08d}")
     session.add(borrower)
     session.flush()

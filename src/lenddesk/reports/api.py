@@ -1,11 +1,14 @@
-"""HTTP API of the reports room: portfolio reports as JSON, CSV or XLSX (every export audited)."""
+"""HTTP API of the reports room: portfolio and operations reports as JSON, CSV or XLSX (every
+export audited). Each route names who may read it; what it was asked (period, product, format)
+arrives as one `Asked`, which also answers in the format asked for."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -36,6 +39,7 @@ _CONTENT = {
         "content": {"application/json": {}, CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}},
     }
 }
+_RESPONSES = {**_CONTENT, **errors(401, 403, 422)}
 FirstMonth = Query(None, alias="from", max_length=10, description="First month, YYYY-MM (or a date)")
 LastMonth = Query(None, alias="to", max_length=10, description="Last month, YYYY-MM (default: latest)")
 Product = Query(None, max_length=32, description="Product code (default: all products)")
@@ -57,184 +61,150 @@ def period_of(session: Session, first: str | None, last: str | None, product: st
     return service.Period(start, end, product or None)
 
 
-def _answer(
-    session: Session,
-    user: User,
-    report: str,
-    fmt: Format,
-    body: Callable[[], dict[str, Any]],
-    as_tables: Callable[[], list[Table]],
-    period: service.Period,
-) -> Any:
-    if fmt == "json":
-        return {**body(), "definition": DEFINITIONS[report][1]}
-    audit.record(
-        session,
-        audit.Actor.of(user),
-        "reports.export",
-        ("report", report),
-        None,
-        {"format": fmt, "from": period.first, "to": period.last, "product": period.product},
-    )
-    name = f"{report}-{period.first}-{period.last}"
-    if fmt == "csv":
-        return StreamingResponse(
-            csv_lines(as_tables()),
-            media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+@dataclass(frozen=True)
+class Asked:
+    """A report request: the period (and product), the format, and the database session."""
+
+    period: service.Period
+    fmt: Format
+    session: Session
+
+    def own(self, user: User) -> int | None:
+        """Agents and collectors see only their own rows."""
+        return user.id if user.role in OWN_ROWS_ONLY else None
+
+    def answer(
+        self,
+        user: User,
+        report: str,
+        body: Callable[[], dict[str, Any]],
+        as_tables: Callable[[], list[Table]],
+    ) -> Any:
+        """JSON with the report's definition, or a CSV or XLSX file (an audited export)."""
+        if self.fmt == "json":
+            return {**body(), "definition": DEFINITIONS[report][1]}
+        period = self.period
+        audit.record(
+            self.session,
+            audit.Actor.of(user),
+            "reports.export",
+            ("report", report),
+            None,
+            {"format": self.fmt, "from": period.first, "to": period.last, "product": period.product},
         )
-    return Response(
-        content=xlsx_bytes(as_tables(), definition_rows(report)),
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-    )
+        name = f"{report}-{period.first}-{period.last}"
+        if self.fmt == "csv":
+            return StreamingResponse(
+                csv_lines(as_tables()),
+                media_type=CSV_MEDIA_TYPE,
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
+        return Response(
+            content=xlsx_bytes(as_tables(), definition_rows(report)),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+
+
+def portfolio_asked(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    product: str | None = Product,
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+) -> Asked:
+    return Asked(period_of(session, first, last, product), fmt, session)
+
+
+def period_asked(
+    first: str | None = FirstMonth,
+    last: str | None = LastMonth,
+    fmt: Format = FormatQuery,
+    session: Session = db_session,
+) -> Asked:
+    return Asked(period_of(session, first, last, None), fmt, session)
+
+
+AskedPortfolio = Depends(portfolio_asked)
+AskedPeriod = Depends(period_asked)
+
+
+# --- portfolio: roll, flow and cure rates, vintages, PAR --------------------------------------------
 
 
 @router.get(
-    "/roll-rates",
-    summary="Month-end roll-rate matrices, count or balance basis",
-    responses={**_CONTENT, **errors(401, 403, 422)},
+    "/roll-rates", summary="Month-end roll-rate matrices, count or balance basis", responses=_RESPONSES
 )
 def roll_rates(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
-    product: str | None = Product,
     basis: Literal["count", "balance"] = Query("count"),
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
+    asked: Asked = AskedPortfolio,
     user: User = auth.allow(*PORTFOLIO_READERS),
 ) -> Any:
-    period = period_of(session, first, last, product)
-    matrices = service.roll_rates(session, period, basis)
-    return _answer(
-        session,
+    matrices = service.roll_rates(asked.session, asked.period, basis)
+    return asked.answer(
         user,
         "roll-rates",
-        fmt,
         lambda: {"basis": basis, "months": [matrix.as_dict() for matrix in matrices]},
         lambda: tables.roll_tables(matrices),
-        period,
     )
 
 
-@router.get(
-    "/flow-rates",
-    summary="Flow rates into each bucket, month by month",
-    responses={**_CONTENT, **errors(401, 403, 422)},
-)
+@router.get("/flow-rates", summary="Flow rates into each bucket, month by month", responses=_RESPONSES)
 def flow_rates(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
-    product: str | None = Product,
     basis: Literal["count", "balance"] = Query("balance"),
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
+    asked: Asked = AskedPortfolio,
     user: User = auth.allow(*PORTFOLIO_READERS),
 ) -> Any:
-    period = period_of(session, first, last, product)
-    rows = service.flow_rates(session, period, basis)
-    return _answer(
-        session,
-        user,
-        "flow-rates",
-        fmt,
-        lambda: {
-            "basis": basis,
-            "months": [
-                {"month": row["month"], "flows": {b: r.as_dict() for b, r in row["flows"].items()}}  # type: ignore[attr-defined]
-                for row in rows
-            ],
-        },
-        lambda: tables.flow_table(rows),
-        period,
+    rows = service.flow_rates(asked.session, asked.period, basis)
+    months = [
+        {"month": row["month"], "flows": {b: r.as_dict() for b, r in row["flows"].items()}}  # type: ignore[attr-defined]
+        for row in rows
+    ]
+    return asked.answer(
+        user, "flow-rates", lambda: {"basis": basis, "months": months}, lambda: tables.flow_table(rows)
     )
 
 
-@router.get(
-    "/cure-rates",
-    summary="Cure rates, with and without restructured loans",
-    responses={**_CONTENT, **errors(401, 403, 422)},
-)
-def cure_rates(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
-    product: str | None = Product,
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
-    user: User = auth.allow(*PORTFOLIO_READERS),
-) -> Any:
-    period = period_of(session, first, last, product)
-    rows = service.cure_rates(session, period)
-    return _answer(
-        session,
-        user,
-        "cure-rates",
-        fmt,
-        lambda: {
-            "months": [
-                {
-                    "month": row["month"],
-                    "all": row["all"].as_dict(),  # type: ignore[attr-defined]
-                    "excluding_restructured": row["excluding_restructured"].as_dict(),  # type: ignore[attr-defined]
-                }
-                for row in rows
-            ]
-        },
-        lambda: tables.cure_table(rows),
-        period,
-    )
+@router.get("/cure-rates", summary="Cure rates, with and without restructured loans", responses=_RESPONSES)
+def cure_rates(asked: Asked = AskedPortfolio, user: User = auth.allow(*PORTFOLIO_READERS)) -> Any:
+    rows = service.cure_rates(asked.session, asked.period)
+    months = [
+        {
+            "month": row["month"],
+            "all": row["all"].as_dict(),  # type: ignore[attr-defined]
+            "excluding_restructured": row["excluding_restructured"].as_dict(),  # type: ignore[attr-defined]
+        }
+        for row in rows
+    ]
+    return asked.answer(user, "cure-rates", lambda: {"months": months}, lambda: tables.cure_table(rows))
 
 
 @router.get(
-    "/vintage",
-    summary="Vintage curves by disbursement month, current or ever basis",
-    responses={**_CONTENT, **errors(401, 403, 422)},
+    "/vintage", summary="Vintage curves by disbursement month, current or ever basis", responses=_RESPONSES
 )
 def vintage(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
-    product: str | None = Product,
     basis: Literal["current", "ever"] = Query("current"),
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
+    asked: Asked = AskedPortfolio,
     user: User = auth.allow(*PORTFOLIO_READERS),
 ) -> Any:
-    period = period_of(session, first, last, product)
-    curves = service.vintage(session, period, basis)
-    return _answer(
-        session,
+    curves = service.vintage(asked.session, asked.period, basis)
+    return asked.answer(
         user,
         "vintage",
-        fmt,
         lambda: {"basis": basis, "cohorts": curves},
         lambda: tables.vintage_table(curves, basis),
-        period,
     )
 
 
 @router.get(
     "/par",
     summary="Portfolio at risk: PAR30 (over 30 days) and DPD30+ (30 days or more), PAR90, DPD90+",
-    responses={**_CONTENT, **errors(401, 403, 422)},
+    responses=_RESPONSES,
 )
-def portfolio_at_risk(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
-    product: str | None = Product,
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
-    user: User = auth.allow(*PORTFOLIO_READERS),
-) -> Any:
-    period = period_of(session, first, last, product)
-    rows = service.portfolio_at_risk(session, period)
-    return _answer(
-        session,
-        user,
-        "par",
-        fmt,
-        lambda: {"months": [row.as_dict() for row in rows]},
-        lambda: tables.par_table(rows),
-        period,
+def portfolio_at_risk(asked: Asked = AskedPortfolio, user: User = auth.allow(*PORTFOLIO_READERS)) -> Any:
+    rows = service.portfolio_at_risk(asked.session, asked.period)
+    return asked.answer(
+        user, "par", lambda: {"months": [row.as_dict() for row in rows]}, lambda: tables.par_table(rows)
     )
 
 
@@ -275,99 +245,91 @@ def monthly_pack(
     )
 
 
-# --- operations: promises and satisfaction --------------------------------------------------------
+# --- operations: SLA, promises, satisfaction, complaints, agents and collectors -------------------
 
 
 @router.get(
     "/promises",
     summary="Promise-kept rate by count and by amount, per month or per collector",
-    responses={**_CONTENT, **errors(401, 403, 422)},
+    responses=_RESPONSES,
 )
 def promises(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
     group_by: Literal["month", "collector"] = Query("month"),
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
+    asked: Asked = AskedPeriod,
     user: User = auth.allow(*PROMISE_READERS),
 ) -> Any:
-    period = period_of(session, first, last, None)
-    own = user.id if user.role in OWN_ROWS_ONLY else None
-    rows = operational.promises(session, period, group_by, own)
-    return _answer(
-        session,
+    rows = operational.promises(asked.session, asked.period, group_by, asked.own(user))
+    return asked.answer(
         user,
         "promises",
-        fmt,
         lambda: {"group_by": group_by, "rows": rows},
         lambda: operations.promise_table(rows),
-        period,
     )
 
 
 @router.get(
     "/csat",
     summary="CSAT (share of 4-5), NPS and response rate, per month, team or agent",
-    responses={**_CONTENT, **errors(401, 403, 422)},
+    responses=_RESPONSES,
 )
 def csat(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
     group_by: Literal["month", "team", "agent"] = Query("month"),
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
+    asked: Asked = AskedPeriod,
     user: User = auth.allow(*CSAT_READERS),
 ) -> Any:
-    period = period_of(session, first, last, None)
-    own = user.role in OWN_ROWS_ONLY
-    total, rows = operational.satisfaction(session, period, group_by, user.id if own else None)
-    return _answer(
-        session,
+    own = asked.own(user)
+    total, rows = operational.satisfaction(asked.session, asked.period, group_by, own)
+    shown = "agent" if own is not None else group_by
+    return asked.answer(
         user,
         "csat",
-        fmt,
-        lambda: {
-            "group_by": "agent" if own else group_by,
-            "total": total,
-            "rows": rows,
-        },
+        lambda: {"group_by": shown, "total": total, "rows": rows},
         lambda: operations.csat_table(rows),
-        period,
     )
 
 
 @router.get(
     "/sla",
     summary="SLA attainment (first response, resolution) and first-contact resolution",
-    responses={**_CONTENT, **errors(401, 403, 422)},
+    responses=_RESPONSES,
 )
 def sla(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
     group_by: Literal["month", "team", "agent"] = Query("month"),
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
+    asked: Asked = AskedPeriod,
     user: User = auth.allow(*SLA_READERS),
 ) -> Any:
-    period = period_of(session, first, last, None)
-    own = user.id if user.role in OWN_ROWS_ONLY else None
-    by = "agent" if own is not None else group_by
-    rows = operational.sla(session, period, group_by, own)
-    return _answer(
-        session,
-        user,
-        "sla",
-        fmt,
-        lambda: {"group_by": by, "rows": rows},
-        lambda: operations.sla_table(rows),
-        period,
+    own = asked.own(user)
+    rows = operational.sla(asked.session, asked.period, group_by, own)
+    shown = "agent" if own is not None else group_by
+    return asked.answer(
+        user, "sla", lambda: {"group_by": shown, "rows": rows}, lambda: operations.sla_table(rows)
     )
+
+
+@router.get(
+    "/complaints",
+    summary="Complaint root causes as a Pareto: complaints closed in the period, most frequent first",
+    responses=_RESPONSES,
+)
+def complaint_root_causes(asked: Asked = AskedPeriod, user: User = auth.allow(*PORTFOLIO_READERS)) -> Any:
+    rows = operational.complaints(asked.session, asked.period)
+    return asked.answer(user, "complaints", lambda: {"rows": rows}, lambda: operations.pareto_table(rows))
+
+
+@router.get(
+    "/collectors",
+    summary="Collector performance: contacts, right-party contacts, promises, kept rate, recovered",
+    responses=_RESPONSES,
+)
+def collectors(asked: Asked = AskedPeriod, user: User = auth.allow(*PROMISE_READERS)) -> Any:
+    rows = operational.collectors(asked.session, asked.period, asked.own(user))
+    return asked.answer(user, "collectors", lambda: {"rows": rows}, lambda: operations.collector_table(rows))
 
 
 @router.get(
     "/agents",
     summary="Agent or team performance for one month: handled, times, SLA, QA, CSAT, complaints",
-    responses={**_CONTENT, **errors(401, 403, 422)},
+    responses=_RESPONSES,
 )
 def agents(
     month: str | None = Query(None, max_length=10, description="The month, YYYY-MM (default: this month)"),
@@ -377,65 +339,13 @@ def agents(
     user: User = auth.allow(*SLA_READERS),
 ) -> Any:
     chosen = parse_month(month) if month else month_of(business_today())
-    own = user.id if user.role in OWN_ROWS_ONLY else None
+    asked = Asked(service.Period(chosen, chosen), fmt, session)
+    own = asked.own(user)
     rows = operational.agents(session, chosen, group_by, own)
-    return _answer(
-        session,
+    shown = "agent" if own is not None else group_by
+    return asked.answer(
         user,
         "agents",
-        fmt,
-        lambda: {"month": chosen, "group_by": "agent" if own is not None else group_by, "rows": rows},
+        lambda: {"month": chosen, "group_by": shown, "rows": rows},
         lambda: operations.agent_table(rows),
-        service.Period(chosen, chosen),
-    )
-
-
-@router.get(
-    "/complaints",
-    summary="Complaint root causes as a Pareto: complaints closed in the period, most frequent first",
-    responses={**_CONTENT, **errors(401, 403, 422)},
-)
-def complaint_root_causes(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
-    user: User = auth.allow(*PORTFOLIO_READERS),
-) -> Any:
-    period = period_of(session, first, last, None)
-    rows = operational.complaints(session, period)
-    return _answer(
-        session,
-        user,
-        "complaints",
-        fmt,
-        lambda: {"rows": rows},
-        lambda: operations.pareto_table(rows),
-        period,
-    )
-
-
-@router.get(
-    "/collectors",
-    summary="Collector performance: contacts, right-party contacts, promises, kept rate, recovered",
-    responses={**_CONTENT, **errors(401, 403, 422)},
-)
-def collectors(
-    first: str | None = FirstMonth,
-    last: str | None = LastMonth,
-    fmt: Format = FormatQuery,
-    session: Session = db_session,
-    user: User = auth.allow(*PROMISE_READERS),
-) -> Any:
-    period = period_of(session, first, last, None)
-    own = user.id if user.role in OWN_ROWS_ONLY else None
-    rows = operational.collectors(session, period, own)
-    return _answer(
-        session,
-        user,
-        "collectors",
-        fmt,
-        lambda: {"rows": rows},
-        lambda: operations.collector_table(rows),
-        period,
     )

@@ -21,6 +21,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -498,6 +499,38 @@ def require_roles(*roles: str) -> Callable[..., User]:
 def allow(*roles: str) -> Any:
     """`user: User = allow("agent", "team_lead")` — declare and enforce who may call a route."""
     return Depends(require_roles(*roles))
+
+
+@dataclass(frozen=True)
+class ChannelCaller:
+    """Who posts as a channel: an adapter with its key (`integration` names it), or an admin."""
+
+    actor: audit.Actor
+    integration: str | None
+
+
+async def channel_or_admin(request: Request) -> ChannelCaller:
+    """A channel adapter with its key (X-LendDesk-Key, from settings.channel_keys), or an admin.
+
+    Async and without a session dependency, so that a channel's request (the hot path) makes no trip
+    to a worker thread here; only the admin's, which reads the database, goes to one.
+    """
+    key = request.headers.get("x-lenddesk-key")
+    if key is None:
+        admin = await run_in_threadpool(_signed_in_admin, request)
+        return ChannelCaller(audit.Actor.of(admin), None)
+    for name, expected in get_settings().channel_keys.items():
+        if hmac.compare_digest(key.encode(), expected.encode()):
+            return ChannelCaller(audit.Actor.system(f"channel:{name}"), name)
+    raise Unauthenticated("渠道密钥无效", "Invalid channel key", code="bad_channel_key")
+
+
+def _signed_in_admin(request: Request) -> User:
+    with request.app.state.session_factory() as session:
+        return require_roles("admin")(request, session)
+
+
+channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore[attr-defined]
 
 
 ALL_STAFF = ROLES

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -12,11 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core import audit, auth
-from lenddesk.core.errors import Forbidden, Unauthenticated
+from lenddesk.core.errors import Forbidden
 from lenddesk.core.http import Id, db_session, errors, request_now
 from lenddesk.core.models import User
 from lenddesk.core.roles import admits
-from lenddesk.core.settings import get_settings
 from lenddesk.desk import schemas, service
 from lenddesk.desk.models import Agent
 from lenddesk.desk.roles import (
@@ -30,40 +27,8 @@ from lenddesk.desk.roles import (
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
 
-_admin_only = auth.require_roles("admin")
-
 
 Now = Depends(request_now)
-
-
-@dataclass(frozen=True)
-class IntakeCaller:
-    actor: audit.Actor
-    integration: str | None
-
-
-async def channel_or_admin(request: Request) -> IntakeCaller:
-    """A channel adapter with its key (X-LendDesk-Key, from settings.channel_keys), or an admin.
-
-    Async and without a session dependency, so that a channel's request (the hot path) makes no trip
-    to a worker thread here; only the admin's, which reads the database, goes to one.
-    """
-    key = request.headers.get("x-lenddesk-key")
-    if key is None:
-        admin = await run_in_threadpool(_signed_in_admin, request)
-        return IntakeCaller(audit.Actor.of(admin), None)
-    for name, expected in get_settings().channel_keys.items():
-        if hmac.compare_digest(key.encode(), expected.encode()):
-            return IntakeCaller(audit.Actor.system(f"channel:{name}"), name)
-    raise Unauthenticated("渠道密钥无效", "Invalid channel key", code="bad_channel_key")
-
-
-def _signed_in_admin(request: Request) -> User:
-    with request.app.state.session_factory() as session:
-        return _admin_only(request, session)
-
-
-channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore[attr-defined]
 
 
 # --- intake ---------------------------------------------------------------------------------------
@@ -79,7 +44,7 @@ async def inbound(
     body: schemas.InboundIn,
     request: Request,
     response: Response,
-    caller: IntakeCaller = Depends(channel_or_admin),
+    caller: auth.ChannelCaller = Depends(auth.channel_or_admin),
     now: datetime = Now,
 ) -> schemas.IntakeOut:
     if caller.integration in service.desk_policy().channels and caller.integration != body.channel:
@@ -101,7 +66,7 @@ async def inbound(
 
 
 def _intake_transaction(
-    session_factory: sessionmaker[Session], body: schemas.InboundIn, caller: IntakeCaller, now: datetime
+    session_factory: sessionmaker[Session], body: schemas.InboundIn, caller: auth.ChannelCaller, now: datetime
 ) -> service.IntakeResult:
     with session_factory() as session:
         try:
@@ -113,7 +78,7 @@ def _intake_transaction(
 
 
 def _intake_and_commit(
-    session: Session, body: schemas.InboundIn, caller: IntakeCaller, now: datetime
+    session: Session, body: schemas.InboundIn, caller: auth.ChannelCaller, now: datetime
 ) -> service.IntakeResult:
     result = service.intake(
         session,

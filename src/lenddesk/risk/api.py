@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,10 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import utcnow
-from lenddesk.core.errors import Unauthenticated, Unprocessable
+from lenddesk.core.errors import Unprocessable
 from lenddesk.core.http import Id, db_session, errors
 from lenddesk.core.models import User
-from lenddesk.core.settings import get_settings
 from lenddesk.risk import schemas, service
 from lenddesk.risk.models import Alert, BlacklistEntry
 from lenddesk.risk.roles import (
@@ -28,8 +26,6 @@ from lenddesk.risk.roles import (
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 
-_admin_only = auth.require_roles("admin")
-
 
 async def request_now(request: Request) -> datetime:
     """The current time; tests may pin it with `app.state.risk_clock`."""
@@ -38,26 +34,6 @@ async def request_now(request: Request) -> datetime:
 
 
 Now = Depends(request_now)
-
-
-async def channel_or_admin(request: Request) -> audit.Actor:
-    """A channel adapter with its key (X-LendDesk-Key, from settings.channel_keys), or an admin."""
-    key = request.headers.get("x-lenddesk-key")
-    if key is None:
-        admin = await run_in_threadpool(_signed_in_admin, request)
-        return audit.Actor.of(admin)
-    for name, expected in get_settings().channel_keys.items():
-        if hmac.compare_digest(key.encode(), expected.encode()):
-            return audit.Actor.system(f"channel:{name}")
-    raise Unauthenticated("渠道密钥无效", "Invalid channel key", code="bad_channel_key")
-
-
-def _signed_in_admin(request: Request) -> User:
-    with request.app.state.session_factory() as session:
-        return _admin_only(request, session)
-
-
-channel_or_admin.allowed_roles = frozenset({"admin", "channel"})  # type: ignore[attr-defined]
 
 
 def _alert_out(alert: Alert) -> schemas.AlertOut:
@@ -93,10 +69,12 @@ async def post_event(
     body: schemas.EventIn,
     request: Request,
     response: Response,
-    actor: audit.Actor = Depends(channel_or_admin),
+    caller: auth.ChannelCaller = Depends(auth.channel_or_admin),
     now: datetime = Now,
 ) -> schemas.EventOut:
-    result = await run_in_threadpool(_event_transaction, request.app.state.session_factory, body, actor, now)
+    result = await run_in_threadpool(
+        _event_transaction, request.app.state.session_factory, body, caller.actor, now
+    )
     response.status_code = 201 if result.created else 200
     return result
 

@@ -217,6 +217,50 @@ def test_removal_waits_for_a_second_person(pinned_app: FastAPI, book: Book, as_r
     assert again.status_code == 201
 
 
+def test_a_second_person_can_turn_down_a_listing_or_a_removal(
+    pinned_app: FastAPI, book: Book, as_role
+) -> None:
+    client = _client(pinned_app)
+    check = "/api/v1/risk/blacklist/check"
+    entry = client.post(
+        "/api/v1/risk/blacklist",
+        json={"mobile": book.mobile, "reason": "疑似欺诈"},
+        headers=as_role("team_lead"),
+    ).json()["id"]
+    reject = f"/api/v1/risk/blacklist/{entry}/reject"
+    assert client.post(reject, json={"note": "证据不足"}, headers=as_role("team_lead")).status_code == 403
+    empty = client.post(reject, json={"note": " "}, headers=as_role("compliance"))
+    assert empty.status_code == 422 and empty.json()["code"] == "reason_required"
+    turned_down = client.post(reject, json={"note": "证据不足"}, headers=as_role("compliance"))
+    assert turned_down.json()["status"] == "rejected", turned_down.text
+    assert client.get(check, params={"mobile": book.mobile}, headers=as_role("agent")).json() == {
+        "listed": False
+    }
+    again = client.post(reject, json={"note": "再驳回"}, headers=as_role("admin"))
+    assert again.status_code == 409 and again.json()["code"] == "not_pending"
+    # Rejected, the number may be asked for again; a removal turned down leaves it listed.
+    entry = client.post(
+        "/api/v1/risk/blacklist",
+        json={"mobile": book.mobile, "reason": "核实欺诈"},
+        headers=as_role("team_lead"),
+    ).json()["id"]
+    client.post(f"/api/v1/risk/blacklist/{entry}/approve", headers=as_role("compliance"))
+    client.post(
+        f"/api/v1/risk/blacklist/{entry}/remove", json={"reason": "申诉"}, headers=as_role("team_lead")
+    )
+    own = client.post(
+        f"/api/v1/risk/blacklist/{entry}/reject", json={"note": "x"}, headers=as_role("team_lead")
+    )
+    assert own.status_code == 403
+    kept = client.post(
+        f"/api/v1/risk/blacklist/{entry}/reject", json={"note": "申诉不成立"}, headers=as_role("compliance")
+    )
+    assert kept.json()["status"] == "listed"
+    assert client.get(check, params={"mobile": book.mobile}, headers=as_role("agent")).json() == {
+        "listed": True
+    }
+
+
 def test_checks_need_exactly_one_valid_number(pinned_app: FastAPI, as_role) -> None:
     client = _client(pinned_app)
     check = "/api/v1/risk/blacklist/check"

@@ -70,6 +70,12 @@ def test_the_blacklist_console_keeps_four_eyes_and_checks_by_post(
     assert "待审批移出" in removal.text
     own = compliance.post(f"/risk/blacklist/{entry.id}/approve")
     assert own.status_code == 403 and "另一人" in own.text
+    kept = signed_in(pinned_app, "admin").post(
+        f"/risk/blacklist/{entry.id}/reject", data={"note": "申诉不成立"}
+    )
+    assert kept.status_code == 200 and "已驳回申请" in kept.text
+    with session_factory(engine)() as session:
+        assert session.get(BlacklistEntry, entry.id).status == "listed"  # type: ignore[union-attr]
     bad = lead.post("/risk/blacklist", data={"kind": "id_number", "value": "12345", "reason": "x"})
     assert bad.status_code == 422 and "身份证号码无效" in bad.text
 

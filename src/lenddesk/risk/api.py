@@ -238,6 +238,23 @@ def approve(
 
 
 @router.post(
+    "/blacklist/{entry_id}/reject",
+    response_model=schemas.BlacklistOut,
+    summary="Turn down a pending listing or removal (a second person, never the one who asked)",
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
+def reject(
+    entry_id: Id,
+    body: schemas.RejectIn,
+    session: Session = db_session,
+    user: User = auth.allow(*BLACKLIST_APPROVERS),
+    now: datetime = Now,
+) -> schemas.BlacklistOut:
+    entry = service.reject(session, actor=audit.Actor.of(user), entry_id=entry_id, note=body.note, now=now)
+    return _entry_out(entry)
+
+
+@router.post(
     "/blacklist/{entry_id}/remove",
     response_model=schemas.BlacklistOut,
     summary="Ask to remove a listed number (removed once a second person approves)",

@@ -92,7 +92,7 @@ class BlacklistEntry(Base):
     kind: Mapped[str] = mapped_column(String(10))  # id_number, mobile
     value_hash: Mapped[str] = mapped_column(String(64))
     live_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
-    # pending (waits for a second person), listed, removal_pending, removed
+    # pending (waits for a second person), listed, removal_pending, removed, rejected
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str] = mapped_column(String(255))
     requested_by: Mapped[str] = mapped_column(String(64))

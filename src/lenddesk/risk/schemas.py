@@ -74,6 +74,10 @@ class RemovalIn(Strict):
     reason: str = Field(min_length=1, max_length=255)
 
 
+class RejectIn(Strict):
+    note: str = Field(min_length=1, max_length=255)
+
+
 class BlacklistOut(BaseModel):
     id: int
     kind: str

@@ -44,6 +44,7 @@ DONE = {
     "requested": "已提交加入黑名单申请，待另一位审批人审批",
     "approved": "审批完成",
     "removal_requested": "已提交移出申请，待另一位审批人审批",
+    "rejected": "已驳回申请",
 }
 
 
@@ -246,6 +247,28 @@ def approve(
         session.rollback()
         return _blacklist_page(request, session, user, error=exc)
     return _back("/risk/blacklist", "approved")
+
+
+@router.post("/risk/blacklist/{entry_id}/reject", response_model=None)
+async def reject(
+    entry_id: Id,
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*BLACKLIST_APPROVERS),
+) -> HTMLResponse | RedirectResponse:
+    form = await request.form()
+    try:
+        service.reject(
+            session,
+            actor=audit.Actor.of(user),
+            entry_id=entry_id,
+            note=_field(form, "note"),
+            now=request_now(request),
+        )
+    except LendDeskError as exc:
+        session.rollback()
+        return _blacklist_page(request, session, user, error=exc)
+    return _back("/risk/blacklist", "rejected")
 
 
 @router.post("/risk/blacklist/{entry_id}/remove", response_model=None)

@@ -29,6 +29,7 @@ from lenddesk.risk.service.blacklist import (
     is_blacklisted,
     list_entries,
     refresh_borrower_key,
+    reject,
     request_listing,
     request_removal,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "raise_alert",
     "record_event",
     "refresh_borrower_key",
+    "reject",
     "request_listing",
     "request_removal",
     "risk_figures",

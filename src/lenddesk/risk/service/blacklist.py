@@ -30,6 +30,7 @@ STATUS_LABELS_ZH = {
     "listed": "已列入",
     "removal_pending": "待审批移出",
     "removed": "已移出",
+    "rejected": "已驳回",
 }
 
 
@@ -147,6 +148,51 @@ def approve(session: Session, *, actor: audit.Actor, entry_id: int, now: datetim
     return entry
 
 
+def reject(
+    session: Session, *, actor: audit.Actor, entry_id: int, note: str, now: datetime
+) -> BlacklistEntry:
+    """A second person turns down the pending request: a listing ends `rejected` (never listed), a
+    removal goes back to `listed`. The approvers decide both ways; the note is kept in the audit."""
+    if actor.role != "admin" and actor.role not in risk_policy().blacklist_approver_roles:
+        raise Forbidden("当前角色无权审批黑名单", f"Role {actor.role} may not approve", code="role_forbidden")
+    text = _clean_note(note)
+    entry = lock_entry(session, entry_id)
+    before = _audited(entry)
+    if entry.status == "pending":
+        _second_person(actor, entry.requested_by)
+        entry.status, entry.live_key = "rejected", None
+        entry.approved_by, entry.approved_at = actor.name, now
+        action = "risk.blacklist.reject"
+    elif entry.status == "removal_pending":
+        _second_person(actor, entry.removal_requested_by)
+        entry.status = "listed"
+        entry.removal_reason = entry.removal_requested_by = entry.removal_requested_at = None
+        action = "risk.blacklist.reject_removal"
+    else:
+        raise Conflict(
+            f"该记录状态为「{STATUS_LABELS_ZH[entry.status]}」，没有待审批的申请",
+            f"The entry is {entry.status}; nothing waits for a decision",
+            code="not_pending",
+        )
+    audit.record(
+        session, actor, action, ("risk_blacklist", entry.id), before, {**_audited(entry), "note": text}
+    )
+    return entry
+
+
+def _clean_note(note: str) -> str:
+    text = unicodedata.normalize("NFKC", note or "").strip()
+    if not text:
+        raise Unprocessable("请填写理由", "A reason is required", code="reason_required")
+    if re.search(r"\d{11,}", re.sub(r"[\s\-]", "", text)):
+        raise Unprocessable(
+            "理由中不得包含证件号或手机号",
+            "The reason must not contain an ID or mobile number",
+            code="reason_contains_number",
+        )
+    return text[:255]
+
+
 def _second_person(actor: audit.Actor, requested_by: str | None) -> None:
     if actor.name == requested_by:
         raise Forbidden(
@@ -160,15 +206,7 @@ def request_removal(
     session: Session, *, actor: audit.Actor, entry_id: int, reason: str, now: datetime
 ) -> BlacklistEntry:
     """Ask to remove a listed number; it stays listed until a second person approves."""
-    text = unicodedata.normalize("NFKC", reason or "").strip()
-    if not text:
-        raise Unprocessable("请填写原因", "A reason is required", code="reason_required")
-    if re.search(r"\d{11,}", re.sub(r"[\s\-]", "", text)):
-        raise Unprocessable(
-            "原因中不得包含证件号或手机号",
-            "The reason must not contain an ID or mobile number",
-            code="reason_contains_number",
-        )
+    text = _clean_note(reason)
     entry = lock_entry(session, entry_id)
     if entry.status != "listed":
         raise Conflict(

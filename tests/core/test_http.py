@@ -1,11 +1,13 @@
 """The API boundary: floats are refused for money, and errors carry both languages."""
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from lenddesk.app import create_app
 from lenddesk.core import auth
-from lenddesk.core.http import install_error_handlers
+from lenddesk.core.http import build_routes, install_error_handlers
 from lenddesk.core.money import YuanIn, YuanOut
 
 
@@ -153,3 +155,23 @@ def test_a_value_postgresql_refuses_is_a_422() -> None:
 
 def test_an_overflow_in_our_own_code_stays_a_server_error() -> None:
     assert hostile_client().get("/bug").status_code == 500
+
+
+def test_a_served_worker_builds_its_routes_before_its_first_request(
+    engine, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """FastAPI builds an included route's dependants on the first request that walks its router (4 s
+    for this app): a uvicorn worker does it at import, so no request waits for it."""
+    import fastapi.routing
+
+    app = create_app(engine=engine)
+    build_routes(app)
+    built_inside_requests = []
+    real = fastapi.routing.get_dependant
+    monkeypatch.setattr(
+        fastapi.routing, "get_dependant", lambda **kw: built_inside_requests.append(kw) or real(**kw)
+    )
+    with TestClient(app) as client:
+        assert client.get("/api/v1/risk/alerts").status_code == 401
+        assert client.post("/api/v1/desk/inbound", json={}).status_code in (401, 422)
+    assert built_inside_requests == []

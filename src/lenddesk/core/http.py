@@ -210,6 +210,14 @@ def _public_json_paths(routes: Any) -> list[tuple[re.Pattern[str], frozenset[str
     return found
 
 
+def build_routes(app: FastAPI) -> None:
+    """Build every included route's effective dependants now. FastAPI builds them lazily, on the
+    first request that walks a router: about 4 s for this app, which a served worker would otherwise
+    spend inside its first requests (the event loop blocked, every connection waiting)."""
+    for _ in iter_route_contexts(app.routes):
+        pass
+
+
 class PublicJsonLimit:
     """ASGI middleware: a public route that takes a JSON body reads at most `[auth]
     public_json_max_bytes` — refused with 413 on the declared length, or while the body streams in,

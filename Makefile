@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BORROWERS ?= 5000
 
-.PHONY: demo test lint system-packages serve clean
+.PHONY: demo test lint system-packages bench-packages serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(STAMP)
 ## Debian packages the tests need: PostgreSQL server, Redis server, Chromium, CJK fonts.
 system-packages:
 	@bash scripts/system-packages.sh
+
+## What the benchmarks need besides (wrk); bench/httpload.py runs it when wrk is missing.
+bench-packages:
+	@bash scripts/system-packages.sh --bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -105,9 +105,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def require_wrk() -> str:
+    """wrk, installed through the project's package script when it is missing (as the tests do)."""
     wrk = shutil.which("wrk")
     if wrk is None:
-        sys.exit("this benchmark needs wrk: apt-get install wrk")
+        script = Path(__file__).resolve().parent.parent / "scripts" / "system-packages.sh"
+        subprocess.run(["bash", str(script), "--bench"], check=False)
+        wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("this benchmark needs wrk: run `make bench-packages` as root (apt-get install wrk)")
     return wrk
 
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs when they are missing.
+# Install the Debian packages the test suite needs when they are missing; with --bench, also what
+# the benchmarks need (wrk, the HTTP load generator).
 # Runs apt-get only as root and only for what is absent, so a ready machine pays nothing.
 set -euo pipefail
 missing=()
+if [ "${1:-}" = "--bench" ]; then
+  command -v wrk >/dev/null || missing+=(wrk)
+fi
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)

@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench scripts
 
 test: system-packages $(STAMP) lint
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q --durations=25
 
 clean:
 	rm -rf $(VENV) .pytest_cache lenddesk.db*

@@ -143,9 +143,21 @@ def _traditional_to_simplified() -> dict[int, str]:
     return table
 
 
+# Emoji that stand for a word (🔪 a knife, 🐶 a dog …); every other emoji (hearts, smileys) is a
+# separator and disappears when the text is compacted.
+EMOJI_WORDS: dict[str, str] = {
+    "🔪": "砍刀", "🗡": "砍刀", "⚔": "砍刀", "🔫": "枪", "💣": "炸弹", "🧨": "炸弹", "💥": "炸",
+    "🐶": "狗", "🐕": "狗", "🐩": "狗", "🐷": "猪", "🐖": "猪", "🐽": "猪", "🐀": "老鼠", "🐭": "老鼠",
+    "🐢": "王八", "🐍": "蛇", "💩": "屎", "⚰": "棺材", "🪦": "坟", "💀": "死", "☠": "死", "🩸": "血",
+    "🖕": "操", "🤡": "小丑", "🔥": "火",
+}  # fmt: skip
+_EMOJI_TABLE = str.maketrans(EMOJI_WORDS)
+
+
 def normalise(text: str) -> str:
-    """Full-width → half-width (NFKC), Traditional → Simplified, lower case."""
-    return unicodedata.normalize("NFKC", text).lower().translate(_traditional_to_simplified())
+    """Full-width → half-width (NFKC), Traditional → Simplified, lower case, word emoji → words."""
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_traditional_to_simplified())
+    return folded.translate(_EMOJI_TABLE)
 
 
 def compact(text: str) -> str:
@@ -200,6 +212,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         卸你 废了你 弄残 灭了你 灭门 放火 烧你家 泼油漆 泼粪 砸你家 上门砸 上门闹 堵你 派人上门 找人收拾
         收拾你 让你好看 走着瞧 等着瞧 你等着 后果自负 小心点 小心你 知道你住 知道你家 别想好过
         不会放过你 没好果子 见血 血光 出门小心 走夜路 跑不掉 跑得了和尚 不得安宁
+        砍刀 炸弹 躲到哪 躲不掉 躲得了初一 天涯海角 跑不了 找到你 找上门 打爆你 打爆 轰炸你 电话轰炸 呼死你
+        别怪我们 别怪我不客气 有你好受 吃不了兜着走 你会后悔 别逼我 有的是办法 小心你家 你家门口 你家楼下
+        你楼下 看看身后 等着收尸 付出代价 社死 可不好说 可不敢保证 门儿清 一清二楚 挂到网上 守着你 见一次打一次
+        hkzs hgzf 小心你条命 瞓街 待不下去 玻璃就碎 不长眼
         """
     ),
     "INSULT": _words(
@@ -208,12 +224,18 @@ PHRASES: dict[str, tuple[str, ...]] = {
         人渣 贱人
         贱货 下贱 婊子 杂种 畜生 畜牲 王八蛋 混蛋 狗东西 狗娘 你妈的 他妈的 去你妈 操你 草你 日你 滚蛋
         给我滚 老赖 赖皮 无赖 不要脸 穷鬼 穷逼 死皮赖脸 没脸没皮 废柴 猪脑
+        扑街 仆街 死蠢 冚家铲 食屎 顶你个肺 on9 柒头 衰人 衰仔 low货 mdzz 脸皮厚 脸皮比 没一个好东西 算什么东西
+        狼心狗肺 厚颜无耻 猪狗不如 丧尽天良 寡廉鲜耻 下三滥 瘪三 孬种 龟孙 狗日 草泥马 尼玛 卧槽 龟儿子
+        丢你老母 恶心的东西 渣滓 垃圾东西 没出息 狗杂种 你个狗 你这个狗 你是猪 你个猪 你这头猪 老鼠辈 鼠辈 人模狗样
+        小丑 你妈死 全家都是 一家子都是
         """
     ),
     "FALSE_AUTHORITY": _words(
         """
         警察 公安 警方 民警 刑警 经侦 派出所 检察院 检察官 法官 法院 律师 律所 政府 司法局 司法机关
         执行局 传票 通缉 逮捕令 拘捕令 案件 案底 立案 银保监 监管局
+        居委会 街道办 村委会 网格员 金融办 执行庭 立案庭 执行法官 承办人 起诉书 被告 律师函 法务部 仲裁裁决
+        诉前调解 强制执行 民初 司法程序 诉讼程序 司法所 检察
         """
     ),
     "FALSE_CONSEQUENCE": _words(
@@ -222,6 +244,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         坐监 通讯录 群发 曝光 挂网 子女上学 孩子上学 影响子女 影响孩子 子女入学 孩子入学 政审 考公 株连
         连累 冻结 查封 扣押 没收 拍卖 黑名单 黑户 失信名单 限制出行 限高 限制高消费 坐高铁 坐飞机
         永久影响 终身 一辈子 开除 丢工作
+        外访 上门核实 上门走访 上门催收 上门调查 上门了解 上门带走 实地核查 实地走访 已经出发 已在路上 已经在路上 在去你 邻居 全小区 小区门口
+        全村 村口 家族群 公司群 全员群 人事部 公司人事 你们人事 txl tx录 恶意透支 恶意逃债 涉嫌 进去的 要进去 被封 户口注销 注销户口
+        买不了 贴告示 贴你 社保会 停掉社保 限制出境 直接上门 派人去 去你单位 去你公司 到你单位 到你公司
+        去你家 到你家 你父母家 你爸妈家 你老家 拘你 差佬
         """
     ),
 }
@@ -253,6 +279,20 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"征信(?:\w{0,4})(?:永久|一辈子|终身)",
     ),
     "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚"),
+    "THREAT": (r"知道你\w{0,4}(?:孩子|儿子|女儿|小孩|住|家|学校|公司|单位)", r"(?:孩子|儿子|女儿)\w{0,4}(?:学校|班|年级)"),
+}
+# English, matched on the normalised text with its spaces (word boundaries).
+ENGLISH: dict[str, str] = {
+    "THREAT": r"know where you (?:live|are)|can'?t hide|we(?:'ll| will) find you|watch your back|"
+    r"you(?:'ll| will) regret|(?:something|bad things?) (?:bad )?(?:might|will|could|may) happen|"
+    r"flood your phone|where your (?:kids|children|son|daughter)|kill you|beat you|hurt you|"
+    r"break your legs?|or else",
+    "INSULT": r"idiot|stupid|moron|loser|scumbag|deadbeat|bitch|asshole|bastard|piece of shit|fuck|"
+    r"shameless|worthless|dumb",
+    "FALSE_AUTHORITY": r"police|officer|court|warrant|attorney|lawyer|judge|legal notice|filed a (?:case|lawsuit)|"
+    r"prosecutor|government",
+    "FALSE_CONSEQUENCE": r"arrest|jail|prison|criminal|(?:your|the) (?:employer|boss|colleagues?|coworkers?|"
+    r"family|parents|friends|contacts|phone ?book|contact list|neighbou?rs)|(?:be|get) (?:frozen|seized)|blacklist",
 }
 # Lawful wording that mentions a court: exempt only when the match lies inside one of these.
 SAFE_PHRASES: tuple[str, ...] = (
@@ -302,9 +342,17 @@ def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 
 def _without(compacted: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in reversed(spans):
-        compacted = compacted[:start] + " " + compacted[end:]
-    return compacted
+    """The text with each span replaced by one space (overlapping spans merged)."""
+    kept: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        if end <= position:
+            continue
+        kept.append(compacted[position : max(start, position)])
+        kept.append(" ")
+        position = end
+    kept.append(compacted[position:])
+    return "".join(kept)
 
 
 def _sound_hits(reading: str, matchers: _Matchers) -> Iterator[tuple[str, str]]:
@@ -323,18 +371,164 @@ def _sound_hits(reading: str, matchers: _Matchers) -> Iterator[tuple[str, str]]:
                     yield code, found.group()
 
 
-def _phrase_hits(compacted: str) -> Iterator[tuple[str, str]]:
+# --- scope: negated and factual statements ----------------------------------------------------------
+# A phrase is not a violation when its clause negates it ("我们绝不会上门", "逾期不是犯罪，不会坐牢")
+# unless a conditional sits between the negation and the phrase ("不还就上门", "别逼我们上门").
+# Whole sentences are exempt for some codes: anti-scam warnings naming 公安/法院/律师函, a
+# contract's dispute clause naming the court, a lawful explanation of what only a court can do, an
+# apology for a colleague's words.
+
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_CLAUSE_END = re.compile(r"[，,、：:。！？!?；;\n]")
+_NEGATION = re.compile(
+    r"绝不|决不|从不|从来不|从未|并不|不会|不能|不得|不是|不再|不用|不必|无需|无权|不属于|不涉及|不构成|"
+    r"不存在|没有|没|并非|而非|禁止|严禁|杜绝|拒绝|不要|别|勿|未|唔会|唔系|唔使|冇|不"
+)
+_NOT_NEGATING_BARE = re.compile(r"不(?:还|给|交|付|配合|接|回|处理|理|联系我|管|听|在乎)")
+_CONDITIONAL = re.compile(r"就|则|便|才|让|逼|等|要是|还|的话|否|再|到时|敢|如果|若")
+_ANTI_SCAM = re.compile(
+    r"谨防|警惕|提防|防范|冒充|假冒|自称|谎称|诈骗电话|诈骗短信|诈骗分子|不法分子|骗局|都是诈骗|属于诈骗|"
+    r"均为诈骗|请勿(?:相信|理会|轻信|转账|点击)|立即挂断|安全账户|scam|fraudster|posing as|impersonat"
+)
+_APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")
+_STAFF = re.compile(r"同事|员工|催收员|催收人员|工作人员|客服|之前|此前|上次|colleague|agent|staff")
+_LEGAL_CLAUSE = re.compile(r"(?:合同|协议|约定|条款|争议|纠纷)\w*法院|法院\w{0,4}管辖")
+_LAWFUL_EXPLANATION = re.compile(
+    r"(?:需|须|需要|必须|只有|只能|应当|要由|由|经)(?:人民)?法院|法院(?:依法)?(?:判决|裁定|作出|签发)\w{0,8}(?:后|才)|"
+    r"才(?:会|可能|能)|不属实|无权"
+)
+_CLAIMED = re.compile(r"已|正在")
+_ALL_WORD_CODES = frozenset({"THREAT", "INSULT", "FALSE_AUTHORITY", "FALSE_CONSEQUENCE"})
+_ENGLISH_NEGATION = re.compile(r"\b(?:never|not|no|nobody|won'?t|don'?t|doesn'?t|isn'?t|aren'?t|cannot)\b|n't\b")
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Clause starts and exempt spans (start, end, codes) in the compacted text."""
+
+    clause_starts: tuple[int, ...]
+    exempt: tuple[tuple[int, int, frozenset[str]], ...]
+
+
+def _sentence_exemptions(sentence: str) -> frozenset[str]:
+    codes: set[str] = set()
+    if _ANTI_SCAM.search(sentence):
+        codes |= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
+    if _APOLOGY.search(sentence) and _STAFF.search(sentence):
+        codes |= _ALL_WORD_CODES
+    if _LEGAL_CLAUSE.search(sentence) and not _CLAIMED.search(sentence):
+        codes.add("FALSE_AUTHORITY")
+    if _LAWFUL_EXPLANATION.search(sentence) and not _CLAIMED.search(sentence):
+        codes |= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
+    return frozenset(codes)
+
+
+def _scope(normalised: str) -> _Scope:
+    clause_starts = [0]
+    exempt: list[tuple[int, int, frozenset[str]]] = []
+    removed = 0
+    sentence_start_raw, sentence_start = 0, 0
+    for mark in _NOT_A_WORD_CHARACTER.finditer(normalised):
+        position = mark.start() - removed
+        removed += mark.end() - mark.start()
+        if _CLAUSE_END.search(mark.group()):
+            clause_starts.append(position)
+        if _SENTENCE_END.search(mark.group()):
+            codes = _sentence_exemptions(normalised[sentence_start_raw : mark.start()])
+            if codes:
+                exempt.append((sentence_start, position, codes))
+            sentence_start_raw, sentence_start = mark.end(), position
+    codes = _sentence_exemptions(normalised[sentence_start_raw:])
+    if codes:
+        exempt.append((sentence_start, len(normalised) - removed, codes))
+    return _Scope(tuple(clause_starts), tuple(exempt))
+
+
+def _negated(compacted: str, start: int, scope: _Scope) -> bool:
+    clause_start = max((s for s in scope.clause_starts if s <= start), default=0)
+    window = compacted[max(clause_start, start - 12) : start]
+    cues = [m for m in _NEGATION.finditer(window) if not _NOT_NEGATING_BARE.match(window, m.start())]
+    if not cues:
+        return False
+    return not _CONDITIONAL.search(window[cues[-1].end() :])
+
+
+def _exempt(code: str, span: tuple[int, int], scope: _Scope) -> bool:
+    return any(start <= span[0] < end and code in codes for start, end, codes in scope.exempt)
+
+
+def _mixed_readings(compacted: str) -> Iterator[str]:
+    """A Latin run written into Chinese (hou果自负, 后果zifu, dai款) with up to four Chinese
+    characters either side, all in lower-case pinyin."""
+    for run in _LATIN_RUN.finditer(compacted):
+        before = compacted[max(0, run.start() - 4) : run.start()]
+        after = compacted[run.end() : run.end() + 4]
+        if not (before or after):
+            continue
+        spell = "".join((_syllable(c) or "") if not c.isascii() else c for c in before)
+        tail = "".join((_syllable(c) or "") if not c.isascii() else c for c in after)
+        yield spell + run.group() + tail
+
+
+_LATIN_RUN = re.compile(r"[a-z]+")
+
+
+def _phrase_hits(text: str, compacted: str | None = None) -> Iterator[tuple[str, str]]:
     matchers = _matchers()
+    normalised = normalise(text)
+    compacted = _NOT_A_WORD_CHARACTER.sub("", normalised) if compacted is None else compacted
+    scope = _scope(normalised)
     safe = [m.span() for m in matchers.safe.finditer(compacted)]
+    blanked = list(safe)
     literal_codes = set()
     for code, pattern in matchers.literal.items():
         for match in pattern.finditer(compacted):
-            if not _inside(match.span(), safe):
-                literal_codes.add(code)
-                yield code, match.group()
-    for code, found in _sound_hits(pinyin_reading(_without(compacted, safe)), matchers):
+            if _inside(match.span(), safe):
+                continue
+            if _exempt(code, match.span(), scope) or (
+                code != "INSULT" and _negated(compacted, match.start(), scope)
+            ):
+                blanked.append(match.span())
+                continue
+            literal_codes.add(code)
+            yield code, match.group()
+    for start, end, _codes in scope.exempt:
+        blanked.append((start, end))
+    blanked.sort()
+    for code, found in _sound_hits(pinyin_reading(_without(compacted, blanked)), matchers):
         if code not in literal_codes:
+            literal_codes.add(code)
             yield code, found
+    for reading in _mixed_readings(_without(compacted, blanked)):
+        for code, pattern in matchers.spelled_inside.items():
+            found = pattern.search(reading)
+            if found and code not in literal_codes:
+                literal_codes.add(code)
+                yield code, found.group()
+    yield from _english_hits(normalised)
+
+
+def _english_hits(normalised: str) -> Iterator[tuple[str, str]]:
+    if not _LATIN_RUN.search(normalised):
+        return
+    for sentence in _SENTENCE_END.split(normalised):
+        if not _LATIN_RUN.search(sentence):
+            continue
+        exempt = _sentence_exemptions(sentence)
+        for code, pattern in _english_patterns().items():
+            if code in exempt:
+                continue
+            for match in pattern.finditer(sentence):
+                before = sentence[max(0, match.start() - 40) : match.start()]
+                if code != "INSULT" and _ENGLISH_NEGATION.search(before):
+                    continue
+                yield code, match.group()
+                break
+
+
+@lru_cache(maxsize=1)
+def _english_patterns() -> dict[str, re.Pattern[str]]:
+    return {code: re.compile(rf"\b(?:{pattern})") for code, pattern in ENGLISH.items()}
 
 
 # --- personal data ------------------------------------------------------------------------------
@@ -379,7 +573,7 @@ def text_violations(text: str) -> list[Violation]:
     """
     compacted = compact(text)
     evidence: dict[str, list[str]] = {}
-    for code, found in _phrase_hits(compacted):
+    for code, found in _phrase_hits(text, compacted):
         evidence.setdefault(code, [])
         if found not in evidence[code]:
             evidence[code].append(found)
@@ -394,15 +588,35 @@ _DISCLOSURE = re.compile(
     r"本金|征信|金额|额度|[0-9]+(?:\.[0-9]+)?(?:元|块|万|rmb|yuan)|¥|人民币|ht[0-9]{6,}"
 )
 _DISCLOSURE_SPELLED = re.compile(r"qian ?kuan|yu ?qi|dai ?kuan|huan ?kuan|cui ?shou|jie ?kuan|zheng ?xin")
+# Pinyin initials for the same words, as whole Latin runs: dk 贷款, yq 逾期, qk 欠款, zx 征信, hk 还款.
+_DISCLOSURE_INITIALS = frozenset({"dk", "yq", "qk", "zx", "hk", "jk", "cs"})
+_DISCLOSURE_ENGLISH = re.compile(
+    r"\b(?:loans?|debts?|owes?|owed|owing|overdue|repay\w*|payments?|collections?|collector|arrears|"
+    r"instal+ments?|credit|borrow\w*|late fees?|outstanding|bill)\b"
+)
 
 
 def third_party_violation(text: str) -> Violation | None:
     """A third party may be asked to pass on a call-back request or to update contact details."""
-    compacted = compact(text)
+    normalised = normalise(text)
+    compacted = _NOT_A_WORD_CHARACTER.sub("", normalised)
     found = _DISCLOSURE.search(compacted)
     if found:
         return violation("THIRD_PARTY_DISCLOSURE", found.group())
-    spelled = _DISCLOSURE_SPELLED.search(" ".join(re.findall(r"[a-z]+", compacted)))
+    latin = re.findall(r"[a-z]+", normalised)
+    if not latin:
+        return None
+    initials = next((word for word in latin if word in _DISCLOSURE_INITIALS), None)
+    if initials:
+        return violation("THIRD_PARTY_DISCLOSURE", initials)
+    english = _DISCLOSURE_ENGLISH.search(normalised)
+    if english:
+        return violation("THIRD_PARTY_DISCLOSURE", english.group())
+    spelled = _DISCLOSURE_SPELLED.search(" ".join(latin))
+    if not spelled:
+        spelled = next(
+            (hit for hit in map(_DISCLOSURE_SPELLED.search, _mixed_readings(compacted)) if hit), None
+        )
     return violation("THIRD_PARTY_DISCLOSURE", spelled.group()) if spelled else None
 
 

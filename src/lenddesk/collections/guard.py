@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lenddesk.core.pii import is_valid_id_number, luhn_ok
+
+if TYPE_CHECKING:
+    from lenddesk.collections.guard_model import ModelVerdict
 
 VIOLATION_CODES: tuple[str, ...] = (
     "QUIET_HOURS",
@@ -279,7 +282,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"征信(?:\w{0,4})(?:永久|一辈子|终身)",
     ),
     "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚"),
-    "THREAT": (r"知道你\w{0,4}(?:孩子|儿子|女儿|小孩|住|家|学校|公司|单位)", r"(?:孩子|儿子|女儿)\w{0,4}(?:学校|班|年级)"),
+    "THREAT": (r"知道你\w{0,4}(?:孩子|儿子|女儿|小孩|住|家|学校|公司|单位)", r"(?:孩子|儿子|女儿)\w{0,2}在\w{0,6}(?:学校|小学|中学|班|年级)", r"学校门口"),
 }
 # English, matched on the normalised text with its spaces (word boundaries).
 ENGLISH: dict[str, str] = {
@@ -291,13 +294,18 @@ ENGLISH: dict[str, str] = {
     r"shameless|worthless|dumb",
     "FALSE_AUTHORITY": r"police|officer|court|warrant|attorney|lawyer|judge|legal notice|filed a (?:case|lawsuit)|"
     r"prosecutor|government",
-    "FALSE_CONSEQUENCE": r"arrest|jail|prison|criminal|(?:your|the) (?:employer|boss|colleagues?|coworkers?|"
-    r"family|parents|friends|contacts|phone ?book|contact list|neighbou?rs)|(?:be|get) (?:frozen|seized)|blacklist",
+    "FALSE_CONSEQUENCE": r"arrest|jail|prison|criminal|(?:be|get) (?:frozen|seized)|blacklist|"
+    r"(?:tell|inform|notify|call|contact|email|text|message|visit|expose \w+ to) (?:all )?(?:your|the) "
+    r"(?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs|phone ?book)|"
+    r"(?:your|the) (?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs)"
+    r"(?: and \w+)? (?:will|would|are going to|gonna|shall|is going to) (?:know|be|hear|get|find|receive|learn)|"
+    r"everyone in your (?:phone|contacts?)",
 }
 # Lawful wording that mentions a court: exempt only when the match lies inside one of these.
 SAFE_PHRASES: tuple[str, ...] = (
     r"(?:可能|将可能|或将|有权|保留)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:提起|提出)(?:民事)?诉讼",
     r"(?:可能|将可能|或将|有权)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:申请|提起)",
+    r"(?:可能|将可能|或将|有权|保留|可以|可)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:起诉|申请)",
 )
 
 
@@ -382,7 +390,8 @@ _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 _CLAUSE_END = re.compile(r"[，,、：:。！？!?；;\n]")
 _NEGATION = re.compile(
     r"绝不|决不|从不|从来不|从未|并不|不会|不能|不得|不是|不再|不用|不必|无需|无权|不属于|不涉及|不构成|"
-    r"不存在|没有|没|并非|而非|禁止|严禁|杜绝|拒绝|不要|别|勿|未|唔会|唔系|唔使|冇|不"
+    r"不存在|没有|没|并非|而非|禁止|严禁|杜绝|拒绝|不要|别|勿|未|唔会|唔系|唔使|冇|"
+    r"不(?=上门|联系|通知|告诉|告知|找|去|使用|透露|泄露|打扰|骚扰|威胁|曝光|群发|冻结|查封|抓|起诉|坐牢)"
 )
 _NOT_NEGATING_BARE = re.compile(r"不(?:还|给|交|付|配合|接|回|处理|理|联系我|管|听|在乎)")
 _CONDITIONAL = re.compile(r"就|则|便|才|让|逼|等|要是|还|的话|否|再|到时|敢|如果|若")
@@ -473,7 +482,12 @@ def _mixed_readings(compacted: str) -> Iterator[str]:
 _LATIN_RUN = re.compile(r"[a-z]+")
 
 
-def _phrase_hits(text: str, compacted: str | None = None) -> Iterator[tuple[str, str]]:
+def _phrase_hits(
+    text: str, compacted: str | None = None, suppressed: set[str] | None = None
+) -> Iterator[tuple[str, str]]:
+    """(code, evidence) for each phrase found outside a negation or an exempt sentence; the codes
+    of phrases found inside one (and of exempt sentences) are added to `suppressed`."""
+    suppressed = set() if suppressed is None else suppressed
     matchers = _matchers()
     normalised = normalise(text)
     compacted = _NOT_A_WORD_CHARACTER.sub("", normalised) if compacted is None else compacted
@@ -489,11 +503,13 @@ def _phrase_hits(text: str, compacted: str | None = None) -> Iterator[tuple[str,
                 code != "INSULT" and _negated(compacted, match.start(), scope)
             ):
                 blanked.append(match.span())
+                suppressed.add(code)
                 continue
             literal_codes.add(code)
             yield code, match.group()
-    for start, end, _codes in scope.exempt:
+    for start, end, codes in scope.exempt:
         blanked.append((start, end))
+        suppressed.update(codes)
     blanked.sort()
     for code, found in _sound_hits(pinyin_reading(_without(compacted, blanked)), matchers):
         if code not in literal_codes:
@@ -565,26 +581,46 @@ def _privacy_hits(text: str, compacted: str) -> Iterator[str]:
 # --- the checks -----------------------------------------------------------------------------------
 
 
-def text_violations(text: str) -> list[Violation]:
+def text_violations(text: str, *, learned: bool = True) -> list[Violation]:
     """The text-only checks (THREAT, INSULT, FALSE_AUTHORITY, FALSE_CONSEQUENCE, PRIVACY).
 
-    One violation per code, with the first offending phrase (normalised) or the masked number
-    as evidence. Used by the quality room's BANNED_LANGUAGE and PRIVACY rubric items.
+    One violation per code. The phrase rules come first (evidence: the offending phrases,
+    normalised, or the masked number); then the learned model (`guard_model`, unless `learned`
+    is False) may add a code the rules did not name, quoting the n-grams that carried it. Used by
+    the quality room's BANNED_LANGUAGE and PRIVACY rubric items.
     """
     compacted = compact(text)
     evidence: dict[str, list[str]] = {}
-    for code, found in _phrase_hits(text, compacted):
+    suppressed: set[str] = set()
+    for code, found in _phrase_hits(text, compacted, suppressed):
         evidence.setdefault(code, [])
         if found not in evidence[code]:
             evidence[code].append(found)
     for masked in _privacy_hits(text, compacted):
         evidence.setdefault("PRIVACY", []).append(masked)
-    return [violation(code, "、".join(evidence[code][:5])) for code in TEXT_CODES if code in evidence]
+    found = {code: violation(code, "、".join(evidence[code][:5])) for code in evidence}
+    if learned:
+        # A code whose words the rules found negated or in a factual sentence stays with the rules.
+        for verdict in _model_verdicts(text, third_party=False):
+            if verdict.code not in suppressed:
+                found.setdefault(verdict.code, violation(verdict.code, _model_evidence(verdict)))
+    return [found[code] for code in TEXT_CODES if code in found]
+
+
+def _model_verdicts(text: str, *, third_party: bool) -> list[ModelVerdict]:
+    from lenddesk.collections import guard_model
+
+    return guard_model.current().verdicts(text, third_party=third_party)
+
+
+def _model_evidence(verdict: ModelVerdict) -> str:
+    quoted = "、".join(f"「{gram}」" for gram in verdict.evidence) or "—"
+    return f"模型判定 {verdict.probability:.2f}：{quoted}"
 
 
 # What a third party may not hear: the debt, money, lateness, loans or the collection role.
 _DISCLOSURE = re.compile(
-    r"欠|债|贷|逾期|到期|还款|还钱|还清|催收|催缴|借款|借钱|借了|借的|合同|账单|分期|利息|罚息|滞纳金|"
+    r"欠|债|贷|逾期|到期|还款|还钱|还清|催收|催缴|催款|催账|收账|借款|借钱|借了|借的|合同|账单|分期|利息|罚息|滞纳金|"
     r"本金|征信|金额|额度|[0-9]+(?:\.[0-9]+)?(?:元|块|万|rmb|yuan)|¥|人民币|ht[0-9]{6,}"
 )
 _DISCLOSURE_SPELLED = re.compile(r"qian ?kuan|yu ?qi|dai ?kuan|huan ?kuan|cui ?shou|jie ?kuan|zheng ?xin")
@@ -596,8 +632,19 @@ _DISCLOSURE_ENGLISH = re.compile(
 )
 
 
-def third_party_violation(text: str) -> Violation | None:
-    """A third party may be asked to pass on a call-back request or to update contact details."""
+def third_party_violation(text: str, *, learned: bool = True) -> Violation | None:
+    """A third party may be asked to pass on a call-back request or to update contact details.
+
+    The word rules first; then the learned model for disclosures without a listed word."""
+    found = _third_party_rule(text)
+    if found is None and learned:
+        for verdict in _model_verdicts(text, third_party=True):
+            if verdict.code == "THIRD_PARTY_DISCLOSURE":
+                return violation(verdict.code, _model_evidence(verdict))
+    return found
+
+
+def _third_party_rule(text: str) -> Violation | None:
     normalised = normalise(text)
     compacted = _NOT_A_WORD_CHARACTER.sub("", normalised)
     found = _DISCLOSURE.search(compacted)
@@ -643,16 +690,19 @@ def situation_violations(situation: ContactSituation, rules: ContactRules) -> li
     return found
 
 
-def check_contact(text: str, situation: ContactSituation, rules: ContactRules | None = None) -> Verdict:
-    """Allowed, or every violation found (situation first, then the text)."""
+def check_contact(
+    text: str, situation: ContactSituation, rules: ContactRules | None = None, *, learned: bool = True
+) -> Verdict:
+    """Allowed, or every violation found (situation first, then the text). `learned=False` runs
+    the phrase rules alone (the evaluation's rules-only column)."""
     if situation.channel not in CHANNELS:
         raise ValueError(f"unknown channel {situation.channel!r}; channels are {', '.join(CHANNELS)}")
     found = situation_violations(situation, rules or ContactRules())
     if situation.recipient == "third_party":
-        disclosure = third_party_violation(text)
+        disclosure = third_party_violation(text, learned=learned)
         if disclosure is not None:
             found.append(disclosure)
-    found.extend(text_violations(text))
+    found.extend(text_violations(text, learned=learned))
     order = {code: index for index, code in enumerate(VIOLATION_CODES)}
     found.sort(key=lambda v: order[v.code])
     return Verdict(allowed=not found, violations=tuple(found))

@@ -23,8 +23,18 @@ SEED = 20261207
 
 NAMES = ["张先生", "李女士", "王先生", "刘女士", "陈先生", "赵女士", "周先生", "吴女士", "孙先生", "马女士"]
 THIRD_NAMES = ["张伟", "李娜", "王磊", "刘洋", "陈静", "赵强", "周敏", "吴刚"]
-LENDERS = ["某某金融", "安心贷", "小赢钱包", "融易借", "速借平台", "我司", "本平台"]
-GREETINGS = ["", "您好，", "你好，", "尊敬的客户，", "【{lender}】", "{name}您好，", "{name}，", "喂，", "亲，"]
+LENDERS = ["某某金融", "小赢钱包", "融易借", "速借平台", "我司", "本平台"]
+GREETINGS = [
+    "",
+    "您好，",
+    "你好，",
+    "尊敬的客户，",
+    "【{lender}】",
+    "{name}您好，",
+    "{name}，",
+    "喂，",
+    "亲，",
+]
 CONDITIONS = [
     "再不还",
     "今天不还",
@@ -42,7 +52,17 @@ CONDITIONS = [
     "明天中午前没钱",
     "这次再失联",
 ]
-CLOSINGS = ["", "。", "！", "，你自己看着办。", "，好自为之。", "，别说没提醒你。", "。速回电。", "!!!", "，听清楚了没"]
+CLOSINGS = [
+    "",
+    "。",
+    "！",
+    "，你自己看着办。",
+    "，好自为之。",
+    "，别说没提醒你。",
+    "。速回电。",
+    "!!!",
+    "，听清楚了没",
+]
 
 
 def amount(rng: random.Random) -> str:
@@ -57,12 +77,34 @@ def amount(rng: random.Random) -> str:
 
 
 def date(rng: random.Random) -> str:
-    return rng.choice([f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日", f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "本月底", "明天", "周五"])
+    return rng.choice(
+        [
+            f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+            f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "本月底",
+            "明天",
+            "周五",
+        ]
+    )
 
 
 # --- violations ---------------------------------------------------------------------------------
 
 THREAT = """
+你在杭州哪个区住我们都查到了|你公司楼下的咖啡店不错，我们常去|你每天几点下班我们都记着呢|你老家那个村子不大，好找
+你家是三楼吧，窗户挺大的|你媳妇每天送孩子上学那条路我们熟|别以为换了城市就安全了|你能躲一时，躲不了一世
+到时候会发生什么，谁也说不准|哪天出点什么意外可别怪别人|我们的人已经在你家门口蹲着了|你孩子放学的时候注意点
+今天开始你的电话会一直响|每个小时给你打一百个电话|我们会让你的手机没法用|你跑到天边我们也会找过去
+这个世界很小，我们总会见面的|你最好每天出门都看看后面|你要是再不接，我们就换种方式跟你沟通|别让事情发展到不可收拾
+你家人出了什么事我们可不负责|你想让你妈担惊受怕吗|你女儿长得挺可爱的，要看好哦|你的车停在B2层对吧
+路上注意安全，最近不太平|你知道上一个不还钱的人后来怎么样了吗|劝你别拿你的家人冒险|我们有人在你们那边
+今晚给你送点东西过去|你要是不想你家里出事就赶紧还|下次见面可就没这么客气了|我们兄弟几个想找你喝喝茶
+你会为你的选择后悔一辈子|不还的话后果很严重，你懂的|别怪我没提醒你，出了事自己扛|你跑得了初一跑不了十五
+hou果zi负|后果自fu|后guo自负|hgzf你懂|小心点🔪|🔪已经准备好了|晚上出门带好💣|给你寄个⚰️|等着收🔪吧
+wait and see what happens to you|we have people in your city|your family is not safe|we are coming for you
+you better sleep with one eye open|nowhere to hide|we will make your life hell|bad things happen to people who don't pay
+你唔還錢，我哋識得點搵你|你屋企喺邊我哋一清二楚|小心啲你啲仔女|你走得去邊呀|今晚去你屋企坐下
+打爆你电话|打到你关机为止|24小时连环call|我们会不停地给你打电话发短信直到你还钱|让你的手机响到爆
 我们就去你家门口等你|你家小区我们已经摸清楚了|我们知道你孩子在哪个学校上学|你在哪个城市我们都清楚
 你躲到哪里都没用|天涯海角也能找到你|你跑不掉的|会发生什么我可不敢保证|到时候出了什么事别怪我们
 小心你家里人|你老婆孩子的安全你自己掂量|我们的人今晚就在你楼下|你的电话会被我们打爆|让你手机24小时响个不停
@@ -79,6 +121,16 @@ we know where your kids go to school|we will flood your phone day and night|你�
 """.replace("\n", "|").split("|")
 
 INSULT = """
+您好，本期应还{amount}，请按时还款，别当老赖|提醒您今天还款，不要做个没信用的废物|请尽快还款，做人别那么不要脸
+你这种人就是社会的垃圾|你全家都是骗子|你们一家人都不是东西|有其父必有其子，全家都是赖子|你爹妈没教你做人吗
+真是个十足的败类|你这种货色|你就是一条丧家之犬|你活得像条狗|你连狗都不如|你这个寄生虫|吸血鬼一样的东西
+傻bi|sha逼|傻b|沙雕玩意|你个憨批|瓜娃子|龟儿子|你个锤子|狗比|狗逼|cao你妈|艹你|草你大爷|你大爷的|日了狗了
+你这个🐷|你是🐶吧|🐶都比你讲信用|🐷一样的脑子|你个🐀|鼠头鼠脑的🐀|🐢儿子|你个🤡
+你係咪傻㗎|你個死仔包|正一廢柴|頂你個肺|屌你|你老母|痴線|扑你个街|死八婆|你個衰神
+you idiot|you stupid loser|what a deadbeat|you worthless piece of trash|shameless scumbag|you dumb bitch|fucking liar
+脑子有病|有病吧你|神经病|你是不是有毛病|没见过你这么无耻的|丢人现眼|你还要不要点脸|你就是个臭要饭的
+好借好还再借不难，你这种失信的废物|狗改不了吃屎|朽木不可雕也|烂泥扶不上墙|死猪不怕开水烫|癞皮狗
+tmd还钱|nmb的|md你还不还|sb东西|你个zz|rnm退钱|mlgb的
 傻逼|煞笔|sb|你个SB|傻X|脑残|白痴|弱智|智障|废物|垃圾|人渣|贱人|狗东西|🐶东西|你是🐷吗|🐷脑子|猪脑子
 你个🐀辈|鼠辈|王八蛋|混蛋|畜生|杂种|不要脸|臭不要脸|死皮赖脸|没脸没皮|老赖|穷鬼|穷逼|tmd|他妈的|妈的
 nmsl|cnm|你妈死了|操你妈|草泥马|尼玛的|卧槽你个|我靠你个废物|狗日的|龟孙|孬种|瘪三|下三滥|丢人现眼的东西
@@ -89,6 +141,16 @@ idiot|stupid|loser|scumbag|deadbeat|you are a piece of shit|shameless liar|bitch
 """.replace("\n", "|").split("|")
 
 FALSE_AUTHORITY = """
+我是朝阳分局的警官，请配合调查你的借款|我们是区人民法院的，通知你明天来领判决书|执行局的同事下午去你家
+本案已由xx律师事务所正式代理，请在24小时内联系承办律师|最高法已将你列入失信被执行人|你的诉讼编号已生成
+我们已经申请财产保全|法院已经下达支付令|仲裁委员会已受理并将于三日内裁决|法务部已将你的案件提交检察机关
+我们是派出所的，来核实一下你的欠款情况|这里是街道司法所，平台委托我们调解你的欠款|我们是社区的，平台让我们上门看看
+我是镇上的网格员，听说你欠了网贷|村委会已经收到你欠款的通知|你们当地派出所会联系你
+您的案件已进入立案审查阶段，请勿失联|根据最新司法解释，你已构成恶意拖欠，将被移送|公安机关已冻结你的账户
+this is officer Li from the police|the court has issued a summons for you|we have reported you to the police
+you have been sued, the hearing is next week|our lawyers have started legal proceedings|I am calling on behalf of the court
+我系警察，你要跟我返差馆|法庭已經發出傳票|律師行已經接手你單案|jing察已经在处理|我们已经把材料交给fa院
+本短信由法院授权发送|你已被列入法院执行名单|调解中心通知：调解失败将直接判决|金融纠纷调解委员会已对你立案
 我是XX区派出所民警|我们是法院执行局的|这里是经侦大队|我是XX律师事务所的律师|本短信为律师函|你已经被立案了
 案件已经移交司法机关|传票已经发出|法院明天派人送传票|我们已经向公安报案|你的案子已经进入司法程序
 已进入诉前调解程序，调解不成立即强制执行|执行庭已经受理你的案子|我们是街道办的工作人员，来了解你欠款的事
@@ -101,6 +163,19 @@ this is your final legal notice from our attorney|我系警察|我哋系法院�
 """.replace("\n", "|").split("|")
 
 FALSE_CONSEQUENCE = """
+我们下午派人去你公司核实你的在职情况|外访同事已经在去你父母家的路上|明天一早上门拜访你家人|我们的团队正赶往你的单位
+核查人员会到你居住地走访邻居|我们会去你孩子学校了解情况|上门人员已安排，请保持电话畅通|我们会上你家门口等你
+你的欠款信息会发给你全体同事|我们会在你们小区业主群发通告|你单位领导马上会收到律师函|你的邻居很快就知道你欠钱不还
+会通知你所在公司的人事部门|我们会联系你的学校和老师|你所有的微信好友都会收到消息|我们会做成海报贴在你们单位
+你的通讯录我们已经拿到了，每个人都会接到电话|已经开始给你的紧急联系人和亲友群发短信|爆你txl|通xun录|tong讯录
+你这是非法占有，要负刑事责任|你涉嫌信用卡诈骗，会被刑拘|逾期超过三个月就会被抓|你会被列为网上逃犯|你会留下犯罪记录
+你孩子以后当不了兵考不了公|你的名下财产会被全部查封|你以后坐不了火车|你的工资卡马上会被划扣|你名下的车会被拖走
+你这辈子别想再贷到一分钱|你的征信会黑一辈子|你全家的征信都会受影响|你配偶也要承担连带责任|你父母要替你还钱
+you will be put in prison|the police will come to arrest you|your boss will receive a letter about your debt
+we will tell all your colleagues|we will visit your workplace tomorrow|everyone in your contacts will get a message
+we will post your photo online|your bank accounts will be frozen today|your children will be affected
+我哋會通知你公司同事|你啲朋友全部都會知|差人會上嚟拉你|你會坐監㗎|我哋會上你屋企
+你的dk逾期会影响你老婆的工作|不还就去你单位闹|不还就在你们村里广播|不还就打电话给你每一个亲戚
 外访团队已经出发去你家了|我们的同事已经在去你单位的路上|明天安排人员上门到你父母家核实情况|我们会派专员到你公司走访
 上门催收人员下午到|我们会上门核实你的情况|我们会去你单位找你领导|通知你所有通讯录好友|爆txl|爆你通讯录
 给你通讯录里每个人发短信|让你邻居都知道你欠钱|在你小区贴告示|发到你公司全员群|通知你们学校|让你们单位所有人知道
@@ -116,6 +191,15 @@ we will contact everyone in your phone book|your family will be informed|your pa
 """.replace("\n", "|").split("|")
 
 THIRD_PARTY = """
+您好，{who}在我们平台借款{amount}已经逾期，麻烦您转达|请问是{who}的母亲吗？您儿子欠我们的钱一直没还
+你好，你是{who}的领导吧？他在我们这有笔贷款没还|我们是{lender}的，{who}的欠款已经委托我们处理
+麻烦你提醒一下{who}，他的账单已经逾期很久了|{who}的借款合同上留的紧急联系人是你，他现在失联了，欠款也没还
+您好，我们是第三方催收机构，找{who}谈他欠款的事|{who}的征信已经出问题了，麻烦你跟他说一下
+你好，{who}的信用贷逾期了，你能联系上他吗|请转告{who}，再不还款我们就要走法律程序了|{who}欠的钱你们家打算什么时候还
+hello, {who} owes money to our company, please tell him to pay|we are collecting a debt from {who}, are you his friend?
+your brother {who} has not paid his loan|{who} is in arrears with us|please remind {who} about his overdue payment
+你好，{who}嘅貸款逾期咗，麻煩你話俾佢知|{who}喺我哋度借咗錢未還|{who}的yu期已经很久了|{who}的zheng信要花了
+麻烦告诉{who}他的jie款该还了|{who}的huan款日过了|{who}的dai款已经逾期|{who}在网dai平台欠了钱
 麻烦告诉{who}，他欠了我们{amount}|你的同事{who}在我们平台的借款逾期了|你是{who}的紧急联系人，他的贷款已经逾期三个月了
 请你督促{who}尽快还钱|{who}的信用卡欠款一直没还|我们是催收公司，受委托处理{who}的欠款|{who}的dk已经yq了
 麻烦转告{who}，他的zx要花了|{who}借了我们的钱不还|请转告{who}账单{amount}今天必须还清|{who}在{lender}的借款逾期了
@@ -128,6 +212,22 @@ this is a debt collection agency calling about {who}|{who}的欠款已经转到�
 # --- compliant ----------------------------------------------------------------------------------
 
 REMINDERS = """
+您好，您的借款当前逾期5天，逾期利息按合同年化利率的1.5倍计收，今日应还{amount}|本月账单{amount}，最后还款日{date}
+温馨提醒：本期还款日为{date}，为避免产生罚息，请提前存入足额资金|您的贷款今日到期，系统将于18:00自动扣款
+您好，根据您的借款合同，逾期后每日加收万分之五的罚息，目前累计{amount}|提醒：逾期信息将依法报送金融信用信息基础数据库
+您好，我们可以为您提供最长12期的分期方案，每月还款约{amount}|根据您的困难情况，我们可以申请减免罚息{amount}
+如您近期资金紧张，可申请延期7天还款，延期期间不影响征信|您好，如需开具结清证明，可在App“我的-结清证明”下载
+请核对您的还款金额，如有疑问可拨打官方客服电话|我们已收到您的还款{amount}，剩余待还{amount}
+您好，本次来电是提醒您的账单情况，如已处理请忽略|请您在方便时回电，我们一起商量还款方案
+您的账户已逾期，如继续逾期，平台有权依据合同要求您提前偿还全部借款|逾期可能导致您的借款额度被冻结，还清后可恢复
+很抱歉打扰您，这是一条还款提醒|您好，了解到您最近失业，我们可以为您暂停催收30天|感谢您的沟通，我们已为您登记还款承诺{date}
+您好，逾期超过90天的账户，我司可能委托合规的第三方机构进行提醒|根据合同约定，我司可能依法采取诉讼等方式维护权益
+您好，您的借款已逾期，逾期记录会上报征信，但结清后可按规定更新|本通知为提醒性质，不代表任何法律程序已启动
+Hi, a friendly reminder that {amount} is due on {date}|Your account is 10 days past due. Please contact us to arrange a payment plan
+We understand times are hard. Reply HELP to discuss a hardship arrangement|Penalty interest of {amount} has been added under your contract
+您好，您嘅貸款已逾期三日，請盡快還款|溫馨提示：還款日為{date}，應還{amount}|如有困難，歡迎聯絡我哋傾還款安排
+您的借款将于{date}到期，如需调整还款日可在App中申请|如您已通过其他渠道还款，可能存在1-2个工作日的入账延迟
+您好，我是您的专属客服，工作时间9:00-18:00，有问题随时找我|您好，请您登录App确认本期还款，感谢您的信任
 您在{lender}的借款本期应还{amount}，还款日为{date}，请按时还款|您的账单将于{date}到期，应还{amount}，可使用自动扣款
 您的借款已逾期3天，逾期将按合同收取罚息，并可能影响您的个人征信记录|您的逾期已产生罚息{amount}，按合同约定按日计收
 如仍未还款，我司可能依法提起诉讼|我司保留依法追究的权利|逾期记录将报送中国人民银行征信中心，影响您今后的信贷申请
@@ -151,6 +251,15 @@ late payment may be reported to the credit bureau|you can apply for a repayment 
 """.replace("\n", "|").split("|")
 
 NEGATED = """
+我们不会上门，也不会打扰您的家人和同事|本公司从不使用通讯录联系您的朋友|请放心，您的欠款信息不会告知任何第三方
+逾期是民事违约，不是违法犯罪，您不会因此坐牢|我们无权冻结您的银行卡，也不会这样做|您的孩子上学不会受到任何影响
+我们不会到您单位去，请您主动联系我们协商|催收员说的上门、爆通讯录都不是我司的做法|我们没有、也不会报警
+我们并没有起诉您，也没有立案，请放心|您不会被列入黑名单，只是征信有逾期记录|我们不会联系您的父母
+您不会被限制坐高铁或飞机，那需要法院裁定|我们不会群发任何信息给您的联系人|绝不会曝光您的个人信息
+我司不会委托任何人上门催收|您不用担心被抓，逾期不涉及刑事|我们从来没有联系过您的单位|不会影响您家人的征信
+we won't contact anyone in your phone book|you will not be arrested and nobody will come to your home|we do not contact employers
+we never share your debt with your family|this is not a legal notice and no case has been filed|we are not a law firm
+我哋唔會打俾你屋企人|逾期唔會坐監，請放心|我哋唔會上你公司|你唔會被拉
 我们绝不会上门打扰您|我们不会联系您的家人或同事|我司不会使用您的通讯录|逾期不是犯罪，您不会坐牢|请放心，我们不会冻结您的银行卡
 我们不会向您的单位透露任何信息|我们不会上门，也不会联系您的亲友|逾期属于民事纠纷，不涉及刑事责任，不会被抓
 我司从不爆通讯录，请您放心|我们不会给您的紧急联系人透露欠款信息|我司承诺不会上门催收|不存在所谓的立案或传票，请勿轻信
@@ -164,6 +273,19 @@ we are not the police and we do not threaten anyone|我哋唔會上門，亦唔�
 """.replace("\n", "|").split("|")
 
 FACTUAL = """
+根据《互联网金融逾期债务催收自律公约》，催收不得冒充公检法|借款合同第十二条：因本合同产生的争议，提交甲方住所地人民法院诉讼解决
+双方同意，争议由合同签订地法院管辖|如发生纠纷，双方可向北京仲裁委员会申请仲裁|失信被执行人名单由法院依法认定，与逾期本身无关
+限制高消费是法院在执行阶段依法采取的措施，需要有生效判决|是否起诉由公司法务依法评估，目前您的账户仅为逾期提醒阶段
+警惕！近期有人冒充法院发送“传票”短信，要求转账到指定账户|冒充公安、检察院的电话要求您转账的，一律是诈骗
+我司工作人员不会以律师函名义要求您向个人账户还款|如收到自称律师事务所的催款电话，请通过官方客服核实
+请认准官方还款渠道，谨防不法分子冒充客服、警察诈骗|任何自称“征信修复”“注销账户”的都是骗局，请勿相信
+对于此前催收员在电话中提到“上门”“通知家人”等不当言论，我司深表歉意，已对其进行处理
+我们对同事之前说您会坐牢的错误说法致歉，逾期不会导致刑事责任|关于您反映的催收员辱骂问题，我们真诚道歉并已处理
+按照监管规定，催收人员不得向第三方透露您的债务信息|依据规定，我们仅在8:00至21:00之间与您联系
+如您对催收方式有异议，可以向当地银保监局或12378热线投诉|如您认为催收人员违规，可拨打投诉电话，我们会严肃处理
+please beware of fraudsters pretending to be police or court officers|any message claiming to be from a court asking for transfer is a scam
+we apologise for our agent's threatening remarks; this is not our policy|disputes under this agreement are subject to the jurisdiction of the court where the lender is located
+警方提示：凡是要求转账到安全账户的都是诈骗|反诈中心提醒：不要相信自称法院工作人员要求转账的电话
 本合同履行中发生争议的，双方协商解决；协商不成的，任何一方可向合同签订地人民法院提起诉讼
 因本合同引起的纠纷，由贷款人所在地有管辖权的人民法院管辖|限制高消费需由法院依法作出裁定，我司无权限制您的消费
 只有经法院判决并进入执行程序，才可能被纳入失信被执行人名单|限高是法院的强制执行措施，催收机构无权实施
@@ -181,6 +303,11 @@ FACTUAL = """
 """.replace("\n", "|").split("|")
 
 CALLBACK = """
+您好，打扰了，请问您认识{who}吗？麻烦请他回个电话|您好，请帮我们转告{who}尽快联系我们，谢谢
+您好，我们联系不上{who}，如果您方便，请让他拨打{phone}|不好意思打扰，这个号码是{who}留的联系方式，请他回电
+hi, sorry to bother you, please ask {who} to give us a call at {phone}|could you pass a message to {who} to contact us?
+您好，{who}留的号码好像停机了，请问您有他的新号码吗|您好，麻烦您跟{who}说一声，让他联系一下{lender}客服
+你好，唔好意思打擾，麻煩叫{who}覆個電話|您好，请问{who}还在这个单位工作吗？如方便请他回电
 您好，麻烦转告{who}方便时回电{phone}，谢谢|请问您是否知道{who}的新联系方式？如方便请让他回电
 您好，我们是{lender}，有事找{who}，请他方便时回个电话|打扰了，请帮忙转告{who}给我们回个电话，谢谢您
 您好，请问{who}在吗？如不在，麻烦请他回电|抱歉打扰，如您不认识{who}，请忽略本消息
@@ -220,7 +347,7 @@ def styles(rng: random.Random, text: str, converters: dict[str, object]) -> list
 def fill(rng: random.Random, template: str) -> str:
     return template.format(
         name=rng.choice(NAMES),
-        who=rng.choice(THIRD_NAMES + ["张先生", "他", "您的朋友"]),
+        who=rng.choice([*THIRD_NAMES, "张先生", "他", "您的朋友"]),
         lender=rng.choice(LENDERS),
         amount=amount(rng),
         date=date(rng),
@@ -266,7 +393,11 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
     third = [p.strip() for p in THIRD_PARTY if p.strip()]
     for template in third:
         for _ in range(10):
-            add(fill(rng, rng.choice(["", "您好，", "你好，", "打扰了，"])) + fill(rng, template), ["THIRD_PARTY_DISCLOSURE"], True)
+            add(
+                fill(rng, rng.choice(["", "您好，", "你好，", "打扰了，"])) + fill(rng, template),
+                ["THIRD_PARTY_DISCLOSURE"],
+                True,
+            )
     for template in [p.strip() for p in CALLBACK if p.strip()]:
         for _ in range(12):
             add(fill(rng, template), [], True)
@@ -277,7 +408,10 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
                 text = fill(rng, rng.choice(GREETINGS)) + fill(rng, phrase)
                 if rng.random() < 0.5:
                     text += "。" + fill(rng, rng.choice(REMINDERS))
-                add(text + rng.choice(["", "。", "，谢谢。", "，祝您生活愉快！", "。如有疑问请联系客服。"]), [])
+                add(
+                    text + rng.choice(["", "。", "，谢谢。", "，祝您生活愉快！", "。如有疑问请联系客服。"]),
+                    [],
+                )
     rng.shuffle(out)
     unique: dict[str, dict[str, object]] = {}
     for row in out:

@@ -69,8 +69,12 @@ DEFAULT_EVALUATION_SET = Path("evaluation/heldout/guard.jsonl")
 
 @collections_app.command("eval")
 def eval_command(
-    set_path: Path = typer.Option(DEFAULT_EVALUATION_SET, "--set", help="JSON Lines: text, codes, to_third_party"),
-    rules_only: bool = typer.Option(False, "--rules-only", help="Only the baseline and today's rules, no model"),
+    set_path: Path = typer.Option(
+        DEFAULT_EVALUATION_SET, "--set", help="JSON Lines: text, codes, to_third_party"
+    ),
+    rules_only: bool = typer.Option(
+        False, "--rules-only", help="Only the baseline and today's rules, no model"
+    ),
 ) -> None:
     """The guard on a labelled set: blocked, false blocks, codes named, per-code precision and
     recall and the confusions, beside the baseline (aggregates only; no text is printed)."""

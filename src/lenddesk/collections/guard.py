@@ -217,7 +217,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         不会放过你 没好果子 见血 血光 出门小心 走夜路 跑不掉 跑得了和尚 不得安宁
         砍刀 炸弹 躲到哪 躲不掉 躲得了初一 天涯海角 跑不了 找到你 找上门 打爆你 打爆 轰炸你 电话轰炸 呼死你
         别怪我们 别怪我不客气 有你好受 吃不了兜着走 你会后悔 别逼我 有的是办法 小心你家 你家门口 你家楼下
-        你楼下 看看身后 等着收尸 付出代价 社死 可不好说 可不敢保证 门儿清 一清二楚 挂到网上 守着你 见一次打一次
+        你楼下 看看身后 等着收尸 付出代价 社死 可不好说
+        可不敢保证 门儿清 一清二楚 挂到网上 守着你 见一次打一次
         hkzs hgzf 小心你条命 瞓街 待不下去 玻璃就碎 不长眼
         """
     ),
@@ -225,11 +226,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
         """
         傻逼 傻b 傻x 傻叉 傻比 煞笔 沙比 傻子 傻瓜 白痴 弱智 智障 脑残 蠢货 蠢猪 废物 垃圾人 你是垃圾
         人渣 贱人
-        贱货 下贱 婊子 杂种 畜生 畜牲 王八蛋 混蛋 狗东西 狗娘 你妈的 他妈的 去你妈 操你 草你 日你 滚蛋
+        贱货 下贱 婊子 杂种 畜生 畜牲 王八蛋 混蛋 狗东西 狗娘 你妈的 他妈的 去你妈 操你 草你 滚蛋
         给我滚 老赖 赖皮 无赖 不要脸 穷鬼 穷逼 死皮赖脸 没脸没皮 废柴 猪脑
-        扑街 仆街 死蠢 冚家铲 食屎 顶你个肺 on9 柒头 衰人 衰仔 low货 mdzz 脸皮厚 脸皮比 没一个好东西 算什么东西
+        扑街 仆街 死蠢 冚家铲 食屎 顶你个肺 柒头 衰人 衰仔 low货 mdzz 脸皮厚 脸皮比 没一个好东西 算什么东西
         狼心狗肺 厚颜无耻 猪狗不如 丧尽天良 寡廉鲜耻 下三滥 瘪三 孬种 龟孙 狗日 草泥马 尼玛 卧槽 龟儿子
-        丢你老母 恶心的东西 渣滓 垃圾东西 没出息 狗杂种 你个狗 你这个狗 你是猪 你个猪 你这头猪 老鼠辈 鼠辈 人模狗样
+        丢你老母 恶心的东西 渣滓 垃圾东西 没出息 狗杂种 你个狗
+        你这个狗 你是猪 你个猪 你这头猪 老鼠辈 鼠辈 人模狗样
         小丑 你妈死 全家都是 一家子都是
         """
     ),
@@ -247,8 +249,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         坐监 通讯录 群发 曝光 挂网 子女上学 孩子上学 影响子女 影响孩子 子女入学 孩子入学 政审 考公 株连
         连累 冻结 查封 扣押 没收 拍卖 黑名单 黑户 失信名单 限制出行 限高 限制高消费 坐高铁 坐飞机
         永久影响 终身 一辈子 开除 丢工作
-        外访 上门核实 上门走访 上门催收 上门调查 上门了解 上门带走 实地核查 实地走访 已经出发 已在路上 已经在路上 在去你 邻居 全小区 小区门口
-        全村 村口 家族群 公司群 全员群 人事部 公司人事 你们人事 txl tx录 恶意透支 恶意逃债 涉嫌 进去的 要进去 被封 户口注销 注销户口
+        外访 上门核实 上门走访 上门催收 上门调查 上门了解 上门带走 实地核查
+        实地走访 已经出发 已在路上 已经在路上 在去你 邻居 全小区 小区门口
+        全村 村口 家族群 公司群 全员群 人事部 公司人事 你们人事 txl
+        tx录 恶意透支 恶意逃债 涉嫌 进去的 要进去 被封 户口注销 注销户口
         买不了 贴告示 贴你 社保会 停掉社保 限制出境 直接上门 派人去 去你单位 去你公司 到你单位 到你公司
         去你家 到你家 你父母家 你爸妈家 你老家 拘你 差佬
         """
@@ -257,8 +261,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
 HOMOPHONE_PHRASES: frozenset[str] = frozenset(
     _words(
         """
-        人渣 传票 傻逼 全家死 公安 判刑 去死 坐牢 弄死 律师 曝光 杀了你 杀你 检察院 死全家 法官 法院
-        派出所 王八蛋 监狱 砍死 老赖 脑残 通讯录 黑名单
+        人渣 传票 傻逼 全家死 公安 判刑 坐牢 弄死 律师 曝光 杀了你 杀你 检察院 死全家 法官 法院
+        派出所 王八蛋 砍死 老赖 脑残 通讯录 黑名单
         """
     )
 )
@@ -281,8 +285,12 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:你|您)的?(?:单位|公司)(?:领导|老板|同事)",
         r"征信(?:\w{0,4})(?:永久|一辈子|终身)",
     ),
-    "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚"),
-    "THREAT": (r"知道你\w{0,4}(?:孩子|儿子|女儿|小孩|住|家|学校|公司|单位)", r"(?:孩子|儿子|女儿)\w{0,2}在\w{0,6}(?:学校|小学|中学|班|年级)", r"学校门口"),
+    "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚", r"(?<![0-9号月])日你", r"(?<![a-z])on9"),
+    "THREAT": (
+        r"知道你\w{0,4}(?:孩子|儿子|女儿|小孩|住|家|学校|公司|单位)",
+        r"(?:孩子|儿子|女儿)\w{0,2}在\w{0,6}(?:学校|小学|中学|班|年级)",
+        r"学校门口",
+    ),
 }
 # English, matched on the normalised text with its spaces (word boundaries).
 ENGLISH: dict[str, str] = {
@@ -292,17 +300,19 @@ ENGLISH: dict[str, str] = {
     r"break your legs?|or else",
     "INSULT": r"idiot|stupid|moron|loser|scumbag|deadbeat|bitch|asshole|bastard|piece of shit|fuck|"
     r"shameless|worthless|dumb",
-    "FALSE_AUTHORITY": r"police|officer|court|warrant|attorney|lawyer|judge|legal notice|filed a (?:case|lawsuit)|"
-    r"prosecutor|government",
+    "FALSE_AUTHORITY": r"police|officer|court|warrant|attorney|lawyer|judge|legal notice|"
+    r"filed a (?:case|lawsuit)|prosecutor|government",
     "FALSE_CONSEQUENCE": r"arrest|jail|prison|criminal|(?:be|get) (?:frozen|seized)|blacklist|"
     r"(?:tell|inform|notify|call|contact|email|text|message|visit|expose \w+ to) (?:all )?(?:your|the) "
     r"(?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs|phone ?book)|"
     r"(?:your|the) (?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs)"
-    r"(?: and \w+)? (?:will|would|are going to|gonna|shall|is going to) (?:know|be|hear|get|find|receive|learn)|"
+    r"(?: and \w+)? (?:will|would|are going to|gonna|shall|is going to) "
+    r"(?:know|be|hear|get|find|receive|learn)|"
     r"everyone in your (?:phone|contacts?)",
 }
 # Lawful wording that mentions a court: exempt only when the match lies inside one of these.
 SAFE_PHRASES: tuple[str, ...] = (
+    r"(?:额度|账户额度|借款额度)(?:将|会|可能)?(?:被|暂时)?冻结",
     r"(?:可能|将可能|或将|有权|保留)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:提起|提出)(?:民事)?诉讼",
     r"(?:可能|将可能|或将|有权)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:申请|提起)",
     r"(?:可能|将可能|或将|有权|保留|可以|可)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:起诉|申请)",
@@ -363,7 +373,9 @@ def _without(compacted: str, spans: list[tuple[int, int]]) -> str:
     return "".join(kept)
 
 
-def _sound_hits(reading: str, matchers: _Matchers) -> Iterator[tuple[str, str]]:
+def _sound_hits(reading: str, matchers: _Matchers, *, english: bool = False) -> Iterator[tuple[str, str]]:
+    """Homophones, whole Latin runs spelling a phrase, and long pinyin spellings inside a Latin run
+    (not inside a compacted English sentence, where any letters line up by chance)."""
     tokens = reading.split()
     for index, token in enumerate(tokens):
         if token in matchers.spelled_words:
@@ -372,7 +384,7 @@ def _sound_hits(reading: str, matchers: _Matchers) -> Iterator[tuple[str, str]]:
             key = " ".join(tokens[index : index + size])
             if key in matchers.sounds:
                 yield matchers.sounds[key], key.lower()
-        if len(token) >= 5 and token.islower():
+        if len(token) >= 5 and token.islower() and not (english and len(token) > 15):
             for code, pattern in matchers.spelled_inside.items():
                 found = pattern.search(token)
                 if found:
@@ -401,14 +413,27 @@ _ANTI_SCAM = re.compile(
 )
 _APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")
 _STAFF = re.compile(r"同事|员工|催收员|催收人员|工作人员|客服|之前|此前|上次|colleague|agent|staff")
-_LEGAL_CLAUSE = re.compile(r"(?:合同|协议|约定|条款|争议|纠纷)\w*法院|法院\w{0,4}管辖")
+_LEGAL_CLAUSE = re.compile(
+    r"(?:合同|协议|约定|条款|争议|纠纷)\w*法院|法院\w{0,4}管辖|jurisdiction|arbitration|"
+    r"disputes? (?:under|arising)"
+)
 _LAWFUL_EXPLANATION = re.compile(
     r"(?:需|须|需要|必须|只有|只能|应当|要由|由|经)(?:人民)?法院|法院(?:依法)?(?:判决|裁定|作出|签发)\w{0,8}(?:后|才)|"
-    r"才(?:会|可能|能)|不属实|无权"
+    r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)"
+)
+_DISAVOWAL = re.compile(
+    r"不是(?:我司|我们|本公司|公司)的?(?:做法|规定|政策)|不代表(?:我司|公司)|违规(?:行为|言论)|"
+    r"已(?:对其|严肃|依规)(?:进行)?处理|not our (?:policy|practice)"
+)
+_POSTPOSED_NEGATION = re.compile(
+    r"(?:都|也|均|并)?(?:不会(?:受到|有)?(?:任何)?影响|不受(?:任何)?影响|不影响|不是真的|不属实|是不存在的)"
 )
 _CLAIMED = re.compile(r"已|正在")
+_COMPLAINT_CHANNEL = re.compile(r"(?:向|拨打|致电|联系)\w{0,16}(?:投诉|举报|反映)|12378|complain")
 _ALL_WORD_CODES = frozenset({"THREAT", "INSULT", "FALSE_AUTHORITY", "FALSE_CONSEQUENCE"})
-_ENGLISH_NEGATION = re.compile(r"\b(?:never|not|no|nobody|won'?t|don'?t|doesn'?t|isn'?t|aren'?t|cannot)\b|n't\b")
+_ENGLISH_NEGATION = re.compile(
+    r"\b(?:never|not|no|nobody|won'?t|don'?t|doesn'?t|isn'?t|aren'?t|cannot)\b|n't\b"
+)
 
 
 @dataclass(frozen=True)
@@ -419,11 +444,15 @@ class _Scope:
     exempt: tuple[tuple[int, int, frozenset[str]], ...]
 
 
-def _sentence_exemptions(sentence: str) -> frozenset[str]:
+def _sentence_exemptions(raw: str) -> frozenset[str]:
+    # Chinese cues are read without marks and spaces (谨 防 冒 充), English ones with their spaces.
+    sentence = f"{_NOT_A_WORD_CHARACTER.sub('', raw)} {raw}"
     codes: set[str] = set()
+    if _COMPLAINT_CHANNEL.search(sentence):
+        codes.add("FALSE_AUTHORITY")
     if _ANTI_SCAM.search(sentence):
         codes |= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
-    if _APOLOGY.search(sentence) and _STAFF.search(sentence):
+    if (_APOLOGY.search(sentence) and _STAFF.search(sentence)) or _DISAVOWAL.search(sentence):
         codes |= _ALL_WORD_CODES
     if _LEGAL_CLAUSE.search(sentence) and not _CLAIMED.search(sentence):
         codes.add("FALSE_AUTHORITY")
@@ -453,7 +482,13 @@ def _scope(normalised: str) -> _Scope:
     return _Scope(tuple(clause_starts), tuple(exempt))
 
 
-def _negated(compacted: str, start: int, scope: _Scope) -> bool:
+def _negated(compacted: str, start: int, scope: _Scope, end: int | None = None) -> bool:
+    """A negation before the phrase in its clause ("不会联系您的家人"), none of the conditionals
+    between them; or one right after it ("孩子上学不会受到影响")."""
+    if end is not None:
+        clause_end = min((s for s in scope.clause_starts if s >= end), default=len(compacted))
+        if _POSTPOSED_NEGATION.match(compacted[end:clause_end], 0):
+            return True
     clause_start = max((s for s in scope.clause_starts if s <= start), default=0)
     window = compacted[max(clause_start, start - 12) : start]
     cues = [m for m in _NEGATION.finditer(window) if not _NOT_NEGATING_BARE.match(window, m.start())]
@@ -466,9 +501,9 @@ def _exempt(code: str, span: tuple[int, int], scope: _Scope) -> bool:
     return any(start <= span[0] < end and code in codes for start, end, codes in scope.exempt)
 
 
-def _mixed_readings(compacted: str) -> Iterator[str]:
+def _mixed_readings(compacted: str) -> Iterator[tuple[str, int, int]]:
     """A Latin run written into Chinese (hou果自负, 后果zifu, dai款) with up to four Chinese
-    characters either side, all in lower-case pinyin."""
+    characters either side, all in lower-case pinyin; with the run's span in that reading."""
     for run in _LATIN_RUN.finditer(compacted):
         before = compacted[max(0, run.start() - 4) : run.start()]
         after = compacted[run.end() : run.end() + 4]
@@ -476,7 +511,22 @@ def _mixed_readings(compacted: str) -> Iterator[str]:
             continue
         spell = "".join((_syllable(c) or "") if not c.isascii() else c for c in before)
         tail = "".join((_syllable(c) or "") if not c.isascii() else c for c in after)
-        yield spell + run.group() + tail
+        yield spell + run.group() + tail, len(spell), len(spell) + len(run.group())
+
+
+def _mixed_hit(pattern: re.Pattern[str], compacted: str) -> str | None:
+    for reading, start, end in _mixed_readings(compacted):
+        for found in pattern.finditer(reading):
+            if found.start() < end and start < found.end():
+                return found.group()
+    return None
+
+
+# A phrase that compaction can forge from two words (下去，死皮赖脸 → 去死) is skipped after these.
+_COLLISIONS: dict[str, re.Pattern[str]] = {"去死": re.compile(r"[下上出进回过失]$")}
+_ENGLISH_WORDS = re.compile(
+    r"\b(?:the|you|your|will|to|of|and|is|are|we|for|on|in|be|this|that|with|our|please)\b"
+)
 
 
 _LATIN_RUN = re.compile(r"[a-z]+")
@@ -499,8 +549,12 @@ def _phrase_hits(
         for match in pattern.finditer(compacted):
             if _inside(match.span(), safe):
                 continue
+            collision = _COLLISIONS.get(match.group())
+            if collision and collision.search(compacted, 0, match.start()):
+                blanked.append(match.span())
+                continue
             if _exempt(code, match.span(), scope) or (
-                code != "INSULT" and _negated(compacted, match.start(), scope)
+                code != "INSULT" and _negated(compacted, match.start(), scope, match.end())
             ):
                 blanked.append(match.span())
                 suppressed.add(code)
@@ -511,16 +565,18 @@ def _phrase_hits(
         blanked.append((start, end))
         suppressed.update(codes)
     blanked.sort()
-    for code, found in _sound_hits(pinyin_reading(_without(compacted, blanked)), matchers):
+    english = len(_ENGLISH_WORDS.findall(normalised)) >= 2
+    remaining = _without(compacted, blanked)
+    for code, found in _sound_hits(pinyin_reading(remaining), matchers, english=english):
         if code not in literal_codes:
             literal_codes.add(code)
             yield code, found
-    for reading in _mixed_readings(_without(compacted, blanked)):
+    if _LATIN_RUN.search(remaining):
         for code, pattern in matchers.spelled_inside.items():
-            found = pattern.search(reading)
-            if found and code not in literal_codes:
+            mixed = None if code in literal_codes else _mixed_hit(pattern, remaining)
+            if mixed:
                 literal_codes.add(code)
-                yield code, found.group()
+                yield code, mixed
     yield from _english_hits(normalised)
 
 
@@ -660,11 +716,10 @@ def _third_party_rule(text: str) -> Violation | None:
     if english:
         return violation("THIRD_PARTY_DISCLOSURE", english.group())
     spelled = _DISCLOSURE_SPELLED.search(" ".join(latin))
-    if not spelled:
-        spelled = next(
-            (hit for hit in map(_DISCLOSURE_SPELLED.search, _mixed_readings(compacted)) if hit), None
-        )
-    return violation("THIRD_PARTY_DISCLOSURE", spelled.group()) if spelled else None
+    if spelled:
+        return violation("THIRD_PARTY_DISCLOSURE", spelled.group())
+    mixed = _mixed_hit(_DISCLOSURE_SPELLED, compacted)
+    return violation("THIRD_PARTY_DISCLOSURE", mixed) if mixed else None
 
 
 def situation_violations(situation: ContactSituation, rules: ContactRules) -> list[Violation]:

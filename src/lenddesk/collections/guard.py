@@ -135,15 +135,24 @@ def _traditional_to_simplified() -> dict[int, str]:
     import opencc  # the package ships the dictionaries; only its data is read here
 
     folder = Path(opencc.__file__).parent / "dictionary"
-    table: dict[int, str] = {}
-    for name in ("HKVariantsRev.txt", "TWVariantsRev.txt", "TSCharacters.txt"):
+
+    def pairs(name: str) -> Iterator[tuple[str, str]]:
         for line in (folder / name).read_text(encoding="utf-8").splitlines():
             source, _, targets = line.partition("\t")
             target = targets.split(" ")[0] if targets else ""
             if len(source) == 1 and len(target) == 1:
-                target = table.get(ord(target), target)
-                table[ord(source)] = target
-    return table
+                yield source, target
+
+    to_simplified = dict(pairs("TSCharacters.txt"))
+    simplified = set(to_simplified.values())
+    table: dict[int, str] = {}
+    for name in ("HKVariantsRev.txt", "TWVariantsRev.txt"):
+        for source, target in pairs(name):
+            # A Simplified character is never a variant to convert (核 is listed as a variant of 覈).
+            if source not in simplified:
+                table[ord(source)] = to_simplified.get(target, target)
+    table.update({ord(source): target for source, target in to_simplified.items()})
+    return {source: target for source, target in table.items() if chr(source) != target}
 
 
 # Emoji that stand for a word (🔪 a knife, 🐶 a dog …); every other emoji (hearts, smileys) is a
@@ -152,7 +161,7 @@ EMOJI_WORDS: dict[str, str] = {
     "🔪": "砍刀", "🗡": "砍刀", "⚔": "砍刀", "🔫": "枪", "💣": "炸弹", "🧨": "炸弹", "💥": "炸",
     "🐶": "狗", "🐕": "狗", "🐩": "狗", "🐷": "猪", "🐖": "猪", "🐽": "猪", "🐀": "老鼠", "🐭": "老鼠",
     "🐢": "王八", "🐍": "蛇", "💩": "屎", "⚰": "棺材", "🪦": "坟", "💀": "死", "☠": "死", "🩸": "血",
-    "🖕": "操", "🤡": "小丑", "🔥": "火",
+    "🖕": "操", "🅱": "b", "🤡": "小丑", "🔥": "火",
 }  # fmt: skip
 _EMOJI_TABLE = str.maketrans(EMOJI_WORDS)
 
@@ -219,7 +228,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         别怪我们 别怪我不客气 有你好受 吃不了兜着走 你会后悔 别逼我 有的是办法 小心你家 你家门口 你家楼下
         你楼下 看看身后 等着收尸 付出代价 社死 可不好说
         可不敢保证 门儿清 一清二楚 挂到网上 守着你 见一次打一次
-        hkzs hgzf 小心你条命 瞓街 待不下去 玻璃就碎 不长眼
+        hkzs hgzf 小心你条命 好果子 电话伺候 电话轰炸 瞓街 待不下去 玻璃就碎 不长眼
         """
     ),
     "INSULT": _words(
@@ -281,8 +290,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"正在(?:起诉|立案)",
     ),
     "FALSE_CONSEQUENCE": (
-        r"(?:通知|告诉|告知|联系|找|打给|打电话给|上门找)(?:你|您)?的?(?:家人|父母|亲戚|亲友|朋友|同事|领导|单位|公司|老板|配偶|老婆|老公|子女|孩子|学校|紧急联系人|通讯录)",
+        r"(?:通知|告诉|告知|联系|找|打给|打电话给|上门找)(?:你|您)?的?(?:所有|全部|每个|每一个|每位)?的?(?:家人|父母|亲戚|亲友|朋友|同事|领导|单位|公司|老板|配偶|老婆|老公|子女|孩子|学校|紧急联系人|通讯录)",
         r"(?:你|您)的?(?:单位|公司)(?:领导|老板|同事)",
+        r"(?:就|马上|立刻|立即|直接|随时|准备|安排人|派人|亲自|今天|明天|今晚)上门",
+        r"上门(?:找你|找您|拜访|要钱|收钱|讨债|要债|核查|坐坐|聊聊)",
         r"征信(?:\w{0,4})(?:永久|一辈子|终身)",
     ),
     "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚", r"(?<![0-9号月])日你", r"(?<![a-z])on9"),
@@ -290,6 +301,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"知道你\w{0,4}(?:孩子|儿子|女儿|小孩|住|家|学校|公司|单位)",
         r"(?:孩子|儿子|女儿)\w{0,2}在\w{0,6}(?:学校|小学|中学|班|年级)",
         r"学校门口",
+        r"每天\w{0,4}[0-9百千几]+个电话",
     ),
 }
 # English, matched on the normalised text with its spaces (word boundaries).

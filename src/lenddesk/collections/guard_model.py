@@ -25,8 +25,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lenddesk.collections.guard import normalise
 
@@ -124,50 +125,70 @@ class GuardModel:
     examples: int = 0
     training_seconds: float = 0.0
 
+    _index: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
+    _weights: Any = field(default=None, repr=False)  # numpy (n-grams × codes)
+
     def probabilities(self, text: str) -> dict[str, float]:
-        return {code: p for code, p, _ in self._scores(model_text(text), evidence=False)}
+        raw = self._raw_scores(model_text(text))[0]
+        return {code: _sigmoid(float(score)) for code, score in zip(self.codes, raw, strict=True)}
 
     def verdicts(self, text: str, *, third_party: bool = False) -> list[ModelVerdict]:
         """Codes whose probability reaches their threshold, with the n-grams that carried them."""
+        raw, values, rows, grams = self._raw_scores(model_text(text))
         found = []
-        for index, (code, probability, evidence) in enumerate(self._scores(model_text(text))):
+        for index, code in enumerate(self.codes):
             if code in THIRD_PARTY_ONLY and not third_party:
                 continue
+            probability = _sigmoid(float(raw[index]))
             if probability >= self.thresholds[index]:
-                found.append(ModelVerdict(code, probability, evidence))
+                contributions = values * self._weights[rows, index] if len(rows) else values
+                found.append(ModelVerdict(code, probability, _evidence(contributions, grams)))
         return found
 
-    def _scores(self, text: str, *, evidence: bool = True) -> list[tuple[str, float, tuple[str, ...]]]:
-        counts = Counter(ngrams(text))
-        values: list[tuple[str, float, tuple[float, ...]]] = []
-        norm = 0.0
-        for gram, count in counts.items():
-            entry = self.grams.get(gram)
-            if entry is None:
-                continue
-            value = (1.0 + math.log(count)) * entry[0]
-            values.append((gram, value, entry[1]))
-            norm += value * value
-        norm = math.sqrt(norm) or 1.0
-        out = []
-        for index, code in enumerate(self.codes):
-            contributions = [(value * weights[index] / norm, gram) for gram, value, weights in values]
-            score = self.intercepts[index] + sum(c for c, _ in contributions)
-            probability = 1.0 / (1.0 + math.exp(-max(min(score, 50.0), -50.0)))
-            carried: tuple[str, ...] = ()
-            if evidence:
-                carried = _evidence(contributions)
-            out.append((code, probability, carried))
-        return out
+    def _raw_scores(self, text: str) -> tuple[Any, Any, Any, list[str]]:
+        """The decision function per code, with the message's tf-idf values (l2-normalised), their
+        rows in the weight matrix and their n-grams."""
+        import numpy as np
+
+        if self._weights is None:
+            self._prepare()
+        index = self._index
+        rows: list[int] = []
+        values: list[float] = []
+        grams: list[str] = []
+        for gram, count in Counter(ngrams(text)).items():
+            entry = index.get(gram)
+            if entry is not None:
+                rows.append(entry[0])
+                values.append((1.0 + math.log(count)) * entry[1] if count > 1 else entry[1])
+                grams.append(gram)
+        intercepts = np.asarray(self.intercepts)
+        if not rows:
+            return intercepts, np.zeros(0), np.zeros(0, dtype=int), grams
+        vector = np.asarray(values)
+        vector /= math.sqrt(float(vector @ vector)) or 1.0
+        row_array = np.asarray(rows)
+        return vector @ self._weights[row_array] + intercepts, vector, row_array, grams
+
+    def _prepare(self) -> None:
+        import numpy as np
+
+        self._index = {gram: (i, entry[0]) for i, (gram, entry) in enumerate(self.grams.items())}
+        self._weights = np.array([entry[1] for entry in self.grams.values()], dtype=np.float64)
 
 
-def _evidence(contributions: list[tuple[float, str]], size: int = 3) -> tuple[str, ...]:
+def _sigmoid(score: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(score, 50.0), -50.0)))
+
+
+def _evidence(contributions: Any, grams: Sequence[str], size: int = 3) -> tuple[str, ...]:
     """The largest positive contributions, longer n-grams preferred, none inside another."""
-    ranked = sorted((c for c in contributions if c[0] > 0 and len(c[1].strip()) >= 2), reverse=True)
     chosen: list[str] = []
-    for _, gram in ranked:
-        gram = gram.strip()
-        if any(gram in other or other in gram for other in chosen):
+    for position in sorted(range(len(grams)), key=lambda i: -contributions[i]):
+        gram = grams[position].strip()
+        if contributions[position] <= 0:
+            break
+        if len(gram) < 2 or any(gram in other or other in gram for other in chosen):
             continue
         chosen.append(gram)
         if len(chosen) == size:

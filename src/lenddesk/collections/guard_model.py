@@ -125,8 +125,10 @@ class GuardModel:
     examples: int = 0
     training_seconds: float = 0.0
 
-    _index: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
     _weights: Any = field(default=None, repr=False)  # numpy (n-grams × codes)
+    _idf: Any = field(default=None, repr=False)
+    _intercepts: Any = field(default=None, repr=False)
 
     def probabilities(self, text: str) -> dict[str, float]:
         raw = self._raw_scores(model_text(text))[0]
@@ -153,28 +155,24 @@ class GuardModel:
         if self._weights is None:
             self._prepare()
         index = self._index
-        rows: list[int] = []
-        values: list[float] = []
-        grams: list[str] = []
-        for gram, count in Counter(ngrams(text)).items():
-            entry = index.get(gram)
-            if entry is not None:
-                rows.append(entry[0])
-                values.append((1.0 + math.log(count)) * entry[1] if count > 1 else entry[1])
-                grams.append(gram)
-        intercepts = np.asarray(self.intercepts)
-        if not rows:
+        counts = Counter(ngrams(text))
+        grams = [gram for gram in counts if gram in index]
+        intercepts = self._intercepts
+        if not grams:
             return intercepts, np.zeros(0), np.zeros(0, dtype=int), grams
-        vector = np.asarray(values)
+        rows = np.fromiter((index[gram] for gram in grams), dtype=np.intp, count=len(grams))
+        repeats = np.fromiter((counts[gram] for gram in grams), dtype=np.float64, count=len(grams))
+        vector = (1.0 + np.log(repeats)) * self._idf[rows]
         vector /= math.sqrt(float(vector @ vector)) or 1.0
-        row_array = np.asarray(rows)
-        return vector @ self._weights[row_array] + intercepts, vector, row_array, grams
+        return vector @ self._weights[rows] + intercepts, vector, rows, grams
 
     def _prepare(self) -> None:
         import numpy as np
 
-        self._index = {gram: (i, entry[0]) for i, (gram, entry) in enumerate(self.grams.items())}
+        self._index = {gram: i for i, gram in enumerate(self.grams)}
+        self._idf = np.array([entry[0] for entry in self.grams.values()], dtype=np.float64)
         self._weights = np.array([entry[1] for entry in self.grams.values()], dtype=np.float64)
+        self._intercepts = np.asarray(self.intercepts, dtype=np.float64)
 
 
 def _sigmoid(score: float) -> float:

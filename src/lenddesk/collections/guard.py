@@ -249,7 +249,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         警察 公安 警方 民警 刑警 经侦 派出所 检察院 检察官 法官 法院 律师 律所 政府 司法局 司法机关
         执行局 传票 通缉 逮捕令 拘捕令 案件 案底 立案 银保监 监管局
         居委会 街道办 村委会 网格员 金融办 执行庭 立案庭 执行法官 承办人 起诉书 被告 律师函 法务部 仲裁裁决
-        诉前调解 强制执行 民初 司法程序 诉讼程序 司法所 检察
+        诉前调解 强制执行 民初 司法程序 诉讼程序 司法所 检察 司法催收 公证处 公证书 缺席判决 调解中心
         """
     ),
     "FALSE_CONSEQUENCE": _words(
@@ -311,7 +311,7 @@ ENGLISH: dict[str, str] = {
     r"flood your phone|where your (?:kids|children|son|daughter)|kill you|beat you|hurt you|"
     r"break your legs?|or else",
     "INSULT": r"idiot|stupid|moron|loser|scumbag|deadbeat|bitch|asshole|bastard|piece of shit|fuck|"
-    r"shameless|worthless|dumb",
+    r"shameless|worthless|dumb|disgrace|pathetic|trash|garbage|useless|scum",
     "FALSE_AUTHORITY": r"police|officer|court|warrant|attorney|lawyer|judge|legal notice|"
     r"filed a (?:case|lawsuit)|prosecutor|government",
     "FALSE_CONSEQUENCE": r"arrest|jail|prison|criminal|(?:be|get) (?:frozen|seized)|blacklist|"
@@ -421,7 +421,8 @@ _NOT_NEGATING_BARE = re.compile(r"不(?:还|给|交|付|配合|接|回|处理|�
 _CONDITIONAL = re.compile(r"就|则|便|才|让|逼|等|要是|还|的话|否|再|到时|敢|如果|若")
 _ANTI_SCAM = re.compile(
     r"谨防|警惕|提防|防范|冒充|假冒|自称|谎称|诈骗电话|诈骗短信|诈骗分子|不法分子|骗局|都是诈骗|属于诈骗|"
-    r"均为诈骗|请勿(?:相信|理会|轻信|转账|点击)|立即挂断|安全账户|scam|fraudster|posing as|impersonat"
+    r"均为诈骗|请勿(?:相信|理会|轻信|转账|点击)|立即挂断|安全账户|scam|fraudster|posing as|impersonat|"
+    r"claiming to be|pretending to be|pretend to be"
 )
 _APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")
 _STAFF = re.compile(r"同事|员工|催收员|催收人员|工作人员|客服|之前|此前|上次|colleague|agent|staff")
@@ -431,7 +432,7 @@ _LEGAL_CLAUSE = re.compile(
 )
 _LAWFUL_EXPLANATION = re.compile(
     r"(?:需|须|需要|必须|只有|只能|应当|要由|由|经)(?:人民)?法院|法院(?:依法)?(?:判决|裁定|作出|签发)\w{0,8}(?:后|才)|"
-    r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)"
+    r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)|法定程序|需要?经过|须经"
 )
 _DISAVOWAL = re.compile(
     r"不是(?:我司|我们|本公司|公司)的?(?:做法|规定|政策)|不代表(?:我司|公司)|违规(?:行为|言论)|"
@@ -688,7 +689,7 @@ def _model_evidence(verdict: ModelVerdict) -> str:
 
 # What a third party may not hear: the debt, money, lateness, loans or the collection role.
 _DISCLOSURE = re.compile(
-    r"欠|债|贷|逾期|到期|还款|还钱|还清|催收|催缴|催款|催账|收账|借款|借钱|借了|借的|合同|账单|分期|利息|罚息|滞纳金|"
+    r"欠|债|贷|逾期|到期|还款|还钱|还清|催收|催缴|催款|催账|收账|账款|款项|透支|信用卡|资产管理|委托处理|借款|借钱|借了|借的|合同|账单|分期|利息|罚息|滞纳金|"
     r"本金|征信|金额|额度|[0-9]+(?:\.[0-9]+)?(?:元|块|万|rmb|yuan)|¥|人民币|ht[0-9]{6,}"
 )
 _DISCLOSURE_SPELLED = re.compile(r"qian ?kuan|yu ?qi|dai ?kuan|huan ?kuan|cui ?shou|jie ?kuan|zheng ?xin")

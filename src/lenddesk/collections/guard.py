@@ -411,7 +411,7 @@ def _sound_hits(reading: str, matchers: _Matchers, *, english: bool = False) -> 
 # apology for a colleague's words.
 
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
-_CLAUSE_END = re.compile(r"[，,、：:。！？!?；;\n]")
+_CLAUSE_END = re.compile(r"[，,：:。！？!?；;\n]")
 _NEGATION = re.compile(
     r"绝不|决不|从不|从来不|从未|并不|不会|不能|不得|不是|不再|不用|不必|无需|无权|不属于|不涉及|不构成|"
     r"不存在|没有|没|并非|而非|禁止|严禁|杜绝|拒绝|不要|别|勿|未|唔会|唔系|唔使|冇|"
@@ -422,7 +422,13 @@ _CONDITIONAL = re.compile(r"就|则|便|才|让|逼|等|要是|还|的话|否|�
 _ANTI_SCAM = re.compile(
     r"谨防|警惕|提防|防范|冒充|假冒|自称|谎称|诈骗电话|诈骗短信|诈骗分子|不法分子|骗局|都是诈骗|属于诈骗|"
     r"均为诈骗|请勿(?:相信|理会|轻信|转账|点击)|立即挂断|安全账户|scam|fraudster|posing as|impersonat|"
-    r"claiming to be|pretending to be|pretend to be"
+    r"claiming to be|pretending to be|pretend to be|(?:如遇|遇到|如有|若遇|一旦遇到)\w{0,6}(?:诈骗|骗)|"
+    r"(?:请|及时|可|可以|立即|尽快)(?:向\w{0,8})?(?:报警|报案)"
+)
+# Advice, policy and hypotheticals that name a lawyer, a court or the government lawfully.
+_ADVICE = re.compile(
+    r"法律咨询|咨询\w{0,4}律师|聘请\w{0,4}律师|政府(?:出台|发布|的政策|政策|补贴|号召|规定)|"
+    r"(?:如果|若|如|一旦|假如)(?:您|你)?已?\w{0,6}(?:案件|诉讼|起诉|仲裁|进入司法)"
 )
 _APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")
 _STAFF = re.compile(r"同事|员工|催收员|催收人员|工作人员|客服|之前|此前|上次|colleague|agent|staff")
@@ -461,7 +467,7 @@ def _sentence_exemptions(raw: str) -> frozenset[str]:
     # Chinese cues are read without marks and spaces (谨 防 冒 充), English ones with their spaces.
     sentence = f"{_NOT_A_WORD_CHARACTER.sub('', raw)} {raw}"
     codes: set[str] = set()
-    if _COMPLAINT_CHANNEL.search(sentence):
+    if _COMPLAINT_CHANNEL.search(sentence) or _ADVICE.search(sentence):
         codes.add("FALSE_AUTHORITY")
     if _ANTI_SCAM.search(sentence):
         codes |= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}

@@ -45,13 +45,13 @@ MODEL_CODES: tuple[str, ...] = (
 # Only a message to a third party is scored for disclosure (to the borrower the debt is the topic).
 THIRD_PARTY_ONLY = frozenset({"THIRD_PARTY_DISCLOSURE"})
 NGRAMS = (1, 4)
-# Per code: the probability at which the model alone blocks (rules block on their own). Chosen on
-# the dev set (evaluation/dev/guard.jsonl), well above 0.5 because a false block stops a lawful
-# reminder while a threat the model misses may still meet a rule.
+# Per code: the probability at which the model alone blocks (rules block on their own). Set on
+# the dev set (evaluation/dev/guard.jsonl) and our own paraphrase checks, well above 0.5 because a
+# false block stops a lawful reminder while a threat the model misses may still meet a rule.
 THRESHOLDS: dict[str, float] = {
     "THREAT": 0.8,
     "INSULT": 0.75,
-    "FALSE_AUTHORITY": 0.75,
+    "FALSE_AUTHORITY": 0.9,  # authorities are named, so the rules carry this code
     "FALSE_CONSEQUENCE": 0.75,
     "THIRD_PARTY_DISCLOSURE": 0.7,
 }

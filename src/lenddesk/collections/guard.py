@@ -166,6 +166,7 @@ EMOJI_WORDS: dict[str, str] = {
 _EMOJI_TABLE = str.maketrans(EMOJI_WORDS)
 
 
+@lru_cache(maxsize=64)  # one check reads the same text several times (rules, disclosure, model)
 def normalise(text: str) -> str:
     """Full-width → half-width (NFKC), Traditional → Simplified, lower case, word emoji → words."""
     folded = unicodedata.normalize("NFKC", text).lower().translate(_traditional_to_simplified())
@@ -411,7 +412,8 @@ def _sound_hits(reading: str, matchers: _Matchers, *, english: bool = False) -> 
 # apology for a colleague's words.
 
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
-_CLAUSE_END = re.compile(r"[，,：:。！？!?；;\n]")
+_CLAUSE_CHARACTERS = frozenset("，,：:。！？!?；;\n")
+_SENTENCE_CHARACTERS = frozenset("。！？!?；;\n")
 _NEGATION = re.compile(
     r"绝不|决不|从不|从来不|从未|并不|不会|不能|不得|不是|不再|不用|不必|无需|无权|不属于|不涉及|不构成|"
     r"不存在|没有|没|并非|而非|禁止|严禁|杜绝|拒绝|不要|别|勿|未|唔会|唔系|唔使|冇|"
@@ -480,7 +482,16 @@ def _sentence_exemptions(raw: str) -> frozenset[str]:
     return frozenset(codes)
 
 
+def _may_exempt(normalised: str) -> bool:
+    """Whether any sentence could be exempt (one pass over the whole text instead of one per
+    sentence; most messages have no cue at all)."""
+    whole = f"{_NOT_A_WORD_CHARACTER.sub('', normalised)} {normalised}"
+    cues = (_COMPLAINT_CHANNEL, _ADVICE, _ANTI_SCAM, _APOLOGY, _DISAVOWAL, _LEGAL_CLAUSE, _LAWFUL_EXPLANATION)
+    return any(cue.search(whole) for cue in cues)
+
+
 def _scope(normalised: str) -> _Scope:
+    exempting = _may_exempt(normalised)
     clause_starts = [0]
     exempt: list[tuple[int, int, frozenset[str]]] = []
     removed = 0
@@ -488,14 +499,16 @@ def _scope(normalised: str) -> _Scope:
     for mark in _NOT_A_WORD_CHARACTER.finditer(normalised):
         position = mark.start() - removed
         removed += mark.end() - mark.start()
-        if _CLAUSE_END.search(mark.group()):
-            clause_starts.append(position)
-        if _SENTENCE_END.search(mark.group()):
-            codes = _sentence_exemptions(normalised[sentence_start_raw : mark.start()])
+        marks = mark.group()
+        if _CLAUSE_CHARACTERS.isdisjoint(marks):
+            continue
+        clause_starts.append(position)
+        if not _SENTENCE_CHARACTERS.isdisjoint(marks):
+            codes = exempting and _sentence_exemptions(normalised[sentence_start_raw : mark.start()])
             if codes:
                 exempt.append((sentence_start, position, codes))
             sentence_start_raw, sentence_start = mark.end(), position
-    codes = _sentence_exemptions(normalised[sentence_start_raw:])
+    codes = exempting and _sentence_exemptions(normalised[sentence_start_raw:])
     if codes:
         exempt.append((sentence_start, len(normalised) - removed, codes))
     return _Scope(tuple(clause_starts), tuple(exempt))
@@ -533,8 +546,9 @@ def _mixed_readings(compacted: str) -> Iterator[tuple[str, int, int]]:
         yield spell + run.group() + tail, len(spell), len(spell) + len(run.group())
 
 
-def _mixed_hit(pattern: re.Pattern[str], compacted: str) -> str | None:
-    for reading, start, end in _mixed_readings(compacted):
+def _mixed_hit(pattern: re.Pattern[str], readings: Iterable[tuple[str, int, int]]) -> str | None:
+    """The first match of `pattern` in a mixed reading that overlaps the Latin run itself."""
+    for reading, start, end in readings:
         for found in pattern.finditer(reading):
             if found.start() < end and start < found.end():
                 return found.group()
@@ -590,9 +604,10 @@ def _phrase_hits(
         if code not in literal_codes:
             literal_codes.add(code)
             yield code, found
-    if _LATIN_RUN.search(remaining):
+    readings = list(_mixed_readings(remaining)) if _LATIN_RUN.search(remaining) else []
+    if readings:
         for code, pattern in matchers.spelled_inside.items():
-            mixed = None if code in literal_codes else _mixed_hit(pattern, remaining)
+            mixed = None if code in literal_codes else _mixed_hit(pattern, readings)
             if mixed:
                 literal_codes.add(code)
                 yield code, mixed
@@ -601,6 +616,8 @@ def _phrase_hits(
 
 def _english_hits(normalised: str) -> Iterator[tuple[str, str]]:
     if not _LATIN_RUN.search(normalised):
+        return
+    if not any(pattern.search(normalised) for pattern in _english_patterns().values()):
         return
     for sentence in _SENTENCE_END.split(normalised):
         if not _LATIN_RUN.search(sentence):
@@ -737,7 +754,7 @@ def _third_party_rule(text: str) -> Violation | None:
     spelled = _DISCLOSURE_SPELLED.search(" ".join(latin))
     if spelled:
         return violation("THIRD_PARTY_DISCLOSURE", spelled.group())
-    mixed = _mixed_hit(_DISCLOSURE_SPELLED, compacted)
+    mixed = _mixed_hit(_DISCLOSURE_SPELLED, _mixed_readings(compacted))
     return violation("THIRD_PARTY_DISCLOSURE", mixed) if mixed else None
 
 

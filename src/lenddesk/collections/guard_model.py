@@ -55,7 +55,9 @@ THRESHOLDS: dict[str, float] = {
     "FALSE_CONSEQUENCE": 0.75,
     "THIRD_PARTY_DISCLOSURE": 0.7,
 }
-MAX_CHARACTERS = 2000  # a longer text is scored on its first and last 1,000 characters
+# A longer text is scored on its first and last 256 characters (the rules read all of it): keeps the
+# p99 under 1 ms; collection messages are SMS-sized.
+MAX_CHARACTERS = 512
 
 _NOT_A_WORD = re.compile(r"[\W_]+")
 _SPACE_NOT_BETWEEN_LATIN = re.compile(r"(?<![a-z0-9]) | (?![a-z0-9])")

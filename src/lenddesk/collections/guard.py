@@ -435,12 +435,13 @@ _ADVICE = re.compile(
 _APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")
 _STAFF = re.compile(r"同事|员工|催收员|催收人员|工作人员|客服|之前|此前|上次|colleague|agent|staff")
 _LEGAL_CLAUSE = re.compile(
-    r"(?:合同|协议|约定|条款|争议|纠纷)\w*法院|法院\w{0,4}管辖|jurisdiction|arbitration|"
+    r"(?:合同|协议|约定|条款|争议|纠纷)\w*(?:法院|仲裁)|法院\w{0,4}管辖|jurisdiction|arbitration|"
     r"disputes? (?:under|arising)"
 )
 _LAWFUL_EXPLANATION = re.compile(
     r"(?:需|须|需要|必须|只有|只能|应当|要由|由|经)(?:人民)?法院|法院(?:依法)?(?:判决|裁定|作出|签发)\w{0,8}(?:后|才)|"
-    r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)|法定程序|需要?经过|须经"
+    r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)|法定程序|需要?经过|须经|"
+    r"执行措施|没有(?:这个|此)?权力|无此权力|属于法院"
 )
 _DISAVOWAL = re.compile(
     r"不是(?:我司|我们|本公司|公司)的?(?:做法|规定|政策)|不代表(?:我司|公司)|违规(?:行为|言论)|"

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BORROWERS ?= 5000
 
-.PHONY: demo test lint system-packages bench-packages serve clean
+.PHONY: demo test lint system-packages bench-packages serve clean guard-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ lint: $(STAMP)
 
 test: system-packages $(STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q --durations=25
+
+## The compliance guard's model: regenerate its training data and retrain (writes the shipped weights).
+guard-model: $(STAMP)
+	$(BIN)/python scripts/guard_training_data.py
+	$(BIN)/lenddesk collections train
 
 clean:
 	rm -rf $(VENV) .pytest_cache lenddesk.db*

@@ -1,8 +1,10 @@
-"""CLI commands of the collections room: `lenddesk collections release` and `check`."""
+"""CLI commands of the collections room: `lenddesk collections release`, `check`, and the guard's
+model: `train` and `eval`."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -47,6 +49,51 @@ def check(text: str = typer.Argument(..., help="The text to check (nothing is se
     if found:
         raise typer.Exit(code=1)
     console.print("OK")
+
+
+@collections_app.command("train")
+def train() -> None:
+    """Train the guard's model from data/guard_train.jsonl and write data/guard_model.json.gz."""
+    from lenddesk.collections import guard_model
+
+    model = guard_model.train_from_data()
+    size = guard_model.save(model)
+    console.print(
+        f"{model.examples} examples, {len(model.grams):,} n-grams, trained in {model.training_seconds:.1f} s;"
+        f" {guard_model.MODEL_FILE.name} {size / 1e6:.2f} MB (fingerprint {model.fingerprint})"
+    )
+
+
+DEFAULT_EVALUATION_SET = Path("evaluation/heldout/guard.jsonl")
+
+
+@collections_app.command("eval")
+def eval_command(
+    set_path: Path = typer.Option(
+        DEFAULT_EVALUATION_SET, "--set", help="JSON Lines: text, codes, to_third_party"
+    ),
+    rules_only: bool = typer.Option(
+        False, "--rules-only", help="Only the baseline and today's rules, no model"
+    ),
+) -> None:
+    """The guard on a labelled set: blocked, false blocks, codes named, per-code precision and
+    recall and the confusions, beside the baseline (aggregates only; no text is printed)."""
+    from lenddesk.collections import guard_evaluation, guard_model
+
+    try:
+        examples = guard_model.read_examples(set_path)
+    except (OSError, ValueError) as error:
+        console.print(f"cannot read {set_path}: {error}")
+        raise typer.Exit(code=2) from error
+    guards = {
+        "baseline rules": guard_evaluation.baseline_guard,
+        "rules": guard_evaluation.current_guard(learned=False),
+    }
+    if not rules_only:
+        guards["rules + model"] = guard_evaluation.current_guard(learned=True)
+    reports = {name: guard_evaluation.evaluate(examples, check) for name, check in guards.items()}
+    for line in guard_evaluation.format_reports(reports):
+        typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

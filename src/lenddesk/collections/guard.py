@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lenddesk.core.pii import is_valid_id_number, luhn_ok
+
+if TYPE_CHECKING:
+    from lenddesk.collections.guard_model import ModelVerdict
 
 VIOLATION_CODES: tuple[str, ...] = (
     "QUIET_HOURS",
@@ -132,20 +135,42 @@ def _traditional_to_simplified() -> dict[int, str]:
     import opencc  # the package ships the dictionaries; only its data is read here
 
     folder = Path(opencc.__file__).parent / "dictionary"
-    table: dict[int, str] = {}
-    for name in ("HKVariantsRev.txt", "TWVariantsRev.txt", "TSCharacters.txt"):
+
+    def pairs(name: str) -> Iterator[tuple[str, str]]:
         for line in (folder / name).read_text(encoding="utf-8").splitlines():
             source, _, targets = line.partition("\t")
             target = targets.split(" ")[0] if targets else ""
             if len(source) == 1 and len(target) == 1:
-                target = table.get(ord(target), target)
-                table[ord(source)] = target
-    return table
+                yield source, target
+
+    to_simplified = dict(pairs("TSCharacters.txt"))
+    simplified = set(to_simplified.values())
+    table: dict[int, str] = {}
+    for name in ("HKVariantsRev.txt", "TWVariantsRev.txt"):
+        for source, target in pairs(name):
+            # A Simplified character is never a variant to convert (核 is listed as a variant of 覈).
+            if source not in simplified:
+                table[ord(source)] = to_simplified.get(target, target)
+    table.update({ord(source): target for source, target in to_simplified.items()})
+    return {source: target for source, target in table.items() if chr(source) != target}
 
 
+# Emoji that stand for a word (🔪 a knife, 🐶 a dog …); every other emoji (hearts, smileys) is a
+# separator and disappears when the text is compacted.
+EMOJI_WORDS: dict[str, str] = {
+    "🔪": "砍刀", "🗡": "砍刀", "⚔": "砍刀", "🔫": "枪", "💣": "炸弹", "🧨": "炸弹", "💥": "炸",
+    "🐶": "狗", "🐕": "狗", "🐩": "狗", "🐷": "猪", "🐖": "猪", "🐽": "猪", "🐀": "老鼠", "🐭": "老鼠",
+    "🐢": "王八", "🐍": "蛇", "💩": "屎", "⚰": "棺材", "🪦": "坟", "💀": "死", "☠": "死", "🩸": "血",
+    "🖕": "操", "🅱": "b", "🤡": "小丑", "🔥": "火",
+}  # fmt: skip
+_EMOJI_TABLE = str.maketrans(EMOJI_WORDS)
+
+
+@lru_cache(maxsize=64)  # one check reads the same text several times (rules, disclosure, model)
 def normalise(text: str) -> str:
-    """Full-width → half-width (NFKC), Traditional → Simplified, lower case."""
-    return unicodedata.normalize("NFKC", text).lower().translate(_traditional_to_simplified())
+    """Full-width → half-width (NFKC), Traditional → Simplified, lower case, word emoji → words."""
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_traditional_to_simplified())
+    return folded.translate(_EMOJI_TABLE)
 
 
 def compact(text: str) -> str:
@@ -200,20 +225,32 @@ PHRASES: dict[str, tuple[str, ...]] = {
         卸你 废了你 弄残 灭了你 灭门 放火 烧你家 泼油漆 泼粪 砸你家 上门砸 上门闹 堵你 派人上门 找人收拾
         收拾你 让你好看 走着瞧 等着瞧 你等着 后果自负 小心点 小心你 知道你住 知道你家 别想好过
         不会放过你 没好果子 见血 血光 出门小心 走夜路 跑不掉 跑得了和尚 不得安宁
+        砍刀 炸弹 躲到哪 躲不掉 躲得了初一 天涯海角 跑不了 找到你 找上门 打爆你 打爆 轰炸你 电话轰炸 呼死你
+        别怪我们 别怪我不客气 有你好受 吃不了兜着走 你会后悔 别逼我 有的是办法 小心你家 你家门口 你家楼下
+        你楼下 看看身后 等着收尸 付出代价 社死 可不好说
+        可不敢保证 门儿清 一清二楚 挂到网上 守着你 见一次打一次
+        hkzs hgzf 小心你条命 好果子 电话伺候 电话轰炸 瞓街 待不下去 玻璃就碎 不长眼
         """
     ),
     "INSULT": _words(
         """
         傻逼 傻b 傻x 傻叉 傻比 煞笔 沙比 傻子 傻瓜 白痴 弱智 智障 脑残 蠢货 蠢猪 废物 垃圾人 你是垃圾
         人渣 贱人
-        贱货 下贱 婊子 杂种 畜生 畜牲 王八蛋 混蛋 狗东西 狗娘 你妈的 他妈的 去你妈 操你 草你 日你 滚蛋
+        贱货 下贱 婊子 杂种 畜生 畜牲 王八蛋 混蛋 狗东西 狗娘 你妈的 他妈的 去你妈 操你 草你 滚蛋
         给我滚 老赖 赖皮 无赖 不要脸 穷鬼 穷逼 死皮赖脸 没脸没皮 废柴 猪脑
+        扑街 仆街 死蠢 冚家铲 食屎 顶你个肺 柒头 衰人 衰仔 low货 mdzz 脸皮厚 脸皮比 没一个好东西 算什么东西
+        狼心狗肺 厚颜无耻 猪狗不如 丧尽天良 寡廉鲜耻 下三滥 瘪三 孬种 龟孙 狗日 草泥马 尼玛 卧槽 龟儿子
+        丢你老母 恶心的东西 渣滓 垃圾东西 没出息 狗杂种 你个狗
+        你这个狗 你是猪 你个猪 你这头猪 老鼠辈 鼠辈 人模狗样
+        小丑 你妈死 全家都是 一家子都是
         """
     ),
     "FALSE_AUTHORITY": _words(
         """
         警察 公安 警方 民警 刑警 经侦 派出所 检察院 检察官 法官 法院 律师 律所 政府 司法局 司法机关
         执行局 传票 通缉 逮捕令 拘捕令 案件 案底 立案 银保监 监管局
+        居委会 街道办 村委会 网格员 金融办 执行庭 立案庭 执行法官 承办人 起诉书 被告 律师函 法务部 仲裁裁决
+        诉前调解 强制执行 民初 司法程序 诉讼程序 司法所 检察 司法催收 公证处 公证书 缺席判决 调解中心
         """
     ),
     "FALSE_CONSEQUENCE": _words(
@@ -222,14 +259,20 @@ PHRASES: dict[str, tuple[str, ...]] = {
         坐监 通讯录 群发 曝光 挂网 子女上学 孩子上学 影响子女 影响孩子 子女入学 孩子入学 政审 考公 株连
         连累 冻结 查封 扣押 没收 拍卖 黑名单 黑户 失信名单 限制出行 限高 限制高消费 坐高铁 坐飞机
         永久影响 终身 一辈子 开除 丢工作
+        外访 上门核实 上门走访 上门催收 上门调查 上门了解 上门带走 实地核查
+        实地走访 已经出发 已在路上 已经在路上 在去你 邻居 全小区 小区门口
+        全村 村口 家族群 公司群 全员群 人事部 公司人事 你们人事 txl
+        tx录 恶意透支 恶意逃债 涉嫌 进去的 要进去 被封 户口注销 注销户口
+        买不了 贴告示 贴你 社保会 停掉社保 限制出境 直接上门 派人去 去你单位 去你公司 到你单位 到你公司
+        去你家 到你家 你父母家 你爸妈家 你老家 拘你 差佬
         """
     ),
 }
 HOMOPHONE_PHRASES: frozenset[str] = frozenset(
     _words(
         """
-        人渣 传票 傻逼 全家死 公安 判刑 去死 坐牢 弄死 律师 曝光 杀了你 杀你 检察院 死全家 法官 法院
-        派出所 王八蛋 监狱 砍死 老赖 脑残 通讯录 黑名单
+        人渣 传票 傻逼 全家死 公安 判刑 坐牢 弄死 律师 曝光 杀了你 杀你 检察院 死全家 法官 法院
+        派出所 王八蛋 砍死 老赖 脑残 通讯录 黑名单
         """
     )
 )
@@ -248,16 +291,44 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"正在(?:起诉|立案)",
     ),
     "FALSE_CONSEQUENCE": (
-        r"(?:通知|告诉|告知|联系|找|打给|打电话给|上门找)(?:你|您)?的?(?:家人|父母|亲戚|亲友|朋友|同事|领导|单位|公司|老板|配偶|老婆|老公|子女|孩子|学校|紧急联系人|通讯录)",
+        r"(?:通知|告诉|告知|联系|找|打给|打电话给|上门找)(?:你|您)?的?(?:所有|全部|每个|每一个|每位)?的?(?:家人|父母|亲戚|亲友|朋友|同事|领导|单位|公司|老板|配偶|老婆|老公|子女|孩子|学校|紧急联系人|通讯录)",
         r"(?:你|您)的?(?:单位|公司)(?:领导|老板|同事)",
+        r"(?:就|马上|立刻|立即|直接|随时|准备|安排人|派人|亲自|今天|明天|今晚)上门",
+        r"上门(?:找你|找您|拜访|要钱|收钱|讨债|要债|核查|坐坐|聊聊)",
         r"征信(?:\w{0,4})(?:永久|一辈子|终身)",
     ),
-    "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚"),
+    "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚", r"(?<![0-9号月])日你", r"(?<![a-z])on9"),
+    "THREAT": (
+        r"知道你\w{0,4}(?:孩子|儿子|女儿|小孩|住|家|学校|公司|单位)",
+        r"(?:孩子|儿子|女儿)\w{0,2}在\w{0,6}(?:学校|小学|中学|班|年级)",
+        r"学校门口",
+        r"每天\w{0,4}[0-9百千几]+个电话",
+    ),
+}
+# English, matched on the normalised text with its spaces (word boundaries).
+ENGLISH: dict[str, str] = {
+    "THREAT": r"know where you (?:live|are)|can'?t hide|we(?:'ll| will) find you|watch your back|"
+    r"you(?:'ll| will) regret|(?:something|bad things?) (?:bad )?(?:might|will|could|may) happen|"
+    r"flood your phone|where your (?:kids|children|son|daughter)|kill you|beat you|hurt you|"
+    r"break your legs?|or else",
+    "INSULT": r"idiot|stupid|moron|loser|scumbag|deadbeat|bitch|asshole|bastard|piece of shit|fuck|"
+    r"shameless|worthless|dumb|disgrace|pathetic|trash|garbage|useless|scum",
+    "FALSE_AUTHORITY": r"police|officer|court|warrant|attorney|lawyer|judge|legal notice|"
+    r"filed a (?:case|lawsuit)|prosecutor|government",
+    "FALSE_CONSEQUENCE": r"arrest|jail|prison|criminal|(?:be|get) (?:frozen|seized)|blacklist|"
+    r"(?:tell|inform|notify|call|contact|email|text|message|visit|expose \w+ to) (?:all )?(?:your|the) "
+    r"(?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs|phone ?book)|"
+    r"(?:your|the) (?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs)"
+    r"(?: and \w+)? (?:will|would|are going to|gonna|shall|is going to) "
+    r"(?:know|be|hear|get|find|receive|learn)|"
+    r"everyone in your (?:phone|contacts?)",
 }
 # Lawful wording that mentions a court: exempt only when the match lies inside one of these.
 SAFE_PHRASES: tuple[str, ...] = (
+    r"(?:额度|账户额度|借款额度)(?:将|会|可能)?(?:被|暂时)?冻结",
     r"(?:可能|将可能|或将|有权|保留)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:提起|提出)(?:民事)?诉讼",
     r"(?:可能|将可能|或将|有权)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:申请|提起)",
+    r"(?:可能|将可能|或将|有权|保留|可以|可)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:起诉|申请)",
 )
 
 
@@ -302,12 +373,22 @@ def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 
 def _without(compacted: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in reversed(spans):
-        compacted = compacted[:start] + " " + compacted[end:]
-    return compacted
+    """The text with each span replaced by one space (overlapping spans merged)."""
+    kept: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        if end <= position:
+            continue
+        kept.append(compacted[position : max(start, position)])
+        kept.append(" ")
+        position = end
+    kept.append(compacted[position:])
+    return "".join(kept)
 
 
-def _sound_hits(reading: str, matchers: _Matchers) -> Iterator[tuple[str, str]]:
+def _sound_hits(reading: str, matchers: _Matchers, *, english: bool = False) -> Iterator[tuple[str, str]]:
+    """Homophones, whole Latin runs spelling a phrase, and long pinyin spellings inside a Latin run
+    (not inside a compacted English sentence, where any letters line up by chance)."""
     tokens = reading.split()
     for index, token in enumerate(tokens):
         if token in matchers.spelled_words:
@@ -316,25 +397,247 @@ def _sound_hits(reading: str, matchers: _Matchers) -> Iterator[tuple[str, str]]:
             key = " ".join(tokens[index : index + size])
             if key in matchers.sounds:
                 yield matchers.sounds[key], key.lower()
-        if len(token) >= 5 and token.islower():
+        if len(token) >= 5 and token.islower() and not (english and len(token) > 15):
             for code, pattern in matchers.spelled_inside.items():
                 found = pattern.search(token)
                 if found:
                     yield code, found.group()
 
 
-def _phrase_hits(compacted: str) -> Iterator[tuple[str, str]]:
+# --- scope: negated and factual statements ----------------------------------------------------------
+# A phrase is not a violation when its clause negates it ("我们绝不会上门", "逾期不是犯罪，不会坐牢")
+# unless a conditional sits between the negation and the phrase ("不还就上门", "别逼我们上门").
+# Whole sentences are exempt for some codes: anti-scam warnings naming 公安/法院/律师函, a
+# contract's dispute clause naming the court, a lawful explanation of what only a court can do, an
+# apology for a colleague's words.
+
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_CLAUSE_CHARACTERS = frozenset("，,：:。！？!?；;\n")
+_SENTENCE_CHARACTERS = frozenset("。！？!?；;\n")
+_NEGATION = re.compile(
+    r"绝不|决不|从不|从来不|从未|并不|不会|不能|不得|不是|不再|不用|不必|无需|无权|不属于|不涉及|不构成|"
+    r"不存在|没有|没|并非|而非|禁止|严禁|杜绝|拒绝|不要|别|勿|未|唔会|唔系|唔使|冇|"
+    r"不(?=上门|联系|通知|告诉|告知|找|去|使用|透露|泄露|打扰|骚扰|威胁|曝光|群发|冻结|查封|抓|起诉|坐牢)"
+)
+_NOT_NEGATING_BARE = re.compile(r"不(?:还|给|交|付|配合|接|回|处理|理|联系我|管|听|在乎)")
+_CONDITIONAL = re.compile(r"就|则|便|才|让|逼|等|要是|还|的话|否|再|到时|敢|如果|若")
+_ANTI_SCAM = re.compile(
+    r"谨防|警惕|提防|防范|冒充|假冒|自称|谎称|诈骗电话|诈骗短信|诈骗分子|不法分子|骗局|都是诈骗|属于诈骗|"
+    r"均为诈骗|请勿(?:相信|理会|轻信|转账|点击)|立即挂断|安全账户|scam|fraudster|posing as|impersonat|"
+    r"claiming to be|pretending to be|pretend to be|(?:如遇|遇到|如有|若遇|一旦遇到)\w{0,6}(?:诈骗|骗)|"
+    r"(?:请|及时|可|可以|立即|尽快)(?:向\w{0,8})?(?:报警|报案)"
+)
+# Advice, policy and hypotheticals that name a lawyer, a court or the government lawfully.
+_ADVICE = re.compile(
+    r"法律咨询|咨询\w{0,4}律师|聘请\w{0,4}律师|政府(?:出台|发布|的政策|政策|补贴|号召|规定)|"
+    r"(?:如果|若|如|一旦|假如)(?:您|你)?已?\w{0,6}(?:案件|诉讼|起诉|仲裁|进入司法)"
+)
+_APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")
+_STAFF = re.compile(r"同事|员工|催收员|催收人员|工作人员|客服|之前|此前|上次|colleague|agent|staff")
+_LEGAL_CLAUSE = re.compile(
+    r"(?:合同|协议|约定|条款|争议|纠纷)\w*(?:法院|仲裁)|法院\w{0,4}管辖|jurisdiction|arbitration|"
+    r"disputes? (?:under|arising)"
+)
+_LAWFUL_EXPLANATION = re.compile(
+    r"(?:需|须|需要|必须|只有|只能|应当|要由|由|经)(?:人民)?法院|法院(?:依法)?(?:判决|裁定|作出|签发)\w{0,8}(?:后|才)|"
+    r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)|法定程序|需要?经过|须经|"
+    r"执行措施|没有(?:这个|此)?权力|无此权力|属于法院"
+)
+_DISAVOWAL = re.compile(
+    r"不是(?:我司|我们|本公司|公司)的?(?:做法|规定|政策)|不代表(?:我司|公司)|违规(?:行为|言论)|"
+    r"已(?:对其|严肃|依规)(?:进行)?处理|not our (?:policy|practice)"
+)
+_POSTPOSED_NEGATION = re.compile(
+    r"(?:都|也|均|并)?(?:不会(?:受到|有)?(?:任何)?影响|不受(?:任何)?影响|不影响|不是真的|不属实|是不存在的)"
+)
+_CLAIMED = re.compile(r"已|正在")
+_COMPLAINT_CHANNEL = re.compile(r"(?:向|拨打|致电|联系)\w{0,16}(?:投诉|举报|反映)|12378|complain")
+_ALL_WORD_CODES = frozenset({"THREAT", "INSULT", "FALSE_AUTHORITY", "FALSE_CONSEQUENCE"})
+_ENGLISH_NEGATION = re.compile(
+    r"\b(?:never|not|no|nobody|won'?t|don'?t|doesn'?t|isn'?t|aren'?t|cannot)\b|n't\b"
+)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Clause starts and exempt spans (start, end, codes) in the compacted text."""
+
+    clause_starts: tuple[int, ...]
+    exempt: tuple[tuple[int, int, frozenset[str]], ...]
+
+
+def _sentence_exemptions(raw: str) -> frozenset[str]:
+    # Chinese cues are read without marks and spaces (谨 防 冒 充), English ones with their spaces.
+    sentence = f"{_NOT_A_WORD_CHARACTER.sub('', raw)} {raw}"
+    codes: set[str] = set()
+    if _COMPLAINT_CHANNEL.search(sentence) or _ADVICE.search(sentence):
+        codes.add("FALSE_AUTHORITY")
+    if _ANTI_SCAM.search(sentence):
+        codes |= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
+    if (_APOLOGY.search(sentence) and _STAFF.search(sentence)) or _DISAVOWAL.search(sentence):
+        codes |= _ALL_WORD_CODES
+    if _LEGAL_CLAUSE.search(sentence) and not _CLAIMED.search(sentence):
+        codes.add("FALSE_AUTHORITY")
+    if _LAWFUL_EXPLANATION.search(sentence) and not _CLAIMED.search(sentence):
+        codes |= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
+    return frozenset(codes)
+
+
+def _may_exempt(normalised: str) -> bool:
+    """Whether any sentence could be exempt (one pass over the whole text instead of one per
+    sentence; most messages have no cue at all)."""
+    whole = f"{_NOT_A_WORD_CHARACTER.sub('', normalised)} {normalised}"
+    cues = (_COMPLAINT_CHANNEL, _ADVICE, _ANTI_SCAM, _APOLOGY, _DISAVOWAL, _LEGAL_CLAUSE, _LAWFUL_EXPLANATION)
+    return any(cue.search(whole) for cue in cues)
+
+
+def _scope(normalised: str) -> _Scope:
+    exempting = _may_exempt(normalised)
+    clause_starts = [0]
+    exempt: list[tuple[int, int, frozenset[str]]] = []
+    removed = 0
+    sentence_start_raw, sentence_start = 0, 0
+    for mark in _NOT_A_WORD_CHARACTER.finditer(normalised):
+        position = mark.start() - removed
+        removed += mark.end() - mark.start()
+        marks = mark.group()
+        if _CLAUSE_CHARACTERS.isdisjoint(marks):
+            continue
+        clause_starts.append(position)
+        if not _SENTENCE_CHARACTERS.isdisjoint(marks):
+            codes = exempting and _sentence_exemptions(normalised[sentence_start_raw : mark.start()])
+            if codes:
+                exempt.append((sentence_start, position, codes))
+            sentence_start_raw, sentence_start = mark.end(), position
+    codes = exempting and _sentence_exemptions(normalised[sentence_start_raw:])
+    if codes:
+        exempt.append((sentence_start, len(normalised) - removed, codes))
+    return _Scope(tuple(clause_starts), tuple(exempt))
+
+
+def _negated(compacted: str, start: int, scope: _Scope, end: int | None = None) -> bool:
+    """A negation before the phrase in its clause ("不会联系您的家人"), none of the conditionals
+    between them; or one right after it ("孩子上学不会受到影响")."""
+    if end is not None:
+        clause_end = min((s for s in scope.clause_starts if s >= end), default=len(compacted))
+        if _POSTPOSED_NEGATION.match(compacted[end:clause_end], 0):
+            return True
+    clause_start = max((s for s in scope.clause_starts if s <= start), default=0)
+    window = compacted[max(clause_start, start - 12) : start]
+    cues = [m for m in _NEGATION.finditer(window) if not _NOT_NEGATING_BARE.match(window, m.start())]
+    if not cues:
+        return False
+    return not _CONDITIONAL.search(window[cues[-1].end() :])
+
+
+def _exempt(code: str, span: tuple[int, int], scope: _Scope) -> bool:
+    return any(start <= span[0] < end and code in codes for start, end, codes in scope.exempt)
+
+
+def _mixed_readings(compacted: str) -> Iterator[tuple[str, int, int]]:
+    """A Latin run written into Chinese (hou果自负, 后果zifu, dai款) with up to four Chinese
+    characters either side, all in lower-case pinyin; with the run's span in that reading."""
+    for run in _LATIN_RUN.finditer(compacted):
+        before = compacted[max(0, run.start() - 4) : run.start()]
+        after = compacted[run.end() : run.end() + 4]
+        if not (before or after):
+            continue
+        spell = "".join((_syllable(c) or "") if not c.isascii() else c for c in before)
+        tail = "".join((_syllable(c) or "") if not c.isascii() else c for c in after)
+        yield spell + run.group() + tail, len(spell), len(spell) + len(run.group())
+
+
+def _mixed_hit(pattern: re.Pattern[str], readings: Iterable[tuple[str, int, int]]) -> str | None:
+    """The first match of `pattern` in a mixed reading that overlaps the Latin run itself."""
+    for reading, start, end in readings:
+        for found in pattern.finditer(reading):
+            if found.start() < end and start < found.end():
+                return found.group()
+    return None
+
+
+# A phrase that compaction can forge from two words (下去，死皮赖脸 → 去死) is skipped after these.
+_COLLISIONS: dict[str, re.Pattern[str]] = {"去死": re.compile(r"[下上出进回过失]$")}
+_ENGLISH_WORDS = re.compile(
+    r"\b(?:the|you|your|will|to|of|and|is|are|we|for|on|in|be|this|that|with|our|please)\b"
+)
+
+
+_LATIN_RUN = re.compile(r"[a-z]+")
+
+
+def _phrase_hits(
+    text: str, compacted: str | None = None, suppressed: set[str] | None = None
+) -> Iterator[tuple[str, str]]:
+    """(code, evidence) for each phrase found outside a negation or an exempt sentence; the codes
+    of phrases found inside one (and of exempt sentences) are added to `suppressed`."""
+    suppressed = set() if suppressed is None else suppressed
     matchers = _matchers()
+    normalised = normalise(text)
+    compacted = _NOT_A_WORD_CHARACTER.sub("", normalised) if compacted is None else compacted
+    scope = _scope(normalised)
     safe = [m.span() for m in matchers.safe.finditer(compacted)]
+    blanked = list(safe)
     literal_codes = set()
     for code, pattern in matchers.literal.items():
         for match in pattern.finditer(compacted):
-            if not _inside(match.span(), safe):
-                literal_codes.add(code)
-                yield code, match.group()
-    for code, found in _sound_hits(pinyin_reading(_without(compacted, safe)), matchers):
+            if _inside(match.span(), safe):
+                continue
+            collision = _COLLISIONS.get(match.group())
+            if collision and collision.search(compacted, 0, match.start()):
+                blanked.append(match.span())
+                continue
+            if _exempt(code, match.span(), scope) or (
+                code != "INSULT" and _negated(compacted, match.start(), scope, match.end())
+            ):
+                blanked.append(match.span())
+                suppressed.add(code)
+                continue
+            literal_codes.add(code)
+            yield code, match.group()
+    for start, end, codes in scope.exempt:
+        blanked.append((start, end))
+        suppressed.update(codes)
+    blanked.sort()
+    english = len(_ENGLISH_WORDS.findall(normalised)) >= 2
+    remaining = _without(compacted, blanked)
+    for code, found in _sound_hits(pinyin_reading(remaining), matchers, english=english):
         if code not in literal_codes:
+            literal_codes.add(code)
             yield code, found
+    readings = list(_mixed_readings(remaining)) if _LATIN_RUN.search(remaining) else []
+    if readings:
+        for code, pattern in matchers.spelled_inside.items():
+            mixed = None if code in literal_codes else _mixed_hit(pattern, readings)
+            if mixed:
+                literal_codes.add(code)
+                yield code, mixed
+    yield from _english_hits(normalised)
+
+
+def _english_hits(normalised: str) -> Iterator[tuple[str, str]]:
+    if not _LATIN_RUN.search(normalised):
+        return
+    if not any(pattern.search(normalised) for pattern in _english_patterns().values()):
+        return
+    for sentence in _SENTENCE_END.split(normalised):
+        if not _LATIN_RUN.search(sentence):
+            continue
+        exempt = _sentence_exemptions(sentence)
+        for code, pattern in _english_patterns().items():
+            if code in exempt:
+                continue
+            for match in pattern.finditer(sentence):
+                before = sentence[max(0, match.start() - 40) : match.start()]
+                if code != "INSULT" and _ENGLISH_NEGATION.search(before):
+                    continue
+                yield code, match.group()
+                break
+
+
+@lru_cache(maxsize=1)
+def _english_patterns() -> dict[str, re.Pattern[str]]:
+    return {code: re.compile(rf"\b(?:{pattern})") for code, pattern in ENGLISH.items()}
 
 
 # --- personal data ------------------------------------------------------------------------------
@@ -371,39 +674,89 @@ def _privacy_hits(text: str, compacted: str) -> Iterator[str]:
 # --- the checks -----------------------------------------------------------------------------------
 
 
-def text_violations(text: str) -> list[Violation]:
+def text_violations(text: str, *, learned: bool = True) -> list[Violation]:
     """The text-only checks (THREAT, INSULT, FALSE_AUTHORITY, FALSE_CONSEQUENCE, PRIVACY).
 
-    One violation per code, with the first offending phrase (normalised) or the masked number
-    as evidence. Used by the quality room's BANNED_LANGUAGE and PRIVACY rubric items.
+    One violation per code. The phrase rules come first (evidence: the offending phrases,
+    normalised, or the masked number); then the learned model (`guard_model`, unless `learned`
+    is False) may add a code the rules did not name, quoting the n-grams that carried it. Used by
+    the quality room's BANNED_LANGUAGE and PRIVACY rubric items.
     """
     compacted = compact(text)
     evidence: dict[str, list[str]] = {}
-    for code, found in _phrase_hits(compacted):
+    suppressed: set[str] = set()
+    for code, found in _phrase_hits(text, compacted, suppressed):
         evidence.setdefault(code, [])
         if found not in evidence[code]:
             evidence[code].append(found)
     for masked in _privacy_hits(text, compacted):
         evidence.setdefault("PRIVACY", []).append(masked)
-    return [violation(code, "、".join(evidence[code][:5])) for code in TEXT_CODES if code in evidence]
+    found = {code: violation(code, "、".join(evidence[code][:5])) for code in evidence}
+    if learned:
+        # A code whose words the rules found negated or in a factual sentence stays with the rules.
+        for verdict in _model_verdicts(text, third_party=False):
+            if verdict.code not in suppressed:
+                found.setdefault(verdict.code, violation(verdict.code, _model_evidence(verdict)))
+    return [found[code] for code in TEXT_CODES if code in found]
+
+
+def _model_verdicts(text: str, *, third_party: bool) -> list[ModelVerdict]:
+    from lenddesk.collections import guard_model
+
+    return guard_model.current().verdicts(text, third_party=third_party)
+
+
+def _model_evidence(verdict: ModelVerdict) -> str:
+    quoted = "、".join(f"「{gram}」" for gram in verdict.evidence) or "—"
+    return f"模型判定 {verdict.probability:.2f}：{quoted}"
 
 
 # What a third party may not hear: the debt, money, lateness, loans or the collection role.
 _DISCLOSURE = re.compile(
-    r"欠|债|贷|逾期|到期|还款|还钱|还清|催收|催缴|借款|借钱|借了|借的|合同|账单|分期|利息|罚息|滞纳金|"
+    r"欠|债|贷|逾期|到期|还款|还钱|还清|催收|催缴|催款|催账|收账|账款|款项|透支|信用卡|资产管理|委托处理|借款|借钱|借了|借的|合同|账单|分期|利息|罚息|滞纳金|"
     r"本金|征信|金额|额度|[0-9]+(?:\.[0-9]+)?(?:元|块|万|rmb|yuan)|¥|人民币|ht[0-9]{6,}"
 )
 _DISCLOSURE_SPELLED = re.compile(r"qian ?kuan|yu ?qi|dai ?kuan|huan ?kuan|cui ?shou|jie ?kuan|zheng ?xin")
+# Pinyin initials for the same words, as whole Latin runs: dk 贷款, yq 逾期, qk 欠款, zx 征信, hk 还款.
+_DISCLOSURE_INITIALS = frozenset({"dk", "yq", "qk", "zx", "hk", "jk", "cs"})
+_DISCLOSURE_ENGLISH = re.compile(
+    r"\b(?:loans?|debts?|owes?|owed|owing|overdue|repay\w*|payments?|collections?|collector|arrears|"
+    r"instal+ments?|credit|borrow\w*|late fees?|outstanding|bill)\b"
+)
 
 
-def third_party_violation(text: str) -> Violation | None:
-    """A third party may be asked to pass on a call-back request or to update contact details."""
-    compacted = compact(text)
+def third_party_violation(text: str, *, learned: bool = True) -> Violation | None:
+    """A third party may be asked to pass on a call-back request or to update contact details.
+
+    The word rules first; then the learned model for disclosures without a listed word."""
+    found = _third_party_rule(text)
+    if found is None and learned:
+        for verdict in _model_verdicts(text, third_party=True):
+            if verdict.code == "THIRD_PARTY_DISCLOSURE":
+                return violation(verdict.code, _model_evidence(verdict))
+    return found
+
+
+def _third_party_rule(text: str) -> Violation | None:
+    normalised = normalise(text)
+    compacted = _NOT_A_WORD_CHARACTER.sub("", normalised)
     found = _DISCLOSURE.search(compacted)
     if found:
         return violation("THIRD_PARTY_DISCLOSURE", found.group())
-    spelled = _DISCLOSURE_SPELLED.search(" ".join(re.findall(r"[a-z]+", compacted)))
-    return violation("THIRD_PARTY_DISCLOSURE", spelled.group()) if spelled else None
+    latin = re.findall(r"[a-z]+", normalised)
+    if not latin:
+        return None
+    initials = next((word for word in latin if word in _DISCLOSURE_INITIALS), None)
+    if initials:
+        return violation("THIRD_PARTY_DISCLOSURE", initials)
+    english = _DISCLOSURE_ENGLISH.search(normalised)
+    if english:
+        return violation("THIRD_PARTY_DISCLOSURE", english.group())
+    spelled = _DISCLOSURE_SPELLED.search(" ".join(latin))
+    if spelled:
+        return violation("THIRD_PARTY_DISCLOSURE", spelled.group())
+    mixed = _mixed_hit(_DISCLOSURE_SPELLED, _mixed_readings(compacted))
+    return violation("THIRD_PARTY_DISCLOSURE", mixed) if mixed else None
 
 
 def situation_violations(situation: ContactSituation, rules: ContactRules) -> list[Violation]:
@@ -429,16 +782,19 @@ def situation_violations(situation: ContactSituation, rules: ContactRules) -> li
     return found
 
 
-def check_contact(text: str, situation: ContactSituation, rules: ContactRules | None = None) -> Verdict:
-    """Allowed, or every violation found (situation first, then the text)."""
+def check_contact(
+    text: str, situation: ContactSituation, rules: ContactRules | None = None, *, learned: bool = True
+) -> Verdict:
+    """Allowed, or every violation found (situation first, then the text). `learned=False` runs
+    the phrase rules alone (the evaluation's rules-only column)."""
     if situation.channel not in CHANNELS:
         raise ValueError(f"unknown channel {situation.channel!r}; channels are {', '.join(CHANNELS)}")
     found = situation_violations(situation, rules or ContactRules())
     if situation.recipient == "third_party":
-        disclosure = third_party_violation(text)
+        disclosure = third_party_violation(text, learned=learned)
         if disclosure is not None:
             found.append(disclosure)
-    found.extend(text_violations(text))
+    found.extend(text_violations(text, learned=learned))
     order = {code: index for index, code in enumerate(VIOLATION_CODES)}
     found.sort(key=lambda v: order[v.code])
     return Verdict(allowed=not found, violations=tuple(found))

@@ -1,0 +1,479 @@
+# ruff: noqa: E501  (phrase banks: one line of the bank per line of text)
+"""Write the guard model's training set: src/lenddesk/collections/data/guard_train.jsonl.
+
+Deterministic (fixed seed): hand-written phrase banks per code, combined with frames (greetings,
+conditions, closings) in many styles — formal SMS, colloquial chat, pinyin and initials, emoji,
+Traditional and Hong Kong characters, Cantonese, full-width, English — and hard negatives (negated
+and factual statements, anti-scam notices, dispute clauses, lawful consequences, hardship offers,
+call-back-only messages to third parties). Rows: {"text", "codes", "to_third_party"}.
+
+    PYTHONPATH=src python scripts/guard_training_data.py
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import opencc
+
+OUT = Path(__file__).resolve().parent.parent / "src/lenddesk/collections/data/guard_train.jsonl"
+SEED = 20261207
+
+NAMES = ["张先生", "李女士", "王先生", "刘女士", "陈先生", "赵女士", "周先生", "吴女士", "孙先生", "马女士"]
+THIRD_NAMES = ["张伟", "李娜", "王磊", "刘洋", "陈静", "赵强", "周敏", "吴刚"]
+LENDERS = ["某某金融", "小赢钱包", "融易借", "速借平台", "我司", "本平台"]
+GREETINGS = [
+    "",
+    "您好，",
+    "你好，",
+    "尊敬的客户，",
+    "【{lender}】",
+    "{name}您好，",
+    "{name}，",
+    "喂，",
+    "亲，",
+]
+CONDITIONS = [
+    "再不还",
+    "今天不还",
+    "不还钱",
+    "你要是还躲着",
+    "再拖下去",
+    "敢不接电话",
+    "不处理的话",
+    "今晚12点前不到账",
+    "三天内不还清",
+    "还不还",
+    "再装死",
+    "你继续拖",
+    "不给个说法",
+    "明天中午前没钱",
+    "这次再失联",
+]
+CLOSINGS = [
+    "",
+    "。",
+    "！",
+    "，你自己看着办。",
+    "，好自为之。",
+    "，别说没提醒你。",
+    "。速回电。",
+    "!!!",
+    "，听清楚了没",
+]
+
+
+def amount(rng: random.Random) -> str:
+    return rng.choice(
+        [
+            f"{rng.randint(300, 48000):,}.{rng.randint(0, 99):02d}元",
+            f"{rng.randint(300, 48000)}元",
+            f"{rng.randint(3, 99)}00块",
+            f"¥{rng.randint(300, 48000)}",
+        ]
+    )
+
+
+def date(rng: random.Random) -> str:
+    return rng.choice(
+        [
+            f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+            f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "本月底",
+            "明天",
+            "周五",
+        ]
+    )
+
+
+# --- violations ---------------------------------------------------------------------------------
+
+THREAT = """
+你住的那栋楼门禁可不怎么样|我们知道你爸妈每天早上去哪个公园|你家孩子的班主任姓什么我们都知道|你老婆上班的地方我们也清楚
+你不接电话，我们就只能去你家里当面聊了|什么时候想通了什么时候还，不过到时候可能就晚了|别让你家里人为你的事受牵连
+你以为关机就安全了？|有本事你一辈子别回家|今晚开始，你每分钟都会接到电话|给你三个小时，过时不候，后果你懂
+你不还，我们有一百种办法让你还|劝你识相点|你最好别让我们失去耐心|这是最后的警告|再不还别怪我们手段多
+你在外地也没用，我们全国都有人|你现在在哪我们定位得到|你每天坐几路公交我们都知道|我们会一直跟着你
+你女朋友的电话我们也有，你懂的|你也不想你家人睡不好觉吧|我会让你知道欠钱不还是什么下场|你等着瞧好了
+给你脸不要脸，那就别怪我们了|准备好迎接我们吧|记住，我们随时可以找到你|🔪🔪🔪|你的命值几个钱|💀|⚰️准备好
+i will make sure you pay one way or another|don't make us come to you|you have been warned|we are watching you
+你在杭州哪个区住我们都查到了|你公司楼下的咖啡店不错，我们常去|你每天几点下班我们都记着呢|你老家那个村子不大，好找
+你家是三楼吧，窗户挺大的|你媳妇每天送孩子上学那条路我们熟|别以为换了城市就安全了|你能躲一时，躲不了一世
+到时候会发生什么，谁也说不准|哪天出点什么意外可别怪别人|我们的人已经在你家门口蹲着了|你孩子放学的时候注意点
+今天开始你的电话会一直响|每个小时给你打一百个电话|我们会让你的手机没法用|你跑到天边我们也会找过去
+这个世界很小，我们总会见面的|你最好每天出门都看看后面|你要是再不接，我们就换种方式跟你沟通|别让事情发展到不可收拾
+你家人出了什么事我们可不负责|你想让你妈担惊受怕吗|你女儿长得挺可爱的，要看好哦|你的车停在B2层对吧
+路上注意安全，最近不太平|你知道上一个不还钱的人后来怎么样了吗|劝你别拿你的家人冒险|我们有人在你们那边
+今晚给你送点东西过去|你要是不想你家里出事就赶紧还|下次见面可就没这么客气了|我们兄弟几个想找你喝喝茶
+你会为你的选择后悔一辈子|不还的话后果很严重，你懂的|别怪我没提醒你，出了事自己扛|你跑得了初一跑不了十五
+hou果zi负|后果自fu|后guo自负|hgzf你懂|小心点🔪|🔪已经准备好了|晚上出门带好💣|给你寄个⚰️|等着收🔪吧
+wait and see what happens to you|we have people in your city|your family is not safe|we are coming for you
+you better sleep with one eye open|nowhere to hide|we will make your life hell|bad things happen to people who don't pay
+你唔還錢，我哋識得點搵你|你屋企喺邊我哋一清二楚|小心啲你啲仔女|你走得去邊呀|今晚去你屋企坐下
+打爆你电话|打到你关机为止|24小时连环call|我们会不停地给你打电话发短信直到你还钱|让你的手机响到爆
+我们就去你家门口等你|你家小区我们已经摸清楚了|我们知道你孩子在哪个学校上学|你在哪个城市我们都清楚
+你躲到哪里都没用|天涯海角也能找到你|你跑不掉的|会发生什么我可不敢保证|到时候出了什么事别怪我们
+小心你家里人|你老婆孩子的安全你自己掂量|我们的人今晚就在你楼下|你的电话会被我们打爆|让你手机24小时响个不停
+我们会一直轰炸你的电话|呼死你|让你全家不得安宁|后果自负|hou果自负|后果zifu|hgzf|后果自己承担，别怪我们不客气
+有你好受的|让你吃不了兜着走|给你一🔪|小心🔪|送你个💣|你会后悔的|别逼我们用别的手段|我们有的是办法对付你
+晚上睡觉锁好门|你家门口那辆车还好吧|打断你的腿|弄死你|砍死你|杀你全家|我们兄弟会去找你聊聊|你上下班的路我们都知道
+你爸妈住的村子我们去过了|你女儿放学几点我们都知道|今天不还明天你就知道厉害|别让我们亲自过来|等我们找上门就不是还钱这么简单了
+你最好祈祷别让我碰到你|这事没完|咱们走着瞧|你给我等着|你出门最好看看身后|你的手机号我们已经挂到各种网站上了
+我们会安排人24小时守着你|你躲得了初一躲不过十五|让你在这个城市待不下去|见一次打一次|你家的门牌号我们都有
+今晚就让你尝尝厉害|我保证你会很惨|你等着收尸吧|你会为此付出代价|你想清楚了，后面的事情可不好说
+我们的人已经到你们小区门口了|你孩子学校门口我们会去等|我们会让你社死|你住的地方我们一清二楚|i know where you live
+you can't hide from us|we will find you|something bad might happen to your family|watch your back|you will regret this
+we know where your kids go to school|we will flood your phone day and night|你唔还钱就等住瞓街啦|小心你條命
+""".replace("\n", "|").split("|")
+
+INSULT = """
+您好，本期账单已逾期，请尽快还款。PS：欠钱不还的都是垃圾|提醒您还款，别让人看不起|请尽快处理，做个人吧
+你这种人怎么好意思活着|你真给你爹妈丢人|你全家都是废物|你们家祖坟冒黑烟了吧|生你出来有什么用
+借钱的时候点头哈腰，还钱的时候装死，你算什么东西|你就是个赖账的无赖|你这种人渣早晚遭报应
+蠢货|笨蛋|傻缺|二百五|憨憨|废物点心|垃圾玩意儿|什么玩意儿|狗屁不是|你个瘪犊子|你个龟孙子|臭不要脸的
+你是不是脑子有坑|你是猪吗听不懂人话|你个没文化的东西|没素质|没教养的东西|不要脸的老赖
+sb玩意|SB|傻13|傻🅱️|沙比|啥比|煞比|纱布|shabi|sha bi|s13|2b青年|二逼|逗比|你妈b|妈卖批|mmp|nmd
+你个扑街仔|收皮啦你|粉肠|你条粉肠|废青|on9仔|係咪on9|死扑街|你条友真係冇廉耻
+what a loser you are|you lowlife|you are pathetic|useless trash|you're a joke|go to hell you cheat
+您好，本期应还{amount}，请按时还款，别当老赖|提醒您今天还款，不要做个没信用的废物|请尽快还款，做人别那么不要脸
+你这种人就是社会的垃圾|你全家都是骗子|你们一家人都不是东西|有其父必有其子，全家都是赖子|你爹妈没教你做人吗
+真是个十足的败类|你这种货色|你就是一条丧家之犬|你活得像条狗|你连狗都不如|你这个寄生虫|吸血鬼一样的东西
+傻bi|sha逼|傻b|沙雕玩意|你个憨批|瓜娃子|龟儿子|你个锤子|狗比|狗逼|cao你妈|艹你|草你大爷|你大爷的|日了狗了
+你这个🐷|你是🐶吧|🐶都比你讲信用|🐷一样的脑子|你个🐀|鼠头鼠脑的🐀|🐢儿子|你个🤡
+你係咪傻㗎|你個死仔包|正一廢柴|頂你個肺|屌你|你老母|痴線|扑你个街|死八婆|你個衰神
+you idiot|you stupid loser|what a deadbeat|you worthless piece of trash|shameless scumbag|you dumb bitch|fucking liar
+脑子有病|有病吧你|神经病|你是不是有毛病|没见过你这么无耻的|丢人现眼|你还要不要点脸|你就是个臭要饭的
+好借好还再借不难，你这种失信的废物|狗改不了吃屎|朽木不可雕也|烂泥扶不上墙|死猪不怕开水烫|癞皮狗
+tmd还钱|nmb的|md你还不还|sb东西|你个zz|rnm退钱|mlgb的
+傻逼|煞笔|sb|你个SB|傻X|脑残|白痴|弱智|智障|废物|垃圾|人渣|贱人|狗东西|🐶东西|你是🐷吗|🐷脑子|猪脑子
+你个🐀辈|鼠辈|王八蛋|混蛋|畜生|杂种|不要脸|臭不要脸|死皮赖脸|没脸没皮|老赖|穷鬼|穷逼|tmd|他妈的|妈的
+nmsl|cnm|你妈死了|操你妈|草泥马|尼玛的|卧槽你个|我靠你个废物|狗日的|龟孙|孬种|瘪三|下三滥|丢人现眼的东西
+狼心狗肺|厚颜无耻|猪狗不如|丧尽天良|寡廉鲜耻|人模狗样|你算什么东西|你全家都是老赖|你们一家子都是骗子
+你爸妈怎么教出你这种人|你这种人活着有什么用|撲街|仆街|死蠢|冚家铲|食屎啦你|顶你个肺|on9|你條柒头
+idiot|stupid|loser|scumbag|deadbeat|you are a piece of shit|shameless liar|bitch|垃圾东西|没出息的东西
+你就是个骗子|大骗子|无赖|赖皮|你真恶心|恶心的东西|滚|你脑子进水了吧|蠢得像猪|你是不是智障|丢你老母
+""".replace("\n", "|").split("|")
+
+FALSE_AUTHORITY = """
+这里是互联网法院，你的案件已受理|我是仲裁委的工作人员|网上法庭已经立案|你已被列为失信被执行人，法院通知如下
+我们是经侦支队的，借款不还涉嫌诈骗|区政府金融办要求你限期还款|社区民警会联系你|我们是人民调解委员会的，已受理本案
+我们法务已向法院递交立案材料，案号稍后发你|本通知由XX律师事务所代发，请于三日内履行|这是一封正式的律师函
+the judge has signed the order|the sheriff will visit you|your case number is 2026-123|the prosecutor has your file
+我是朝阳分局的警官，请配合调查你的借款|我们是区人民法院的，通知你明天来领判决书|执行局的同事下午去你家
+本案已由xx律师事务所正式代理，请在24小时内联系承办律师|最高法已将你列入失信被执行人|你的诉讼编号已生成
+我们已经申请财产保全|法院已经下达支付令|仲裁委员会已受理并将于三日内裁决|法务部已将你的案件提交检察机关
+我们是派出所的，来核实一下你的欠款情况|这里是街道司法所，平台委托我们调解你的欠款|我们是社区的，平台让我们上门看看
+我是镇上的网格员，听说你欠了网贷|村委会已经收到你欠款的通知|你们当地派出所会联系你
+您的案件已进入立案审查阶段，请勿失联|根据最新司法解释，你已构成恶意拖欠，将被移送|公安机关已冻结你的账户
+this is officer Li from the police|the court has issued a summons for you|we have reported you to the police
+you have been sued, the hearing is next week|our lawyers have started legal proceedings|I am calling on behalf of the court
+我系警察，你要跟我返差馆|法庭已經發出傳票|律師行已經接手你單案|jing察已经在处理|我们已经把材料交给fa院
+本短信由法院授权发送|你已被列入法院执行名单|调解中心通知：调解失败将直接判决|金融纠纷调解委员会已对你立案
+我是XX区派出所民警|我们是法院执行局的|这里是经侦大队|我是XX律师事务所的律师|本短信为律师函|你已经被立案了
+案件已经移交司法机关|传票已经发出|法院明天派人送传票|我们已经向公安报案|你的案子已经进入司法程序
+已进入诉前调解程序，调解不成立即强制执行|执行庭已经受理你的案子|我们是街道办的工作人员，来了解你欠款的事
+我是你们镇政府的|社区网格员会上门找你谈还款|我们是银保监会的|我是市金融办的|检察院已经批准对你的调查
+法院已经判决，你败诉了|执行法官明天联系你|律师团队已经接手你的案子|我们法务部已向法院提交起诉材料
+你的名字已经上报公安系统|已申请网络仲裁并即将强制执行|司法所会给你打电话|this is the police
+we are calling from the court|a warrant has been issued for your arrest|our legal department has filed a case against you
+this is your final legal notice from our attorney|我系警察|我哋系法院嘅|gongan已经介入|fayuan已经受理
+我是民警小王|我们是反诈中心的，你的借款涉嫌违法|你已被列为被告|起诉书已经寄出|开庭传票这周到
+""".replace("\n", "|").split("|")
+
+FALSE_CONSEQUENCE = """
+我们会把你的欠款情况反馈给你们单位的人力资源部|你的个人信息会出现在我们的失信公告上|我们会联系你户籍所在地的村委会
+你将被列入全国逃债人员名单|你的孩子会被学校劝退|你的驾照会被吊销|你的手机号会被注销|你的护照会被冻结
+你老婆的工资卡也会被冻结|你父母的养老金会被扣|明天就给你们全村发短信|你的头像和身份证会被发到网上
+我们会拿着你的照片去你小区问邻居|上门团队正在集结|同事已经到你公司楼下了|今天下午会有人去你家敲门
+你这属于骗贷，立案标准是三千元|超过三个月就是刑事责任|逾期就是违法|你这种行为可以判三年
+we will tell your wife|we will call your mother|the whole village will know|your kids' school will be told
+我们下午派人去你公司核实你的在职情况|外访同事已经在去你父母家的路上|明天一早上门拜访你家人|我们的团队正赶往你的单位
+核查人员会到你居住地走访邻居|我们会去你孩子学校了解情况|上门人员已安排，请保持电话畅通|我们会上你家门口等你
+你的欠款信息会发给你全体同事|我们会在你们小区业主群发通告|你单位领导马上会收到律师函|你的邻居很快就知道你欠钱不还
+会通知你所在公司的人事部门|我们会联系你的学校和老师|你所有的微信好友都会收到消息|我们会做成海报贴在你们单位
+你的通讯录我们已经拿到了，每个人都会接到电话|已经开始给你的紧急联系人和亲友群发短信|爆你txl|通xun录|tong讯录
+你这是非法占有，要负刑事责任|你涉嫌信用卡诈骗，会被刑拘|逾期超过三个月就会被抓|你会被列为网上逃犯|你会留下犯罪记录
+你孩子以后当不了兵考不了公|你的名下财产会被全部查封|你以后坐不了火车|你的工资卡马上会被划扣|你名下的车会被拖走
+你这辈子别想再贷到一分钱|你的征信会黑一辈子|你全家的征信都会受影响|你配偶也要承担连带责任|你父母要替你还钱
+you will be put in prison|the police will come to arrest you|your boss will receive a letter about your debt
+we will tell all your colleagues|we will visit your workplace tomorrow|everyone in your contacts will get a message
+we will post your photo online|your bank accounts will be frozen today|your children will be affected
+我哋會通知你公司同事|你啲朋友全部都會知|差人會上嚟拉你|你會坐監㗎|我哋會上你屋企
+你的dk逾期会影响你老婆的工作|不还就去你单位闹|不还就在你们村里广播|不还就打电话给你每一个亲戚
+外访团队已经出发去你家了|我们的同事已经在去你单位的路上|明天安排人员上门到你父母家核实情况|我们会派专员到你公司走访
+上门催收人员下午到|我们会上门核实你的情况|我们会去你单位找你领导|通知你所有通讯录好友|爆txl|爆你通讯录
+给你通讯录里每个人发短信|让你邻居都知道你欠钱|在你小区贴告示|发到你公司全员群|通知你们学校|让你们单位所有人知道
+你会被抓|警察会来抓你|你要坐牢|你会有案底|这已经是刑事案件|你的子女以后不能考公务员|你孩子上不了好学校
+冻结你所有银行卡|你的微信支付宝马上会被冻结|你的工资会被扣押|征信永久黑掉|你一辈子都贷不了款|你家房子会被拍卖
+列入失信名单，以后不能坐飞机高铁|你的户口会被注销|你会被拘留十五天|我们会联系你的父母|告诉你老婆你欠钱的事
+让你老板知道你是老赖|你的照片会被挂到网上|你的zx会永远花掉|你会被判诈骗罪|你会被限制出境|你的社保会被停掉
+your employer will be notified|your colleagues will know about your debt|you will be arrested|you will go to jail
+we will contact everyone in your phone book|your family will be informed|your parents will hear about this
+你会被上门带走|我们已经在联系你的亲戚|逾期就是犯罪|你这属于恶意逃债要判刑|明天就把你的欠款信息发给你所有同事
+会影响你孩子政审|你全村都会知道你欠钱|会在你老家村口贴你照片|你嘅公司同事都会知道|差佬会嚟拉你
+我们会给你所有联系人打电话|催收团队明天到你公司前台等你|你的手机通讯录已经导出来了|你的银行账户今晚冻结
+""".replace("\n", "|").split("|")
+
+THIRD_PARTY = """
+您好，{who}在我们平台借款{amount}已经逾期，麻烦您转达|请问是{who}的母亲吗？您儿子欠我们的钱一直没还
+你好，你是{who}的领导吧？他在我们这有笔贷款没还|我们是{lender}的，{who}的欠款已经委托我们处理
+麻烦你提醒一下{who}，他的账单已经逾期很久了|{who}的借款合同上留的紧急联系人是你，他现在失联了，欠款也没还
+您好，我们是第三方催收机构，找{who}谈他欠款的事|{who}的征信已经出问题了，麻烦你跟他说一下
+你好，{who}的信用贷逾期了，你能联系上他吗|请转告{who}，再不还款我们就要走法律程序了|{who}欠的钱你们家打算什么时候还
+hello, {who} owes money to our company, please tell him to pay|we are collecting a debt from {who}, are you his friend?
+your brother {who} has not paid his loan|{who} is in arrears with us|please remind {who} about his overdue payment
+你好，{who}嘅貸款逾期咗，麻煩你話俾佢知|{who}喺我哋度借咗錢未還|{who}的yu期已经很久了|{who}的zheng信要花了
+麻烦告诉{who}他的jie款该还了|{who}的huan款日过了|{who}的dai款已经逾期|{who}在网dai平台欠了钱
+麻烦告诉{who}，他欠了我们{amount}|你的同事{who}在我们平台的借款逾期了|你是{who}的紧急联系人，他的贷款已经逾期三个月了
+请你督促{who}尽快还钱|{who}的信用卡欠款一直没还|我们是催收公司，受委托处理{who}的欠款|{who}的dk已经yq了
+麻烦转告{who}，他的zx要花了|{who}借了我们的钱不还|请转告{who}账单{amount}今天必须还清|{who}在{lender}的借款逾期了
+请让{who}今天把逾期的钱还上|你知道{who}欠钱不还吗|作为{who}的家人，你有义务帮他还款|{who}的网贷已经严重逾期
+your colleague {who} has an overdue loan with us|please tell {who} to repay his loan|{who} owes us {amount}
+this is a debt collection agency calling about {who}|{who}的欠款已经转到我们催收部门|你老公{who}在外面借了网贷
+你儿子{who}的分期还没还|{who}借钱的时候留了你的电话，他现在不还了|请你代{who}还一下欠款
+""".replace("\n", "|").split("|")
+
+# --- compliant ----------------------------------------------------------------------------------
+
+REMINDERS = """
+这是最后一次免息还款机会，今天还清可减免全部罚息|这是本月最后一次提醒，如已还款请忽略|最后还款日为{date}，请别错过
+本次减免活动是最后一期，名额有限，欢迎咨询|这是我们能给出的最优方案，您考虑一下|提醒您这是本期最后一个还款日
+我们已经收到您的还款{amount}，感谢支持|已经为您办理了延期，新的还款日为{date}|我们已经暂停对您的电话提醒，之后以短信通知
+已经通知客服专员给您回电|您的减免申请已经通过，请在{date}前还款{amount}|系统已经发送还款链接到您的手机，请查收
+你好，你这个月的账单还没还哦，记得还一下|你的分期今天到期了，记得往卡里存钱|你好呀，提醒你一下明天要还{amount}
+你那边方便的话今天处理一下，有困难跟我说|你放心，我们会帮你想办法的|你好，看到你还款了，谢谢你
+祝您和家人生活愉快|您可以和家人商量一下还款计划，需要的话我们可以详细讲解|您的家庭情况我们已经了解，会为您申请困难减免
+您的单位地址是否有变化？如有变化请更新，方便寄送结清证明|您的工作单位信息已更新成功|如果您换了工作，可以在App里修改单位信息
+您好，您的借款今天到期，应还{amount}，如已还款请忽略|您好，您已逾期{date}，为避免影响您的信用，请尽快还款
+您好，我是贷后专员小李，您的账户有一笔{amount}的欠款需要处理，方便的话请回电|您的分期第2期已逾期，逾期费用{amount}
+您好，如果您最近手头紧，可以先还一部分，剩余的我们可以帮您申请延期|请问您预计什么时候可以还款？我们可以帮您登记
+您好，逾期会影响您的征信，但我们可以帮您制定合适的还款计划|我们每天会提醒您一次，如已还款请回复1
+您的家人或朋友如果接到我们的电话，我们只会请您回电，不会透露任何信息|您好，您的紧急联系人信息是否需要更新？
+您好，您的借款当前逾期5天，逾期利息按合同年化利率的1.5倍计收，今日应还{amount}|本月账单{amount}，最后还款日{date}
+温馨提醒：本期还款日为{date}，为避免产生罚息，请提前存入足额资金|您的贷款今日到期，系统将于18:00自动扣款
+您好，根据您的借款合同，逾期后每日加收万分之五的罚息，目前累计{amount}|提醒：逾期信息将依法报送金融信用信息基础数据库
+您好，我们可以为您提供最长12期的分期方案，每月还款约{amount}|根据您的困难情况，我们可以申请减免罚息{amount}
+如您近期资金紧张，可申请延期7天还款，延期期间不影响征信|您好，如需开具结清证明，可在App“我的-结清证明”下载
+请核对您的还款金额，如有疑问可拨打官方客服电话|我们已收到您的还款{amount}，剩余待还{amount}
+您好，本次来电是提醒您的账单情况，如已处理请忽略|请您在方便时回电，我们一起商量还款方案
+您的账户已逾期，如继续逾期，平台有权依据合同要求您提前偿还全部借款|逾期可能导致您的借款额度被冻结，还清后可恢复
+很抱歉打扰您，这是一条还款提醒|您好，了解到您最近失业，我们可以为您暂停催收30天|感谢您的沟通，我们已为您登记还款承诺{date}
+您好，逾期超过90天的账户，我司可能委托合规的第三方机构进行提醒|根据合同约定，我司可能依法采取诉讼等方式维护权益
+您好，您的借款已逾期，逾期记录会上报征信，但结清后可按规定更新|本通知为提醒性质，不代表任何法律程序已启动
+Hi, a friendly reminder that {amount} is due on {date}|Your account is 10 days past due. Please contact us to arrange a payment plan
+We understand times are hard. Reply HELP to discuss a hardship arrangement|Penalty interest of {amount} has been added under your contract
+您好，您嘅貸款已逾期三日，請盡快還款|溫馨提示：還款日為{date}，應還{amount}|如有困難，歡迎聯絡我哋傾還款安排
+您的借款将于{date}到期，如需调整还款日可在App中申请|如您已通过其他渠道还款，可能存在1-2个工作日的入账延迟
+您好，我是您的专属客服，工作时间9:00-18:00，有问题随时找我|您好，请您登录App确认本期还款，感谢您的信任
+您在{lender}的借款本期应还{amount}，还款日为{date}，请按时还款|您的账单将于{date}到期，应还{amount}，可使用自动扣款
+您的借款已逾期3天，逾期将按合同收取罚息，并可能影响您的个人征信记录|您的逾期已产生罚息{amount}，按合同约定按日计收
+如仍未还款，我司可能依法提起诉讼|我司保留依法追究的权利|逾期记录将报送中国人民银行征信中心，影响您今后的信贷申请
+请于{date}前还款，可通过银行转账、手机银行、微信支付或支付宝还款，转账时请备注合同号|若您已还款，请忽略本短信
+您本期账单{amount}尚未结清，请尽快处理|您的借款已逾期，逾期天数越长罚息越多，请尽快安排还款
+如对账单有异议，可拨打客服热线或通过App提交申诉|我们理解您目前的困难，如收入下降，可申请延期还款或分期
+您可以申请减免部分罚息，我们会根据您的情况提供方案|您好，我司将于本周三上午再次与您联系，确认还款安排
+逾期还款可能导致您无法继续使用本平台的借款服务|为了维护您的信用记录，请您尽快还清欠款，感谢配合
+您好，我是{lender}的客服，请问是{name}本人吗|还款时请务必备注您的借款合同号，以便及时入账
+您的银行卡尾号{tail}扣款失败，请确保余额充足|请登录App查看账单明细，如有疑问请联系在线客服
+您的借款将于{date}到期，应还{amount}|本期最低还款额{amount}，请在{date}前存入还款账户
+如您暂时无法全额还款，可先还部分金额，剩余部分我们可以协商|逾期超过90天的，我司可能依法向法院提起诉讼
+我们可以为您申请停息挂账或个性化分期，需要您提供收入证明|您的还款计划已调整，新的每期金额为{amount}
+您好，您申请的延期还款已通过，新的还款日为{date}|感谢您的还款，您的借款已结清，结清证明可在App下载
+本息合计{amount}，其中罚息{amount}，违约金按合同约定计算|请您合理安排资金，避免产生更多逾期费用
+Dear customer, your instalment of {amount} is due on {date}|your loan is overdue, please repay as soon as possible to avoid late fees
+late payment may be reported to the credit bureau|you can apply for a repayment plan in the app|您好，您嘅還款日係{date}，請準時還款
+我们注意到您最近还款有困难，如需帮助请回电|如再不还款，罚息将继续累积
+今天不还的话，明天会产生罚息{amount}|再拖下去逾期记录会上报征信|不处理的话，我司可能依法提起诉讼|三天内不还清将影响您后续借款额度
+您已逾期{date}，请尽快联系我们协商还款方案|您的欠款{amount}已逾期，如有困难可以申请分期|请勿失联，及时沟通才能帮您解决问题|如您已失业或生病，可以提交材料申请困难减免|期待您的回复，祝您生活愉快
+""".replace("\n", "|").split("|")
+
+NEGATED = """
+我们不会去您单位，也不会联系您领导|您的通讯录我们从不查看|我们保证不会打扰您的家人|请您放心，没有人会上门
+逾期不涉及刑事，您不会有案底|催收不会影响您孩子入学|我们不是公安，也不会冒充公安|没有人会起诉您，我们只想协商
+您的欠款信息我们绝对保密，不会告诉任何人|不会冻结，不会查封，也不会影响您的工作|我们从未通知过您的单位
+我们不会上门，也不会打扰您的家人和同事|本公司从不使用通讯录联系您的朋友|请放心，您的欠款信息不会告知任何第三方
+逾期是民事违约，不是违法犯罪，您不会因此坐牢|我们无权冻结您的银行卡，也不会这样做|您的孩子上学不会受到任何影响
+我们不会到您单位去，请您主动联系我们协商|催收员说的上门、爆通讯录都不是我司的做法|我们没有、也不会报警
+我们并没有起诉您，也没有立案，请放心|您不会被列入黑名单，只是征信有逾期记录|我们不会联系您的父母
+您不会被限制坐高铁或飞机，那需要法院裁定|我们不会群发任何信息给您的联系人|绝不会曝光您的个人信息
+我司不会委托任何人上门催收|您不用担心被抓，逾期不涉及刑事|我们从来没有联系过您的单位|不会影响您家人的征信
+we won't contact anyone in your phone book|you will not be arrested and nobody will come to your home|we do not contact employers
+we never share your debt with your family|this is not a legal notice and no case has been filed|we are not a law firm
+我哋唔會打俾你屋企人|逾期唔會坐監，請放心|我哋唔會上你公司|你唔會被拉
+我们绝不会上门打扰您|我们不会联系您的家人或同事|我司不会使用您的通讯录|逾期不是犯罪，您不会坐牢|请放心，我们不会冻结您的银行卡
+我们不会向您的单位透露任何信息|我们不会上门，也不会联系您的亲友|逾期属于民事纠纷，不涉及刑事责任，不会被抓
+我司从不爆通讯录，请您放心|我们不会给您的紧急联系人透露欠款信息|我司承诺不会上门催收|不存在所谓的立案或传票，请勿轻信
+您不会因为逾期被拘留|我们不会威胁您，也请您理解我们的工作|我们没有、也不会通知您的工作单位|逾期不会影响子女上学
+我们并非执法机关，无权冻结或查封任何财产|催收人员不会自称警察或律师|我们没有起诉您，目前只是提醒还款
+您的信息不会被曝光|我们不会群发您的信息给任何人|请放心，征信记录不会是永久的，结清后按规定期限更新
+我们绝对不会骚扰您的家人|也不会去您公司|we will never visit your home|we will never contact your family or colleagues
+overdue is not a crime and you will not go to jail|we do not use your contact list|nobody will be arrested for a late payment
+we are not the police and we do not threaten anyone|我哋唔會上門，亦唔會聯絡你屋企人|逾期唔係犯法，唔會坐監
+不会坐牢，也不会被抓，请您不要有心理负担|我们不会限制您的出行|不会有人上门，您可以通过App自助还款
+""".replace("\n", "|").split("|")
+
+FACTUAL = """
+如果案件进入诉讼，法院会依法送达文书，请以法院通知为准|法律规定只有法院才能采取查封、冻结等措施
+如遇诈骗，请及时向公安机关报案|您可以咨询专业律师了解自己的权利|政府出台了纾困政策，您可申请延期还款
+请注意：催收人员不会以公安、法院名义联系您|诉讼费用将由败诉方承担，建议您尽早协商|起诉前我们会书面通知您，目前尚未起诉
+如您长期不还款，可能会被起诉，请重视|如果您对债务有异议，可以向人民法院提起诉讼主张权利
+我们已收到您的投诉，涉事催收员已被停职调查，对您造成的困扰深表歉意|关于您反映的被威胁一事，我们正在核实，并向您道歉
+根据《互联网金融逾期债务催收自律公约》，催收不得冒充公检法|借款合同第十二条：因本合同产生的争议，提交甲方住所地人民法院诉讼解决
+双方同意，争议由合同签订地法院管辖|如发生纠纷，双方可向北京仲裁委员会申请仲裁|失信被执行人名单由法院依法认定，与逾期本身无关
+限制高消费是法院在执行阶段依法采取的措施，需要有生效判决|是否起诉由公司法务依法评估，目前您的账户仅为逾期提醒阶段
+警惕！近期有人冒充法院发送“传票”短信，要求转账到指定账户|冒充公安、检察院的电话要求您转账的，一律是诈骗
+我司工作人员不会以律师函名义要求您向个人账户还款|如收到自称律师事务所的催款电话，请通过官方客服核实
+请认准官方还款渠道，谨防不法分子冒充客服、警察诈骗|任何自称“征信修复”“注销账户”的都是骗局，请勿相信
+对于此前催收员在电话中提到“上门”“通知家人”等不当言论，我司深表歉意，已对其进行处理
+我们对同事之前说您会坐牢的错误说法致歉，逾期不会导致刑事责任|关于您反映的催收员辱骂问题，我们真诚道歉并已处理
+按照监管规定，催收人员不得向第三方透露您的债务信息|依据规定，我们仅在8:00至21:00之间与您联系
+如您对催收方式有异议，可以向当地银保监局或12378热线投诉|如您认为催收人员违规，可拨打投诉电话，我们会严肃处理
+please beware of fraudsters pretending to be police or court officers|any message claiming to be from a court asking for transfer is a scam
+we apologise for our agent's threatening remarks; this is not our policy|disputes under this agreement are subject to the jurisdiction of the court where the lender is located
+警方提示：凡是要求转账到安全账户的都是诈骗|反诈中心提醒：不要相信自称法院工作人员要求转账的电话
+本合同履行中发生争议的，双方协商解决；协商不成的，任何一方可向合同签订地人民法院提起诉讼
+因本合同引起的纠纷，由贷款人所在地有管辖权的人民法院管辖|限制高消费需由法院依法作出裁定，我司无权限制您的消费
+只有经法院判决并进入执行程序，才可能被纳入失信被执行人名单|限高是法院的强制执行措施，催收机构无权实施
+根据《民法典》，逾期属于民事违约，我司可依法通过诉讼主张权利|是否立案由法院依法审查决定，我司目前未提起诉讼
+温馨提示：谨防冒充公安、法院、律师的诈骗电话|如有人自称公安或法院工作人员要求您转账，请立即挂断并报警
+我司不会发送律师函要求您转账到个人账户，如收到请联系客服核实|凡是要求您把钱转到“安全账户”的都是诈骗，公安机关不会这样做
+冒充律师事务所发送催款短信属于诈骗，请勿点击陌生链接|beware of scammers posing as police or court staff
+我们从不以法院名义发送短信，请认准官方客服号码|近期有不法分子冒充检察院、公安局实施诈骗，请提高警惕
+对于我司同事此前电话中的不当言论，我们深表歉意，已严肃处理|我们对催收员之前说要上门的言论向您道歉，这不是我司的做法
+对之前同事说的后果自负等威胁性话语，我们郑重道歉|关于您投诉的催收人员辱骂问题，我们已核实并致歉
+根据规定，催收不得联系与债务无关的第三人|按照监管要求，我们不会在晚上9点后联系您
+如您认为遭到暴力催收，可向银保监会或当地金融监管局投诉|您也可以拨打12378银行保险消费者投诉热线
+民事诉讼需经法院受理、开庭、判决，目前您的借款尚未进入任何诉讼程序|诉讼是最后的手段，我们更希望与您协商
+经查，您本期账单尚未结清|经核实，您的还款已到账|we have not filed any case; this is only a reminder
+""".replace("\n", "|").split("|")
+
+CALLBACK = """
+您好，打扰了，请问您认识{who}吗？麻烦请他回个电话|您好，请帮我们转告{who}尽快联系我们，谢谢
+您好，我们联系不上{who}，如果您方便，请让他拨打{phone}|不好意思打扰，这个号码是{who}留的联系方式，请他回电
+hi, sorry to bother you, please ask {who} to give us a call at {phone}|could you pass a message to {who} to contact us?
+您好，{who}留的号码好像停机了，请问您有他的新号码吗|您好，麻烦您跟{who}说一声，让他联系一下{lender}客服
+你好，唔好意思打擾，麻煩叫{who}覆個電話|您好，请问{who}还在这个单位工作吗？如方便请他回电
+您好，麻烦转告{who}方便时回电{phone}，谢谢|请问您是否知道{who}的新联系方式？如方便请让他回电
+您好，我们是{lender}，有事找{who}，请他方便时回个电话|打扰了，请帮忙转告{who}给我们回个电话，谢谢您
+您好，请问{who}在吗？如不在，麻烦请他回电|抱歉打扰，如您不认识{who}，请忽略本消息
+hello, could you ask {who} to call us back on {phone}? thank you|您好，{who}留了这个号码，麻烦您请他联系我们客服
+您好，请问这个号码还是{who}在用吗？我们是{lender}客服|麻烦您提醒{who}查看短信，有重要事项请他回电
+""".replace("\n", "|").split("|")
+
+# Conditionals keep a threat a threat ("不还就上门").
+CONDITIONAL_CONSEQUENCE = [
+    "不还就上门",
+    "不还钱我们就派人去你家",
+    "不还就给你通讯录发短信",
+    "不接电话就去你单位",
+    "不还我们就通知你父母",
+    "不还就让你坐牢",
+    "不还就报警抓你",
+    "不配合就找你家里人",
+]
+
+
+def convert(config: str):
+    return opencc.OpenCC(config).convert
+
+
+def styles(rng: random.Random, text: str, converters: dict[str, object]) -> list[str]:
+    out = [text]
+    roll = rng.random()
+    if roll < 0.2:
+        out.append(converters[rng.choice(["s2t", "s2hk", "s2tw"])](text))  # type: ignore[operator]
+    elif roll < 0.27:
+        out.append("".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text))
+    elif roll < 0.32:
+        out.append(" ".join(text))
+    return out
+
+
+def fill(rng: random.Random, template: str) -> str:
+    return template.format(
+        name=rng.choice(NAMES),
+        who=rng.choice([*THIRD_NAMES, "张先生", "他", "您的朋友"]),
+        lender=rng.choice(LENDERS),
+        amount=amount(rng),
+        date=date(rng),
+        tail=rng.randint(1000, 9999),
+        phone=rng.choice(["400-000-0000", "95xxx", "021-12345678"]),
+    )
+
+
+def framed_violation(rng: random.Random, body: str) -> str:
+    greeting = fill(rng, rng.choice(GREETINGS))
+    if rng.random() < 0.5:
+        body = f"{rng.choice(CONDITIONS)}，{body}"
+    if rng.random() < 0.3:  # the violation at the end of an otherwise polite reminder
+        body = f"{fill(rng, rng.choice(REMINDERS))}。{body}"
+    return greeting + body + rng.choice(CLOSINGS)
+
+
+def rows(seed: int = SEED) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    converters = {name: convert(name) for name in ("s2t", "s2hk", "s2tw")}
+    out: list[dict[str, object]] = []
+
+    def add(text: str, codes: list[str], third: bool = False) -> None:
+        for styled in styles(rng, text, converters):
+            out.append({"text": styled, "codes": codes, "to_third_party": third})
+
+    banks = {"THREAT": THREAT, "INSULT": INSULT, "FALSE_AUTHORITY": FALSE_AUTHORITY}
+    banks["FALSE_CONSEQUENCE"] = FALSE_CONSEQUENCE
+    for code, bank in banks.items():
+        phrases = [p.strip() for p in bank if p.strip()]
+        for phrase in phrases:
+            for _ in range(6):
+                add(framed_violation(rng, phrase), [code])
+    # two codes at once
+    for _ in range(400):
+        first, second = rng.sample(list(banks), 2)
+        a = rng.choice([p for p in banks[first] if p.strip()]).strip()
+        b = rng.choice([p for p in banks[second] if p.strip()]).strip()
+        add(fill(rng, rng.choice(GREETINGS)) + f"{a}，{b}" + rng.choice(CLOSINGS), sorted([first, second]))
+    for phrase in CONDITIONAL_CONSEQUENCE:
+        for _ in range(5):
+            add(framed_violation(rng, phrase), ["FALSE_CONSEQUENCE"])
+    third = [p.strip() for p in THIRD_PARTY if p.strip()]
+    for template in third:
+        for _ in range(10):
+            add(
+                fill(rng, rng.choice(["", "您好，", "你好，", "打扰了，"])) + fill(rng, template),
+                ["THIRD_PARTY_DISCLOSURE"],
+                True,
+            )
+    for template in [p.strip() for p in CALLBACK if p.strip()]:
+        for _ in range(12):
+            add(fill(rng, template), [], True)
+    for bank, repeats in ((REMINDERS, 8), (NEGATED, 10), (FACTUAL, 8)):
+        phrases = [p.strip() for p in bank if p.strip()]
+        for phrase in phrases:
+            for _ in range(repeats):
+                text = fill(rng, rng.choice(GREETINGS)) + fill(rng, phrase)
+                if rng.random() < 0.5:
+                    text += "。" + fill(rng, rng.choice(REMINDERS))
+                add(
+                    text + rng.choice(["", "。", "，谢谢。", "，祝您生活愉快！", "。如有疑问请联系客服。"]),
+                    [],
+                )
+    rng.shuffle(out)
+    unique: dict[str, dict[str, object]] = {}
+    for row in out:
+        unique.setdefault(str(row["text"]), row)
+    return list(unique.values())
+
+
+def main() -> None:
+    data = rows()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with OUT.open("w", encoding="utf-8") as handle:
+        for row in data:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(data)} rows → {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -124,6 +124,7 @@ class Conversation:
     channel: str
     turns: tuple[Turn, ...]
     verified_at: datetime | None = None  # when identity reached the level account data needs
+    verified_turn: int | None = None  # or the turn at which it did (a posted transcript)
     ledger: LedgerFacts | None = None
     first_response_due: datetime | None = None  # the SLA deadline of the first answer
     first_response_minutes: int | None = None  # without a deadline: minutes from the first message

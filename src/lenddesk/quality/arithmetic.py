@@ -1,0 +1,128 @@
+"""Figures an agent quotes that can be checked from the conversation alone. Pure.
+
+Without the ledger, an amount can still be judged when the conversation holds what it follows
+from: instalments and their total (4 期 × 1,500 元 is not 6,500 元), named parts and their sum
+(本金 5,000 + 利息 300 + 罚息 50 is not 5,400), and the level payment (等额本息) of a principal, an
+annual rate and a number of months. Text is normalised (NFKC, Simplified, no spaces, lower case).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
+_CN_DIGITS = dict(zip("一两二三四五六七八九十", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10), strict=True))
+_CN_COUNT = "(十二|二十四|三十六|十八|[一二两三四五六七八九十])"
+_YUAN = rf"{_NUMBER}(万)?(?:元|块)?"
+
+_INSTALMENTS = re.compile(rf"(?:分|共|剩余?|还有|这)(\d{{1,3}}|{_CN_COUNT})(?:期|个月)")
+_FILLER = r"(?:应还|要还|需还|还款|还|需|为|是|约|:|大概|大约)"
+_EACH = re.compile(rf"(?:每期|每月|月供|每个月){_FILLER}{{0,3}}{_YUAN}")
+_TOTAL = re.compile(rf"(?:合计|共计|总计|共还|一共|总共|总额|总还款|累计){_FILLER}{{0,3}}{_YUAN}")
+_REMAINING = re.compile(rf"(?:剩余|剩下|余下|免息)(?:本金|欠款|金额|的)?{_YUAN}分")
+_PART = re.compile(
+    rf"(本金|利息|罚息|滞纳金|违约金|手续费|服务费|担保费|逾期费|复利)(?:为|是|:|共|约|有|还有){{0,2}}{_YUAN}"
+)
+_PRINCIPAL = re.compile(rf"(?:借款?|贷款?|借了|本金|额度)(?:金额|为|是|:|了){{0,2}}{_YUAN}")
+_ANNUAL_RATE = re.compile(rf"(?:年利率|年化利率|年化|年息|年费率)(?:为|是|:|约){{0,2}}{_NUMBER}%")
+_INTEREST_TOTAL = re.compile(rf"(?:总利息|利息共|利息合计|利息总共|共付利息)(?:为|是|:|约){{0,2}}{_YUAN}")
+_LEVEL_PAYMENT = re.compile(r"等额本息")
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    what: str  # the arithmetic, e.g. "4 × 1500.00 = 6000.00 ≠ 6500.00"
+
+
+def _amount(number: str, ten_thousand: str | None) -> float:
+    value = float(number.replace(",", ""))
+    return value * 10_000 if ten_thousand else value
+
+
+def _count(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if len(text) == 1:
+        return _CN_DIGITS[text]
+    if text.startswith("十"):
+        return 10 + _CN_DIGITS[text[1]]
+    tens = _CN_DIGITS[text[0]] * 10
+    return tens + (_CN_DIGITS[text[2]] if len(text) > 2 else 0)
+
+
+def _first(pattern: re.Pattern[str], text: str) -> float | None:
+    found = pattern.search(text)
+    return _amount(found.group(1), found.group(2)) if found else None
+
+
+def instalments(text: str) -> list[Check]:
+    """Instalments × each = the total quoted in the same text (a cent of rounding per instalment)."""
+    count = _INSTALMENTS.search(text)
+    each = _first(_EACH, text)
+    total = _first(_TOTAL, text) or _first(_REMAINING, text)
+    if count is None or each is None or total is None:
+        return []
+    n = _count(count.group(1))
+    if n < 2:
+        return []
+    product = n * each
+    ok = abs(product - total) <= max(1.0, 0.01 * n)
+    sign = "=" if ok else "≠"
+    return [Check(ok, f"{n} × {each:.2f} = {product:.2f} {sign} {total:.2f}")]
+
+
+def parts_and_sum(text: str) -> list[Check]:
+    """Named parts (本金, 利息, 罚息 …) quoted before a total add up to it."""
+    total = _TOTAL.search(text)
+    if total is None:
+        return []
+    parts = {}
+    for match in _PART.finditer(text[: total.start()]):
+        parts.setdefault(match.group(1), _amount(match.group(2), match.group(3)))
+    if len(parts) < 2:
+        return []
+    quoted = _amount(total.group(1), total.group(2))
+    added = sum(parts.values())
+    ok = abs(added - quoted) <= 0.01 * len(parts)
+    sign = "=" if ok else "≠"
+    return [Check(ok, f"{' + '.join(f'{v:.2f}' for v in parts.values())} = {added:.2f} {sign} {quoted:.2f}")]
+
+
+def level_payment(principal: float, annual_rate_percent: float, months: int) -> float:
+    monthly = annual_rate_percent / 100 / 12
+    if monthly == 0:
+        return principal / months
+    return principal * monthly / (1 - (1 + monthly) ** -months)
+
+
+def level_payments(context: str, quoted: str) -> list[Check]:
+    """A level payment (等额本息) quoted in `quoted`, from the principal, annual rate and months that
+    `context` (the whole conversation) gives."""
+    if not _LEVEL_PAYMENT.search(context):
+        return []
+    principal = _first(_PRINCIPAL, context)
+    rate = _ANNUAL_RATE.search(context)
+    count = _INSTALMENTS.search(context)
+    each = _first(_EACH, quoted)
+    if principal is None or rate is None or count is None or each is None:
+        return []
+    months = _count(count.group(1))
+    if months < 1:
+        return []
+    due = level_payment(principal, float(rate.group(1)), months)
+    said = f"等额本息 {principal:.2f} 元、年利率 {rate.group(1)}%、{months} 期：每期 {due:.2f} 元"
+    said += f"，报 {each:.2f} 元"
+    checks = [Check(abs(due - each) <= max(0.5, 0.005 * due), said)]
+    interest = _first(_INTEREST_TOTAL, quoted)
+    if interest is not None:
+        expected = each * months - principal
+        ok = abs(expected - interest) <= max(1.0, 0.01 * months)
+        checks.append(Check(ok, f"总利息 {expected:.2f} 元，报 {interest:.2f} 元"))
+    return checks
+
+
+def check(context: str, quoted: str) -> list[Check]:
+    """Every judgeable figure of `quoted` (an agent's turn), with `context` the whole conversation."""
+    return [*instalments(quoted), *parts_and_sum(quoted), *level_payments(context, quoted)]

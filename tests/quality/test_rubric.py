@@ -459,6 +459,17 @@ def test_masked_numbers_hotlines_and_contract_numbers_are_no_privacy_leak(said: 
     assert item(chat(("agent", said), verified_at=T0), "PRIVACY").result == "pass"
 
 
+def test_a_long_transaction_number_is_no_id_or_card_number() -> None:
+    said = "您的还款流水号202612031015300001已入账"  # 18 digits, but no birth date and no card prefix
+    assert item(chat(("agent", said), verified_at=T0), "PRIVACY").result == "pass"
+
+
+@pytest.mark.parametrize("asked", ["我是他老婆，他欠你们多少", "我老公在你们这借的钱还了没有"])
+def test_a_spouse_asking_is_a_third_party(asked: str) -> None:
+    told = chat(("borrower", asked), ("agent", "您好，他还欠5400元。"))
+    assert item(told, "PRIVACY").result == "fail"
+
+
 # --- CLOSING --------------------------------------------------------------------------------------
 
 
@@ -495,6 +506,19 @@ def test_response_time_against_the_deadline_or_the_minutes() -> None:
         "chat", (Turn("borrower", "在吗"), Turn("agent", "您好")), first_response_minutes=15
     )
     assert item(untimed, "RESPONSE_TIME").result == "n/a"
+
+
+def test_with_a_minutes_limit_every_answer_is_timed_not_only_the_first() -> None:
+    turns = (
+        Turn("borrower", "在吗", at(0)),
+        Turn("agent", "您好，请讲", at(1)),
+        Turn("borrower", "还款失败了", at(2)),
+        Turn("agent", "您好，请换一张卡试试", at(40)),
+    )
+    late = item(Conversation("chat", turns, first_response_minutes=5), "RESPONSE_TIME")
+    assert late.result == "fail" and "38 分钟" in late.evidence
+    quick = Conversation("chat", (*turns[:3], Turn("agent", "请换一张卡", at(4))), first_response_minutes=5)
+    assert item(quick, "RESPONSE_TIME").result == "pass"
 
 
 # --- the score ------------------------------------------------------------------------------------

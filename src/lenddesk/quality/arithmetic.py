@@ -17,9 +17,12 @@ _CN_COUNT = "(十二|二十四|三十六|十八|[一二两三四五六七八九�
 _YUAN = rf"{_NUMBER}(万)?(?:元|块)?"
 
 _INSTALMENTS = re.compile(rf"(?:分|共|剩余?|还有|这)(\d{{1,3}}|{_CN_COUNT})(?:期|个月)")
+_BARE_INSTALMENTS = re.compile(r"(?<![第\d.])(\d{1,3})期(?!内)")
 _FILLER = r"(?:应还|要还|需还|还款|还|需|为|是|约|:|大概|大约)"
 _EACH = re.compile(rf"(?:每期|每月|月供|每个月){_FILLER}{{0,3}}{_YUAN}")
-_TOTAL = re.compile(rf"(?:合计|共计|总计|共还|一共|总共|总额|总还款|累计){_FILLER}{{0,3}}{_YUAN}")
+_TOTAL = re.compile(
+    rf"(?:合计|共计|总计|共还|一共|总共|总额|总还款|累计){_FILLER}{{0,3}}{_YUAN}|共{_FILLER}{{0,2}}{_NUMBER}(万)?(?:元|块)"
+)
 _REMAINING = re.compile(rf"(?:剩余|剩下|余下|免息)(?:本金|欠款|金额|的)?{_YUAN}分")
 _PART = re.compile(
     rf"(本金|利息|罚息|滞纳金|违约金|手续费|服务费|担保费|逾期费|复利)(?:为|是|:|共|约|有|还有){{0,2}}{_YUAN}"
@@ -54,12 +57,18 @@ def _count(text: str) -> int:
 
 def _first(pattern: re.Pattern[str], text: str) -> float | None:
     found = pattern.search(text)
-    return _amount(found.group(1), found.group(2)) if found else None
+    if found is None:
+        return None
+    # A pattern of alternatives has a (number, 万) pair of groups per alternative: take the one matched.
+    groups = found.groups()
+    pairs = [groups[i : i + 2] for i in range(0, len(groups), 2)]
+    number, ten_thousand = next(pair for pair in pairs if pair[0] is not None)
+    return _amount(number, ten_thousand)
 
 
 def instalments(text: str) -> list[Check]:
     """Instalments × each = the total quoted in the same text (a cent of rounding per instalment)."""
-    count = _INSTALMENTS.search(text)
+    count = _INSTALMENTS.search(text) or _BARE_INSTALMENTS.search(text)
     each = _first(_EACH, text)
     total = _first(_TOTAL, text) or _first(_REMAINING, text)
     if count is None or each is None or total is None:
@@ -78,12 +87,13 @@ def parts_and_sum(text: str) -> list[Check]:
     total = _TOTAL.search(text)
     if total is None:
         return []
+    quoted = _first(_TOTAL, text)
+    assert quoted is not None
     parts = {}
     for match in _PART.finditer(text[: total.start()]):
         parts.setdefault(match.group(1), _amount(match.group(2), match.group(3)))
     if len(parts) < 2:
         return []
-    quoted = _amount(total.group(1), total.group(2))
     added = sum(parts.values())
     ok = abs(added - quoted) <= 0.01 * len(parts)
     sign = "=" if ok else "≠"

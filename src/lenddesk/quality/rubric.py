@@ -69,12 +69,13 @@ _GREETING = re.compile(
     r"(?:您|你)好(?!像)|(?:早上|上午|中午|下午|晚上)好|早安|午安|欢迎(?:咨询|光临|来电|您)|"
     r"(?<![a-z])(?:hello|hi|dear)(?![a-z])|哈喽|嗨"
 )
-GREETING_OPENING = 24  # characters of the first agent message in which the greeting must stand
+GREETING_OPENING = 30  # characters of the first agent message in which the greeting must stand
 
 _DISTRESS_WORDS = (
     "困难", "还不起", "还不上", "拿不出", "没钱", "失业", "下岗", "裁员", "生病", "住院", "手术", "急用",
-    "着急", "焦虑", "压力", "崩溃", "难受", "绝望", "走投无路", "活不下去", "睡不着", "怎么办",
-    "求求", "太难了", "家里出事", "去世", "离婚", "被骗", "害怕", "担心", "好怕", "吓死", "过分",
+    "着急", "焦虑", "压力", "崩溃", "难受", "绝望", "走投无路", "活不下去", "睡不着",
+    "该怎么办", "怎么办啊", "怎么办呀", "求求", "太难了", "家里出事", "去世", "离婚", "被骗", "害怕",
+    "担心", "好怕", "吓死", "过分",
     "搞什么", "什么态度", "气死", "骗子", "骗人", "无语", "烦死", "受不了", "投诉", "举报", "？？？",
     "???", "太差", "垃圾", "欺负", "委屈",
 )  # fmt: skip
@@ -87,7 +88,8 @@ _EMPATHY_WORDS = (
 _SOLUTION = re.compile(
     r"方案|分期|延期|展期|减免|协商|提交|登记|反馈给|转交|跟进|处理结果|回复您|联系您|回电|"
     r"工作日内|小时内|分钟内|天内|为您(?:办理|提交|申请|登记|核实|处理|停止|转|反馈|开具|调整|查询|安排|撤销|取消)|"
-    r"可以为您|建议您?|您可以|你可以|您也可以|可(?:以)?(?:通过|在|到|申请|选择|拨打|联系|下载|登录|修改|上传|直接|随时)|"
+    r"可以为您|建议您?|您可以|你可以|您也可以|可(?:以)?(?:通过|在|到|申请|选择|拨打|联系|下载|登录|修改|上传|直接|随时|用)|"
+    r"支持|可用|"
     r"下一步|还款计划|调整|暂停|豁免|已为您|已经为您|我(?:马上|这就|会|来|帮您)|我们(?:会|将)|会在|将在|将于|"
     r"将(?:会|被)?(?:退回|到账|恢复|通知|发送|寄|放款)|预计|稍后|短信通知|通知您|原路退回|自动(?:恢复|扣款|设为|退)|"
     r"一般(?:在|会)|通常(?:在|会)|请(?:您)?先?(?:在|到|登录|通过|点击|拨打|联系|前往|按照)|点击|点“|进入|路径|"
@@ -116,7 +118,9 @@ _IDENTITY_NOUNS = re.compile(
     r"身份证|证件|姓名|名字|手机号|手机尾号|注册手机|预留手机|后[四六346]位|验证码|出生日期|本人|身份"
 )
 _ASKING = re.compile(r"请|提供|告知|报一下|说一下|输入|确认|核对|核实|验证|核验|麻烦|吗|\?")
-_NOT_ASKING = re.compile(r"^已|已核实|已验证|核验通过|验证通过|不要|切勿|不会(?:索要|要求|向您)|泄露")
+_NOT_ASKING = re.compile(
+    r"^已|已核实|已验证|核验通过|验证通过|不要|切勿|不会(?:索要|要求|向您)|泄露|只能|无法|不能|请(?:他|她|.{1,4}本人)"
+)
 _REFUSAL = re.compile(r"不给|不方便|不想|不告诉|凭什么|为什么要|不愿|不提供|拒绝|直接说|不说|算了|没必要")
 _ACCOUNT_ANCHOR = re.compile(
     r"应还|待还|未还|已还|还欠|欠款|欠了|欠|逾期|结清|余额|本金|利息|罚息|账单|还款日|还款的|还款金额|"
@@ -134,9 +138,18 @@ _RELATION = (
     r"(?:丈夫|老公|妻子|老婆|爱人|配偶|父亲|母亲|爸爸|妈妈|儿子|女儿|哥哥|姐姐|弟弟|妹妹|亲戚|朋友|同事|"
     r"家人|家属|亲属|紧急联系人|联系人)"
 )
+_SPEAKER_RELATION = (
+    r"(?:妈妈|母亲|妈|爸爸|父亲|爸|老婆|妻子|爱人|老公|丈夫|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|家属|亲戚|"
+    r"朋友|同事|领导|室友)"
+)
 _THIRD_PARTY_SPEAKER = re.compile(
-    r"我是.{1,8}?的(?:妈妈|母亲|妈|爸爸|父亲|爸|老婆|妻子|爱人|老公|丈夫|儿子|女儿|哥哥|姐姐|弟弟|妹妹|"
-    r"家人|家属|亲戚|朋友|同事|领导|室友)|(?:替|帮)我?" + _RELATION + r"(?:查|问)"
+    r"我是(?:他|她|借款人|[\u4e00-\u9fff]{1,4}?)的?"
+    + _SPEAKER_RELATION
+    + r"|(?:替|帮)我?"
+    + _RELATION
+    + r"(?:查|问)|我的?"
+    + _SPEAKER_RELATION
+    + r"(?:在你们|在贵|的借款|的贷款|的欠款|借的|欠的|欠了|借了)"
 )
 _THIRD_PARTY_LOAN = re.compile(
     _RELATION + r"[^。！？，,]{0,12}?(?:在(?:我们|本)?平台|有一笔|借了|借款|贷款|欠|逾期|未还)"
@@ -603,6 +616,18 @@ def _banned_language(reading: _Read) -> tuple[str, str]:
     return "pass", "未发现威胁、辱骂、冒充权威或虚假后果用语"
 
 
+def _id_shaped(run: str, digits: str) -> bool:
+    """An 18- or 15-character ID number by its shape: a region and a birth date (its check digit is
+    not looked at)."""
+    if len(run) == 18 and digits[:17].isdigit() and len(digits) >= 17:
+        year, month, day = int(run[6:10]), int(run[10:12]), int(run[12:14])
+        return run[0] in "123456789" and 1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
+    if len(run) == 15 and run.isdigit():
+        month, day = int(run[8:10]), int(run[10:12])
+        return run[0] in "123456789" and 1 <= month <= 12 and 1 <= day <= 31
+    return False
+
+
 def clear_numbers(plain: str) -> list[str]:
     """Full ID numbers, card numbers and mobile numbers written in clear in normalised text, whatever
     their check digits (masked: the first three and last four digits)."""
@@ -610,8 +635,8 @@ def clear_numbers(plain: str) -> list[str]:
     for match in _CLEAR_NUMBER.finditer(plain):
         run = match.group().replace("-", "").replace(" ", "")
         digits = run.rstrip("x")
-        is_id = (len(run) == 18 and digits[:17].isdigit()) or (len(run) == 15 and run.isdigit())
-        is_card = run.isdigit() and 16 <= len(run) <= 19
+        is_id = _id_shaped(run, digits)
+        is_card = run.isdigit() and 15 <= len(run) <= 19 and run[0] in "3456"
         if is_id or is_card or _MOBILE_NUMBER.fullmatch(run):
             found.append(guard.mask_number(run))
     return found
@@ -650,28 +675,46 @@ def _closing(reading: _Read) -> tuple[str, str]:
     return "pass", _quote(found)
 
 
+def _waits(reading: _Read) -> list[tuple[_Sentence, _Sentence]]:
+    """(the borrower's first unanswered message, the agent's answer) for every answer, in order."""
+    waits = []
+    waiting: _Sentence | None = None
+    for sentence in reading.sentences:
+        if sentence.at is None:
+            continue
+        if sentence.speaker == "borrower" and waiting is None:
+            waiting = sentence
+        elif sentence.speaker == "agent" and waiting is not None and sentence.at >= waiting.at:
+            waits.append((waiting, sentence))
+            waiting = None
+    return waits
+
+
 def _response_time(reading: _Read) -> tuple[str, str]:
+    """The first answer by the ticket's first-response deadline (or within `first_response_minutes`
+    of the borrower's first message); with `first_response_minutes`, every later answer within as
+    many minutes of the message it answers too."""
     conversation = reading.conversation
-    asked = next((s for s in reading.sentences if s.speaker == "borrower" and s.at is not None), None)
-    answered = next(
-        (
-            s
-            for s in reading.sentences
-            if s.speaker == "agent" and s.at is not None and asked and s.at >= asked.at
-        ),
-        None,
-    )
-    if asked is None or answered is None or asked.at is None or answered.at is None:
+    waits = _waits(reading)
+    if not waits:
         return "n/a", "无法计算首次响应时间"
+    (asked, answered), later = waits[0], waits[1:]
+    assert asked.at is not None and answered.at is not None  # _waits keeps timed sentences only
+    limit = conversation.first_response_minutes
     due = conversation.first_response_due
-    if due is None and conversation.first_response_minutes is not None:
-        due = asked.at + timedelta(minutes=conversation.first_response_minutes)
+    if due is None and limit is not None:
+        due = asked.at + timedelta(minutes=limit)
     if due is None:
         return "n/a", "无响应时限"
     waited = int((answered.at - asked.at).total_seconds() // 60)
-    if answered.at <= due:
-        return "pass", _quote(answered, f"{waited} 分钟内首次响应")
-    return "fail", _quote(answered, f"首次响应用时 {waited} 分钟，超出时限")
+    if answered.at > due:
+        return "fail", _quote(answered, f"首次响应用时 {waited} 分钟，超出时限")
+    for message, answer in later if limit is not None else ():
+        assert message.at is not None and answer.at is not None
+        if answer.at > message.at + timedelta(minutes=limit):
+            late = int((answer.at - message.at).total_seconds() // 60)
+            return "fail", _quote(answer, f"客户等待 {late} 分钟才得到回复，超出 {limit} 分钟")
+    return "pass", _quote(answered, f"{waited} 分钟内首次响应")
 
 
 CHECKS = {

@@ -238,6 +238,13 @@ def test_another_persons_loan_told_to_a_verified_borrower_fails() -> None:
     assert item(polite, "PRIVACY").result == "pass"
 
 
+def test_a_question_about_this_months_figures_touches_the_account_a_worked_example_does_not() -> None:
+    asked = chat(("borrower", "这个月要还多少"), ("agent", "您好，请登录 App 查看。"))
+    assert item(asked, "IDENTITY_CHECK").result == "pass"
+    example = chat(("borrower", "如果借5000分6期，每期还多少"), ("agent", "您好，以 App 试算为准。"))
+    assert item(example, "IDENTITY_CHECK").result == "n/a"
+
+
 def test_the_hotline_and_ticket_number_are_not_account_data() -> None:
     conversation = chat(("agent", "请拨打 400-000-0000，工单号 T20261124-000001"), public=("400-000-0000",))
     assert item(conversation, "IDENTITY_CHECK").result == "n/a"
@@ -291,6 +298,12 @@ def test_a_level_payment_is_checked_against_principal_rate_and_months() -> None:
     asked = ("borrower", "借1万，年化18%，分6期等额本息，每期还多少？")
     wrong = item(chat(asked, ("agent", "您好，每期应还1,800元，6期共还10,800元。")), "ACCURACY")
     assert wrong.result == "fail" and "1755.25" in wrong.evidence
+
+
+@pytest.mark.parametrize(("interest", "result"), [("150", "pass"), ("160", "fail")])
+def test_simple_daily_interest_is_checked(interest: str, result: str) -> None:
+    asked = ("borrower", "借款10000元，日利率万分之五，用了30天，利息多少？")
+    assert item(chat(asked, ("agent", f"您好，利息共{interest}元。")), "ACCURACY").result == result
 
 
 # --- EMPATHY --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ _CN_COUNT = "(十二|二十四|三十六|十八|[一二两三四五六七八九�
 _YUAN = rf"{_NUMBER}(万)?(?:元|块)?"
 
 _INSTALMENTS = re.compile(rf"(?:分|共|剩余?|还有|这)(\d{{1,3}}|{_CN_COUNT})(?:期|个月)")
-_BARE_INSTALMENTS = re.compile(r"(?<![第\d.])(\d{1,3})期(?!内)")
+_BARE_INSTALMENTS = re.compile(r"(?<![第\d.])(\d{1,3})(?:期|个月)(?!内)")
 _FILLER = r"(?:应还|要还|需还|还款|还|需|为|是|约|:|大概|大约)"
 _EACH = re.compile(rf"(?:每期|每月|月供|每个月){_FILLER}{{0,3}}{_YUAN}")
 _TOTAL = re.compile(
@@ -114,7 +114,7 @@ def level_payments(context: str, quoted: str) -> list[Check]:
         return []
     principal = _first(_PRINCIPAL, context)
     rate = _ANNUAL_RATE.search(context)
-    count = _INSTALMENTS.search(context)
+    count = _INSTALMENTS.search(context) or _BARE_INSTALMENTS.search(context)
     each = _first(_EACH, quoted)
     if principal is None or rate is None or count is None or each is None:
         return []
@@ -124,7 +124,7 @@ def level_payments(context: str, quoted: str) -> list[Check]:
     due = level_payment(principal, float(rate.group(1)), months)
     said = f"等额本息 {principal:.2f} 元、年利率 {rate.group(1)}%、{months} 期：每期 {due:.2f} 元"
     said += f"，报 {each:.2f} 元"
-    checks = [Check(abs(due - each) <= max(0.5, 0.005 * due), said)]
+    checks = [Check(abs(due - each) <= max(0.5, 0.002 * due), said)]
     interest = _first(_INTEREST_TOTAL, quoted)
     if interest is not None:
         expected = each * months - principal
@@ -133,6 +133,39 @@ def level_payments(context: str, quoted: str) -> list[Check]:
     return checks
 
 
+_DAILY_RATE = re.compile(
+    rf"(?:日利率|日息|日费率|日罚息率?|每日利率|每天利率)(?:为|是|:|约){{0,2}}(?:{_NUMBER}%|万分之([\d.]+|[一二两三四五六七八九十]{{1,3}}))"
+)
+_DAYS = re.compile(r"(\d{1,4})天")
+_INTEREST = re.compile(rf"(?:利息|罚息)(?:共|合计|为|是|:|约|大概|就是|总共|一共|需要|要){{0,3}}{_YUAN}")
+
+
+def daily_interest(context: str, quoted: str) -> list[Check]:
+    """Simple daily interest: principal × daily rate × days = the interest quoted."""
+    rate = _DAILY_RATE.search(context)
+    principal = _first(_PRINCIPAL, context)
+    days = _DAYS.search(context)
+    interest = _first(_INTEREST, quoted)
+    if rate is None or principal is None or days is None or interest is None:
+        return []
+    if rate.group(1):
+        daily = float(rate.group(1).replace(",", "")) / 100
+    else:
+        per_ten_thousand = rate.group(2)
+        cn = per_ten_thousand[0] in _CN_DIGITS
+        daily = (_count(per_ten_thousand) if cn else float(per_ten_thousand)) / 10_000
+    due = principal * daily * int(days.group(1))
+    said = (
+        f"{principal:.2f} 元 × 日利率 {daily:.4%} × {days.group(1)} 天 = {due:.2f} 元，报 {interest:.2f} 元"
+    )
+    return [Check(abs(due - interest) <= max(0.01, 0.005 * due), said)]
+
+
 def check(context: str, quoted: str) -> list[Check]:
     """Every judgeable figure of `quoted` (an agent's turn), with `context` the whole conversation."""
-    return [*instalments(quoted), *parts_and_sum(quoted), *level_payments(context, quoted)]
+    return [
+        *instalments(quoted),
+        *parts_and_sum(quoted),
+        *level_payments(context, quoted),
+        *daily_interest(context, quoted),
+    ]

@@ -164,6 +164,12 @@ _ACCOUNT_REQUEST = re.compile(
     + r".{0,8}(?:借|欠|逾期|还款|贷款)|还不上|还不起|拿不出|没钱还|缓几天|宽限|晚点还|延期还|利息这么高|"
     r"查一下|查下|帮我查|借不了|借不出|没钱|缓缓|缓一缓|缓一下|这期|本期|还显示|(?:下个?月|下周|过几天|月底|发工资)(?:再|就)?还|再还"
 )
+# A question about one account's figures, asked without a pronoun (这个月要还多少); not a worked example.
+_ACCOUNT_QUESTION = re.compile(
+    r"还多少|还差多少|欠多少|还欠|逾期(?:几|多少)天|逾期多久|哪张卡|到账了吗|入账了吗|到账没|还清了吗|结清了吗|"
+    r"额度(?:是|有)?多少|什么时候扣"
+)
+_HYPOTHETICAL = re.compile(r"的话|如果|假如|比如|年利率|年化|等额本息|等额本金|利率")
 _PRIVACY_REFUSAL = re.compile(
     r"无法(?:向您)?(?:透露|告知|提供)|不能(?:透露|告知)|属于.{0,8}隐私|只能(?:和|与|向)(?:借款人)?本人"
 )
@@ -475,11 +481,17 @@ def _worked_example(reading: _Read, sentence: _Sentence) -> bool:
     return any(_WORKED_EXAMPLE.search(s.plain) for s in last)
 
 
+def _asks_about_account(plain: str) -> bool:
+    if _ACCOUNT_REQUEST.search(plain):
+        return True
+    return bool(_ACCOUNT_QUESTION.search(plain)) and not _HYPOTHETICAL.search(plain)
+
+
 def _touches_account(reading: _Read, asked: _Sentence | None) -> _Sentence | None:
     """The sentence showing the conversation is about someone's account, if any."""
     if asked is not None:
         return asked
-    borrower = next((s for s in reading.of(["borrower"]) if _ACCOUNT_REQUEST.search(s.plain)), None)
+    borrower = next((s for s in reading.of(["borrower"]) if _asks_about_account(s.plain)), None)
     if borrower is not None:
         return borrower
     return next((s for s in reading.of(COMPANY) if _PRIVACY_REFUSAL.search(s.plain)), None)

@@ -143,10 +143,10 @@ _SPEAKER_RELATION = (
     r"朋友|同事|领导|室友)"
 )
 _THIRD_PARTY_SPEAKER = re.compile(
-    r"我是(?:他|她|借款人|[\u4e00-\u9fff]{1,4}?)的?"
+    r"我是(?:他|她|借款人|[^我你说，。！？,.!?\s]{1,4}?)的?"
     + _SPEAKER_RELATION
     + r"|(?:替|帮)我?"
-    + _RELATION
+    + _SPEAKER_RELATION
     + r"(?:查|问)|我的?"
     + _SPEAKER_RELATION
     + r"(?:在你们|在贵|的借款|的贷款|的欠款|借的|欠的|欠了|借了)"

@@ -291,6 +291,20 @@ def test_without_the_ledger_accuracy_judges_the_arithmetic_in_the_text(quote: st
     assert item(chat(("agent", quote), verified_at=T0), "ACCURACY").result == result
 
 
+@pytest.mark.parametrize(
+    ("quote", "result"),
+    [
+        ("4×1500=6500", "fail"),
+        ("1500乘以4等于6000元", "pass"),
+        ("5000+300+50=5400", "fail"),
+        ("每期1,600元，6期共计9,600元（已含利息）", "pass"),
+        ("分12期，每期1000元，加上利息共计12600元", "n/a"),  # the interest is not given
+    ],
+)
+def test_written_sums_are_checked_and_added_charges_are_not_judged(quote: str, result: str) -> None:
+    assert item(chat(("agent", quote), verified_at=T0), "ACCURACY").result == result
+
+
 def test_a_level_payment_is_checked_against_principal_rate_and_months() -> None:
     asked = ("borrower", "借12000元，年利率12%，分12期等额本息，每月还多少？")
     right = item(chat(asked, ("agent", "您好，每月应还约1066.19元，总利息约794.28元。")), "ACCURACY")
@@ -332,12 +346,17 @@ def test_empathy_before_the_distress_does_not_count_and_none_is_not_applicable()
     ("said", "answer"),
     [
         ("我害怕，逾期会坐牢吗？", "请别担心，逾期不构成犯罪。"),
-        ("你们搞什么？？？我明明还了还一直催！", "非常抱歉给您带来困扰，我马上为您核实。"),
+        ("生意失败了，现在负债累累，真的撑不下去了", "我能体会您的不容易，我们一起想办法。"),
     ],
 )
-def test_worry_and_anger_need_acknowledging_too(said: str, answer: str) -> None:
+def test_worry_and_hardship_need_acknowledging_too(said: str, answer: str) -> None:
     assert item(chat(("borrower", said), ("agent", answer)), "EMPATHY").result == "pass"
     assert item(chat(("borrower", said), ("agent", "请按时还款。")), "EMPATHY").result == "fail"
+
+
+def test_an_angry_complaint_alone_is_no_distress() -> None:
+    angry = chat(("borrower", "你们搞什么？？？我要投诉！"), ("agent", "您好，已为您登记投诉。"))
+    assert item(angry, "EMPATHY").result == "n/a"
 
 
 # --- SOLUTION_OFFERED -----------------------------------------------------------------------------
@@ -356,7 +375,8 @@ def test_a_complaint_needs_a_next_step() -> None:
         item(chat(asked, ("agent", "已为您登记，会在24小时内联系您。")), "SOLUTION_OFFERED").result == "pass"
     )
     assert item(chat(asked, ("agent", "随便你。")), "SOLUTION_OFFERED").result == "fail"
-    assert item(chat(("borrower", "还款入口在哪"), ("agent", "首页")), "SOLUTION_OFFERED").result == "n/a"
+    where = chat(("borrower", "还款入口在哪"), ("agent", "在 App 首页点“还款”即可。"))
+    assert item(where, "SOLUTION_OFFERED").result == "pass"
 
 
 @pytest.mark.parametrize(
@@ -373,7 +393,7 @@ def test_stating_what_will_happen_or_what_the_borrower_can_do_passes(answer: str
     assert item(conversation, "SOLUTION_OFFERED").result == "pass"
 
 
-def test_a_need_met_with_a_rule_or_a_refusal_fails_and_a_plain_answer_is_not_applicable() -> None:
+def test_a_need_met_with_a_rule_or_a_refusal_fails_and_only_no_agent_is_not_applicable() -> None:
     hardship = ("borrower", "我住院了，这个月能不能晚点还")
     assert (
         item(chat(hardship, ("agent", "逾期会产生罚息，请按时还款。")), "SOLUTION_OFFERED").result == "fail"
@@ -381,9 +401,8 @@ def test_a_need_met_with_a_rule_or_a_refusal_fails_and_a_plain_answer_is_not_app
     request = ("borrower", "下个月再还行吗")
     assert item(chat(request, ("agent", "不行，自己看着办。")), "SOLUTION_OFFERED").result == "fail"
     inquiry = chat(("borrower", "我的扣款卡是哪张"), ("agent", "您好，是尾号6688的卡。"), verified_at=T0)
-    assert item(inquiry, "SOLUTION_OFFERED").result == "n/a"
-    rate = chat(("borrower", "年利率是多少"), ("agent", "您好，年利率以合同为准。"))
-    assert item(rate, "SOLUTION_OFFERED").result == "n/a"  # a fee question is no fee dispute
+    assert item(inquiry, "SOLUTION_OFFERED").result == "fail"  # expected of every conversation
+    assert item(chat(("borrower", "在吗"), ("bot", "您好")), "SOLUTION_OFFERED").result == "n/a"
 
 
 # --- BANNED_LANGUAGE (the collections guard) ------------------------------------------------------

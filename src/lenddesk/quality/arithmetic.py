@@ -29,8 +29,20 @@ _PART = re.compile(
 )
 _PRINCIPAL = re.compile(rf"(?:借款?|贷款?|借了|本金|额度)(?:金额|为|是|:|了){{0,2}}{_YUAN}")
 _ANNUAL_RATE = re.compile(rf"(?:年利率|年化利率|年化|年息|年费率)(?:为|是|:|约){{0,2}}{_NUMBER}%")
+_MONTHLY_RATE = re.compile(rf"(?:月利率|月息|月费率)(?:为|是|:|约){{0,2}}{_NUMBER}%")
+# A sum written out: 4×1500=6500, 1500乘以4等于6500, 5000+300+50=5400.
+_OPERAND = r"(\d[\d,]*(?:\.\d+)?)(?:元|块|期|个月)?"
+_PRODUCT = re.compile(
+    rf"{_OPERAND}(?:×|x|\*|乘以|乘)(\d[\d,]*(?:\.\d+)?)(?:元|块|期|个月)?(?:=|等于|就是|是|共|一共)(\d[\d,]*(?:\.\d+)?)"
+)
+_SUM = re.compile(
+    r"(\d[\d,]*(?:\.\d+)?(?:元|块)?(?:(?:\+|加上?)\d[\d,]*(?:\.\d+)?(?:元|块)?)+)(?:=|等于|就是|一共|共)(\d[\d,]*(?:\.\d+)?)"
+)
+_ABOUT = re.compile(r"约|大约|大概|左右|差不多")
 _INTEREST_TOTAL = re.compile(rf"(?:总利息|利息共|利息合计|利息总共|共付利息)(?:为|是|:|约){{0,2}}{_YUAN}")
 _LEVEL_PAYMENT = re.compile(r"等额本息")
+# A total that adds interest or fees to the instalments is no product of them.
+_PLUS_CHARGES = re.compile(r"(?:加上?|另加|另收|含|包括|外加|再加)(?:利息|手续费|服务费|罚息|违约金|费用)")
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,8 @@ def instalments(text: str) -> list[Check]:
         return []
     product = n * each
     ok = abs(product - total) <= max(1.0, 0.01 * n)
+    if not ok and _PLUS_CHARGES.search(text):
+        return []  # the total adds interest or fees: not a product of the instalments
     sign = "=" if ok else "≠"
     return [Check(ok, f"{n} × {each:.2f} = {product:.2f} {sign} {total:.2f}")]
 
@@ -113,18 +127,21 @@ def level_payments(context: str, quoted: str) -> list[Check]:
     if not _LEVEL_PAYMENT.search(context):
         return []
     principal = _first(_PRINCIPAL, context)
-    rate = _ANNUAL_RATE.search(context)
+    annual = _ANNUAL_RATE.search(context)
+    monthly = _MONTHLY_RATE.search(context)
     count = _INSTALMENTS.search(context) or _BARE_INSTALMENTS.search(context)
     each = _first(_EACH, quoted)
-    if principal is None or rate is None or count is None or each is None:
+    if principal is None or (annual is None and monthly is None) or count is None or each is None:
         return []
     months = _count(count.group(1))
     if months < 1:
         return []
-    due = level_payment(principal, float(rate.group(1)), months)
-    said = f"等额本息 {principal:.2f} 元、年利率 {rate.group(1)}%、{months} 期：每期 {due:.2f} 元"
+    rate = float(annual.group(1)) if annual else 12 * float(monthly.group(1))  # type: ignore[union-attr]
+    due = level_payment(principal, rate, months)
+    said = f"等额本息 {principal:.2f} 元、年利率 {rate:g}%、{months} 期：每期 {due:.2f} 元"
     said += f"，报 {each:.2f} 元"
-    checks = [Check(abs(due - each) <= max(0.5, 0.002 * due), said)]
+    slack = 0.01 if _ABOUT.search(quoted) else 0.002
+    checks = [Check(abs(due - each) <= max(0.5, slack * due), said)]
     interest = _first(_INTEREST_TOTAL, quoted)
     if interest is not None:
         expected = each * months - principal
@@ -161,9 +178,33 @@ def daily_interest(context: str, quoted: str) -> list[Check]:
     return [Check(abs(due - interest) <= max(0.01, 0.005 * due), said)]
 
 
+def _value(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def written_sums(text: str) -> list[Check]:
+    """Products and sums written out: 4×1500=6500, 5000+300+50=5400."""
+    checks = []
+    for match in _PRODUCT.finditer(text):
+        a, b, said = (_value(g) for g in match.groups())
+        ok = abs(a * b - said) <= 0.01 * max(a, b, 1)
+        checks.append(Check(ok, f"{a:g} × {b:g} = {a * b:.2f} {'=' if ok else '≠'} {said:g}"))
+    for match in _SUM.finditer(text):
+        parts = [_value(p) for p in re.findall(r"\d[\d,]*(?:\.\d+)?", match.group(1))]
+        said = _value(match.group(2))
+        ok = abs(sum(parts) - said) <= 0.01 * len(parts)
+        checks.append(
+            Check(
+                ok, f"{' + '.join(f'{p:g}' for p in parts)} = {sum(parts):.2f} {'=' if ok else '≠'} {said:g}"
+            )
+        )
+    return checks
+
+
 def check(context: str, quoted: str) -> list[Check]:
     """Every judgeable figure of `quoted` (an agent's turn), with `context` the whole conversation."""
     return [
+        *written_sums(quoted),
         *instalments(quoted),
         *parts_and_sum(quoted),
         *level_payments(context, quoted),

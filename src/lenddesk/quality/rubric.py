@@ -75,14 +75,17 @@ _DISTRESS_WORDS = (
     "困难", "还不起", "还不上", "拿不出", "没钱", "失业", "下岗", "裁员", "生病", "住院", "手术", "急用",
     "着急", "焦虑", "压力", "崩溃", "难受", "绝望", "走投无路", "活不下去", "睡不着",
     "该怎么办", "怎么办啊", "怎么办呀", "求求", "太难了", "家里出事", "去世", "离婚", "被骗", "害怕",
-    "担心", "好怕", "吓死", "过分",
-    "搞什么", "什么态度", "气死", "骗子", "骗人", "无语", "烦死", "受不了", "投诉", "举报", "？？？",
-    "???", "太差", "垃圾", "欺负", "委屈",
+    "担心", "好怕", "吓死", "受不了", "欺负", "委屈", "急用", "看病", "医院", "化疗", "癌", "没工作",
+    "找不到工作", "工资没发", "发不出工资", "拖欠工资", "停工", "生意失败", "生意不好", "亏了", "亏损",
+    "倒闭", "负债",
+    "以贷养贷", "撑不下去", "想死", "不想活", "难过", "伤心", "哭", "心累", "失眠", "抑郁", "喘不过气",
+    "意外", "车祸", "受伤", "骨折", "怀孕", "困境", "艰难", "真的没办法", "救救", "帮帮我",
 )  # fmt: skip
 _EMPATHY_WORDS = (
     "理解", "抱歉", "不好意思", "很遗憾", "辛苦", "别着急", "不要着急", "请放心", "您放心", "体谅",
     "感同身受", "明白您", "心情", "难处", "关心", "保重", "早日康复", "我们会帮您", "一起想办法",
     "别担心", "不用担心", "不要担心", "致歉", "道歉", "对不起", "给您带来", "让您久等", "渡过难关",
+    "不容易", "别急", "能体会", "尽力", "帮您想办法", "身体要紧", "注意身体", "照顾好", "安心", "难过",
 )  # fmt: skip
 # SOLUTION_OFFERED: what will happen or what the borrower can do.
 _SOLUTION = re.compile(
@@ -93,13 +96,16 @@ _SOLUTION = re.compile(
     r"下一步|还款计划|调整|暂停|豁免|已为您|已经为您|我(?:马上|这就|会|来|帮您)|我们(?:会|将)|会在|将在|将于|"
     r"将(?:会|被)?(?:退回|到账|恢复|通知|发送|寄|放款)|预计|稍后|短信通知|通知您|原路退回|自动(?:恢复|扣款|设为|退|更新|解除|取消)|"
     r"一般(?:在|会)|通常(?:在|会)|请(?:您)?先?(?:在|到|登录|通过|点击|拨打|联系|前往|按照)|点击|点“|进入|路径|"
-    r"app.{0,12}(?:中|里|内|首页|操作)|操作|热线|报警|96110|不要转账"
+    r"app.{0,12}(?:中|里|内|首页|操作)|操作|热线|报警|96110|不要转账|即可|就可以|就行|只需|"
+    r"(?:会|帮|给)您(?:办理|处理|申请|安排|发|核实|查|转|登记|反馈|跟进)|马上|立即|"
+    r"已(?:经)?(?:处理|办理|安排|撤销|取消|退款|退回|解除|恢复|更正|修改|调整|停止|关闭|提交|登记|反馈|开具|发送)"
 )
 _NO_SOLUTION = re.compile(r"没办法|无能为力|自己看着办|随便|就这样|签了就要还|必须还|爱怎么|随你")
 _CLOSING_WORDS = (
     "感谢", "谢谢", "再见", "祝您", "祝好", "此致", "敬礼", "还有其他", "还有什么", "如有疑问",
     "如有问题", "如有其他", "有问题随时", "随时联系", "生活愉快", "工作顺利", "满意", "稍后", "下一步",
-    "请保持电话畅通", "不客气", "致歉", "谅解", "欢迎再次", "欢迎回复", "注意防范",
+    "请保持电话畅通", "不客气", "致歉", "谅解", "欢迎再次", "欢迎回复", "注意防范", "欢迎随时", "请随时",
+    "有任何", "如需帮助", "如需进一步", "若有疑问", "还有疑问", "顺祝", "期待", "regards", "thank",
 )  # fmt: skip
 _COMPLAINT_WORDS = ("投诉", "举报", "不满意", "维权", "12378", "监管", "态度差", "银保监", "金融局")
 # A borrower need that asks for a way forward (beyond the desk's categories): a request, a failure.
@@ -126,10 +132,15 @@ _ACCOUNT_ANCHOR = re.compile(
     r"应还|待还|未还|已还|还欠|欠款|欠了|欠|逾期|结清|余额|本金|利息|罚息|账单|还款日|还款的|还款金额|"
     r"扣款|入账|到账|绑定|合同|借款|贷款|额度|放款|月供|每期|本期|当期"
 )
-_WORKED_EXAMPLE = re.compile(r"年利率|年化|等额本息|等额本金|如果|假如|比如|例如|举例|按.{0,6}计算|免息分")
+_WORKED_EXAMPLE = re.compile(
+    r"年利率|年化|等额本息|等额本金|如果|假如|比如|例如|举例|按.{0,6}计算|免息分|最高|最低|最多|不超过|"
+    r"起借|最长|最短|所有客户|一般"
+)
 _OVERDUE_STATUS = re.compile(
     r"(?:您|你|他|她)的?(?:借款|贷款|账户|账单|这笔)?(?:目前|现在|已经|已|还)?(?:处于)?逾期(?![会将可不的])|"
-    r"已经?逾期|逾期了|在(?:我们|本|贵)?(?:平台|这|这里|公司)(?:有|借)"
+    r"已经?逾期|逾期了|在(?:我们|本|贵)?(?:平台|这|这里|公司)(?:有|借)|"
+    r"(?:您|你|他|她)的?(?:借款|贷款|账单|款项|还款|申请|这笔)[^。，,]{0,6}(?:已|还|未|没)(?:经)?"
+    r"(?:结清|还清|入账|到账|放款|通过|逾期|还)"
 )
 _SERVICE_NUMBER = re.compile(
     r"(?<!\d)(?:400|800)-?\d{3}-?\d{4}(?!\d)|(?<!\d)95\d{3,4}(?!\d)|(?<!\d)(?:96110|12378|12363|110)(?!\d)"
@@ -608,16 +619,19 @@ def _offers_solution(sentence: _Sentence) -> bool:
 
 def _solution_offered(reading: _Read) -> tuple[str, str]:
     """Pass when the agent states what will happen or what the borrower can do (after the borrower's
-    need, if any); fail when a need (hardship, complaint, request, failure) gets none; else n/a."""
+    need — hardship, complaint, request, failure — if there is one); fail when the agent states
+    neither; n/a only without an agent turn. A reviewer expects it of every conversation."""
+    agent = reading.of(["agent"])
+    if not agent:
+        return "n/a", "没有客服发言"
     trigger = _needs_solution(reading)
-    needed = trigger is not None or reading.conversation.category in SOLUTION_CATEGORIES
     after = trigger.turn if trigger is not None else -1
-    offer = next((s for s in reading.of(["agent"]) if s.turn > after and _offers_solution(s)), None)
+    offer = next((s for s in agent if s.turn > after and _offers_solution(s)), None)
     if offer is not None:
         return "pass", _quote(offer)
-    if not needed:
-        return "n/a", "客户未提出需处理的问题，客服也未说明后续"
-    return "fail", _quote(trigger, "未给出方案或下一步") if trigger else "未给出方案或下一步"
+    if trigger is not None:
+        return "fail", _quote(trigger, "未给出方案或下一步")
+    return "fail", _quote(agent[-1], "未说明后续安排或客户可以怎么做")
 
 
 def _banned_language(reading: _Read) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
 _CN_DIGITS = dict(zip("一两二三四五六七八九十", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10), strict=True))
@@ -41,6 +42,7 @@ _SUM = re.compile(
 _ABOUT = re.compile(r"约|大约|大概|左右|差不多")
 _INTEREST_TOTAL = re.compile(rf"(?:总利息|利息共|利息合计|利息总共|共付利息)(?:为|是|:|约){{0,2}}{_YUAN}")
 _LEVEL_PAYMENT = re.compile(r"等额本息")
+_ANY_DIGIT = re.compile(r"\d")
 # A total that adds interest or fees to the instalments is no product of them.
 _PLUS_CHARGES = re.compile(r"(?:加上?|另加|另收|含|包括|外加|再加)(?:利息|手续费|服务费|罚息|违约金|费用)")
 
@@ -121,22 +123,39 @@ def level_payment(principal: float, annual_rate_percent: float, months: int) -> 
     return principal * monthly / (1 - (1 + monthly) ** -months)
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What the whole conversation says a loan is: read once per conversation."""
+
+    level_payment: bool
+    principal: float | None
+    annual_rate: float | None  # percent; a monthly rate × 12
+    months: int | None
+
+
+@lru_cache(maxsize=1024)
+def _facts(context: str) -> _Facts:
+    annual, monthly = _ANNUAL_RATE.search(context), _MONTHLY_RATE.search(context)
+    rate = float(annual.group(1)) if annual else (12 * float(monthly.group(1)) if monthly else None)
+    count = _INSTALMENTS.search(context) or _BARE_INSTALMENTS.search(context)
+    return _Facts(
+        level_payment=bool(_LEVEL_PAYMENT.search(context)),
+        principal=_first(_PRINCIPAL, context),
+        annual_rate=rate,
+        months=_count(count.group(1)) if count else None,
+    )
+
+
 def level_payments(context: str, quoted: str) -> list[Check]:
     """A level payment (等额本息) quoted in `quoted`, from the principal, annual rate and months that
     `context` (the whole conversation) gives."""
-    if not _LEVEL_PAYMENT.search(context):
-        return []
-    principal = _first(_PRINCIPAL, context)
-    annual = _ANNUAL_RATE.search(context)
-    monthly = _MONTHLY_RATE.search(context)
-    count = _INSTALMENTS.search(context) or _BARE_INSTALMENTS.search(context)
     each = _first(_EACH, quoted)
-    if principal is None or (annual is None and monthly is None) or count is None or each is None:
+    if each is None:
         return []
-    months = _count(count.group(1))
-    if months < 1:
+    facts = _facts(context)
+    principal, rate, months = facts.principal, facts.annual_rate, facts.months
+    if not facts.level_payment or principal is None or rate is None or not months:
         return []
-    rate = float(annual.group(1)) if annual else 12 * float(monthly.group(1))  # type: ignore[union-attr]
     due = level_payment(principal, rate, months)
     said = f"等额本息 {principal:.2f} 元、年利率 {rate:g}%、{months} 期：每期 {due:.2f} 元"
     said += f"，报 {each:.2f} 元"
@@ -159,11 +178,12 @@ _INTEREST = re.compile(rf"(?:利息|罚息)(?:共|合计|为|是|:|约|大概|�
 
 def daily_interest(context: str, quoted: str) -> list[Check]:
     """Simple daily interest: principal × daily rate × days = the interest quoted."""
-    rate = _DAILY_RATE.search(context)
-    principal = _first(_PRINCIPAL, context)
-    days = _DAYS.search(context)
     interest = _first(_INTEREST, quoted)
-    if rate is None or principal is None or days is None or interest is None:
+    if interest is None:
+        return []
+    rate, days = _DAILY_RATE.search(context), _DAYS.search(context)
+    principal = _facts(context).principal
+    if rate is None or principal is None or days is None:
         return []
     if rate.group(1):
         daily = float(rate.group(1).replace(",", "")) / 100
@@ -203,6 +223,8 @@ def written_sums(text: str) -> list[Check]:
 
 def check(context: str, quoted: str) -> list[Check]:
     """Every judgeable figure of `quoted` (an agent's turn), with `context` the whole conversation."""
+    if not _ANY_DIGIT.search(quoted):
+        return []
     return [
         *written_sums(quoted),
         *instalments(quoted),

@@ -189,6 +189,7 @@ _PRIVACY_REFUSAL = re.compile(
 # card of 15–19 digits, a mobile number; digits may be spaced or dashed, a mask (*, ×) breaks them.
 _CLEAR_NUMBER = re.compile(r"(?<![0-9a-z*×])[0-9](?:[0-9 \-]*[0-9])?(?:x(?![a-z]))?(?![0-9*×])")
 _MOBILE_NUMBER = re.compile(r"1[3-9][0-9]{9}")
+_LONG_DIGITS = re.compile(r"[0-9][0-9 \-]{9,}[0-9x]")  # eleven characters or more: worth a closer look
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;…\n])")
 _AMOUNT = re.compile(
@@ -279,6 +280,15 @@ class _Read:
     conversation: Conversation
     sentences: list[_Sentence] = field(default_factory=list)
     _violations: dict[int, tuple[guard.Violation, ...]] = field(default_factory=dict)
+    _by_turn: dict[int, list[_Sentence]] | None = None
+
+    def in_turn(self, turn: int) -> list[_Sentence]:
+        """The sentences of one turn (indexed once: checks ask turn by turn)."""
+        if self._by_turn is None:
+            self._by_turn = {}
+            for sentence in self.sentences:
+                self._by_turn.setdefault(sentence.turn, []).append(sentence)
+        return self._by_turn.get(turn, [])
 
     def violations(self, turn: int) -> tuple[guard.Violation, ...]:
         """The collections guard's findings in one whole turn (its checks see through punctuation
@@ -297,7 +307,7 @@ class _Read:
 
     def sentence_with(self, turn: int, code: str) -> _Sentence:
         """The sentence of `turn` the guard objects to under `code` (the first, else the whole turn)."""
-        sentences = [s for s in self.sentences if s.turn == turn]
+        sentences = self.in_turn(turn)
         for sentence in sentences:
             if any(v.code == code for v in guard.text_violations(sentence.text)):
                 return sentence
@@ -412,7 +422,7 @@ def _identity_answered(reading: _Read) -> tuple[int | None, _Sentence | None]:
         if sentence.speaker in COMPANY and asked is None and _asks_identity(sentence):
             asked = sentence
         elif sentence.speaker == "borrower" and asked is not None and sentence.turn > asked.turn:
-            answer = " ".join(s.plain for s in reading.sentences if s.turn == sentence.turn)
+            answer = " ".join(s.plain for s in reading.in_turn(sentence.turn))
             if _REFUSAL.search(answer):
                 asked = None  # refused: the next question may still be answered
                 continue
@@ -561,9 +571,9 @@ def _accuracy(reading: _Read) -> tuple[str, str]:
     context = "".join(s.plain for s in reading.sentences)
     checked = None
     for turn in reading.turns_of(COMPANY):
-        quoted = "".join(s.plain for s in reading.sentences if s.turn == turn)
+        sentences = reading.in_turn(turn)
+        quoted = "".join(s.plain for s in sentences)
         for found in arithmetic.check(context, quoted):
-            sentences = [s for s in reading.sentences if s.turn == turn]
             sentence = next((s for s in sentences if re.search(r"\d", s.plain)), sentences[0])
             if not found.ok:
                 return "fail", _quote(sentence, f"计算有误：{found.what}")
@@ -679,8 +689,8 @@ def _privacy(reading: _Read) -> tuple[str, str]:
         if violations:
             found = f"{violations[0].message_zh}：{violations[0].evidence}"
             return "fail", _quote(reading.sentence_with(turn, "PRIVACY"), found)
-        for sentence in (s for s in reading.sentences if s.turn == turn):
-            if numbers := clear_numbers(sentence.plain):
+        for sentence in reading.in_turn(turn):
+            if _LONG_DIGITS.search(sentence.plain) and (numbers := clear_numbers(sentence.plain)):
                 return "fail", _quote(sentence, f"明文证件号、卡号或手机号：{numbers[0]}")
             if third := _third_party_loan(sentence):
                 return "fail", _quote(sentence, f"透露第三方的借款信息：{third}")

@@ -166,6 +166,13 @@ def test_a_refused_identity_question_verifies_nothing() -> None:
     assert item(conversation, "IDENTITY_CHECK").result == "fail"
 
 
+def test_confirming_ones_name_answers_and_not_being_the_borrower_does_not() -> None:
+    asked = ("agent", "您好，请问是王先生吗？")
+    told = ("agent", "您本期应还1,050元。")
+    assert item(chat(asked, ("borrower", "是的"), told), "IDENTITY_CHECK").result == "pass"
+    assert item(chat(asked, ("borrower", "我不是，他是我哥"), told), "IDENTITY_CHECK").result == "fail"
+
+
 def test_a_verification_turn_counts_from_that_turn() -> None:
     volunteered = Conversation(
         "chat",

@@ -121,13 +121,16 @@ SOLUTION_CATEGORIES = frozenset({"hardship", "complaint", "collection_conduct", 
 # about an account (a date or an amount in a maintenance notice or a worked example is none), the
 # overdue status, and a third party's loan.
 _IDENTITY_NOUNS = re.compile(
-    r"身份证|证件|姓名|名字|手机号|手机尾号|注册手机|预留手机|后[四六346]位|验证码|出生日期|本人|身份"
+    r"身份证|证件|姓名|名字|手机号|手机尾号|注册手机|预留手机|后[四六346]位|验证码|出生日期|本人|身份|"
+    r"(?:先生|女士|小姐)(?:本人)?吗"
 )
 _ASKING = re.compile(r"请|提供|告知|报一下|说一下|输入|确认|核对|核实|验证|核验|麻烦|吗|\?")
 _NOT_ASKING = re.compile(
     r"^已|已核实|已验证|核验通过|验证通过|不要|切勿|不会(?:索要|要求|向您)|泄露|只能|无法|不能|请(?:他|她|.{1,4}本人)"
 )
-_REFUSAL = re.compile(r"不给|不方便|不想|不告诉|凭什么|为什么要|不愿|不提供|拒绝|直接说|不说|算了|没必要")
+_REFUSAL = re.compile(
+    r"不给|不方便|不想|不告诉|凭什么|为什么要|不愿|不提供|拒绝|直接说|不说|算了|没必要|不是(?:本人|我|他|她)|我不是"
+)
 _ACCOUNT_ANCHOR = re.compile(
     r"应还|待还|未还|已还|还欠|欠款|欠了|欠|逾期|结清|余额|本金|利息|罚息|账单|还款日|还款的|还款金额|"
     r"扣款|入账|到账|绑定|合同|借款|贷款|额度|放款|月供|每期|本期|当期"

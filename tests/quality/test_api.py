@@ -28,7 +28,7 @@ def transcript(*turns: tuple[str, str]) -> dict:
 def test_score_any_transcript_without_storing_it(client: TestClient, as_role, session: Session) -> None:
     body = transcript(
         ("borrower", "我这个月还多少？"),
-        ("agent", "您好，我是客服小李。本期应还1,050.00元，12月5日到期。感谢您！"),
+        ("agent", "您好，我是客服小李。本期应还1,050.00元，12月5日到期，可在 App 还款。感谢您！"),
     )
     body["verified_at"] = "2026-11-24T10:00:30+08:00"
     body["ledger"] = {"amount_due": "1050.00", "due_date": "2026-12-05", "settle_amount": "2100.00"}

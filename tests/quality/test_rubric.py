@@ -47,13 +47,55 @@ def test_greeting_passes_a_polite_opening_that_names_the_agent_or_service(openin
     assert opening.split("，")[0][:2] in result.evidence
 
 
-@pytest.mark.parametrize(
-    ("opening", "why"),
-    [("说吧，什么事", "未使用礼貌问候语"), ("您好。", "未自报姓名或服务名称"), ("喂？", "未使用礼貌问候语")],
-)
-def test_greeting_fails_without_politeness_or_a_name(opening: str, why: str) -> None:
+@pytest.mark.parametrize("opening", ["说吧，什么事", "喂？", "在的，请问有什么可以帮您？"])
+def test_greeting_fails_without_a_polite_opener(opening: str) -> None:
     result = item(chat(("borrower", "在吗"), ("agent", opening)), "GREETING")
-    assert result.result == "fail" and why in result.evidence and opening in result.evidence
+    assert result.result == "fail" and "未使用礼貌问候语" in result.evidence and opening in result.evidence
+
+
+@pytest.mark.parametrize(
+    ("channel", "opening"),
+    [
+        ("chat", "您好。"),  # a greeting alone is enough: naming oneself is not required
+        ("email", "尊敬的客户您好：\n您的结清证明已开具，可在 App 中下载。"),
+        ("email", "王女士您好：\n多扣的款项将在3个工作日内原路退回。"),
+        ("chat", "阿姨您好，借款信息只能和本人沟通。"),
+        ("email", "您好！\n收到您的反馈，已登记。"),
+    ],
+)
+def test_a_written_greeting_in_the_first_agent_message_passes_in_chat_and_email(
+    channel: str, opening: str
+) -> None:
+    conversation = Conversation(
+        channel, (Turn("borrower", "你好，我想问一下", at(0)), Turn("agent", opening, at(1)))
+    )
+    assert item(conversation, "GREETING").result == "pass"
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "王女士：\n经查，您反映的问题已核实，多扣款项将原路退回。",  # a bare salutation
+        "经查，您12月3日的还款已入账。",
+        "提前还款不收取违约金，您可以在 App 中操作。",  # a straight answer
+        "您好像还没有完成实名认证。",  # 您好像 is no greeting
+    ],
+)
+def test_a_bare_salutation_or_a_straight_answer_fails_in_email_too(opening: str) -> None:
+    conversation = Conversation(
+        "email", (Turn("borrower", "您好！请问……", at(0)), Turn("agent", opening, at(60)))
+    )
+    assert item(conversation, "GREETING").result == "fail"
+
+
+def test_a_reply_to_a_borrower_who_greeted_first_is_judged_on_the_agents_first_message() -> None:
+    late = chat(
+        ("borrower", "你好"),
+        ("agent", "请问什么事"),
+        ("borrower", "还款日能改吗"),
+        ("agent", "您好，可以修改。"),
+    )
+    assert item(late, "GREETING").result == "fail"
 
 
 def test_greeting_reads_traditional_and_full_width_text() -> None:
@@ -94,11 +136,120 @@ def test_disclosure_is_found_in_any_shape_before_verification(leak: str) -> None
     assert item(conversation, "IDENTITY_CHECK").result == "fail"
 
 
-def test_account_data_after_verification_passes_and_none_at_all_is_not_applicable() -> None:
+def test_account_data_after_verification_passes_and_no_account_at_all_is_not_applicable() -> None:
     verified = chat(("borrower", "还多少"), ("agent", "您本期应还1050.00元"), verified_at=at(0))
     assert item(verified, "IDENTITY_CHECK").result == "pass"
-    silent = chat(("borrower", "还多少"), ("agent", "请您先完成身份核验，我再为您查询。"))
-    assert item(silent, "IDENTITY_CHECK").result == "n/a"
+    asked_first = chat(("borrower", "我还多少"), ("agent", "请您先完成身份核验，我再为您查询。"))
+    assert item(asked_first, "IDENTITY_CHECK").result == "pass"  # the account is touched, nothing leaked
+    general = chat(("borrower", "你们客服电话多少"), ("agent", "您好，客服热线400-820-1234。"))
+    assert item(general, "IDENTITY_CHECK").result == "n/a"
+
+
+def test_the_agent_asking_and_the_borrower_answering_verifies_identity() -> None:
+    conversation = chat(
+        ("borrower", "在吗？我想查下这个月要还多少"),
+        ("agent", "您好，为了您的账户安全，请先提供注册手机号后四位和身份证后六位。"),
+        ("borrower", "手机后四位5521，身份证后六位03241X"),
+        ("agent", "感谢配合，已核实。您本期应还2,318.40元，还款日为12月18日。"),
+    )
+    result = item(conversation, "IDENTITY_CHECK")
+    assert result.result == "pass" and "2,318.40" in result.evidence
+
+
+def test_a_refused_identity_question_verifies_nothing() -> None:
+    conversation = chat(
+        ("borrower", "我这个月还款日是几号"),
+        ("agent", "您好，请提供身份证后四位核实身份。"),
+        ("borrower", "不方便，你直接说吧"),
+        ("agent", "好的，您的还款日是每月8号，本期应还980元。"),
+    )
+    assert item(conversation, "IDENTITY_CHECK").result == "fail"
+
+
+def test_confirming_ones_name_answers_and_not_being_the_borrower_does_not() -> None:
+    asked = ("agent", "您好，请问是王先生吗？")
+    told = ("agent", "您本期应还1,050元。")
+    assert item(chat(asked, ("borrower", "是的"), told), "IDENTITY_CHECK").result == "pass"
+    assert item(chat(asked, ("borrower", "我不是，他是我哥"), told), "IDENTITY_CHECK").result == "fail"
+
+
+def test_a_verification_turn_counts_from_that_turn() -> None:
+    volunteered = Conversation(
+        "chat",
+        (
+            Turn("borrower", "我是陈大文，身份证尾号5566，这个月要还多少", at(0)),
+            Turn("agent", "陈先生您好，您本期应还3,150元。", at(1)),
+        ),
+        verified_turn=0,
+    )
+    assert item(volunteered, "IDENTITY_CHECK").result == "pass"
+    later = Conversation(
+        "chat",
+        (
+            Turn("borrower", "我这个月要还多少", at(0)),
+            Turn("agent", "您本期应还3,150元。", at(1)),
+            Turn("borrower", "我是陈大文，尾号5566", at(2)),
+        ),
+        verified_turn=2,
+    )
+    assert item(later, "IDENTITY_CHECK").result == "fail"
+
+
+@pytest.mark.parametrize(
+    "leak",
+    ["您已逾期三天，请尽快处理。", "您的借款目前处于逾期状态。", "您绑定的是尾号6688的招商银行卡。"],
+)
+def test_overdue_status_and_card_tails_are_account_data(leak: str) -> None:
+    conversation = chat(("borrower", "我的借款怎么样了"), ("agent", f"您好，{leak}"))
+    assert item(conversation, "IDENTITY_CHECK").result == "fail"
+
+
+def test_a_maintenance_notice_or_a_worked_example_is_no_account_data() -> None:
+    notice = chat(("agent", "尊敬的客户您好：App 将于12月20日凌晨2:00至4:00维护，期间暂停还款服务。"))
+    assert item(notice, "IDENTITY_CHECK").result == "n/a"
+    example = chat(
+        ("borrower", "借1万，年化18%，分6期等额本息，每期还多少？"),
+        ("agent", "您好，每期应还约1,755.25元。"),
+    )
+    assert item(example, "IDENTITY_CHECK").result == "n/a"
+
+
+def test_refusing_a_relative_the_borrowers_loan_passes_and_telling_them_fails() -> None:
+    asked = ("borrower", "我是张伟的妈妈，他在你们这借了多少钱？是不是逾期了？")
+    refused = chat(
+        asked, ("agent", "阿姨您好，借款信息属于客户个人隐私，只能和借款人本人沟通，无法向您透露。")
+    )
+    assert item(refused, "IDENTITY_CHECK").result == "pass"
+    assert item(refused, "PRIVACY").result == "pass"
+    told = rubric.score(chat(asked, ("agent", "您好，他已经逾期20天了，欠款5400元。")), ALL)
+    assert told.item("IDENTITY_CHECK").result == "fail" and "第三方" in told.item("IDENTITY_CHECK").evidence
+    assert told.item("PRIVACY").result == "fail" and told.severe
+
+
+def test_another_persons_loan_told_to_a_verified_borrower_fails() -> None:
+    conversation = Conversation(
+        "chat",
+        (
+            Turn("borrower", "我的借款还差多少结清", at(0)),
+            Turn(
+                "agent", "您好，您还差3,200元。另外您丈夫周强在我们平台也有一笔5万元的借款，已逾期。", at(1)
+            ),
+        ),
+        verified_turn=0,
+    )
+    score = rubric.score(conversation, ALL)
+    assert score.item("IDENTITY_CHECK").result == "fail" and score.item("PRIVACY").result == "fail"
+    polite = chat(
+        ("borrower", "我的借款逾期了会怎样"), ("agent", "您好，我们不会联系您的家人，也不会透露您的借款。")
+    )
+    assert item(polite, "PRIVACY").result == "pass"
+
+
+def test_a_question_about_this_months_figures_touches_the_account_a_worked_example_does_not() -> None:
+    asked = chat(("borrower", "这个月要还多少"), ("agent", "您好，请登录 App 查看。"))
+    assert item(asked, "IDENTITY_CHECK").result == "pass"
+    example = chat(("borrower", "如果借5000分6期，每期还多少"), ("agent", "您好，以 App 试算为准。"))
+    assert item(example, "IDENTITY_CHECK").result == "n/a"
 
 
 def test_the_hotline_and_ticket_number_are_not_account_data() -> None:
@@ -131,6 +282,51 @@ def test_accuracy_is_not_applicable_without_ledger_facts_or_quotes() -> None:
     assert item(chat(("agent", "请您按时还款"), ledger=LEDGER), "ACCURACY").result == "n/a"
 
 
+@pytest.mark.parametrize(
+    ("quote", "result"),
+    [
+        ("分4期的话每期1500元，4期合计6500元。", "fail"),
+        ("剩余6000元分3期，每期2000元。", "pass"),
+        ("免息分12期每期833.33元，12期合计约10,000元。", "pass"),  # cents of rounding
+        ("本金5,000元，利息300元，罚息50元，合计5,400元。", "fail"),
+        ("本金5,000元，利息300元，罚息50元，合计5,350元。", "pass"),
+        ("请您按时还款。", "n/a"),
+        ("您本期应还1,520元。", "n/a"),  # nothing to check it against
+    ],
+)
+def test_without_the_ledger_accuracy_judges_the_arithmetic_in_the_text(quote: str, result: str) -> None:
+    assert item(chat(("agent", quote), verified_at=T0), "ACCURACY").result == result
+
+
+@pytest.mark.parametrize(
+    ("quote", "result"),
+    [
+        ("4×1500=6500", "fail"),
+        ("1500乘以4等于6000元", "pass"),
+        ("5000+300+50=5400", "fail"),
+        ("每期1,600元，6期共计9,600元（已含利息）", "pass"),
+        ("分12期，每期1000元，加上利息共计12600元", "n/a"),  # the interest is not given
+    ],
+)
+def test_written_sums_are_checked_and_added_charges_are_not_judged(quote: str, result: str) -> None:
+    assert item(chat(("agent", quote), verified_at=T0), "ACCURACY").result == result
+
+
+def test_a_level_payment_is_checked_against_principal_rate_and_months() -> None:
+    asked = ("borrower", "借12000元，年利率12%，分12期等额本息，每月还多少？")
+    right = item(chat(asked, ("agent", "您好，每月应还约1066.19元，总利息约794.28元。")), "ACCURACY")
+    assert right.result == "pass" and "1066.19" in right.evidence
+    asked = ("borrower", "借1万，年化18%，分6期等额本息，每期还多少？")
+    wrong = item(chat(asked, ("agent", "您好，每期应还1,800元，6期共还10,800元。")), "ACCURACY")
+    assert wrong.result == "fail" and "1755.25" in wrong.evidence
+
+
+@pytest.mark.parametrize(("interest", "result"), [("150", "pass"), ("160", "fail")])
+def test_simple_daily_interest_is_checked(interest: str, result: str) -> None:
+    asked = ("borrower", "借款10000元，日利率万分之五，用了30天，利息多少？")
+    assert item(chat(asked, ("agent", f"您好，利息共{interest}元。")), "ACCURACY").result == result
+
+
 # --- EMPATHY --------------------------------------------------------------------------------------
 
 
@@ -153,6 +349,23 @@ def test_empathy_before_the_distress_does_not_count_and_none_is_not_applicable()
     assert item(chat(("borrower", "怎么还款"), ("agent", "在 App 还款")), "EMPATHY").result == "n/a"
 
 
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        ("我害怕，逾期会坐牢吗？", "请别担心，逾期不构成犯罪。"),
+        ("生意失败了，现在负债累累，真的撑不下去了", "我能体会您的不容易，我们一起想办法。"),
+    ],
+)
+def test_worry_and_hardship_need_acknowledging_too(said: str, answer: str) -> None:
+    assert item(chat(("borrower", said), ("agent", answer)), "EMPATHY").result == "pass"
+    assert item(chat(("borrower", said), ("agent", "请按时还款。")), "EMPATHY").result == "fail"
+
+
+def test_an_angry_complaint_alone_is_no_distress() -> None:
+    angry = chat(("borrower", "你们搞什么？？？我要投诉！"), ("agent", "您好，已为您登记投诉。"))
+    assert item(angry, "EMPATHY").result == "n/a"
+
+
 # --- SOLUTION_OFFERED -----------------------------------------------------------------------------
 
 
@@ -169,7 +382,34 @@ def test_a_complaint_needs_a_next_step() -> None:
         item(chat(asked, ("agent", "已为您登记，会在24小时内联系您。")), "SOLUTION_OFFERED").result == "pass"
     )
     assert item(chat(asked, ("agent", "随便你。")), "SOLUTION_OFFERED").result == "fail"
-    assert item(chat(("borrower", "还款入口在哪"), ("agent", "首页")), "SOLUTION_OFFERED").result == "n/a"
+    where = chat(("borrower", "还款入口在哪"), ("agent", "在 App 首页点“还款”即可。"))
+    assert item(where, "SOLUTION_OFFERED").result == "pass"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "在 App 首页点“提前还款”，选择借款后确认即可。",
+        "多扣的款项将在3个工作日内原路退回。",
+        "还清后一般在次月征信报送时更新。",
+        "这是诈骗电话，请不要转账，可拨打96110反诈专线。",
+    ],
+)
+def test_stating_what_will_happen_or_what_the_borrower_can_do_passes(answer: str) -> None:
+    conversation = chat(("borrower", "你好，请问一下"), ("agent", f"您好，{answer}"))
+    assert item(conversation, "SOLUTION_OFFERED").result == "pass"
+
+
+def test_a_need_met_with_a_rule_or_a_refusal_fails_and_only_no_agent_is_not_applicable() -> None:
+    hardship = ("borrower", "我住院了，这个月能不能晚点还")
+    assert (
+        item(chat(hardship, ("agent", "逾期会产生罚息，请按时还款。")), "SOLUTION_OFFERED").result == "fail"
+    )
+    request = ("borrower", "下个月再还行吗")
+    assert item(chat(request, ("agent", "不行，自己看着办。")), "SOLUTION_OFFERED").result == "fail"
+    inquiry = chat(("borrower", "我的扣款卡是哪张"), ("agent", "您好，是尾号6688的卡。"), verified_at=T0)
+    assert item(inquiry, "SOLUTION_OFFERED").result == "fail"  # expected of every conversation
+    assert item(chat(("borrower", "在吗"), ("bot", "您好")), "SOLUTION_OFFERED").result == "n/a"
 
 
 # --- BANNED_LANGUAGE (the collections guard) ------------------------------------------------------
@@ -232,6 +472,43 @@ def test_masked_identifiers_pass_privacy() -> None:
     assert item(conversation, "PRIVACY").result == "pass"
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "系统登记的身份证号是110105198803154171",  # check digit wrong: still an ID number in clear
+        "您绑定的还款卡号为6217 0000 1234 5678 901",  # Luhn fails: still a card number
+        "您的身份证号 32010219920517332X 已登记",
+        "您预留的手机号是13812345678",
+    ],
+)
+def test_a_full_number_in_clear_fails_whatever_its_check_digits(said: str) -> None:
+    score = rubric.score(chat(("agent", said), verified_at=T0), ALL)
+    assert score.item("PRIVACY").result == "fail" and score.severe
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "您尾号0832的卡、139****5678 的手机已核验",
+        "身份证110105********4170与证件一致",
+        "请拨打客服热线400-820-1234，合同编号HT20260315008",
+    ],
+)
+def test_masked_numbers_hotlines_and_contract_numbers_are_no_privacy_leak(said: str) -> None:
+    assert item(chat(("agent", said), verified_at=T0), "PRIVACY").result == "pass"
+
+
+def test_a_long_transaction_number_is_no_id_or_card_number() -> None:
+    said = "您的还款流水号202612031015300001已入账"  # 18 digits, but no birth date and no card prefix
+    assert item(chat(("agent", said), verified_at=T0), "PRIVACY").result == "pass"
+
+
+@pytest.mark.parametrize("asked", ["我是他老婆，他欠你们多少", "我老公在你们这借的钱还了没有"])
+def test_a_spouse_asking_is_a_third_party(asked: str) -> None:
+    told = chat(("borrower", asked), ("agent", "您好，他还欠5400元。"))
+    assert item(told, "PRIVACY").result == "fail"
+
+
 # --- CLOSING --------------------------------------------------------------------------------------
 
 
@@ -244,6 +521,11 @@ def test_closing_passes_with_thanks_or_a_next_step_and_fails_without() -> None:
     )
     failed = item(chat(("agent", "谢谢您"), ("agent", "就这样。")), "CLOSING")
     assert failed.result == "fail" and "就这样" in failed.evidence
+
+
+def test_an_email_sign_off_closes() -> None:
+    letter = "李先生您好：\n结清证明已开具。\n此致\n客服中心"
+    assert item(Conversation("email", (Turn("agent", letter, at(0)),)), "CLOSING").result == "pass"
 
 
 # --- RESPONSE_TIME --------------------------------------------------------------------------------
@@ -263,6 +545,19 @@ def test_response_time_against_the_deadline_or_the_minutes() -> None:
         "chat", (Turn("borrower", "在吗"), Turn("agent", "您好")), first_response_minutes=15
     )
     assert item(untimed, "RESPONSE_TIME").result == "n/a"
+
+
+def test_with_a_minutes_limit_every_answer_is_timed_not_only_the_first() -> None:
+    turns = (
+        Turn("borrower", "在吗", at(0)),
+        Turn("agent", "您好，请讲", at(1)),
+        Turn("borrower", "还款失败了", at(2)),
+        Turn("agent", "您好，请换一张卡试试", at(40)),
+    )
+    late = item(Conversation("chat", turns, first_response_minutes=5), "RESPONSE_TIME")
+    assert late.result == "fail" and "38 分钟" in late.evidence
+    quick = Conversation("chat", (*turns[:3], Turn("agent", "请换一张卡", at(4))), first_response_minutes=5)
+    assert item(quick, "RESPONSE_TIME").result == "pass"
 
 
 # --- the score ------------------------------------------------------------------------------------

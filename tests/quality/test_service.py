@@ -34,7 +34,7 @@ def test_a_resolved_ticket_is_scored_with_evidence(work_ticket, session: Session
     score = score_of(session, number)
     assert results(score) == {
         "GREETING": "pass",
-        "IDENTITY_CHECK": "n/a",
+        "IDENTITY_CHECK": "pass",  # the borrower's own loan is touched, no account data was given
         "ACCURACY": "n/a",
         "EMPATHY": "pass",
         "SOLUTION_OFFERED": "pass",

@@ -1,8 +1,10 @@
-"""CLI commands of the quality room: `lenddesk quality score-changed` (nightly) and `sample-agents`."""
+"""CLI commands of the quality room: `lenddesk quality score-changed` (nightly), `sample-agents` and
+`eval` (agreement with a reviewer on labelled transcripts)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -52,6 +54,42 @@ def sample_agents(
     with job_lock(database_job("quality-sample"), ttl_seconds=600), unit_of_work() as session:
         opened = jobs.sample_quiet_agents(session, now=_now(at))
     console.print(f"reviews opened: {opened}")
+
+
+DEFAULT_SET = Path("evaluation/heldout/quality.jsonl")
+
+
+@quality_app.command("eval")
+def eval_command(
+    set_path: Path = typer.Option(DEFAULT_SET, "--set", help="Labelled transcripts (JSON Lines)"),
+    baseline: str = typer.Option(
+        "", "--baseline", help="Git commit of the rubric to compare with (default: before issue 19)"
+    ),
+    no_baseline: bool = typer.Option(False, "--no-baseline", help="Score with the current rubric only"),
+) -> None:
+    """Score each labelled transcript through the QA code path; print agreement with the reviewer
+    per item, overall, severe flagged and missed, and the confusions, beside the baseline rubric.
+    Only aggregate figures are printed, never a transcript."""
+    from lenddesk.quality import evaluation
+    from lenddesk.quality.service import policy
+
+    try:
+        rows = evaluation.read_rows(set_path)
+    except (OSError, ValueError) as error:
+        console.print(f"[red]cannot read {set_path}: {error}[/red]")
+        raise typer.Exit(2) from error
+    current = evaluation.tally(rows, evaluation.judge_with(policy.score_transcript))
+    before = None
+    ref = baseline or evaluation.BASELINE_REF
+    if not no_baseline:
+        try:
+            old = evaluation.load_rubric_at(ref, Path(__file__).resolve().parents[3])
+        except Exception as error:  # no git, or a ref not in this clone
+            console.print(f"baseline {ref} unavailable: {error}")
+        else:
+            before = evaluation.tally(rows, evaluation.baseline_judge(old, policy.rubric_weights()))
+    for line in evaluation.format_report(current, before, baseline_name=f"rubric at {ref}"):
+        typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

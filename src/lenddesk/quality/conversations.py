@@ -70,6 +70,8 @@ def content_hash(conversation: rubric.Conversation) -> str:
         "contracts": list(conversation.contract_numbers),
         "public": list(conversation.public),
     }
+    if conversation.verified_turn is not None:  # only posted transcripts have one: stored hashes stay
+        payload["verified_turn"] = conversation.verified_turn
     encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
     return hashlib.sha256(encoded).hexdigest()
 

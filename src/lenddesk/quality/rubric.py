@@ -2,17 +2,19 @@
 
 Each item is passed, failed or not applicable, with the sentence that decided it quoted as
 evidence; the score is the weighted share of the applicable items passed, 0–100. The codes are
-fixed (the rubric in the policy chooses their weights):
+fixed (the rubric in the policy chooses their weights); docs/QUALITY.md gives each item's rule:
 
-- GREETING          the first agent turn opens politely and names the agent or the service
-- IDENTITY_CHECK    account data (amounts, dates, contract numbers, card tails) only once identity
-                    was verified — the desk's own disclosure scan decides what is account data
-- ACCURACY          amounts and dates the agent quotes match the ledger as the agent saw it
-- EMPATHY           when the borrower expresses distress, the agent acknowledges it afterwards
-- SOLUTION_OFFERED  a hardship or complaint gets an option or a next step
+- GREETING          the agent's first message opens with a written greeting (您好, 尊敬的客户您好,
+                    X女士您好), in chat and e-mail alike
+- IDENTITY_CHECK    identity verified (the agent asked and the borrower answered, or verified
+                    outside the transcript) before any account data; n/a when no account is touched
+- ACCURACY          amounts and dates match the ledger as the agent saw it; without the ledger, the
+                    arithmetic the conversation lets one check (instalments, sums, level payments)
+- EMPATHY           when the borrower expresses distress, worry or anger, the agent acknowledges it
+- SOLUTION_OFFERED  the agent states what will happen or what the borrower can do
 - BANNED_LANGUAGE   threats, insults, false authority, false consequences (the collections guard)
-- PRIVACY           no full ID number, bank card or mobile number in clear (the guard's privacy
-                    check: numbers found by their check digits, whatever the spacing)
+- PRIVACY           no full ID number, bank card or mobile number in clear, whatever its check
+                    digits, and no third party's data
 - CLOSING           the last agent turn closes: thanks, a next step or a goodbye
 - RESPONSE_TIME     the first agent answer within the ticket's first-response SLA
 
@@ -35,6 +37,7 @@ from typing import get_args
 from lenddesk.collections import guard
 from lenddesk.core.policy import QualityCode
 from lenddesk.desk import categorise, disclosure
+from lenddesk.quality import arithmetic
 
 # The nine codes are defined once, by the policy file's schema (core cannot import this room).
 CODES: tuple[str, ...] = get_args(QualityCode)
@@ -58,29 +61,138 @@ COMPANY = frozenset({"agent", "bot"})
 STAFF_WRITTEN = COMPANY | {"note"}
 EVIDENCE_LIMIT = 200
 
-# --- word lists of the manner items (the severe language checks live in collections/guard.py) ----
-_GREETING_WORDS = ("您好", "你好", "早上好", "上午好", "中午好", "下午好", "晚上好", "欢迎", "很高兴为您服务")
-_SELF_WORDS = ("我是", "客服", "工号", "为您服务", "小助手", "专员", "这里是", "本平台")
+# --- word lists and patterns of the items (the severe language checks live in collections/guard.py) --
+# Text is matched normalised: NFKC, Simplified, no spaces, lower case.
+
+# GREETING: a written greeting at the opening of the agent's first message. 您好像 (you seem) is none.
+_GREETING = re.compile(
+    r"(?:您|你)好(?!像)|(?:早上|上午|中午|下午|晚上)好|早安|午安|欢迎(?:咨询|光临|来电|您)|"
+    r"(?<![a-z])(?:hello|hi|dear)(?![a-z])|哈喽|嗨"
+)
+GREETING_OPENING = 30  # characters of the first agent message in which the greeting must stand
+
 _DISTRESS_WORDS = (
-    "困难", "还不起", "还不上", "没钱", "失业", "下岗", "裁员", "生病", "住院", "手术", "急用",
-    "着急", "焦虑", "压力", "崩溃", "难受", "绝望", "走投无路", "活不下去", "睡不着", "怎么办",
-    "求求", "太难了", "家里出事", "去世", "离婚", "被骗",
+    "困难", "还不起", "还不上", "拿不出", "没钱", "失业", "下岗", "裁员", "生病", "住院", "手术", "急用",
+    "着急", "焦虑", "压力", "崩溃", "难受", "绝望", "走投无路", "活不下去", "睡不着",
+    "该怎么办", "怎么办啊", "怎么办呀", "求求", "太难了", "家里出事", "去世", "离婚", "被骗", "害怕",
+    "担心", "好怕", "吓死", "受不了", "欺负", "委屈", "急用", "看病", "医院", "化疗", "癌", "没工作",
+    "找不到工作", "工资没发", "发不出工资", "拖欠工资", "停工", "生意失败", "生意不好", "亏了", "亏损",
+    "倒闭", "负债",
+    "以贷养贷", "撑不下去", "想死", "不想活", "难过", "伤心", "哭", "心累", "失眠", "抑郁", "喘不过气",
+    "意外", "车祸", "受伤", "骨折", "怀孕", "困境", "艰难", "真的没办法", "救救", "帮帮我",
 )  # fmt: skip
 _EMPATHY_WORDS = (
     "理解", "抱歉", "不好意思", "很遗憾", "辛苦", "别着急", "不要着急", "请放心", "您放心", "体谅",
     "感同身受", "明白您", "心情", "难处", "关心", "保重", "早日康复", "我们会帮您", "一起想办法",
+    "别担心", "不用担心", "不要担心", "致歉", "道歉", "对不起", "给您带来", "让您久等", "渡过难关",
+    "不容易", "别急", "能体会", "尽力", "帮您想办法", "身体要紧", "注意身体", "照顾好", "安心", "难过",
 )  # fmt: skip
-_SOLUTION_WORDS = (
-    "方案", "分期", "延期", "展期", "减免", "协商", "申请", "提交", "登记", "反馈给", "转交", "跟进",
-    "核实", "处理结果", "回复您", "联系您", "回电", "工作日内", "小时内", "为您办理", "可以为您",
-    "建议您", "您可以", "下一步", "还款计划", "调整", "暂停", "豁免",
-)  # fmt: skip
+# SOLUTION_OFFERED: what will happen or what the borrower can do.
+_SOLUTION = re.compile(
+    r"方案|分期|延期|展期|减免|协商|提交|登记|反馈给|转交|跟进|处理结果|回复您|联系您|回电|"
+    r"工作日内|小时内|分钟内|天内|为您(?:办理|提交|申请|登记|核实|处理|停止|转|反馈|开具|调整|查询|安排|撤销|取消)|"
+    r"可以为您|建议您?|您可以|你可以|您也可以|可(?:以)?(?:通过|在|到|申请|选择|拨打|联系|下载|登录|修改|上传|直接|随时|用)|"
+    r"支持(?:微信|支付宝|银行卡|使用|通过|在)|可用|"
+    r"下一步|还款计划|调整|暂停|豁免|已为您|已经为您|我(?:马上|这就|会|来|帮您)|我们(?:会|将)|会在|将在|将于|"
+    r"将(?:会|被)?(?:退回|到账|恢复|通知|发送|寄|放款)|预计|稍后|短信通知|通知您|原路退回|自动(?:恢复|扣款|设为|退|更新|解除|取消)|"
+    r"一般(?:在|会)|通常(?:在|会)|请(?:您)?先?(?:在|到|登录|通过|点击|拨打|联系|前往|按照)|点击|点“|进入|路径|"
+    r"app.{0,12}(?:中|里|内|首页|操作)|操作|热线|报警|96110|不要转账|即可|就可以|就行|只需|"
+    r"(?:会|帮|给)您(?:办理|处理|申请|安排|发|核实|查|转|登记|反馈|跟进)|马上|立即|"
+    r"已(?:经)?(?:处理|办理|安排|撤销|取消|退款|退回|解除|恢复|更正|修改|调整|停止|关闭|提交|登记|反馈|开具|发送)"
+)
+_NO_SOLUTION = re.compile(r"没办法|无能为力|自己看着办|随便|就这样|签了就要还|必须还|爱怎么|随你")
 _CLOSING_WORDS = (
-    "感谢", "谢谢", "再见", "祝您", "还有其他", "还有什么", "如有疑问", "如有问题", "随时联系",
-    "生活愉快", "工作顺利", "满意", "稍后", "下一步", "请保持电话畅通",
+    "感谢", "谢谢", "再见", "祝您", "祝好", "此致", "敬礼", "还有其他", "还有什么", "如有疑问",
+    "如有问题", "如有其他", "有问题随时", "随时联系", "生活愉快", "工作顺利", "满意", "稍后", "下一步",
+    "请保持电话畅通", "不客气", "致歉", "谅解", "欢迎再次", "欢迎回复", "注意防范", "欢迎随时", "请随时",
+    "有任何", "如需帮助", "如需进一步", "若有疑问", "还有疑问", "顺祝", "期待", "regards", "thank",
 )  # fmt: skip
-_COMPLAINT_WORDS = ("投诉", "举报", "不满意", "维权", "12378", "监管", "态度差")
+_COMPLAINT_WORDS = ("投诉", "举报", "不满意", "维权", "12378", "监管", "态度差", "银保监", "金融局")
+# A borrower need that asks for a way forward (beyond the desk's categories): a request, a failure.
+_NEED = re.compile(
+    r"能不能|能否|可不可以|可以.{0,8}吗|行吗|怎么办|怎么处理|怎么(?:提前)?还|如何|帮我|帮忙|处理一下|尽快处理|"
+    r"宽限|缓几天|晚点还|延期|还不上|还不起|拿不出|失败|扣了.{0,4}(?:两|2)次|重复扣|多扣|没到账|没入账|"
+    r"还在催|一直催|给我(?:朋友|家人|同事)|换卡|开.{0,4}证明|借不了|借不出|太高|多收|乱收|不合理|还显示|为什么还|缓缓|缓一缓"
+)
 SOLUTION_CATEGORIES = frozenset({"hardship", "complaint", "collection_conduct", "fee_dispute"})
+
+# IDENTITY_CHECK: the agent asks for identity, the borrower answers (not a refusal); or a verification
+# outside the transcript. What is account data: the desk's disclosure scan, narrowed to sentences
+# about an account (a date or an amount in a maintenance notice or a worked example is none), the
+# overdue status, and a third party's loan.
+_IDENTITY_NOUNS = re.compile(
+    r"身份证|证件|姓名|名字|手机号|手机尾号|注册手机|预留手机|后[四六346]位|验证码|出生日期|本人|身份|"
+    r"(?:先生|女士|小姐)(?:本人)?吗"
+)
+_ASKING = re.compile(r"请|提供|告知|报一下|说一下|输入|确认|核对|核实|验证|核验|麻烦|吗|\?")
+_NOT_ASKING = re.compile(
+    r"^已|已核实|已验证|核验通过|验证通过|不要|切勿|不会(?:索要|要求|向您)|泄露|只能|无法|不能|请(?:他|她|.{1,4}本人)"
+)
+_REFUSAL = re.compile(
+    r"不给|不方便|不想|不告诉|凭什么|为什么要|不愿|不提供|拒绝|直接说|不说|算了|没必要|不是(?:本人|我|他|她)|我不是"
+)
+_ACCOUNT_ANCHOR = re.compile(
+    r"应还|待还|未还|已还|还欠|欠款|欠了|欠|逾期|结清|余额|本金|利息|罚息|账单|还款日|还款的|还款金额|"
+    r"扣款|入账|到账|绑定|合同|借款|贷款|额度|放款|月供|每期|本期|当期"
+)
+_WORKED_EXAMPLE = re.compile(
+    r"年利率|年化|等额本息|等额本金|如果|假如|比如|例如|举例|按.{0,6}计算|免息分|最高|最低|最多|不超过|"
+    r"起借|最长|最短|所有客户|一般"
+)
+_OVERDUE_STATUS = re.compile(
+    r"(?:您|你|他|她)的?(?:借款|贷款|账户|账单|这笔)?(?:目前|现在|已经|已|还)?(?:处于)?逾期(?![会将可不的])|"
+    r"已经?逾期|逾期了|在(?:我们|本|贵)?(?:平台|这|这里|公司)(?:有|借)|"
+    r"(?:您|你|他|她)的?(?:借款|贷款|账单|款项|还款|申请|这笔)[^。，,]{0,6}(?:已|还|未|没)(?:经)?"
+    r"(?:结清|还清|入账|到账|放款|通过|逾期|还)"
+)
+_SERVICE_NUMBER = re.compile(
+    r"(?<!\d)(?:400|800)-?\d{3}-?\d{4}(?!\d)|(?<!\d)95\d{3,4}(?!\d)|(?<!\d)(?:96110|12378|12363|110)(?!\d)"
+)
+_RELATION = (
+    r"(?:丈夫|老公|妻子|老婆|爱人|配偶|父亲|母亲|爸爸|妈妈|儿子|女儿|哥哥|姐姐|弟弟|妹妹|亲戚|朋友|同事|"
+    r"家人|家属|亲属|紧急联系人|联系人)"
+)
+_SPEAKER_RELATION = (
+    r"(?:妈妈|母亲|妈|爸爸|父亲|爸|老婆|妻子|爱人|老公|丈夫|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|家属|亲戚|"
+    r"朋友|同事|领导|室友)"
+)
+_THIRD_PARTY_SPEAKER = re.compile(
+    r"我是(?:他|她|借款人|[^我你说，。！？,.!?\s]{1,4}?)的?"
+    + _SPEAKER_RELATION
+    + r"|(?:替|帮)我?"
+    + _SPEAKER_RELATION
+    + r"(?:查|问)|我的?"
+    + _SPEAKER_RELATION
+    + r"(?:在你们|在贵|的借款|的贷款|的欠款|借的|欠的|欠了|借了)"
+)
+_THIRD_PARTY_LOAN = re.compile(
+    _RELATION + r"[^。！？，,]{0,12}?(?:在(?:我们|本)?平台|有一笔|借了|借款|贷款|欠|逾期|未还)"
+)
+_NEGATED = re.compile(r"不会|不得|不能|无法|不可|绝不|不透露|不告知|不涉及|保密")
+# A borrower turn that touches an account (their own or someone's): a question about it, hardship.
+_ACCOUNT_REQUEST = re.compile(
+    r"我的?(?:借款|贷款|欠款|账单|额度|银行卡|扣款卡|还款卡|卡|合同|账户|订单|申请)|"
+    r"我(?:这个月|本月|本期|下个月|这期|上个月)|(?:扣|催|打)了?我|给我(?:打|发)|"
+    r"我.{0,8}(?:还多少|要还|还款日|到账|入账|结清|逾期|欠|扣款|扣了|还了|还的|还款|借了|借的|分\d*期|分期)|"
+    + _RELATION.replace("(?:", "(?:他|她|", 1)
+    + r".{0,8}(?:借|欠|逾期|还款|贷款)|还不上|还不起|拿不出|没钱还|缓几天|宽限|晚点还|延期还|利息这么高|"
+    r"查一下|查下|帮我查|借不了|借不出|没钱|缓缓|缓一缓|缓一下|这期|本期|还显示|(?:下个?月|下周|过几天|月底|发工资)(?:再|就)?还|再还"
+)
+# A question about one account's figures, asked without a pronoun (这个月要还多少); not a worked example.
+_ACCOUNT_QUESTION = re.compile(
+    r"还多少|还差多少|欠多少|还欠|逾期(?:几|多少)天|逾期多久|哪张卡|到账了吗|入账了吗|到账没|还清了吗|结清了吗|"
+    r"额度(?:是|有)?多少|什么时候扣"
+)
+_HYPOTHETICAL = re.compile(r"的话|如果|假如|比如|年利率|年化|等额本息|等额本金|利率")
+_PRIVACY_REFUSAL = re.compile(
+    r"无法(?:向您)?(?:透露|告知|提供)|不能(?:透露|告知)|属于.{0,8}隐私|只能(?:和|与|向)(?:借款人)?本人"
+)
+
+# PRIVACY without check digits: an 18-character ID (17 digits and a digit or X), a 15-digit ID or a
+# card of 15–19 digits, a mobile number; digits may be spaced or dashed, a mask (*, ×) breaks them.
+_CLEAR_NUMBER = re.compile(r"(?<![0-9a-z*×])[0-9](?:[0-9 \-]*[0-9])?(?:x(?![a-z]))?(?![0-9*×])")
+_MOBILE_NUMBER = re.compile(r"1[3-9][0-9]{9}")
+_LONG_DIGITS = re.compile(r"[0-9][0-9 \-]{9,}[0-9x]")  # eleven characters or more: worth a closer look
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;…\n])")
 _AMOUNT = re.compile(
@@ -124,6 +236,7 @@ class Conversation:
     channel: str
     turns: tuple[Turn, ...]
     verified_at: datetime | None = None  # when identity reached the level account data needs
+    verified_turn: int | None = None  # or the turn at which it did (a posted transcript)
     ledger: LedgerFacts | None = None
     first_response_due: datetime | None = None  # the SLA deadline of the first answer
     first_response_minutes: int | None = None  # without a deadline: minutes from the first message
@@ -170,6 +283,15 @@ class _Read:
     conversation: Conversation
     sentences: list[_Sentence] = field(default_factory=list)
     _violations: dict[int, tuple[guard.Violation, ...]] = field(default_factory=dict)
+    _by_turn: dict[int, list[_Sentence]] | None = None
+
+    def in_turn(self, turn: int) -> list[_Sentence]:
+        """The sentences of one turn (indexed once: checks ask turn by turn)."""
+        if self._by_turn is None:
+            self._by_turn = {}
+            for sentence in self.sentences:
+                self._by_turn.setdefault(sentence.turn, []).append(sentence)
+        return self._by_turn.get(turn, [])
 
     def violations(self, turn: int) -> tuple[guard.Violation, ...]:
         """The collections guard's findings in one whole turn (its checks see through punctuation
@@ -188,7 +310,7 @@ class _Read:
 
     def sentence_with(self, turn: int, code: str) -> _Sentence:
         """The sentence of `turn` the guard objects to under `code` (the first, else the whole turn)."""
-        sentences = [s for s in self.sentences if s.turn == turn]
+        sentences = self.in_turn(turn)
         for sentence in sentences:
             if any(v.code == code for v in guard.text_violations(sentence.text)):
                 return sentence
@@ -265,23 +387,63 @@ def _has(plain: str, words: Iterable[str]) -> str | None:
 
 
 def _greeting(reading: _Read) -> tuple[str, str]:
+    """A written greeting at the opening of the agent's first message (the bot's do not count)."""
     agent = reading.of(["agent"])
     if not agent:
         return "n/a", "没有客服发言"
     first_turn = agent[0].turn
     opening = [s for s in agent if s.turn == first_turn]
-    polite = next((s for s in opening if _has(s.plain, _GREETING_WORDS)), None)
-    named = next((s for s in opening if _has(s.plain, _SELF_WORDS)), None)
-    if polite and named:
+    start = "".join(s.plain for s in opening)[:GREETING_OPENING]
+    if found := _GREETING.search(start):
+        polite = next((s for s in opening if found.group() in s.plain), opening[0])
         return "pass", _quote(polite)
-    missing = "未使用礼貌问候语" if polite is None else "未自报姓名或服务名称"
-    return "fail", _quote(opening[0], missing)
+    return "fail", _quote(opening[0], "首条回复未使用礼貌问候语")
 
 
-def _before_verification(sentence: _Sentence, verified_at: datetime | None) -> bool:
-    if verified_at is None:
+def _verified(sentence: _Sentence, conversation: Conversation, answered: int | None) -> bool:
+    """Whether identity was verified when `sentence` was said: by the desk (`verified_at`), from a
+    turn of a posted transcript (`verified_turn`), or by the borrower's answer to the agent's
+    identity question (`answered`, the turn of the answer)."""
+    at, verified_at = sentence.at, conversation.verified_at
+    if verified_at is not None and at is not None and at >= verified_at:
         return True
-    return sentence.at is None or sentence.at < verified_at
+    if conversation.verified_turn is not None and sentence.turn >= conversation.verified_turn:
+        return True
+    return answered is not None and sentence.turn > answered
+
+
+def _asks_identity(sentence: _Sentence) -> bool:
+    plain = sentence.plain
+    return bool(_IDENTITY_NOUNS.search(plain) and _ASKING.search(plain) and not _NOT_ASKING.search(plain))
+
+
+def _identity_answered(reading: _Read) -> tuple[int | None, _Sentence | None]:
+    """The borrower's turn answering the first identity question the company asked, if not a refusal;
+    and that question."""
+    asked = None
+    for sentence in reading.sentences:
+        if sentence.speaker in COMPANY and asked is None and _asks_identity(sentence):
+            asked = sentence
+        elif sentence.speaker == "borrower" and asked is not None and sentence.turn > asked.turn:
+            answer = " ".join(s.plain for s in reading.in_turn(sentence.turn))
+            if _REFUSAL.search(answer):
+                asked = None  # refused: the next question may still be answered
+                continue
+            return sentence.turn, asked
+    return None, asked
+
+
+def _third_party_turn(reading: _Read) -> int | None:
+    """The first borrower turn in which the writer says they are someone else (a relative …)."""
+    return next((s.turn for s in reading.of(["borrower"]) if _THIRD_PARTY_SPEAKER.search(s.plain)), None)
+
+
+def _third_party_loan(sentence: _Sentence) -> str | None:
+    """A third party's loan named by the company (不会联系您的家人 is no such thing)."""
+    found = _THIRD_PARTY_LOAN.search(sentence.plain)
+    if found is None or _NEGATED.search(found.group()):
+        return None
+    return found.group()
 
 
 def may_hold_account_data(plain: str, contract_numbers: Sequence[str] = ()) -> bool:
@@ -313,18 +475,74 @@ def _account_data(reading: _Read, sentence: _Sentence) -> tuple[disclosure.Findi
     return _disclosure_findings(sentence.text, conversation.contract_numbers, conversation.public)
 
 
+def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
+    """What account data this company sentence gives, described, or None.
+
+    The desk's scan finds every amount and date; QA counts them as account data only in a sentence
+    about an account (应还, 逾期, 还款日 …) that is not a worked example (年化, 如果 …). Card and ID
+    tails, contract numbers and long numbers always count; the hotline and service numbers never.
+    """
+    plain = sentence.plain
+    if third := _third_party_loan(sentence):
+        return f"第三方的借款信息「{third}」"
+    found = [f for f in _account_data(reading, sentence) if not _SERVICE_NUMBER.fullmatch(f.text)]
+    about_account = _ACCOUNT_ANCHOR.search(plain) and not _worked_example(reading, sentence)
+    kept = [f for f in found if f.kind not in ("amount", "date") or about_account]
+    if kept:
+        return disclosure.describe(kept)[0]
+    if status := _OVERDUE_STATUS.search(plain):
+        return f"逾期状态「{status.group()}」"
+    return None
+
+
+def _worked_example(reading: _Read, sentence: _Sentence) -> bool:
+    """A sentence working out an example (年化, 等额本息, 如果 …), or answering a borrower's question
+    that asked for one."""
+    if _WORKED_EXAMPLE.search(sentence.plain):
+        return True
+    asked = [s for s in reading.of(["borrower"]) if s.turn < sentence.turn]
+    last = [s for s in asked if asked and s.turn == asked[-1].turn]
+    return any(_WORKED_EXAMPLE.search(s.plain) for s in last)
+
+
+def _asks_about_account(plain: str) -> bool:
+    if _ACCOUNT_REQUEST.search(plain):
+        return True
+    return bool(_ACCOUNT_QUESTION.search(plain)) and not _HYPOTHETICAL.search(plain)
+
+
+def _touches_account(reading: _Read, asked: _Sentence | None) -> _Sentence | None:
+    """The sentence showing the conversation is about someone's account, if any."""
+    if asked is not None:
+        return asked
+    borrower = next((s for s in reading.of(["borrower"]) if _asks_about_account(s.plain)), None)
+    if borrower is not None:
+        return borrower
+    return next((s for s in reading.of(COMPANY) if _PRIVACY_REFUSAL.search(s.plain)), None)
+
+
 def _identity_check(reading: _Read) -> tuple[str, str]:
-    verified_at = reading.conversation.verified_at
-    company = reading.of(COMPANY)
-    for sentence in company:
-        if _before_verification(sentence, verified_at) and (found := _account_data(reading, sentence)):
-            what, _ = disclosure.describe(found)
+    conversation = reading.conversation
+    answered, asked = _identity_answered(reading)
+    third_party = _third_party_turn(reading)
+    disclosed = None
+    for sentence in reading.of(COMPANY):
+        what = _account_disclosure(reading, sentence)
+        if what is None:
+            continue
+        if third_party is not None and sentence.turn > third_party:
+            return "fail", _quote(sentence, f"向第三方透露账户信息：{what}")
+        if what.startswith("第三方"):
+            return "fail", _quote(sentence, f"透露{what}")
+        if not _verified(sentence, conversation, answered):
             return "fail", _quote(sentence, f"身份核验前透露账户信息：{what}")
-    after = (s for s in company if not _before_verification(s, verified_at))
-    disclosed = next((s for s in after if _account_data(reading, s)), None)
-    if disclosed is None:
-        return "n/a", "未提及账户信息"
-    return "pass", _quote(disclosed, "核验后提供账户信息")
+        disclosed = disclosed or sentence
+    if disclosed is not None:
+        return "pass", _quote(disclosed, "核验后提供账户信息")
+    touched = _touches_account(reading, asked)
+    if touched is None:
+        return "n/a", "未涉及账户"
+    return "pass", _quote(touched, "涉及账户，核验前未透露账户信息")
 
 
 def _fen(text: str) -> int | None:
@@ -349,9 +567,26 @@ def _date_matches(quoted: tuple[int | None, int, int], dates: frozenset[date]) -
 
 
 def _accuracy(reading: _Read) -> tuple[str, str]:
+    """Against the ledger when there is one; else the arithmetic the conversation lets one check."""
     facts = reading.conversation.ledger
-    if facts is None or (not facts.amounts_fen and not facts.dates):
-        return "n/a", "无账务数据可比对"
+    if facts is not None and (facts.amounts_fen or facts.dates):
+        return _accuracy_against_ledger(reading, facts)
+    context = "".join(s.plain for s in reading.sentences)
+    checked = None
+    for turn in reading.turns_of(COMPANY):
+        sentences = reading.in_turn(turn)
+        quoted = "".join(s.plain for s in sentences)
+        for found in arithmetic.check(context, quoted):
+            sentence = next((s for s in sentences if re.search(r"\d", s.plain)), sentences[0])
+            if not found.ok:
+                return "fail", _quote(sentence, f"计算有误：{found.what}")
+            checked = checked or (sentence, found.what)
+    if checked is None:
+        return "n/a", "无账务数据可比对，文中无可核算的金额"
+    return "pass", _quote(checked[0], checked[1])
+
+
+def _accuracy_against_ledger(reading: _Read, facts: LedgerFacts) -> tuple[str, str]:
     checked = None
     for sentence in reading.of(COMPANY):
         amounts = [_fen(a or b) for a, b in _AMOUNT.findall(sentence.plain)]
@@ -383,24 +618,33 @@ def _empathy(reading: _Read) -> tuple[str, str]:
 
 def _needs_solution(reading: _Read) -> _Sentence | None:
     for sentence in reading.of(["borrower"]):
-        if _has(sentence.plain, _COMPLAINT_WORDS):
+        if _has(sentence.plain, _COMPLAINT_WORDS) or _NEED.search(sentence.plain):
             return sentence
-        if categorise.suggest(sentence.plain).category in SOLUTION_CATEGORIES:
+        # A fee question (利率, 手续费) is no dispute until the borrower disputes it (太高, 多收 …).
+        if categorise.suggest(sentence.plain).category in SOLUTION_CATEGORIES - {"fee_dispute"}:
             return sentence
     return None
 
 
+def _offers_solution(sentence: _Sentence) -> bool:
+    return bool(_SOLUTION.search(sentence.plain)) and not _NO_SOLUTION.search(sentence.plain)
+
+
 def _solution_offered(reading: _Read) -> tuple[str, str]:
+    """Pass when the agent states what will happen or what the borrower can do (after the borrower's
+    need — hardship, complaint, request, failure — if there is one); fail when the agent states
+    neither; n/a only without an agent turn. A reviewer expects it of every conversation."""
+    agent = reading.of(["agent"])
+    if not agent:
+        return "n/a", "没有客服发言"
     trigger = _needs_solution(reading)
-    if trigger is None and reading.conversation.category not in SOLUTION_CATEGORIES:
-        return "n/a", "非困难协商或投诉"
     after = trigger.turn if trigger is not None else -1
-    offer = next(
-        (s for s in reading.of(["agent"]) if s.turn > after and _has(s.plain, _SOLUTION_WORDS)), None
-    )
-    if offer is None:
-        return "fail", _quote(trigger, "未给出方案或下一步") if trigger else "未给出方案或下一步"
-    return "pass", _quote(offer)
+    offer = next((s for s in agent if s.turn > after and _offers_solution(s)), None)
+    if offer is not None:
+        return "pass", _quote(offer)
+    if trigger is not None:
+        return "fail", _quote(trigger, "未给出方案或下一步")
+    return "fail", _quote(agent[-1], "未说明后续安排或客户可以怎么做")
 
 
 def _banned_language(reading: _Read) -> tuple[str, str]:
@@ -412,13 +656,51 @@ def _banned_language(reading: _Read) -> tuple[str, str]:
     return "pass", "未发现威胁、辱骂、冒充权威或虚假后果用语"
 
 
+def _id_shaped(run: str, digits: str) -> bool:
+    """An 18- or 15-character ID number by its shape: a region and a birth date (its check digit is
+    not looked at)."""
+    if len(run) == 18 and digits[:17].isdigit() and len(digits) >= 17:
+        year, month, day = int(run[6:10]), int(run[10:12]), int(run[12:14])
+        return run[0] in "123456789" and 1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
+    if len(run) == 15 and run.isdigit():
+        month, day = int(run[8:10]), int(run[10:12])
+        return run[0] in "123456789" and 1 <= month <= 12 and 1 <= day <= 31
+    return False
+
+
+def clear_numbers(plain: str) -> list[str]:
+    """Full ID numbers, card numbers and mobile numbers written in clear in normalised text, whatever
+    their check digits (masked: the first three and last four digits)."""
+    found = []
+    for match in _CLEAR_NUMBER.finditer(plain):
+        run = match.group().replace("-", "").replace(" ", "")
+        digits = run.rstrip("x")
+        is_id = _id_shaped(run, digits)
+        is_card = run.isdigit() and 15 <= len(run) <= 19 and run[0] in "3456"
+        if is_id or is_card or _MOBILE_NUMBER.fullmatch(run):
+            found.append(guard.mask_number(run))
+    return found
+
+
 def _privacy(reading: _Read) -> tuple[str, str]:
+    """No full identifier in clear in any company turn or note (the guard's check-digit scan and a
+    scan without check digits), and no third party's data: a third party's loan, or account data
+    given to someone who said they are not the borrower."""
+    third_party = _third_party_turn(reading)
     for turn in reading.turns_of(STAFF_WRITTEN):
         violations = [v for v in reading.violations(turn) if v.code == "PRIVACY"]
         if violations:
             found = f"{violations[0].message_zh}：{violations[0].evidence}"
             return "fail", _quote(reading.sentence_with(turn, "PRIVACY"), found)
-    return "pass", "未发现明文身份证号、银行卡号或手机号"
+        for sentence in reading.in_turn(turn):
+            if _LONG_DIGITS.search(sentence.plain) and (numbers := clear_numbers(sentence.plain)):
+                return "fail", _quote(sentence, f"明文证件号、卡号或手机号：{numbers[0]}")
+            if third := _third_party_loan(sentence):
+                return "fail", _quote(sentence, f"透露第三方的借款信息：{third}")
+            told_third_party = third_party is not None and turn > third_party and sentence.speaker in COMPANY
+            if told_third_party and (what := _account_disclosure(reading, sentence)):
+                return "fail", _quote(sentence, f"向第三方透露账户信息：{what}")
+    return "pass", "未发现明文身份证号、银行卡号、手机号或第三方信息"
 
 
 def _closing(reading: _Read) -> tuple[str, str]:
@@ -433,28 +715,46 @@ def _closing(reading: _Read) -> tuple[str, str]:
     return "pass", _quote(found)
 
 
+def _waits(reading: _Read) -> list[tuple[_Sentence, _Sentence]]:
+    """(the borrower's first unanswered message, the agent's answer) for every answer, in order."""
+    waits = []
+    waiting: _Sentence | None = None
+    for sentence in reading.sentences:
+        if sentence.at is None:
+            continue
+        if sentence.speaker == "borrower" and waiting is None:
+            waiting = sentence
+        elif sentence.speaker == "agent" and waiting is not None and sentence.at >= waiting.at:
+            waits.append((waiting, sentence))
+            waiting = None
+    return waits
+
+
 def _response_time(reading: _Read) -> tuple[str, str]:
+    """The first answer by the ticket's first-response deadline (or within `first_response_minutes`
+    of the borrower's first message); with `first_response_minutes`, every later answer within as
+    many minutes of the message it answers too."""
     conversation = reading.conversation
-    asked = next((s for s in reading.sentences if s.speaker == "borrower" and s.at is not None), None)
-    answered = next(
-        (
-            s
-            for s in reading.sentences
-            if s.speaker == "agent" and s.at is not None and asked and s.at >= asked.at
-        ),
-        None,
-    )
-    if asked is None or answered is None or asked.at is None or answered.at is None:
+    waits = _waits(reading)
+    if not waits:
         return "n/a", "无法计算首次响应时间"
+    (asked, answered), later = waits[0], waits[1:]
+    assert asked.at is not None and answered.at is not None  # _waits keeps timed sentences only
+    limit = conversation.first_response_minutes
     due = conversation.first_response_due
-    if due is None and conversation.first_response_minutes is not None:
-        due = asked.at + timedelta(minutes=conversation.first_response_minutes)
+    if due is None and limit is not None:
+        due = asked.at + timedelta(minutes=limit)
     if due is None:
         return "n/a", "无响应时限"
     waited = int((answered.at - asked.at).total_seconds() // 60)
-    if answered.at <= due:
-        return "pass", _quote(answered, f"{waited} 分钟内首次响应")
-    return "fail", _quote(answered, f"首次响应用时 {waited} 分钟，超出时限")
+    if answered.at > due:
+        return "fail", _quote(answered, f"首次响应用时 {waited} 分钟，超出时限")
+    for message, answer in later if limit is not None else ():
+        assert message.at is not None and answer.at is not None
+        if answer.at > message.at + timedelta(minutes=limit):
+            late = int((answer.at - message.at).total_seconds() // 60)
+            return "fail", _quote(answer, f"客户等待 {late} 分钟才得到回复，超出 {limit} 分钟")
+    return "pass", _quote(answered, f"{waited} 分钟内首次响应")
 
 
 CHECKS = {

@@ -88,6 +88,28 @@ def cob(
     for label, value in rows:
         table.add_row(label, value)
     console.print(table)
+    console.print(_steps_table(summary.step_seconds))
+
+
+def _steps_table(step_seconds: dict[str, float]) -> Table:
+    """Each step's wall time, in the order the close ran them (ledger first, then after-close)."""
+    from lenddesk.ledger.after_close import step_labels
+    from lenddesk.ledger.cob import LEDGER_AGING_STEP, LEDGER_CREDIT_STEP
+
+    labels = {
+        LEDGER_CREDIT_STEP: "credit balances 溢缴款抵扣",
+        LEDGER_AGING_STEP: "aging, penalties, write-off 账龄与罚息",
+        **step_labels(),
+    }
+    total = sum(step_seconds.values()) or 1.0
+    table = Table(title="各步骤耗时 Step times")
+    table.add_column("step 步骤")
+    table.add_column("name")
+    table.add_column("seconds 秒", justify="right")
+    table.add_column("share 占比", justify="right")
+    for name, seconds in step_seconds.items():
+        table.add_row(labels.get(name, name), name, f"{seconds:.3f}", f"{seconds / total:.0%}")
+    return table
 
 
 def seed(

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union_all,
     update,
 )
@@ -168,12 +169,13 @@ def _score_chunk(
 ) -> dict[str, int]:
     rows = behaviour_rows(as_of=day, policy=policy, first_id=low, last_id=high).subquery()
     in_chunk = Profile.borrower_id.between(low, high)
-    missing = select(rows.c.borrower_id).where(
-        ~select(Profile.id).where(Profile.borrower_id == rows.c.borrower_id).exists()
-    )
+    # The unique key skips borrowers who have a profile. Not NOT EXISTS: against a table never
+    # analysed (the first close) PostgreSQL plans that as a nested loop re-scanning the rows this
+    # very statement inserts, quadratic in the chunk.
     connection.execute(
         insert_for(connection)(Profile)
-        .from_select(["borrower_id"], missing)
+        # (WHERE TRUE: SQLite would read ON CONFLICT after a subquery as a join condition)
+        .from_select(["borrower_id"], select(rows.c.borrower_id).where(true()))
         .on_conflict_do_nothing(index_elements=["borrower_id"])
     )
     connection.execute(update(Profile).where(in_chunk).values(**dict.fromkeys(FEATURES, 0)))

@@ -352,6 +352,12 @@ def _prepare(connection: Connection, statements: _Statements) -> None:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("PRAGMA temp_store = MEMORY")
             connection.exec_driver_sql("PRAGMA cache_size = -131072")
+        else:
+            # No JIT for the close and its after-close steps (same connection): their statements
+            # are costed high (large joins) and carry long CASE expressions, and compiling those
+            # took 9 to 32 s of a 12 to 48 s statement (the collections plan's UPDATE, auto_explain
+            # at 100,000 loans) to save milliseconds of execution.
+            connection.exec_driver_sql("SET jit = off")
         for ddl in statements.work_tables:
             connection.exec_driver_sql(ddl)
 
@@ -362,6 +368,8 @@ def _drop_work_tables(connection: Connection) -> None:
     with connection.begin():
         for table in WORK_TABLES:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        if connection.dialect.name != "sqlite":
+            connection.exec_driver_sql("RESET jit")
 
 
 def _load_terms(connection: Connection, day: date, rules: DelinquencyRules) -> None:

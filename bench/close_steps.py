@@ -38,10 +38,14 @@ class StatementClock:
         self.statements: dict[str, list[tuple[float, str, Any]]] = defaultdict(list)
         self._started: list[float] = []
 
-    def before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+    def before(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
         self._started.append(time.perf_counter())
 
-    def after(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+    def after(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
         seconds = time.perf_counter() - self._started.pop()
         self.statements[self.step].append((seconds, statement, parameters))
 
@@ -62,7 +66,9 @@ def wrap_steps(clock: StatementClock) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", required=True)
     parser.add_argument("--date", required=True, type=date.fromisoformat)
     parser.add_argument("--top", type=int, default=5)
@@ -72,7 +78,7 @@ def main() -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="PostgreSQL: log the plan (ANALYZE, BUFFERS) of every statement slower than this to the server log",
+        help="PostgreSQL: log the plan (ANALYZE, BUFFERS) of statements slower than this (server log)",
     )
     args = parser.parse_args()
     engine = make_engine(args.url)
@@ -83,7 +89,9 @@ def main() -> None:
     event.listen(engine, "after_cursor_execute", clock.after)
     wrap_steps(clock)
     summary = run_cob(engine, args.date)
-    print(f"close of {args.date}: {summary.duration_seconds:.2f} s, {summary.loans_processed:,} loans processed")
+    print(
+        f"close of {args.date}: {summary.duration_seconds:.2f} s, {summary.loans_processed:,} loans processed"
+    )
     for name, seconds in summary.step_seconds.items():
         print(f"  step {name:<28} {seconds:8.3f} s")
     for step, statements in clock.statements.items():

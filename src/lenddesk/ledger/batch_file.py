@@ -33,6 +33,7 @@ MAX_REFERENCE = 64
 MAX_CONTRACT = 32
 STORED = 80
 _AMOUNT = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,2})?$", re.ASCII)  # ASCII digits only (no full-width)
+_CONTRACT = re.compile(r"^[A-Z0-9_-]{1,32}$", re.ASCII)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 
 
@@ -118,17 +119,21 @@ def check_line(line: FileLine) -> CheckedLine | Refusal:
     if "\ufffd" in reference or not reference.isprintable() or len(reference) > MAX_REFERENCE:
         return Refusal("reference_invalid", "渠道流水号无效（含无效字符或过长）", "The reference is invalid")
     contract = line.contract_number.upper()
-    if not contract or not contract.isascii() or not contract.isalnum() or len(contract) > MAX_CONTRACT:
+    if not _CONTRACT.match(contract):
         return Refusal("contract_invalid", "合同号无效", "The contract number is invalid")
     amount = _amount_fen(line.amount)
     if isinstance(amount, Refusal):
         return amount
     if not _DATE.match(line.value_date):
-        return Refusal("date_invalid", "入账日期无效（格式 YYYY-MM-DD）", "The value date is invalid (YYYY-MM-DD)")
+        return Refusal(
+            "date_invalid", "入账日期无效（格式 YYYY-MM-DD）", "The value date is invalid (YYYY-MM-DD)"
+        )
     try:
         value_date = date.fromisoformat(line.value_date)
     except ValueError:
-        return Refusal("date_invalid", "入账日期无效（格式 YYYY-MM-DD）", "The value date is invalid (YYYY-MM-DD)")
+        return Refusal(
+            "date_invalid", "入账日期无效（格式 YYYY-MM-DD）", "The value date is invalid (YYYY-MM-DD)"
+        )
     return CheckedLine(line.line_no, reference, contract, amount, value_date)
 
 

@@ -95,7 +95,9 @@ def import_batch(
     except batch_file.BadFile as exc:
         raise Unprocessable(exc.message_zh, exc.message_en, code="batch_file_unreadable") from exc
     batch_id, resumed = _create_or_find(factory, actor, channel, content, filename, lines, today)
-    counts = run_batch(factory, batch_id, actor=actor, chunk_size=chunk_size, after_chunk=after_chunk, progress=progress)
+    counts = run_batch(
+        factory, batch_id, actor=actor, chunk_size=chunk_size, after_chunk=after_chunk, progress=progress
+    )
     return BatchOutcome(batch_id, len(lines), counts, resumed)
 
 
@@ -227,7 +229,10 @@ def _run_chunk_retrying(factory: sessionmaker[Session], batch_id: int, actor: au
                 return finished
             except (IntegrityError, DBAPIError) as exc:
                 session.rollback()
-                retry = isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")
+                retry = isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in (
+                    "40001",
+                    "40P01",
+                )
                 if not retry or attempt == 4:
                     raise
     raise AssertionError("unreachable")  # pragma: no cover
@@ -285,20 +290,31 @@ def _apply_lines(
     checked: list[tuple[RepaymentBatchLine, batch_file.CheckedLine]] = []
     for row in pending:
         outcome = batch_file.check_line(
-            batch_file.FileLine(row.line_no, row.reference, row.contract_number, row.amount_text, row.value_date_text)
+            batch_file.FileLine(
+                row.line_no, row.reference, row.contract_number, row.amount_text, row.value_date_text
+            )
         )
         if isinstance(outcome, batch_file.Refusal):
             results[row.id] = _refused(row.id, outcome.code, outcome.message_zh, outcome.message_en)
         else:
             checked.append((row, outcome))
     contracts = {line.contract_number for _, line in checked}
-    loan_ids = dict(
-        session.execute(select(Loan.contract_number, Loan.id).where(Loan.contract_number.in_(contracts))).all()
-    ) if contracts else {}
+    loan_ids = (
+        dict(
+            session.execute(
+                select(Loan.contract_number, Loan.id).where(Loan.contract_number.in_(contracts))
+            ).all()
+        )
+        if contracts
+        else {}
+    )
     for row, line in checked:
         if line.contract_number not in loan_ids:
             results[row.id] = _refused(
-                row.id, "contract_not_found", f"合同不存在：{line.contract_number}", f"No such contract: {line.contract_number}"
+                row.id,
+                "contract_not_found",
+                f"合同不存在：{line.contract_number}",
+                f"No such contract: {line.contract_number}",
             )
     live = [(row, line) for row, line in checked if row.id not in results]
     if live:
@@ -317,7 +333,10 @@ def _post_lines(
     loans = {
         loan.id: loan
         for loan in session.scalars(
-            select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id).with_for_update()
+            select(Loan)
+            .where(Loan.id.in_(ids))
+            .order_by(Loan.id)
+            .with_for_update()
             .execution_options(populate_existing=True)
         )
     }  # locked in id order, read after the lock
@@ -326,7 +345,9 @@ def _post_lines(
     existing = {
         repayment.external_reference: repayment
         for repayment in session.scalars(
-            select(Repayment).where(Repayment.channel == batch.channel, Repayment.external_reference.in_(references))
+            select(Repayment).where(
+                Repayment.channel == batch.channel, Repayment.external_reference.in_(references)
+            )
         )
     }
     latest = dict(
@@ -338,7 +359,9 @@ def _post_lines(
     )
     schedule: dict[int, list[ScheduleLine]] = {loan_id: [] for loan_id in ids}
     for schedule_line in session.scalars(
-        select(ScheduleLine).where(ScheduleLine.loan_id.in_(ids)).order_by(ScheduleLine.loan_id, ScheduleLine.period)
+        select(ScheduleLine)
+        .where(ScheduleLine.loan_id.in_(ids))
+        .order_by(ScheduleLine.loan_id, ScheduleLine.period)
         .execution_options(populate_existing=True)
     ):
         schedule[schedule_line.loan_id].append(schedule_line)
@@ -424,8 +447,14 @@ def _back_dated_loans(
     return back_dated
 
 
-def _duplicate_or_reused(line_id: int, earlier: Repayment, loan_id: int, line: batch_file.CheckedLine) -> _Result:
-    if (earlier.loan_id, earlier.amount_fen, earlier.value_date) == (loan_id, line.amount_fen, line.value_date):
+def _duplicate_or_reused(
+    line_id: int, earlier: Repayment, loan_id: int, line: batch_file.CheckedLine
+) -> _Result:
+    if (earlier.loan_id, earlier.amount_fen, earlier.value_date) == (
+        loan_id,
+        line.amount_fen,
+        line.value_date,
+    ):
         return _Result(line_id, "duplicate", repayment_id=earlier.id)
     return _refused(
         line_id,
@@ -438,11 +467,17 @@ def _duplicate_or_reused(line_id: int, earlier: Repayment, loan_id: int, line: b
 def _refusal_for(loan: Loan, line: batch_file.CheckedLine, today: date) -> Callable[[int], _Result] | None:
     """Why a single posting of this line would be refused now (same rules as `post_repayment`)."""
     if loan.status in ("settled", "written_off"):
-        zh, en = f"贷款已{STATUS_LABELS_ZH[loan.status]}，不能再入账还款", f"The loan is {loan.status.replace('_', ' ')}; no repayment can be posted"
+        zh, en = (
+            f"贷款已{STATUS_LABELS_ZH[loan.status]}，不能再入账还款",
+            f"The loan is {loan.status.replace('_', ' ')}; no repayment can be posted",
+        )
         return lambda line_id: _refused(line_id, f"loan_{loan.status}", zh, en)
     if line.value_date < loan.disbursed_on:
         return lambda line_id: _refused(
-            line_id, "date_before_disbursement", "还款日期不能早于放款日", "The value date cannot be before the disbursement date"
+            line_id,
+            "date_before_disbursement",
+            "还款日期不能早于放款日",
+            "The value date cannot be before the disbursement date",
         )
     if line.value_date > today:
         return lambda line_id: _refused(
@@ -452,7 +487,11 @@ def _refusal_for(loan: Loan, line: batch_file.CheckedLine, today: date) -> Calla
 
 
 def _post_one(
-    session: Session, batch: RepaymentBatch, row: RepaymentBatchLine, line: batch_file.CheckedLine, actor: audit.Actor
+    session: Session,
+    batch: RepaymentBatch,
+    row: RepaymentBatchLine,
+    line: batch_file.CheckedLine,
+    actor: audit.Actor,
 ) -> tuple[_Result, Repayment | None]:
     try:
         with session.begin_nested():
@@ -474,7 +513,9 @@ def _post_one(
 
 def batch_results(session: Session, batch_id: int) -> list[dict[str, Any]]:
     rows = session.scalars(
-        select(RepaymentBatchLine).where(RepaymentBatchLine.batch_id == batch_id).order_by(RepaymentBatchLine.line_no)
+        select(RepaymentBatchLine)
+        .where(RepaymentBatchLine.batch_id == batch_id)
+        .order_by(RepaymentBatchLine.line_no)
     )
     return [
         {

@@ -52,7 +52,9 @@ def upgrade() -> None:
         sa.Column("reason_en", sa.String(length=255), nullable=True),
         sa.Column("repayment_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["batch_id"], ["repayment_batches.id"], name=op.f("fk_repayment_batch_lines_batch_id_repayment_batches")
+            ["batch_id"],
+            ["repayment_batches.id"],
+            name=op.f("fk_repayment_batch_lines_batch_id_repayment_batches"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repayment_batch_lines")),
         sa.UniqueConstraint("batch_id", "line_no", name=op.f("uq_repayment_batch_lines_batch_id")),

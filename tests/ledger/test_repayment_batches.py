@@ -179,3 +179,63 @@ def test_a_batch_moves_the_same_money_as_single_repayments(engine: Engine) -> No
 
 def test_two_overlapping_files_at_once_apply_each_reference_once(engine: Engine) -> None:
     overlapping_imports_apply_each_reference_once(engine)
+
+
+def test_the_api_takes_a_file_from_an_admin_or_a_channel_key_and_serves_the_result_file(
+    engine: Engine, client, as_role, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from lenddesk.core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "channel_keys", {"bank": "k" * 32})
+    first, second = make_loans(engine, 2)
+    content = csv_file([("H-1", first, "100.00", "2026-03-01"), ("H-2", "HT-NONE-9", "5.00", "2026-03-01")])
+    url = "/api/v1/ledger/repayment-batches?channel=auto_debit&filename=hui-pan.csv"
+    assert client.post(url, content=content, headers=as_role("agent")).status_code == 403
+    made = client.post(url, content=content, headers={**as_role("admin"), "Content-Type": "text/csv"})
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["counts"] == {"applied": 1, "refused": 1} and not body["resumed"]
+    report = client.get(body["results_url"], headers={"X-LendDesk-Key": "k" * 32})
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(report.text)))
+    assert [row["status"] for row in rows] == ["applied", "refused"]
+    assert rows[1]["reason_zh"] == "合同不存在：HT-NONE-9"
+    again = client.post(url, content=content, headers={"X-LendDesk-Key": "k" * 32})
+    assert (
+        again.status_code == 201 and again.json()["resumed"] and again.json()["batch_id"] == body["batch_id"]
+    )
+    bad = client.post(url, content=b"nothing,here\n1,2\n", headers=as_role("admin"))
+    assert bad.status_code == 422 and "reference" in bad.json()["message_en"]
+    assert (
+        client.get("/api/v1/ledger/repayment-batches/999/results", headers=as_role("admin")).status_code
+        == 404
+    )
+    assert repayments_by_reference(engine) == {"H-1": [10000]}
+
+
+def test_the_command_imports_a_file_and_writes_the_result_file(
+    engine: Engine, db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from lenddesk.cli import app
+    from lenddesk.core.settings import get_settings
+
+    (contract,) = make_loans(engine, 1)
+    path = tmp_path / "daikou.csv"
+    path.write_bytes(
+        csv_file([("C-1", contract, "88.00", "2026-03-01"), ("C-2", contract, "x", "2026-03-01")])
+    )
+    monkeypatch.setenv("LENDDESK_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["repayments", "import", str(path), "--date", TODAY.isoformat()], terminal_width=200
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "applied" in result.output and "refused" in result.output
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "daikou.csv.result.csv").read_text(encoding="utf-8"))))
+    assert [(row["reference"], row["status"]) for row in rows] == [("C-1", "applied"), ("C-2", "refused")]
+    assert repayments_by_reference(engine) == {"C-1": [8800]}

@@ -34,6 +34,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.orm import aliased
 
 from lenddesk.collections.service.behaviour import promise_behaviour
 from lenddesk.core.db import UTCDateTime, utcnow
@@ -178,17 +179,27 @@ def _score_chunk(
         .from_select(["borrower_id"], select(rows.c.borrower_id).where(true()))
         .on_conflict_do_nothing(index_elements=["borrower_id"])
     )
-    connection.execute(update(Profile).where(in_chunk).values(**dict.fromkeys(FEATURES, 0)))
-    connection.execute(
-        update(Profile)
-        .where(Profile.borrower_id == rows.c.borrower_id)
-        .values(**{name: func.coalesce(rows.c[name], 0) for name in FEATURES})
+    # Inputs, score and band in one UPDATE (one new row version per profile, not three): every
+    # profile of the chunk takes its borrower's behaviour, or zeros without history.
+    stored = aliased(Profile)
+    inputs = (
+        select(stored.borrower_id, *(func.coalesce(rows.c[name], 0).label(name) for name in FEATURES))
+        .select_from(stored)
+        .outerjoin(rows, rows.c.borrower_id == stored.borrower_id)
+        .where(stored.borrower_id.between(low, high))
+        .subquery()
     )
-    score = score_sql(Profile, weights)
+    score = score_sql(inputs.c, weights)
     scored = connection.execute(
         update(Profile)
-        .where(in_chunk)
-        .values(previous_band=Profile.band, score=score, band=band_sql(score, weights), scored_on=day)
+        .where(Profile.borrower_id == inputs.c.borrower_id)
+        .values(
+            **{name: inputs.c[name] for name in FEATURES},
+            previous_band=Profile.band,
+            score=score,
+            band=band_sql(score, weights),
+            scored_on=day,
+        )
     ).rowcount
     entered = select(
         literal(rules.EARLY_WARNING_HIGH),

@@ -140,7 +140,14 @@ class ScheduleLine(Base):
     """One instalment of a loan's repayment schedule with what is due and what has been paid."""
 
     __tablename__ = "schedule_lines"
-    __table_args__ = (UniqueConstraint("loan_id", "period"), Index("ix_schedule_lines_due_on", "due_on"))
+    __table_args__ = (
+        UniqueConstraint("loan_id", "period"),
+        Index("ix_schedule_lines_due_on", "due_on"),
+        # A loan's lines due on or by a date, one range of this index: without it PostgreSQL
+        # intersected the loan's lines with every line of the book due that day (BitmapAnd), a cost
+        # per loan that grows with the book (the collections plan's amounts owed; docs/SCALING.md).
+        Index("ix_schedule_lines_loan_due", "loan_id", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))

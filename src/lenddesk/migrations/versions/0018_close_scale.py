@@ -1,4 +1,4 @@
-"""close at scale: repayment batches (bulk repayment files) and their lines
+"""close at scale: a loan's lines by due date (index), repayment batches and their lines
 
 Revision ID: 0018_close_scale
 Revises: 0014_trust
@@ -21,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_schedule_lines_loan_due", "schedule_lines", ["loan_id", "due_on"])
     op.create_table(
         "repayment_batches",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,3 +69,4 @@ def downgrade() -> None:
     op.drop_index("ix_repayment_batch_lines_pending", table_name="repayment_batch_lines")
     op.drop_table("repayment_batch_lines")
     op.drop_table("repayment_batches")
+    op.drop_index("ix_schedule_lines_loan_due", table_name="schedule_lines")

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/ledger/repayment-batches", tags=["ledger"])
     "",
     response_model=RepaymentBatchOut,
     status_code=201,
-    summary="Import a repayment file (代扣回盘 / bank statement lines, CSV): each reference posted once",
+    summary="Import a repayment file (CSV: direct-debit returns, bank statement lines)",
     responses=errors(400, 401, 403, 422),
 )
 async def import_repayment_file(
@@ -62,7 +62,7 @@ async def import_repayment_file(
     "/{batch_id}/results",
     summary="The batch's result file (CSV): each line applied, duplicate or refused with its reason",
     response_class=Response,
-    responses=errors(401, 403, 404),
+    responses=errors(401, 403, 404, 422),
 )
 async def repayment_file_results(
     batch_id: int, request: Request, caller: auth.ChannelCaller = Depends(auth.channel_or_admin)

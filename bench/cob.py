@@ -220,6 +220,10 @@ def report(results: list[Figures], naive: tuple[float, float] | None, naive_loan
         print(f"  seed (lenddesk seed, child process)       {figures.seed_seconds:8.1f} s")
         print(f"  COB run_cob (inside the child)            {figures.cob_seconds:8.2f} s   target ≤ 15 s")
         print(f"  COB child process wall (incl. start-up)   {figures.cob_wall_seconds:8.2f} s")
+        step_seconds = summary.get("step_seconds") or {}
+        for step, seconds in step_seconds.items():  # type: ignore[union-attr]
+            share = seconds / figures.cob_seconds if figures.cob_seconds else 0.0
+            print(f"    step {step:<36} {seconds:8.2f} s   {share:6.1%}")
         print(
             f"  COB child peak RSS                        {figures.cob_peak_rss_mib:8.0f} MiB"
             " target ≤ 512 MiB"

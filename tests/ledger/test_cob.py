@@ -200,3 +200,43 @@ def test_the_command_closes_and_prints_a_summary(
         assert refused.exit_code == 2 and "date order" in refused.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_command_prints_the_time_of_every_step(
+    db_url: str, loan_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lenddesk.cli import app
+    from lenddesk.core.settings import get_settings
+    from lenddesk.ledger.after_close import registered_steps
+
+    monkeypatch.setenv("LENDDESK_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["cob", "--date", (FIRST_DUE + timedelta(days=5)).isoformat()], terminal_width=200
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    steps = ["ledger.credit_balances", "ledger.aging", *(name for name, _ in registered_steps())]
+    assert {"negotiation", "collections", "risk", "reports"} <= set(steps)
+    timing_lines = {
+        line.split("│")[2].strip(): line for line in result.output.splitlines() if line.count("│") >= 4
+    }
+    for step in steps:
+        assert step in timing_lines, result.output
+        seconds = float(timing_lines[step].split("│")[3])
+        assert seconds >= 0
+
+
+def test_the_summary_returns_the_seconds_of_every_step_in_order(engine: Engine, loan_id: int) -> None:
+    from lenddesk.ledger.after_close import registered_steps
+
+    summary = close(engine, FIRST_DUE + timedelta(days=3))  # three dates: each step's time summed
+    assert list(summary.step_seconds) == [
+        "ledger.credit_balances",
+        "ledger.aging",
+        *(name for name, _ in registered_steps()),
+    ]
+    assert all(seconds >= 0 for seconds in summary.step_seconds.values())
+    assert sum(summary.step_seconds.values()) <= summary.duration_seconds + 0.01

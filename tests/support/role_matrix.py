@@ -254,6 +254,7 @@ MATRIX: dict[str, Access] = {
     ),
     # risk API and console
     "POST /api/v1/risk/events": Access(frozenset({"admin", "channel"})),
+    "POST /api/v1/ledger/repayment-batches": Access(frozenset({"admin", "channel"})),
     "POST /api/v1/risk/alerts/{alert_id}/acknowledge": roles("team_lead", "compliance"),
     "POST /api/v1/risk/alerts/{alert_id}/close": roles("team_lead", "compliance"),
     "POST /api/v1/risk/alerts/{alert_id}/ticket": roles("team_lead", "compliance", note="once per alert"),

@@ -18,7 +18,7 @@ def plan_step(connection: Connection, business_date: date) -> dict[str, int]:
     return plan_day(connection, business_date)
 
 
-after_close.register("collections", plan_step, order=200)
+after_close.register("collections", plan_step, order=200, label="collections daily plan 催收日计划")
 
 
 def release(session: Session, *, now: datetime, limit: int = 5000) -> dict[str, int]:

@@ -13,6 +13,7 @@ date is marked done runs it again. It returns counts that go into the run's summ
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -34,14 +35,24 @@ class _Step:
     name: str
     order: int
     run: AfterCloseStep
+    label: str
 
 
 _steps: dict[str, _Step] = {}
 
 
-def register(name: str, step: AfterCloseStep, *, order: int = 100) -> None:
-    """Run `step` in every close of business after aging, lower `order` first (re-registering replaces)."""
-    _steps[name] = _Step(name, order, step)
+def register(name: str, step: AfterCloseStep, *, order: int = 100, label: str | None = None) -> None:
+    """Run `step` in every close of business after aging, lower `order` first (re-registering replaces).
+
+    `label` is what `lenddesk cob` prints against the step's time (default: its name).
+    """
+    _steps[name] = _Step(name, order, step, label or name)
+
+
+def step_labels() -> dict[str, str]:
+    """The printable label of every registered step, by name."""
+    registered_steps()
+    return {step.name: step.label for step in _steps.values()}
 
 
 def registered_steps() -> list[tuple[str, AfterCloseStep]]:
@@ -54,10 +65,17 @@ def registered_steps() -> list[tuple[str, AfterCloseStep]]:
     return [(step.name, step.run) for step in sorted(_steps.values(), key=lambda s: (s.order, s.name))]
 
 
-def run_steps(connection: Connection, day: date) -> dict[str, int]:
-    """Every registered step for `day`, in order; their counts prefixed with the step's name."""
+def run_steps(connection: Connection, day: date, seconds: dict[str, float] | None = None) -> dict[str, int]:
+    """Every registered step for `day`, in order; their counts prefixed with the step's name.
+
+    `seconds`, when given, receives each step's wall time under its name (added to what is there,
+    so a catch-up over several dates sums them).
+    """
     counts: dict[str, int] = {}
     for name, step in registered_steps():
+        started = time.perf_counter()
         for key, value in step(connection, day).items():
             counts[f"{name}.{key}"] = value
+        if seconds is not None:
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
     return counts

@@ -16,6 +16,7 @@ from lenddesk.core.models import User
 from lenddesk.core.money import parse_yuan
 from lenddesk.core.policy import get_policy
 from lenddesk.ledger import calculator, service
+from lenddesk.ledger.batches_api import router as batches_router
 from lenddesk.ledger.roles import APPROVERS, POSTERS, READERS, RECOVERY_POSTERS, RECOVERY_READERS
 from lenddesk.ledger.schemas import (
     Borrower360Out,
@@ -617,4 +618,5 @@ def calculator_early_repayment(
 
 
 router.include_router(ledger)
+router.include_router(batches_router)
 router.include_router(calculator_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ def register(app: typer.Typer) -> None:
     app.command("cob")(cob)
     app.command("seed")(seed)
     app.command("calc")(calc)
+    repayments = typer.Typer(help="Repayments in bulk (还款批量导入)", no_args_is_help=True)
+    repayments.command("import")(import_repayments)
+    app.add_typer(repayments, name="repayments")
 
 
 def _progress() -> Progress:
@@ -87,6 +91,90 @@ def cob(
     ]
     for label, value in rows:
         table.add_row(label, value)
+    console.print(table)
+    console.print(_steps_table(summary.step_seconds))
+
+
+def _steps_table(step_seconds: dict[str, float]) -> Table:
+    """Each step's wall time, in the order the close ran them (ledger first, then after-close)."""
+    from lenddesk.ledger.after_close import step_labels
+    from lenddesk.ledger.cob import LEDGER_AGING_STEP, LEDGER_CREDIT_STEP
+
+    labels = {
+        LEDGER_CREDIT_STEP: "credit balances 溢缴款抵扣",
+        LEDGER_AGING_STEP: "aging, penalties, write-off 账龄与罚息",
+        **step_labels(),
+    }
+    total = sum(step_seconds.values()) or 1.0
+    table = Table(title="各步骤耗时 Step times")
+    table.add_column("step 步骤")
+    table.add_column("name")
+    table.add_column("seconds 秒", justify="right")
+    table.add_column("share 占比", justify="right")
+    for name, seconds in step_seconds.items():
+        table.add_row(labels.get(name, name), name, f"{seconds:.3f}", f"{seconds / total:.0%}")
+    return table
+
+
+def import_repayments(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV: reference, contract_number, amount, value_date"
+    ),
+    channel: str = typer.Option("auto_debit", help="The channel every line came by"),
+    result: Path | None = typer.Option(
+        None, help="Where the per-line result file goes (default: FILE.result.csv)"
+    ),
+    chunk_size: int = typer.Option(2000, min=1, help="Lines per transaction"),
+    business_date: str | None = typer.Option(
+        None, "--date", help="Today as the file's business date, YYYY-MM-DD (default: today in Asia/Shanghai)"
+    ),
+) -> None:
+    """Import a repayment file (代扣回盘 / bank statement): each reference once; rerun to resume."""
+    from lenddesk.core import audit
+    from lenddesk.core.calendar import business_today
+    from lenddesk.core.db import get_engine, session_factory
+    from lenddesk.core.errors import LendDeskError
+    from lenddesk.ledger.service import batches
+
+    factory = session_factory(get_engine())
+    with _progress() as bar:
+        task = bar.add_task(f"import 导入 {file.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, 1))
+
+        try:
+            outcome = batches.import_batch(
+                factory,
+                actor=audit.Actor.system("cli:repayments-import"),
+                channel=channel,
+                content=file.read_bytes(),
+                today=_parse_date(business_date) if business_date else business_today(),
+                filename=file.name,
+                chunk_size=chunk_size,
+                progress=progress,
+            )
+        except LendDeskError as exc:
+            console.print(f"[red]错误 / error:[/red] {exc.message_zh} / {exc.message_en}")
+            raise typer.Exit(code=2) from exc
+    target = result or file.with_name(file.name + ".result.csv")
+    with factory() as session:
+        target.write_text(
+            batches.results_csv(batches.batch_results(session, outcome.batch_id)), encoding="utf-8"
+        )
+    table = Table(
+        title=f"还款批次 Repayment batch {outcome.batch_id}" + (" (resumed 续跑)" if outcome.resumed else "")
+    )
+    table.add_column("")
+    table.add_column("", justify="right")
+    table.add_row("lines 行数", f"{outcome.lines:,}")
+    for status, label in (
+        ("applied", "applied 已入账"),
+        ("duplicate", "duplicate 重复"),
+        ("refused", "refused 拒绝"),
+    ):
+        table.add_row(label, f"{outcome.counts.get(status, 0):,}")
+    table.add_row("result file 结果文件", str(target))
     console.print(table)
 
 

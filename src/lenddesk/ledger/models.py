@@ -140,7 +140,14 @@ class ScheduleLine(Base):
     """One instalment of a loan's repayment schedule with what is due and what has been paid."""
 
     __tablename__ = "schedule_lines"
-    __table_args__ = (UniqueConstraint("loan_id", "period"), Index("ix_schedule_lines_due_on", "due_on"))
+    __table_args__ = (
+        UniqueConstraint("loan_id", "period"),
+        Index("ix_schedule_lines_due_on", "due_on"),
+        # A loan's lines due on or by a date, one range of this index: without it PostgreSQL
+        # intersected the loan's lines with every line of the book due that day (BitmapAnd), a cost
+        # per loan that grows with the book (the collections plan's amounts owed; docs/SCALING.md).
+        Index("ix_schedule_lines_loan_due", "loan_id", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
@@ -312,3 +319,48 @@ class ScheduleRevision(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     before_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     after_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class RepaymentBatch(Base):
+    """A file of repayments received in bulk (代扣回盘, bank statement lines), applied line by line in
+    chunks: each chunk commits with its lines' results, so a run that died resumes after the last."""
+
+    __tablename__ = "repayment_batches"
+    __table_args__ = (UniqueConstraint("channel", "content_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    # The same file (same bytes) on the same channel is the same batch: importing it again resumes it.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(10), default="running")  # running, done
+    lines_total: Mapped[int] = mapped_column(Integer, default=0)
+    business_date: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class RepaymentBatchLine(Base):
+    """One line of a batch as read from the file, and what became of it."""
+
+    __tablename__ = "repayment_batch_lines"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "line_no"),
+        Index("ix_repayment_batch_lines_pending", "batch_id", "status", "line_no"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("repayment_batches.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(80))
+    contract_number: Mapped[str] = mapped_column(String(80))
+    amount_text: Mapped[str] = mapped_column(String(80))
+    value_date_text: Mapped[str] = mapped_column(String(80))
+    # pending, applied, duplicate, refused
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason_code: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    reason_zh: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reason_en: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    repayment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -25,7 +25,9 @@ __all__ = [
     "borrowers_overdue_or_due_between",
     "due_line_record",
     "loan_repaid_fen",
+    "overdue_borrower_record",
     "overdue_borrowers",
+    "repayment_counts_of_overdue_borrowers",
 ]
 
 
@@ -58,6 +60,34 @@ def due_line_record(as_of: str) -> str:
         "   AS ontime_lines"
         f"  FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= {as_of}"
         "  WHERE l.borrower_id IN (SELECT borrower_id FROM loans WHERE status = 'overdue')"
+        "  GROUP BY l.borrower_id"
+    )
+
+
+def overdue_borrower_record(as_of: str) -> str:
+    """A subquery, one row per borrower with an overdue loan, in one pass over their loans' lines
+    due by `as_of`: `borrower_id`, `dpd` and `owed` (as `overdue_borrowers`: over the overdue
+    loans), `due_lines` and `ontime_lines` (as `due_line_record`: over all their loans)."""
+    return (
+        "SELECT l.borrower_id,"
+        "  MAX(CASE WHEN l.status = 'overdue' THEN l.days_past_due END) AS dpd,"
+        f"  SUM(CASE WHEN l.status = 'overdue' THEN {owed_sql('s')} ELSE 0 END) AS owed,"
+        "  COUNT(*) AS due_lines,"
+        "  SUM(CASE WHEN s.paid_off_on IS NOT NULL AND s.paid_off_on <= s.due_on THEN 1 ELSE 0 END)"
+        "   AS ontime_lines"
+        f"  FROM loans l JOIN schedule_lines s ON s.loan_id = l.id AND s.due_on <= {as_of}"
+        "  WHERE l.borrower_id IN (SELECT borrower_id FROM loans WHERE status = 'overdue')"
+        "  GROUP BY l.borrower_id"
+    )
+
+
+def repayment_counts_of_overdue_borrowers(start: str, end: str) -> str:
+    """A subquery, one row per borrower with an overdue loan and posted repayments valued
+    `start`..`end`: `borrower_id`, `repayments` (their count, over all the borrower's loans)."""
+    return (
+        "SELECT l.borrower_id, COUNT(*) AS repayments FROM loans l JOIN repayments r ON r.loan_id = l.id"
+        f"  WHERE r.status = 'posted' AND r.value_date >= {start} AND r.value_date <= {end}"
+        "  AND l.borrower_id IN (SELECT borrower_id FROM loans WHERE status = 'overdue')"
         "  GROUP BY l.borrower_id"
     )
 

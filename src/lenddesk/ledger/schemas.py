@@ -360,3 +360,13 @@ class CalculatorEarlyOut(BaseModel):
     settlement: SettlementQuoteOut
     partial: PartialQuoteOut | None = None
     total: YuanOut
+
+
+class RepaymentBatchOut(BaseModel):
+    """What a repayment file import did: counts of its lines by result, and where the result file is."""
+
+    batch_id: int
+    lines: int
+    resumed: bool
+    counts: dict[str, int]
+    results_url: str

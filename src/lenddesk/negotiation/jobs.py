@@ -165,4 +165,4 @@ def _add_follow_ups(session: Session, rows: list[_Breaking], day: date, follow_u
         )
 
 
-after_close.register("negotiation", judge_agreements, order=50)
+after_close.register("negotiation", judge_agreements, order=50, label="broken agreements 协议履约判定")

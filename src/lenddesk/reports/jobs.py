@@ -27,7 +27,7 @@ def month_end_step(connection: Connection, business_date: date) -> dict[str, int
 
 
 # After the collections plan and agreements: the snapshot reads the book as the close leaves it.
-after_close.register("reports", month_end_step, order=900)
+after_close.register("reports", month_end_step, order=900, label="reports month-end snapshot 月末快照")
 
 
 def seed_demo(session: Session, *, borrowers: int) -> None:

@@ -16,4 +16,4 @@ def score_step(connection: Connection, business_date: date) -> dict[str, int]:
 
 
 # After negotiation (50) and collections (200): broken agreements and promises of the day count.
-after_close.register("risk", score_step, order=300)
+after_close.register("risk", score_step, order=300, label="risk score 风险评分")

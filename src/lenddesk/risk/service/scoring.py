@@ -30,9 +30,11 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union_all,
     update,
 )
+from sqlalchemy.orm import aliased
 
 from lenddesk.collections.service.behaviour import promise_behaviour
 from lenddesk.core.db import UTCDateTime, utcnow
@@ -168,25 +170,36 @@ def _score_chunk(
 ) -> dict[str, int]:
     rows = behaviour_rows(as_of=day, policy=policy, first_id=low, last_id=high).subquery()
     in_chunk = Profile.borrower_id.between(low, high)
-    missing = select(rows.c.borrower_id).where(
-        ~select(Profile.id).where(Profile.borrower_id == rows.c.borrower_id).exists()
-    )
+    # The unique key skips borrowers who have a profile. Not NOT EXISTS: against a table never
+    # analysed (the first close) PostgreSQL plans that as a nested loop re-scanning the rows this
+    # very statement inserts, quadratic in the chunk.
     connection.execute(
         insert_for(connection)(Profile)
-        .from_select(["borrower_id"], missing)
+        # (WHERE TRUE: SQLite would read ON CONFLICT after a subquery as a join condition)
+        .from_select(["borrower_id"], select(rows.c.borrower_id).where(true()))
         .on_conflict_do_nothing(index_elements=["borrower_id"])
     )
-    connection.execute(update(Profile).where(in_chunk).values(**dict.fromkeys(FEATURES, 0)))
-    connection.execute(
-        update(Profile)
-        .where(Profile.borrower_id == rows.c.borrower_id)
-        .values(**{name: func.coalesce(rows.c[name], 0) for name in FEATURES})
+    # Inputs, score and band in one UPDATE (one new row version per profile, not three): every
+    # profile of the chunk takes its borrower's behaviour, or zeros without history.
+    stored = aliased(Profile)
+    inputs = (
+        select(stored.borrower_id, *(func.coalesce(rows.c[name], 0).label(name) for name in FEATURES))
+        .select_from(stored)
+        .outerjoin(rows, rows.c.borrower_id == stored.borrower_id)
+        .where(stored.borrower_id.between(low, high))
+        .subquery()
     )
-    score = score_sql(Profile, weights)
+    score = score_sql(inputs.c, weights)
     scored = connection.execute(
         update(Profile)
-        .where(in_chunk)
-        .values(previous_band=Profile.band, score=score, band=band_sql(score, weights), scored_on=day)
+        .where(Profile.borrower_id == inputs.c.borrower_id)
+        .values(
+            **{name: inputs.c[name] for name in FEATURES},
+            previous_band=Profile.band,
+            score=score,
+            band=band_sql(score, weights),
+            scored_on=day,
+        )
     ).rowcount
     entered = select(
         literal(rules.EARLY_WARNING_HIGH),

@@ -1,0 +1,547 @@
+"""Bulk repayment files: each line posted once by its reference, chunk by chunk, resumable.
+
+A file becomes a batch (the same bytes on the same channel are the same batch) whose lines are
+stored first; then chunks of pending lines are applied, each chunk in one transaction that also
+records its lines' results — a run killed at any point leaves whole chunks applied and the rest
+pending, and importing the file again resumes there.
+
+A chunk is set-based in its reads and writes: the loans of its lines are locked together (in id
+order), their references, lines and latest repayments read in one statement each, and the
+postings written in batches. The money goes through the ledger's own posting rules
+(`posting._apply_repayment`, `_refresh_loan`: the waterfall of a single repayment); a loan whose
+lines in the chunk would be back-dated behind a later repayment is posted line by line through
+`post_repayment`, which re-allocates in value-date order, as a single posting would.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lenddesk.core import audit
+from lenddesk.core.db import utcnow
+from lenddesk.core.errors import LendDeskError, Unprocessable
+from lenddesk.ledger import batch_file
+from lenddesk.ledger.locking import begin_write
+from lenddesk.ledger.models import Loan, Product, Repayment, RepaymentBatch, RepaymentBatchLine, ScheduleLine
+from lenddesk.ledger.service.posting import _apply_repayment, _Book, _refresh_loan
+from lenddesk.ledger.service.reference import CHANNELS, STATUS_LABELS_ZH
+from lenddesk.ledger.service.repayments import post_repayment
+
+ChunkHook = Callable[[int], None]
+_lines_table = RepaymentBatchLine.__table__
+RESULT_COLUMNS = (
+    "line_no",
+    "reference",
+    "contract_number",
+    "amount",
+    "value_date",
+    "status",
+    "reason_code",
+    "reason_zh",
+    "reason_en",
+    "repayment_id",
+)
+
+
+@dataclass
+class BatchOutcome:
+    batch_id: int
+    lines: int
+    counts: dict[str, int] = field(default_factory=dict)
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class _Result:
+    line_id: int
+    status: str
+    code: str | None = None
+    zh: str | None = None
+    en: str | None = None
+    repayment_id: int | None = None
+
+
+def import_batch(
+    factory: sessionmaker[Session],
+    *,
+    actor: audit.Actor,
+    channel: str,
+    content: bytes,
+    today: date,
+    filename: str = "",
+    chunk_size: int = 2000,
+    after_chunk: ChunkHook | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchOutcome:
+    """Import a repayment file on `channel`: create its batch (or find it) and apply what is pending."""
+    if channel not in CHANNELS:
+        raise Unprocessable(
+            f"未知的还款渠道：{channel}（可选：{', '.join(CHANNELS)}）",
+            f"Unknown repayment channel: {channel} (one of: {', '.join(CHANNELS)})",
+            code="unknown_channel",
+        )
+    try:
+        lines = batch_file.read_lines(batch_file.decode(content))
+    except batch_file.BadFile as exc:
+        raise Unprocessable(exc.message_zh, exc.message_en, code="batch_file_unreadable") from exc
+    batch_id, resumed = _create_or_find(factory, actor, channel, content, filename, lines, today)
+    counts = run_batch(
+        factory, batch_id, actor=actor, chunk_size=chunk_size, after_chunk=after_chunk, progress=progress
+    )
+    return BatchOutcome(batch_id, len(lines), counts, resumed)
+
+
+def _create_or_find(
+    factory: sessionmaker[Session],
+    actor: audit.Actor,
+    channel: str,
+    content: bytes,
+    filename: str,
+    lines: list[batch_file.FileLine],
+    today: date,
+) -> tuple[int, bool]:
+    digest = hashlib.sha256(content).hexdigest()
+    for _ in range(2):
+        with factory() as session:
+            begin_write(session)
+            found = session.scalar(
+                select(RepaymentBatch.id).where(
+                    RepaymentBatch.channel == channel, RepaymentBatch.content_sha256 == digest
+                )
+            )
+            if found is not None:
+                return found, True
+            batch = RepaymentBatch(
+                channel=channel,
+                content_sha256=digest,
+                filename=filename[:255],
+                status="running",
+                lines_total=len(lines),
+                business_date=today,
+                created_by=actor.name,
+                counts={},
+            )
+            session.add(batch)
+            try:
+                session.flush()
+            except IntegrityError:  # the same file imported at the same moment elsewhere: resume that
+                session.rollback()
+                continue
+            if lines:
+                session.execute(
+                    insert(_lines_table),
+                    [
+                        {
+                            "batch_id": batch.id,
+                            "line_no": line.line_no,
+                            "reference": line.reference,
+                            "contract_number": line.contract_number,
+                            "amount_text": line.amount,
+                            "value_date_text": line.value_date,
+                            "status": "pending",
+                        }
+                        for line in lines
+                    ],
+                )
+            audit.record(
+                session,
+                actor,
+                "repayment_batch.import",
+                ("repayment_batch", batch.id),
+                None,
+                {"channel": channel, "filename": filename[:255], "sha256": digest, "lines": len(lines)},
+            )
+            session.commit()
+            return batch.id, False
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def run_batch(
+    factory: sessionmaker[Session],
+    batch_id: int,
+    *,
+    actor: audit.Actor,
+    chunk_size: int = 2000,
+    after_chunk: ChunkHook | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Apply the batch's pending lines chunk by chunk; returns its counts by status."""
+    chunk_index = 0
+    while True:
+        done = _run_chunk_retrying(factory, batch_id, actor, chunk_size)
+        if progress:
+            progress(*_progress_of(factory, batch_id))
+        if done:
+            break
+        if after_chunk:
+            after_chunk(chunk_index)
+        chunk_index += 1
+    with factory() as session:
+        begin_write(session)
+        counts = _counts(session, batch_id)
+        session.execute(
+            update(RepaymentBatch)
+            .where(RepaymentBatch.id == batch_id, RepaymentBatch.status == "running")
+            .values(status="done", finished_at=utcnow(), counts=counts)
+        )
+        session.commit()
+    return counts
+
+
+def _progress_of(factory: sessionmaker[Session], batch_id: int) -> tuple[int, int]:
+    with factory() as session:
+        total = session.scalar(select(RepaymentBatch.lines_total).where(RepaymentBatch.id == batch_id)) or 0
+        pending = session.scalar(
+            select(func.count())
+            .select_from(RepaymentBatchLine)
+            .where(RepaymentBatchLine.batch_id == batch_id, RepaymentBatchLine.status == "pending")
+        )
+        return total - int(pending or 0), total
+
+
+def _counts(session: Session, batch_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(RepaymentBatchLine.status, func.count())
+        .where(RepaymentBatchLine.batch_id == batch_id)
+        .group_by(RepaymentBatchLine.status)
+    ).all()
+    return {status: int(count) for status, count in rows}
+
+
+def _run_chunk_retrying(factory: sessionmaker[Session], batch_id: int, actor: audit.Actor, size: int) -> bool:
+    """One chunk in one transaction; again when PostgreSQL saw another writer take a reference
+    (a unique violation) or a serialisation conflict: the retry reads what that writer committed."""
+    for attempt in range(5):
+        with factory() as session:
+            try:
+                finished = _run_chunk(session, batch_id, actor, size)
+                session.commit()
+                return finished
+            except (IntegrityError, DBAPIError) as exc:
+                session.rollback()
+                retry = isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in (
+                    "40001",
+                    "40P01",
+                )
+                if not retry or attempt == 4:
+                    raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _run_chunk(session: Session, batch_id: int, actor: audit.Actor, size: int) -> bool:
+    begin_write(session)
+    batch = session.scalar(
+        select(RepaymentBatch).where(RepaymentBatch.id == batch_id).with_for_update()
+    )  # one chunk of a batch at a time, whoever runs it
+    assert batch is not None
+    pending = session.scalars(
+        select(RepaymentBatchLine)
+        .where(RepaymentBatchLine.batch_id == batch_id, RepaymentBatchLine.status == "pending")
+        .order_by(RepaymentBatchLine.line_no)
+        .limit(size)
+    ).all()
+    if not pending:
+        return True
+    results = _apply_lines(session, batch, pending, actor)
+    session.execute(
+        update(_lines_table)
+        .where(_lines_table.c.id == bindparam("line_id"))
+        .values(
+            status=bindparam("new_status"),
+            reason_code=bindparam("code"),
+            reason_zh=bindparam("zh"),
+            reason_en=bindparam("en"),
+            repayment_id=bindparam("repayment"),
+        ),
+        [
+            {
+                "line_id": r.line_id,
+                "new_status": r.status,
+                "code": r.code,
+                "zh": r.zh,
+                "en": r.en,
+                "repayment": r.repayment_id,
+            }
+            for r in results
+        ],
+        execution_options={"synchronize_session": False},
+    )
+    return False
+
+
+def _refused(line_id: int, code: str, zh: str, en: str) -> _Result:
+    return _Result(line_id, "refused", code, zh[:255], en[:255])
+
+
+def _apply_lines(
+    session: Session, batch: RepaymentBatch, pending: list[RepaymentBatchLine], actor: audit.Actor
+) -> list[_Result]:
+    results: dict[int, _Result] = {}
+    checked: list[tuple[RepaymentBatchLine, batch_file.CheckedLine]] = []
+    for row in pending:
+        outcome = batch_file.check_line(
+            batch_file.FileLine(
+                row.line_no, row.reference, row.contract_number, row.amount_text, row.value_date_text
+            )
+        )
+        if isinstance(outcome, batch_file.Refusal):
+            results[row.id] = _refused(row.id, outcome.code, outcome.message_zh, outcome.message_en)
+        else:
+            checked.append((row, outcome))
+    contracts = {line.contract_number for _, line in checked}
+    loan_ids = (
+        dict(
+            session.execute(
+                select(Loan.contract_number, Loan.id).where(Loan.contract_number.in_(contracts))
+            ).all()
+        )
+        if contracts
+        else {}
+    )
+    for row, line in checked:
+        if line.contract_number not in loan_ids:
+            results[row.id] = _refused(
+                row.id,
+                "contract_not_found",
+                f"合同不存在：{line.contract_number}",
+                f"No such contract: {line.contract_number}",
+            )
+    live = [(row, line) for row, line in checked if row.id not in results]
+    if live:
+        results.update(_post_lines(session, batch, live, loan_ids, actor))
+    return [results[row.id] for row in pending]
+
+
+def _post_lines(
+    session: Session,
+    batch: RepaymentBatch,
+    lines: list[tuple[RepaymentBatchLine, batch_file.CheckedLine]],
+    loan_ids: dict[str, int],
+    actor: audit.Actor,
+) -> dict[int, _Result]:
+    ids = sorted({loan_ids[line.contract_number] for _, line in lines})
+    loans = {
+        loan.id: loan
+        for loan in session.scalars(
+            select(Loan)
+            .where(Loan.id.in_(ids))
+            .order_by(Loan.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }  # locked in id order, read after the lock
+    products = {product.id: product for product in session.scalars(select(Product))}
+    references = {line.reference for _, line in lines}
+    existing = {
+        repayment.external_reference: repayment
+        for repayment in session.scalars(
+            select(Repayment).where(
+                Repayment.channel == batch.channel, Repayment.external_reference.in_(references)
+            )
+        )
+    }
+    latest = dict(
+        session.execute(
+            select(Repayment.loan_id, func.max(Repayment.value_date))
+            .where(Repayment.loan_id.in_(ids), Repayment.status != "reversed")
+            .group_by(Repayment.loan_id)
+        ).all()
+    )
+    schedule: dict[int, list[ScheduleLine]] = {loan_id: [] for loan_id in ids}
+    for schedule_line in session.scalars(
+        select(ScheduleLine)
+        .where(ScheduleLine.loan_id.in_(ids))
+        .order_by(ScheduleLine.loan_id, ScheduleLine.period)
+        .execution_options(populate_existing=True)
+    ):
+        schedule[schedule_line.loan_id].append(schedule_line)
+    back_dated = _back_dated_loans(lines, loan_ids, latest)
+    books = {
+        loan_id: _Book(loan=loan, product=products[loan.product_id], lines=schedule[loan_id])
+        for loan_id, loan in loans.items()
+        if loan_id not in back_dated
+    }
+    results: dict[int, _Result] = {}
+    posted: list[tuple[RepaymentBatchLine, Repayment]] = []
+    seen: dict[str, Repayment] = dict(existing)
+    for row, line in lines:
+        loan_id = loan_ids[line.contract_number]
+        if loan_id in back_dated:
+            results[row.id], repayment_or_none = _post_one(session, batch, row, line, actor)
+            if repayment_or_none is not None:
+                seen.setdefault(line.reference, repayment_or_none)
+            continue
+        earlier = seen.get(line.reference)
+        if earlier is not None:
+            results[row.id] = _duplicate_or_reused(row.id, earlier, loan_id, line)
+            continue
+        book = books[loan_id]
+        refusal = _refusal_for(book.loan, line, batch.business_date)
+        if refusal is not None:
+            results[row.id] = refusal(row.id)
+            continue
+        repayment = Repayment(
+            loan_id=loan_id,
+            channel=batch.channel,
+            external_reference=line.reference,
+            amount_fen=line.amount_fen,
+            value_date=line.value_date,
+            kind="regular",
+            status="posted",
+            posted_by=actor.name,
+        )
+        session.add(repayment)  # before the loan's refresh: a settlement certificate counts it
+        _apply_repayment(book, repayment, replaying=False)
+        _refresh_loan(session, book, today=batch.business_date, actor=actor, settled_on=line.value_date)
+        seen[line.reference] = repayment
+        posted.append((row, repayment))
+    session.flush()  # the repayments in batches; a reference another writer took raises here
+    for row, repayment in posted:
+        results[row.id] = _Result(row.id, "applied", repayment_id=repayment.id)
+        audit.record(
+            session,
+            actor,
+            "repayment.post",
+            ("loan", repayment.loan_id),
+            None,
+            {
+                "repayment_id": repayment.id,
+                "channel": repayment.channel,
+                "reference": repayment.external_reference,
+                "amount_fen": repayment.amount_fen,
+                "value_date": repayment.value_date,
+                "kind": "regular",
+                "allocation": repayment.allocation,
+                "batch_id": batch.id,
+            },
+        )
+    session.flush()
+    return results
+
+
+def _back_dated_loans(
+    lines: list[tuple[RepaymentBatchLine, batch_file.CheckedLine]],
+    loan_ids: dict[str, int],
+    latest: dict[int, date],
+) -> set[int]:
+    """Loans with a line dated before a repayment already posted or before an earlier line of the
+    chunk: those re-allocate in value-date order, through the single posting."""
+    running = dict(latest)
+    back_dated = set()
+    for _, line in lines:
+        loan_id = loan_ids[line.contract_number]
+        last = running.get(loan_id)
+        if last is not None and line.value_date < last:
+            back_dated.add(loan_id)
+        running[loan_id] = max(last, line.value_date) if last else line.value_date
+    return back_dated
+
+
+def _duplicate_or_reused(
+    line_id: int, earlier: Repayment, loan_id: int, line: batch_file.CheckedLine
+) -> _Result:
+    if (earlier.loan_id, earlier.amount_fen, earlier.value_date) == (
+        loan_id,
+        line.amount_fen,
+        line.value_date,
+    ):
+        return _Result(line_id, "duplicate", repayment_id=earlier.id)
+    return _refused(
+        line_id,
+        "reference_reused",
+        "该渠道流水号已用于另一笔不同的还款",
+        "This channel reference was already used for a different repayment",
+    )
+
+
+def _refusal_for(loan: Loan, line: batch_file.CheckedLine, today: date) -> Callable[[int], _Result] | None:
+    """Why a single posting of this line would be refused now (same rules as `post_repayment`)."""
+    if loan.status in ("settled", "written_off"):
+        zh, en = (
+            f"贷款已{STATUS_LABELS_ZH[loan.status]}，不能再入账还款",
+            f"The loan is {loan.status.replace('_', ' ')}; no repayment can be posted",
+        )
+        return lambda line_id: _refused(line_id, f"loan_{loan.status}", zh, en)
+    if line.value_date < loan.disbursed_on:
+        return lambda line_id: _refused(
+            line_id,
+            "date_before_disbursement",
+            "还款日期不能早于放款日",
+            "The value date cannot be before the disbursement date",
+        )
+    if line.value_date > today:
+        return lambda line_id: _refused(
+            line_id, "date_in_future", "还款日期不能晚于今天", "The value date cannot be in the future"
+        )
+    return None
+
+
+def _post_one(
+    session: Session,
+    batch: RepaymentBatch,
+    row: RepaymentBatchLine,
+    line: batch_file.CheckedLine,
+    actor: audit.Actor,
+) -> tuple[_Result, Repayment | None]:
+    try:
+        with session.begin_nested():
+            outcome = post_repayment(
+                session,
+                actor=actor,
+                contract_number=line.contract_number,
+                channel=batch.channel,
+                external_reference=line.reference,
+                amount_fen=line.amount_fen,
+                value_date=line.value_date,
+                today=batch.business_date,
+            )
+    except LendDeskError as error:
+        return _refused(row.id, error.code, error.message_zh, error.message_en), None
+    status = "duplicate" if outcome.duplicate else "applied"
+    return _Result(row.id, status, repayment_id=outcome.repayment.id), outcome.repayment
+
+
+def batch_results(session: Session, batch_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(RepaymentBatchLine)
+        .where(RepaymentBatchLine.batch_id == batch_id)
+        .order_by(RepaymentBatchLine.line_no)
+    )
+    return [
+        {
+            "line_no": row.line_no,
+            "reference": row.reference,
+            "contract_number": row.contract_number,
+            "amount": row.amount_text,
+            "value_date": row.value_date_text,
+            "status": row.status,
+            "reason_code": row.reason_code or "",
+            "reason_zh": row.reason_zh or "",
+            "reason_en": row.reason_en or "",
+            "repayment_id": row.repayment_id or "",
+        }
+        for row in rows
+    ]
+
+
+def results_csv(rows: list[dict[str, Any]]) -> str:
+    """The per-line result file: applied, duplicate or refused (with the reason in Chinese and English)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def find_batch(session: Session, batch_id: int) -> RepaymentBatch | None:
+    return session.get(RepaymentBatch, batch_id)

@@ -13,11 +13,13 @@ from sqlalchemy import Engine, func, select, update
 
 from lenddesk.core.db import session_factory
 from lenddesk.core.policy import RiskPolicy
+from lenddesk.core.settings import get_settings
 from lenddesk.ledger.cob import run_cob
-from lenddesk.ledger.models import Loan, ScheduleLine
+from lenddesk.ledger.models import Borrower, Loan, ScheduleLine
 from lenddesk.ledger.service.behaviour import repayment_behaviour as repayment_sql
 from lenddesk.risk import score
-from lenddesk.risk.models import Alert, Profile
+from lenddesk.risk.models import Alert, BorrowerKey, Profile
+from lenddesk.risk.service._common import borrower_hashes
 from lenddesk.risk.service.scoring import FEATURES, band_sql, score_day, score_sql
 from tests.conftest import PASSWORD
 from tests.risk.conftest import Book, make_book
@@ -188,3 +190,32 @@ def test_the_score_api_and_the_borrower_360_show_the_score_and_reasons(
     assert "近期最长逾期 46 天" in page.text
     panel = page.text.split('data-testid="risk-panel"', 1)[1].split("</section>", 1)[0]
     assert book.id_number not in panel and book.mobile not in panel  # the panel shows no personal data
+
+
+def test_the_close_hashes_only_borrowers_without_keys_until_the_key_changes(
+    engine: Engine, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Keyed hashes are made once per borrower, not at every close (a million HMACs a day at full
+    size); a new LENDDESK_RISK_KEY makes the next close re-hash everyone, so the blacklist join
+    keeps finding listed borrowers."""
+    make_book(engine)
+    monkeypatch.setenv("LENDDESK_RISK_KEY", "first-risk-key-for-tests-0001")
+    get_settings.cache_clear()
+    with engine.connect() as connection:
+        assert score_day(connection, AS_OF)["keys"] == 2
+        assert score_day(connection, AS_OF + timedelta(days=1))["keys"] == 0
+    monkeypatch.setenv("LENDDESK_RISK_KEY", "second-risk-key-for-tests-002")
+    get_settings.cache_clear()
+    try:
+        with engine.connect() as connection:
+            assert score_day(connection, AS_OF + timedelta(days=2))["keys"] == 2
+            assert score_day(connection, AS_OF + timedelta(days=3))["keys"] == 0
+        with session_factory(engine)() as session:
+            for borrower_id, id_hash, mobile_hash in session.execute(
+                select(BorrowerKey.borrower_id, BorrowerKey.id_hash, BorrowerKey.mobile_hash)
+            ):
+                borrower = session.get(Borrower, borrower_id)
+                assert borrower is not None
+                assert (id_hash, mobile_hash) == borrower_hashes(borrower.id_number, borrower.mobile)
+    finally:
+        get_settings.cache_clear()

@@ -8,13 +8,15 @@ For business date D and each chunk of borrower ids:
 3. one UPDATE computes score and band in SQL (CASE expressions built from the same weights as the
    pure `risk/score.py`, its twin), keeping the band before;
 4. a borrower who entered the high band gets an EARLY_WARNING_HIGH alert (at most one open);
-5. the borrowers' keyed ID/mobile hashes are refreshed (the blacklist join).
+5. borrowers without keyed ID/mobile hashes get them (everyone, once, after the key changes).
 Each chunk commits with the run's progress, so a crash resumes after the last chunk done; a date
 done is skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -145,12 +147,14 @@ def score_day(
             )
         resume_after = run.last_borrower_id if run is not None else 0
         first, last = borrower_id_range(connection)
+        key = risk_key()
+        fingerprint = key_fingerprint(key)
+        rekey = not _keys_made_with(connection, fingerprint)
     counts = {"scored": 0, "high": 0, "alerts": 0, "keys": 0}
-    key = risk_key()
     for low, high in id_chunks(max(first, resume_after + 1), last, policy.score_chunk_borrowers):
         with connection.begin():
             chunk = _score_chunk(connection, business_date, policy, weights, low, high)
-            chunk["keys"] = _refresh_keys(connection, key, low, high)
+            chunk["keys"] = _refresh_keys(connection, key, low, high, everyone=rekey)
             for name, value in chunk.items():
                 counts[name] += value
             connection.execute(
@@ -160,7 +164,7 @@ def score_day(
         connection.execute(
             update(ScoreRun)
             .where(ScoreRun.business_date == business_date)
-            .values(status="done", counts=counts, finished_at=utcnow())
+            .values(status="done", counts={**counts, "key_fingerprint": fingerprint}, finished_at=utcnow())
         )
     return counts
 
@@ -232,21 +236,36 @@ def _evidence_sql(connection: Connection, day: date) -> ColumnElement[Any]:
     return build(*pairs)
 
 
-def _refresh_keys(connection: Connection, key: str, low: int, high: int) -> int:
-    """Store the keyed hashes of the chunk's borrowers where missing or changed (a mobile changes)."""
-    stored = {
-        row.borrower_id: (row.id_hash, row.mobile_hash)
-        for row in connection.execute(
-            select(BorrowerKey.borrower_id, BorrowerKey.id_hash, BorrowerKey.mobile_hash).where(
-                BorrowerKey.borrower_id.between(low, high)
-            )
-        )
-    }
-    changed = []
-    for row in connection.execute(borrower_identities(first_id=low, last_id=high)):
-        hashes = borrower_hashes(row.id_number, row.mobile, key)
-        if stored.get(row.borrower_id) != hashes:
-            changed.append({"borrower_id": row.borrower_id, "id_hash": hashes[0], "mobile_hash": hashes[1]})
+def key_fingerprint(key: str) -> str:
+    """Names the key the stored hashes were made with, without revealing it."""
+    return hmac.new(key.encode(), b"lenddesk-risk-key-fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def _keys_made_with(connection: Connection, fingerprint: str) -> bool:
+    """Whether the last finished run stored its keys with this key (so only new borrowers need one)."""
+    counts = connection.execute(
+        select(ScoreRun.counts)
+        .where(ScoreRun.status == "done")
+        .order_by(ScoreRun.business_date.desc())
+        .limit(1)
+    ).scalar()
+    return isinstance(counts, dict) and counts.get("key_fingerprint") == fingerprint
+
+
+def _refresh_keys(connection: Connection, key: str, low: int, high: int, *, everyone: bool) -> int:
+    """Store the keyed hashes of the chunk's borrowers who have none, or of everyone in the chunk
+    after the key changed. ID numbers and mobiles are never edited in place, so a stored hash stays
+    right while the key does; a future edit path must call `refresh_borrower_key`."""
+    identities = borrower_identities(first_id=low, last_id=high).subquery()
+    stored = aliased(BorrowerKey)
+    wanted = select(identities).outerjoin(stored, stored.borrower_id == identities.c.borrower_id)
+    if not everyone:
+        wanted = wanted.where(stored.borrower_id.is_(None))
+    changed = [
+        dict(zip(("borrower_id", "id_hash", "mobile_hash"), (row.borrower_id, *hashes), strict=True))
+        for row in connection.execute(wanted)
+        for hashes in [borrower_hashes(row.id_number, row.mobile, key)]
+    ]
     if changed:
         statement = insert_for(connection)(BorrowerKey)
         connection.execute(

@@ -44,6 +44,7 @@ FirstMonth = Query(None, alias="from", max_length=10, description="First month, 
 LastMonth = Query(None, alias="to", max_length=10, description="Last month, YYYY-MM (default: latest)")
 Product = Query(None, max_length=32, description="Product code (default: all products)")
 FormatQuery = Query("json", alias="format", description="json, csv (UTF-8 with BOM) or xlsx")
+TeamQuery = Query(None, max_length=32, description="A desk team's code (default: every team)")
 
 
 def period_of(session: Session, first: str | None, last: str | None, product: str | None) -> service.Period:
@@ -255,10 +256,12 @@ def monthly_pack(
 )
 def promises(
     group_by: Literal["month", "collector"] = Query("month"),
+    team: str | None = TeamQuery,
     asked: Asked = AskedPeriod,
     user: User = auth.allow(*PROMISE_READERS),
 ) -> Any:
-    rows = operational.promises(asked.session, asked.period, group_by, asked.own(user))
+    team_id = operational.team_id_of(asked.session, team)
+    rows = operational.promises(asked.session, asked.period, group_by, asked.own(user), team_id)
     return asked.answer(
         user,
         "promises",
@@ -274,11 +277,13 @@ def promises(
 )
 def csat(
     group_by: Literal["month", "team", "agent"] = Query("month"),
+    team: str | None = TeamQuery,
     asked: Asked = AskedPeriod,
     user: User = auth.allow(*CSAT_READERS),
 ) -> Any:
     own = asked.own(user)
-    total, rows = operational.satisfaction(asked.session, asked.period, group_by, own)
+    team_id = operational.team_id_of(asked.session, team)
+    total, rows = operational.satisfaction(asked.session, asked.period, group_by, own, team_id)
     shown = "agent" if own is not None else group_by
     return asked.answer(
         user,
@@ -295,11 +300,13 @@ def csat(
 )
 def sla(
     group_by: Literal["month", "team", "agent"] = Query("month"),
+    team: str | None = TeamQuery,
     asked: Asked = AskedPeriod,
     user: User = auth.allow(*SLA_READERS),
 ) -> Any:
     own = asked.own(user)
-    rows = operational.sla(asked.session, asked.period, group_by, own)
+    team_id = operational.team_id_of(asked.session, team)
+    rows = operational.sla(asked.session, asked.period, group_by, own, team_id)
     shown = "agent" if own is not None else group_by
     return asked.answer(
         user, "sla", lambda: {"group_by": shown, "rows": rows}, lambda: operations.sla_table(rows)
@@ -311,8 +318,10 @@ def sla(
     summary="Complaint root causes as a Pareto: complaints closed in the period, most frequent first",
     responses=_RESPONSES,
 )
-def complaint_root_causes(asked: Asked = AskedPeriod, user: User = auth.allow(*PORTFOLIO_READERS)) -> Any:
-    rows = operational.complaints(asked.session, asked.period)
+def complaint_root_causes(
+    team: str | None = TeamQuery, asked: Asked = AskedPeriod, user: User = auth.allow(*PORTFOLIO_READERS)
+) -> Any:
+    rows = operational.complaints(asked.session, asked.period, operational.team_id_of(asked.session, team))
     return asked.answer(user, "complaints", lambda: {"rows": rows}, lambda: operations.pareto_table(rows))
 
 
@@ -321,8 +330,11 @@ def complaint_root_causes(asked: Asked = AskedPeriod, user: User = auth.allow(*P
     summary="Collector performance: contacts, right-party contacts, promises, kept rate, recovered",
     responses=_RESPONSES,
 )
-def collectors(asked: Asked = AskedPeriod, user: User = auth.allow(*PROMISE_READERS)) -> Any:
-    rows = operational.collectors(asked.session, asked.period, asked.own(user))
+def collectors(
+    team: str | None = TeamQuery, asked: Asked = AskedPeriod, user: User = auth.allow(*PROMISE_READERS)
+) -> Any:
+    team_id = operational.team_id_of(asked.session, team)
+    rows = operational.collectors(asked.session, asked.period, asked.own(user), team_id)
     return asked.answer(user, "collectors", lambda: {"rows": rows}, lambda: operations.collector_table(rows))
 
 

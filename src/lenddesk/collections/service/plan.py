@@ -209,7 +209,12 @@ def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
     return result.rowcount or 0
 
 
-def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+def judge_promises(connection: Connection, day: date) -> int:
+    """Judge the promises as the close of `day` does (the demo's history judges its months at once)."""
+    return _judge_promises(connection, None, {"d": day})
+
+
+def _judge_promises(connection: Connection, plan: _Plan | None, params: dict[str, Any]) -> int:
     """A promise is kept when the borrower's repayments from the day it was made up to its date
     reach the amount; it is broken once its date has passed without that."""
     paid = book.borrower_repaid_fen(

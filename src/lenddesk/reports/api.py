@@ -19,7 +19,15 @@ from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
 from lenddesk.reports import operations, service, tables
 from lenddesk.reports.definitions import DEFINITIONS, definition_rows
-from lenddesk.reports.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, csv_lines, xlsx_bytes
+from lenddesk.reports.exports import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Kind,
+    StreamedTable,
+    Table,
+    csv_lines,
+    xlsx_bytes,
+)
 from lenddesk.reports.roles import (
     CSAT_READERS,
     OWN_ROWS_ONLY,
@@ -243,6 +251,55 @@ def monthly_pack(
         ),
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="reports-pack-{chosen}.xlsx"'},
+    )
+
+
+MONTH_END_COLUMNS: list[tuple[str, Kind]] = [
+    ("贷款编号 loan id", "int"),
+    ("放款月 cohort", "text"),
+    ("产品 product", "text"),
+    ("月末状态 state", "text"),
+    ("逾期天数 DPD", "int"),
+    ("放款本金 principal", "yuan"),
+    ("剩余本金 outstanding", "yuan"),
+    ("逾期金额 overdue", "yuan"),
+    ("重组 restructured", "text"),
+]
+
+
+@router.get(
+    "/month-end.csv",
+    summary="Every loan's month-end position (state, DPD, balances) as a streamed CSV; no personal data",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "CSV, UTF-8 with BOM", "content": {CSV_MEDIA_TYPE: {}}},
+        **errors(401, 403, 422),
+    },
+)
+def month_end_csv(
+    month: str = Query(..., max_length=10, description="The month, YYYY-MM"),
+    product: str | None = Product,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> StreamingResponse:
+    chosen = parse_month(month)
+    audit.record(
+        session,
+        audit.Actor.of(user),
+        "reports.export",
+        ("report", "month-end"),
+        None,
+        {"format": "csv", "month": chosen, "product": product},
+    )
+    rows = (
+        (*row[:8], "是" if row[8] else "否")
+        for row in service.month_end_positions(session.get_bind(), month=chosen, product=product)  # type: ignore[arg-type]
+    )
+    table = StreamedTable("", MONTH_END_COLUMNS, rows)
+    return StreamingResponse(
+        csv_lines([table]),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="month-end-{chosen}.csv"'},
     )
 
 

@@ -344,7 +344,7 @@ def _collections_month(
         if borrower_id is None:
             continue
         collector = cast.collectors[rng.randrange(len(cast.collectors))]
-        day = rng.choice(days[: max(1, len(days) - 3)])
+        day = rng.choice(days[: max(1, 2 * len(days) // 3)])
         at = _at(day, rng, 9, 19)
         sent = collections.send_contact(
             session,
@@ -363,7 +363,7 @@ def _collections_month(
         if kind == "promise_to_pay":
             promise = {
                 "promise_amount_fen": _promised_fen(rng, principal_fen),
-                "promise_date": day + timedelta(days=rng.randint(2, 10)),
+                "promise_date": day + timedelta(days=rng.randint(5, 14)),
             }
             report.promises += 1
         collections.record_outcome(

@@ -36,7 +36,12 @@ ROOM_COMMANDS = (
     "lenddesk.risk.commands",
     "lenddesk.reports.commands",
 )
-DEMO_SEEDERS = ("lenddesk.ledger.jobs", "lenddesk.desk.jobs", "lenddesk.reports.jobs")
+DEMO_SEEDERS = (
+    "lenddesk.ledger.jobs",
+    "lenddesk.desk.jobs",
+    "lenddesk.reports.jobs",
+    "lenddesk.reports.demo",
+)
 
 
 def fail(message: str) -> typer.Exit:

@@ -17,7 +17,7 @@ from lenddesk.desk.models import OutboxMessage, Ticket
 from lenddesk.desk.service import intake, record_opt_out
 from lenddesk.ledger.cob import run_cob
 from lenddesk.ledger.models import Borrower
-from lenddesk.ledger.service import post_repayment
+from lenddesk.ledger.service import approve_reversal, post_repayment, request_reversal
 from tests.collections.conftest import CLOSED, CONTACT_DAY, NOW, Book, session_of
 
 POLITE = "您好，您的借款已逾期，应还金额请以账单为准，请尽快通过银行转账、微信支付或支付宝还款。"
@@ -367,3 +367,42 @@ def test_an_open_desk_complaint_holds_collection(
     held = contact(api, headers, book.overdue_borrower)
     assert held.status_code == 422
     assert [v["code"] for v in held.json()["violations"]] == ["DISPUTE_HOLD"]
+
+
+def test_a_kept_promise_is_broken_when_its_repayment_is_reversed_after_its_date(
+    api: TestClient, as_role, book: Book, engine: Engine
+) -> None:
+    due = CONTACT_DAY + timedelta(days=3)
+    api.post(
+        "/api/v1/collections/outcomes",
+        json={"borrower_id": book.overdue_borrower, "kind": "promise_to_pay", "promise_amount": "100.00",
+              "promise_date": due.isoformat()},
+        headers=as_role("collector"),
+    )  # fmt: skip
+    with session_of(engine) as session:
+        paid = post_repayment(
+            session,
+            actor=audit.Actor.system("tests"),
+            contract_number=book.overdue_contract,
+            channel="alipay",
+            external_reference="PAY-REVERSED",
+            amount_fen=10_000,
+            value_date=CONTACT_DAY,
+            today=CONTACT_DAY,
+        )
+        session.commit()
+        repayment_id = paid.repayment.id
+    run_cob(engine, due)
+    with session_of(engine) as session:
+        assert session.scalar(select(Outcome.promise_status)) == "kept"
+        request_reversal(session, actor=audit.Actor.system("agent"), repayment_id=repayment_id, reason="退款")
+        approve_reversal(
+            session,
+            actor=audit.Actor.system("lead"),
+            repayment_id=repayment_id,
+            today=due + timedelta(days=1),
+        )
+        session.commit()
+    run_cob(engine, due + timedelta(days=1))
+    with session_of(engine) as session:
+        assert session.execute(select(Outcome.promise_status, Outcome.paid_fen)).one() == ("broken", 0)

@@ -54,9 +54,25 @@ def test_postgres_writes_the_same_snapshot_as_sqlite(pg_url: str, template_db: P
                 for month in ("2026-03", "2026-04", "2026-05"):
                     service.write_month(connection, month, live=False)
         assert _rows(postgres) == _rows(sqlite)
+        assert _months(postgres) == _months(sqlite) == _counted_months(sqlite)
     finally:
         sqlite.dispose()
         postgres.dispose()
+
+
+def _months(engine: Engine) -> list[tuple]:
+    """Each written month and the loans it says it holds."""
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(text("SELECT month, loans FROM reports_months ORDER BY month"))
+        ]
+
+
+def _counted_months(engine: Engine) -> list[tuple]:
+    with engine.connect() as connection:
+        query = "SELECT month, COUNT(*) FROM reports_month_end GROUP BY month ORDER BY month"
+        return [tuple(row) for row in connection.execute(text(query))]
 
 
 def test_the_march_matrix_on_postgres(pg_url: str) -> None:

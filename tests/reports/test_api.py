@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.core.models import AuditEntry
-from lenddesk.reports.exports import Table, csv_lines, xlsx_bytes
+from lenddesk.reports.exports import StreamedTable, Table, csv_lines, xlsx_bytes
 
 PARAMS = {"from": "2026-03", "to": "2026-03"}
 
@@ -107,3 +107,38 @@ def test_formula_like_text_is_written_as_text() -> None:
     assert cell.value == '=HYPERLINK("http://evil.example","点我")' and cell.data_type == "s"
     assert float(sheet.cell(row=2, column=2).value) == 1234.56
     assert "¥" in sheet.cell(row=2, column=2).number_format
+
+
+def test_the_month_end_export_lists_every_loan_and_is_audited(  # type: ignore[no-untyped-def]
+    client: TestClient, as_role, session: Session, book
+) -> None:
+    response = client.get(
+        "/api/v1/reports/month-end.csv", params={"month": "2026-03"}, headers=as_role("compliance")
+    )
+    assert response.status_code == 200 and response.text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert rows[0][0] == "贷款编号 loan id"
+    states = {int(row[0]): row[3] for row in rows[1:]}
+    assert states[book["A"]] == "M2" and states[book["C"]] == "settled" and states[book["G"]] == "WO"
+    exported = session.scalars(select(AuditEntry).where(AuditEntry.action == "reports.export")).all()
+    assert [entry.entity_id for entry in exported] == ["month-end"]
+    refused = client.get(
+        "/api/v1/reports/month-end.csv", params={"month": "2026-03"}, headers=as_role("agent")
+    )
+    assert refused.status_code == 403
+
+
+def test_a_streamed_export_reads_its_rows_as_it_writes_them() -> None:
+    read = 0
+
+    def rows():  # type: ignore[no-untyped-def]
+        nonlocal read
+        for index in range(200_000):
+            read += 1
+            yield (index, f"=cmd{index}")
+
+    chunks = csv_lines([StreamedTable("", [("n", "int"), ("text", "text")], rows())])
+    next(chunks), next(chunks)  # the BOM, then the first ~64 KiB
+    assert 0 < read < 10_000
+    rest = "".join(chunks)
+    assert read == 200_000 and rest.endswith("199999,'=cmd199999\r\n")

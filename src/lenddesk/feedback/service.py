@@ -180,6 +180,28 @@ def send_survey(session: Session, ticket: desk_hooks.ResolvedTicket, at: datetim
     return survey
 
 
+def sent_survey_ids(session: Session, *, ticket_ids: list[int]) -> dict[int, int]:
+    """Ticket id → id of its survey still waiting for an answer."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        select(Survey.ticket_id, Survey.id).where(Survey.ticket_id.in_(ticket_ids), Survey.status == "sent")
+    )
+    return {ticket_id: survey_id for ticket_id, survey_id in rows}
+
+
+def draw_survey_link(session: Session, *, survey_id: int, now: datetime) -> str | None:
+    """The survey's token, drawn as the delivery worker draws it when it sends the message (the
+    demo's borrowers answer without a channel); None when answered or expired."""
+    drawn = _survey_message(session, _Reference(f"{_SURVEY_REFERENCE}{survey_id}"), now)
+    return None if drawn is None else drawn[1]
+
+
+@dataclass(frozen=True)
+class _Reference:
+    body: str
+
+
 # --- answering -------------------------------------------------------------------------------------
 
 
@@ -402,10 +424,10 @@ def _labels(session: Session, by: str, keys: list[str]) -> dict[str, str]:
 
 
 def summary(
-    session: Session, *, start: datetime, end: datetime, by: str | None = None
+    session: Session, *, start: datetime, end: datetime, by: str | None = None, team_id: int | None = None
 ) -> tuple[Summary, list[Summary]]:
     """CSAT, NPS, response rate and counts by score for surveys sent in [start, end); with `by`,
-    the same per team, agent, category, channel, week or month."""
+    the same per team, agent, category, channel, week or month; with `team_id`, that team's only."""
     if by is not None and by not in DIMENSIONS:
         raise Unprocessable(
             f"分组应为 {'、'.join(DIMENSIONS)} 之一",
@@ -416,7 +438,10 @@ def summary(
         raise Unprocessable("结束日期应晚于开始日期", "to must be after from", code="bad_period")
     total = Summary(key="all", label="合计")
     groups: dict[str, Summary] = {}
-    for row in session.execute(_surveys(start, end)).all():
+    surveys = _surveys(start, end)
+    if team_id is not None:
+        surveys = surveys.where(Survey.team_id == team_id)
+    for row in session.execute(surveys).all():
         total.add(row)
         if by is not None:
             key = _key(row, by)

@@ -111,6 +111,15 @@ def borrower_repaid_fen(borrower: str, start: str, end: str) -> str:
     )
 
 
+def borrower_has_reversal(borrower: str, start: str, end: str) -> str:
+    """A condition: `borrower` (an expression) has a reversed repayment valued `start`..`end`."""
+    return (
+        "EXISTS (SELECT 1 FROM loans l JOIN repayments r ON r.loan_id = l.id"
+        f" WHERE l.borrower_id = {borrower} AND r.status = 'reversed'"
+        f" AND r.value_date >= {start} AND r.value_date <= {end})"
+    )
+
+
 def loan_repaid_fen(loan: str, start: str, end: str) -> str:
     """A scalar subquery: fen repaid on `loan` (an expression), not reversed, valued `start`..`end`."""
     return (

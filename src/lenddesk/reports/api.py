@@ -19,7 +19,15 @@ from lenddesk.core.http import db_session, errors
 from lenddesk.core.models import User
 from lenddesk.reports import operations, service, tables
 from lenddesk.reports.definitions import DEFINITIONS, definition_rows
-from lenddesk.reports.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, csv_lines, xlsx_bytes
+from lenddesk.reports.exports import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Kind,
+    StreamedTable,
+    Table,
+    csv_lines,
+    xlsx_bytes,
+)
 from lenddesk.reports.roles import (
     CSAT_READERS,
     OWN_ROWS_ONLY,
@@ -44,6 +52,7 @@ FirstMonth = Query(None, alias="from", max_length=10, description="First month, 
 LastMonth = Query(None, alias="to", max_length=10, description="Last month, YYYY-MM (default: latest)")
 Product = Query(None, max_length=32, description="Product code (default: all products)")
 FormatQuery = Query("json", alias="format", description="json, csv (UTF-8 with BOM) or xlsx")
+TeamQuery = Query(None, max_length=32, description="A desk team's code (default: every team)")
 
 
 def period_of(session: Session, first: str | None, last: str | None, product: str | None) -> service.Period:
@@ -245,6 +254,55 @@ def monthly_pack(
     )
 
 
+MONTH_END_COLUMNS: list[tuple[str, Kind]] = [
+    ("贷款编号 loan id", "int"),
+    ("放款月 cohort", "text"),
+    ("产品 product", "text"),
+    ("月末状态 state", "text"),
+    ("逾期天数 DPD", "int"),
+    ("放款本金 principal", "yuan"),
+    ("剩余本金 outstanding", "yuan"),
+    ("逾期金额 overdue", "yuan"),
+    ("重组 restructured", "text"),
+]
+
+
+@router.get(
+    "/month-end.csv",
+    summary="Every loan's month-end position (state, DPD, balances) as a streamed CSV; no personal data",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "CSV, UTF-8 with BOM", "content": {CSV_MEDIA_TYPE: {}}},
+        **errors(401, 403, 422),
+    },
+)
+def month_end_csv(
+    month: str = Query(..., max_length=10, description="The month, YYYY-MM"),
+    product: str | None = Product,
+    session: Session = db_session,
+    user: User = auth.allow(*PORTFOLIO_READERS),
+) -> StreamingResponse:
+    chosen = parse_month(month)
+    audit.record(
+        session,
+        audit.Actor.of(user),
+        "reports.export",
+        ("report", "month-end"),
+        None,
+        {"format": "csv", "month": chosen, "product": product},
+    )
+    rows = (
+        (*row[:8], "是" if row[8] else "否")
+        for row in service.month_end_positions(session.get_bind(), month=chosen, product=product)  # type: ignore[arg-type]
+    )
+    table = StreamedTable("", MONTH_END_COLUMNS, rows)
+    return StreamingResponse(
+        csv_lines([table]),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="month-end-{chosen}.csv"'},
+    )
+
+
 # --- operations: SLA, promises, satisfaction, complaints, agents and collectors -------------------
 
 
@@ -255,10 +313,12 @@ def monthly_pack(
 )
 def promises(
     group_by: Literal["month", "collector"] = Query("month"),
+    team: str | None = TeamQuery,
     asked: Asked = AskedPeriod,
     user: User = auth.allow(*PROMISE_READERS),
 ) -> Any:
-    rows = operational.promises(asked.session, asked.period, group_by, asked.own(user))
+    team_id = operational.team_id_of(asked.session, team)
+    rows = operational.promises(asked.session, asked.period, group_by, asked.own(user), team_id)
     return asked.answer(
         user,
         "promises",
@@ -274,11 +334,13 @@ def promises(
 )
 def csat(
     group_by: Literal["month", "team", "agent"] = Query("month"),
+    team: str | None = TeamQuery,
     asked: Asked = AskedPeriod,
     user: User = auth.allow(*CSAT_READERS),
 ) -> Any:
     own = asked.own(user)
-    total, rows = operational.satisfaction(asked.session, asked.period, group_by, own)
+    team_id = operational.team_id_of(asked.session, team)
+    total, rows = operational.satisfaction(asked.session, asked.period, group_by, own, team_id)
     shown = "agent" if own is not None else group_by
     return asked.answer(
         user,
@@ -295,11 +357,13 @@ def csat(
 )
 def sla(
     group_by: Literal["month", "team", "agent"] = Query("month"),
+    team: str | None = TeamQuery,
     asked: Asked = AskedPeriod,
     user: User = auth.allow(*SLA_READERS),
 ) -> Any:
     own = asked.own(user)
-    rows = operational.sla(asked.session, asked.period, group_by, own)
+    team_id = operational.team_id_of(asked.session, team)
+    rows = operational.sla(asked.session, asked.period, group_by, own, team_id)
     shown = "agent" if own is not None else group_by
     return asked.answer(
         user, "sla", lambda: {"group_by": shown, "rows": rows}, lambda: operations.sla_table(rows)
@@ -311,8 +375,10 @@ def sla(
     summary="Complaint root causes as a Pareto: complaints closed in the period, most frequent first",
     responses=_RESPONSES,
 )
-def complaint_root_causes(asked: Asked = AskedPeriod, user: User = auth.allow(*PORTFOLIO_READERS)) -> Any:
-    rows = operational.complaints(asked.session, asked.period)
+def complaint_root_causes(
+    team: str | None = TeamQuery, asked: Asked = AskedPeriod, user: User = auth.allow(*PORTFOLIO_READERS)
+) -> Any:
+    rows = operational.complaints(asked.session, asked.period, operational.team_id_of(asked.session, team))
     return asked.answer(user, "complaints", lambda: {"rows": rows}, lambda: operations.pareto_table(rows))
 
 
@@ -321,8 +387,11 @@ def complaint_root_causes(asked: Asked = AskedPeriod, user: User = auth.allow(*P
     summary="Collector performance: contacts, right-party contacts, promises, kept rate, recovered",
     responses=_RESPONSES,
 )
-def collectors(asked: Asked = AskedPeriod, user: User = auth.allow(*PROMISE_READERS)) -> Any:
-    rows = operational.collectors(asked.session, asked.period, asked.own(user))
+def collectors(
+    team: str | None = TeamQuery, asked: Asked = AskedPeriod, user: User = auth.allow(*PROMISE_READERS)
+) -> Any:
+    team_id = operational.team_id_of(asked.session, team)
+    rows = operational.collectors(asked.session, asked.period, asked.own(user), team_id)
     return asked.answer(user, "collectors", lambda: {"rows": rows}, lambda: operations.collector_table(rows))
 
 

@@ -35,6 +35,18 @@ class Table:
     rows: list[Sequence[object]] = field(default_factory=list)
 
 
+@dataclass
+class StreamedTable:
+    """A table whose rows arrive from an iterator (a loan-level export): written as they come."""
+
+    title: str
+    columns: Sequence[tuple[str, Kind]]
+    rows: Iterable[Sequence[object]]
+
+
+FLUSH_CHARS = 64 * 1024  # one HTTP chunk per ~64 KiB of CSV, not one per row
+
+
 def is_formula_like(value: str) -> bool:
     return value.startswith(FORMULA_STARTS)
 
@@ -52,8 +64,9 @@ def _csv_cell(value: object, kind: Kind) -> object:
     return f"'{text}" if is_formula_like(text) else text
 
 
-def csv_lines(tables: Iterable[Table]) -> Iterator[str]:
-    """The tables one after another (a blank line between), BOM first; streams row by row."""
+def csv_lines(tables: Iterable[Table | StreamedTable]) -> Iterator[str]:
+    """The tables one after another (a blank line between), BOM first; streams in chunks of about
+    64 KiB, so a million rows never sit in memory."""
     yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -67,9 +80,10 @@ def csv_lines(tables: Iterable[Table]) -> Iterator[str]:
             writer.writerow(
                 [_csv_cell(value, kind) for value, (_, kind) in zip(row, table.columns, strict=True)]
             )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+            if buffer.tell() >= FLUSH_CHARS:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -13,6 +13,7 @@ from lenddesk.core import audit
 from lenddesk.core.errors import LendDeskError
 from lenddesk.core.http import db_session
 from lenddesk.core.models import User
+from lenddesk.ledger import service as ledger
 from lenddesk.ledger.service.positions import loan_labels
 from lenddesk.quality.charts import bar_chart, line_chart
 from lenddesk.reports import service, tables
@@ -280,5 +281,106 @@ def operations_page(
         pareto=pareto,
         agents=agents,
         definitions=[DEFINITIONS[key] for key in ("sla", "promises", "csat", "complaints", "agents")],
+        tab="operations",
+    )
+
+
+# --- drill-down from operations figures: the tickets and promises behind them ----------------------
+
+FIGURE_TITLES = {
+    "first_response_achieved": "首响达成",
+    "first_response_breached": "首响超时",
+    "resolution_achieved": "解决达成",
+    "resolution_breached": "解决超时",
+    "resolved": "已解决",
+    "first_contact": "一次解决",
+    "not_first_contact": "非一次解决",
+    "complaints": "已结案投诉",
+}
+
+
+def _drill_audit(session: Session, user: User, report: str, asked: dict[str, object]) -> None:
+    audit.record(session, audit.Actor.of(user), "reports.drilldown", ("report", report), None, asked)
+
+
+@router.get("/reports/tickets", response_class=HTMLResponse)
+def tickets_page(
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*PORTFOLIO_READERS),
+    figure: str = "resolution_breached",
+    to: str | None = None,
+    team: str | None = None,
+    agent: int | None = None,
+    cause: str | None = None,
+) -> HTMLResponse:
+    """The tickets behind an SLA, FCR, complaint or agent figure (numbers, status, no customer data)."""
+    first = request.query_params.get("from") or to
+    try:
+        period = period_of(session, first, to, None)
+        team_id = operational.team_id_of(session, team)
+    except LendDeskError as exc:
+        return _refused(request, user, exc)
+    if figure not in FIGURE_TITLES:
+        return render(request, "error.html", user, status_code=422, message="指标不正确")
+    tickets = operational.tickets_behind(
+        session, period, figure, owner=agent, team=team_id, root_cause=cause or None
+    )
+    _drill_audit(
+        session,
+        user,
+        "complaints" if figure == "complaints" else "sla",
+        {"figure": figure, "from": period.first, "to": period.last, "team": team, "agent": agent,
+         "cause": cause, "tickets": len(tickets)},
+    )  # fmt: skip
+    return render(
+        request,
+        "reports/tickets.html",
+        user,
+        period=period,
+        title=FIGURE_TITLES[figure],
+        tickets=tickets,
+        tab="operations",
+    )
+
+
+@router.get("/reports/promises", response_class=HTMLResponse)
+def promises_page(
+    request: Request,
+    session: Session = db_session,
+    user: User = console_user(*PORTFOLIO_READERS),
+    status: str | None = None,
+    to: str | None = None,
+    team: str | None = None,
+) -> HTMLResponse:
+    """The promises behind a promise-kept figure, borrower names masked."""
+    first = request.query_params.get("from") or to
+    try:
+        period = period_of(session, first, to, None)
+        team_id = operational.team_id_of(session, team)
+    except LendDeskError as exc:
+        return _refused(request, user, exc)
+    if status not in (None, "", "kept", "broken", "open"):
+        return render(request, "error.html", user, status_code=422, message="状态不正确")
+    promises = operational.promises_behind(session, period, status or None, team=team_id)
+    _drill_audit(
+        session,
+        user,
+        "promises",
+        {"status": status, "from": period.first, "to": period.last, "team": team, "promises": len(promises)},
+    )
+    names = {
+        borrower_id: card.name
+        for borrower_id in {promise.borrower_id for promise in promises}
+        if (card := ledger.borrower_card(session, borrower_id)) is not None
+    }
+    return render(
+        request,
+        "reports/promises.html",
+        user,
+        period=period,
+        status=status,
+        promises=promises,
+        names=names,
         tab="operations",
     )

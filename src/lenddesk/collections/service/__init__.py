@@ -27,7 +27,7 @@ from lenddesk.collections.service.contacts import (
     send_contact,
 )
 from lenddesk.collections.service.outcomes import record_outcome, release_closed_holds
-from lenddesk.collections.service.plan import plan_day
+from lenddesk.collections.service.plan import judge_promises, plan_day
 from lenddesk.collections.service.queries import (
     METRICS,
     AccountPage,
@@ -69,6 +69,7 @@ __all__ = [
     "collections_policy",
     "contact_rules",
     "ensure_access",
+    "judge_promises",
     "list_scripts",
     "lock_account",
     "mark_worked",

@@ -8,8 +8,10 @@ is judged instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import String, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -33,8 +35,15 @@ class PromiseFigures:
 
 
 def promise_figures(
-    session: Session, *, first: date, last: date, by: str = "month", collector_id: int | None = None
+    session: Session,
+    *,
+    first: date,
+    last: date,
+    by: str = "month",
+    collector_id: int | None = None,
+    collector_ids: Sequence[int] | None = None,
 ) -> list[PromiseFigures]:
+    """`collector_id` one collector's promises; `collector_ids` a team's."""
     later = aliased(Outcome)
     superseded = exists().where(
         later.borrower_id == Outcome.borrower_id,
@@ -77,8 +86,7 @@ def promise_figures(
         .group_by(key)
         .order_by(key)
     )
-    if collector_id is not None:
-        query = query.where(Outcome.actor_id == collector_id)
+    query = _of_collectors(query, collector_id, collector_ids)
     return [
         PromiseFigures(
             str(k or ""), str(lbl or k or ""), int(m), int(j or 0), int(kp or 0), int(p or 0), int(c or 0)
@@ -99,8 +107,21 @@ class CollectorFigures:
     recovered_fen: int  # paid against the collector's judged promises, up to what was promised
 
 
+def _of_collectors(query: Any, collector_id: int | None, collector_ids: Sequence[int] | None) -> Any:
+    if collector_id is not None:
+        query = query.where(Outcome.actor_id == collector_id)
+    if collector_ids is not None:
+        query = query.where(Outcome.actor_id.in_(list(collector_ids)))
+    return query
+
+
 def collector_figures(
-    session: Session, *, first: date, last: date, collector_id: int | None = None
+    session: Session,
+    *,
+    first: date,
+    last: date,
+    collector_id: int | None = None,
+    collector_ids: Sequence[int] | None = None,
 ) -> list[CollectorFigures]:
     """Per collector over [first, last] (contact and promise dates, borrower-local / business dates)."""
     contacts = dict(
@@ -136,6 +157,8 @@ def collector_figures(
     ids = sorted(set(contacts) | set(by_id))
     if collector_id is not None:
         ids = [i for i in ids if i == collector_id]
+    if collector_ids is not None:
+        ids = [i for i in ids if i in set(collector_ids)]
     result = []
     for actor in ids:
         row = by_id.get(actor)
@@ -152,3 +175,60 @@ def collector_figures(
             )
         )
     return result
+
+
+PROMISE_STATES = ("kept", "broken", "open")
+
+
+@dataclass(frozen=True)
+class PromiseBehind:
+    outcome_id: int
+    borrower_id: int
+    collector: str
+    promised_on: date
+    promise_date: date
+    promised_fen: int
+    paid_fen: int
+    status: str
+
+
+def promises_behind(
+    session: Session,
+    *,
+    first: date,
+    last: date,
+    status: str | None = None,
+    collector_id: int | None = None,
+    collector_ids: Sequence[int] | None = None,
+    limit: int = 200,
+) -> list[PromiseBehind]:
+    """The promises counted in a promise figure (same period and supersession rule), by status."""
+    later = aliased(Outcome)
+    superseded = exists().where(
+        later.borrower_id == Outcome.borrower_id,
+        later.kind == "promise_to_pay",
+        later.id > Outcome.id,
+        later.promised_on <= Outcome.promise_date,
+    )
+    query = select(
+        Outcome.id,
+        Outcome.borrower_id,
+        Outcome.actor_name,
+        Outcome.promised_on,
+        Outcome.promise_date,
+        Outcome.promise_amount_fen,
+        Outcome.paid_fen,
+        Outcome.promise_status,
+    ).where(
+        Outcome.kind == "promise_to_pay",
+        Outcome.promise_date >= first,
+        Outcome.promise_date <= last,
+        ~superseded,
+    )
+    if status is not None:
+        query = query.where(Outcome.promise_status == status)
+    query = _of_collectors(query, collector_id, collector_ids).order_by(Outcome.promise_date, Outcome.id)
+    return [
+        PromiseBehind(i, b, a or "", on, due, int(p or 0), int(paid or 0), st or "")
+        for i, b, a, on, due, p, paid, st in session.execute(query.limit(limit))
+    ]

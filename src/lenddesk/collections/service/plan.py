@@ -34,7 +34,7 @@ from lenddesk.core.policy import CollectionsPolicy, CollectionStep, Policy, get_
 from lenddesk.ledger import read_sql as book
 from lenddesk.ledger.delinquency import bucket_labels
 
-_DATE_PARAMS = ("d", "c", "c_lead", "d_30", "c_step")
+_DATE_PARAMS = ("d", "c", "c_lead", "d_30", "c_step", "d_rejudge")
 
 
 def _sql(statement: str) -> Any:
@@ -220,7 +220,12 @@ def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
     return result.rowcount or 0
 
 
-def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+def judge_promises(connection: Connection, day: date) -> int:
+    """Judge the promises as the close of `day` does (the demo's history judges its months at once)."""
+    return _judge_promises(connection, None, {"d": day})
+
+
+def _judge_promises(connection: Connection, plan: _Plan | None, params: dict[str, Any]) -> int:
     """A promise is kept when the borrower's repayments from the day it was made up to its date
     reach the amount; it is broken once its date has passed without that."""
     paid = book.borrower_repaid_fen(
@@ -228,6 +233,7 @@ def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any])
         "collections_outcomes.promised_on",
         "collections_outcomes.promise_date",
     )
+    _rejudge_reversed(connection, paid, params)
     connection.execute(
         _sql(f"UPDATE collections_outcomes SET paid_fen = {paid} WHERE promise_status = 'open'"), params
     )
@@ -238,6 +244,31 @@ def _judge_promises(connection: Connection, plan: _Plan, params: dict[str, Any])
             " WHERE promise_status = 'open' AND (paid_fen >= promise_amount_fen OR promise_date <= :d)"
         ),
         params,
+    )
+    return result.rowcount or 0
+
+
+REJUDGE_DAYS = 90  # a reversal up to this long after a promise's date still breaks it
+
+
+def _rejudge_reversed(connection: Connection, paid: str, params: dict[str, Any]) -> int:
+    """A later reversal makes a kept promise broken: kept promises of recent dates whose borrower
+    had a repayment reversed inside the promise's window are judged again from what is still paid
+    (broken once the date has passed, open again before it)."""
+    reversed_inside = book.borrower_has_reversal(
+        "collections_outcomes.borrower_id",
+        "collections_outcomes.promised_on",
+        "collections_outcomes.promise_date",
+    )
+    result = connection.execute(
+        _sql(
+            f"UPDATE collections_outcomes SET paid_fen = {paid},"
+            f" promise_status = CASE WHEN {paid} >= promise_amount_fen THEN 'kept'"
+            " WHEN promise_date <= :d THEN 'broken' ELSE 'open' END"
+            " WHERE promise_status = 'kept' AND promise_date >= :d_rejudge"
+            f" AND {reversed_inside} AND {paid} < promise_amount_fen"
+        ),
+        {**params, "d_rejudge": params["d"] - timedelta(days=REJUDGE_DAYS)},
     )
     return result.rowcount or 0
 

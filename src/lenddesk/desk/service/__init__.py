@@ -49,11 +49,16 @@ from lenddesk.desk.service.consults import (
     open_consult,
 )
 from lenddesk.desk.service.figures import (
+    BEHIND,
     FcrFigures,
     SlaFigures,
+    TicketBehind,
     complaint_root_causes,
     fcr_figures,
+    is_first_contact,
     sla_figures,
+    sla_outcome,
+    tickets_behind,
 )
 from lenddesk.desk.service.intake import InboundMessage, IntakeResult, intake
 from lenddesk.desk.service.interface import (
@@ -61,7 +66,9 @@ from lenddesk.desk.service.interface import (
     Transcripts,
     find_ticket,
     open_complaints_sql,
+    team_id_of,
     team_lead_id,
+    team_member_ids,
     team_names,
     ticket_rows,
     tickets_with_complaints,
@@ -142,6 +149,7 @@ from lenddesk.desk.service.verification import (
 
 __all__ = [
     "ASSIGNABLE_ROLES",
+    "BEHIND",
     "DEPARTMENTS",
     "LEAD_ROLES",
     "STATUS_LABELS",
@@ -167,6 +175,7 @@ __all__ = [
     "SlaDates",
     "SlaFigures",
     "TeamLoad",
+    "TicketBehind",
     "TicketFilters",
     "TicketPage",
     "TicketRow",
@@ -208,6 +217,7 @@ __all__ = [
     "get_ticket",
     "idempotency_key",
     "intake",
+    "is_first_contact",
     "is_opt_out_reply",
     "levels_now",
     "lift_identity_lock",
@@ -248,13 +258,17 @@ __all__ = [
     "set_agent_status",
     "settle_outbox",
     "sla_figures",
+    "sla_outcome",
     "team_board",
+    "team_id_of",
     "team_lead_id",
+    "team_member_ids",
     "team_names",
     "ticket_detail",
     "ticket_grants_borrower",
     "ticket_numbers",
     "ticket_rows",
+    "tickets_behind",
     "tickets_with_complaints",
     "to_simplified",
     "top_replier",

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
-from lenddesk.desk.models import Complaint, Message, Team, Ticket, TicketEvent
+from lenddesk.desk.models import Agent, Complaint, Message, Team, Ticket, TicketEvent
 
 
 def ticket_rows() -> Subquery:
@@ -58,6 +58,18 @@ def team_names(session: Session, team_ids: Collection[int]) -> dict[int, str]:
     if not team_ids:
         return {}
     return dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all())
+
+
+def team_id_of(session: Session, code: str) -> int | None:
+    """The id of the team with this code (综合服务组 is `general`), if there is one."""
+    return session.scalar(select(Team.id).where(Team.code == code))
+
+
+def team_member_ids(session: Session, team_id: int) -> list[int]:
+    """User ids of the team's agents (and collectors seated in it)."""
+    return list(
+        session.scalars(select(Agent.user_id).where(Agent.team_id == team_id).order_by(Agent.user_id))
+    )
 
 
 def team_lead_id(session: Session, team_id: int) -> int | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.reports import rates
@@ -155,3 +156,39 @@ def loans_behind(
 
 def latest_month(session: Session) -> str | None:
     return session.scalar(select(func.max(ReportMonth.month)))
+
+
+POSITION_COLUMNS = (
+    MonthEndPosition.loan_id,
+    MonthEndPosition.cohort_month,
+    MonthEndPosition.product_code,
+    MonthEndPosition.state,
+    MonthEndPosition.days_past_due,
+    MonthEndPosition.principal_fen,
+    MonthEndPosition.outstanding_principal_fen,
+    MonthEndPosition.overdue_fen,
+    MonthEndPosition.restructured,
+)
+
+
+def month_end_positions(
+    engine: Engine, *, month: str, product: str | None = None, chunk: int = 10_000
+) -> Iterator[Sequence[object]]:
+    """Every loan's month-end position, in loan order, read in chunks by key (one short read each,
+    its own connection): an export of a million loans holds one chunk in memory, never the book."""
+    after = -1
+    while True:
+        query = (
+            select(*POSITION_COLUMNS)
+            .where(MonthEndPosition.month == month, MonthEndPosition.loan_id > after)
+            .order_by(MonthEndPosition.loan_id)
+            .limit(chunk)
+        )
+        if product:
+            query = query.where(MonthEndPosition.product_code == product)
+        with engine.connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows:
+            return
+        yield from (tuple(row) for row in rows)
+        after = rows[-1][0]

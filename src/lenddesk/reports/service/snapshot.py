@@ -98,7 +98,12 @@ def _insert_positions(connection: Connection, month: str, live: bool) -> int:
         and_(previous.c.month == shift_month(month, -1), previous.c.loan_id == positions.c.loan_id),
     )
     result = connection.execute(insert(_snapshot).from_select(list(columns), query))
-    return result.rowcount or 0
+    if result.rowcount is not None and result.rowcount >= 0:
+        return result.rowcount
+    # The driver may not count an INSERT … SELECT (-1): count the month's rows instead.
+    return (
+        connection.scalar(select(func.count()).select_from(_snapshot).where(_snapshot.c.month == month)) or 0
+    )
 
 
 def _insert_rolls(connection: Connection, month: str) -> int:

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lenddesk.collections import guard, rules
+from lenddesk.collections import guard, pauses, rules
 from lenddesk.collections.models import Contact, Hold, Script
 from lenddesk.collections.service._common import (
     OPT_OUT_CHANNELS,
@@ -100,7 +100,7 @@ def _opted_out(session: Session, borrower_id: int, address: str) -> frozenset[st
 
 
 def _situation(
-    target: Target, channel: str, at: datetime, past: History, opted: frozenset[str]
+    target: Target, channel: str, at: datetime, past: History, opted: frozenset[str], hold: str = ""
 ) -> guard.ContactSituation:
     return guard.ContactSituation(
         recipient="third_party" if target.recipient == "third_party" else "self",
@@ -110,6 +110,7 @@ def _situation(
         contacts_7d=past.contacts_7d,
         opted_out_channels=opted,
         dispute_open=past.dispute_open,
+        emergency_hold=hold,
     )
 
 
@@ -145,7 +146,8 @@ def check_what_if(
     )
     if assume.opted_out is not None:
         opted = frozenset(assume.opted_out)
-    return guard.check_contact(text, _situation(target, channel, at, past, opted), contact_rules())
+    hold = pauses.emergency_hold(session, borrower_id=borrower_id)
+    return guard.check_contact(text, _situation(target, channel, at, past, opted, hold), contact_rules())
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ def send_contact(
     day = local_date(now)
     past = history(session, borrower_id=borrower_id, on=day)
     opted = _opted_out(session, borrower_id, target.address)
-    verdict = guard.check_contact(text, _situation(target, channel, now, past, opted), contact_rules())
+    hold = pauses.emergency_hold(session, borrower_id=borrower_id)
+    verdict = guard.check_contact(text, _situation(target, channel, now, past, opted, hold), contact_rules())
     contact = Contact(
         borrower_id=borrower_id,
         recipient=target.recipient,
@@ -291,9 +294,10 @@ def _release_one(session: Session, contact_id: int, now: datetime) -> bool:
     )
     past = history(session, borrower_id=borrower_id, on=contact.local_date)
     opted = _opted_out(session, borrower_id, address)
+    hold = pauses.emergency_hold(session, borrower_id=borrower_id, loan_id=contact.loan_id)
     verdict = guard.check_contact(
         contact.text,
-        _situation(Target("self", None, address), contact.channel, now, past, opted),
+        _situation(Target("self", None, address), contact.channel, now, past, opted, hold),
         contact_rules(),
     )
     if not address:  # no e-mail on file: nothing to send, and no guard verdict to record

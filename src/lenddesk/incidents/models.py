@@ -65,13 +65,15 @@ class Update(Base):
     """A published update: on the status page, and (when `broadcast`) sent to every affected borrower."""
 
     __tablename__ = "incident_updates"
+    __table_args__ = (UniqueConstraint("incident_id", "reference"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     broadcast: Mapped[bool] = mapped_column(Boolean, default=True)
-    recipients: Mapped[int] = mapped_column(Integer, default=0)  # messages queued so far
-    broadcast_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)  # messages queued
+    # The caller's idempotency key: a retried request with it returns this update, sends nothing.
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -190,9 +190,8 @@ def borrowers_with_open_loans(
     loans = select(Loan.borrower_id).where(Loan.status.in_(OPEN_LOAN_STATUSES))
     if product_codes is not None:
         loans = loans.join(Product, Product.id == Loan.product_id).where(Product.code.in_(product_codes))
-    statement = (
-        select(Borrower).where(Borrower.id.in_(loans), Borrower.id > after_id).order_by(Borrower.id).limit(limit)
-    )
+    statement = select(Borrower).where(Borrower.id.in_(loans), Borrower.id > after_id)
+    statement = statement.order_by(Borrower.id).limit(limit)
     return [_card(borrower) for borrower in session.scalars(statement)]
 
 

@@ -14,7 +14,6 @@ from alembic import op
 
 import lenddesk.core.db
 
-
 revision: str = "0015_incidents"
 down_revision: str | Sequence[str] | None = "0014_trust"
 branch_labels: str | Sequence[str] | None = None
@@ -77,13 +76,14 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("broadcast", sa.Boolean(), nullable=False),
         sa.Column("recipients", sa.Integer(), nullable=False),
-        sa.Column("broadcast_done", sa.Boolean(), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=True),
         sa.Column("author", sa.String(length=64), nullable=False),
         sa.Column("created_at", lenddesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incidents.id"], name=op.f("fk_incident_updates_incident_id_incidents")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_updates")),
+        sa.UniqueConstraint("incident_id", "reference", name=op.f("uq_incident_updates_incident_id")),
     )
     with op.batch_alter_table("incident_updates", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incident_updates_incident_id"), ["incident_id"], unique=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit, auth
@@ -15,7 +15,7 @@ from lenddesk.incidents import rules, schemas, service
 from lenddesk.incidents.roles import INCIDENT_HANDLERS, INCIDENT_READERS
 
 router = APIRouter(tags=["incidents"])
-Now = request_now
+Now = Depends(request_now)
 ItemCode = Path(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
 
 

@@ -133,6 +133,9 @@ def a_declaration_waits_for_a_release_in_flight(url: str) -> None:
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == scheduled
         assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        # … and the declaration withdrew them from the outbox before any channel took them.
+        assert session.scalar(select(func.count()).where(OutboxMessage.status == "queued")) == 0
+        assert session.scalar(select(func.count()).where(Contact.status == "sent")) == 0
 
 
 def releases_contacts_and_declarations_at_once_stay_consistent(url: str) -> None:
@@ -165,7 +168,8 @@ def releases_contacts_and_declarations_at_once_stay_consistent(url: str) -> None
         sent = session.scalar(
             select(func.count()).where(Contact.status == "sent", Contact.channel != "call_script")
         )
-        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == sent
+        queued = session.scalar(select(func.count()).where(OutboxMessage.status == "queued"))
+        assert queued == sent == 0  # whatever went out before a declaration was withdrawn by it
         assert session.scalar(select(func.count()).select_from(Incident)) == 2
         steps = session.scalar(select(func.count()).select_from(ChecklistItem))
         assert steps == 2 * 5

@@ -3,7 +3,9 @@ its scope is blocked and recorded — the plan's release included — and what m
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from datetime import timedelta
+
+from sqlalchemy import Engine, func, select, update
 
 from lenddesk.collections import service as collections
 from lenddesk.collections.models import Contact
@@ -50,7 +52,7 @@ def test_an_agents_contact_is_blocked_and_recorded_while_an_incident_pauses_outb
     assert _outbox_count(engine) == before  # nothing new queued
     with session_factory(engine)() as session:
         blocked = session.scalars(select(Contact).where(Contact.status == "blocked")).all()
-        assert len(blocked) == 2
+        assert len(blocked) == 3  # the two refused, and the first, withdrawn from the outbox
         assert all("应急事件" in v["evidence"] for c in blocked for v in c.violations)
 
 
@@ -134,3 +136,28 @@ def test_one_time_codes_and_replies_to_the_borrowers_conversation_still_go(
     assert outcome.reason == "sent"
     assert _outbox_count(engine, "otp") == 1
     assert _outbox_count(engine, "reply") == 1
+
+
+def test_a_declaration_withdraws_reminders_still_waiting_in_the_outbox(engine: Engine, book: Book) -> None:
+    assert _contact(engine, book.borrower_a) == ((), "sent")
+    assert _contact(engine, book.borrower_b) == ((), "sent")
+    with session_factory(engine)() as session:
+        first, second = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id).limit(2)).all()
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == first)
+            .values(claimed_by="w1", claimed_until=NOW + timedelta(minutes=2))
+        )
+        session.commit()
+    declare(engine)
+    with session_factory(engine)() as session:
+        statuses = dict(session.execute(select(OutboxMessage.id, OutboxMessage.status)).all())
+        assert statuses[first] == "queued"  # a worker holds it: in flight, not recalled
+        assert statuses[second] == "failed"
+        assert list(statuses.values()).count("queued") == 1
+        contacts = session.execute(
+            select(Contact.outbox_id, Contact.status, Contact.codes).where(Contact.outbox_id.is_not(None))
+        ).all()
+        assert {(status, tuple(codes)) for outbox_id, status, codes in contacts if outbox_id != first} == {
+            ("blocked", ("EMERGENCY_HOLD",))
+        }

@@ -25,7 +25,7 @@ from lenddesk.collections.service._common import (
 from lenddesk.core import audit
 from lenddesk.core.calendar import SHANGHAI, to_shanghai
 from lenddesk.core.errors import NotFound, Unprocessable
-from lenddesk.desk.service import opted_out_channels, queue_outbound
+from lenddesk.desk.service import opted_out_channels, queue_outbound, void_queued
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.service import check_borrower_access
 
@@ -315,6 +315,36 @@ def _release_one(session: Session, contact_id: int, now: datetime) -> bool:
         contact.status = "blocked"
     session.flush()
     return verdict.allowed
+
+
+def hold_queued_contacts(session: Session, *, now: datetime, since_days: int = 2) -> int:
+    """Withdraw contacts already sent to the outbox but not yet handed to a channel, when a pause
+    now holds them (a declaration calls this in its own transaction): their outbox messages are
+    voided and the contacts recorded as blocked with the pause's evidence. The count withdrawn."""
+    candidates = session.execute(
+        select(Contact.id, Contact.borrower_id, Contact.loan_id, Contact.outbox_id).where(
+            Contact.status == "sent",
+            Contact.outbox_id.is_not(None),
+            Contact.local_date >= local_date(now) - timedelta(days=since_days),
+        )
+    ).all()
+    held: dict[int, tuple[int, str]] = {}  # outbox id → (contact id, evidence)
+    for contact_id, borrower_id, loan_id, outbox_id in candidates:
+        evidence = pauses.emergency_hold(session, borrower_id=borrower_id, loan_id=loan_id)
+        if evidence:
+            held[outbox_id] = (contact_id, evidence)
+    voided = void_queued(
+        session, outbox_ids=list(held), reason="EMERGENCY_HOLD: withdrawn before delivery", now=now
+    )
+    for outbox_id in voided:
+        contact_id, evidence = held[outbox_id]
+        found = guard.violation("EMERGENCY_HOLD", evidence)
+        session.execute(
+            update(Contact)
+            .where(Contact.id == contact_id)
+            .values(status="blocked", codes=["EMERGENCY_HOLD"], violations=violation_dicts([found]))
+        )
+    return len(voided)
 
 
 # Used when a step names no script or the script was not created: polite, factual, guard-clean.

@@ -94,6 +94,7 @@ from lenddesk.desk.service.outbox import (
     requeue_dead_letter,
     secret_drawers,
     settle_outbox,
+    void_queued,
 )
 from lenddesk.desk.service.queries import (
     VIEWS,
@@ -260,4 +261,5 @@ __all__ = [
     "top_replier",
     "transcripts",
     "verify_knowledge",
+    "void_queued",
 ]

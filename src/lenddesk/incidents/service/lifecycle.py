@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lenddesk.collections import service as collections
 from lenddesk.core import audit
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.incidents import rules
@@ -98,13 +99,21 @@ def declare(
             )
         )
     session.flush()
+    # Collection messages already queued but not yet handed to a channel are withdrawn too.
+    withdrawn = collections.hold_queued_contacts(session, now=now) if pause_outbound else 0
     audit.record(
         session,
         actor,
         "incident.declare",
         ("incident", incident.id),
         None,
-        {"kind": kind, "title": title, "pause_outbound": pause_outbound, "products": codes},
+        {
+            "kind": kind,
+            "title": title,
+            "pause_outbound": pause_outbound,
+            "products": codes,
+            "withdrawn": withdrawn,
+        },
     )
     return incident
 

@@ -1,6 +1,6 @@
-"""Tables of the incidents room: incidents, their checklist items, published updates, one delivery
-row per (update, borrower) of a broadcast, and the switch row that orders declarations against
-outbound contact."""
+"""Tables of the incidents room: incidents, their checklist items, published updates, and one
+delivery row per (update, borrower) of a broadcast. (Declarations are ordered against outbound
+checks by a transaction-level lock, not a row: incidents/read.py.)"""
 
 from __future__ import annotations
 
@@ -12,17 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lenddesk.core.db import Base, UTCDateTime, utcnow
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-class Switch(Base):
-    """One row (id 1). A declaration, a resolution or a scope change locks it FOR UPDATE; every
-    outbound check locks it FOR SHARE before reading the active incidents, so a contact checked
-    while a declaration commits either went out before it or waits and sees it."""
-
-    __tablename__ = "incident_switch"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Incident(Base):

@@ -4,25 +4,42 @@ At import it registers `outbound_hold` with `collections.pauses`, so that every 
 collection contact asks it (collections never imports this room). Other rooms (care: no campaign
 during an incident) call `active_holds` / `outbound_hold` directly.
 
-Ordering against a declaration: `active_holds` first locks the switch row FOR SHARE (PostgreSQL;
-on SQLite the caller already holds the write gate), and a declaration locks it FOR UPDATE before it
-inserts. A contact checked before a declaration therefore commits before the declaration can; one
-checked after waits for it and sees the incident. Nothing goes out after the declaration commits.
+Ordering against a declaration: `active_holds` first takes the incidents switch in shared mode
+(PostgreSQL: a transaction-level advisory lock; on SQLite the caller already holds the write gate),
+and a declaration or a resolution takes it exclusively before it reads or writes. A contact checked
+before a declaration therefore commits before the declaration can; one checked after waits for it
+and sees the incident. Nothing goes out after the declaration commits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import pauses
 from lenddesk.incidents import rules
-from lenddesk.incidents.models import Incident, Switch
+from lenddesk.incidents.models import Incident
 from lenddesk.ledger import service as ledger
 
 _CACHE = "incidents.active_holds"
+# The advisory lock key of the incidents switch (any fixed bigint no other lock uses).
+SWITCH_KEY = 0x1D_C1DE_2026
+_SHARED = text("SELECT pg_advisory_xact_lock_shared(:key)")
+_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _on_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_switch_exclusive(session: Session) -> None:
+    """Take the switch exclusively until the commit (PostgreSQL; SQLite: the caller holds the gate):
+    waits for every outbound check in flight, and makes every later one wait for this transaction."""
+    if _on_postgres(session):
+        session.execute(_EXCLUSIVE, {"key": SWITCH_KEY})
+    forget_holds(session)
 
 
 @dataclass(frozen=True)
@@ -40,13 +57,14 @@ class Hold:
 
 
 def active_holds(session: Session) -> list[Hold]:
-    """Active incidents that pause outbound contact. Locks the switch row FOR SHARE; the answer is
+    """Active incidents that pause outbound contact. Takes the switch in shared mode; the answer is
     kept for the rest of the transaction (the lock keeps it true until the commit)."""
     transaction = session.get_transaction()
     cached = session.info.get(_CACHE)
     if cached is not None and cached[0] is transaction:
         return cached[1]
-    session.execute(select(Switch.version).where(Switch.id == 1).with_for_update(read=True))
+    if _on_postgres(session):
+        session.execute(_SHARED, {"key": SWITCH_KEY})
     rows = session.execute(
         select(Incident.id, Incident.kind, Incident.title, Incident.products)
         .where(Incident.status == "active", Incident.pause_outbound.is_(True))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import guard
 from lenddesk.core.errors import Conflict, NotFound, Unprocessable
 from lenddesk.core.policy import IncidentsPolicy, get_policy
 from lenddesk.core.sqlite_gate import GatedConnection
-from lenddesk.incidents.models import Incident, Switch
-from lenddesk.incidents.read import forget_holds
+from lenddesk.incidents.models import Incident
+from lenddesk.incidents.read import lock_switch_exclusive
 
 MAX_TITLE = 120
 MAX_TEXT = 2000
@@ -28,12 +28,10 @@ def take_write_gate(session: Session) -> None:
 
 
 def lock_switch(session: Session) -> None:
-    """Lock the switch row FOR UPDATE: waits for every outbound check in flight to commit, and makes
-    every later one wait for this transaction (incidents/read.py)."""
+    """Take the incidents switch exclusively: waits for every outbound check in flight to commit, and
+    makes every later one wait for this transaction (incidents/read.py)."""
     take_write_gate(session)
-    session.execute(select(Switch.id).where(Switch.id == 1).with_for_update())
-    session.execute(update(Switch).where(Switch.id == 1).values(version=Switch.version + 1))
-    forget_holds(session)
+    lock_switch_exclusive(session)
 
 
 def no_such_incident(incident_id: int) -> NotFound:

@@ -33,6 +33,7 @@ ROUTER_MODULES = (
     "lenddesk.channels.api",
     "lenddesk.reports.api",
     "lenddesk.risk.api",
+    "lenddesk.incidents.api",
     "lenddesk.channels.outbox_api",
     "lenddesk.web.routes",
     "lenddesk.web.ledger",
@@ -45,6 +46,7 @@ ROUTER_MODULES = (
     "lenddesk.web.channels",
     "lenddesk.web.reports",
     "lenddesk.web.risk",
+    "lenddesk.web.incidents",
 )
 
 

@@ -143,6 +143,7 @@ def test_the_codes_are_the_fixed_list() -> None:
         "PRIVACY",
         "OPTED_OUT",
         "DISPUTE_HOLD",
+        "EMERGENCY_HOLD",
     )
     assert set(TEXT_CODES) <= set(VIOLATION_CODES)
 
@@ -203,6 +204,13 @@ def situation(**overrides: object) -> ContactSituation:
 def test_a_polite_reminder_in_hours_under_the_cap_is_allowed() -> None:
     verdict = check_contact(POLITE, situation(contacts_today=2, contacts_7d=6))
     assert verdict.allowed and verdict.violations == ()
+
+
+def test_an_active_incident_holds_even_a_polite_reminder() -> None:
+    verdict = check_contact(POLITE, situation(emergency_hold="应急事件 #1（系统故障）：支付通道故障"))
+    assert not verdict.allowed
+    assert verdict.codes == ("EMERGENCY_HOLD",)
+    assert verdict.violations[0].evidence.startswith("应急事件 #1")
 
 
 @pytest.mark.parametrize(

@@ -87,13 +87,14 @@ def test_the_service_package_names_every_public_use_case_of_its_modules() -> Non
 
 # --- rooms: dependencies point one way (docs/DESIGN.md) ---------------------------------------------
 
-# core ← ledger ← desk ← channels, negotiation, collections, feedback, risk, care ← assistant, quality,
-# reports ← web ← app.py. A room may import its own floor and the floors below, never one above.
+# core ← ledger ← desk ← channels, negotiation, collections, feedback, risk, incidents, care ← assistant,
+# quality, reports ← web ← app.py. (incidents reads collections' guard and fills its pause registry;
+# collections never imports incidents.) A room may import its own floor and the floors below, never one above.
 FLOORS = (
     ("core",),
     ("ledger",),
     ("desk",),
-    ("channels", "negotiation", "collections", "feedback", "risk", "care"),
+    ("channels", "negotiation", "collections", "feedback", "risk", "incidents", "care"),
     ("assistant", "quality", "reports"),
     ("web",),
     ("app", "asgi", "cli", "migrations"),

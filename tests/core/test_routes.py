@@ -29,6 +29,9 @@ PUBLIC = {
     ("GET", "/chat/events"),
     ("GET", "/survey/{token}"),  # the borrower's survey page: the unguessable token is the key
     ("POST", "/survey/{token}"),
+    # emergency mode: the public status (page and JSON) lists active incidents' public notices
+    ("GET", "/status"),
+    ("GET", "/api/v1/status"),
     # channels: providers' webhooks (each checks its signature and timestamp) and the contact form
     ("GET", "/api/v1/channels/wechat"),
     ("POST", "/api/v1/channels/wechat"),

@@ -69,6 +69,9 @@ WAIVER_NOTE = (
     "`waiver_single_approval_fen` it waits for a second person; " + CASE_NOTE
 )
 
+RESOLVE_NOTE = "every required checklist item done; a data leak: not the person who declared it"
+LEAK_NOTICE_NOTE = "a data leak's broadcast must carry PIPL Art. 57 content and an anti-scam line"
+
 MATRIX: dict[str, Access] = {
     # sign-in
     "POST /api/v1/auth/token": PUBLIC,
@@ -270,6 +273,15 @@ MATRIX: dict[str, Access] = {
     "POST /risk/blacklist/{entry_id}/reject": roles("compliance", note=BLACKLIST_NOTE),
     "POST /risk/blacklist/{entry_id}/remove": roles("team_lead", "compliance", note=REMOVAL_NOTE),
     "POST /risk/blacklist/check": roles("agent", "collector", "team_lead", "compliance"),
+    # incidents (emergency mode) API and console
+    "POST /api/v1/incidents": roles("team_lead", "compliance"),
+    "POST /api/v1/incidents/{incident_id}/checklist/{code}": roles("team_lead", "compliance"),
+    "POST /api/v1/incidents/{incident_id}/updates": roles("team_lead", "compliance", note=LEAK_NOTICE_NOTE),
+    "POST /api/v1/incidents/{incident_id}/resolve": roles("team_lead", "compliance", note=RESOLVE_NOTE),
+    "POST /incidents": roles("team_lead", "compliance"),
+    "POST /incidents/{incident_id}/checklist/{code}": roles("team_lead", "compliance"),
+    "POST /incidents/{incident_id}/updates": roles("team_lead", "compliance", note=LEAK_NOTICE_NOTE),
+    "POST /incidents/{incident_id}/resolve": roles("team_lead", "compliance", note=RESOLVE_NOTE),
     # channels: webhooks are public but signed (HMAC of the channel's secret, or WeChat's token)
     "POST /api/v1/channels/wechat": Access(frozenset(), SIGNED_NOTE, public=True),
     "POST /api/v1/channels/sms/receipts": Access(frozenset(), SIGNED_NOTE, public=True),

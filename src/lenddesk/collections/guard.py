@@ -39,6 +39,7 @@ VIOLATION_CODES: tuple[str, ...] = (
     "PRIVACY",
     "OPTED_OUT",
     "DISPUTE_HOLD",
+    "EMERGENCY_HOLD",
 )
 TEXT_CODES: tuple[str, ...] = ("THREAT", "INSULT", "FALSE_AUTHORITY", "FALSE_CONSEQUENCE", "PRIVACY")
 CHANNELS: tuple[str, ...] = ("sms", "call_script", "email", "app", "robocall")
@@ -55,6 +56,7 @@ MESSAGES_ZH: dict[str, str] = {
     "PRIVACY": "含明文个人信息（完整身份证号、银行卡号或手机号）",
     "OPTED_OUT": "借款人已退订该渠道",
     "DISPUTE_HOLD": "该笔债务存在未结的投诉或争议，催收暂停",
+    "EMERGENCY_HOLD": "应急事件进行中，提醒与催收外呼暂停",
 }
 MESSAGES_EN: dict[str, str] = {
     "QUIET_HOURS": "Outside the allowed contact hours (borrower-local time)",
@@ -67,6 +69,7 @@ MESSAGES_EN: dict[str, str] = {
     "PRIVACY": "Personal data in clear text (full ID number, bank card or mobile number)",
     "OPTED_OUT": "The borrower opted out of this channel",
     "DISPUTE_HOLD": "An open complaint or dispute about this debt pauses collection",
+    "EMERGENCY_HOLD": "An active incident pauses reminders and collection contacts",
 }
 
 
@@ -93,7 +96,8 @@ class ContactSituation:
 
     `local_time` is the borrower-local wall-clock time; `contacts_today` / `contacts_7d` count
     outbound contacts already made (sent, all channels and teams; the borrower's own contacts do
-    not count), before this one.
+    not count), before this one. `emergency_hold` names the active incident that pauses outbound
+    contact in this borrower's scope ("" when none does).
     """
 
     recipient: Recipient
@@ -103,6 +107,7 @@ class ContactSituation:
     contacts_7d: int = 0
     opted_out_channels: frozenset[str] = field(default_factory=frozenset)
     dispute_open: bool = False
+    emergency_hold: str = ""
 
 
 @dataclass(frozen=True)
@@ -779,6 +784,8 @@ def situation_violations(situation: ContactSituation, rules: ContactRules) -> li
         found.append(violation("OPTED_OUT", situation.channel))
     if situation.dispute_open:
         found.append(violation("DISPUTE_HOLD", "存在未结投诉或争议"))
+    if situation.emergency_hold:
+        found.append(violation("EMERGENCY_HOLD", situation.emergency_hold))
     return found
 
 

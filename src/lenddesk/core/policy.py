@@ -582,6 +582,84 @@ class RiskPolicy(Section):
         return self
 
 
+class RunbookItem(Section):
+    """One step of an incident's checklist (docs/INCIDENTS.md)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    title: str = Field(min_length=1, max_length=120)
+    required: bool = True
+
+
+def _runbook(*items: tuple[str, str, bool]) -> list[RunbookItem]:
+    return [RunbookItem(code=code, title=title, required=required) for code, title, required in items]
+
+
+INCIDENT_KINDS = ("outage", "data_leak", "fund_risk")
+
+
+class IncidentsPolicy(Section):
+    """Emergency mode: the runbook (checklist) of each incident kind and what a data-leak notice to
+    borrowers must say (owned by the incidents room; docs/POLICY.md under [incidents])."""
+
+    runbooks: dict[str, list[RunbookItem]] = Field(
+        default_factory=lambda: {
+            "outage": _runbook(
+                ("assess_scope", "确认影响范围（产品、渠道、借款人）", True),
+                ("notify_leads", "通知各团队负责人与客服现场", True),
+                ("restore_service", "恢复服务并验证", True),
+                ("waive_caused_fees", "核查并减免因故障产生的罚息与滞纳金", True),
+                ("post_mortem", "复盘记录", False),
+            ),
+            "data_leak": _runbook(
+                ("contain", "止损：阻断泄露途径、保全日志", True),
+                ("assess_data", "确认泄露的个人信息种类与涉及人数", True),
+                ("report_regulator", "向履行个人信息保护职责的部门报告", True),
+                ("notify_borrowers", "通知受影响借款人（个人信息保护法第五十七条）", True),
+                ("post_mortem", "复盘记录", False),
+            ),
+            "fund_risk": _runbook(
+                ("freeze_channel", "暂停受影响的资金通道", True),
+                ("reconcile", "对账并确认资金差异", True),
+                ("report_regulator", "按要求报告监管", True),
+                ("post_mortem", "复盘记录", False),
+            ),
+        }
+    )
+    # What a data-leak notice to borrowers must contain (PIPL Art. 57): each element is present when
+    # the text contains one of its phrases. `contact` also needs a phone number or an e-mail address.
+    leak_notice_elements: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "what_happened": ["发生", "事件经过", "经查", "我们发现"],
+            "data_involved": ["涉及的信息", "涉及信息", "泄露的信息", "信息种类", "可能泄露"],
+            "our_measures": ["我们已", "已采取", "采取的措施", "补救措施"],
+            "your_actions": ["建议您", "请您", "您可以", "您可采取"],
+            "contact": ["客服热线", "联系电话", "联系我们", "咨询电话", "邮箱"],
+            "anti_scam": ["不会索要", "谨防诈骗", "防范诈骗", "警惕诈骗", "谨防电信诈骗"],
+        }
+    )
+    # Messages of a broadcast queued per transaction page (a retry continues where it stopped).
+    broadcast_page: int = Field(default=1000, ge=1, le=100_000)
+
+    @field_validator("runbooks")
+    @classmethod
+    def _every_kind(cls, value: dict[str, list[RunbookItem]]) -> dict[str, list[RunbookItem]]:
+        if set(value) != set(INCIDENT_KINDS):
+            raise ValueError(f"runbooks must name exactly the kinds {list(INCIDENT_KINDS)}")
+        for kind, items in value.items():
+            codes = [item.code for item in items]
+            if not items or len(set(codes)) != len(codes):
+                raise ValueError(f"runbook {kind} needs at least one step and unique codes")
+        return value
+
+    @field_validator("leak_notice_elements")
+    @classmethod
+    def _every_element(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        needed = {"what_happened", "data_involved", "our_measures", "your_actions", "contact", "anti_scam"}
+        if set(value) != needed or not all(value.values()):
+            raise ValueError(f"leak_notice_elements must give phrases for exactly {sorted(needed)}")
+        return value
+
+
 class Policy(Section):
     money: MoneyPolicy = MoneyPolicy()
     auth: AuthPolicy = AuthPolicy()
@@ -595,6 +673,7 @@ class Policy(Section):
     feedback: FeedbackPolicy = FeedbackPolicy()
     channels: ChannelsPolicy = ChannelsPolicy()
     risk: RiskPolicy = RiskPolicy()
+    incidents: IncidentsPolicy = IncidentsPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

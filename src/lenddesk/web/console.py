@@ -2,7 +2,7 @@
 
 - templates and filters (`yuan`, masks, `local_time`, `day`), the CSRF field;
 - navigation (`add_nav`, grouped by work area and shown only to the roles that may open a page)
-  and home-page figures (`add_home_cards`);
+  and home-page figures (`add_home_cards`), banners above every page (`add_banner`);
 - the page-level role check (`console_user`) and `render`, which also shows the pending flash;
 - `request_time` (the request's 'now', pinned by tests through `app.state.desk_clock`);
 - `redirect` (PRG with a one-shot flash message), `refused` (a LendDeskError rolled back and turned
@@ -121,6 +121,20 @@ def borrower_panels(session: Session, user: User, borrower_id: int) -> list[Mark
     return [provider(session, user, borrower_id) for provider in BORROWER_PANELS]
 
 
+# Rooms add banners shown above every signed-in console page here: (request) -> HTML or None (an
+# active incident). A provider reads through its own short session: `render` has none.
+BANNERS: list[Callable[[Request], Markup | None]] = []
+
+
+def add_banner(provider: Callable[[Request], Markup | None]) -> None:
+    if provider not in BANNERS:
+        BANNERS.append(provider)
+
+
+def banners(request: Request) -> list[Markup]:
+    return [banner for provider in BANNERS if (banner := provider(request)) is not None]
+
+
 class SignInRequired(Exception):
     """A console page was opened without a valid session: send the browser to the sign-in page."""
 
@@ -171,6 +185,7 @@ def render(request: Request, template: str, user: User | None, status_code: int 
             "nav_areas": nav_areas(nav),
             "path": request.url.path,
             "flash": flash,
+            "banners": banners(request) if user is not None else [],
             **context,
         },
         status_code=status_code,

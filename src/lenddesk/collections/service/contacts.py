@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lenddesk.collections import guard, rules
+from lenddesk.collections import guard, pauses, rules
 from lenddesk.collections.models import Contact, Hold, Script
 from lenddesk.collections.service._common import (
     OPT_OUT_CHANNELS,
@@ -25,7 +25,7 @@ from lenddesk.collections.service._common import (
 from lenddesk.core import audit
 from lenddesk.core.calendar import SHANGHAI, to_shanghai
 from lenddesk.core.errors import NotFound, Unprocessable
-from lenddesk.desk.service import opted_out_channels, queue_outbound
+from lenddesk.desk.service import opted_out_channels, queue_outbound, void_queued
 from lenddesk.ledger import service as ledger
 from lenddesk.ledger.service import check_borrower_access
 
@@ -100,7 +100,7 @@ def _opted_out(session: Session, borrower_id: int, address: str) -> frozenset[st
 
 
 def _situation(
-    target: Target, channel: str, at: datetime, past: History, opted: frozenset[str]
+    target: Target, channel: str, at: datetime, past: History, opted: frozenset[str], hold: str = ""
 ) -> guard.ContactSituation:
     return guard.ContactSituation(
         recipient="third_party" if target.recipient == "third_party" else "self",
@@ -110,6 +110,7 @@ def _situation(
         contacts_7d=past.contacts_7d,
         opted_out_channels=opted,
         dispute_open=past.dispute_open,
+        emergency_hold=hold,
     )
 
 
@@ -145,7 +146,8 @@ def check_what_if(
     )
     if assume.opted_out is not None:
         opted = frozenset(assume.opted_out)
-    return guard.check_contact(text, _situation(target, channel, at, past, opted), contact_rules())
+    hold = pauses.emergency_hold(session, borrower_id=borrower_id)
+    return guard.check_contact(text, _situation(target, channel, at, past, opted, hold), contact_rules())
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ def send_contact(
     day = local_date(now)
     past = history(session, borrower_id=borrower_id, on=day)
     opted = _opted_out(session, borrower_id, target.address)
-    verdict = guard.check_contact(text, _situation(target, channel, now, past, opted), contact_rules())
+    hold = pauses.emergency_hold(session, borrower_id=borrower_id)
+    verdict = guard.check_contact(text, _situation(target, channel, now, past, opted, hold), contact_rules())
     contact = Contact(
         borrower_id=borrower_id,
         recipient=target.recipient,
@@ -291,9 +294,10 @@ def _release_one(session: Session, contact_id: int, now: datetime) -> bool:
     )
     past = history(session, borrower_id=borrower_id, on=contact.local_date)
     opted = _opted_out(session, borrower_id, address)
+    hold = pauses.emergency_hold(session, borrower_id=borrower_id, loan_id=contact.loan_id)
     verdict = guard.check_contact(
         contact.text,
-        _situation(Target("self", None, address), contact.channel, now, past, opted),
+        _situation(Target("self", None, address), contact.channel, now, past, opted, hold),
         contact_rules(),
     )
     if not address:  # no e-mail on file: nothing to send, and no guard verdict to record
@@ -311,6 +315,36 @@ def _release_one(session: Session, contact_id: int, now: datetime) -> bool:
         contact.status = "blocked"
     session.flush()
     return verdict.allowed
+
+
+def hold_queued_contacts(session: Session, *, now: datetime, since_days: int = 2) -> int:
+    """Withdraw contacts already sent to the outbox but not yet handed to a channel, when a pause
+    now holds them (a declaration calls this in its own transaction): their outbox messages are
+    voided and the contacts recorded as blocked with the pause's evidence. The count withdrawn."""
+    candidates = session.execute(
+        select(Contact.id, Contact.borrower_id, Contact.loan_id, Contact.outbox_id).where(
+            Contact.status == "sent",
+            Contact.outbox_id.is_not(None),
+            Contact.local_date >= local_date(now) - timedelta(days=since_days),
+        )
+    ).all()
+    held: dict[int, tuple[int, str]] = {}  # outbox id → (contact id, evidence)
+    for contact_id, borrower_id, loan_id, outbox_id in candidates:
+        evidence = pauses.emergency_hold(session, borrower_id=borrower_id, loan_id=loan_id)
+        if evidence:
+            held[outbox_id] = (contact_id, evidence)
+    voided = void_queued(
+        session, outbox_ids=list(held), reason="EMERGENCY_HOLD: withdrawn before delivery", now=now
+    )
+    for outbox_id in voided:
+        contact_id, evidence = held[outbox_id]
+        found = guard.violation("EMERGENCY_HOLD", evidence)
+        session.execute(
+            update(Contact)
+            .where(Contact.id == contact_id)
+            .values(status="blocked", codes=["EMERGENCY_HOLD"], violations=violation_dicts([found]))
+        )
+    return len(voided)
 
 
 # Used when a step names no script or the script was not created: polite, factual, guard-clean.

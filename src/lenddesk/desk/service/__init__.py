@@ -101,6 +101,7 @@ from lenddesk.desk.service.outbox import (
     requeue_dead_letter,
     secret_drawers,
     settle_outbox,
+    void_queued,
 )
 from lenddesk.desk.service.queries import (
     VIEWS,
@@ -274,4 +275,5 @@ __all__ = [
     "top_replier",
     "transcripts",
     "verify_knowledge",
+    "void_queued",
 ]

@@ -386,6 +386,24 @@ def record_receipt(
     return True
 
 
+def void_queued(session: Session, *, outbox_ids: Sequence[int], reason: str, now: datetime) -> list[int]:
+    """Withdraw messages not yet handed to a channel (queued, no live lease): they end `failed` with
+    `reason` and are never sent. A message a worker holds is in flight and stays; the ids voided."""
+    if not outbox_ids:
+        return []
+    voided = session.execute(
+        update(_outbox)
+        .where(
+            _outbox.c.id.in_(list(outbox_ids)),
+            _outbox.c.status == "queued",
+            or_(_outbox.c.claimed_until.is_(None), _outbox.c.claimed_until < now),
+        )
+        .values(status="failed", last_error=reason[:255], claimed_by=None, claimed_until=None)
+        .returning(_outbox.c.id)
+    )
+    return sorted(voided.scalars())
+
+
 def queue_outbound(
     session: Session,
     *,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core.errors import NotFound
 from lenddesk.core.pii import normalise_mobile
-from lenddesk.ledger.models import Borrower, BorrowerContact, Loan
+from lenddesk.ledger.models import Borrower, BorrowerContact, Loan, Product
 from lenddesk.ledger.service._common import _due, _lines
 
 
@@ -155,6 +155,44 @@ def borrower_card(session: Session, borrower_id: int) -> BorrowerCard | None:
     """The borrower's name and addresses, by id (from the session when already loaded)."""
     borrower = session.get(Borrower, borrower_id)
     return _card(borrower) if borrower is not None else None
+
+
+OPEN_LOAN_STATUSES = ("current", "overdue")
+
+
+def product_codes(session: Session) -> set[str]:
+    """Every product code on the book (to check a list of codes another room was given)."""
+    return set(session.scalars(select(Product.code)))
+
+
+def open_loan_products(session: Session, *, borrower_id: int) -> dict[int, str]:
+    """The borrower's open loans (current or overdue): loan id → product code."""
+    rows = session.execute(
+        select(Loan.id, Product.code)
+        .join(Product, Product.id == Loan.product_id)
+        .where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_LOAN_STATUSES))
+    ).all()
+    return {loan_id: code for loan_id, code in rows}
+
+
+def loan_product_code(session: Session, loan_id: int) -> str | None:
+    """The product code of a loan, by id."""
+    return session.scalar(
+        select(Product.code).join(Loan, Loan.product_id == Product.id).where(Loan.id == loan_id)
+    )
+
+
+def borrowers_with_open_loans(
+    session: Session, *, product_codes: list[str] | None, after_id: int = 0, limit: int = 1000
+) -> list[BorrowerCard]:
+    """Borrowers holding an open loan (of one of `product_codes`; None: any product), by id after
+    `after_id`, at most `limit` (a broadcast pages through the book)."""
+    loans = select(Loan.borrower_id).where(Loan.status.in_(OPEN_LOAN_STATUSES))
+    if product_codes is not None:
+        loans = loans.join(Product, Product.id == Loan.product_id).where(Product.code.in_(product_codes))
+    statement = select(Borrower).where(Borrower.id.in_(loans), Borrower.id > after_id)
+    statement = statement.order_by(Borrower.id).limit(limit)
+    return [_card(borrower) for borrower in session.scalars(statement)]
 
 
 def first_borrowers(session: Session, limit: int) -> list[BorrowerCard]:

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BORROWERS ?= 5000
 
-.PHONY: demo test lint system-packages serve clean
+.PHONY: demo test lint system-packages serve clean assistant-data assistant-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ lint: $(STAMP)
 
 test: system-packages $(STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+## The assistant's corpus (scripts/assistant_data.py) and its intent, emotion and scam models.
+assistant-data: $(STAMP)
+	PYTHONPATH=src $(BIN)/python scripts/assistant_data.py
+
+assistant-model: $(STAMP)
+	$(BIN)/lenddesk assistant train
 
 clean:
 	rm -rf $(VENV) .pytest_cache lenddesk.db*

@@ -938,6 +938,74 @@ for _intent, _extra in BOUNDARIES.items():
     CORES[_intent] = CORES[_intent] + _extra
 
 
+CHITCHAT_MORE = [
+    "在吗在吗",
+    "有人在吗",
+    "哈喽",
+    "嗨喽",
+    "谢谢亲",
+    "拜拜了",
+    "好",
+    "行",
+    "可以",
+    "好的呢",
+    "嗯呢",
+    "👌",
+    "🙏🙏",
+    "😊",
+    "hello?",
+    "早",
+    "中午好",
+    "辛苦啦",
+    "麻烦你了",
+    "没问题了",
+    "你好 我想咨询一下",
+    "咨询",
+    "我有个问题",
+    "打扰了",
+    "你能做什么",
+    "你会什么",
+    "你是谁",
+    "你是智能客服吗",
+    "你是真人还是机器人",
+    "我是不是在跟机器人聊天",
+    "机器人你好",
+    "测试",
+    "test",
+    "？？",
+    "...",
+    "喂喂",
+    "新年快乐",
+    "祝你们生意兴隆",
+    "thanks a lot",
+    "thank u",
+]
+CORES["chitchat"] = CORES["chitchat"] + CHITCHAT_MORE
+COMPLAINT_TOPICS = (
+    "扣款扣错了",
+    "放款拖了一个星期",
+    "还款了还算我逾期",
+    "利息收得比合同高",
+    "提前还款收了违约金",
+    "额度无缘无故被关了",
+    "征信被报错了",
+    "客服一直推诿",
+    "结清证明迟迟不给",
+    "乱扣服务费",
+)
+COMPLAINT_ENDS = (
+    " 我要投诉",
+    " 我要投诉你们",
+    " 投诉",
+    " 要求给个说法 我要投诉",
+    " 我要去监管投诉",
+    " 必须投诉",
+)
+for _topic in COMPLAINT_TOPICS:
+    for _end in COMPLAINT_ENDS[:3]:
+        CORES["complaint"].append(_topic + _end)
+
+
 # Context a borrower puts before the question.
 STORIES = (
     "我上个月刚换了工作 工资推迟发了 ",
@@ -1115,6 +1183,10 @@ ANGRY = (
     "nmsl ",
     "sb平台 ",
     "what the hell ",
+    "are you kidding me ",
+    "seriously?? ",
+    "this is a scam company ",
+    "you guys are crooks ",
     "你们还是人吗 ",
     "说好的呢？ ",
     "到底有完没完 ",
@@ -1164,6 +1236,31 @@ ANGRY_TAIL = (
     " 什么玩意儿",
     "！？",
     " ???!!!",
+    " 你们听不懂吗",
+    " 说了多少遍了",
+    " 耳朵聋了吗",
+    " 我说的不够清楚吗",
+    " 还要我说几遍",
+    " are you kidding me",
+    " this is ridiculous",
+    " wtf",
+    " unbelievable",
+    " 搞笑呢",
+    " 离谱",
+    " 还是人吗",
+    " 我真是无语了",
+    " 你们怎么回事",
+    " 什么鬼",
+    " 丢人",
+    " 太坑了",
+    " 你们就是骗子",
+    " 真恶心",
+    " 一群骗子",
+    " 好意思吗",
+    " 搞什么飞机",
+    " 黑心平台",
+    "？？？？？",
+    "!!!!",
 )
 # Anger told as a whole sentence (intent from the rest).
 SARCASM = {
@@ -1309,6 +1406,101 @@ SCAM_NEGATIVES = (
     ("手续费是多少", "interest_rate"),
 )
 
+SCAM_CONTACT_MORE = (
+    "今天下午接到一个陌生电话 ",
+    "有个女的打电话给我 ",
+    "一个自称{p}风控部的 ",
+    "微信上一个头像是你们logo的人 ",
+    "有个号码是+86开头的 ",
+    "刚刚有个视频电话 对方穿着警服 ",
+    "小红书上有个博主说 ",
+    "我在贴吧找了个代办 ",
+    "有人在群里发消息 ",
+    "前几天有个反催收的人加我 ",
+    "对方知道我的身份证号和借款金额 ",
+    "有个人用你们公司的名义 ",
+    "一个陌生人发短信给我 ",
+    "对方自称是{p}的理赔专员 ",
+    "一个网贷中介 ",
+    "有个说是我领导的人 ",
+)
+SCAM_SCRIPT_MORE = (
+    "让我先交一笔工本费才能放款",
+    "说我的征信有问题 交钱可以帮我把贷款额度激活",
+    "让我下载一个叫云会议的软件 开着摄像头和屏幕",
+    "说我的账户涉嫌违规 要做资金清查 把钱转到他们的核查账户",
+    "说我的账号被冻结了 要往里面充钱刷流水才能解冻",
+    "说帮我代理投诉 可以减免所有利息 先交三成服务费",
+    "说有内部渠道能帮我停息挂账 要先付定金",
+    "说可以帮我把逾期记录从征信上删掉 先交押金",
+    "拉我进一个刷单群 先返了几十块 后面要我垫钱",
+    "说快递丢了要理赔 让我打开备用金借出来",
+    "说我买的东西有质量问题要退款 让我按他说的操作借款",
+    "让我在一个投资app里充钱 说稳赚",
+    "说我的学生账户没注销 每年要扣钱 要我配合注销",
+    "让我把银行卡的钱转到一个叫国家安全账户的地方",
+    "发了一份盖章的逮捕令 说不配合就抓我",
+    "说我的医保卡被盗刷了 转给公安处理",
+    "说我是他们的用户要把借款利率调低 要先交保证金",
+    "让我把手机上的验证码念给他听",
+    "让我下载一个app 里面显示借款成功但提现要交解冻金",
+    "说我流水不够 要往指定卡打钱证明还款能力",
+    "说能帮我申请到二十万的低息贷款 要先交会员费",
+    "说可以帮我协商减免 让我把还款打到他个人卡上",
+    "冒充我领导 让我先帮他转一笔钱",
+    "说帮我把网贷都清掉 收一半的钱",
+)
+SCAM_TAIL_MORE = (
+    (" 我已经按他说的做了", "fraud_report"),
+    (" 我转了两次一共八千", "fraud_report"),
+    (" 被骗了好几万", "fraud_report"),
+    (" 后来就联系不上了", "fraud_report"),
+    (" 现在怎么办", "fraud_report"),
+    (" 我应该相信吗", "verify_official"),
+    (" 你们有这个业务吗", "verify_official"),
+    (" 我要不要转", "verify_official"),
+    (" 他还在催我交钱", "fraud_report"),
+    (" 能帮我报警吗", "fraud_report"),
+)
+SCAM_STORIES = (
+    "我被骗了 对方说是你们客服 让我开了屏幕共享 卡里的钱全被转走了",
+    "上当了 那个人说交了保证金就放款 交了三次钱都没放",
+    "给了那个修复征信的中介三千块 结果什么都没改",
+    "找了个代理说能停息挂账 交了五千他就跑了",
+    "按照那个客服的指导在几个app上借了钱转过去 现在欠了一屁股债",
+    "我是不是被骗了 对方让我把钱存到安全账户 说过几天还给我",
+    "一个所谓的检察官说我卷入了洗钱案 让我转账证明清白",
+    "收到一个叫你们名字的app的短信 下载后借款要交解冻费",
+    "群里的老师带我们投资 说可以借网贷来充值 现在提不出来了",
+    "对方开视频给我看警官证 让我把所有存款转过去",
+    "我妈接到电话说是法院的 说她欠钱要被起诉 让她转账",
+    "那个人说他能帮我消掉逾期 要我先付一半费用",
+    "有人在网上说可以反催收 帮我全部停催 收了我两千",
+    "冒充你们的客服说我的会员到期要扣钱 教我关闭 结果让我转账",
+    "网上贷款平台说我银行卡号填错了 资金被冻结 要交钱解冻",
+    "有人打电话说我开通了京东金条百万保障 要取消 让我借钱转给他",
+    "对方让我开了腾讯会议共享屏幕 然后我的验证码他都看到了",
+    "骗子让我办了张新卡 说要验资 我把钱转进去就被转走了",
+    "一个自称民警的说我的身份被盗用 要把资金转到监管账户保护",
+    "之前找人包装资料贷款 交了包装费 贷款没下来人也没了",
+)
+SCAM_STORIES_TRAD = (
+    "有人自稱係你哋嘅客服 叫我開屏幕共享 我個戶口啲錢被轉走咗",
+    "對方話我嘅貸款凍結咗 要交解凍費先可以提現 我交咗兩次",
+    "有個中介話可以幫我修復征信 收咗我三千蚊 而家搵唔到佢",
+    "佢話可以幫我停息掛賬 叫我先畀服務費",
+    "一個自稱法院嘅人打畀我 話我被起訴 要即刻轉賬和解",
+    "有個客服群叫我將錢轉去監管賬戶驗證身份",
+    "有人冒充公安話我涉及洗黑錢 要我將存款轉去安全賬戶",
+    "我喺網上搵咗個貸款app 借款成功但係話我卡號錯咗要畀錢解凍",
+    "對方叫我下載一個會議軟件 仲叫我打開共享螢幕",
+    "有個人話幫我代還網貸 收咗我一萬蚊 之後唔覆我",
+    "有人自稱是你們的客服 叫我把錢轉到安全帳戶",
+    "對方說要交保證金才能放款 我已經交了",
+    "網上說可以幫忙洗白徵信 收了我兩千塊",
+)
+
+
 ONE_CHAR = (
     ("?", "chitchat"),
     ("？？", "chitchat"),
@@ -1410,6 +1602,13 @@ def intent_rows(rng: random.Random) -> list[dict[str, object]]:
             rows.append(record(english, intent))
             rows.append(record(rng.choice(PREFIXES[3:6]) + english, intent))
             rows.append(record(with_emotion(english, "angry", rng), intent, "angry"))
+            if intent != "chitchat":
+                angry_english = (
+                    rng.choice(("wtf ", "seriously ", "ridiculous, "))
+                    + english
+                    + rng.choice(("???", "!!", "?!"))
+                )
+                rows.append(record(angry_english, intent, "angry"))
         for line in SARCASM.get(intent, []):
             for _ in range(4):
                 rows.append(record(styled(line, rng), intent, "angry"))
@@ -1458,9 +1657,20 @@ def combined_rows(rng: random.Random) -> list[dict[str, object]]:
 
 def scam_rows(rng: random.Random) -> list[dict[str, object]]:
     rows = []
-    for _ in range(1400):
-        tail, intent = rng.choice(SCAM_TAIL)
-        text = fill(rng.choice(SCAM_CONTACT), rng) + fill(rng.choice(SCAM_SCRIPT), rng) + tail
+    contacts, scripts, tails = (
+        SCAM_CONTACT + SCAM_CONTACT_MORE,
+        SCAM_SCRIPT + SCAM_SCRIPT_MORE,
+        SCAM_TAIL + SCAM_TAIL_MORE,
+    )
+    for _ in range(2600):
+        tail, intent = rng.choice(tails)
+        contact, script = fill(rng.choice(contacts), rng), fill(rng.choice(scripts), rng)
+        if rng.random() < 0.2:  # the script first, who it was after
+            text = script.removeprefix("说").removeprefix("让我") + " " + contact.strip() + tail
+        elif rng.random() < 0.15:  # no contact named
+            text = "对方" + script + tail
+        else:
+            text = contact + script + tail
         emotion = rng.choices(("calm", "anxious", "angry"), (0.45, 0.45, 0.1))[0]
         text = (
             with_emotion(styled(text, rng), emotion, rng)
@@ -1468,6 +1678,12 @@ def scam_rows(rng: random.Random) -> list[dict[str, object]]:
             else text + rng.choice(ANGRY_TAIL)
         )
         rows.append(record(text, intent, emotion, scam=True))
+    for line in SCAM_STORIES:
+        for _ in range(10):
+            rows.append(record(styled(framed(line, rng), rng), "fraud_report", "anxious", True))
+    for line in SCAM_STORIES_TRAD:
+        for _ in range(6):
+            rows.append(record(typo(line, rng) + rng.choice(SUFFIXES), "fraud_report", "anxious", True))
     for line in SCAM_CANTONESE:
         for _ in range(8):
             rows.append(

@@ -63,8 +63,8 @@ def understand(text: str, model: IntentModel, knowledge: KnowledgeBase) -> Under
     normalised = normalise(text)
     feeling = emotions.classify(text, model.emotion)
     screened = scam.assess(normalised, model.scam)
-    if not normalised:
-        return Understanding(text, normalised, "other", 0.0, [], feeling, screened, None)
+    if not normalised:  # only symbols or emoji ("？", "👍"): small talk, with no confidence to answer
+        return Understanding(text, normalised, "chitchat", 0.0, [], feeling, screened, None)
     exact = knowledge.exact_match(normalised)
     intent, confidence, top = model.predict(normalised)
     if exact is not None:  # a question or variant of the knowledge base, word for word

@@ -109,7 +109,7 @@ def screen(normalised: str) -> ScamCheck:
     return ScamCheck(bool(scripts), scripts)
 
 
-THRESHOLD = 0.3  # the model's probability of a scam story, set on the development set
+THRESHOLD = 0.5  # the model's probability of a scam story, set on the development set
 
 
 def assess(normalised: str, model: LinearModel | None) -> ScamCheck:

@@ -65,10 +65,15 @@ def understand(text: str, model: IntentModel, knowledge: KnowledgeBase) -> Under
     screened = scam.assess(normalised, model.scam)
     if not normalised:  # only symbols or emoji ("？", "👍"): small talk, with no confidence to answer
         return Understanding(text, normalised, "chitchat", 0.0, [], feeling, screened, None)
+    numbers, agent_ids = named_numbers(normalised), named_agent_ids(normalised)
     exact = knowledge.exact_match(normalised)
     intent, confidence, top = model.predict(normalised)
     if exact is not None:  # a question or variant of the knowledge base, word for word
         intent, confidence = exact.intent, max(confidence, 0.95) if exact.intent == intent else 0.95
+    if screened.scripts == ("model",) and intent == "verify_official" and (numbers or agent_ids):
+        # "is this number / 工号 yours?": the look-up answers it (and warns when it is not ours);
+        # the model alone does not turn a verification question into a scam.
+        screened = scam.ScamCheck(False, ())
     if screened.suspected and intent not in SCAM_INTENTS:
         intent, confidence = "fraud_report", max(confidence, 0.9)
     entry = exact if exact is not None and exact.intent == intent else knowledge.entry_for(intent, normalised)
@@ -81,8 +86,8 @@ def understand(text: str, model: IntentModel, knowledge: KnowledgeBase) -> Under
         feeling,
         screened,
         entry,
-        named_numbers(normalised),
-        named_agent_ids(normalised),
+        numbers,
+        agent_ids,
         model.evidence(normalised, intent) if intent in model.labels else (),
         wants_human(normalised, intent),
     )

@@ -160,9 +160,10 @@ def test_targets_on_the_second_development_set() -> None:
         engine.predict_for_evaluation,
         engine.baseline_intent,
     ).behaviour
-    assert both is not None and both.angry[0] >= 0.95 * both.angry[1]  # 16 angry in one set: too few alone
+    assert both is not None  # 16 angry messages and 17 scam stories in one set: too few alone
+    assert both.angry[0] >= 0.95 * both.angry[1]
+    assert both.scam[0] >= 0.95 * both.scam[1]
     assert behaviour.unasked_no_scam[0] <= 0.05 * behaviour.unasked_no_scam[1]
-    assert behaviour.scam[0] >= 0.95 * behaviour.scam[1]
 
 
 def test_eval_command_prints_handoffs_precision_and_baselines(tmp_path: Path) -> None:

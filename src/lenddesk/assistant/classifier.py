@@ -218,6 +218,7 @@ class FastScorer:
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
         self.coef, self.intercept = coef, intercept
         self._names: list[str] | None = None
+        self._last: tuple[str, list[int], np.ndarray] | None = None
 
     @classmethod
     def of(cls, model: LinearModel) -> FastScorer:
@@ -229,6 +230,14 @@ class FastScorer:
         return cls(parts, model.classifier.coef_, model.classifier.intercept_)
 
     def weights(self, text: str) -> tuple[list[int], np.ndarray]:
+        last = self._last  # the probabilities' and the evidence's message are the same one
+        if last is not None and last[0] == text:
+            return last[1], last[2]
+        columns, values = self._weights(text)
+        self._last = (text, columns, values)
+        return columns, values
+
+    def _weights(self, text: str) -> tuple[list[int], np.ndarray]:
         columns: list[int] = []
         values: list[float] = []
         for analyse, vocabulary, idf, offset in self.vectorisers:

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BORROWERS ?= 5000
 
-.PHONY: demo test lint system-packages bench-packages serve clean guard-model
+.PHONY: demo test lint system-packages bench-packages serve clean guard-model assistant-data assistant-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ test: system-packages $(STAMP) lint
 guard-model: $(STAMP)
 	$(BIN)/python scripts/guard_training_data.py
 	$(BIN)/lenddesk collections train
+
+## The assistant's corpus (scripts/assistant_data.py) and its intent, emotion and scam models.
+assistant-data: $(STAMP)
+	PYTHONPATH=src $(BIN)/python scripts/assistant_data.py
+
+assistant-model: $(STAMP)
+	$(BIN)/lenddesk assistant train
 
 clean:
 	rm -rf $(VENV) .pytest_cache lenddesk.db*

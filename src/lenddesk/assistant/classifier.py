@@ -1,11 +1,16 @@
-"""The intent model: a linear classifier over character and word n-grams, trained from the shipped
-examples, with FAQ retrieval (BM25) beside it. Pure apart from reading and writing its own file.
+"""The assistant's models: intent, emotion and scam story, each a linear classifier over character
+and word n-grams, trained from the shipped data, with FAQ retrieval (BM25) beside them. Pure apart
+from reading and writing its own file.
 
-Features: TF-IDF of character 1–3-grams of the normalised text (robust to typos and unknown
-words) and of jieba words and word bigrams (domain dictionary). Classifier: multinomial logistic
-regression, whose probabilities give the confidence the dialogue thresholds. Training takes a few
-seconds, so the app trains at first use when no model file matches the shipped data; `lenddesk
-assistant train` writes the file ahead of time. Nothing is downloaded.
+Data: the hand-written examples (`data/train/<intent>.txt`, one per line, augmented with a polite
+frame and a typo) and the generated corpus (`data/train/corpus.jsonl`, scripts/assistant_data.py:
+text, intent, emotion and scam per line, in the styles borrowers write). Features: TF-IDF of
+character n-grams of the normalised text (robust to typos, pinyin, Cantonese and unknown words)
+and of jieba words and word bigrams (domain dictionary); the emotion model reads the text with its
+punctuation. Classifier: logistic regression, whose probabilities give the confidence the dialogue
+thresholds; a verdict's evidence is the n-grams that pushed it most. Training takes under a
+minute, so the app trains at first use when no model file matches the shipped data; `lenddesk
+assistant train` (or `make assistant-model`) writes the file ahead of time. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import json
 import pickle
 import random
 import threading
@@ -32,13 +38,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
 from lenddesk.assistant.intents import INTENT_CODES
-from lenddesk.assistant.normalise import normalise
+from lenddesk.assistant.normalise import emotion_text, normalise
 from lenddesk.assistant.tokenise import DOMAIN_DICTIONARY, words
 
 DATA = Path(__file__).parent / "data"
 TRAINING_DIR = DATA / "train"
-MODEL_VERSION = "1"  # bump when features or training change
+CORPUS = TRAINING_DIR / "corpus.jsonl"
+MODEL_VERSION = "2"  # bump when features or training change
 SEED = 20261130
+EMOTION_C = 3.0
 
 
 # --- training examples ----------------------------------------------------------------------------
@@ -54,6 +62,24 @@ def training_examples(directory: Path = TRAINING_DIR) -> list[tuple[str, str]]:
             (line.strip(), path.stem) for line in path.read_text("utf-8").splitlines() if line.strip()
         ]
     return examples
+
+
+@dataclass(frozen=True)
+class CorpusRow:
+    text: str
+    intent: str
+    emotion: str
+    scam: bool
+
+
+def corpus_rows(path: Path = CORPUS) -> list[CorpusRow]:
+    """The generated corpus (scripts/assistant_data.py): text, intent, emotion and scam per line."""
+    rows = []
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            raw = json.loads(line)
+            rows.append(CorpusRow(raw["text"], raw["intent"], raw["emotion"], bool(raw["scam"])))
+    return rows
 
 
 _PREFIXES = ("", "你好 ", "请问", "我想问下", "麻烦问一下", "客服 ", "咨询下")
@@ -76,7 +102,7 @@ def augmented(examples: Sequence[tuple[str, str]], *, seed: int = SEED) -> list[
 
 def data_fingerprint(extra: Iterable[str] = ()) -> str:
     digest = hashlib.sha256(f"{MODEL_VERSION}|{sklearn.__version__}|{bm25s.__version__}".encode())
-    for path in [*sorted(TRAINING_DIR.glob("*.txt")), DOMAIN_DICTIONARY]:
+    for path in [*sorted(TRAINING_DIR.glob("*.txt")), CORPUS, DOMAIN_DICTIONARY]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     for item in extra:
@@ -92,39 +118,84 @@ def word_features(normalised: str) -> list[str]:
     return tokens + [f"{a}_{b}" for a, b in itertools.pairwise(tokens)]
 
 
-def _features() -> FeatureUnion:
+def _features(char_range: tuple[int, int] = (1, 3), min_df: int = 1) -> FeatureUnion:
     return FeatureUnion(
         [
-            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1)),
-            ("words", TfidfVectorizer(analyzer=word_features, sublinear_tf=True, min_df=1)),
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char", ngram_range=char_range, sublinear_tf=True, min_df=min_df),
+            ),
+            ("words", TfidfVectorizer(analyzer=word_features, sublinear_tf=True, min_df=min_df)),
         ]
     )
 
 
-# --- the model ------------------------------------------------------------------------------------
+def _char_features(char_range: tuple[int, int], min_df: int) -> FeatureUnion:
+    return FeatureUnion(
+        [
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char", ngram_range=char_range, sublinear_tf=True, min_df=min_df),
+            )
+        ]
+    )
+
+
+# --- a linear text model ---------------------------------------------------------------------------
 
 
 @dataclass
-class IntentModel:
-    fingerprint: str
+class LinearModel:
+    """TF-IDF features and a logistic regression: probabilities per label, and the n-grams that
+    carried a verdict (the explanation)."""
+
     features: FeatureUnion
     classifier: LogisticRegression
-    intents: tuple[str, ...]
-    training_seconds: float = 0.0
-    examples: int = 0
+    labels: tuple[str, ...]
 
     _scorer: FastScorer | None = field(default=None, repr=False)
 
-    def probabilities(self, normalised_texts: Sequence[str]) -> np.ndarray:
-        return self.classifier.predict_proba(self.features.transform(list(normalised_texts)))
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        return self.classifier.predict_proba(self.features.transform(list(texts)))
+
+    def scorer(self) -> FastScorer:
+        if self._scorer is None:
+            self._scorer = FastScorer.of(self)
+        return self._scorer
+
+    def probability_row(self, text: str) -> np.ndarray:
+        return self.scorer().probabilities(text)
+
+    def probability(self, text: str, label: str) -> float:
+        return float(self.probability_row(text)[self.labels.index(label)])
+
+    def evidence(self, text: str, label: str, top: int = 3) -> tuple[str, ...]:
+        """The n-grams of `text` that pushed hardest towards `label`."""
+        return self.scorer().evidence(text, self.labels.index(label), top)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_scorer": None}
+
+
+@dataclass
+class IntentModel(LinearModel):
+    """The intent model, with the emotion and scam models trained beside it (one file)."""
+
+    fingerprint: str = ""
+    training_seconds: float = 0.0
+    examples: int = 0
+    emotion: LinearModel | None = None
+    scam: LinearModel | None = None
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return self.labels
 
     def predict(self, normalised: str) -> tuple[str, float, list[tuple[str, float]]]:
         """Top intent, its probability, and the top three."""
-        if self._scorer is None:
-            self._scorer = FastScorer.of(self)
-        row = self._scorer.probabilities(normalised)
+        row = self.probability_row(normalised)
         order = np.argsort(row)[::-1][:3]
-        top = [(self.intents[i], float(row[i])) for i in order]
+        top = [(self.labels[i], float(row[i])) for i in order]
         return top[0][0], top[0][1], top
 
 
@@ -132,8 +203,8 @@ class FastScorer:
     """The trained model's arithmetic for one message without scikit-learn's per-call checks.
 
     TF-IDF (sublinear tf, l2 per vectoriser) of the few n-grams a message has, then the linear
-    model and a softmax: ~0.1 ms where `predict_proba` takes ~3 ms. Equal to `predict_proba`
-    (tests/assistant/test_understanding.py).
+    model and a softmax (a sigmoid for two labels): ~0.1 ms where `predict_proba` takes ~3 ms.
+    Equal to `predict_proba` (tests/assistant/test_understanding.py).
     """
 
     def __init__(
@@ -142,10 +213,15 @@ class FastScorer:
         coef: np.ndarray,
         intercept: np.ndarray,
     ) -> None:
-        self.vectorisers, self.coef, self.intercept = vectorisers, coef, intercept
+        self.vectorisers = vectorisers
+        if coef.shape[0] == 1:  # binary: p(1) = sigmoid(z) = softmax([0, z])[1]
+            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+        self.coef, self.intercept = coef, intercept
+        self._names: list[str] | None = None
+        self._last: tuple[str, list[int], np.ndarray] | None = None
 
     @classmethod
-    def of(cls, model: IntentModel) -> FastScorer:
+    def of(cls, model: LinearModel) -> FastScorer:
         parts, offset = [], 0
         for _, vectoriser in model.features.transformer_list:
             vocabulary = vectoriser.vocabulary_
@@ -153,12 +229,20 @@ class FastScorer:
             offset += len(vocabulary)
         return cls(parts, model.classifier.coef_, model.classifier.intercept_)
 
-    def probabilities(self, normalised: str) -> np.ndarray:
+    def weights(self, text: str) -> tuple[list[int], np.ndarray]:
+        last = self._last  # the probabilities' and the evidence's message are the same one
+        if last is not None and last[0] == text:
+            return last[1], last[2]
+        columns, values = self._weights(text)
+        self._last = (text, columns, values)
+        return columns, values
+
+    def _weights(self, text: str) -> tuple[list[int], np.ndarray]:
         columns: list[int] = []
         values: list[float] = []
         for analyse, vocabulary, idf, offset in self.vectorisers:
             counts: dict[int, int] = {}
-            for gram in analyse(normalised):
+            for gram in analyse(text):
                 index = vocabulary.get(gram)
                 if index is not None:
                     counts[index] = counts.get(index, 0) + 1
@@ -171,33 +255,95 @@ class FastScorer:
             weights /= np.sqrt((weights**2).sum())
             columns += (indices + offset).tolist()
             values += weights.tolist()
-        scores = self.intercept + (self.coef[:, columns] @ np.asarray(values) if columns else 0.0)
+        return columns, np.asarray(values)
+
+    def probabilities(self, text: str) -> np.ndarray:
+        columns, values = self.weights(text)
+        scores = self.intercept + (self.coef[:, columns] @ values if columns else 0.0)
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()
+
+    def evidence(self, text: str, label: int, top: int) -> tuple[str, ...]:
+        columns, values = self.weights(text)
+        if not columns:
+            return ()
+        contribution = (self.coef[label, columns] - self.coef[:, columns].mean(axis=0)) * values
+        names = self._feature_names()
+        order = np.argsort(contribution)[::-1][:top]
+        return tuple(names[columns[i]].replace("_", "") for i in order if contribution[i] > 0)
+
+    def _feature_names(self) -> list[str]:
+        if self._names is None:
+            names: list[str] = []
+            for _, vocabulary, _, _ in self.vectorisers:
+                part = [""] * len(vocabulary)
+                for gram, index in vocabulary.items():
+                    part[index] = gram
+                names += part
+            self._names = names
+        return self._names
+
+
+def _fit(features: FeatureUnion, texts: list[str], labels: list[str], c: float) -> LogisticRegression:
+    matrix = features.fit_transform(texts)
+    # saga: the same multinomial model as lbfgs in a fifth of the time on this sparse data.
+    classifier = LogisticRegression(C=c, solver="saga", max_iter=200, tol=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(matrix, labels)
+    return classifier
+
+
+def train_legacy(examples: Sequence[tuple[str, str]] | None = None) -> IntentModel:
+    """Today's model before issue 19 (hand-written examples only): the evaluation's baseline."""
+    base = list(examples) if examples is not None else training_examples()
+    rows = augmented(base)
+    features = _features()
+    fitted = _fit(features, [normalise(t) for t, _ in rows], [i for _, i in rows], 20.0)
+    return IntentModel(features, fitted, tuple(str(c) for c in fitted.classes_), examples=len(base))
+
+
+# Hand-written examples of these intents are plain questions: calm examples for the emotion model.
+_CALM_INTENTS = frozenset(INTENT_CODES) - {"complaint", "collection_complaint", "human", "fraud_report"}
+
+
+def train_emotion(rows: Sequence[CorpusRow], calm: Sequence[tuple[str, str]] = ()) -> LinearModel:
+    texts = [emotion_text(r.text) for r in rows] + [emotion_text(t) for t, i in calm if i in _CALM_INTENTS]
+    labels = [r.emotion for r in rows] + ["calm" for _, i in calm if i in _CALM_INTENTS]
+    features = _features((1, 3), min_df=2)
+    fitted = _fit(features, texts, labels, EMOTION_C)
+    return LinearModel(features, fitted, tuple(str(c) for c in fitted.classes_))
+
+
+def train_scam(rows: Sequence[CorpusRow]) -> LinearModel:
+    features = _features((2, 4), min_df=2)
+    labels = ["scam" if r.scam else "no" for r in rows]
+    fitted = _fit(features, [normalise(r.text) for r in rows], labels, 10.0)
+    return LinearModel(features, fitted, tuple(str(c) for c in fitted.classes_))
 
 
 def train(
     examples: Sequence[tuple[str, str]] | None = None, *, fingerprint: str | None = None
 ) -> IntentModel:
+    """The intent model from the hand-written examples (augmented) and the generated corpus, with
+    the emotion and scam models from the corpus."""
     started = time.perf_counter()
     base = list(examples) if examples is not None else training_examples()
-    rows = augmented(base)
-    texts = [normalise(text) for text, _ in rows]
-    labels = [intent for _, intent in rows]
-    features = _features()
-    matrix = features.fit_transform(texts)
-    # saga: the same multinomial model as lbfgs in a fifth of the time on this sparse data.
-    classifier = LogisticRegression(C=20.0, solver="saga", max_iter=200, tol=1e-3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        classifier.fit(matrix, labels)
+    corpus = corpus_rows() if examples is None else []
+    rows = augmented(base) + [(r.text, r.intent) for r in corpus]
+    features = _features((1, 3), min_df=1 if examples is not None else 2)
+    fitted = _fit(features, [normalise(t) for t, _ in rows], [i for _, i in rows], 20.0)
+    emotion = train_emotion(corpus, base) if corpus else None
+    scam = train_scam(corpus) if corpus else None
     return IntentModel(
+        features,
+        fitted,
+        tuple(str(c) for c in fitted.classes_),
         fingerprint=fingerprint or data_fingerprint(),
-        features=features,
-        classifier=classifier,
-        intents=tuple(str(c) for c in classifier.classes_),
         training_seconds=time.perf_counter() - started,
-        examples=len(base),
+        examples=len(base) + len(corpus),
+        emotion=emotion,
+        scam=scam,
     )
 
 
@@ -213,7 +359,7 @@ def load(path: Path, fingerprint: str) -> IntentModel | None:
     """The model in `path` if it was trained from the current data; None otherwise."""
     try:
         model = pickle.loads(path.read_bytes())  # our own file, written by `save`
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         return None
     return model if isinstance(model, IntentModel) and model.fingerprint == fingerprint else None
 

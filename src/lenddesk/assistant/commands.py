@@ -1,4 +1,4 @@
-"""CLI commands of the assistant room: `lenddesk assistant train` and `lenddesk assistant eval FILE`."""
+"""CLI commands of the assistant room: `lenddesk assistant train`, `lenddesk assistant eval [--set FILE]`."""
 
 from __future__ import annotations
 
@@ -32,18 +32,31 @@ def train_command(
 
 @assistant_app.command("eval")
 def eval_command(
-    file: Path = typer.Argument(..., help='JSON lines: {"text", "intent"[, "emotion", "scam"]}'),
+    file: Path | None = typer.Argument(
+        None, help='JSON lines: {"text", "intent"[, "emotion", "scam", "wants_human"]}'
+    ),
+    set_path: Path | None = typer.Option(
+        None, "--set", help="The labelled set (default: the development set)"
+    ),
+    today: bool = typer.Option(True, help="Also score today's classifier (trains it first, ~10 s)"),
 ) -> None:
-    """Accuracy, per-intent recall and confusions of the model beside a BM25 nearest-example baseline."""
-    from lenddesk.assistant import engine, evaluation
+    """Intent accuracy, per-intent precision and recall, confusions, handoffs and scam flags of the
+    models, beside today's classifier and a BM25 nearest-example baseline."""
+    from lenddesk.assistant import classifier, engine, evaluation
     from lenddesk.core.errors import LendDeskError
 
+    path = set_path or file or classifier.DATA / "eval" / "dev.jsonl"
     try:
-        rows = evaluation.read_rows(file)
+        rows = evaluation.read_rows(path)
     except (OSError, LendDeskError) as exc:
         console.print(f"[red]错误 / error:[/red] {getattr(exc, 'message_en', exc)}")
         raise typer.Exit(code=2) from exc
-    report = evaluation.evaluate(rows, engine.predict_for_evaluation, engine.baseline_intent)
+    report = evaluation.evaluate(
+        rows,
+        engine.predict_for_evaluation,
+        engine.baseline_intent,
+        engine.today_prediction if today else None,
+    )
     for line in evaluation.format_report(report):
         console.print(line, highlight=False, markup=False)
 

@@ -1,9 +1,10 @@
 """What the assistant does with an understood message. Pure: the caller supplies the state.
 
-Order of precedence: a scam story (warn at once, urgent ticket) → anger, a request for a person,
-a complaint or a fraud report (hand off) → a low-confidence or off-topic message (ask to
-rephrase; hand off on the policy's n-th miss in a row) → an account question (answer from the
-ledger when this session is verified, else explain how to verify) → the FAQ answer.
+Order of precedence: a scam story (warn at once, urgent ticket) → anger, a request for a person
+(also inside another question), a complaint or a fraud report (hand off) → a low-confidence or
+off-topic message (ask to rephrase; hand off on the policy's n-th miss in a row) → an account
+question (answer from the ledger when this session is verified, else explain how to verify) → the
+FAQ answer.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def decide(u: Understanding, *, misses: int, min_confidence: float, misses_befor
         return Decision("scam_warning", "scam")
     if u.emotion.label == "angry":
         return Decision("handoff", "angry")
+    if u.wants_human:
+        return Decision("handoff", "asked")
     if u.intent in HANDOFF_INTENTS and u.confidence >= min_confidence:
         return Decision("handoff", _REASON_OF_INTENT[u.intent])
     if u.confidence < min_confidence or u.intent in MISS_INTENTS:

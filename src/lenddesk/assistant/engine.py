@@ -7,6 +7,7 @@ base index is rebuilt when the admins' entries change (their newest `updated_at`
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -69,7 +70,23 @@ def understand_text(text: str, knowledge: KnowledgeBase | None = None) -> Unders
 
 def predict_for_evaluation(text: str) -> Prediction:
     """One message in a fresh conversation: its intent, and whether it would be handed off or flagged."""
-    u = understand_text(text)
+    return _prediction(understand_text(text))
+
+
+@lru_cache(maxsize=1)
+def today_model() -> classifier.IntentModel:
+    """The assistant before issue 19: the classifier on the hand-written examples only, no emotion
+    or scam model (so the lexicon and the scam rules decide)."""
+    return classifier.train_legacy()
+
+
+def today_prediction(text: str) -> Prediction:
+    """The evaluation's baseline: what today's assistant would do with the message."""
+    u = understand(text, today_model(), knowledge_base())
+    return _prediction(dataclasses.replace(u, wants_human=u.intent == "human"))
+
+
+def _prediction(u: Understanding) -> Prediction:
     policy = get_policy().assistant
     decision = dialogue.decide(
         u, misses=0, min_confidence=policy.min_confidence, misses_before_handoff=policy.misses_before_handoff

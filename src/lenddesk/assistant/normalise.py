@@ -29,6 +29,8 @@ _NOT_NUMBERS = frozenset({"万一", "一一"})
 _SURROGATES_AND_CONTROLS = re.compile(r"[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f]")
 _SYMBOLS = re.compile(r"[^\w\u4e00-\u9fff@.%+\-:/#]+")
 _SPACES = re.compile(r"\s+")
+# A space between Chinese clauses separates like a comma; the emotion model reads its absence alike.
+_SPACE_BESIDE_CJK = re.compile(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])")
 _REPEATS = re.compile(r"(\D)\1{3,}")
 # 一 ending a run before these is the word 一 (一万一个月 = 10000 + 一个月), not a digit.
 _WORD_AFTER_ONE = frozenset("个次下些样起直定般份点")
@@ -69,6 +71,16 @@ def normalise(text: str) -> str:
     text = _REPEATS.sub(r"\1\1\1", text)  # 啊啊啊啊啊啊 → 啊啊啊; !!!!!!!! → !!!
     text = _SYMBOLS.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def emotion_text(text: str) -> str:
+    """The form the emotion model reads: canonical characters, but punctuation, emoji and their
+    repetition kept (？？？ and ！！ carry the tone)."""
+    text = _SURROGATES_AND_CONTROLS.sub("", text[: MAX_CHARS * 2])[:MAX_CHARS]
+    text = _t2s.convert(unicodedata.normalize("NFKC", text)).lower()
+    text = _REPEATS.sub(r"\1\1\1", text)
+    return _SPACE_BESIDE_CJK.sub("", _SPACES.sub(" ", text)).strip()
 
 
 def clean_for_storage(text: str) -> str:

@@ -6,14 +6,19 @@ or "supervised" account, cancel a "student loan account" (注销校园贷), clea
 released, read out a verification code, share the screen or install a meeting / remote-control
 app, or pay someone to erase overdue records. A script is recognised by its marks in the
 normalised text; the weaker marks (a fee, a transfer) count only together with a sign that
-someone contacted the borrower (对方, 自称, 打电话, 让我 …). Rules, not a model: every flag must be
-explainable to the borrower and to the fraud team, and the list is short and stable.
+someone contacted the borrower (对方, 自称, 打电话, 让我 …). The rules are the high-precision layer:
+each flag names its script. Beside them (issue 19) a model over character and word n-grams,
+trained on victims' stories in many tellings (Traditional, Cantonese, colloquial, fake credit
+repair, 停息挂账 for a fee, impostor groups and apps, fake court or police) and on hard negatives
+(the same words in an ordinary question); its flag names the n-grams that carried it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from lenddesk.assistant.classifier import LinearModel
 
 FLAG = "SCAM_SUSPECTED"
 
@@ -82,6 +87,7 @@ CONTACT = re.compile(
 class ScamCheck:
     suspected: bool
     scripts: tuple[str, ...]
+    evidence: tuple[str, ...] = ()  # the model's n-grams when the model flagged it
 
     @property
     def flags(self) -> list[str]:
@@ -101,3 +107,16 @@ def screen(normalised: str) -> ScamCheck:
     weak = _matching(normalised, _WEAK) if CONTACT.search(normalised) else []
     scripts = tuple(strong + weak)
     return ScamCheck(bool(scripts), scripts)
+
+
+THRESHOLD = 0.5  # the model's probability of a scam story, set on the development set
+
+
+def assess(normalised: str, model: LinearModel | None) -> ScamCheck:
+    """The scripts' rules, else the model (when there is one)."""
+    ruled = screen(normalised)
+    if ruled.suspected or model is None or not normalised:
+        return ruled
+    if model.probability(normalised, "scam") >= THRESHOLD:
+        return ScamCheck(True, ("model",), model.evidence(normalised, "scam"))
+    return ruled

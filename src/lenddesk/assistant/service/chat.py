@@ -233,7 +233,10 @@ def _hand_off(
     flags = " ".join(chat.risk_flags or [])
     header = (
         f"【智能助手转人工】原因：{dialogue.HANDOFF_REASONS[reason]}；意图：{u.intent}（{INTENTS[u.intent]}）；"
-        f"情绪：{u.emotion.label}" + (f"；风险标记：{flags}（疑似诈骗，请优先处理）" if flags else "")
+        f"情绪：{u.emotion.label}"
+        + (f"（依据：{'、'.join(u.emotion.cues)}）" if u.emotion.label == "angry" and u.emotion.cues else "")
+        + (f"；风险标记：{flags}（疑似诈骗，请优先处理）" if flags else "")
+        + (f"（依据：{'、'.join(u.scam.evidence or u.scam.scripts)}）" if u.scam.suspected else "")
     )
     result = desk.intake(
         session,

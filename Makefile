@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BORROWERS ?= 5000
 
-.PHONY: demo test lint system-packages bench-packages serve clean guard-model assistant-data assistant-model
+.PHONY: demo test lint models system-packages bench-packages serve clean guard-model assistant-data assistant-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-demo: $(STAMP)
+## The assistant's models, trained once from the data in the repo (var/assistant; skipped while current).
+models: $(STAMP)
+	$(BIN)/lenddesk assistant train --if-missing
+
+demo: $(STAMP) models
 	$(BIN)/lenddesk demo --borrowers $(BORROWERS) --host $(HOST) --port $(PORT)
 
 ## Debian packages the tests need: PostgreSQL server, Redis server, Chromium, CJK fonts.
@@ -34,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 
-test: system-packages $(STAMP) lint
+test: system-packages $(STAMP) lint models
 	$(BIN)/pytest -n 2 --dist loadgroup -q --durations=25
 
 ## The compliance guard's model: regenerate its training data and retrain (writes the shipped weights).

@@ -14,12 +14,19 @@ console = Console()
 @assistant_app.command("train")
 def train_command(
     model_dir: Path | None = typer.Option(None, help="Where to write the model (default: settings)"),
+    if_missing: bool = typer.Option(
+        False, "--if-missing", help="Do nothing when a model for the current data is already there"
+    ),
 ) -> None:
     """Train the intent model from the shipped examples and write it where the app reads it."""
     from lenddesk.assistant import classifier, engine
 
     directory = model_dir or engine.assistant_settings().model_dir
     fingerprint = classifier.data_fingerprint()
+    current = classifier.model_path(directory, fingerprint)
+    if if_missing and current.exists() and classifier.load(current, fingerprint) is not None:
+        console.print(f"{current} is current for the shipped data; nothing to train")
+        return
     trained = classifier.train(fingerprint=fingerprint)
     path = classifier.model_path(directory, fingerprint)
     size = classifier.save(trained, path)

@@ -36,6 +36,8 @@ from lenddesk.collections.service.queries import (
     WorkRow,
     account_page,
     blocked_figures,
+    contacted_borrower_ids,
+    held_borrower_ids,
     mark_worked,
     masked_details,
     report_chart_svg,
@@ -51,6 +53,8 @@ from lenddesk.collections.service.scripts import (
 )
 
 __all__ = [
+    "contacted_borrower_ids",
+    "held_borrower_ids",
     "METRICS",
     "OPT_OUT_CHANNELS",
     "OUTCOME_KINDS",

@@ -59,7 +59,9 @@ from lenddesk.desk.service.intake import InboundMessage, IntakeResult, intake
 from lenddesk.desk.service.interface import (
     TranscriptLine,
     Transcripts,
+    complaint_of_ticket,
     find_ticket,
+    open_complaint_borrower_ids,
     open_complaints_sql,
     team_lead_id,
     team_names,
@@ -77,7 +79,15 @@ from lenddesk.desk.service.lifecycle import (
     set_agent_status,
 )
 from lenddesk.desk.service.notifications import Notice, notify
-from lenddesk.desk.service.opt_outs import is_opt_out_reply, opted_out_channels, record_opt_out
+from lenddesk.desk.service.opt_outs import (
+    MARKETING_KIND,
+    SCOPES,
+    is_opt_out_reply,
+    opted_out_borrower_ids,
+    opted_out_channels,
+    record_opt_out,
+    reply_scope,
+)
 from lenddesk.desk.service.outbox import (
     DeadLetter,
     OutboxHealth,
@@ -141,6 +151,8 @@ from lenddesk.desk.service.verification import (
 )
 
 __all__ = [
+    "MARKETING_KIND",
+    "SCOPES",
     "ASSIGNABLE_ROLES",
     "DEPARTMENTS",
     "LEAD_ROLES",
@@ -209,6 +221,10 @@ __all__ = [
     "idempotency_key",
     "intake",
     "is_opt_out_reply",
+    "complaint_of_ticket",
+    "open_complaint_borrower_ids",
+    "opted_out_borrower_ids",
+    "reply_scope",
     "levels_now",
     "lift_identity_lock",
     "list_agents",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Select, Subquery, func, select, union
 from sqlalchemy.orm import Session
 
 from lenddesk.desk.models import Complaint, Message, Team, Ticket, TicketEvent
@@ -167,3 +167,21 @@ def transcripts(session: Session, ticket_ids: Sequence[int]) -> Transcripts:
         )
     ]
     return Transcripts(tickets, messages, timeline)
+
+
+def open_complaint_borrower_ids() -> Select[Any]:
+    """Ids of borrowers with a complaint not yet closed, on a ticket of theirs or one only named by the
+    sender's phone (the care room keeps its campaigns away from them)."""
+    open_tickets = select(Ticket.borrower_id, Ticket.candidate_borrower_id).join(
+        Complaint, Complaint.ticket_id == Ticket.id
+    ).where(Complaint.closed_at.is_(None)).subquery("open_complaint_tickets")
+    ids = union(
+        select(open_tickets.c.borrower_id.label("borrower_id")).where(open_tickets.c.borrower_id.is_not(None)),
+        select(open_tickets.c.candidate_borrower_id).where(open_tickets.c.candidate_borrower_id.is_not(None)),
+    ).subquery("open_complaint_borrowers")
+    return select(ids.c.borrower_id)
+
+
+def complaint_of_ticket(session: Session, ticket_id: int) -> int | None:
+    """The complaint id of a ticket, if it is one."""
+    return session.scalar(select(Complaint.id).where(Complaint.ticket_id == ticket_id))

@@ -38,6 +38,19 @@ from lenddesk.ledger.service.interface import (
     portfolio_glance,
 )
 from lenddesk.ledger.service.origination import create_loan, create_product
+from lenddesk.ledger.service.preferences import (
+    PREFERRED_CHANNELS,
+    ContactPreference,
+    ContactWindow,
+    all_borrower_ids,
+    borrower_ids_outside_window,
+    contact_preferences,
+    good_credit_borrower_ids,
+    overdue_borrower_ids,
+    parse_window,
+    set_contact_preferences,
+    window_not_started_condition,
+)
 from lenddesk.ledger.service.quotes import (
     CertificateView,
     certificate_for,
@@ -114,6 +127,17 @@ from lenddesk.ledger.service.waivers import (
 
 __all__ = [
     "CHANNELS",
+    "PREFERRED_CHANNELS",
+    "ContactPreference",
+    "ContactWindow",
+    "all_borrower_ids",
+    "borrower_ids_outside_window",
+    "contact_preferences",
+    "good_credit_borrower_ids",
+    "overdue_borrower_ids",
+    "parse_window",
+    "set_contact_preferences",
+    "window_not_started_condition",
     "CHANNEL_LABELS_ZH",
     "RELATIONS",
     "RELATION_LABELS_ZH",

@@ -14,9 +14,11 @@ from __future__ import annotations
 from lenddesk.negotiation.service._common import CHANNELS_ZH, LENDER_NAME, LEVEL_OF_ROLE
 from lenddesk.negotiation.service.agreements import (
     AcceptResult,
+    AgreementMade,
     accept,
     borrower_name_masked,
     get_agreement,
+    register_agreement_hook,
     verify_agreements,
 )
 from lenddesk.negotiation.service.cases import get_case, open_case, open_case_for
@@ -33,6 +35,8 @@ from lenddesk.negotiation.service.proposals import (
 )
 
 __all__ = [
+    "AgreementMade",
+    "register_agreement_hook",
     "CHANNELS_ZH",
     "LENDER_NAME",
     "LEVEL_OF_ROLE",

@@ -34,7 +34,13 @@ from lenddesk.risk.service.blacklist import (
 )
 from lenddesk.risk.service.blacklist import STATUS_LABELS_ZH as BLACKLIST_STATUS_LABELS_ZH
 from lenddesk.risk.service.events import EventResult, raise_alert, record_event
-from lenddesk.risk.service.queries import BorrowerScore, RiskFigures, borrower_score, risk_figures
+from lenddesk.risk.service.queries import (
+    BorrowerScore,
+    RiskFigures,
+    borrower_ids_in_band,
+    borrower_score,
+    risk_figures,
+)
 from lenddesk.risk.service.scoring import score_day
 
 __all__ = [
@@ -51,6 +57,7 @@ __all__ = [
     "approve",
     "auc",
     "blacklisted_borrower_ids",
+    "borrower_ids_in_band",
     "borrower_score",
     "check",
     "close_alert",

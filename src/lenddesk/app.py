@@ -33,6 +33,7 @@ ROUTER_MODULES = (
     "lenddesk.channels.api",
     "lenddesk.reports.api",
     "lenddesk.risk.api",
+    "lenddesk.care.api",
     "lenddesk.channels.outbox_api",
     "lenddesk.web.routes",
     "lenddesk.web.ledger",

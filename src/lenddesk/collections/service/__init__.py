@@ -53,8 +53,6 @@ from lenddesk.collections.service.scripts import (
 )
 
 __all__ = [
-    "contacted_borrower_ids",
-    "held_borrower_ids",
     "METRICS",
     "OPT_OUT_CHANNELS",
     "OUTCOME_KINDS",
@@ -72,7 +70,9 @@ __all__ = [
     "check_what_if",
     "collections_policy",
     "contact_rules",
+    "contacted_borrower_ids",
     "ensure_access",
+    "held_borrower_ids",
     "list_scripts",
     "lock_account",
     "mark_worked",

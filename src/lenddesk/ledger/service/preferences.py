@@ -128,11 +128,18 @@ def good_credit_borrower_ids(instalments: int, as_of: date) -> Select:
         select(
             Loan.borrower_id.label("borrower_id"),
             case(
-                (and_(ScheduleLine.paid_off_on.is_not(None), ScheduleLine.paid_off_on <= ScheduleLine.due_on), 1),
+                (
+                    and_(
+                        ScheduleLine.paid_off_on.is_not(None), ScheduleLine.paid_off_on <= ScheduleLine.due_on
+                    ),
+                    1,
+                ),
                 else_=0,
             ).label("on_time"),
             func.row_number()
-            .over(partition_by=Loan.borrower_id, order_by=(ScheduleLine.due_on.desc(), ScheduleLine.id.desc()))
+            .over(
+                partition_by=Loan.borrower_id, order_by=(ScheduleLine.due_on.desc(), ScheduleLine.id.desc())
+            )
             .label("position"),
         )
         .join(ScheduleLine, ScheduleLine.loan_id == Loan.id)
@@ -145,3 +152,25 @@ def good_credit_borrower_ids(instalments: int, as_of: date) -> Select:
         .group_by(ranked.c.borrower_id)
         .having(and_(func.count() == instalments, func.sum(ranked.c.on_time) == instalments))
     )
+
+
+_ADDRESS_COLUMNS = {"sms": Borrower.mobile, "email": Borrower.email, "wechat": Borrower.wechat_openid}
+
+
+def borrower_ids_without_address(channel: str) -> Select:
+    """Ids of borrowers we cannot reach on `channel` (no e-mail, no WeChat openid; the app reaches all)."""
+    column = _ADDRESS_COLUMNS.get(channel)
+    if column is None:
+        return select(Borrower.id).where(False)
+    return select(Borrower.id).where(or_(column.is_(None), column == ""))
+
+
+def borrower_addresses(session: Session, borrower_ids: list[int], channel: str) -> dict[int, str]:
+    """The address of each borrower on `channel` (the app's is `borrower:<id>`); none for those without."""
+    if channel == "app":
+        return {borrower_id: f"borrower:{borrower_id}" for borrower_id in borrower_ids}
+    column = _ADDRESS_COLUMNS[channel]
+    rows = session.execute(
+        select(Borrower.id, column).where(Borrower.id.in_(borrower_ids), column.is_not(None))
+    )
+    return {borrower_id: address for borrower_id, address in rows if address}

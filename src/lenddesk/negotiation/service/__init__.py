@@ -35,13 +35,12 @@ from lenddesk.negotiation.service.proposals import (
 )
 
 __all__ = [
-    "AgreementMade",
-    "register_agreement_hook",
     "CHANNELS_ZH",
     "LENDER_NAME",
     "LEVEL_OF_ROLE",
     "OUTCOMES",
     "AcceptResult",
+    "AgreementMade",
     "QueueRow",
     "accept",
     "approval_queue",
@@ -61,6 +60,7 @@ __all__ = [
     "open_case_for",
     "option_id",
     "propose",
+    "register_agreement_hook",
     "reject_proposal",
     "verify_agreements",
 ]

@@ -273,7 +273,9 @@ def accept(
             "schedule_revision": revision.number if revision else None,
         },
     )
-    made = AgreementMade(agreement.id, agreement.number, case.borrower_id, agreement.owner_id, agreement.ticket_id)
+    made = AgreementMade(
+        agreement.id, agreement.number, case.borrower_id, agreement.owner_id, agreement.ticket_id
+    )
     for hook in list(_agreement_hooks):
         hook(session, made, now)
     return AcceptResult(agreement, revision.number if revision else None)

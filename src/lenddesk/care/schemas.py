@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["sms", "email", "app", "wechat"]
+BorrowerId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 PreferredChannel = Literal["sms", "phone", "wechat", "email", "app"]
 Purpose = Literal["marketing", "education"]
 Kind = Literal["greeting", "education", "offer", "revisit"]
@@ -54,7 +55,7 @@ class ConsentOut(BaseModel):
 
 
 class AudienceIn(Strict):
-    borrower_ids: list[int] | None = Field(default=None, max_length=100_000)
+    borrower_ids: list[BorrowerId] | None = Field(default=None, max_length=100_000)
     segment: Literal["all", "good_credit", "low_risk"] | None = None
 
 

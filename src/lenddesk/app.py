@@ -46,6 +46,7 @@ ROUTER_MODULES = (
     "lenddesk.web.channels",
     "lenddesk.web.reports",
     "lenddesk.web.risk",
+    "lenddesk.web.care",
 )
 
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, select, update
+from sqlalchemy import case, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from lenddesk.care import festivals, texts
-from lenddesk.care.exclusions import ExclusionContext, registered_exclusions
+from lenddesk.care.exclusions import Excluded, ExclusionContext, Required, RowCondition, registered_exclusions
 from lenddesk.care.models import Campaign, Send
 from lenddesk.care.service._common import CHANNELS, care_policy, insert_for, sender_name
 from lenddesk.collections import guard
@@ -220,46 +220,85 @@ def _context(campaign: Campaign, now: datetime) -> ExclusionContext:
     )
 
 
-def _audience(campaign: Campaign, context: ExclusionContext) -> Select:
-    borrowers = ledger.all_borrower_ids()
-    borrower = borrowers.selected_columns[0]
+def _audience(campaign: Campaign, context: ExclusionContext) -> Any:
+    rows = ledger.contact_rows()
+    borrower = rows.selected_columns.borrower_id
     ids = campaign.audience.get("borrower_ids")
-    if ids:
-        return borrowers.where(borrower.in_(ids))
     segment = campaign.audience.get("segment", "all")
-    if segment == "good_credit":
-        return borrowers.where(
-            borrower.in_(ledger.good_credit_borrower_ids(context.policy.good_credit_instalments, context.day))
-        )
-    if segment == "low_risk":
-        return borrowers.where(borrower.in_(risk.borrower_ids_in_band("low")))
-    return borrowers
+    if ids:
+        rows = rows.where(borrower.in_(ids))
+    elif segment == "good_credit":
+        instalments = context.policy.good_credit_instalments
+        rows = rows.where(borrower.in_(ledger.good_credit_borrower_ids(instalments, context.day)))
+    elif segment == "low_risk":
+        rows = rows.where(borrower.in_(risk.borrower_ids_in_band("low")))
+    return rows.subquery("audience")
 
 
-def _reasons(campaign: Campaign, context: ExclusionContext) -> Any:
-    """A subquery: every borrower of the audience (`borrower_id`) with the first reason that leaves
-    them out (`reason`, NULL for the eligible) — one statement, each exclusion a set the database
-    builds once."""
-    audience = _audience(campaign, context).subquery("audience")
-    borrower = audience.c[0]
-    whens = []
+ELIGIBLE = 1_000_000  # above every exclusion's order: "no reason"
+
+
+def _least(session: Session, parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    # SQLite's min() of several arguments is the scalar minimum; PostgreSQL spells it LEAST.
+    return func.least(*parts) if session.get_bind().dialect.name == "postgresql" else func.min(*parts)
+
+
+def _judged(session: Session, campaign: Campaign, context: ExclusionContext) -> tuple[Any, dict[int, str]]:
+    """A subquery: every borrower of the audience (`borrower_id`) with the order of the first
+    exclusion that leaves them out (`first`, ELIGIBLE for none), and the reasons by order.
+
+    One statement: the `Excluded` sets become one list of (borrower, first order) joined once, each
+    `Required` set is joined once, row conditions are evaluated on the audience's own columns."""
+    audience = _audience(campaign, context)
+    borrower = audience.c.borrower_id
+    reasons: dict[int, str] = {}
+    excluded: list[Any] = []
+    source: Any = audience
+    candidates: list[Any] = []
     for exclusion in registered_exclusions():
-        condition = exclusion.build(context, borrower)
-        if condition is not None:
-            whens.append((condition, literal(exclusion.reason)))
-    reason = case(*whens, else_=literal(None)) if whens else literal(None)
-    return (
-        select(borrower.label("borrower_id"), reason.label("reason")).select_from(audience).subquery("judged")
+        verdict = exclusion.build(context, audience)
+        if verdict is None:
+            continue
+        reasons[exclusion.order] = exclusion.reason
+        order = literal(exclusion.order)
+        if isinstance(verdict, Excluded):
+            ids = verdict.ids.subquery()
+            excluded.append(select(ids.c[0].label("borrower_id"), order.label("first")))
+        elif isinstance(verdict, Required):
+            kept = (
+                select(verdict.ids.subquery().c[0].label("borrower_id"))
+                .distinct()
+                .subquery(f"kept_{len(reasons)}")
+            )
+            source = source.outerjoin(kept, kept.c.borrower_id == borrower)
+            candidates.append(case((kept.c.borrower_id.is_(None), order), else_=ELIGIBLE))
+        elif isinstance(verdict, RowCondition):
+            candidates.append(case((verdict.condition, order), else_=ELIGIBLE))
+    if excluded:
+        listed = union_all(*excluded).subquery("listed")
+        flags = (
+            select(listed.c.borrower_id, func.min(listed.c.first).label("first"))
+            .group_by(listed.c.borrower_id)
+            .subquery("flags")
+        )
+        source = source.outerjoin(flags, flags.c.borrower_id == borrower)
+        candidates.append(func.coalesce(flags.c.first, ELIGIBLE))
+    first = _least(session, candidates) if candidates else literal(ELIGIBLE)
+    judged = (
+        select(borrower.label("borrower_id"), first.label("first")).select_from(source).subquery("judged")
     )
+    return judged, reasons
 
 
 def preview(session: Session, *, campaign_id: int, now: datetime) -> Preview:
     """Who the campaign would reach if launched now, and how many are left out for which reason."""
     campaign = get_campaign(session, campaign_id=campaign_id)
-    judged = _reasons(campaign, _context(campaign, now))
-    rows = session.execute(select(judged.c.reason, func.count()).group_by(judged.c.reason)).all()
-    excluded = {reason: int(count) for reason, count in rows if reason is not None}
-    eligible = next((int(count) for reason, count in rows if reason is None), 0)
+    judged, reasons = _judged(session, campaign, _context(campaign, now))
+    rows = session.execute(select(judged.c.first, func.count()).group_by(judged.c.first)).all()
+    excluded = {reasons[int(first)]: int(count) for first, count in rows if int(first) != ELIGIBLE}
+    eligible = next((int(count) for first, count in rows if int(first) == ELIGIBLE), 0)
     return Preview(campaign.id, eligible + sum(excluded.values()), eligible, excluded)
 
 
@@ -343,16 +382,16 @@ def launch_campaign(session: Session, *, actor: audit.Actor, campaign_id: int, n
     _check_launchable(campaign, now)
     check_text(campaign.text, campaign.kind)
     context = _context(campaign, now)
-    judged = _reasons(campaign, context)
+    judged, _ = _judged(session, campaign, context)
     eligible = select(
         literal(campaign.id),
         judged.c.borrower_id,
         literal(context.marketing),
         literal(campaign.channel),
         literal(now),
-    ).where(judged.c.reason.is_(None))
+    ).where(judged.c.first == ELIGIBLE)
     eligible_count = (
-        session.scalar(select(func.count()).select_from(judged).where(judged.c.reason.is_(None))) or 0
+        session.scalar(select(func.count()).select_from(judged).where(judged.c.first == ELIGIBLE)) or 0
     )
     inserted = session.execute(
         insert_for(session)(Send)

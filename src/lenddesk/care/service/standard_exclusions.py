@@ -13,7 +13,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from lenddesk.care.exclusions import ExclusionContext, register_exclusion
+from lenddesk.care.exclusions import (
+    Excluded,
+    ExclusionContext,
+    Required,
+    RowCondition,
+    Verdict,
+    register_exclusion,
+)
 from lenddesk.care.models import Profile, Send
 from lenddesk.care.service.consents import consented_borrower_ids
 from lenddesk.collections import service as collections
@@ -39,39 +46,39 @@ REASON_LABELS_ZH = {
 }
 
 
-def _no_consent(context: ExclusionContext, borrower: Any) -> Any:
+def _no_consent(context: ExclusionContext, audience: Any) -> Verdict | None:
     if context.purpose is None:
         return None
-    return borrower.not_in(consented_borrower_ids(context.purpose, context.channel))
+    return Required(consented_borrower_ids(context.purpose, context.channel))
 
 
-def _opted_out(context: ExclusionContext, borrower: Any) -> Any:
+def _opted_out(context: ExclusionContext, audience: Any) -> Verdict | None:
     # A marketing opt-out stops greetings and offers only; one of scope `all` stops everything.
     scopes = ("all", "marketing") if context.marketing else ("all",)
-    return borrower.in_(desk.opted_out_borrower_ids(context.channel, scopes))
+    return Excluded(desk.opted_out_borrower_ids(context.channel, scopes))
 
 
-def _blacklisted(context: ExclusionContext, borrower: Any) -> Any:
-    return borrower.in_(risk.blacklisted_borrower_ids())
+def _blacklisted(context: ExclusionContext, audience: Any) -> Verdict | None:
+    return Excluded(risk.blacklisted_borrower_ids())
 
 
-def _overdue(context: ExclusionContext, borrower: Any) -> Any:
-    return borrower.in_(ledger.overdue_borrower_ids())
+def _overdue(context: ExclusionContext, audience: Any) -> Verdict | None:
+    return Excluded(ledger.overdue_borrower_ids())
 
 
-def _open_complaint(context: ExclusionContext, borrower: Any) -> Any:
-    return borrower.in_(desk.open_complaint_borrower_ids())
+def _open_complaint(context: ExclusionContext, audience: Any) -> Verdict | None:
+    return Excluded(desk.open_complaint_borrower_ids())
 
 
-def _dispute_hold(context: ExclusionContext, borrower: Any) -> Any:
-    return borrower.in_(collections.held_borrower_ids())
+def _dispute_hold(context: ExclusionContext, audience: Any) -> Verdict | None:
+    return Excluded(collections.held_borrower_ids())
 
 
-def _collection_contact_today(context: ExclusionContext, borrower: Any) -> Any:
-    return borrower.in_(collections.contacted_borrower_ids(context.day))
+def _collection_contact_today(context: ExclusionContext, audience: Any) -> Verdict | None:
+    return Excluded(collections.contacted_borrower_ids(context.day))
 
 
-def _marketing_cap(context: ExclusionContext, borrower: Any) -> Any:
+def _marketing_cap(context: ExclusionContext, audience: Any) -> Verdict | None:
     if not context.marketing:
         return None
     since = context.now - timedelta(days=context.policy.marketing_window_days)
@@ -81,37 +88,36 @@ def _marketing_cap(context: ExclusionContext, borrower: Any) -> Any:
         .group_by(Send.borrower_id)
         .having(func.count() >= context.policy.marketing_cap)
     )
-    return borrower.in_(capped)
+    return Excluded(capped)
 
 
-def _outside_window(context: ExclusionContext, borrower: Any) -> Any:
+def _outside_window(context: ExclusionContext, audience: Any) -> Verdict | None:
     default = ledger.parse_window(context.policy.default_contact_window)
     assert default is not None  # the policy validates the shape
-    return borrower.in_(ledger.borrower_ids_outside_window(context.hhmm, default))
+    return RowCondition(ledger.outside_window_condition(audience.c.contact_time, context.hhmm, default))
 
 
-def _no_address(context: ExclusionContext, borrower: Any) -> Any:
-    return borrower.in_(ledger.borrower_ids_without_address(context.channel))
+def _no_address(context: ExclusionContext, audience: Any) -> Verdict | None:
+    condition = ledger.unreachable_condition(audience, context.channel)
+    return None if condition is None else RowCondition(condition)
 
 
-def _not_good_credit(context: ExclusionContext, borrower: Any) -> Any:
+def _not_good_credit(context: ExclusionContext, audience: Any) -> Verdict | None:
     if context.kind != "offer":
         return None
-    return borrower.not_in(
-        ledger.good_credit_borrower_ids(context.policy.good_credit_instalments, context.day)
-    )
+    return Required(ledger.good_credit_borrower_ids(context.policy.good_credit_instalments, context.day))
 
 
-def _risk_band_not_low(context: ExclusionContext, borrower: Any) -> Any:
+def _risk_band_not_low(context: ExclusionContext, audience: Any) -> Verdict | None:
     if context.kind != "offer":
         return None
-    return borrower.not_in(risk.borrower_ids_in_band("low"))
+    return Required(risk.borrower_ids_in_band("low"))
 
 
-def _not_personalised(context: ExclusionContext, borrower: Any) -> Any:
+def _not_personalised(context: ExclusionContext, audience: Any) -> Verdict | None:
     if context.kind != "offer":
         return None
-    return borrower.not_in(select(Profile.borrower_id).where(Profile.personalised.is_(True)))
+    return Required(select(Profile.borrower_id).where(Profile.personalised.is_(True)))
 
 
 for _order, (_reason, _builder) in enumerate(

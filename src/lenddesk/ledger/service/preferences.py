@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, time
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -85,19 +86,41 @@ def all_borrower_ids() -> Select:
     return select(Borrower.id)
 
 
-def borrower_ids_outside_window(hhmm: str, default_window: ContactWindow) -> Select:
-    """Ids of borrowers whose window (their own, or `default_window` when they have none or an
-    unreadable one) does not contain the Shanghai wall-clock time `hhmm` (`HH:MM`, compared as text,
-    which orders like time). A window is `HH:MM-HH:MM`: start inclusive, end exclusive."""
-    stored = Borrower.preferred_contact_time
-    readable = and_(stored.is_not(None), func.length(stored) == 11, func.substr(stored, 6, 1) == "-")
-    start = func.substr(stored, 1, 5)
-    end = func.substr(stored, 7, 5)
-    own_outside = and_(readable, or_(start > hhmm, end <= hhmm))
+def contact_rows() -> Select:
+    """Borrowers as a row source another room's set-based statement selects from (the care room's
+    campaign audience): `borrower_id`, `contact_time` (the stored window) and whether they can be
+    reached by e-mail and WeChat (`has_email`, `has_wechat`). Use the conditions below on it."""
+    return select(
+        Borrower.id.label("borrower_id"),
+        Borrower.preferred_contact_time.label("contact_time"),
+        and_(Borrower.email.is_not(None), Borrower.email != "").label("has_email"),
+        and_(Borrower.wechat_openid.is_not(None), Borrower.wechat_openid != "").label("has_wechat"),
+    )
+
+
+def outside_window_condition(contact_time: Any, hhmm: str, default_window: ContactWindow) -> Any:
+    """On `contact_rows()`'s `contact_time`: true when the borrower's window (their own, or
+    `default_window` when they have none or an unreadable one) does not contain `hhmm` (HH:MM,
+    compared as text, which orders like time). Start inclusive, end exclusive."""
+    readable = and_(
+        contact_time.is_not(None), func.length(contact_time) == 11, func.substr(contact_time, 6, 1) == "-"
+    )
+    own_outside = and_(
+        readable, or_(func.substr(contact_time, 1, 5) > hhmm, func.substr(contact_time, 7, 5) <= hhmm)
+    )
     hour, minute = (int(part) for part in hhmm.split(":"))
     if default_window.contains(time(hour, minute)):
-        return select(Borrower.id).where(own_outside)
-    return select(Borrower.id).where(or_(own_outside, ~readable))
+        return own_outside
+    return or_(own_outside, ~readable)
+
+
+def unreachable_condition(rows: Any, channel: str) -> Any:
+    """On `contact_rows()`: true when the borrower has no address on `channel` (None: all have one)."""
+    if channel == "email":
+        return ~rows.c.has_email
+    if channel == "wechat":
+        return ~rows.c.has_wechat
+    return None
 
 
 def window_not_started_condition(borrower_id: object, hhmm: object) -> object:
@@ -155,14 +178,6 @@ def good_credit_borrower_ids(instalments: int, as_of: date) -> Select:
 
 
 _ADDRESS_COLUMNS = {"sms": Borrower.mobile, "email": Borrower.email, "wechat": Borrower.wechat_openid}
-
-
-def borrower_ids_without_address(channel: str) -> Select:
-    """Ids of borrowers we cannot reach on `channel` (no e-mail, no WeChat openid; the app reaches all)."""
-    column = _ADDRESS_COLUMNS.get(channel)
-    if column is None:
-        return select(Borrower.id).where(False)
-    return select(Borrower.id).where(or_(column.is_(None), column == ""))
 
 
 def borrower_addresses(session: Session, borrower_ids: list[int], channel: str) -> dict[int, str]:

@@ -54,13 +54,23 @@ def borrowers(engine: Engine) -> list[int]:
 def second_compliance(engine: Engine) -> str:
     with session_factory(engine)() as session:
         auth.create_user(
-            session, actor=audit.Actor.system("tests"), username="compliance2", password=PASSWORD, role="compliance"
+            session,
+            actor=audit.Actor.system("tests"),
+            username="compliance2",
+            password=PASSWORD,
+            role="compliance",
         )
         session.commit()
     return "compliance2"
 
 
-def consent(client: TestClient, headers: dict[str, str], borrower_id: int, purpose: str = "marketing", channel: str = "sms") -> Any:
+def consent(
+    client: TestClient,
+    headers: dict[str, str],
+    borrower_id: int,
+    purpose: str = "marketing",
+    channel: str = "sms",
+) -> Any:
     response = client.post(
         f"/api/v1/care/borrowers/{borrower_id}/consents",
         json={"purpose": purpose, "channel": channel, "evidence": "App 勾选同意《营销信息推送授权》v3"},
@@ -70,7 +80,9 @@ def consent(client: TestClient, headers: dict[str, str], borrower_id: int, purpo
     return response.json()
 
 
-def draft(client: TestClient, headers: dict[str, str], borrower_ids: list[int] | None = None, **fields: Any) -> dict[str, Any]:
+def draft(
+    client: TestClient, headers: dict[str, str], borrower_ids: list[int] | None = None, **fields: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": "元旦问候",
         "kind": "greeting",

@@ -20,7 +20,9 @@ Headers = Callable[[str], dict[str, str]]
 
 def _outbox(engine: Engine) -> list[tuple[str, str, str]]:
     with session_factory(engine)() as session:
-        rows = session.execute(select(OutboxMessage.recipient, OutboxMessage.kind, OutboxMessage.channel)).all()
+        rows = session.execute(
+            select(OutboxMessage.recipient, OutboxMessage.kind, OutboxMessage.channel)
+        ).all()
     return sorted((r.recipient, r.kind, r.channel) for r in rows)
 
 
@@ -67,7 +69,9 @@ def test_a_marketing_text_ending_with_signature_and_opt_out_is_accepted(
     assert draft(client, as_role("team_lead"), text=text)["status"] == "draft"
 
 
-def test_an_education_text_needs_no_marketing_footer(client: TestClient, as_role: Headers, clock: Clock) -> None:
+def test_an_education_text_needs_no_marketing_footer(
+    client: TestClient, as_role: Headers, clock: Clock
+) -> None:
     text = "防诈骗提示：我司工作人员不会索要您的验证码。"
     assert draft(client, as_role("team_lead"), kind="education", text=text)["status"] == "draft"
 
@@ -90,7 +94,9 @@ def test_only_compliance_other_than_the_creator_approves(
     assert again.status_code == 409
 
 
-def test_a_draft_cannot_be_launched(client: TestClient, as_role: Headers, clock: Clock, borrowers: list[int]) -> None:
+def test_a_draft_cannot_be_launched(
+    client: TestClient, as_role: Headers, clock: Clock, borrowers: list[int]
+) -> None:
     campaign = draft(client, as_role("team_lead"), borrowers)
     response = client.post(f"{CAMPAIGNS}/{campaign['id']}/launch", headers=as_role("team_lead"))
     assert response.status_code == 409 and response.json()["code"] == "not_approved"
@@ -142,10 +148,20 @@ def test_the_contact_window_edges(
 ) -> None:
     lead = as_role("team_lead")
     consent(client, lead, borrowers[0])
-    body = {"channel": "sms", "contact_window": {"start": window[0], "end": window[1]}, "topics": [], "personalised": False}
-    assert client.put(f"/api/v1/care/borrowers/{borrowers[0]}/preferences", json=body, headers=lead).status_code == 200
+    body = {
+        "channel": "sms",
+        "contact_window": {"start": window[0], "end": window[1]},
+        "topics": [],
+        "personalised": False,
+    }
+    assert (
+        client.put(f"/api/v1/care/borrowers/{borrowers[0]}/preferences", json=body, headers=lead).status_code
+        == 200
+    )
     campaign = approved([borrowers[0]])
-    expected = {"eligible": 1, "excluded": {}} if eligible else {"eligible": 0, "excluded": {"outside_window": 1}}
+    expected = (
+        {"eligible": 1, "excluded": {}} if eligible else {"eligible": 0, "excluded": {"outside_window": 1}}
+    )
     found = preview(client, lead, campaign)
     assert {"eligible": found["eligible"], "excluded": found["excluded"]} == expected
 
@@ -163,7 +179,12 @@ def test_the_default_window_applies_to_a_borrower_without_one(
 
 
 def test_two_marketing_messages_in_30_days_exclude_a_third(
-    client: TestClient, as_role: Headers, clock: Clock, borrowers: list[int], approved: Callable[..., int], engine: Engine
+    client: TestClient,
+    as_role: Headers,
+    clock: Clock,
+    borrowers: list[int],
+    approved: Callable[..., int],
+    engine: Engine,
 ) -> None:
     lead = as_role("team_lead")
     first = borrowers[0]
@@ -189,14 +210,24 @@ def test_two_marketing_messages_in_30_days_exclude_a_third(
 
 
 def test_launch_queues_each_eligible_borrower_once_through_the_outbox(
-    client: TestClient, as_role: Headers, clock: Clock, borrowers: list[int], approved: Callable[..., int], engine: Engine
+    client: TestClient,
+    as_role: Headers,
+    clock: Clock,
+    borrowers: list[int],
+    approved: Callable[..., int],
+    engine: Engine,
 ) -> None:
     lead = as_role("team_lead")
     for borrower in borrowers[:3]:
         consent(client, lead, borrower)
     campaign = approved(borrowers)
     first = client.post(f"{CAMPAIGNS}/{campaign}/launch", headers=lead)
-    assert first.status_code == 200 and first.json() == {"campaign_id": campaign, "queued": 3, "already": 0, "status": "launched"}
+    assert first.status_code == 200 and first.json() == {
+        "campaign_id": campaign,
+        "queued": 3,
+        "already": 0,
+        "status": "launched",
+    }
     again = client.post(f"{CAMPAIGNS}/{campaign}/launch", headers=lead)
     assert again.json()["queued"] == 0
     outbox = _outbox(engine)
@@ -233,9 +264,27 @@ def test_a_greeting_for_the_spring_festival_2027_comes_from_the_lunar_calendar(
         {"name": "x", "kind": "spam", "channel": "sms", "text": "t"},
         {"name": "x", "kind": "education", "channel": "pigeon", "text": "t"},
         {"name": "x", "kind": "education", "channel": "sms", "text": "t", "audience": {"borrower_ids": [0]}},
-        {"name": "x", "kind": "education", "channel": "sms", "text": "t", "audience": {"borrower_ids": [2**63]}},
-        {"name": "x", "kind": "education", "channel": "sms", "text": "t", "audience": {"borrower_ids": [1], "segment": "all"}},
-        {"name": "x", "kind": "education", "channel": "sms", "text": "t", "audience": {"segment": "x' OR 1=1 --"}},
+        {
+            "name": "x",
+            "kind": "education",
+            "channel": "sms",
+            "text": "t",
+            "audience": {"borrower_ids": [2**63]},
+        },
+        {
+            "name": "x",
+            "kind": "education",
+            "channel": "sms",
+            "text": "t",
+            "audience": {"borrower_ids": [1], "segment": "all"},
+        },
+        {
+            "name": "x",
+            "kind": "education",
+            "channel": "sms",
+            "text": "t",
+            "audience": {"segment": "x' OR 1=1 --"},
+        },
         {"name": "x", "kind": "education", "channel": "sms", "text": "t" * 501},
         {"name": "x", "kind": "education", "channel": "sms", "text": "t", "send_on": "2026-11-30"},
         {"name": "x", "kind": "education", "channel": "sms", "text": "t", "festival": "spring_festival"},
@@ -244,7 +293,9 @@ def test_a_greeting_for_the_spring_festival_2027_comes_from_the_lunar_calendar(
         {"name": "x", "kind": "education", "channel": "sms", "text": "t", "admin": True},
     ],
 )
-def test_hostile_campaign_bodies_are_422(client: TestClient, as_role: Headers, clock: Clock, body: dict) -> None:
+def test_hostile_campaign_bodies_are_422(
+    client: TestClient, as_role: Headers, clock: Clock, body: dict
+) -> None:
     response = client.post(CAMPAIGNS, json=body, headers=as_role("team_lead"))
     assert response.status_code == 422, response.text
 

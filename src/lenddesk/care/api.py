@@ -317,7 +317,7 @@ def results(
 @router.get(
     "/revisits",
     response_model=list[schemas.RevisitOut],
-    summary="Revisits (回访): by default the caller's open ones, soonest due first",
+    summary="Revisits: by default the caller's open ones, soonest due first",
     responses=errors(401, 403, 422),
 )
 def get_revisits(

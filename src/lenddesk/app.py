@@ -34,6 +34,7 @@ ROUTER_MODULES = (
     "lenddesk.reports.api",
     "lenddesk.risk.api",
     "lenddesk.incidents.api",
+    "lenddesk.care.api",
     "lenddesk.channels.outbox_api",
     "lenddesk.web.routes",
     "lenddesk.web.ledger",
@@ -47,6 +48,7 @@ ROUTER_MODULES = (
     "lenddesk.web.reports",
     "lenddesk.web.risk",
     "lenddesk.web.incidents",
+    "lenddesk.web.care",
 )
 
 

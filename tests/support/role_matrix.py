@@ -32,6 +32,11 @@ LEADS = roles("team_lead")
 COMPLAINT_HANDLERS = roles("agent", "team_lead", "compliance")
 CONSULT_ANSWERERS = roles("agent", "collector", "team_lead", "compliance")
 
+CARE_CASE_NOTE = "agent, collector: a borrower they may open (the case)"
+CAMPAIGN_NOTE = "never the campaign's creator (policy campaign_approver_roles)"
+LAUNCH_NOTE = "an approved campaign, on its send date; each borrower once"
+REVISIT_NOTE = "its owner; team lead and compliance any"
+
 ASSIGN_NOTE = (
     "agent, collector: only an unowned ticket or their own, to themselves or to a team queue; "
     "team lead, admin: any ticket, to anyone"
@@ -282,6 +287,28 @@ MATRIX: dict[str, Access] = {
     "POST /incidents/{incident_id}/checklist/{code}": roles("team_lead", "compliance"),
     "POST /incidents/{incident_id}/updates": roles("team_lead", "compliance", note=LEAK_NOTICE_NOTE),
     "POST /incidents/{incident_id}/resolve": roles("team_lead", "compliance", note=RESOLVE_NOTE),
+    # care API and console
+    "PUT /api/v1/care/borrowers/{borrower_id}/preferences": roles(
+        "agent", "collector", "team_lead", "compliance", note=CARE_CASE_NOTE
+    ),
+    "POST /api/v1/care/borrowers/{borrower_id}/consents": roles(
+        "agent", "collector", "team_lead", "compliance", note=CARE_CASE_NOTE
+    ),
+    "POST /api/v1/care/borrowers/{borrower_id}/consents/{consent_id}/revoke": roles(
+        "agent", "collector", "team_lead", "compliance", note=CARE_CASE_NOTE
+    ),
+    "POST /api/v1/care/campaigns": roles("team_lead", "compliance"),
+    "POST /api/v1/care/campaigns/{campaign_id}/approve": roles("compliance", note=CAMPAIGN_NOTE),
+    "POST /api/v1/care/campaigns/{campaign_id}/launch": roles("team_lead", "compliance", note=LAUNCH_NOTE),
+    "POST /api/v1/care/revisits/{revisit_id}/done": roles(
+        "agent", "collector", "team_lead", "compliance", note=REVISIT_NOTE
+    ),
+    "POST /care/campaigns": roles("team_lead", "compliance"),
+    "POST /care/campaigns/{campaign_id}/approve": roles("compliance", note=CAMPAIGN_NOTE),
+    "POST /care/campaigns/{campaign_id}/launch": roles("team_lead", "compliance", note=LAUNCH_NOTE),
+    "POST /care/revisits/{revisit_id}/done": roles(
+        "agent", "collector", "team_lead", "compliance", note=REVISIT_NOTE
+    ),
     # channels: webhooks are public but signed (HMAC of the channel's secret, or WeChat's token)
     "POST /api/v1/channels/wechat": Access(frozenset(), SIGNED_NOTE, public=True),
     "POST /api/v1/channels/sms/receipts": Access(frozenset(), SIGNED_NOTE, public=True),

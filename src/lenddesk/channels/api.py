@@ -188,9 +188,7 @@ async def sms_inbound(
         opted_out = 0
         for reply in replies:
             if desk.is_opt_out_reply(reply.content):
-                desk.record_opt_out(
-                    session, channel="sms", address=reply.phone, borrower_id=None, source="sms_reply", now=now
-                )
+                service.record_sms_opt_out(session, phone=reply.phone, now=now)
                 opted_out += 1
                 continue
             service.take_in(

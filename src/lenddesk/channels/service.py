@@ -32,6 +32,7 @@ from lenddesk.core.errors import ConfigurationError, Unprocessable
 from lenddesk.core.policy import ChannelsPolicy, calendar_from_policy, get_policy
 from lenddesk.core.settings import get_settings
 from lenddesk.desk import service as desk
+from lenddesk.ledger import service as ledger
 
 CONFIGURABLE = ("email", "wechat", "sms", "cti")
 SECRET_FIELDS = frozenset(
@@ -484,3 +485,17 @@ def mark_calls_ended_before(session: Session, *, before: datetime) -> int:
         .values(state="ended")
     )
     return int(result.rowcount or 0)
+
+
+def record_sms_opt_out(session: Session, *, phone: str, now: datetime) -> None:
+    """A 退订 / TD reply: the number is opted out of SMS, and the borrower it belongs to with it. A reply
+    to a marketing message stops marketing only — reminders continue (docs/CARE.md "Opt-out scope")."""
+    desk.record_opt_out(
+        session,
+        channel="sms",
+        address=phone,
+        borrower_id=ledger.find_borrower_id(session, mobile=desk.normalise_sender(phone)),
+        source="sms_reply",
+        now=now,
+        scope=desk.reply_scope(session, channel="sms", address=phone),
+    )

@@ -660,6 +660,34 @@ class IncidentsPolicy(Section):
         return value
 
 
+class CarePolicy(Section):
+    """Profiles, consents, care campaigns and revisits (owned by the care room; docs/POLICY.md under
+    [care], docs/CARE.md)."""
+
+    # At most this many marketing messages (greetings, offers) reach a borrower in any rolling window
+    # of `marketing_window_days` days: a borrower who already had this many is excluded.
+    marketing_cap: int = Field(default=2, ge=0, le=100)
+    marketing_window_days: int = Field(default=30, ge=1, le=365)
+    # The contact window of a borrower who has not chosen one (HH:MM-HH:MM, Shanghai time).
+    default_contact_window: str = Field(default="09:00-20:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    # A revoked consent and its evidence are kept at least this many days after the revocation.
+    consent_retention_days: int = Field(default=153, ge=153, le=3650)  # ≥ 5 months
+    # Good-credit offers: this many most recent instalments all paid by their due dates.
+    good_credit_instalments: int = Field(default=12, ge=1, le=120)
+    # Who approves a campaign (besides admins), never its creator.
+    campaign_approver_roles: list[str] = Field(default_factory=lambda: ["compliance"])
+    # A revisit (回访) falls due this many hours after what triggered it.
+    revisit_hours: int = Field(default=48, ge=1, le=24 * 30)
+
+    @field_validator("campaign_approver_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; roles are {list(ROLES)}")
+        return value
+
+
 class Policy(Section):
     money: MoneyPolicy = MoneyPolicy()
     auth: AuthPolicy = AuthPolicy()
@@ -674,6 +702,8 @@ class Policy(Section):
     channels: ChannelsPolicy = ChannelsPolicy()
     risk: RiskPolicy = RiskPolicy()
     incidents: IncidentsPolicy = IncidentsPolicy()
+
+    care: CarePolicy = CarePolicy()
 
 
 def load_policy(path: Path | None) -> Policy:

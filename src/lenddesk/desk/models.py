@@ -213,17 +213,22 @@ class OptOut(Base):
 
     Written by the desk when a channel delivers an opt-out (an SMS reply 退订 / TD, a WeChat
     unsubscribe, an agent recording the borrower's wish); read by collections before any contact.
-    One row per channel and address: opting out twice changes nothing.
+    One row per channel, address and scope: opting out twice changes nothing.
     """
 
     __tablename__ = "desk_opt_outs"
-    __table_args__ = (UniqueConstraint("channel", "address", name="uq_desk_opt_outs_channel_address"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "address", "scope", name="uq_desk_opt_outs_channel_address_scope"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(254))  # normalised mobile, e-mail or channel user id
     borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"), nullable=True, index=True)
     source: Mapped[str] = mapped_column(String(32))  # sms_reply, wechat_unsubscribe, agent, email
+    # all: every message on the channel but one-time codes (reminders too); marketing: greetings and
+    # offers only — a 退订 / TD replying to a marketing message (docs/CARE.md "Opt-out scope").
+    scope: Mapped[str] = mapped_column(String(12), default="all", server_default="all")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

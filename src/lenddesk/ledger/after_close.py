@@ -27,6 +27,7 @@ STEP_MODULES = (
     "lenddesk.collections.jobs",
     "lenddesk.risk.jobs",
     "lenddesk.reports.jobs",
+    "lenddesk.care.jobs",
 )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "loan_repaid_fen",
     "overdue_borrower_record",
     "overdue_borrowers",
+    "preferred_message_channel",
     "repayment_counts_of_overdue_borrowers",
 ]
 
@@ -38,6 +39,18 @@ def borrowers_overdue_or_due_between(start: str, end: str) -> str:
         "SELECT DISTINCT borrower_id FROM loans"
         f" WHERE status = 'overdue' OR (status = 'current' AND next_due_on >= {start} AND next_due_on"
         f" <= {end})"
+    )
+
+
+def preferred_message_channel(borrower: str, default: str) -> str:
+    """An expression: the message channel the borrower `borrower` (a SQL expression) chose — `sms` or
+    `app`, or `email` when they have an address — else `default` (a channel name, quoted here).
+    Only the chosen rows' borrowers are looked up (one primary-key read each)."""
+    quoted = "'" + default.replace("'", "''") + "'"
+    return (
+        "COALESCE((SELECT CASE WHEN pb.preferred_channel IN ('sms', 'app') THEN pb.preferred_channel"
+        " WHEN pb.preferred_channel = 'email' AND pb.email IS NOT NULL AND pb.email <> '' THEN 'email' END"
+        f" FROM borrowers pb WHERE pb.id = {borrower}), {quoted})"
     )
 
 

@@ -12,7 +12,7 @@ from lenddesk.core.db import Base, make_engine
 # Import every room's models so that autogenerate sees all tables (scripts/regen_migration.py limits
 # this to the rooms up to the one whose migration it regenerates).
 _ALL_ROOMS = (
-    "core,ledger,desk,negotiation,collections,assistant,quality,feedback,channels,reports,risk,incidents"
+    "core,ledger,desk,negotiation,collections,assistant,quality,feedback,channels,reports,risk,incidents,care"
 )
 _ROOMS = os.environ.get("LENDDESK_MIGRATION_ROOMS", _ALL_ROOMS).split(",")
 for _module in (f"lenddesk.{room}.models" for room in _ROOMS):

@@ -235,8 +235,9 @@ class ReleaseCounts:
 def release_due(session: Session, *, now: datetime, limit: int = 500) -> ReleaseCounts:
     """Send the scheduled messages whose time has come (at most `limit`), each through the guard.
 
-    Messages of an earlier contact day are expired, never sent late. The borrowers' accounts are
-    locked first, so an agent's contact and a release cannot together break the cap.
+    Messages of an earlier contact day are expired, never sent late; a borrower's message waits for
+    the contact window they chose to open. The borrowers' accounts are locked first, so an agent's
+    contact and a release cannot together break the cap.
     """
     day = local_date(now)
     expired = session.execute(
@@ -247,9 +248,12 @@ def release_due(session: Session, *, now: datetime, limit: int = 500) -> Release
     send_at = datetime.combine(day, rules.parse_hhmm(collections_policy().send_at), tzinfo=SHANGHAI)
     if now < send_at:
         return ReleaseCounts(expired=expired or 0)
+    # A borrower's chosen contact window: their messages wait until it opens (after it closes they
+    # still go, within the legal hours the guard checks — a reminder is never lost to a preference).
+    waiting = ledger.window_not_started_condition(Contact.borrower_id, to_shanghai(now).strftime("%H:%M"))
     due = session.scalars(
         select(Contact.id)
-        .where(Contact.status == "scheduled", Contact.local_date == day)
+        .where(Contact.status == "scheduled", Contact.local_date == day, ~waiting)
         .order_by(Contact.borrower_id, Contact.id)
         .limit(limit)
     ).all()

@@ -10,7 +10,9 @@ For business date D the plan prepares the contact day C = D + 1:
    score counts them); 4. the propensity score and expected recovery (docs/COLLECTIONS.md) are
    computed in step 2's single UPDATE;
 5. automated steps of each strategy become scheduled contacts (released to the outbox during the
-   contact day by `release_due`, which runs the guard on each);
+   contact day by `release_due`, which runs the guard on each); a message step goes on the
+   channel the borrower chose (their profile, read through the ledger), and is released once their
+   contact window has opened;
 6. agent steps become worklist lines, accounts are assigned to collectors by bucket and load, and
    each collector's lines are ranked by expected recovery.
 
@@ -312,11 +314,12 @@ def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, An
             due = LOANS.oldest_unpaid_due_on
             step_params = params
         key = f"CAST(:key_prefix AS VARCHAR(40)) || CAST({LOANS.id} AS VARCHAR(20))"
+        channel = _channel_sql(step.channel)
         statement = (
             "INSERT INTO collections_contacts (borrower_id, loan_id, recipient, channel, source, status,"
             " text, codes, violations, strategy, arm, step, script, plan_key, amount_fen, due_on,"
             " local_date, actor_name, created_at)"
-            f" SELECT {LOANS.borrower_id}, {LOANS.id}, 'self', '{step.channel}', 'plan', 'scheduled', '',"
+            f" SELECT {LOANS.borrower_id}, {LOANS.id}, 'self', {channel}, 'plan', 'scheduled', '',"
             " '[]', '[]',"
             f" a.strategy, a.arm, '{step.name}', {_quoted(step.script)}, {key}, {amount}, {due},"
             " :c, 'system:collections-plan', :now"
@@ -333,6 +336,17 @@ def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, An
         )
         total += result.rowcount or 0
     return total
+
+
+def _channel_sql(step_channel: str) -> str:
+    """A message step goes on the channel the borrower chose (sms, app, or e-mail when on file);
+    calls and robocalls stay what the strategy says."""
+    if step_channel not in MESSAGE_CHANNELS:
+        return _quoted(step_channel)
+    return book.preferred_message_channel(LOANS.borrower_id, step_channel)
+
+
+MESSAGE_CHANNELS = ("sms", "email", "app")
 
 
 def _quoted(value: str | None) -> str:

@@ -313,3 +313,19 @@ def report_chart_svg(reports: list[ArmReport]) -> str:
 
 def collector_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(User.id, User.display_name).where(User.role == "collector")).all())
+
+
+# --- set-based reads for the care room --------------------------------------------------------------
+
+
+def held_borrower_ids() -> Any:
+    """Ids of borrowers under an open dispute hold."""
+    return select(Hold.borrower_id).where(Hold.released_at.is_(None))
+
+
+def contacted_borrower_ids(day: date) -> Any:
+    """Ids of borrowers collections contacted, or plans to contact, on the Shanghai date `day` (sent
+    or still scheduled; blocked and expired attempts reached nobody)."""
+    return select(Contact.borrower_id).where(
+        Contact.local_date == day, Contact.status.in_(("sent", "scheduled")), Contact.source != "inbound"
+    )

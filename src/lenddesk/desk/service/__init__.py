@@ -64,8 +64,11 @@ from lenddesk.desk.service.intake import InboundMessage, IntakeResult, intake
 from lenddesk.desk.service.interface import (
     TranscriptLine,
     Transcripts,
+    complaint_of_ticket,
     find_ticket,
+    open_complaint_borrower_ids,
     open_complaints_sql,
+    outbox_status_counts,
     team_id_of,
     team_lead_id,
     team_member_ids,
@@ -84,7 +87,15 @@ from lenddesk.desk.service.lifecycle import (
     set_agent_status,
 )
 from lenddesk.desk.service.notifications import Notice, notify
-from lenddesk.desk.service.opt_outs import is_opt_out_reply, opted_out_channels, record_opt_out
+from lenddesk.desk.service.opt_outs import (
+    MARKETING_KIND,
+    SCOPES,
+    is_opt_out_reply,
+    opted_out_borrower_ids,
+    opted_out_channels,
+    record_opt_out,
+    reply_scope,
+)
 from lenddesk.desk.service.outbox import (
     DeadLetter,
     OutboxHealth,
@@ -153,6 +164,8 @@ __all__ = [
     "BEHIND",
     "DEPARTMENTS",
     "LEAD_ROLES",
+    "MARKETING_KIND",
+    "SCOPES",
     "STATUS_LABELS",
     "TRANSITIONS",
     "VIEWS",
@@ -202,6 +215,7 @@ __all__ = [
     "claim",
     "claim_outbox",
     "close_complaint",
+    "complaint_of_ticket",
     "complaint_root_causes",
     "complaint_summary",
     "complaint_summary_csv",
@@ -238,10 +252,13 @@ __all__ = [
     "notifications_for",
     "notify",
     "open_complaint",
+    "open_complaint_borrower_ids",
     "open_complaints_sql",
     "open_consult",
+    "opted_out_borrower_ids",
     "opted_out_channels",
     "outbox_health",
+    "outbox_status_counts",
     "queue_outbound",
     "record_opt_out",
     "record_receipt",
@@ -249,6 +266,7 @@ __all__ = [
     "reject_extension",
     "render_macro",
     "reply",
+    "reply_scope",
     "requeue_dead_letter",
     "require_account_access",
     "require_one_of",

@@ -195,6 +195,18 @@ def borrowers_with_open_loans(
     return [_card(borrower) for borrower in session.scalars(statement)]
 
 
+def borrower_ids_of_products(product_codes: list[str] | None) -> Select:
+    """Ids of borrowers holding an open loan of one of `product_codes`; None: every borrower (for
+    another room's `NOT IN`)."""
+    if product_codes is None:
+        return select(Borrower.id)
+    return (
+        select(Loan.borrower_id)
+        .join(Product, Product.id == Loan.product_id)
+        .where(Loan.status.in_(OPEN_LOAN_STATUSES), Product.code.in_(product_codes))
+    )
+
+
 def first_borrowers(session: Session, limit: int) -> list[BorrowerCard]:
     """The first `limit` borrowers by id (demo data that writes to real borrowers)."""
     return [_card(b) for b in session.scalars(select(Borrower).order_by(Borrower.id).limit(limit))]

@@ -14,9 +14,11 @@ from __future__ import annotations
 from lenddesk.negotiation.service._common import CHANNELS_ZH, LENDER_NAME, LEVEL_OF_ROLE
 from lenddesk.negotiation.service.agreements import (
     AcceptResult,
+    AgreementMade,
     accept,
     borrower_name_masked,
     get_agreement,
+    register_agreement_hook,
     verify_agreements,
 )
 from lenddesk.negotiation.service.cases import get_case, open_case, open_case_for
@@ -38,6 +40,7 @@ __all__ = [
     "LEVEL_OF_ROLE",
     "OUTCOMES",
     "AcceptResult",
+    "AgreementMade",
     "QueueRow",
     "accept",
     "approval_queue",
@@ -57,6 +60,7 @@ __all__ = [
     "open_case_for",
     "option_id",
     "propose",
+    "register_agreement_hook",
     "reject_proposal",
     "verify_agreements",
 ]

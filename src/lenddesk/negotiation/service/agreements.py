@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -92,6 +92,28 @@ def _day(day: date | str) -> str:
 
 
 _WAIVER_LABELS = {"penalty": "罚息", "late_fee": "滞纳金", "interest": "利息"}
+
+
+@dataclass(frozen=True)
+class AgreementMade:
+    """What a hook hears of a new hardship agreement."""
+
+    agreement_id: int
+    number: str
+    borrower_id: int
+    owner_id: int | None
+    ticket_id: int | None
+
+
+# Called after a hardship agreement is made, in the same transaction: (session, agreement, now). The
+# care room registers one to put a revisit (回访) on the owner's list (negotiation does not import care).
+AgreementHook = Callable[[Session, AgreementMade, datetime], None]
+_agreement_hooks: list[AgreementHook] = []
+
+
+def register_agreement_hook(hook: AgreementHook) -> None:
+    if hook not in _agreement_hooks:
+        _agreement_hooks.append(hook)
 
 
 def _terms_for_text(
@@ -251,6 +273,11 @@ def accept(
             "schedule_revision": revision.number if revision else None,
         },
     )
+    made = AgreementMade(
+        agreement.id, agreement.number, case.borrower_id, agreement.owner_id, agreement.ticket_id
+    )
+    for hook in list(_agreement_hooks):
+        hook(session, made, now)
     return AcceptResult(agreement, revision.number if revision else None)
 
 

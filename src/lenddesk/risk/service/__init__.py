@@ -35,7 +35,13 @@ from lenddesk.risk.service.blacklist import (
 )
 from lenddesk.risk.service.blacklist import STATUS_LABELS_ZH as BLACKLIST_STATUS_LABELS_ZH
 from lenddesk.risk.service.events import EventResult, raise_alert, record_event
-from lenddesk.risk.service.queries import BorrowerScore, RiskFigures, borrower_score, risk_figures
+from lenddesk.risk.service.queries import (
+    BorrowerScore,
+    RiskFigures,
+    borrower_ids_in_band,
+    borrower_score,
+    risk_figures,
+)
 from lenddesk.risk.service.scoring import score_day
 
 __all__ = [
@@ -52,6 +58,7 @@ __all__ = [
     "approve",
     "auc",
     "blacklisted_borrower_ids",
+    "borrower_ids_in_band",
     "borrower_score",
     "check",
     "close_alert",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.risk import score as scoring
@@ -53,3 +53,8 @@ def risk_figures(session: Session) -> RiskFigures:
     )
     high = session.scalar(select(func.count()).select_from(Profile).where(Profile.band == "high"))
     return RiskFigures(int(open_alerts or 0), int(pending or 0), int(high or 0))
+
+
+def borrower_ids_in_band(band: str) -> Select:
+    """Ids of borrowers the last close put in `band` (the care room's good-credit offers want `low`)."""
+    return select(Profile.borrower_id).where(Profile.band == band)

@@ -1,7 +1,7 @@
 """close at scale: a loan's lines by due date (index), repayment batches and their lines
 
-Revision ID: 0018_close_scale
-Revises: 0014_trust
+Revision ID: 0017_close_scale
+Revises: 0016_care
 Create Date: 2026-12-07 01:45:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from lenddesk.core.db import UTCDateTime
 
-revision: str = "0018_close_scale"
-down_revision: str | Sequence[str] | None = "0014_trust"
+revision: str = "0017_close_scale"
+down_revision: str | Sequence[str] | None = "0016_care"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

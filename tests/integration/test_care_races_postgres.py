@@ -1,0 +1,49 @@
+"""The care write paths under simultaneous callers on PostgreSQL (scenarios in tests/care/races.py),
+and a campaign preview's statement on PostgreSQL (LEAST, the joins)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lenddesk.core import audit, auth
+from lenddesk.core.db import make_engine, session_factory, upgrade_database
+from lenddesk.core.roles import ROLES
+from tests.care import races
+
+
+def _migrated(pg_url: str) -> str:
+    upgrade_database(pg_url)
+    engine = make_engine(pg_url)
+    with session_factory(engine)() as session:
+        for role in ROLES:
+            auth.create_user(
+                session,
+                actor=audit.Actor.system("tests"),
+                username=role,
+                password="correct-horse-1",
+                role=role,
+            )
+        session.commit()
+    engine.dispose()
+    return pg_url
+
+
+@pytest.mark.parametrize("scenario", races.SCENARIOS, ids=lambda scenario: scenario.__name__)
+def test_concurrent_callers_on_postgres(pg_url: str, scenario) -> None:
+    scenario(_migrated(pg_url))
+
+
+def test_a_preview_on_postgres_counts_each_reason(pg_url: str) -> None:
+    from lenddesk.care import service
+    from tests.care.conftest import NOW
+
+    factory, ids, actors = races._prepare(_migrated(pg_url), borrowers=4)
+    campaign_id = races._approved_campaign(factory, ids[:2], actors)
+    with factory() as session:
+        service.revoke_consent(
+            session, actor=actors["team_lead"], borrower_id=ids[0],
+            consent_id=service.list_consents(session, borrower_id=ids[0])[0].id, evidence="来电撤回", now=NOW,
+        )  # fmt: skip
+        session.commit()
+        found = service.preview(session, campaign_id=campaign_id, now=NOW)
+    assert (found.audience, found.eligible, found.excluded) == (2, 1, {"no_consent": 1})

@@ -54,8 +54,8 @@ after_close.registered_steps()  # imports every step module, then the snapshot s
 after_close._steps.pop("reports")
 engine = make_engine(sys.argv[1])
 started = time.perf_counter()
-run_cob(engine, date.fromisoformat(sys.argv[2]))
-print(json.dumps({"seconds": time.perf_counter() - started}))
+summary = run_cob(engine, date.fromisoformat(sys.argv[2]))
+print(json.dumps({"seconds": time.perf_counter() - started, "steps": summary.step_seconds}))
 """
 
 SNAPSHOT_STEP = """
@@ -168,8 +168,11 @@ def _bench_user(url: str) -> None:
 
 def measure_close(url: str, figures: Figures) -> None:
     print(f"[{figures.database}] close of {CLOSE} without the snapshot, then the snapshot step …", flush=True)
-    result, _ = child(CLOSE_WITHOUT_SNAPSHOT, url, CLOSE.isoformat())
+    result, rss = child(CLOSE_WITHOUT_SNAPSHOT, url, CLOSE.isoformat())
     figures.seconds["close_without_snapshot"] = result["seconds"]
+    figures.numbers["close_rss_mib"] = rss
+    for step, seconds in (result.get("steps") or {}).items():  # the risk score's target is here too
+        figures.seconds[f"step {step}"] = seconds
     result, rss = child(SNAPSHOT_STEP, url, CLOSE.isoformat())
     figures.seconds["snapshot_step"] = result["seconds"]
     figures.numbers["snapshot_loans"] = result.get("loans", 0)
@@ -239,6 +242,26 @@ def _ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:8.2f} ×" if denominator else "     n/a"
 
 
+RISK_TARGETS = {"sqlite": 5, "postgres": 8}  # issue 21: the early-warning score in the close
+
+
+def _step_lines(seconds: dict[str, float], database: str) -> list[str]:
+    """Each step of that close; the risk score with its target and the close's ratio to the close
+    without it."""
+    close = seconds["close_without_snapshot"]
+    lines = []
+    for key, value in seconds.items():
+        if key.startswith("step "):
+            line = f"    {key:<40} {value:8.2f} s"
+            if key == "step risk":
+                line += (
+                    f"   target ≤ {RISK_TARGETS[database]} s  ({_ratio(close, close - value).strip()}"
+                    " the close without it)"
+                )
+            lines.append(line)
+    return lines
+
+
 def report(results: list[Figures]) -> None:
     print("\n=== Reports benchmark (bench/reports.py) ===")
     print(f"machine: {os.cpu_count()} cores (other processes may share them); month end {CLOSE}")
@@ -251,7 +274,9 @@ def report(results: list[Figures]) -> None:
         lines = [
             f"\n[{f.database}] {f.loans:,} loans",
             f"  seed / rebuild of 24 month ends (set-up)   {s['seed']:8.1f} s / {s['rebuild']:.1f} s",
-            f"  close of the month end without the snapshot {s['close_without_snapshot']:8.2f} s",
+            f"  close of the month end without the snapshot {s['close_without_snapshot']:8.2f} s"
+            f"  (peak RSS {n['close_rss_mib']:.0f} MiB)",
+            *_step_lines(s, f.database),
             f"  month-end snapshot step                    {s['snapshot_step']:8.2f} s   target ≤ {target} s"
             f"  ({n['snapshot_loans']:,.0f} loans, peak RSS {n['snapshot_rss_mib']:.0f} MiB)",
             f"  snapshot ÷ close without it                {snapshot_ratio}",

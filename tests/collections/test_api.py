@@ -64,11 +64,12 @@ def test_a_threat_is_blocked_with_its_codes_and_the_attempt_is_recorded(
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "contact_blocked"
-    assert {v["code"] for v in body["violations"]} == {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
+    # Jail and a police impersonation (工安 for 公安, Traditional 們); the learned layer may add THREAT.
+    assert {v["code"] for v in body["violations"]} >= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
     with session_of(engine) as session:
         recorded = session.get(Contact, body["details"]["contact_id"])
         assert recorded is not None and recorded.status == "blocked"
-        assert set(recorded.codes) == {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
+        assert set(recorded.codes) == {v["code"] for v in body["violations"]}
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         assert (
             session.scalar(select(func.count()).where(AuditEntry.action == "collections.contact_blocked"))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from lenddesk.assistant.engine import assistant_settings
 from tests.conftest import PASSWORD
 from tests.support.servers import free_port
 
@@ -49,7 +50,12 @@ def live_server(live_database: Path) -> Iterator[str]:
     """The real app under uvicorn on a copy of the template database."""
     directory, database = live_database.parent, live_database
     port = free_port()
-    env = {**os.environ, "LENDDESK_DATABASE_URL": f"sqlite:///{database}"}
+    env = {
+        **os.environ,
+        "LENDDESK_DATABASE_URL": f"sqlite:///{database}",
+        # the assistant's models as `make models` trained them (the server runs in another directory)
+        "LENDDESK_ASSISTANT_MODEL_DIR": str(assistant_settings().model_dir.resolve()),
+    }
     process = subprocess.Popen(
         [
             sys.executable,
@@ -66,7 +72,7 @@ def live_server(live_database: Path) -> Iterator[str]:
         env=env,
         cwd=directory,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded machine: the worker builds its routes before it listens
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):

@@ -31,7 +31,7 @@ def test_borrower_asks_gets_angry_and_an_agent_answers_live(
 
     chat.get_by_test_id("chat-input").fill("请问怎么还款？可以用支付宝吗")
     chat.get_by_test_id("chat-send").click()
-    # The first message trains the model in the fresh server: allow it a minute.
+    # The first message loads the models in the fresh server: allow it a minute.
     expect(lines.locator("li[data-author=bot]").last).to_contain_text("自动扣款", timeout=60_000)
 
     chat.get_by_test_id("chat-input").fill("扣了我两次钱！！！你们这什么垃圾平台")

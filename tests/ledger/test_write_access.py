@@ -34,6 +34,7 @@ ADMIN_ONLY = {
     "POST /api/v1/ledger/borrowers/{borrower_id}/contacts",
     "POST /api/v1/ledger/products",
     "POST /api/v1/ledger/loans",
+    "POST /api/v1/ledger/repayment-batches",  # a bank's file: an admin or a channel key, never a case
 }
 _serial = count(1)
 

@@ -312,6 +312,7 @@ def main() -> None:
         if args.db in ("sqlite", "both"):
             url = f"sqlite:///{directory / 'bench.db'}"
             results.append(measure("sqlite", url, args.loans, args.rounds))
+            report(results[-1:])  # as soon as it is measured: a later database may not finish
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{directory / 'bench.db'}{suffix}").unlink(missing_ok=True)
         if args.db in ("postgres", "both") and not args.skip_postgres:
@@ -322,11 +323,11 @@ def main() -> None:
                 results.append(
                     measure("postgresql", server.create_database("bench_reports"), args.loans, args.rounds)
                 )
+                report(results[-1:])
             finally:
                 server.stop()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    report(results)
 
 
 if __name__ == "__main__":

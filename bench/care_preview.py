@@ -130,6 +130,8 @@ def build_book(engine: Engine, borrowers: int) -> None:
             ),
             {"t": SMS_TEXT, "at": NOW - timedelta(days=10)},
         )
+        if connection.dialect.name == "postgresql":  # the explicit ids left the sequence at 1
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('care_campaigns', 'id'), 2)"))
     for campaign, share in ((1, 20), (2, 5)):
         _insert(
             engine,

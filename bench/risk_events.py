@@ -55,13 +55,11 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-LendDesk-Key"] = "%(key)s"
 request = function()
   counter = counter + 1
-  local event_id
   if previous ~= nil and math.random() < %(replay_share)f then
-    event_id = previous
-  else
-    event_id = string.format("%(phase)s-%%d-%%d", math.random(1, 1000000000), counter)
+    -- a channel's retry: the very same event again (answered 200, nothing new recorded)
+    return wrk.format(nil, nil, nil, previous)
   end
-  previous = event_id
+  local event_id = string.format("%(phase)s-%%d-%%d", math.random(1, 1000000000), counter)
   local borrower = math.random(1, %(borrowers)d)
   local minute = counter %% 1440
   local at = string.format("2026-12-01T%%02d:%%02d:00+08:00", math.floor(minute / 60), minute %% 60)
@@ -76,6 +74,7 @@ request = function()
       .. ' "at": "%%s", "region": "110105", "amount": "%%d.00"}', event_id, borrower, at,
       math.random(100, 6000))
   end
+  previous = body
   return wrk.format(nil, nil, nil, body)
 end
 """
@@ -164,8 +163,10 @@ def measure(url: str, directory: Path, borrowers: int, *, seconds: int, connecti
             figures |= {"paced_rate": paced.rate, "paced_p99_ms": paced.p99_ms}
             answered = result.requests - result.non_2xx - result.errors
             stored = stored_events(url, phase)
-            # Replays answer 200 without a new row: at most `answered` rows, and about 97 % of them.
-            ok = answered * (1 - 3 * REPLAY_SHARE) <= stored <= answered
+            # Replays answer 200 without a new row: about 97 % of the answers are new rows. Requests
+            # still in flight when wrk stops are stored but not counted as answered: at most one a
+            # connection more.
+            ok = answered * (1 - 3 * REPLAY_SHARE) <= stored <= answered + connections
             print(f"risk events: {stored} stored for {answered} answered ({'ok' if ok else 'MISMATCH'})")
     ratio = figures["lenddesk_rate"] / figures["ceiling_rate"]
     print(f"risk events: LendDesk reaches {ratio:.1%} of the bare-FastAPI ceiling")

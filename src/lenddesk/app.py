@@ -20,19 +20,22 @@ from lenddesk.core.http import PublicJsonLimit, install_error_handlers
 from lenddesk.core.policy import get_policy
 from lenddesk.core.settings import get_settings
 
-# Each module exposes `router`. Order matters only for the documentation's tag order.
+# Each module exposes `router`; their paths do not overlap, so order changes no behaviour, only
+# speed: FastAPI tries every route in turn (twice per request), so the channels' hot paths (risk
+# events, intake, repayments, chat) come first — a risk event behind the others cost a quarter of
+# its request in route matching. The documentation's tag order is `API_TAGS`.
 ROUTER_MODULES = (
-    "lenddesk.core.api",
-    "lenddesk.ledger.api",
+    "lenddesk.risk.api",
     "lenddesk.desk.api",
+    "lenddesk.ledger.api",
+    "lenddesk.assistant.api",
+    "lenddesk.channels.api",
+    "lenddesk.core.api",
     "lenddesk.negotiation.api",
     "lenddesk.collections.api",
-    "lenddesk.assistant.api",
     "lenddesk.quality.api",
     "lenddesk.feedback.api",
-    "lenddesk.channels.api",
     "lenddesk.reports.api",
-    "lenddesk.risk.api",
     "lenddesk.incidents.api",
     "lenddesk.care.api",
     "lenddesk.channels.outbox_api",
@@ -50,6 +53,11 @@ ROUTER_MODULES = (
     "lenddesk.web.incidents",
     "lenddesk.web.care",
 )
+
+API_TAGS = (
+    "system", "auth", "admin", "audit", "ledger", "calculator", "desk", "negotiation", "collections",
+    "assistant", "quality", "feedback", "channels", "reports", "risk", "incidents", "care",
+)  # fmt: skip
 
 
 @asynccontextmanager
@@ -71,6 +79,7 @@ def create_app(database_url: str | None = None, engine: Engine | None = None) ->
         docs_url=None,  # served by core.api from local files: no CDN at run time
         redoc_url=None,
         lifespan=_worker_threads,
+        openapi_tags=[{"name": tag} for tag in API_TAGS],
         dependencies=[Depends(browser.csrf_protect)],
     )
     app.add_middleware(PublicJsonLimit)

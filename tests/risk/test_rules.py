@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from lenddesk.risk import rules
 
 LIMITS = rules.Thresholds(
@@ -105,3 +108,26 @@ def test_region_codes_name_a_province() -> None:
     assert rules.province_of("440106") == "44"
     assert rules.province_of("990000") is None
     assert rules.province_of("44010") is None
+
+
+PROVINCES = st.sampled_from([None, "11", "31", "44"])
+EVENTS = st.builds(
+    rules.Event,
+    event_id=st.text(min_size=1, max_size=4),
+    source=st.just("bank"),
+    kind=st.sampled_from(rules.EVENT_KINDS),
+    at=st.integers(min_value=-200 * 24, max_value=48).map(lambda hours: T0 + timedelta(hours=hours)),
+    province=PROVINCES,
+    amount_fen=st.one_of(st.none(), st.integers(min_value=1, max_value=1_000_000)),
+    success=st.booleans(),
+)
+
+
+@given(event=EVENTS, history=st.lists(EVENTS, max_size=8), home=PROVINCES)
+def test_an_event_that_may_not_raise_raises_on_no_history(
+    event: rules.Event, history: list[rules.Event], home: str | None
+) -> None:
+    """The intake skips reading history when `may_raise` says no rule can fire: that must hold for
+    every history, or the skip would hide alerts."""
+    if not rules.may_raise(event, home):
+        assert rules.judge(event, history, home_province=home, limits=LIMITS) == []

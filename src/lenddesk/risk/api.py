@@ -109,9 +109,7 @@ def _record_and_commit(
             success=body.success,
             now=now,
         )
-        out = schemas.EventOut(
-            id=result.event.id, created=result.created, alerts=[alert.id for alert in result.alerts]
-        )
+        out = schemas.EventOut(id=result.event_id, created=result.created, alerts=result.alert_ids)
         session.commit()
         return out
     except BaseException:

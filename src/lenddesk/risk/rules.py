@@ -80,6 +80,14 @@ class Raised:
     evidence: dict[str, object]
 
 
+def may_raise(event: Event, home_province: str | None) -> bool:
+    """False when no history could make `event` raise an alert (a failed login, a login from the
+    home province or from no province, a card binding): such an event needs no history read."""
+    if event.kind == "login":
+        return event.success and event.province is not None and event.province != home_province
+    return event.kind == "transfer" and event.amount_fen is not None
+
+
 def judge(
     event: Event, history: Sequence[Event], *, home_province: str | None, limits: Thresholds
 ) -> list[Raised]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,9 +35,12 @@ def thresholds(policy: RiskPolicy | None = None) -> rules.Thresholds:
     )
 
 
+INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
 def insert_for(bind: Session | Connection) -> Any:
     dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+    return INSERTS[dialect]
 
 
 def take_write_gate(session: Session) -> None:
@@ -77,6 +80,25 @@ def lock_profile(session: Session, borrower_id: int) -> Profile:
     )
     assert profile is not None  # inserted just above
     return profile
+
+
+# One statement that creates the profile if new and locks its row: on PostgreSQL the conflicting
+# row is locked by DO UPDATE until COMMIT; on SQLite the write gate taken before it serialises.
+_profiles = Profile.__table__
+_LOCK_PROFILE_ROW = {
+    dialect: insert_of(_profiles)
+    .values(borrower_id=bindparam("borrower_id"), score=0, band="low", previous_band="low")
+    .on_conflict_do_update(index_elements=["borrower_id"], set_={"borrower_id": bindparam("borrower_id")})
+    for dialect, insert_of in INSERTS.items()
+}
+
+
+def lock_profile_row(session: Session, borrower_id: int) -> None:
+    """`lock_profile` in one statement and without loading the profile (the event intake's path)."""
+    take_write_gate(session)
+    session.connection().execute(
+        _LOCK_PROFILE_ROW[session.get_bind().dialect.name], {"borrower_id": borrower_id}
+    )
 
 
 def risk_key() -> str:

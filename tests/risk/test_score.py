@@ -219,3 +219,35 @@ def test_the_close_hashes_only_borrowers_without_keys_until_the_key_changes(
                 assert (id_hash, mobile_hash) == borrower_hashes(borrower.id_number, borrower.mobile)
     finally:
         get_settings.cache_clear()
+
+
+def test_a_close_rewrites_a_profile_only_when_its_score_changes(
+    app: FastAPI, engine: Engine, as_role
+) -> None:
+    """A borrower without history scores 0 every day: the profile written by the first close is not
+    rewritten by the next (most of a book, and most of the step's cost), yet the API still says it
+    was scored by the latest close. An overdue borrower's days past due grow, so it is rewritten."""
+    from lenddesk.core import audit
+    from lenddesk.core.pii import id_check_char
+    from lenddesk.ledger import service as ledger
+
+    book = make_book(engine)
+    with session_factory(engine)() as session:
+        quiet = ledger.create_borrower(
+            session,
+            actor=audit.Actor.system("tests"),
+            name="无记录客户",
+            id_number="110105199003070" + "01" + id_check_char("11010519900307001"),
+            mobile="13900001111",
+        ).id
+        session.commit()
+    with engine.connect() as connection:
+        score_day(connection, AS_OF)
+        score_day(connection, AS_OF + timedelta(days=1))
+    with session_factory(engine)() as session:
+        written = dict(session.execute(select(Profile.borrower_id, Profile.scored_on)).all())
+    assert written[quiet] == AS_OF  # the same zeros: not rewritten
+    assert written[book.borrower] == AS_OF + timedelta(days=1)  # one more day past due
+    response = TestClient(app).get(f"/api/v1/risk/borrowers/{quiet}/score", headers=as_role("compliance"))
+    assert response.status_code == 200, response.text
+    assert (response.json()["score"], response.json()["scored_on"]) == (0, "2026-12-01")

@@ -465,6 +465,22 @@ def queue_outbound(
     return outbox.id
 
 
+def queue_addressed(
+    session: Session, *, channel: str, kind: str, body: str, recipients: Sequence[str], now: datetime
+) -> list[int]:
+    """Queue one message to each address (a broadcast, a campaign) with one INSERT for them all:
+    the outbox ids, in the order of `recipients`. Like `queue_outbound` with a channel and a
+    recipient, only the outbox holds them."""
+    if not recipients:
+        return []
+    rows = [
+        {"channel": channel, "recipient": recipient, "kind": kind, "body": body, "created_at": now}
+        for recipient in recipients
+    ]
+    inserted = session.execute(insert(_outbox).returning(_outbox.c.id, sort_by_parameter_order=True), rows)
+    return list(inserted.scalars())
+
+
 def add_channel_event(
     session: Session, *, ticket_id: int, kind: str, body: str, data: dict[str, Any], at: datetime
 ) -> None:

@@ -13,19 +13,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.core.errors import Unprocessable
-from lenddesk.desk.service import queue_outbound
+from lenddesk.desk.service import queue_addressed
 from lenddesk.incidents import rules
 from lenddesk.incidents.models import Delivery, Incident, Update
 from lenddesk.incidents.service._common import guarded_text, incidents_policy, lock_incident, require_active
 from lenddesk.ledger import service as ledger
 
+_deliveries = Delivery.__table__
+_SET_OUTBOX_ID = (
+    _deliveries.update()
+    .where(_deliveries.c.id == bindparam("delivery_id"))
+    .values(outbox_id=bindparam("queued_as"))
+)
 BROADCAST_CHANNEL = "sms"
 OUTBOX_KIND = "incident"
 
@@ -93,7 +99,9 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 
 def broadcast_update(session: Session, *, incident: Incident, update: Update, now: datetime) -> int:
-    """Queue the update for every borrower in the incident's scope who has none yet; the count queued."""
+    """Queue the update for every borrower in the incident's scope who has none yet; the count queued.
+    A page of `broadcast_page` borrowers costs four statements: the page, its delivery rows (those a
+    retry already made are skipped), its outbox messages, their ids on the delivery rows."""
     page = incidents_policy().broadcast_page
     queued = 0
     after = 0
@@ -103,30 +111,37 @@ def broadcast_update(session: Session, *, incident: Incident, update: Update, no
         )
         if not borrowers:
             return queued
-        for borrower in borrowers:
-            claimed = session.execute(
-                _insert(session)(Delivery)
-                .values(
-                    update_id=update.id,
-                    borrower_id=borrower.id,
-                    status="queued" if borrower.mobile else "no_address",
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["update_id", "borrower_id"])
-                .returning(Delivery.id)
-            ).scalar()
-            if claimed is None or not borrower.mobile:
-                continue
-            outbox_id = queue_outbound(
-                session,
-                channel=BROADCAST_CHANNEL,
-                recipient=borrower.mobile,
-                kind=OUTBOX_KIND,
-                body=update.text,
-                now=now,
-            )
-            session.execute(
-                Delivery.__table__.update().where(Delivery.id == claimed).values(outbox_id=outbox_id)
-            )
-            queued += 1
+        queued += _queue_page(session, update, borrowers, now)
         after = borrowers[-1].id
+
+
+def _queue_page(session: Session, update: Update, borrowers: list[ledger.BorrowerCard], now: datetime) -> int:
+    mobiles = {borrower.id: borrower.mobile for borrower in borrowers}
+    claimed = session.execute(
+        _insert(session)(_deliveries)
+        .on_conflict_do_nothing(index_elements=["update_id", "borrower_id"])
+        .returning(_deliveries.c.id, _deliveries.c.borrower_id),
+        [
+            {
+                "update_id": update.id,
+                "borrower_id": borrower_id,
+                "status": "queued" if mobile else "no_address",
+                "created_at": now,
+            }
+            for borrower_id, mobile in mobiles.items()
+        ],
+    ).all()
+    to_send = sorted((row for row in claimed if mobiles[row.borrower_id]), key=lambda row: row.borrower_id)
+    outbox_ids = queue_addressed(
+        session,
+        channel=BROADCAST_CHANNEL,
+        kind=OUTBOX_KIND,
+        body=update.text,
+        recipients=[mobiles[row.borrower_id] for row in to_send],
+        now=now,
+    )
+    if to_send:
+        pairs = zip(to_send, outbox_ids, strict=True)
+        ids = [{"delivery_id": row.id, "queued_as": queued} for row, queued in pairs]
+        session.execute(_SET_OUTBOX_ID, ids)
+    return len(to_send)

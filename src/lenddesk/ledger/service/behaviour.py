@@ -81,9 +81,16 @@ def repayment_behaviour(*, as_of: date, lookback_days: int, first_id: int, last_
             Loan.borrower_id.between(first_id, last_id),
             line.due_on < as_of,
             or_(line.paid_off_on.is_(None), line.paid_off_on > as_of - timedelta(days=lookback_days)),
+            # A line paid on or before its due date adds to no figure: it never was past due.
+            or_(line.paid_off_on.is_(None), line.paid_off_on > line.due_on),
         )
         .group_by(Loan.borrower_id)
     )
+
+
+def borrower_ids_between(first_id: int, last_id: int) -> Select:
+    """The ids of the borrowers in [first_id, last_id] (another room's per-borrower rows by range)."""
+    return select(Borrower.id).where(Borrower.id.between(first_id, last_id))
 
 
 def borrower_identities(*, first_id: int, last_id: int) -> Select:

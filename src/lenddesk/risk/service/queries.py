@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.risk import score as scoring
-from lenddesk.risk.models import Alert, BlacklistEntry, Profile
+from lenddesk.risk.models import Alert, BlacklistEntry, Profile, ScoreRun
 from lenddesk.risk.service._common import identity_of, risk_policy
 
 
@@ -34,7 +34,11 @@ def borrower_score(session: Session, *, borrower_id: int) -> BorrowerScore:
         return BorrowerScore(borrower_id, 0, "low", (), None)
     twin = scoring.score(behaviour_of(profile), scoring.Weights.of(risk_policy()))
     # Score and band as the close stored them; the reasons from the same inputs by the pure twin.
-    return BorrowerScore(borrower_id, profile.score, profile.band, twin.reasons, profile.scored_on)
+    # The close rewrites only the profiles whose score changed, so the date a profile holds is when
+    # it last changed: it was scored again by every close since, the last being the latest run done.
+    last_run = session.scalar(select(func.max(ScoreRun.business_date)).where(ScoreRun.status == "done"))
+    scored_on = max(profile.scored_on, last_run) if last_run is not None else profile.scored_on
+    return BorrowerScore(borrower_id, profile.score, profile.band, twin.reasons, scored_on)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,17 @@ def test_scam_stories_are_flagged_with_their_evidence(text: str) -> None:
     understood = engine.understand_text(text)
     assert understood.scam.suspected
     assert understood.scam.scripts and (understood.scam.evidence or understood.scam.scripts != ("model",))
-    assert decide(text).action == "scam_warning"
+    decision = decide(text)
+    assert decision.action == "scam_warning" and decision.ticket_reason == "scam"
+
+
+def test_a_calm_scam_story_is_answered_by_the_bot_with_a_fraud_ticket_not_handed_off() -> None:
+    calm = decide("对方说是你们客服 让我把钱转到安全账户 这是真的吗")
+    assert calm.action == "scam_warning" and not calm.handoff and calm.ticket_reason == "scam"
+    angry = decide("骗子让我转到安全账户 你们这破平台怎么保护客户的！！！")
+    assert angry.action == "scam_warning" and angry.handoff_reason == "scam"
+    asked = decide("有人让我转到安全账户 转人工")
+    assert asked.handoff_reason == "scam"
 
 
 @pytest.mark.parametrize(

@@ -1888,7 +1888,7 @@ LIFT_NOT_SCAM = (
     ("一个工号{i}的人说是你们催收 是真的吗", "verify_official"),
     ("你们的官方客服电话是多少", "verify_official"),
     ("怎么确认来电的是不是你们", "verify_official"),
-    ("你们会不会让我{a}", "verify_official"),
+    ("你们有没有可能要求我{a}", "verify_official"),
     ("你们的工作人员会要求我{a}吗", "verify_official"),
     ("官方会让客户{a}吗 确认一下", "verify_official"),
     ("听说有骗子冒充客服让人{a} 你们会这么做吗", "verify_official"),
@@ -1913,7 +1913,7 @@ LIFT_NOT_SCAM = (
     ("逾期记录会保留几年", "credit_report"),
     ("放款要交什么费用吗", "loan_apply"),
     ("借款需要先交保证金吗", "loan_apply"),
-    ("提前还款手续费多少", "early_repay"),
+    ("提前结清的话手续费收多少", "early_repay"),
     ("在商城买的东西怎么申请退款", "other"),
     ("退货的钱什么时候退回来", "other"),
     ("店里扫码付款失败了", "other"),
@@ -1999,6 +1999,30 @@ LIFT_ANGRY_TAIL = (
     " ridiculous service",
     " 烦不烦啊",
     " 赶紧的",
+    " 随便你们吧 反正我不还了",
+    " 你们看着办 出了事别怪我",
+    " 给我一个交代！",
+    " 解释一下？？",
+    " 你们到底想干嘛",
+    " 这事我跟你们耗到底",
+    " 早晚有人收拾你们",
+    " 别逼我",
+    " 有意思吗？",
+    " 没见过这么烂的",
+    " 我受不了了！",
+    " 天天这样谁顶得住",
+    " 耍我好玩吗",
+    " 真当消费者好欺负",
+)
+LIFT_ANGRY_VICTIM = (
+    " 你们平台怎么泄露的信息？？",
+    " 你们是干什么吃的",
+    " 你们必须赔我！",
+    " 信息是不是你们卖的",
+    " 都是你们的错 不管我就去告你们",
+    " 钱没了你们负责吗！！",
+    " 为什么没人提醒我 气死了",
+    " 骗子都知道我的借款信息 你们怎么解释",
 )
 LIFT_ANGRY_WHOLE = {
     "repay_failed": ["明明到账了还说我欠着 你们会不会算账", "扣款扣不上还怪我 你们银行接口是纸糊的吗"],
@@ -2060,9 +2084,13 @@ def lift_scam_rows(rng: random.Random) -> list[dict[str, object]]:
             text = f"{ask.removeprefix('说').removeprefix('让我')} 是{who}说的{end}"
         else:
             text = f"我被{who}骗了 {ask}{end}"
-        emotion = rng.choices(("calm", "anxious"), (0.4, 0.6))[0]
+        emotion = rng.choices(("calm", "anxious", "angry"), (0.35, 0.5, 0.15))[0]
         text = _spelled(styled(text, rng), rng)
-        rows.append(record(with_emotion(text, emotion, rng) if emotion == "anxious" else text, intent, emotion, True))
+        if emotion == "anxious":
+            text = with_emotion(text, emotion, rng)
+        elif emotion == "angry":
+            text = text + rng.choice(LIFT_ANGRY_VICTIM + LIFT_ANGRY_TAIL)
+        rows.append(record(text, intent, emotion, True))
     for _ in range(400):
         end, intent = rng.choice(LIFT_ENGLISH_END)
         text = f"{rng.choice(LIFT_ENGLISH_WHO)} {rng.choice(LIFT_ENGLISH_ASK)}{end}"
@@ -2089,6 +2117,8 @@ def lift_emotion_rows(rng: random.Random) -> list[dict[str, object]]:
         else:
             text = rng.choice(LIFT_ANGRY_HEAD) + core + rng.choice(LIFT_ANGRY_TAIL)
         rows.append(record(styled(text, rng), intent, "angry"))
+        # The same question asked calmly: the anger is in the frame, not in the question's words.
+        rows.append(record(styled(framed(core, rng), rng), intent, "calm"))
     for intent, lines in LIFT_ANGRY_WHOLE.items():
         for line in lines:
             for _ in range(6):
@@ -2099,10 +2129,110 @@ def lift_emotion_rows(rng: random.Random) -> list[dict[str, object]]:
     return rows
 
 
+# Intent boundaries that were still weak on the development set (issue 19, second round).
+LIFT_CORES: dict[str, list[str]] = {
+    "complaint": [
+        "客服热线总是打不通",
+        "打了一上午电话都是忙音",
+        "在线客服半天不回消息",
+        "机器人只会让我换个说法",
+        "问了好几遍都是套话",
+        "你们的服务态度太差了 我要反映",
+        "工作人员处理问题拖拖拉拉",
+        "上次答应给我回电 一直没人打来",
+        "这么久了没人处理我的问题",
+        "我要去12378反映你们",
+        "准备去黑猫投诉平台投诉",
+        "我的个人信息是不是被你们泄露了 总接到推销电话",
+        "你们app乱弹广告",
+        "宣传和实际不一样 属于虚假宣传",
+        "你们的服务我很不满意",
+        "我要给你们差评",
+        "你们的规则一天一个样",
+        "办个业务要跑好几个部门",
+    ],
+    "credit_report": [
+        "逾期{n}天会不会有不良记录",
+        "晚还{n}天会报给人行吗",
+        "这次逾期会不会留下信用污点",
+        "逾期了征信多久能恢复",
+        "我逾期了 征信上会显示多久",
+        "晚了几天 会不会影响我以后贷款的信用记录",
+        "逾期之后查征信能看到吗",
+        "你们是接入人行征信的吗",
+        "征信报告上的逾期能申请撤销吗",
+        "会不会上报百行征信",
+    ],
+    "penalty_fee": [
+        "罚息太高了 能少收点吗",
+        "滞纳金能不能免掉",
+        "违约金可以申请减免吗",
+        "晚了{n}天收了多少罚息",
+        "逾期费用能不能打个折",
+        "这个罚金我觉得不合理 能退吗",
+        "逾期利息是按天算的吗",
+        "能不能只还本金 罚息免了",
+    ],
+    "other": [
+        "能帮我交{x}吗",
+        "可以用你们app缴{x}吗",
+        "怎么用{p}交{x}",
+        "{x}交错了能退吗",
+        "能帮我查查快递到哪了吗",
+        "帮我订张火车票",
+        "商家收款码被限额了",
+        "收款到账有延迟吗 我是商户",
+        "线下门店能用{p}付款吗",
+        "怎么给商家退款",
+    ],
+    "repay_failed": [
+        "还款显示处理中一直没完成",
+        "付了钱但是账单没变",
+        "paid already but the app still shows i owe",
+        "我还款了 还是收到逾期短信",
+        "扣款提示失败 可我卡里钱够",
+        "还款成功了但是额度没恢复 也显示没还",
+    ],
+    "account_change": [
+        "银行卡被冻结了 想换张卡扣款",
+        "原来的卡注销了 怎么换绑",
+        "预留手机号停机了 怎么改",
+        "换了新手机号 收不到验证码 怎么修改",
+    ],
+    "interest_rate": [
+        "费用这么高 是不是高利贷",
+        "综合年化到底多少",
+        "are the fees this high normal",
+        "what's the apr on this",
+        "利息加服务费一共多少",
+    ],
+    "hardship": [
+        "这个月确实还不上 能延后几天吗",
+        "收入断了 能不能先只还利息",
+        "能给个还款计划吗 我分几次还",
+        "生病住院了 能申请缓一缓吗",
+    ],
+}
+LIFT_FEES = ("水电费", "话费", "燃气费", "物业费", "学费", "宽带费", "社保", "交通罚款")
+
+
+def lift_intent_rows(rng: random.Random) -> list[dict[str, object]]:
+    rows = []
+    for intent, cores in LIFT_CORES.items():
+        for _ in range(160):
+            core = rng.choice(cores).format(
+                n=rng.choice((1, 2, 3, 5, 7, 10)), x=rng.choice(LIFT_FEES), p="{p}"
+            )
+            emotion = rng.choices(("calm", "anxious", "angry"), (0.6, 0.2, 0.2))[0]
+            text = styled(framed(fill(core, rng), rng), rng)
+            rows.append(record(with_emotion(text, emotion, rng), intent, emotion))
+    return rows
+
+
 def main() -> None:
     rng = random.Random(SEED)
     rows = intent_rows(rng) + combined_rows(rng) + scam_rows(rng)
-    rows += lift_scam_rows(rng) + lift_emotion_rows(rng)
+    rows += lift_scam_rows(rng) + lift_emotion_rows(rng) + lift_intent_rows(rng)
     seen, unique = set(), []
     for row in rows:
         key = (row["text"], row["intent"])

@@ -15,6 +15,7 @@ from lenddesk.assistant.normalise import emotion_text, normalise
 from lenddesk.cli import app
 
 WORLD = Path(classifier.DATA) / "eval" / "world.jsonl"
+THIRD = Path(__file__).resolve().parents[2] / "evaluation" / "dev" / "assistant.jsonl"
 
 
 def decide(text: str) -> dialogue.Decision:
@@ -156,6 +157,28 @@ def test_the_second_development_set_is_not_in_the_training_data() -> None:
     train |= {normalise(r.text) for r in classifier.corpus_rows()}
     world = [normalise(row.text) for row in evaluation.read_rows(WORLD)]
     assert sum(text in train for text in world) <= len(world) * 0.03
+
+
+def test_the_third_development_set_is_not_in_the_training_data() -> None:
+    train = {normalise(text) for text, _ in classifier.training_examples()}
+    train |= {normalise(r.text) for r in classifier.corpus_rows()}
+    mine = [normalise(row.text) for row in evaluation.read_rows(THIRD)]
+    assert len(mine) >= 150 and sum(text in train for text in mine) <= len(mine) * 0.03
+
+
+def test_targets_on_the_third_development_set() -> None:
+    """evaluation/dev/assistant.jsonl (issue 19, second round): scam stories in many tellings, hard
+    negatives, rhetorical anger."""
+    report = evaluation.evaluate(
+        evaluation.read_rows(THIRD), engine.predict_for_evaluation, engine.baseline_intent
+    )
+    behaviour = report.behaviour
+    assert behaviour is not None
+    assert report.model.accuracy >= 0.9
+    assert behaviour.scam[0] >= 0.95 * behaviour.scam[1]
+    assert behaviour.scam_false_alarms[0] <= 0.02 * behaviour.scam_false_alarms[1]
+    assert behaviour.unasked[0] <= 0.05 * behaviour.unasked[1]
+    assert behaviour.angry[0] >= 0.85 * behaviour.angry[1]
 
 
 def test_targets_on_the_second_development_set() -> None:

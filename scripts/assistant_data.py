@@ -2229,10 +2229,79 @@ def lift_intent_rows(rng: random.Random) -> list[dict[str, object]]:
     return rows
 
 
+# Not impostors: collectors' own conduct (a collection complaint, even when they pose as lawyers or
+# the court), and borrowers acknowledging the anti-scam advice.
+LIFT_COLLECTOR_NOT_SCAM = (
+    "你们催收说自己是法院的 说要起诉我",
+    "催收员冒充律师给我打电话 吓唬我要上门",
+    "催收说公安会来抓我 这合法吗",
+    "你们的催收说要派人去我单位 还说要通知我爸妈",
+    "催收自称律所的 天天发律师函短信",
+    "催收说不还就冻结我所有银行卡",
+    "催收冒充法院发了个传票照片给我",
+    "你们委托的催收公司说要去我老家上门",
+    "催收打我紧急联系人 还说我诈骗",
+    "催收发短信说已经立案了 让我今天还清",
+    "催收的人说我这是诈骗罪要坐牢",
+    "催收威胁说要曝光到我朋友圈",
+)
+LIFT_ACKNOWLEDGE = (
+    "好的 我不会把验证码给别人",
+    "明白了 不转账给陌生人",
+    "谢谢提醒 我没点那个链接",
+    "知道了 我挂了那个电话 没转钱",
+    "好 我不会开屏幕共享的",
+    "收到 以后只认你们官方电话",
+)
+LIFT_CANTONESE_SCAM = (
+    "有個自稱{p}客服嘅人話我賬戶有問題 叫我轉錢去安全賬戶",
+    "佢哋拉咗我入個群 話係官方客服群 叫我下載個app還款",
+    "有人打嚟話我以前開咗校園貸 要幫我註銷 叫我借錢轉畀佢",
+    "個客服叫我開屏幕共享 話幫我退款 跟住我張卡啲錢冇咗",
+    "佢話我筆貸款凍結咗 要交解凍費 我已經畀咗三千",
+    "有個中介話幫我洗白征信 收咗我五千蚊 跟住封咗我",
+    "有人扮警察打畀我 話我涉及洗黑錢 要我將錢轉去監管賬戶",
+    "佢叫我讀返個驗證碼畀佢聽 話核實身份",
+    "有個群主話帶我哋投資 叫我喺網貸借錢充值 而家提唔到錢",
+    "話我中咗獎 要先交稅 我轉咗一千過去",
+)
+LIFT_GROUP_SCAM = (
+    "被拉进一个{p}官方福利群 群主让大家先转钱激活额度",
+    "一个叫{p}客服中心的微信群 让每个人扫码交保证金提额",
+    "群里有人说是你们的工作人员 说可以内部渠道下款 要先交会员费",
+    "进了一个还款指导群 他们让我把钱转到群主的卡上代还",
+    "QQ群里冒充你们的人 让我们下载新app 把借款转进去验资",
+    "群里的导师让我借网贷买他们的理财 说稳赚 现在钱取不出来",
+)
+
+
+def lift_more_rows(rng: random.Random) -> list[dict[str, object]]:
+    rows = []
+    for line in LIFT_COLLECTOR_NOT_SCAM:
+        for _ in range(8):
+            emotion = rng.choices(("calm", "anxious", "angry"), (0.3, 0.4, 0.3))[0]
+            text = with_emotion(styled(framed(line, rng), rng), emotion, rng)
+            rows.append(record(text, "collection_complaint", emotion, False))
+    for line in LIFT_ACKNOWLEDGE:
+        for _ in range(6):
+            rows.append(record(styled(line, rng), "chitchat", "calm", False))
+    for line in LIFT_CANTONESE_SCAM + LIFT_GROUP_SCAM:
+        for _ in range(10):
+            end, intent = rng.choice(LIFT_END)
+            text = fill(line, rng) + (end if rng.random() < 0.5 else "")
+            text = typo(text, rng) if rng.random() < 0.3 else text
+            text = _s2t.convert(text) if rng.random() < 0.3 else text
+            rows.append(
+                record(text, intent if text.endswith(end) and end else "fraud_report", "anxious", True)
+            )
+    return rows
+
+
 def main() -> None:
     rng = random.Random(SEED)
     rows = intent_rows(rng) + combined_rows(rng) + scam_rows(rng)
     rows += lift_scam_rows(rng) + lift_emotion_rows(rng) + lift_intent_rows(rng)
+    rows += lift_more_rows(rng)
     seen, unique = set(), []
     for row in rows:
         key = (row["text"], row["intent"])

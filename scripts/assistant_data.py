@@ -1749,9 +1749,559 @@ def scam_rows(rng: random.Random) -> list[dict[str, object]]:
     return rows
 
 
+# --- issue 19, second round: scam stories as real borrowers tell them, their hard negatives, and
+# rhetorical anger. Written in other frames than the development set evaluation/dev/assistant.jsonl.
+LIFT_WHO = (
+    "一个说是{p}风控专员的人",
+    "自称{p}官方客服的小姐姐",
+    "企业微信上一个叫客户经理的",
+    "一个自称银保监会消保局的",
+    "自称金融监管局工作人员的男的",
+    "一个说是派出所民警的",
+    "一个说是反诈中心的",
+    "淘宝店的客服",
+    "快递公司客服说包裹丢了 然后",
+    "说是京东金融客服的",
+    "一个自称网贷清退小组的",
+    "说是人民银行征信中心的",
+    "一个自称律师事务所的",
+    "贷款中介",
+    "游戏里认识的网友",
+    "投资群里的老师",
+    "冒充我大学辅导员的人",
+    "自称互联网金融协会的",
+    "网上搜到的一个客服电话 接电话的人",
+    "一个用你们logo当头像的人",
+    "一个客服",
+    "对面",
+    "他们",
+    "那边的人",
+    "一个00开头的境外号码",
+    "自称支付宝客服的",
+    "一个说是抖音客服的",
+    "说是保险公司的",
+    "一个自称{p}催收部的人",
+    "short video 上的贷款顾问",
+)
+LIFT_ASK = (
+    "让我把余额转到他提供的安全账户保管",
+    "说我账户异常要冻结 让我转钱到监管账户验证",
+    "说我的账户被锁了 交 1000 解锁费就能恢复",
+    "说我大学时开的校园贷没注销 要配合注销 否则影响征信",
+    "要帮我注销学生贷款记录 让我先把几个平台的额度借出来",
+    "说帮我取消校园贷资格 不然每个月扣钱",
+    "说多收了我的利息要退给我 让我按提示操作借款",
+    "说买的东西有问题要理赔退款 让我扫码填银行卡和验证码",
+    "说能帮我修复征信 删掉逾期 先交服务费",
+    "说有关系可以洗白不良记录 收 5000 一条",
+    "让我下载会议软件开屏幕共享 他远程帮我操作",
+    "让我开共享屏幕 说要指导我退款",
+    "要我把收到的短信验证码发给他核对身份",
+    "说是核实身份 让我报一下刚收到的六位数字",
+    "说我贷款批了 但要先交 20% 的保证金才放款",
+    "说放款前要交工本费和公证费",
+    "说我资质不够 交钱包装一下就能下款",
+    "说可以帮我提额到五万 但要先刷流水",
+    "说可以把利率降到 3.6% 先交调息手续费",
+    "说我开通了会员 每月自动扣费 要我配合关闭",
+    "说老 app 停用了 让我去一个新 app 还款",
+    "说可以代还我的网贷 让我把钱先打给他",
+    "说我被起诉了 今天转钱到私人账户就撤诉",
+    "说我中奖了 要先交个人所得税才能领",
+    "说网贷清退可以退回利息 要先借一笔验证流水",
+    "说我的征信有污点 要配合消除 让我转账",
+    "说我卡号填错了贷款被冻结 要交解冻金",
+    "说我涉嫌洗钱 要把钱转到国家安全账户配合调查",
+    "发了一个链接 让我输入银行卡号、密码和验证码",
+    "说保单要退保 让我先在几个app上借钱周转",
+    "冒充我领导 让我帮忙先垫付一笔钱",
+    "让我关掉手机的来电 不要告诉任何人 然后按他说的转账",
+)
+LIFT_END = (
+    ("", "fraud_report"),
+    (" 我照着做了 钱转过去了", "fraud_report"),
+    (" 我已经付了两次 他还要", "fraud_report"),
+    (" 转完就被拉黑了", "fraud_report"),
+    (" 我损失了一万多", "fraud_report"),
+    (" 卡里的钱被转走了", "fraud_report"),
+    (" 我现在很慌 该怎么办", "fraud_report"),
+    (" 我是不是遇到骗子了", "fraud_report"),
+    (" 刚报了警 你们能帮我冻结吗", "fraud_report"),
+    (" 这是你们公司的吗", "verify_official"),
+    (" 真的假的", "verify_official"),
+    (" 你们有这种操作吗", "verify_official"),
+    (" 我还没操作 先问问你们", "verify_official"),
+    (" 能信吗", "verify_official"),
+    (" 是官方的吗", "verify_official"),
+)
+# The same scam words as borrowers spell them: pinyin, initials, typos, English.
+SCAM_SPELLINGS = {
+    "安全账户": ("anquan zhanghu", "aqzh", "安全帐户", "安全賬護", "safe account"),
+    "校园贷": ("xiaoyuandai", "xyd", "校圆贷", "校园代", "student loan"),
+    "验证码": ("yanzhengma", "yzm", "验正码", "驗証碼", "otp", "verification code"),
+    "屏幕共享": ("pingmu gongxiang", "屏幕分享", "共亨屏幕", "screen share", "screen sharing"),
+    "共享屏幕": ("gongxiang pingmu", "分享屏幕", "share screen"),
+    "冻结": ("dongjie", "冻洁", "凍結", "frozen"),
+    "注销": ("zhuxiao", "住销", "註銷", "cancel"),
+    "征信": ("zx", "zhengxin", "征性", "credit record"),
+    "转账": ("zz", "转帐", "zhuanzhang", "transfer"),
+    "保证金": ("baozhengjin", "保正金", "deposit"),
+    "解冻": ("jiedong", "解凍", "unfreeze"),
+    "监管账户": ("监管帐户", "jianguan zhanghu"),
+    "会议软件": ("会议app", "meeting app", "腾讯会仪"),
+}
+LIFT_EMOJI = ("😭", "😰", "🙏", "😱", "💔", "❓", "⚠️", "😢", "🆘")
+LIFT_ENGLISH_WHO = (
+    "someone claiming to be your customer service",
+    "a guy who said he was from the bank",
+    "a lady from 'the platform'",
+    "a caller saying he is a police officer",
+    "an agent on wechat",
+    "someone from the 'credit repair center'",
+)
+LIFT_ENGLISH_ASK = (
+    "asked me to move my money into a safe account",
+    "told me to share my screen so he could fix my account",
+    "asked for the otp code i got by sms",
+    "said my account is frozen and i need to pay an unfreeze fee",
+    "offered to clean my credit record for 3000 yuan",
+    "said i must cancel my old student loan account or my credit gets hurt",
+    "said my loan is approved but i need to pay a deposit first",
+    "wanted me to download an app and borrow from it to get a refund",
+)
+LIFT_ENGLISH_END = (
+    ("", "fraud_report"),
+    (" and i already paid", "fraud_report"),
+    (", now he blocked me", "fraud_report"),
+    (". is this really you?", "verify_official"),
+    (". is that legit?", "verify_official"),
+    (" 我已经转了", "fraud_report"),
+    (" 是你们吗", "verify_official"),
+)
+# Hard negatives: the same words with no impostor in the story.
+LIFT_NUMBERS = ("4008-123-456", "95188", "021-5566 7788", "1065 9000", "0755-12345678", "17012345678")
+LIFT_NOT_SCAM = (
+    ("{n}这个号码是你们的吗", "verify_official"),
+    ("刚才{n}打给我 说是你们的 请问是官方号码吗", "verify_official"),
+    ("{n}给我发短信提醒还款 是你们发的吗", "verify_official"),
+    ("工号{i}的客服是你们的员工吗", "verify_official"),
+    ("一个工号{i}的人说是你们催收 是真的吗", "verify_official"),
+    ("你们的官方客服电话是多少", "verify_official"),
+    ("怎么确认来电的是不是你们", "verify_official"),
+    ("你们有没有可能要求我{a}", "verify_official"),
+    ("你们的工作人员会要求我{a}吗", "verify_official"),
+    ("官方会让客户{a}吗 确认一下", "verify_official"),
+    ("听说有骗子冒充客服让人{a} 你们会这么做吗", "verify_official"),
+    ("网上说有人冒充你们让人{a} 我应该注意什么", "verify_official"),
+    ("怎么防范冒充你们的骗子", "verify_official"),
+    ("如何辨别诈骗电话", "verify_official"),
+    ("有没有防诈骗的提示", "verify_official"),
+    ("我爸老是接到贷款诈骗电话 怎么识别", "verify_official"),
+    ("我知道不能给别人验证码 放心吧", "chitchat"),
+    ("你们提醒得对 我不会转账给陌生人的", "chitchat"),
+    ("还款是转账到哪个账户", "repay_how"),
+    ("可以用银行转账还款吗", "repay_how"),
+    ("对公账户还款要备注借款编号吗", "repay_how"),
+    ("还款时验证码一直收不到", "repay_failed"),
+    ("绑卡的时候短信验证码没收到", "account_change"),
+    ("我的银行卡被冻结了 要换一张卡还款", "account_change"),
+    ("银行卡被司法冻结 扣款失败了", "repay_failed"),
+    ("我的额度被冻结了 什么时候恢复", "limit"),
+    ("怎么注销我在你们这的账户", "account_change"),
+    ("还清了想注销账号", "account_change"),
+    ("征信上的逾期能修复吗", "credit_report"),
+    ("逾期记录会保留几年", "credit_report"),
+    ("放款要交什么费用吗", "loan_apply"),
+    ("借款需要先交保证金吗", "loan_apply"),
+    ("提前结清的话手续费收多少", "early_repay"),
+    ("在商城买的东西怎么申请退款", "other"),
+    ("退货的钱什么时候退回来", "other"),
+    ("店里扫码付款失败了", "other"),
+    ("app屏幕一直白屏", "other"),
+    ("会员费怎么收的", "interest_rate"),
+    ("提额需要什么条件", "limit"),
+    ("能不能降低一点利率", "interest_rate"),
+    ("流水不够能借吗", "loan_apply"),
+    ("学生能借款吗", "loan_apply"),
+    ("我以前用过校园贷 现在还能借吗", "loan_apply"),
+    ("被起诉了怎么办 我确实欠你们钱", "overdue_consequence"),
+    ("律师函是你们发的吗", "verify_official"),
+)
+LIFT_ACTS = (
+    "转账到安全账户",
+    "共享屏幕",
+    "提供验证码",
+    "注销校园贷",
+    "交解冻费",
+    "先交保证金再放款",
+    "下载会议软件",
+    "刷流水",
+    "把钱转到个人账户",
+)
+LIFT_IDS = ("A2093", "c1187", "8826", "kf0032")
+# Rhetorical anger and sarcasm, told around any question.
+LIFT_ANGRY_HEAD = (
+    "把我们当提款机吗 ",
+    "真当我好欺负是吧 ",
+    "你们故意的吧 ",
+    "谁给你们的胆子 ",
+    "还有没有王法了 ",
+    "一问三不知 ",
+    "踢皮球踢够了没 ",
+    "别敷衍我 ",
+    "摆烂是吧 ",
+    "你们领导呢 叫出来 ",
+    "我看你们是不想干了 ",
+    "耍猴呢 ",
+    "做人不能太过分 ",
+    "这就是你们的服务？ ",
+    "真有意思 ",
+    "我算是看透你们了 ",
+    "你们脑子进水了吧 ",
+    "笑死 ",
+    "好家伙 ",
+    "绝了 ",
+    "醉了 ",
+    "useless ",
+    "what a joke ",
+    "absolute garbage ",
+    "u kidding? ",
+    "FFS ",
+)
+LIFT_ANGRY_TAIL = (
+    " 你们自己看着办",
+    " 给个说法",
+    " 必须给我解决",
+    " 马上处理 听见没有",
+    " 别再糊弄我了",
+    " 今天不解决没完",
+    " 你们是不是不想混了",
+    " 有本事别扣我钱",
+    " 要我去告你们吗",
+    " 这种公司早点倒闭吧",
+    " 工信部见",
+    " 我要在网上曝光",
+    " 效率低得离谱",
+    " 一点诚信都没有",
+    " 还好意思叫客服",
+    " 机器人能不能闭嘴",
+    " 我已经说了八百遍",
+    " 真把人逼急了",
+    " 就知道收钱",
+    " 呵呵哒",
+    " 心累 无语",
+    " 还是人干的事吗",
+    " 退钱！",
+    " 等着被查吧",
+    " 简直离大谱",
+    " total scam",
+    " fix it now!!",
+    " ridiculous service",
+    " 烦不烦啊",
+    " 赶紧的",
+    " 随便你们吧 反正我不还了",
+    " 你们看着办 出了事别怪我",
+    " 给我一个交代！",
+    " 解释一下？？",
+    " 你们到底想干嘛",
+    " 这事我跟你们耗到底",
+    " 早晚有人收拾你们",
+    " 别逼我",
+    " 有意思吗？",
+    " 没见过这么烂的",
+    " 我受不了了！",
+    " 天天这样谁顶得住",
+    " 耍我好玩吗",
+    " 真当消费者好欺负",
+)
+LIFT_ANGRY_VICTIM = (
+    " 你们平台怎么泄露的信息？？",
+    " 你们是干什么吃的",
+    " 你们必须赔我！",
+    " 信息是不是你们卖的",
+    " 都是你们的错 不管我就去告你们",
+    " 钱没了你们负责吗！！",
+    " 为什么没人提醒我 气死了",
+    " 骗子都知道我的借款信息 你们怎么解释",
+)
+LIFT_ANGRY_WHOLE = {
+    "repay_failed": ["明明到账了还说我欠着 你们会不会算账", "扣款扣不上还怪我 你们银行接口是纸糊的吗"],
+    "repay_date": ["还款日想改就改 合同是废纸吗", "不提前通知就扣款 这是抢吧"],
+    "repay_amount": ["账单越看越离谱 多收的钱吐出来", "每期金额都不一样 当我不会算数吗"],
+    "penalty_fee": ["晚了几个小时就收罚息 你们心真黑", "罚息滚得比本金快 这合法吗？？"],
+    "interest_rate": ["宣传的时候说日息万三 实际高这么多 骗子吧", "利息高成这样 跟放贷的有啥区别"],
+    "limit": ["刚还完就把额度降了 过河拆桥", "额度给了又收回 耍人玩呢"],
+    "loan_apply": ["审核慢得像蜗牛 你们到底放不放", "说好的秒批 等了三天 骗鬼呢"],
+    "credit_report": ["谁允许你们乱报我征信的 马上撤回来", "我按时还的凭什么上征信 我要告你们"],
+    "settle_proof": ["结清证明推了又推 是开不出来吗", "就一张证明 拖拖拉拉 耽误我贷款你们赔吗"],
+    "hardship": ["都说了没钱 还天天逼 要我去卖肾吗", "申请延期就是不批 你们想逼死人"],
+    "account_change": ["改个手机号折腾三天 什么破流程", "换卡换了五遍都失败 你们技术是摆设吗"],
+    "complaint": ["你们服务烂透了 我投诉到底", "客服态度差得要命 我要投诉", "机器人只会说请重新描述 气死人"],
+    "collection_complaint": ["催收半夜打电话 还骂人 你们管不管", "催收打给我领导 我工作都要丢了"],
+    "overdue_consequence": ["动不动就说要起诉 吓唬谁呢", "才逾期一天就发律师函 至于么"],
+    "early_repay": ["想提前还还要收违约金 哪有这种道理", "提前还清还要扣一笔 吃相难看"],
+    "repay_how": ["找个还款按钮找半天 设计的人是猪吗", "还钱都这么难 你们是不想要钱吧"],
+}
+LIFT_CALM = (
+    ("how do i repay my loan", "repay_how"),
+    ("what is the interest rate of this loan", "interest_rate"),
+    ("can you tell me my due date", "repay_date"),
+    ("i want to talk about my payment plan", "hardship"),
+    ("thank you so much", "chitchat"),
+    ("is this the official number", "verify_official"),
+    ("what happens if i pay late", "overdue_consequence"),
+    ("请说清楚一点 谢谢", "chitchat"),
+    ("麻烦给我个准话 什么时候到账", "loan_apply"),
+    ("催收有什么规定吗", "collection_complaint"),
+    ("我想了解一下投诉流程", "complaint"),
+    ("逾期了我很怕 怎么办", "overdue_consequence"),
+    ("罚息是怎么算的 想了解一下", "penalty_fee"),
+    ("骗子很多 你们官网是哪个", "verify_official"),
+)
+
+
+def _spelled(text: str, rng: random.Random) -> str:
+    keys = [k for k in SCAM_SPELLINGS if k in text]
+    if keys and rng.random() < 0.45:
+        key = rng.choice(keys)
+        text = text.replace(key, " " + rng.choice(SCAM_SPELLINGS[key]) + " ", 1)
+    if rng.random() < 0.2:
+        text = text + rng.choice(LIFT_EMOJI)
+    return text
+
+
+def lift_scam_rows(rng: random.Random) -> list[dict[str, object]]:
+    rows = []
+    for _ in range(2400):
+        who, ask = fill(rng.choice(LIFT_WHO), rng), fill(rng.choice(LIFT_ASK), rng)
+        end, intent = rng.choice(LIFT_END)
+        roll = rng.random()
+        if roll < 0.5:
+            text = f"{who}{rng.choice(('', '打电话', '加我微信', '发消息', '联系我'))} {ask}{end}"
+        elif roll < 0.7:
+            text = f"{rng.choice(('昨晚', '刚刚', '上周', '今天早上', '前天'))}{who}{ask}{end}"
+        elif roll < 0.85:
+            text = f"{ask.removeprefix('说').removeprefix('让我')} 是{who}说的{end}"
+        else:
+            text = f"我被{who}骗了 {ask}{end}"
+        emotion = rng.choices(("calm", "anxious", "angry"), (0.35, 0.5, 0.15))[0]
+        text = _spelled(styled(text, rng), rng)
+        if emotion == "anxious":
+            text = with_emotion(text, emotion, rng)
+        elif emotion == "angry":
+            text = text + rng.choice(LIFT_ANGRY_VICTIM + LIFT_ANGRY_TAIL)
+        rows.append(record(text, intent, emotion, True))
+    for _ in range(400):
+        end, intent = rng.choice(LIFT_ENGLISH_END)
+        text = f"{rng.choice(LIFT_ENGLISH_WHO)} {rng.choice(LIFT_ENGLISH_ASK)}{end}"
+        rows.append(record(rng.choice(("", "help ", "hi, ", "urgent: ")) + text, intent, "anxious", True))
+    for _ in range(1500):
+        template, intent = rng.choice(LIFT_NOT_SCAM)
+        text = template.format(n=rng.choice(LIFT_NUMBERS), i=rng.choice(LIFT_IDS), a=rng.choice(LIFT_ACTS))
+        text = _spelled(styled(framed(text, rng), rng), rng) if rng.random() < 0.5 else styled(text, rng)
+        rows.append(record(text, intent, "calm", False))
+    return rows
+
+
+def lift_emotion_rows(rng: random.Random) -> list[dict[str, object]]:
+    rows = []
+    intents = [i for i in CORES if i not in {"chitchat", "other"}]
+    for _ in range(1800):
+        intent = rng.choice(intents)
+        core = fill(rng.choice(CORES[intent]), rng)
+        roll = rng.random()
+        if roll < 0.4:
+            text = rng.choice(LIFT_ANGRY_HEAD) + core
+        elif roll < 0.8:
+            text = core + rng.choice(LIFT_ANGRY_TAIL)
+        else:
+            text = rng.choice(LIFT_ANGRY_HEAD) + core + rng.choice(LIFT_ANGRY_TAIL)
+        rows.append(record(styled(text, rng), intent, "angry"))
+        # The same question asked calmly: the anger is in the frame, not in the question's words.
+        rows.append(record(styled(framed(core, rng), rng), intent, "calm"))
+    for intent, lines in LIFT_ANGRY_WHOLE.items():
+        for line in lines:
+            for _ in range(6):
+                rows.append(record(styled(framed(line, rng), rng), intent, "angry"))
+    for text, intent in LIFT_CALM:
+        for _ in range(6):
+            rows.append(record(styled(framed(text, rng), rng), intent, "calm"))
+    return rows
+
+
+# Intent boundaries that were still weak on the development set (issue 19, second round).
+LIFT_CORES: dict[str, list[str]] = {
+    "complaint": [
+        "客服热线总是打不通",
+        "打了一上午电话都是忙音",
+        "在线客服半天不回消息",
+        "机器人只会让我换个说法",
+        "问了好几遍都是套话",
+        "你们的服务态度太差了 我要反映",
+        "工作人员处理问题拖拖拉拉",
+        "上次答应给我回电 一直没人打来",
+        "这么久了没人处理我的问题",
+        "我要去12378反映你们",
+        "准备去黑猫投诉平台投诉",
+        "我的个人信息是不是被你们泄露了 总接到推销电话",
+        "你们app乱弹广告",
+        "宣传和实际不一样 属于虚假宣传",
+        "你们的服务我很不满意",
+        "我要给你们差评",
+        "你们的规则一天一个样",
+        "办个业务要跑好几个部门",
+    ],
+    "credit_report": [
+        "逾期{n}天会不会有不良记录",
+        "晚还{n}天会报给人行吗",
+        "这次逾期会不会留下信用污点",
+        "逾期了征信多久能恢复",
+        "我逾期了 征信上会显示多久",
+        "晚了几天 会不会影响我以后贷款的信用记录",
+        "逾期之后查征信能看到吗",
+        "你们是接入人行征信的吗",
+        "征信报告上的逾期能申请撤销吗",
+        "会不会上报百行征信",
+    ],
+    "penalty_fee": [
+        "罚息太高了 能少收点吗",
+        "滞纳金能不能免掉",
+        "违约金可以申请减免吗",
+        "晚了{n}天收了多少罚息",
+        "逾期费用能不能打个折",
+        "这个罚金我觉得不合理 能退吗",
+        "逾期利息是按天算的吗",
+        "能不能只还本金 罚息免了",
+    ],
+    "other": [
+        "能帮我交{x}吗",
+        "可以用你们app缴{x}吗",
+        "怎么用{p}交{x}",
+        "{x}交错了能退吗",
+        "能帮我查查快递到哪了吗",
+        "帮我订张火车票",
+        "商家收款码被限额了",
+        "收款到账有延迟吗 我是商户",
+        "线下门店能用{p}付款吗",
+        "怎么给商家退款",
+    ],
+    "repay_failed": [
+        "还款显示处理中一直没完成",
+        "付了钱但是账单没变",
+        "paid already but the app still shows i owe",
+        "我还款了 还是收到逾期短信",
+        "扣款提示失败 可我卡里钱够",
+        "还款成功了但是额度没恢复 也显示没还",
+    ],
+    "account_change": [
+        "银行卡被冻结了 想换张卡扣款",
+        "原来的卡注销了 怎么换绑",
+        "预留手机号停机了 怎么改",
+        "换了新手机号 收不到验证码 怎么修改",
+    ],
+    "interest_rate": [
+        "费用这么高 是不是高利贷",
+        "综合年化到底多少",
+        "are the fees this high normal",
+        "what's the apr on this",
+        "利息加服务费一共多少",
+    ],
+    "hardship": [
+        "这个月确实还不上 能延后几天吗",
+        "收入断了 能不能先只还利息",
+        "能给个还款计划吗 我分几次还",
+        "生病住院了 能申请缓一缓吗",
+    ],
+}
+LIFT_FEES = ("水电费", "话费", "燃气费", "物业费", "学费", "宽带费", "社保", "交通罚款")
+
+
+def lift_intent_rows(rng: random.Random) -> list[dict[str, object]]:
+    rows = []
+    for intent, cores in LIFT_CORES.items():
+        for _ in range(160):
+            core = rng.choice(cores).format(
+                n=rng.choice((1, 2, 3, 5, 7, 10)), x=rng.choice(LIFT_FEES), p="{p}"
+            )
+            emotion = rng.choices(("calm", "anxious", "angry"), (0.6, 0.2, 0.2))[0]
+            text = styled(framed(fill(core, rng), rng), rng)
+            rows.append(record(with_emotion(text, emotion, rng), intent, emotion))
+    return rows
+
+
+# Not impostors: collectors' own conduct (a collection complaint, even when they pose as lawyers or
+# the court), and borrowers acknowledging the anti-scam advice.
+LIFT_COLLECTOR_NOT_SCAM = (
+    "你们催收说自己是法院的 说要起诉我",
+    "催收员冒充律师给我打电话 吓唬我要上门",
+    "催收说公安会来抓我 这合法吗",
+    "你们的催收说要派人去我单位 还说要通知我爸妈",
+    "催收自称律所的 天天发律师函短信",
+    "催收说不还就冻结我所有银行卡",
+    "催收冒充法院发了个传票照片给我",
+    "你们委托的催收公司说要去我老家上门",
+    "催收打我紧急联系人 还说我诈骗",
+    "催收发短信说已经立案了 让我今天还清",
+    "催收的人说我这是诈骗罪要坐牢",
+    "催收威胁说要曝光到我朋友圈",
+)
+LIFT_ACKNOWLEDGE = (
+    "好的 我不会把验证码给别人",
+    "明白了 不转账给陌生人",
+    "谢谢提醒 我没点那个链接",
+    "知道了 我挂了那个电话 没转钱",
+    "好 我不会开屏幕共享的",
+    "收到 以后只认你们官方电话",
+)
+LIFT_CANTONESE_SCAM = (
+    "有個自稱{p}客服嘅人話我賬戶有問題 叫我轉錢去安全賬戶",
+    "佢哋拉咗我入個群 話係官方客服群 叫我下載個app還款",
+    "有人打嚟話我以前開咗校園貸 要幫我註銷 叫我借錢轉畀佢",
+    "個客服叫我開屏幕共享 話幫我退款 跟住我張卡啲錢冇咗",
+    "佢話我筆貸款凍結咗 要交解凍費 我已經畀咗三千",
+    "有個中介話幫我洗白征信 收咗我五千蚊 跟住封咗我",
+    "有人扮警察打畀我 話我涉及洗黑錢 要我將錢轉去監管賬戶",
+    "佢叫我讀返個驗證碼畀佢聽 話核實身份",
+    "有個群主話帶我哋投資 叫我喺網貸借錢充值 而家提唔到錢",
+    "話我中咗獎 要先交稅 我轉咗一千過去",
+)
+LIFT_GROUP_SCAM = (
+    "被拉进一个{p}官方福利群 群主让大家先转钱激活额度",
+    "一个叫{p}客服中心的微信群 让每个人扫码交保证金提额",
+    "群里有人说是你们的工作人员 说可以内部渠道下款 要先交会员费",
+    "进了一个还款指导群 他们让我把钱转到群主的卡上代还",
+    "QQ群里冒充你们的人 让我们下载新app 把借款转进去验资",
+    "群里的导师让我借网贷买他们的理财 说稳赚 现在钱取不出来",
+)
+
+
+def lift_more_rows(rng: random.Random) -> list[dict[str, object]]:
+    rows = []
+    for line in LIFT_COLLECTOR_NOT_SCAM:
+        for _ in range(8):
+            emotion = rng.choices(("calm", "anxious", "angry"), (0.3, 0.4, 0.3))[0]
+            text = with_emotion(styled(framed(line, rng), rng), emotion, rng)
+            rows.append(record(text, "collection_complaint", emotion, False))
+    for line in LIFT_ACKNOWLEDGE:
+        for _ in range(6):
+            rows.append(record(styled(line, rng), "chitchat", "calm", False))
+    for line in LIFT_CANTONESE_SCAM + LIFT_GROUP_SCAM:
+        for _ in range(10):
+            end, intent = rng.choice(LIFT_END)
+            text = fill(line, rng) + (end if rng.random() < 0.5 else "")
+            text = typo(text, rng) if rng.random() < 0.3 else text
+            text = _s2t.convert(text) if rng.random() < 0.3 else text
+            rows.append(
+                record(text, intent if text.endswith(end) and end else "fraud_report", "anxious", True)
+            )
+    return rows
+
+
 def main() -> None:
     rng = random.Random(SEED)
     rows = intent_rows(rng) + combined_rows(rng) + scam_rows(rng)
+    rows += lift_scam_rows(rng) + lift_emotion_rows(rng) + lift_intent_rows(rng)
+    rows += lift_more_rows(rng)
     seen, unique = set(), []
     for row in rows:
         key = (row["text"], row["intent"])

@@ -72,10 +72,13 @@ def test_an_angry_borrower_is_handed_off_with_transcript_intent_and_emotion(
     assert [m.text for m in messages][-1] == "人呢？"
 
 
-def test_a_scam_story_gets_a_warning_and_an_urgent_fraud_ticket(chat: Chat, session: Session) -> None:
+def test_a_scam_story_gets_a_warning_and_an_urgent_fraud_ticket_and_the_bot_stays(
+    chat: Chat, session: Session
+) -> None:
     answer = chat("有人自称你们客服，让我注销校园贷账户，把钱转到安全账户")
     assert answer["risk_flags"] == ["SCAM_SUSPECTED"]
-    assert answer["intent"] == "fraud_report" and answer["handoff"] is True
+    # Issue 19: the fraud team gets an urgent ticket, but the chat is not handed to a person.
+    assert answer["intent"] == "fraud_report" and answer["handoff"] is False
     assert "警惕诈骗" in answer["reply"] and "110" in answer["reply"]
     found = ticket(session, answer["ticket_number"])
     assert found.severity == "P1" and found.category == "fraud"
@@ -85,6 +88,28 @@ def test_a_scam_story_gets_a_warning_and_an_urgent_fraud_ticket(chat: Chat, sess
     )
     chat_session = session.scalar(select(ChatSession).where(ChatSession.public_id == chat.session_id))
     assert chat_session is not None and chat_session.risk_flags == ["SCAM_SUSPECTED"]
+    assert chat_session.state == "bot"
+    follow_up = chat("请问怎么还款")  # the bot still answers
+    assert follow_up["intent"] == "repay_how" and follow_up["handoff"] is False
+    assert "支付宝" in follow_up["reply"]
+
+
+def test_an_angry_scam_victim_is_handed_to_a_person_on_the_fraud_ticket(chat: Chat, session: Session) -> None:
+    answer = chat("我被骗了！！！你们的客服让我开屏幕共享，钱全被转走了，你们这什么垃圾平台")
+    assert answer["risk_flags"] == ["SCAM_SUSPECTED"] and answer["handoff"] is True
+    assert "警惕诈骗" in answer["reply"]
+    assert ticket(session, answer["ticket_number"]).category == "fraud"
+
+
+def test_a_fraud_report_without_a_scam_script_opens_a_fraud_ticket_without_a_handoff(
+    chat: Chat, session: Session
+) -> None:
+    answer = chat("这笔借款不是我借的，有人冒用了我的身份")
+    assert answer["intent"] == "fraud_report" and answer["handoff"] is False
+    assert answer["ticket_number"] and "96110" in answer["reply"]
+    assert ticket(session, answer["ticket_number"]).category == "fraud"
+    asked = chat("转人工")
+    assert asked["handoff"] is True and asked["ticket_number"] == answer["ticket_number"]
 
 
 def test_out_of_hours_the_borrower_is_told_when_a_person_replies(chat: Chat, clock: Clock) -> None:

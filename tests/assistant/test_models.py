@@ -15,6 +15,7 @@ from lenddesk.assistant.normalise import emotion_text, normalise
 from lenddesk.cli import app
 
 WORLD = Path(classifier.DATA) / "eval" / "world.jsonl"
+THIRD = Path(__file__).resolve().parents[2] / "evaluation" / "dev" / "assistant.jsonl"
 
 
 def decide(text: str) -> dialogue.Decision:
@@ -64,7 +65,17 @@ def test_scam_stories_are_flagged_with_their_evidence(text: str) -> None:
     understood = engine.understand_text(text)
     assert understood.scam.suspected
     assert understood.scam.scripts and (understood.scam.evidence or understood.scam.scripts != ("model",))
-    assert decide(text).action == "scam_warning"
+    decision = decide(text)
+    assert decision.action == "scam_warning" and decision.ticket_reason == "scam"
+
+
+def test_a_calm_scam_story_is_answered_by_the_bot_with_a_fraud_ticket_not_handed_off() -> None:
+    calm = decide("对方说是你们客服 让我把钱转到安全账户 这是真的吗")
+    assert calm.action == "scam_warning" and not calm.handoff and calm.ticket_reason == "scam"
+    angry = decide("骗子让我转到安全账户 你们这破平台怎么保护客户的！！！")
+    assert angry.action == "scam_warning" and angry.handoff_reason == "scam"
+    asked = decide("有人让我转到安全账户 转人工")
+    assert asked.handoff_reason == "scam"
 
 
 @pytest.mark.parametrize(
@@ -146,6 +157,28 @@ def test_the_second_development_set_is_not_in_the_training_data() -> None:
     train |= {normalise(r.text) for r in classifier.corpus_rows()}
     world = [normalise(row.text) for row in evaluation.read_rows(WORLD)]
     assert sum(text in train for text in world) <= len(world) * 0.03
+
+
+def test_the_third_development_set_is_not_in_the_training_data() -> None:
+    train = {normalise(text) for text, _ in classifier.training_examples()}
+    train |= {normalise(r.text) for r in classifier.corpus_rows()}
+    mine = [normalise(row.text) for row in evaluation.read_rows(THIRD)]
+    assert len(mine) >= 150 and sum(text in train for text in mine) <= len(mine) * 0.03
+
+
+def test_targets_on_the_third_development_set() -> None:
+    """evaluation/dev/assistant.jsonl (issue 19, second round): scam stories in many tellings, hard
+    negatives, rhetorical anger."""
+    report = evaluation.evaluate(
+        evaluation.read_rows(THIRD), engine.predict_for_evaluation, engine.baseline_intent
+    )
+    behaviour = report.behaviour
+    assert behaviour is not None
+    assert report.model.accuracy >= 0.9
+    assert behaviour.scam[0] >= 0.95 * behaviour.scam[1]
+    assert behaviour.scam_false_alarms[0] <= 0.02 * behaviour.scam_false_alarms[1]
+    assert behaviour.unasked[0] <= 0.05 * behaviour.unasked[1]
+    assert behaviour.angry[0] >= 0.85 * behaviour.angry[1]
 
 
 def test_targets_on_the_second_development_set() -> None:

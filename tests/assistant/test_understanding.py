@@ -16,6 +16,7 @@ from lenddesk.assistant import classifier, emotion, engine, evaluation, scam
 from lenddesk.assistant.intents import INTENT_CODES
 from lenddesk.assistant.knowledge import default_entries, fill, unknown_placeholders
 from lenddesk.assistant.normalise import MAX_CHARS, normalise
+from lenddesk.assistant.understanding import named_agent_ids
 from lenddesk.cli import app
 
 DEV = Path(classifier.DATA) / "eval" / "dev.jsonl"
@@ -97,6 +98,11 @@ def test_targets_on_the_development_set() -> None:
         "他让我把验证码告诉他",
         "說要把錢轉到安全賬戶",
         "对方说流水不够要刷流水",
+        "专员让我转钱到私人账户 说核实完就退",
+        "对方发了个链接 让我输入银行卡密码和短信码",
+        "骗子冒充你们公司 骗走了我一万二",
+        "a caller said he was from your bank and asked for my otp code",
+        "they told me to move everything into a safe account",
     ],
 )
 def test_scam_scripts_are_flagged(text: str) -> None:
@@ -112,10 +118,27 @@ def test_scam_scripts_are_flagged(text: str) -> None:
         "能不能关闭额度",
         "怎么设置自动扣款",
         "服务费是什么",
+        "你们的工作人员会让我共享屏幕吗",
+        "官方会要求客户转到安全账户吗",
+        "听说有人冒充客服让人注销校园贷 怎么识别",
+        "怎么防止被骗 你们的官方电话是多少",
+        "我怕被骗了 不敢接陌生电话",
     ],
 )
 def test_ordinary_questions_are_not_flagged(text: str) -> None:
     assert not scam.screen(normalise(text)).suspected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["你们的工作人员会让我共享屏幕吗", "听说有人冒充你们让人转账到个人账户 你们会这么做吗"],
+)
+def test_a_question_about_the_lenders_practice_is_not_a_scam_story_for_the_model_either(text: str) -> None:
+    assert not scam.assess(normalise(text), engine.intent_model().scam).suspected
+
+
+def test_a_question_that_tells_what_happened_is_still_a_scam_story() -> None:
+    assert scam.screen(normalise("有人打电话说是你们的 让我转到安全账户 你们会这样吗")).suspected
 
 
 def test_emotion() -> None:
@@ -149,3 +172,9 @@ def test_train_command_writes_a_model_the_app_reads(tmp_path: Path) -> None:
     loaded = classifier.load(written, classifier.data_fingerprint())
     assert loaded is not None and loaded.predict(normalise("怎么还款"))[0] == "repay_how"
     assert classifier.load(written, "another-fingerprint") is None
+
+
+def test_a_staff_number_introduced_with_shi_is_read_for_the_look_up() -> None:
+    assert named_agent_ids(normalise("给我打电话的人说他工号是A2093 是你们的人吗")) == ("a2093",)
+    understood = engine.understand_text("给我打电话的人说他工号是A2093 是你们的人吗")
+    assert understood.intent == "verify_official" and not understood.scam.suspected

@@ -31,7 +31,8 @@ EMOTION_LABELS = {"calm": "平静", "anxious": "焦虑", "angry": "愤怒"}
 
 # Intents whose answer needs the borrower's own account (after one-time-code verification).
 ACCOUNT_INTENTS = frozenset({"repay_amount", "repay_date", "early_repay"})
-# Intents a person must take over: the bot answers what it can and opens a ticket.
-HANDOFF_INTENTS = frozenset({"human", "complaint", "collection_complaint", "fraud_report"})
+# Intents a person must take over: the bot answers what it can and opens a ticket. (A fraud report
+# opens a ticket for the fraud team without handing the chat over: dialogue.decide.)
+HANDOFF_INTENTS = frozenset({"human", "complaint", "collection_complaint"})
 # Intents that are not a question the bot can answer: they count as a miss.
 MISS_INTENTS = frozenset({"other"})

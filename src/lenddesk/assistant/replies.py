@@ -26,8 +26,13 @@ def handoff_closing(ticket_number: str, when: str | None) -> str:
     )
 
 
-def scam_warning(values: Mapping[str, str], ticket_number: str, when: str | None) -> str:
-    later = f"反欺诈专员将于 {when} 起联系您。" if when else "反欺诈专员会尽快在这里联系您。"
+def scam_warning(
+    values: Mapping[str, str], ticket_number: str, when: str | None, *, handed_off: bool = True
+) -> str:
+    if not handed_off:  # the fraud team works the ticket; the bot stays in the chat
+        later = "反欺诈专员会尽快跟进（在这里或致电您的注册手机号）。您可以继续在这里向我提问。"
+    else:
+        later = f"反欺诈专员将于 {when} 起联系您。" if when else "反欺诈专员会尽快在这里联系您。"
     return (
         "⚠️ 警惕诈骗！您描述的情况符合常见诈骗手法。我们的工作人员绝不会：要求您转账到"
         "「安全账户」或个人账户、让您注销「校园贷」或清空额度、要求刷流水或先交费用才能放款/降息/解冻、"
@@ -35,6 +40,14 @@ def scam_warning(values: Mapping[str, str], ticket_number: str, when: str | None
         "请立即停止操作、不要再转账；如已转账请马上拨打 110 报警或反诈专线 96110，并联系银行止付。\n"
         f"官方客服电话只有：{values['official_numbers']}。\n"
         f"已为您生成紧急工单 {ticket_number}，{later}"
+    )
+
+
+def fraud_ticket_note(guidance: str, ticket_number: str) -> str:
+    opening = f"{guidance}\n" if guidance else "您反映的情况我们非常重视，已为您生成反欺诈工单。"
+    return (
+        f"{opening}工单号 {ticket_number}，反欺诈专员会尽快跟进（在这里或致电您的注册手机号）。"
+        "您可以继续在这里向我提问；需要人工请回复「人工」。"
     )
 
 

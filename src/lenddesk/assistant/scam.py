@@ -67,13 +67,24 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"(银保监|银监|监管局|公安|警察|法院).{0,16}(注销|转账|转到|安全账户)",
     ),
     "fake_membership": (r"(百万保障|会员).{0,16}(扣费|关闭|取消).{0,24}(借|转|操作)",),
+    "victim": (r"(?<!怕)(?<!防止)(?<!避免)(?<!不要)(?<!不会)(被骗了|被骗走|骗走了?我|骗了我\d|上当受骗)",),
+    "english": (
+        r"safe account",
+        r"screen ?shar",
+        r"share (my|the|your) screen",
+        r"unfreez(e|ing) fee",
+        r"(asked|wanted|told).{0,30}(otp|verification code|sms code)",
+        r"(otp|verification code|sms code).{0,20}(to him|to her|to them|to the caller)",
+    ),
 }
 # Weaker marks: a scam only when someone contacted the borrower.
 WEAK: dict[str, tuple[str, ...]] = {
     "transfer_to_person": (
         r"(转账?|打款?)(到|给|进).{0,8}(他|她|对方|私人|个人)",
         r"(借出来|借钱|贷出来).{0,10}转",
+        r"(转|打|存)(钱|款|账)?.{0,6}(私人|个人|他的|他给的|她给的|指定的?)(账户|帐户|账号|卡)",
     ),
+    "credentials": (r"(输入|填写?|提供|发给).{0,10}(密码|验证码|短信码)",),
     "pay_first": (r"先(交|付|缴|转).{0,6}(钱|费|块|元)", r"(保证金|手续费|服务费|会员费)"),
     "code_request": (r"(要|问|索要).{0,4}验证码",),
 }
@@ -102,7 +113,32 @@ def _matching(text: str, scripts: dict[str, list[re.Pattern[str]]]) -> list[str]
     return [name for name, patterns in scripts.items() if any(p.search(text) for p in patterns)]
 
 
+# A question about the lender's practice ("你们会让我共享屏幕吗") or about avoiding scams ("怎么识别
+# 诈骗电话", "听说有人冒充…") names a script without telling one: not a scam story, unless the
+# borrower also tells what happened (someone contacted them, money moved).
+_POLICY_QUESTION = re.compile(
+    r"(你们|官方|平台|贵司|客服|工作人员|员工)的?(工作人员|客服|员工)?(会|是否会|会不会|有没有|是不是会|可能)"
+    r"(主动)?.{0,24}(吗|么|嘛|\?|$)"
+)
+_ANTI_SCAM_QUESTION = re.compile(
+    r"听说|怎么(识别|防范|辨别|防止|避免)|如何(识别|防范|辨别|防止|避免)|防(诈|骗)|反诈"
+)
+_TOLD = re.compile(
+    r"对方|自称|接到|打来|打电话给我|给我打|打给我|电话说|说是|有个|(有人|有个人).{0,6}(打|加|发|联系|找)我|"
+    r"刚刚|刚才|昨天|今天|那个人|他说|她说|他让|她让|让我下|"
+    r"已经|转了|付了|交了|照做|被骗|骗走|打过去|转过去"
+)
+
+
+def asks_without_a_story(normalised: str) -> bool:
+    if _TOLD.search(normalised):
+        return False
+    return bool(_POLICY_QUESTION.search(normalised) or _ANTI_SCAM_QUESTION.search(normalised))
+
+
 def screen(normalised: str) -> ScamCheck:
+    if asks_without_a_story(normalised):
+        return ScamCheck(False, ())
     strong = _matching(normalised, _STRONG)
     weak = _matching(normalised, _WEAK) if CONTACT.search(normalised) else []
     scripts = tuple(strong + weak)
@@ -115,7 +151,7 @@ THRESHOLD = 0.5  # the model's probability of a scam story, set on the developme
 def assess(normalised: str, model: LinearModel | None) -> ScamCheck:
     """The scripts' rules, else the model (when there is one)."""
     ruled = screen(normalised)
-    if ruled.suspected or model is None or not normalised:
+    if ruled.suspected or model is None or not normalised or asks_without_a_story(normalised):
         return ruled
     if model.probability(normalised, "scam") >= THRESHOLD:
         return ScamCheck(True, ("model",), model.evidence(normalised, "scam"))

@@ -22,7 +22,9 @@ _WANTS_HUMAN = re.compile(
 )
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)")
 _PHONE = re.compile(r"(?<![0-9a-z-])(\d[\d-]{4,18}\d)(?![0-9a-z-])")
-_AGENT_ID = re.compile(r"(?:工号|编号|id)\s*[:：]?\s*([a-z][a-z0-9_.-]{1,31}|\d{2,12})", re.IGNORECASE)
+_AGENT_ID = re.compile(
+    r"(?:工号|编号|id)\s*(?:是|为)?\s*[:：]?\s*([a-z][a-z0-9_.-]{1,31}|\d{2,12})", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

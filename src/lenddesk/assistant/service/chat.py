@@ -179,6 +179,10 @@ def _respond(
     if decision.handoff:
         reason = decision.handoff_reason or "asked"
         return _hand_off(session, chat, u, reason, message_seq=message_seq, pending=pending, now=now)
+    if decision.ticket_reason is not None:
+        return _fraud_ticket(
+            session, chat, u, decision.ticket_reason, message_seq=message_seq, pending=pending, now=now
+        )
     if decision.action == "rephrase":
         return replies.rephrase(_suggestions(u)), False
     if decision.action == "verify_official":
@@ -219,7 +223,7 @@ def _transcript(session: Session, chat: ChatState, pending: dict[str, Any]) -> s
     )
 
 
-def _hand_off(
+def _open_ticket(
     session: Session,
     chat: ChatState,
     u: Understanding,
@@ -228,11 +232,13 @@ def _hand_off(
     message_seq: int,
     pending: dict[str, Any],
     now: datetime,
-) -> tuple[str, bool]:
-    """A desk ticket with the transcript, intent and emotion; the chat now waits for a person."""
+    handoff: bool,
+) -> str:
+    """A desk ticket with the transcript, intent and emotion (the desk's rules route it); its number."""
     flags = " ".join(chat.risk_flags or [])
+    title = "【智能助手转人工】" if handoff else "【智能助手·反欺诈工单（机器人继续应答）】"
     header = (
-        f"【智能助手转人工】原因：{dialogue.HANDOFF_REASONS[reason]}；意图：{u.intent}（{INTENTS[u.intent]}）；"
+        f"{title}原因：{dialogue.HANDOFF_REASONS[reason]}；意图：{u.intent}（{INTENTS[u.intent]}）；"
         f"情绪：{u.emotion.label}"
         + (f"（依据：{'、'.join(u.emotion.cues)}）" if u.emotion.label == "angry" and u.emotion.cues else "")
         + (f"；风险标记：{flags}（疑似诈骗，请优先处理）" if flags else "")
@@ -248,15 +254,53 @@ def _hand_off(
         now=now,
         actor=ASSISTANT,
     )
-    chat.state, chat.handed_off_at, chat.misses = "handed_off", now, 0
     chat.ticket_id, chat.ticket_number = result.ticket_id, result.ticket_number
-    when = _when_a_person_replies(session, result.ticket_number, now)
+    return result.ticket_number
+
+
+def _hand_off(
+    session: Session,
+    chat: ChatState,
+    u: Understanding,
+    reason: str,
+    *,
+    message_seq: int,
+    pending: dict[str, Any],
+    now: datetime,
+) -> tuple[str, bool]:
+    """A desk ticket with the transcript, intent and emotion; the chat now waits for a person."""
+    number = _open_ticket(
+        session, chat, u, reason, message_seq=message_seq, pending=pending, now=now, handoff=True
+    )
+    chat.state, chat.handed_off_at, chat.misses = "handed_off", now, 0
+    when = _when_a_person_replies(session, number, now)
     if reason == "scam":
-        return replies.scam_warning(answer_values(session), result.ticket_number, when), True
+        return replies.scam_warning(answer_values(session), number, when), True
     opening = replies.handoff_opening(reason)
     if reason in ("complaint", "fraud") and u.entry is not None:
         opening = fill(u.entry.answer, answer_values(session))
-    return f"{opening}\n{replies.handoff_closing(result.ticket_number, when)}", True
+    return f"{opening}\n{replies.handoff_closing(number, when)}", True
+
+
+def _fraud_ticket(
+    session: Session,
+    chat: ChatState,
+    u: Understanding,
+    reason: str,
+    *,
+    message_seq: int,
+    pending: dict[str, Any],
+    now: datetime,
+) -> tuple[str, bool]:
+    """A scam story or a fraud report: the anti-fraud guidance at once and an urgent ticket for the
+    fraud team, the chat staying with the bot (not a handoff: docs/ASSISTANT.md "Fraud and handoff")."""
+    number = _open_ticket(
+        session, chat, u, reason, message_seq=message_seq, pending=pending, now=now, handoff=False
+    )
+    if reason == "scam":
+        return replies.scam_warning(answer_values(session), number, None, handed_off=False), False
+    guidance = fill(u.entry.answer, answer_values(session)) if u.entry is not None else ""
+    return replies.fraud_ticket_note(guidance, number), False
 
 
 def _after_handoff(

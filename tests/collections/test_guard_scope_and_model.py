@@ -70,6 +70,42 @@ def test_a_conditional_or_a_negative_threat_still_blocks(text: str, code: str) -
     assert code in codes(text, learned=False), text
 
 
+# Issue 19, second round: what an authority never does, a rumour reported and denied, a complaint
+# about a colleague's words handled, a clause letting either side sue, "courtesy" (not a court).
+MORE_FACTUAL = [
+    "防骗提示：公安、法院不会通过电话要求您转账还款",
+    "您不会被列入失信名单，那是法院的事",
+    "您引用的“后果自负”一语并非我司用语，我们已核查涉事人员",
+    "您好，根据您反映的情况，催收员称要联系您父母一事我们已停止其工作",
+    "如收到“律师函”要求添加微信还款，请直接忽略并联系官方客服",
+    "您提到有人说您会被抓，这不是事实，逾期属于民事问题",
+    "若协商不成，双方均可向有管辖权的人民法院提起诉讼",
+    "Only a court can freeze a bank account; we cannot and will not do so.",
+    "dear customer, this is a courtesy reminder, your payment is 3 days late",
+]
+
+
+@pytest.mark.parametrize("text", MORE_FACTUAL)
+def test_reported_denied_and_lawful_statements_pass(text: str) -> None:
+    assert text_violations(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("你说没钱？有人说你会被抓，等着吧", "FALSE_CONSEQUENCE"),
+        ("我们已经记录你的通讯录，同事明天上门", "FALSE_CONSEQUENCE"),
+        ("法院已经立案，如已还款请忽略", "FALSE_AUTHORITY"),
+        ("I am calling from the district court about your loan", "FALSE_AUTHORITY"),
+        ("我们联合了当地街道，工作人员会联系你", "FALSE_AUTHORITY"),
+        ("欠钱不还的蛀虫", "INSULT"),
+        ("败家玩意儿，还钱", "INSULT"),
+    ],
+)
+def test_the_new_exemptions_do_not_open_a_gap(text: str, code: str) -> None:
+    assert code in codes(text, learned=False), text
+
+
 def test_the_model_does_not_overrule_a_negation_the_rules_saw() -> None:
     assert codes("本公司禁止任何员工使用通讯录催收") == set()
 

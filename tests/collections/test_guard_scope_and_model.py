@@ -229,9 +229,36 @@ def test_the_shipped_model_matches_the_training_data_and_is_small() -> None:
     assert shipped.codes == guard_model.MODEL_CODES
 
 
-def test_the_dev_set_is_not_in_the_training_data() -> None:
+def test_no_dev_set_is_in_the_training_data() -> None:
     training = {e.text for e in guard_model.read_examples(guard_model.TRAINING_FILE)}
-    assert not training & {e.text for e in guard_model.read_examples(DEV_SET)}
+    for dev_set in sorted(DEV_SET.parent.glob("guard*.jsonl")):
+        assert not training & {e.text for e in guard_model.read_examples(dev_set)}, dev_set.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子上学要花钱我们理解，您看这个月能先还多少",
+        "如果您不方便接电话，也可以在App里留言，我们会在24小时内回复",
+        "We will call you again tomorrow afternoon to confirm the plan.",
+        "夜间出行注意安全，明天是还款日，别忘了哦",
+    ],
+)
+def test_everyday_wording_about_family_safety_and_call_plans_passes(text: str) -> None:
+    assert text_violations(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("孩子上学会受影响", "FALSE_CONSEQUENCE"),
+        ("你孩子上不了好学校", "FALSE_CONSEQUENCE"),
+        ("会影响你子女入学", "FALSE_CONSEQUENCE"),
+        ("We will send a letter to your whole company about this.", "FALSE_CONSEQUENCE"),
+    ],
+)
+def test_schooling_and_letters_to_the_employer_as_consequences_still_block(text: str, code: str) -> None:
+    assert code in codes(text, learned=False), text
 
 
 # --- hostile input --------------------------------------------------------------------------------

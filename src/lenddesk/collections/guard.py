@@ -262,7 +262,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "FALSE_CONSEQUENCE": _words(
         """
         坐牢 蹲监狱 进监狱 监狱 牢饭 判刑 刑事 刑拘 拘留 逮捕 抓你 抓人 抓起来 抓走 被抓 犯罪 诈骗罪
-        坐监 通讯录 群发 曝光 挂网 子女上学 孩子上学 影响子女 影响孩子 子女入学 孩子入学 政审 考公 株连
+        坐监 通讯录 群发 曝光 挂网 影响子女 影响孩子 政审 考公 株连
         连累 冻结 查封 扣押 没收 拍卖 黑名单 黑户 失信名单 限制出行 限高 限制高消费 坐高铁 坐飞机
         永久影响 终身 一辈子 开除 丢工作
         外访 上门核实 上门走访 上门催收 上门调查 上门了解 上门带走 实地核查
@@ -303,6 +303,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:就|马上|立刻|立即|直接|随时|准备|安排人|派人|亲自|今天|明天|今晚)上门",
         r"上门(?:找你|找您|拜访|要钱|收钱|讨债|要债|核查|坐坐|聊聊)",
         r"征信(?:\w{0,4})(?:永久|一辈子|终身)",
+        # the children's schooling as a consequence (孩子上学要花钱 is no threat)
+        r"(?:孩子|子女|小孩|儿子|女儿)\w{0,3}(?:上学|入学|读书|升学)\w{0,3}(?:受|被|会)?(?:影响|受限|困难|麻烦|不了|不成|成问题)",
+        r"影响(?:你|您)的?(?:孩子|子女|小孩|儿子|女儿)",
+        r"(?:孩子|子女|小孩|儿子|女儿)\w{0,3}(?:上不了|进不了|读不了)",
     ),
     "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚", r"(?<![0-9号月])日你", r"(?<![a-z])on9"),
     "THREAT": (
@@ -328,7 +332,9 @@ ENGLISH: dict[str, str] = {
     r"(?:your|the) (?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs)"
     r"(?: and \w+)? (?:will|would|are going to|gonna|shall|is going to) "
     r"(?:know|be|hear|get|find|receive|learn)|"
-    r"everyone in your (?:phone|contacts?)",
+    r"everyone in your (?:phone|contacts?)|"
+    r"(?:letter|notice|message|email|text)s? to (?:all |everyone (?:in|at) )?your (?:whole |entire )?"
+    r"(?:company|employer|office|workplace|hr|school|village|neighbou?rs|family|parents)",
 }
 # Lawful wording that mentions a court: exempt only when the match lies inside one of these.
 SAFE_PHRASES: tuple[str, ...] = (

@@ -464,6 +464,8 @@ we will not charge extra fees during the pause|we will remind you again three da
 you can reply to this message at any time|our team will contact you after the holiday|thank you, we have noted your new phone number
 hi, just checking in about your payment plan|hello, your new repayment date is confirmed|we are here to help if you need more time
 您嘅新地址我哋已經更新|祝你屋企人身體健康|我哋聽日會再打俾你|如有需要可以隨時搵我哋
+他可能一直没告诉您这件事|我们一直在等您的回复|这段时间一直联系不上您，有点担心|您的家人一直很关心您
+我们会一直为您保留这个减免名额|她一直按时还款，信用很好|一直打不通您的电话，方便时请回电|我们会陪着您一起想办法
 有需要的话我们24小时在线|我们每个工作日都会处理您的留言|系统会在还款日前三天提醒您|到期当天会自动扣款，请留意余额
 """.replace("\n", "|").split("|")
 

@@ -82,6 +82,9 @@ MORE_FACTUAL = [
     "若协商不成，双方均可向有管辖权的人民法院提起诉讼",
     "Only a court can freeze a bank account; we cannot and will not do so.",
     "dear customer, this is a courtesy reminder, your payment is 3 days late",
+    "如需找人建议您联系当地派出所。",
+    "系统在无法联系到您时会联系紧急联系人。",
+    "他应该一直瞒着你。",
 ]
 
 

@@ -338,6 +338,8 @@ ENGLISH: dict[str, str] = {
 }
 # Lawful wording that mentions a court: exempt only when the match lies inside one of these.
 SAFE_PHRASES: tuple[str, ...] = (
+    # the contract's rule for the emergency contact, stated as such
+    r"(?:无法|联系不上|联系不到)\w{0,8}(?:时|的情况下)\w{0,4}(?:会|将|可能)?(?:联系|致电)\w{0,4}紧急联系人",
     r"(?:额度|账户额度|借款额度)(?:将|会|可能)?(?:被|暂时)?冻结",
     r"(?:可能|将可能|或将|有权|保留|可以|均可|可)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:提起|提出)(?:民事)?诉讼",
     r"(?:可能|将可能|或将|有权)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:申请|提起)",
@@ -445,7 +447,7 @@ _ANTI_SCAM = re.compile(
 )
 # Advice, policy and hypotheticals that name a lawyer, a court or the government lawfully.
 _ADVICE = re.compile(
-    r"法律咨询|咨询\w{0,4}律师|聘请\w{0,4}律师|政府(?:出台|发布|的政策|政策|补贴|号召|规定)|"
+    r"建议(?:您|你)?\w{0,6}(?:联系|咨询|报警|报案|前往|拨打|求助)|法律咨询|咨询\w{0,4}律师|聘请\w{0,4}律师|政府(?:出台|发布|的政策|政策|补贴|号召|规定)|"
     r"(?:如果|若|如|一旦|假如)(?:您|你)?已?\w{0,6}(?:案件|诉讼|起诉|仲裁|进入司法)"
 )
 _APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")

@@ -476,6 +476,38 @@ hi, is this still {who}'s number? please ask him to ring us back|hello, could yo
 您好，打扰了，{who}最近换号码了吗？请他联系{lender}客服|唔該你話俾{who}知，叫佢得閒覆個電話
 """.replace("\n", "|").split("|")
 
+# Round three: menace that names no weapon (elders, children's standing, "our way", being watched),
+# and "我们会/一直/知道" in everyday service wording so those words alone carry nothing.
+THREAT_THIRD = """
+你妈身体不好吧，别让她操心|老人家心脏受不了惊吓的|你爸那个年纪，出点事可不好办|你媳妇一个人带孩子挺辛苦，别给她添麻烦
+你想让你孩子在学校被人指指点点吗|你女儿以后在同学面前怎么做人|让你孩子知道他爸是什么人
+好话我只说这一次|我今天是客客气气跟你说，明天就不一定了|客气话说完了，接下来就不客气了|给你脸的时候你要接着
+我们会用我们的方式解决|到时候就不是我们打电话了|接下来换别的人来跟你谈|我们有别的渠道让你还钱
+我们在你们那片有兄弟|你们小区保安都认识我们了|你家楼下那家超市我们常去|你单位门口那个保安我们打过招呼了
+我们一直盯着你呢|你的一举一动我们都知道|你今天去了哪我们清清楚楚|你以为我们不知道你在哪
+👀盯着你|📍你的位置已锁定|👊准备好|🚪我们敲门了|🏃跑也没用
+xiao心你的家人|hou果很严重的|ni给我等着|deng着瞧|zou着瞧|后果hen严重
+think about your family before you ignore this|we have friends in your neighbourhood|we are watching you closely
+this is the last polite message you will get|after today we will deal with it differently|you will not like what comes next
+睇住嚟|你因住|我哋有人喺你樓下|你阿媽知唔知你咁樣
+""".replace("\n", "|").split("|")
+
+BENIGN_WE = """
+我们会一直跟进您的问题，直到处理完毕|我们会持续关注，有进展第一时间告诉您|我们已经知道您的难处，会尽力帮您
+我们的同事会在今天内给您回电|我们在您所在的城市有线下服务网点|我们随时在线，有问题可以找我们
+这是最后一次提醒，如已还款请忽略|这是本期最后一条提醒短信|今天是本期最后还款日，请留意
+您的家人很关心您，我们也希望帮您早日解决|您家里的情况我们会保密|您孩子的教育分期我们也可以了解一下
+我们会每周给您发一次账单提醒|我们不会频繁打扰您|我们会按您方便的时间联系您|我们知道这段时间对您不容易
+we will keep you updated on your request|we are here for you if you need more time|we know this is a difficult time
+we will follow up until your issue is resolved|our local branch near you can help with cash repayment
+不客气，再见|不客气，祝您生活愉快|不客气，有问题随时联系我们|不用客气，这是我们应该做的|您太客气了，祝您顺利|不客气哈，再见
+不客气，有其他问题欢迎再来咨询|不客气，祝您周末愉快|好的不客气，再见啦|不客气，感谢您的耐心
+他可能一直瞒着你，您可以和他好好沟通|她应该一直没跟您说，建议您们聊一聊|他一直没告诉家里人，我们也不便透露
+we will call you tomorrow morning as agreed|we will text you the link again|we will contact you after the review
+we will email you the settlement certificate|we will call you back within the hour|we'll reach out again next week to check in
+""".replace("\n", "|").split("|")
+
+
 # Conditionals keep a threat a threat ("不还就上门").
 CONDITIONAL_CONSEQUENCE = [
     "不还就上门",
@@ -537,7 +569,7 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
             out.append({"text": styled, "codes": codes, "to_third_party": third})
 
     banks = {
-        "THREAT": THREAT + THREAT_MORE,
+        "THREAT": THREAT + THREAT_MORE + THREAT_THIRD,
         "INSULT": INSULT + INSULT_MORE,
         "FALSE_AUTHORITY": FALSE_AUTHORITY + FALSE_AUTHORITY_MORE,
         "FALSE_CONSEQUENCE": FALSE_CONSEQUENCE + FALSE_CONSEQUENCE_MORE,
@@ -571,7 +603,7 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
         for _ in range(12):
             add(fill(rng, template), [], True)
     for bank, repeats in (
-        (REMINDERS + REMINDERS_MORE, 8),
+        (REMINDERS + REMINDERS_MORE + BENIGN_WE, 8),
         (NEGATED + NEGATED_MORE, 10),
         (FACTUAL + FACTUAL_MORE, 8),
     ):

@@ -245,6 +245,8 @@ def test_no_dev_set_is_in_the_training_data() -> None:
         "如果您不方便接电话，也可以在App里留言，我们会在24小时内回复",
         "We will call you again tomorrow afternoon to confirm the plan.",
         "夜间出行注意安全，明天是还款日，别忘了哦",
+        "不客气，再见。",
+        "我们会一直跟进，直到您的问题解决",
     ],
 )
 def test_everyday_wording_about_family_safety_and_call_plans_passes(text: str) -> None:
@@ -258,6 +260,8 @@ def test_everyday_wording_about_family_safety_and_call_plans_passes(text: str) -
         ("你孩子上不了好学校", "FALSE_CONSEQUENCE"),
         ("会影响你子女入学", "FALSE_CONSEQUENCE"),
         ("We will send a letter to your whole company about this.", "FALSE_CONSEQUENCE"),
+        ("你手机以后每天都会响个不停，信不信", "THREAT"),
+        ("欠钱不还的下流胚子", "INSULT"),
     ],
 )
 def test_schooling_and_letters_to_the_employer_as_consequences_still_block(text: str, code: str) -> None:

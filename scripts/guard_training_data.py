@@ -508,6 +508,25 @@ we will email you the settlement certificate|we will call you back within the ho
 """.replace("\n", "|").split("|")
 
 
+# Round four: exposure through groups and feeds, partners told, typos of the usual words.
+FALSE_CONSEQUENCE_FOURTH = """
+你的欠款截图会发到你们公司钉钉群|明天在你的朋友圈下面留言说你欠钱|我们会加你家长群，让其他家长评评理
+你女朋友还不知道你欠钱吧，我们去跟她说|你老公知道你在外面借钱吗？我们帮你告诉他|你丈母娘那边我们也会通知
+你们村的微信群我们已经进去了|你的同学录我们也有，老同学都会知道|在你们单位门口发传单说你欠钱
+你的身份证照片会被贴到网上|我们会给你的前同事打电话|你老家的村干部会收到通知|你的欠款会在你们小区群里公示
+爆你tongxunlu|通迅录全部打一遍|找上们|马上上们|派人上们找你|坐劳去吧|做牢做定了
+your girlfriend will hear about your debt from us|we will post in your company group chat|your classmates will all know
+你嘅朋友圈會見到你欠錢|我哋會打俾你女朋友
+""".replace("\n", "|").split("|")
+
+INSULT_FOURTH = """
+你个傻帽|二货一个|脑子瓦特了|你个废柴仔|你个矬子|窝囊废|没种的东西|你个衰仔|你是不是傻|你这人渣滓一样
+sha帽|sb货|你个zz玩意|nt一个|你个憨包|死赖皮|你个赖子|你这人真下作|臭不要脸的赖子|下贱胚子
+you absolute clown|you spineless loser|what a pathetic excuse for a person|you cheap liar
+你條友冇腦|你個仆街仔|你個無賴佬|正一衰人
+""".replace("\n", "|").split("|")
+
+
 # Conditionals keep a threat a threat ("不还就上门").
 CONDITIONAL_CONSEQUENCE = [
     "不还就上门",
@@ -570,9 +589,9 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
 
     banks = {
         "THREAT": THREAT + THREAT_MORE + THREAT_THIRD,
-        "INSULT": INSULT + INSULT_MORE,
+        "INSULT": INSULT + INSULT_MORE + INSULT_FOURTH,
         "FALSE_AUTHORITY": FALSE_AUTHORITY + FALSE_AUTHORITY_MORE,
-        "FALSE_CONSEQUENCE": FALSE_CONSEQUENCE + FALSE_CONSEQUENCE_MORE,
+        "FALSE_CONSEQUENCE": FALSE_CONSEQUENCE + FALSE_CONSEQUENCE_MORE + FALSE_CONSEQUENCE_FOURTH,
     }
     for code, bank in banks.items():
         phrases = [p.strip() for p in bank if p.strip()]

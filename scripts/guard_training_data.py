@@ -362,6 +362,171 @@ hello, could you ask {who} to call us back on {phone}? thank you|您好，{who}�
 您好，请问这个号码还是{who}在用吗？我们是{lender}客服|麻烦您提醒{who}查看短信，有重要事项请他回电
 """.replace("\n", "|").split("|")
 
+# --- round two (issue 19): more of the world's wording, each bank joined to the one above -------------
+
+THREAT_MORE = """
+你上班那条路晚上挺黑的|我们的人对你们那片熟得很|你家阳台晾的衣服我们都看见了|你老家的地址我们已经发到群里了
+你以为搬家就没人认识你了？|你爸的电话打不通，我们只好亲自去看看他了|别让你孩子在学校里难做人
+你今天不接电话，明天我们换个地方见你|你要是一直这样，后面会发生什么我可说不好|小心你的车胎|你的店门口最近不太平吧
+我们会一直打到你接为止，一天几百个|从现在开始你的手机别想消停|手机会被打到关机，微信也会被加满
+你躲回老家也没用，村口我们都认得|你全家的生活我们都清楚，你看着办|你逃到国外都没用|地球就这么大，你能去哪
+我们已经派人守在你单位门口了|晚上回家的时候多看看身后|你孩子的照片我们手里有|老人家身体不好吧，别让他受刺激
+你今晚睡得着吗|我劝你见好就收，不然有你后悔的|不还钱的人后来都很惨|你这样下去迟早要出事
+🔪🔪不长眼|给你家门口放个🔪|今晚送🔪上门|💣已就位|你家🔥了别怪我们|送你一副⚰|🩸债血偿
+hou果自己负责|后果zi负|hgzf别怪我|后果你懂的hh|你等着瞧吧ww|你会知道厉害的
+it would be a shame if something happened to your car|we know your daily route|think about your family's safety
+your phone will ring every minute until you pay|we have your address and we will come|you cannot escape us
+你仲唔還，我哋知你喺邊度返工|小心你屋企人|今晚等住我哋|你走得甩咩
+""".replace("\n", "|").split("|")
+
+INSULT_MORE = """
+你个赖账精|欠债不还的烂人|你这种人不配活在世上|你就是个白眼狼|你真是厚脸皮到家了|你这张老脸还要不要
+废物东西还不还钱|跟你说话都嫌脏|你就是个骗钱的小人|猪都比你聪明|你脑子被驴踢了吧|没见过这么贱的
+您好，本期账单已到期，请尽快处理，不要像个乞丐一样赖着|提醒还款：账单{amount}，请在{date}前还清，别丢人现眼
+你们家的人是不是都这么没出息|你爹妈白养你了|你全家都是失信的货|你儿子以后也是个赖子
+傻屌|屌丝|low逼|2B|sb一个|你个zhizhang|shab|sha13|tmd你|md的赖子|nmd还钱|rnmtq
+你个🐶还钱|🐷头|欠钱的🐀|🐍一样的人|💩一样的人品|你就是个🤡
+you worthless bum|what a disgusting cheat|you lazy parasite|shame on you, freeloader|you're garbage
+你個衰鬼|死廢柴|你個仆街仔|正一無賴|冇家教|屎忽鬼|你條粉腸|死八公
+""".replace("\n", "|").split("|")
+
+FALSE_AUTHORITY_MORE = """
+我是你们辖区的民警，平台报了案|这里是市中级人民法院执行局|我是XX律师事务所的承办律师，你的案子在我手上
+你的欠款纠纷已经进入诉讼流程|法院的传票这两天就会寄到你家|我们是区政府信访办的|我是你们村的村支书，平台找到我了
+我们是金融监管局的，核查你的逾期问题|仲裁庭已经组庭，你缺席也会裁决|已经向你户籍地派出所报备|检察院会跟进你的案件
+本案已由法务部门提交法院，案号已生成|我们的律师明天会去你单位送达文书|你已被列入司法黑名单|法院的执行人员已出发
+hello, this is the police department, you have an outstanding case|the court has scheduled your hearing|I am an officer handling your file
+our lawyers will serve you papers tomorrow|a legal case has been opened against you|this is the sheriff's office
+我係差館打嚟嘅|法院已經受理咗你單案|我哋律師樓會寄律師信俾你|gong安局已经备案|fa院传票已发|lv师已介入
+""".replace("\n", "|").split("|")
+
+FALSE_CONSEQUENCE_MORE = """
+同事今天下午去你公司找你们主管聊聊|我们会带着材料去你家核实|走访人员会去你父母住的地方|明天安排人到你单位了解你的情况
+上门团队已经到你们小区了|我们的外访员已经出发，预计一小时到|我们会去你孩子的学校找老师了解|我们会在你们单位门口拉横幅
+你的欠款会通报到你们公司所有部门|你们楼栋的邻居都会收到通知|你老家的亲戚都会接到电话|你所有微信好友都会看到你的欠款
+你的通讯录明天开始逐个打|txl已经导出，今晚群发|tongxunlu里的人都会知道|你的联系人一个都跑不掉
+逾期超过三十天就构成诈骗|不还就是非法占有，会被判刑|你会被关进去|明天派出所会来带你走|你要被拘留的
+你名下的房子车子都会被查封|你的工资会被冻结|你的微信钱包会被封|你家人的银行卡也会受影响|你老婆也要替你还
+你的孩子以后考公政审过不了|你这辈子都坐不了飞机|你的身份证会被注销|你会被全国通报
+we will visit your office tomorrow|our field team is on the way to your home|your whole company will be informed
+everyone in your contact list will receive a message|your neighbours will be told|you will be jailed for fraud
+你嘅同事全部都會知|我哋會上你公司搵你老細|你嘅通訊錄我哋已經有晒|你會俾人拉去坐監
+""".replace("\n", "|").split("|")
+
+THIRD_PARTY_MORE = """
+你好，{who}在我们这里有笔钱到期没还|麻烦您跟{who}讲，他欠的{amount}今天必须处理|我们是{lender}的贷后部门，找{who}
+{who}的信用记录已经受影响了，你劝劝他|你是{who}的室友吧？他借我们的钱逾期了|{who}的分期已经好几个月没还了
+hello, we are calling about the overdue balance of {who}|{who} has missed several payments with us|tell {who} to settle his debt
+{who}嘅數仲未還|{who}的qian款还没结清|{who}的huankuan逾期了|{who}的dk到期了
+""".replace("\n", "|").split("|")
+
+NEGATED_MORE = """
+我们承诺不会上门，也不会联系您的工作单位|您的通讯录我们无权也不会使用|请放心，我们不会将您的情况告诉您的家人
+我们不会到您家，不会到您公司，也不会找您的父母|逾期并不违法，您不会因此被拘留|不会有人去学校找您的孩子
+我司不会冒充公检法，也不会发送所谓的律师函|我们从不曝光借款人信息|您不会坐牢，逾期只是民事违约
+我们既不会冻结您的账户，也不会查封您的财产|催收人员不得上门，更不会骚扰您的邻居|您的同事不会知道这件事
+we will not visit your workplace or call your colleagues|you are not going to jail for a late payment|nobody will contact your neighbours
+we do not and will not use your contacts|this is not a court notice and you are not being sued|we never threaten or insult our customers
+我哋唔會搵你嘅同事|唔會有人上門|你唔會坐監，請放心|我們不會聯絡你嘅家人
+""".replace("\n", "|").split("|")
+
+FACTUAL_MORE = """
+冻结、查封、扣划只能由人民法院依法进行|纳入失信被执行人名单须以生效法律文书为依据|被法院限制高消费的前提是有生效判决且拒不履行
+如进入诉讼，判决结果以法院为准，我们目前仅做还款提醒|法院判决生效后拒不履行的，才可能被强制执行
+反诈提醒：自称公安要求您转账到“安全账户”的都是骗子|公检法机关不会通过电话、短信办案或要求转账
+近期有人冒充我司发送“法院传票”“律师函”，请以官方渠道为准|冒充律师催收属于违法行为，遇到请向我们举报
+凡是声称可以“修复征信”“撤销逾期记录”的都是骗局|请勿点击自称法院发送的陌生链接
+本合同项下争议，由原告住所地人民法院管辖|本协议争议提交上海仲裁委员会仲裁，仲裁裁决是终局的
+甲乙双方因本协议产生争议的，应协商解决；协商不成的，可向甲方所在地人民法院起诉
+对于催收员此前所说的“上门”“找家人”等话术，我们已核实并对其处理，向您致歉|您反映的催收员自称律师一事，我们已查实并停止其工作
+您提到的“爆通讯录”说法并非我司行为，我们已暂停该外包机构|您说的“会被抓”是不实说法，逾期属于民事纠纷
+the police never ask you to transfer money|only a court can order the seizure of property|a court judgment is required before any enforcement
+our agent's remark about visiting your home was wrong and we apologise|scam warning: do not trust calls claiming to be from the court
+法院發出嘅限制消費令先至有效，我哋無權限制你|小心冒充警察嘅詐騙電話
+""".replace("\n", "|").split("|")
+
+
+# Everyday compliant wording the model must not read as menace: family, safety, schooling, the
+# address, call plans ("我们会在24小时内回复", "we will call you"), plain English.
+REMINDERS_MORE = """
+祝您和家人平安健康，本期账单{amount}请于{date}前还款|听说您父亲生病了，请先照顾好家人，还款可以晚几天|天冷注意保暖，记得明天还款哦
+您的新住址已登记，结清证明会寄到新地址|您搬到新城市了吗？可以在App里修改联系地址|如您换了单位，请更新工作信息，谢谢
+我们会在24小时内给您回复|客服会在2小时内回电，请保持手机畅通|我们明天上午会再联系您一次|我们下周一会再次提醒您
+您可以在App里留言，我们会尽快处理|我们会把您的情况反馈给专员，稍后联系您|我们会通过短信通知您审核结果
+孩子的学费开销大我们理解，可以先还最低还款额|家里有老人要照顾确实不容易，我们可以帮您申请延期|您的家人身体好些了吗
+出门在外注意安全，有问题随时联系我们|夜里路滑，开车注意安全|祝您一路平安，回来后再处理还款也可以
+您每天会收到一条还款提醒，如不需要可以回复退订|我们一天最多打一次电话|本周我们不会再打扰您
+您的电话号码已更新，之后的提醒会发到新号码|您的工作单位信息已更新|您的紧急联系人已修改成功
+您好，您母亲来电说您在住院，我们已暂停提醒，祝您早日康复|您好，您的家人已转告我们您的情况，我们会耐心等待
+we will call you tomorrow to go through the options|we will reply within 24 hours|we will send you a text with the details
+please update your address in the app|we hope you and your family are safe and well|take care, and get well soon
+we will not charge extra fees during the pause|we will remind you again three days before the due date
+you can reply to this message at any time|our team will contact you after the holiday|thank you, we have noted your new phone number
+hi, just checking in about your payment plan|hello, your new repayment date is confirmed|we are here to help if you need more time
+您嘅新地址我哋已經更新|祝你屋企人身體健康|我哋聽日會再打俾你|如有需要可以隨時搵我哋
+他可能一直没告诉您这件事|我们一直在等您的回复|这段时间一直联系不上您，有点担心|您的家人一直很关心您
+我们会一直为您保留这个减免名额|她一直按时还款，信用很好|一直打不通您的电话，方便时请回电|我们会陪着您一起想办法
+有需要的话我们24小时在线|我们每个工作日都会处理您的留言|系统会在还款日前三天提醒您|到期当天会自动扣款，请留意余额
+""".replace("\n", "|").split("|")
+
+
+CALLBACK_MORE = """
+您好，请问是{who}的家人吗？麻烦请他有空回个电话|您好，{who}留的紧急联系人是您，麻烦提醒他接听我们的来电
+hi, is this still {who}'s number? please ask him to ring us back|hello, could you let {who} know we tried to reach him?
+您好，打扰了，{who}最近换号码了吗？请他联系{lender}客服|唔該你話俾{who}知，叫佢得閒覆個電話
+""".replace("\n", "|").split("|")
+
+# Round three: menace that names no weapon (elders, children's standing, "our way", being watched),
+# and "我们会/一直/知道" in everyday service wording so those words alone carry nothing.
+THREAT_THIRD = """
+你妈身体不好吧，别让她操心|老人家心脏受不了惊吓的|你爸那个年纪，出点事可不好办|你媳妇一个人带孩子挺辛苦，别给她添麻烦
+你想让你孩子在学校被人指指点点吗|你女儿以后在同学面前怎么做人|让你孩子知道他爸是什么人
+好话我只说这一次|我今天是客客气气跟你说，明天就不一定了|客气话说完了，接下来就不客气了|给你脸的时候你要接着
+我们会用我们的方式解决|到时候就不是我们打电话了|接下来换别的人来跟你谈|我们有别的渠道让你还钱
+我们在你们那片有兄弟|你们小区保安都认识我们了|你家楼下那家超市我们常去|你单位门口那个保安我们打过招呼了
+我们一直盯着你呢|你的一举一动我们都知道|你今天去了哪我们清清楚楚|你以为我们不知道你在哪
+👀盯着你|📍你的位置已锁定|👊准备好|🚪我们敲门了|🏃跑也没用
+xiao心你的家人|hou果很严重的|ni给我等着|deng着瞧|zou着瞧|后果hen严重
+think about your family before you ignore this|we have friends in your neighbourhood|we are watching you closely
+this is the last polite message you will get|after today we will deal with it differently|you will not like what comes next
+睇住嚟|你因住|我哋有人喺你樓下|你阿媽知唔知你咁樣
+""".replace("\n", "|").split("|")
+
+BENIGN_WE = """
+我们会一直跟进您的问题，直到处理完毕|我们会持续关注，有进展第一时间告诉您|我们已经知道您的难处，会尽力帮您
+我们的同事会在今天内给您回电|我们在您所在的城市有线下服务网点|我们随时在线，有问题可以找我们
+这是最后一次提醒，如已还款请忽略|这是本期最后一条提醒短信|今天是本期最后还款日，请留意
+您的家人很关心您，我们也希望帮您早日解决|您家里的情况我们会保密|您孩子的教育分期我们也可以了解一下
+我们会每周给您发一次账单提醒|我们不会频繁打扰您|我们会按您方便的时间联系您|我们知道这段时间对您不容易
+we will keep you updated on your request|we are here for you if you need more time|we know this is a difficult time
+we will follow up until your issue is resolved|our local branch near you can help with cash repayment
+不客气，再见|不客气，祝您生活愉快|不客气，有问题随时联系我们|不用客气，这是我们应该做的|您太客气了，祝您顺利|不客气哈，再见
+不客气，有其他问题欢迎再来咨询|不客气，祝您周末愉快|好的不客气，再见啦|不客气，感谢您的耐心
+他可能一直瞒着你，您可以和他好好沟通|她应该一直没跟您说，建议您们聊一聊|他一直没告诉家里人，我们也不便透露
+we will call you tomorrow morning as agreed|we will text you the link again|we will contact you after the review
+we will email you the settlement certificate|we will call you back within the hour|we'll reach out again next week to check in
+""".replace("\n", "|").split("|")
+
+
+# Round four: exposure through groups and feeds, partners told, typos of the usual words.
+FALSE_CONSEQUENCE_FOURTH = """
+你的欠款截图会发到你们公司钉钉群|明天在你的朋友圈下面留言说你欠钱|我们会加你家长群，让其他家长评评理
+你女朋友还不知道你欠钱吧，我们去跟她说|你老公知道你在外面借钱吗？我们帮你告诉他|你丈母娘那边我们也会通知
+你们村的微信群我们已经进去了|你的同学录我们也有，老同学都会知道|在你们单位门口发传单说你欠钱
+你的身份证照片会被贴到网上|我们会给你的前同事打电话|你老家的村干部会收到通知|你的欠款会在你们小区群里公示
+爆你tongxunlu|通迅录全部打一遍|找上们|马上上们|派人上们找你|坐劳去吧|做牢做定了
+your girlfriend will hear about your debt from us|we will post in your company group chat|your classmates will all know
+你嘅朋友圈會見到你欠錢|我哋會打俾你女朋友
+""".replace("\n", "|").split("|")
+
+INSULT_FOURTH = """
+你个傻帽|二货一个|脑子瓦特了|你个废柴仔|你个矬子|窝囊废|没种的东西|你个衰仔|你是不是傻|你这人渣滓一样
+sha帽|sb货|你个zz玩意|nt一个|你个憨包|死赖皮|你个赖子|你这人真下作|臭不要脸的赖子|下贱胚子
+you absolute clown|you spineless loser|what a pathetic excuse for a person|you cheap liar
+你條友冇腦|你個仆街仔|你個無賴佬|正一衰人
+""".replace("\n", "|").split("|")
+
+
 # Conditionals keep a threat a threat ("不还就上门").
 CONDITIONAL_CONSEQUENCE = [
     "不还就上门",
@@ -405,6 +570,7 @@ def fill(rng: random.Random, template: str) -> str:
 
 def framed_violation(rng: random.Random, body: str) -> str:
     greeting = fill(rng, rng.choice(GREETINGS))
+    body = fill(rng, body)
     if rng.random() < 0.5:
         body = f"{rng.choice(CONDITIONS)}，{body}"
     if rng.random() < 0.3:  # the violation at the end of an otherwise polite reminder
@@ -421,8 +587,12 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
         for styled in styles(rng, text, converters):
             out.append({"text": styled, "codes": codes, "to_third_party": third})
 
-    banks = {"THREAT": THREAT, "INSULT": INSULT, "FALSE_AUTHORITY": FALSE_AUTHORITY}
-    banks["FALSE_CONSEQUENCE"] = FALSE_CONSEQUENCE
+    banks = {
+        "THREAT": THREAT + THREAT_MORE + THREAT_THIRD,
+        "INSULT": INSULT + INSULT_MORE + INSULT_FOURTH,
+        "FALSE_AUTHORITY": FALSE_AUTHORITY + FALSE_AUTHORITY_MORE,
+        "FALSE_CONSEQUENCE": FALSE_CONSEQUENCE + FALSE_CONSEQUENCE_MORE + FALSE_CONSEQUENCE_FOURTH,
+    }
     for code, bank in banks.items():
         phrases = [p.strip() for p in bank if p.strip()]
         for phrase in phrases:
@@ -433,11 +603,14 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
         first, second = rng.sample(list(banks), 2)
         a = rng.choice([p for p in banks[first] if p.strip()]).strip()
         b = rng.choice([p for p in banks[second] if p.strip()]).strip()
-        add(fill(rng, rng.choice(GREETINGS)) + f"{a}，{b}" + rng.choice(CLOSINGS), sorted([first, second]))
+        add(
+            fill(rng, rng.choice(GREETINGS)) + fill(rng, f"{a}，{b}") + rng.choice(CLOSINGS),
+            sorted([first, second]),
+        )
     for phrase in CONDITIONAL_CONSEQUENCE:
         for _ in range(5):
             add(framed_violation(rng, phrase), ["FALSE_CONSEQUENCE"])
-    third = [p.strip() for p in THIRD_PARTY if p.strip()]
+    third = [p.strip() for p in THIRD_PARTY + THIRD_PARTY_MORE if p.strip()]
     for template in third:
         for _ in range(10):
             add(
@@ -445,10 +618,14 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
                 ["THIRD_PARTY_DISCLOSURE"],
                 True,
             )
-    for template in [p.strip() for p in CALLBACK if p.strip()]:
+    for template in [p.strip() for p in CALLBACK + CALLBACK_MORE if p.strip()]:
         for _ in range(12):
             add(fill(rng, template), [], True)
-    for bank, repeats in ((REMINDERS, 8), (NEGATED, 10), (FACTUAL, 8)):
+    for bank, repeats in (
+        (REMINDERS + REMINDERS_MORE + BENIGN_WE, 8),
+        (NEGATED + NEGATED_MORE, 10),
+        (FACTUAL + FACTUAL_MORE, 8),
+    ):
         phrases = [p.strip() for p in bank if p.strip()]
         for phrase in phrases:
             for _ in range(repeats):

@@ -70,6 +70,45 @@ def test_a_conditional_or_a_negative_threat_still_blocks(text: str, code: str) -
     assert code in codes(text, learned=False), text
 
 
+# Issue 19, second round: what an authority never does, a rumour reported and denied, a complaint
+# about a colleague's words handled, a clause letting either side sue, "courtesy" (not a court).
+MORE_FACTUAL = [
+    "防骗提示：公安、法院不会通过电话要求您转账还款",
+    "您不会被列入失信名单，那是法院的事",
+    "您引用的“后果自负”一语并非我司用语，我们已核查涉事人员",
+    "您好，根据您反映的情况，催收员称要联系您父母一事我们已停止其工作",
+    "如收到“律师函”要求添加微信还款，请直接忽略并联系官方客服",
+    "您提到有人说您会被抓，这不是事实，逾期属于民事问题",
+    "若协商不成，双方均可向有管辖权的人民法院提起诉讼",
+    "Only a court can freeze a bank account; we cannot and will not do so.",
+    "dear customer, this is a courtesy reminder, your payment is 3 days late",
+    "如需找人建议您联系当地派出所。",
+    "系统在无法联系到您时会联系紧急联系人。",
+    "他应该一直瞒着你。",
+]
+
+
+@pytest.mark.parametrize("text", MORE_FACTUAL)
+def test_reported_denied_and_lawful_statements_pass(text: str) -> None:
+    assert text_violations(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("你说没钱？有人说你会被抓，等着吧", "FALSE_CONSEQUENCE"),
+        ("我们已经记录你的通讯录，同事明天上门", "FALSE_CONSEQUENCE"),
+        ("法院已经立案，如已还款请忽略", "FALSE_AUTHORITY"),
+        ("I am calling from the district court about your loan", "FALSE_AUTHORITY"),
+        ("我们联合了当地街道，工作人员会联系你", "FALSE_AUTHORITY"),
+        ("欠钱不还的蛀虫", "INSULT"),
+        ("败家玩意儿，还钱", "INSULT"),
+    ],
+)
+def test_the_new_exemptions_do_not_open_a_gap(text: str, code: str) -> None:
+    assert code in codes(text, learned=False), text
+
+
 def test_the_model_does_not_overrule_a_negation_the_rules_saw() -> None:
     assert codes("本公司禁止任何员工使用通讯录催收") == set()
 
@@ -193,9 +232,40 @@ def test_the_shipped_model_matches_the_training_data_and_is_small() -> None:
     assert shipped.codes == guard_model.MODEL_CODES
 
 
-def test_the_dev_set_is_not_in_the_training_data() -> None:
+def test_no_dev_set_is_in_the_training_data() -> None:
     training = {e.text for e in guard_model.read_examples(guard_model.TRAINING_FILE)}
-    assert not training & {e.text for e in guard_model.read_examples(DEV_SET)}
+    for dev_set in sorted(DEV_SET.parent.glob("guard*.jsonl")):
+        assert not training & {e.text for e in guard_model.read_examples(dev_set)}, dev_set.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子上学要花钱我们理解，您看这个月能先还多少",
+        "如果您不方便接电话，也可以在App里留言，我们会在24小时内回复",
+        "We will call you again tomorrow afternoon to confirm the plan.",
+        "夜间出行注意安全，明天是还款日，别忘了哦",
+        "不客气，再见。",
+        "我们会一直跟进，直到您的问题解决",
+    ],
+)
+def test_everyday_wording_about_family_safety_and_call_plans_passes(text: str) -> None:
+    assert text_violations(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("孩子上学会受影响", "FALSE_CONSEQUENCE"),
+        ("你孩子上不了好学校", "FALSE_CONSEQUENCE"),
+        ("会影响你子女入学", "FALSE_CONSEQUENCE"),
+        ("We will send a letter to your whole company about this.", "FALSE_CONSEQUENCE"),
+        ("你手机以后每天都会响个不停，信不信", "THREAT"),
+        ("欠钱不还的下流胚子", "INSULT"),
+    ],
+)
+def test_schooling_and_letters_to_the_employer_as_consequences_still_block(text: str, code: str) -> None:
+    assert code in codes(text, learned=False), text
 
 
 # --- hostile input --------------------------------------------------------------------------------

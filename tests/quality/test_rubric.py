@@ -616,3 +616,72 @@ def test_scoring_is_deterministic_bounded_and_never_raises(turns, verified: bool
 def test_the_account_data_prefilter_never_skips_what_the_disclosure_scan_finds(text: str) -> None:
     if not rubric.may_hold_account_data(rubric.normalise(text)):
         assert disclosure.find_account_data(text) == []
+
+
+# --- issue 19, second round: the items reviewers disagreed on most -----------------------------------
+
+
+def test_a_greeting_later_in_an_emails_first_message_passes() -> None:
+    opening = "关于您12月5日来信反映的重复扣款问题，我们已经核实。周女士您好，多扣的300元将原路退回。"
+    conversation = Conversation(
+        "email", (Turn("borrower", "多扣了钱", at(0)), Turn("agent", opening, at(60)))
+    )
+    assert item(conversation, "GREETING").result == "pass"
+
+
+@pytest.mark.parametrize("opening", ["Dear Mr Chen,\n\nThank you for your e-mail.", "Good morning, Ms Li."])
+def test_an_english_salutation_is_a_greeting(opening: str) -> None:
+    conversation = Conversation("email", (Turn("borrower", "hello", at(0)), Turn("agent", opening, at(60))))
+    assert item(conversation, "GREETING").result == "pass"
+
+
+def test_wishing_good_luck_is_no_greeting() -> None:
+    assert item(chat(("borrower", "在吗"), ("agent", "已处理，祝您好运。")), "GREETING").result == "fail"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "您绑定的是工商银行卡 9558 8012 0012 3456 789。",  # a card of an issuer starting with 9
+        "我们记录的您的联系电话是 +86 139 1234 5678。",  # a mobile with the country code
+        "卡号 1234 5678 9012 3456 已解绑。",  # sixteen digits, whatever the issuer
+    ],
+)
+def test_a_number_in_clear_fails_privacy_whatever_its_issuer_or_prefix(said: str) -> None:
+    conversation = chat(
+        ("borrower", "查一下"), ("agent", "请提供身份证后四位。"), ("borrower", "0318"), ("agent", said)
+    )
+    assert item(conversation, "PRIVACY").result == "fail"
+
+
+def test_a_bare_status_before_verification_fails_identity() -> None:
+    conversation = chat(
+        ("borrower", "我之前那笔贷款结清了吗"), ("agent", "您好，已经结清了，结清证明可以在App下载。")
+    )
+    assert item(conversation, "IDENTITY_CHECK").result == "fail"
+
+
+def test_an_english_sentence_is_not_read_as_a_contract_number() -> None:
+    said = (
+        "Thank you. We have paused reminders while we review your complaint; we reply within 5 working days."
+    )
+    assert item(chat(("agent", said)), "IDENTITY_CHECK").result == "n/a"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "已核实，退款已经发起，款项会原路返回到您的付款账户，一般三到五个工作日到账。",
+        "您下期扣款日为1月8日，请提前存入足额资金。",
+        "麻烦您把还款截图发过来，我这边提交给后台。",
+        "We have paused reminders and we will reply within 5 working days.",
+    ],
+)
+def test_what_will_happen_or_what_the_borrower_can_do_is_a_solution(answer: str) -> None:
+    conversation = chat(("borrower", "退款什么时候到？"), ("agent", answer))
+    assert item(conversation, "SOLUTION_OFFERED").result == "pass"
+
+
+def test_asking_for_identity_is_no_solution() -> None:
+    conversation = chat(("borrower", "能不能延期？"), ("agent", "您好，请提供身份证后四位核实身份。"))
+    assert item(conversation, "SOLUTION_OFFERED").result == "fail"

@@ -245,7 +245,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         给我滚 老赖 赖皮 无赖 不要脸 穷鬼 穷逼 死皮赖脸 没脸没皮 废柴 猪脑
         扑街 仆街 死蠢 冚家铲 食屎 顶你个肺 柒头 衰人 衰仔 low货 mdzz 脸皮厚 脸皮比 没一个好东西 算什么东西
         狼心狗肺 厚颜无耻 猪狗不如 丧尽天良 寡廉鲜耻 下三滥 瘪三 孬种 龟孙 狗日 草泥马 尼玛 卧槽 龟儿子
-        丢你老母 恶心的东西 渣滓 垃圾东西 没出息 狗杂种 你个狗
+        丢你老母 恶心的东西 下流胚子 软蛋 渣滓 垃圾东西 没出息 狗杂种 你个狗
+        玩意儿 败家子 败家玩意 活该穷 蛀虫 臭虫 寄生虫
         你这个狗 你是猪 你个猪 你这头猪 老鼠辈 鼠辈 人模狗样
         小丑 你妈死 全家都是 一家子都是
         """
@@ -256,18 +257,19 @@ PHRASES: dict[str, tuple[str, ...]] = {
         执行局 传票 通缉 逮捕令 拘捕令 案件 案底 立案 银保监 监管局
         居委会 街道办 村委会 网格员 金融办 执行庭 立案庭 执行法官 承办人 起诉书 被告 律师函 法务部 仲裁裁决
         诉前调解 强制执行 民初 司法程序 诉讼程序 司法所 检察 司法催收 公证处 公证书 缺席判决 调解中心
+        司法鉴定
         """
     ),
     "FALSE_CONSEQUENCE": _words(
         """
         坐牢 蹲监狱 进监狱 监狱 牢饭 判刑 刑事 刑拘 拘留 逮捕 抓你 抓人 抓起来 抓走 被抓 犯罪 诈骗罪
-        坐监 通讯录 群发 曝光 挂网 子女上学 孩子上学 影响子女 影响孩子 子女入学 孩子入学 政审 考公 株连
+        坐监 通讯录 群发 曝光 挂网 影响子女 影响孩子 政审 考公 株连
         连累 冻结 查封 扣押 没收 拍卖 黑名单 黑户 失信名单 限制出行 限高 限制高消费 坐高铁 坐飞机
         永久影响 终身 一辈子 开除 丢工作
         外访 上门核实 上门走访 上门催收 上门调查 上门了解 上门带走 实地核查
         实地走访 已经出发 已在路上 已经在路上 在去你 邻居 全小区 小区门口
         全村 村口 家族群 公司群 全员群 人事部 公司人事 你们人事 txl
-        tx录 恶意透支 恶意逃债 涉嫌 进去的 要进去 被封 户口注销 注销户口
+        tx录 恶意透支 恶意逃债 立案标准 涉嫌 进去的 要进去 被封 户口注销 注销户口
         买不了 贴告示 贴你 社保会 停掉社保 限制出境 直接上门 派人去 去你单位 去你公司 到你单位 到你公司
         去你家 到你家 你父母家 你爸妈家 你老家 拘你 差佬
         """
@@ -277,7 +279,7 @@ HOMOPHONE_PHRASES: frozenset[str] = frozenset(
     _words(
         """
         人渣 传票 傻逼 全家死 公安 判刑 坐牢 弄死 律师 曝光 杀了你 杀你 检察院 死全家 法官 法院
-        派出所 王八蛋 砍死 老赖 脑残 通讯录 黑名单
+        派出所 王八蛋 砍死 老赖 脑残 通讯录 黑名单 找上门 上门催收
         """
     )
 )
@@ -294,6 +296,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:法院|公安|警方|派出所)已",
         r"(?:诉讼|起诉)(?:已|正在)",
         r"正在(?:起诉|立案)",
+        r"联合了?(?:当地|你们|您)?的?(?:街道|社区|政府|派出所|公安|居委会|村委)",
     ),
     "FALSE_CONSEQUENCE": (
         r"(?:通知|告诉|告知|联系|找|打给|打电话给|上门找)(?:你|您)?的?(?:所有|全部|每个|每一个|每位)?的?(?:家人|父母|亲戚|亲友|朋友|同事|领导|单位|公司|老板|配偶|老婆|老公|子女|孩子|学校|紧急联系人|通讯录)",
@@ -301,6 +304,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:就|马上|立刻|立即|直接|随时|准备|安排人|派人|亲自|今天|明天|今晚)上门",
         r"上门(?:找你|找您|拜访|要钱|收钱|讨债|要债|核查|坐坐|聊聊)",
         r"征信(?:\w{0,4})(?:永久|一辈子|终身)",
+        # the children's schooling as a consequence (孩子上学要花钱 is no threat)
+        r"(?:孩子|子女|小孩|儿子|女儿)\w{0,3}(?:上学|入学|读书|升学)\w{0,3}(?:受|被|会)?(?:影响|受限|困难|麻烦|不了|不成|成问题)",
+        r"影响(?:你|您)的?(?:孩子|子女|小孩|儿子|女儿)",
+        # exposure in the borrower's groups and feeds
+        r"(?:发|贴|曝光|公布|挂)(?:到|在)?\w{0,6}(?:钉钉群|工作群|同学群|业主群|朋友圈|微信群|家长群)",
+        r"(?:钉钉群|工作群|同学群|业主群|家长群)\w{0,4}(?:我们)?(?:也)?(?:能|会|已经|已)?进",
+        r"(?:孩子|子女|小孩|儿子|女儿)\w{0,3}(?:上不了|进不了|读不了)",
     ),
     "INSULT": (r"你\w{0,3}骗子", r"大骗子", r"你滚", r"(?<![0-9号月])日你", r"(?<![a-z])on9"),
     "THREAT": (
@@ -308,6 +318,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:孩子|儿子|女儿)\w{0,2}在\w{0,6}(?:学校|小学|中学|班|年级)",
         r"学校门口",
         r"每天\w{0,4}[0-9百千几]+个电话",
+        r"(?:手机|电话)\w{0,8}(?:响个不停|响不停|响到爆|打到(?:关机|没电)|别想(?:安静|消停))",
     ),
 }
 # English, matched on the normalised text with its spaces (word boundaries).
@@ -318,7 +329,7 @@ ENGLISH: dict[str, str] = {
     r"break your legs?|or else",
     "INSULT": r"idiot|stupid|moron|loser|scumbag|deadbeat|bitch|asshole|bastard|piece of shit|fuck|"
     r"shameless|worthless|dumb|disgrace|pathetic|trash|garbage|useless|scum",
-    "FALSE_AUTHORITY": r"police|officer|court|warrant|attorney|lawyer|judge|legal notice|"
+    "FALSE_AUTHORITY": r"police|officer|courts?\b|warrant|attorney|lawyer|judge|legal notice|"
     r"filed a (?:case|lawsuit)|prosecutor|government",
     "FALSE_CONSEQUENCE": r"arrest|jail|prison|criminal|(?:be|get) (?:frozen|seized)|blacklist|"
     r"(?:tell|inform|notify|call|contact|email|text|message|visit|expose \w+ to) (?:all )?(?:your|the) "
@@ -326,12 +337,16 @@ ENGLISH: dict[str, str] = {
     r"(?:your|the) (?:employer|boss|colleagues?|coworkers?|family|parents|friends|contacts|neighbou?rs)"
     r"(?: and \w+)? (?:will|would|are going to|gonna|shall|is going to) "
     r"(?:know|be|hear|get|find|receive|learn)|"
-    r"everyone in your (?:phone|contacts?)",
+    r"everyone in your (?:phone|contacts?)|"
+    r"(?:letter|notice|message|email|text)s? to (?:all |everyone (?:in|at) )?your (?:whole |entire )?"
+    r"(?:company|employer|office|workplace|hr|school|village|neighbou?rs|family|parents)",
 }
 # Lawful wording that mentions a court: exempt only when the match lies inside one of these.
 SAFE_PHRASES: tuple[str, ...] = (
+    # the contract's rule for the emergency contact, stated as such
+    r"(?:无法|联系不上|联系不到)\w{0,8}(?:时|的情况下)\w{0,4}(?:会|将|可能)?(?:联系|致电)\w{0,4}紧急联系人",
     r"(?:额度|账户额度|借款额度)(?:将|会|可能)?(?:被|暂时)?冻结",
-    r"(?:可能|将可能|或将|有权|保留)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:提起|提出)(?:民事)?诉讼",
+    r"(?:可能|将可能|或将|有权|保留|可以|均可|可)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:提起|提出)(?:民事)?诉讼",
     r"(?:可能|将可能|或将|有权)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:申请|提起)",
     r"(?:可能|将可能|或将|有权|保留|可以|可)(?:依法)?(?:向(?:有管辖权的)?(?:人民)?法院)?(?:依法)?(?:起诉|申请)",
 )
@@ -430,27 +445,38 @@ _ANTI_SCAM = re.compile(
     r"谨防|警惕|提防|防范|冒充|假冒|自称|谎称|诈骗电话|诈骗短信|诈骗分子|不法分子|骗局|都是诈骗|属于诈骗|"
     r"均为诈骗|请勿(?:相信|理会|轻信|转账|点击)|立即挂断|安全账户|scam|fraudster|posing as|impersonat|"
     r"claiming to be|pretending to be|pretend to be|(?:如遇|遇到|如有|若遇|一旦遇到)\w{0,6}(?:诈骗|骗)|"
-    r"(?:请|及时|可|可以|立即|尽快)(?:向\w{0,8})?(?:报警|报案)"
+    r"(?:请|及时|可|可以|立即|尽快)(?:向\w{0,8})?(?:报警|报案)|防骗|反诈|防诈|"
+    # what an authority never does: ask for money by phone or message
+    r"(?:如|若|如果|一旦)(?:您|你)?收到\w{0,12}(?:律师函|传票|通知书|短信|电话)\w{0,16}(?:忽略|核实|客服|官方)|"
+    r"不会(?:通过|用|以)?\w{0,6}(?:要求|让|叫)(?:您|你)?\w{0,4}(?:转账|汇款|付款|打款|转钱)"
 )
 # Advice, policy and hypotheticals that name a lawyer, a court or the government lawfully.
 _ADVICE = re.compile(
-    r"法律咨询|咨询\w{0,4}律师|聘请\w{0,4}律师|政府(?:出台|发布|的政策|政策|补贴|号召|规定)|"
+    r"建议(?:您|你)?\w{0,6}(?:联系|咨询|报警|报案|前往|拨打|求助)|法律咨询|咨询\w{0,4}律师|聘请\w{0,4}律师|政府(?:出台|发布|的政策|政策|补贴|号召|规定)|"
     r"(?:如果|若|如|一旦|假如)(?:您|你)?已?\w{0,6}(?:案件|诉讼|起诉|仲裁|进入司法)"
 )
 _APOLOGY = re.compile(r"道歉|歉意|抱歉|致歉|对不起|apolog|sorry")
 _STAFF = re.compile(r"同事|员工|催收员|催收人员|工作人员|客服|之前|此前|上次|colleague|agent|staff")
 _LEGAL_CLAUSE = re.compile(
-    r"(?:合同|协议|约定|条款|争议|纠纷)\w*(?:法院|仲裁)|法院\w{0,4}管辖|jurisdiction|arbitration|"
+    r"(?:合同|协议|约定|条款|争议|纠纷|协商不成|双方)\w*(?:法院|仲裁)|法院\w{0,4}管辖|jurisdiction|arbitration|"
     r"disputes? (?:under|arising)"
 )
 _LAWFUL_EXPLANATION = re.compile(
     r"(?:需|须|需要|必须|只有|只能|应当|要由|由|经)(?:人民)?法院|法院(?:依法)?(?:判决|裁定|作出|签发)\w{0,8}(?:后|才)|"
     r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)|法定程序|需要?经过|须经|"
-    r"执行措施|没有(?:这个|此)?权力|无此权力|属于法院"
+    r"only (?:a|the) court|court (?:order|judgment|judgement|ruling)|by a court|"
+    r"执行措施|没有(?:这个|此)?权力|无此权力|属于法院|(?:是|属于)法院的(?:事|职权|权力|决定)"
 )
 _DISAVOWAL = re.compile(
     r"不是(?:我司|我们|本公司|公司)的?(?:做法|规定|政策)|不代表(?:我司|公司)|违规(?:行为|言论)|"
-    r"已(?:对其|严肃|依规)(?:进行)?处理|not our (?:policy|practice)"
+    r"已(?:对其|严肃|依规)(?:进行)?处理|not our (?:policy|practice)|并非(?:我司|我们|本公司|公司)|"
+    r"不是(?:我司|我们|本公司|公司)的?用语|"
+    # handling a complaint about a colleague's words: the words are reported, not said
+    r"(?:对其|对涉事|涉事)\w{0,6}(?:处理|处罚|调查|核查|停职|停止)|停止其|核查涉事|涉事(?:人员|员工|催收)|"
+    r"(?:称|说)\w{0,12}一事|"
+    # a rumour reported and denied: 您提到有人说您会被抓，这不是事实
+    r"(?:您提到|你提到|您听说|你听说|您反映|您说的|你说的|有人说|有人称|有人告诉|所谓)\w{0,24}?"
+    r"(?:不是事实|并非事实|不属实|是假的|谣言|不实)"
 )
 _POSTPOSED_NEGATION = re.compile(
     r"(?:都|也|均|并)?(?:不会(?:受到|有)?(?:任何)?影响|不受(?:任何)?影响|不影响|不是真的|不属实|是不存在的)"

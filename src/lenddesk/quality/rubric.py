@@ -66,10 +66,9 @@ EVIDENCE_LIMIT = 200
 
 # GREETING: a written greeting at the opening of the agent's first message. 您好像 (you seem) is none.
 _GREETING = re.compile(
-    r"(?:您|你)好(?!像)|(?:早上|上午|中午|下午|晚上)好|早安|午安|欢迎(?:咨询|光临|来电|您)|"
-    r"(?<![a-z])(?:hello|hi|dear)(?![a-z])|哈喽|嗨"
+    r"(?<!祝)(?:您|你)好(?![像运好])|(?:早上|上午|中午|下午|晚上)好|早安|午安|欢迎(?:咨询|光临|来电|您)|"
+    r"(?<![a-z])(?:hello|hi|dear|good (?:morning|afternoon|evening))(?![a-z])|哈喽|嗨"
 )
-GREETING_OPENING = 30  # characters of the first agent message in which the greeting must stand
 
 _DISTRESS_WORDS = (
     "困难", "还不起", "还不上", "拿不出", "没钱", "失业", "下岗", "裁员", "生病", "住院", "手术", "急用",
@@ -98,7 +97,15 @@ _SOLUTION = re.compile(
     r"一般(?:在|会)|通常(?:在|会)|请(?:您)?先?(?:在|到|登录|通过|点击|拨打|联系|前往|按照)|点击|点“|进入|路径|"
     r"app.{0,12}(?:中|里|内|首页|操作)|操作|热线|报警|96110|不要转账|即可|就可以|就行|只需|"
     r"(?:会|帮|给)您(?:办理|处理|申请|安排|发|核实|查|转|登记|反馈|跟进)|马上|立即|"
-    r"已(?:经)?(?:处理|办理|安排|撤销|取消|退款|退回|解除|恢复|更正|修改|调整|停止|关闭|提交|登记|反馈|开具|发送)"
+    r"已(?:经)?(?:处理|办理|安排|撤销|取消|退款|退回|解除|恢复|更正|修改|调整|停止|关闭|提交|登记|反馈|开具|发送)|"
+    r"已经?(?:发起|受理|申请|转交|暂停)|原路(?:返回|返还)|个?工作日(?:内|到账|左右)|会在?\w{0,8}(?:到账|退还|返还)|"
+    r"请(?:您)?(?:提前|及时|按时|尽快|于|在|先)?\w{0,6}(?:存入|存钱|充值|上传|发给|查收|留意)|"
+    r"麻烦(?:您|你)?\w{0,4}(?:截图|上传|发过来|发给)"
+)
+# The same in English, read with its spaces.
+_SOLUTION_ENGLISH = re.compile(
+    r"\bwe(?:'ll| will| have| can| are going to)\b|\byou can\b|"
+    r"\bplease (?:contact|reply|call|log|update|send|visit|check)\b|\bwithin \d+"
 )
 _NO_SOLUTION = re.compile(r"没办法|无能为力|自己看着办|随便|就这样|签了就要还|必须还|爱怎么|随你")
 _CLOSING_WORDS = (
@@ -143,8 +150,11 @@ _OVERDUE_STATUS = re.compile(
     r"(?:您|你|他|她)的?(?:借款|贷款|账户|账单|这笔)?(?:目前|现在|已经|已|还)?(?:处于)?逾期(?![会将可不的])|"
     r"已经?逾期|逾期了|在(?:我们|本|贵)?(?:平台|这|这里|公司)(?:有|借)|"
     r"(?:您|你|他|她)的?(?:借款|贷款|账单|款项|还款|申请|这笔)[^。，,]{0,6}(?:已|还|未|没)(?:经)?"
-    r"(?:结清|还清|入账|到账|放款|通过|逾期|还)"
+    r"(?:结清|还清|入账|到账|放款|通过|逾期|还)|"
+    r"(?<![如若果要])已经?(?:结清|还清|入账|到账|放款|逾期)了"
 )
+# A "contract number" the desk's scan reads off a compacted English sentence (andwewillreplywithin5…).
+_ENGLISH_RUN = re.compile(r"[a-z]{8}")
 _SERVICE_NUMBER = re.compile(
     r"(?<!\d)(?:400|800)-?\d{3}-?\d{4}(?!\d)|(?<!\d)95\d{3,4}(?!\d)|(?<!\d)(?:96110|12378|12363|110)(?!\d)"
 )
@@ -192,6 +202,9 @@ _PRIVACY_REFUSAL = re.compile(
 # card of 15–19 digits, a mobile number; digits may be spaced or dashed, a mask (*, ×) breaks them.
 _CLEAR_NUMBER = re.compile(r"(?<![0-9a-z*×])[0-9](?:[0-9 \-]*[0-9])?(?:x(?![a-z]))?(?![0-9*×])")
 _MOBILE_NUMBER = re.compile(r"1[3-9][0-9]{9}")
+_MOBILE_WITH_CODE = re.compile(r"(?:00)?861[3-9][0-9]{9}")
+_CARD_WORDS = re.compile(r"卡|card|账号|帐号|account")
+_SERIAL_WORDS = re.compile(r"流水|订单|单号|交易号|编号|批次|serial|order|reference")
 _LONG_DIGITS = re.compile(r"[0-9][0-9 \-]{9,}[0-9x]")  # eleven characters or more: worth a closer look
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;…\n])")
@@ -393,9 +406,10 @@ def _greeting(reading: _Read) -> tuple[str, str]:
         return "n/a", "没有客服发言"
     first_turn = agent[0].turn
     opening = [s for s in agent if s.turn == first_turn]
-    start = "".join(s.plain for s in opening)[:GREETING_OPENING]
-    if found := _GREETING.search(start):
-        polite = next((s for s in opening if found.group() in s.plain), opening[0])
+    # Anywhere in the first message (an e-mail may open with a line about the borrower's letter);
+    # English is read with its spaces ("Dear Mr Chen" compacts to "dearmrchen").
+    polite = next((s for s in opening if _GREETING.search(s.plain) or _GREETING.search(s.text.lower())), None)
+    if polite is not None:
         return "pass", _quote(polite)
     return "fail", _quote(opening[0], "首条回复未使用礼貌问候语")
 
@@ -485,7 +499,12 @@ def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
     plain = sentence.plain
     if third := _third_party_loan(sentence):
         return f"第三方的借款信息「{third}」"
-    found = [f for f in _account_data(reading, sentence) if not _SERVICE_NUMBER.fullmatch(f.text)]
+    found = [
+        f
+        for f in _account_data(reading, sentence)
+        if not _SERVICE_NUMBER.fullmatch(f.text)
+        and not (f.kind == "contract" and _ENGLISH_RUN.search(f.text))
+    ]
     about_account = _ACCOUNT_ANCHOR.search(plain) and not _worked_example(reading, sentence)
     kept = [f for f in found if f.kind not in ("amount", "date") or about_account]
     if kept:
@@ -627,7 +646,8 @@ def _needs_solution(reading: _Read) -> _Sentence | None:
 
 
 def _offers_solution(sentence: _Sentence) -> bool:
-    return bool(_SOLUTION.search(sentence.plain)) and not _NO_SOLUTION.search(sentence.plain)
+    offers = _SOLUTION.search(sentence.plain) or _SOLUTION_ENGLISH.search(sentence.text.lower())
+    return bool(offers) and not _NO_SOLUTION.search(sentence.plain)
 
 
 def _solution_offered(reading: _Read) -> tuple[str, str]:
@@ -672,12 +692,17 @@ def clear_numbers(plain: str) -> list[str]:
     """Full ID numbers, card numbers and mobile numbers written in clear in normalised text, whatever
     their check digits (masked: the first three and last four digits)."""
     found = []
+    # Sixteen to nineteen digits with a card named nearby are a card, whatever the issuer's prefix.
+    card_context = bool(_CARD_WORDS.search(plain)) and not _SERIAL_WORDS.search(plain)
     for match in _CLEAR_NUMBER.finditer(plain):
         run = match.group().replace("-", "").replace(" ", "")
         digits = run.rstrip("x")
         is_id = _id_shaped(run, digits)
-        is_card = run.isdigit() and 15 <= len(run) <= 19 and run[0] in "3456"
-        if is_id or is_card or _MOBILE_NUMBER.fullmatch(run):
+        card_prefix = 15 <= len(run) <= 19 and run[0] in "34569"
+        named_card = 16 <= len(run) <= 19 and card_context
+        is_card = run.isdigit() and (card_prefix or named_card)
+        mobile = _MOBILE_NUMBER.fullmatch(run) or _MOBILE_WITH_CODE.fullmatch(run)
+        if is_id or is_card or mobile:
             found.append(guard.mask_number(run))
     return found
 

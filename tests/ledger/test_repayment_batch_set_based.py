@@ -17,7 +17,14 @@ from lenddesk.ledger import batch_file
 from lenddesk.ledger.models import BucketTransition, Loan, Repayment, ScheduleLine, SettlementCertificate
 from lenddesk.ledger.service import post_repayment
 from lenddesk.ledger.service.batches import batch_results
-from tests.ledger.batch_support import ADMIN, DISBURSED, TODAY, csv_file, run_import
+from tests.ledger.batch_support import (
+    ADMIN,
+    DISBURSED,
+    TODAY,
+    csv_file,
+    overlapping_files_on_many_loans_apply_each_reference_once,
+    run_import,
+)
 from tests.ledger.book import add_loan, add_product
 
 
@@ -182,3 +189,7 @@ def test_one_chunk_for_a_file_of_one_loan_keeps_file_order_across_chunks(
     assert post_one_by_one(single, lines) == [("applied", "")] * 9
     assert state(engine) == state(single)
     single.dispose()
+
+
+def test_two_overlapping_files_on_the_set_based_path_at_once(engine: Engine) -> None:
+    overlapping_files_on_many_loans_apply_each_reference_once(engine)

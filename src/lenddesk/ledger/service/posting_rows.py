@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
@@ -133,6 +135,12 @@ class NewRepayment:
     kind: str = "regular"
     allocation: list[dict[str, Any]] | None = None
     id: int | None = None
+    posted_by: str = ""
+    status: str = "posted"
+    reversal_reason: str | None = None
+    reversal_requested_by: str | None = None
+    reversal_approved_by: str | None = None
+    received_at: datetime | None = None
 
 
 @dataclass
@@ -175,6 +183,48 @@ class RowPostings:
             self._buckets_read[loan.id] = loan.bucket
         return {loan.id: self.books[loan.id] for loan in loans}
 
+    def load_contract(self, contract_number: str) -> _Book | None:
+        """One loan by its contract number with its product, locked, in one statement; its lines in
+        another (the single posting's reads)."""
+        product_columns = [column.label(f"product_{column.name}") for column in _products.c]
+        row = self.session.execute(
+            select(*[_loans.c[name] for name in LOAN_READ + LOAN_WRITTEN], *product_columns)
+            .join(_products, _products.c.id == _loans.c.product_id)
+            .where(_loans.c.contract_number == contract_number)
+            .with_for_update(of=_loans)
+        ).first()
+        if row is None:
+            return None
+        width = len(LOAN_READ + LOAN_WRITTEN)
+        loan = LoanRow(row[:width])
+        product = SimpleNamespace(**dict(zip([c.name for c in _products.c], row[width:], strict=True)))
+        line_columns = [_lines.c[name] for name in LINE_READ + LINE_WRITTEN]
+        lines: list[Any] = [
+            LineRow(line)
+            for line in self.session.execute(
+                select(*line_columns).where(_lines.c.loan_id == loan.id).order_by(_lines.c.period)
+            ).all()
+        ]
+        book = _Book(loan=loan, product=product, lines=lines)  # type: ignore[arg-type]
+        self.books[loan.id] = book
+        self._buckets_read[loan.id] = loan.bucket
+        return book
+
+    def insert_repayment_once(self, repayment: NewRepayment) -> bool:
+        """Insert `repayment` unless its (channel, reference) is taken (another writer, meanwhile):
+        `INSERT … ON CONFLICT DO NOTHING RETURNING id`, no savepoint. False when it was taken."""
+        dialect = self.session.get_bind().dialect.name
+        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_repayments)
+        inserted = self.session.scalar(
+            statement.values(self._repayment_values(repayment, utcnow()))
+            .on_conflict_do_nothing(index_elements=["channel", "external_reference"])
+            .returning(_repayments.c.id)
+        )
+        if inserted is None:
+            return False
+        repayment.id = inserted
+        return True
+
     def post(self, book: _Book, repayment: NewRepayment, audit_extra: dict[str, Any] | None = None) -> None:
         """Apply `repayment` to `book` by the posting rules (raises as a single posting would)."""
         _apply_repayment(book, repayment, replaying=False)  # type: ignore[arg-type]
@@ -199,42 +249,56 @@ class RowPostings:
         self._record_transitions()
         self._issue_certificates()
         audit.insert_entries(self.session, [self._audit_values(entry) for entry in self._audits])
+        self._expire_stale_objects()
         self._new, self._audits, self._settled = [], [], []
+
+    def _expire_stale_objects(self) -> None:
+        """ORM objects of these loans the caller's session holds were written past: expire them
+        (no statement; the next access reads them again)."""
+        loan_ids = set(self.books)
+        for instance in list(self.session.identity_map.values()):
+            if isinstance(instance, Loan):
+                key = instance.__dict__.get("id")
+            elif isinstance(instance, ScheduleLine | BucketTransition | SettlementCertificate):
+                key = instance.__dict__.get("loan_id")
+            else:
+                continue
+            if key in loan_ids:
+                self.session.expire(instance)
+
+    def _repayment_values(self, new: NewRepayment, received: Any) -> dict[str, Any]:
+        new.posted_by, new.received_at = self.actor.name, received
+        return {
+            "loan_id": new.loan_id,
+            "channel": new.channel,
+            "external_reference": new.external_reference,
+            "amount_fen": new.amount_fen,
+            "value_date": new.value_date,
+            "received_at": received,
+            "kind": new.kind,
+            "status": "posted",
+            "allocation": new.allocation,
+            "posted_by": self.actor.name,
+        }
 
     def _insert_repayments(self) -> None:
         """One executemany, then the new ids by (channel, reference) in one read (SQLite cannot
         return the ids of a multi-row insert in parameter order: it would insert row by row)."""
-        if not self._new:
+        pending = [new for new in self._new if new.id is None]
+        if not pending:
             return
         received = utcnow()
-        self.session.execute(
-            insert(_repayments),
-            [
-                {
-                    "loan_id": new.loan_id,
-                    "channel": new.channel,
-                    "external_reference": new.external_reference,
-                    "amount_fen": new.amount_fen,
-                    "value_date": new.value_date,
-                    "received_at": received,
-                    "kind": new.kind,
-                    "status": "posted",
-                    "allocation": new.allocation,
-                    "posted_by": self.actor.name,
-                }
-                for new in self._new
-            ],
-        )
+        self.session.execute(insert(_repayments), [self._repayment_values(new, received) for new in pending])
         ids: dict[tuple[str, str], int] = {}
-        for channel in sorted({new.channel for new in self._new}):
-            references = [new.external_reference for new in self._new if new.channel == channel]
+        for channel in sorted({new.channel for new in pending}):
+            references = [new.external_reference for new in pending if new.channel == channel]
             for repayment_id, reference in self.session.execute(
                 select(_repayments.c.id, _repayments.c.external_reference).where(
                     _repayments.c.channel == channel, _repayments.c.external_reference.in_(references)
                 )
             ).all():
                 ids[(channel, reference)] = repayment_id
-        for new in self._new:
+        for new in pending:
             new.id = ids[(new.channel, new.external_reference)]
 
     def _update(self, table: Any, groups: list[list[Any]]) -> None:

@@ -161,7 +161,11 @@ def post_repayment(
         )
     repayment = NewRepayment(loan.id, channel, reference, amount_fen, value_date, kind)  # type: ignore[attr-defined]
     postings.post(book, repayment)
-    if not postings.insert_repayment_once(repayment):  # a payment on another loan took the reference
+    try:
+        inserted = postings.insert_repayment_once(repayment)
+    except IntegrityError as exc:  # another constraint (e.g. an id sequence behind its rows)
+        raise _integrity_conflict(exc) from exc
+    if not inserted:  # a payment on another loan took the reference meanwhile
         raced = _same_reference(session, channel, reference)
         assert raced is not None
         return _replay_or_refuse(raced, loan.id, amount_fen, value_date)  # type: ignore[attr-defined]

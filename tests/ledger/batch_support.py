@@ -104,3 +104,50 @@ def overlapping_imports_apply_each_reference_once(engine: Engine) -> None:
     for contract in contracts:
         expected = 15000 * sum(1 for _, line_contract, _, _ in lines if line_contract == contract)
         assert sum(paid[contract]) == expected
+
+
+def overlapping_files_on_many_loans_apply_each_reference_once(engine: Engine) -> None:
+    """Two files imported at the same moment on the set-based path (no line back-dated): half their
+    lines shared, and a few references the two files use for different payments. Every reference is
+    applied once, each loan is paid exactly its applied lines, and every line has its result."""
+    contracts = make_loans(engine, 40)
+    shared = [
+        (f"S{n:04d}", contracts[n % 40], f"{20 + n % 7}.{n % 100:02d}", "2026-04-20") for n in range(150)
+    ]
+    only_first = [(f"F{n:04d}", contracts[(n * 3) % 40], "35.00", "2026-04-20") for n in range(150)]
+    only_second = [(f"G{n:04d}", contracts[(n * 7) % 40], "41.10", "2026-04-20") for n in range(150)]
+    clash_first = [(f"X{n}", contracts[n], "12.00", "2026-04-20") for n in range(5)]
+    clash_second = [(f"X{n}", contracts[20 + n], "13.00", "2026-04-20") for n in range(5)]
+    first = csv_file(shared[:75] + only_first + clash_first + shared[75:])
+    second = csv_file(shared[75:] + clash_second + only_second + shared[:75])
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+    errors: list[BaseException] = []
+
+    def worker(content: bytes) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(run_import(engine, content, chunk_size=40))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(content,)) for content in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    counts = [outcome.counts for outcome in outcomes]  # type: ignore[attr-defined]
+    assert sorted(sum(count.values()) for count in counts) == [305, 305]
+    assert sum(count.get("refused", 0) for count in counts) == 5  # one file lost each clash
+    assert "pending" not in counts[0] and "pending" not in counts[1]
+    found = repayments_by_reference(engine)
+    assert all(len(amounts) == 1 for amounts in found.values())
+    applied = {}
+    for reference, contract, amount, _ in shared + only_first + only_second + clash_first + clash_second:
+        if reference in found and found[reference] == [round(float(amount) * 100)]:
+            applied[reference] = (contract, found[reference][0])
+    assert len(applied) == len(found) == 150 + 150 + 150 + 5
+    paid = paid_by_loan(engine)
+    for contract in contracts:
+        assert sum(paid[contract]) == sum(fen for owner, fen in applied.values() if owner == contract)

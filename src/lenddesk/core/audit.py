@@ -8,9 +8,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
+from lenddesk.core.db import utcnow
 from lenddesk.core.models import AuditEntry, User
 
 
@@ -66,6 +67,33 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def entry_values(
+    actor: Actor,
+    action: str,
+    entity: tuple[str, Any],
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The row `record` would add, as values for a bulk insert (`insert_entries`)."""
+    entity_type, entity_id = entity
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "before": _jsonable(before) if before is not None else None,
+        "after": _jsonable(after) if after is not None else None,
+    }
+
+
+def insert_entries(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Add many audit entries (`entry_values`) to the caller's transaction in one statement."""
+    if entries:
+        session.execute(insert(AuditEntry.__table__), entries)
 
 
 def query(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from lenddesk.core.errors import Unprocessable
 
@@ -90,8 +90,17 @@ class Allocation:
         return entries
 
 
-def payable_on(dues: Sequence[Due], value_date: date) -> list[Due]:
-    """The instalments a payment on `value_date` pays: all due by then, and the next one."""
+class _Instalment(Protocol):
+    period: int
+    due_on: date
+
+
+InstalmentT = TypeVar("InstalmentT", bound=_Instalment)
+
+
+def payable_on(dues: Sequence[InstalmentT], value_date: date) -> list[InstalmentT]:
+    """The instalments a payment on `value_date` pays: all due by then, and the next one
+    (of `Due`s, or of anything with a period and a due date: schedule lines)."""
     ordered = sorted(dues, key=lambda due: (due.due_on, due.period))
     due_by_then = [due for due in ordered if due.due_on <= value_date]
     upcoming = [due for due in ordered if due.due_on > value_date]

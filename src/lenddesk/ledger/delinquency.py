@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Literal
 
 from lenddesk.core.money import Rounding
@@ -126,9 +127,14 @@ def loan_standing(
     if not owes:
         return Standing("settled", CURRENT_BUCKET, 0)
     days = max(days_past_due, 0)
-    bands = standing_bands(rules.bucket_upper_bounds, rules.write_off_after_days, write_off=write_off)
+    bands = _bands(tuple(rules.bucket_upper_bounds), rules.write_off_after_days, write_off)
     band = next(band for band in bands if band.max_days is None or days <= band.max_days)
     return Standing(band.status, band.bucket, days)
+
+
+@lru_cache(maxsize=64)
+def _bands(upper_bounds: tuple[int, ...], write_off_after_days: int, write_off: bool) -> tuple[Band, ...]:
+    return standing_bands(upper_bounds, write_off_after_days, write_off=write_off)
 
 
 def standing_case_sql(rules: DelinquencyRules, *, days: str, settled_when: str) -> tuple[str, str]:

@@ -24,17 +24,25 @@ COLUMNS: dict[str, tuple[str, str, str | None]] = {
 
 def owed_components(line: Any) -> dict[str, int]:
     """What `line` still owes per component; `line` is a row, an object or a mapping of the columns."""
-    value = line.__getitem__ if isinstance(line, Mapping) else line.__getattribute__
-    owed = {}
-    for component in COMPONENTS:
-        charged, paid, waived = COLUMNS[component]
-        owed[component] = max(value(charged) - value(paid) - (value(waived) if waived else 0), 0)
-    return owed
+    if not isinstance(line, Mapping):
+        # Attribute access spelled out: this runs for every line of every posting (the hot paths).
+        return {
+            "penalty": max(line.penalty_fen - line.paid_penalty_fen - line.waived_penalty_fen, 0),
+            "late_fee": max(line.late_fee_fen - line.paid_late_fee_fen - line.waived_late_fee_fen, 0),
+            "interest": max(line.interest_fen - line.paid_interest_fen - line.waived_interest_fen, 0),
+            "principal": max(line.principal_fen - line.paid_principal_fen, 0),
+        }
+    return {
+        component: max(line[charged] - line[paid] - (line[waived] if waived else 0), 0)
+        for component, (charged, paid, waived) in COLUMNS.items()
+    }
 
 
 def owed_fen(line: Any, components: Sequence[str] = COMPONENTS) -> int:
     """What `line` still owes in total (or of the given components)."""
     owed = owed_components(line)
+    if components is COMPONENTS:
+        return sum(owed.values())
     return sum(owed[component] for component in components)
 
 

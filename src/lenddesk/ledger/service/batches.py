@@ -32,13 +32,14 @@ from lenddesk.core.db import utcnow
 from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.ledger import batch_file
 from lenddesk.ledger.locking import begin_write
-from lenddesk.ledger.models import Loan, Product, Repayment, RepaymentBatch, RepaymentBatchLine, ScheduleLine
-from lenddesk.ledger.service.posting import _apply_repayment, _Book, _refresh_loan
+from lenddesk.ledger.models import Loan, Repayment, RepaymentBatch, RepaymentBatchLine
+from lenddesk.ledger.service.posting_rows import NewRepayment, RowPostings
 from lenddesk.ledger.service.reference import CHANNELS, STATUS_LABELS_ZH
 from lenddesk.ledger.service.repayments import post_repayment
 
 ChunkHook = Callable[[int], None]
 _lines_table = RepaymentBatchLine.__table__
+_repayments = Repayment.__table__
 RESULT_COLUMNS = (
     "line_no",
     "reference",
@@ -68,7 +69,7 @@ class _Result:
     code: str | None = None
     zh: str | None = None
     en: str | None = None
-    repayment_id: int | None = None
+    repayment: Any = None  # the repayment (its id is known once the chunk is written)
 
 
 def import_batch(
@@ -244,10 +245,18 @@ def _run_chunk(session: Session, batch_id: int, actor: audit.Actor, size: int) -
         select(RepaymentBatch).where(RepaymentBatch.id == batch_id).with_for_update()
     )  # one chunk of a batch at a time, whoever runs it
     assert batch is not None
-    pending = session.scalars(
-        select(RepaymentBatchLine)
-        .where(RepaymentBatchLine.batch_id == batch_id, RepaymentBatchLine.status == "pending")
-        .order_by(RepaymentBatchLine.line_no)
+    table = _lines_table
+    pending: list[Any] = session.execute(  # plain rows: id, line_no and the texts as read
+        select(
+            table.c.id,
+            table.c.line_no,
+            table.c.reference,
+            table.c.contract_number,
+            table.c.amount_text,
+            table.c.value_date_text,
+        )
+        .where(table.c.batch_id == batch_id, table.c.status == "pending")
+        .order_by(table.c.line_no)
         .limit(size)
     ).all()
     if not pending:
@@ -270,7 +279,7 @@ def _run_chunk(session: Session, batch_id: int, actor: audit.Actor, size: int) -
                 "code": r.code,
                 "zh": r.zh,
                 "en": r.en,
-                "repayment": r.repayment_id,
+                "repayment": r.repayment.id if r.repayment is not None else None,
             }
             for r in results
         ],
@@ -322,6 +331,16 @@ def _apply_lines(
     return [results[row.id] for row in pending]
 
 
+@dataclass(frozen=True)
+class _Known:
+    """A repayment already stored under a reference of the chunk (what a duplicate is checked against)."""
+
+    id: int
+    loan_id: int
+    amount_fen: int
+    value_date: date
+
+
 def _post_lines(
     session: Session,
     batch: RepaymentBatch,
@@ -329,103 +348,51 @@ def _post_lines(
     loan_ids: dict[str, int],
     actor: audit.Actor,
 ) -> dict[int, _Result]:
-    ids = sorted({loan_ids[line.contract_number] for _, line in lines})
-    loans = {
-        loan.id: loan
-        for loan in session.scalars(
-            select(Loan)
-            .where(Loan.id.in_(ids))
-            .order_by(Loan.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }  # locked in id order, read after the lock
-    products = {product.id: product for product in session.scalars(select(Product))}
-    references = {line.reference for _, line in lines}
-    existing = {
-        repayment.external_reference: repayment
-        for repayment in session.scalars(
-            select(Repayment).where(
-                Repayment.channel == batch.channel, Repayment.external_reference.in_(references)
-            )
+    postings = RowPostings(session, actor, batch.business_date)
+    books = postings.load([loan_ids[line.contract_number] for _, line in lines])  # locked in id order
+    references = sorted({line.reference for _, line in lines})
+    seen: dict[str, _Known | NewRepayment | Repayment] = {
+        row.external_reference: _Known(row.id, row.loan_id, row.amount_fen, row.value_date)
+        for row in session.execute(
+            select(
+                _repayments.c.external_reference,
+                _repayments.c.id,
+                _repayments.c.loan_id,
+                _repayments.c.amount_fen,
+                _repayments.c.value_date,
+            ).where(_repayments.c.channel == batch.channel, _repayments.c.external_reference.in_(references))
         )
     }
     latest = dict(
         session.execute(
-            select(Repayment.loan_id, func.max(Repayment.value_date))
-            .where(Repayment.loan_id.in_(ids), Repayment.status != "reversed")
-            .group_by(Repayment.loan_id)
+            select(_repayments.c.loan_id, func.max(_repayments.c.value_date))
+            .where(_repayments.c.loan_id.in_(sorted(books)), _repayments.c.status != "reversed")
+            .group_by(_repayments.c.loan_id)
         ).all()
     )
-    schedule: dict[int, list[ScheduleLine]] = {loan_id: [] for loan_id in ids}
-    for schedule_line in session.scalars(
-        select(ScheduleLine)
-        .where(ScheduleLine.loan_id.in_(ids))
-        .order_by(ScheduleLine.loan_id, ScheduleLine.period)
-        .execution_options(populate_existing=True)
-    ):
-        schedule[schedule_line.loan_id].append(schedule_line)
     back_dated = _back_dated_loans(lines, loan_ids, latest)
-    books = {
-        loan_id: _Book(loan=loan, product=products[loan.product_id], lines=schedule[loan_id])
-        for loan_id, loan in loans.items()
-        if loan_id not in back_dated
-    }
     results: dict[int, _Result] = {}
-    posted: list[tuple[RepaymentBatchLine, Repayment]] = []
-    seen: dict[str, Repayment] = dict(existing)
     for row, line in lines:
         loan_id = loan_ids[line.contract_number]
-        if loan_id in back_dated:
-            results[row.id], repayment_or_none = _post_one(session, batch, row, line, actor)
-            if repayment_or_none is not None:
-                seen.setdefault(line.reference, repayment_or_none)
-            continue
         earlier = seen.get(line.reference)
         if earlier is not None:
             results[row.id] = _duplicate_or_reused(row.id, earlier, loan_id, line)
             continue
+        if loan_id in back_dated:
+            results[row.id], posted = _post_one(session, batch, row, line, actor)
+            if posted is not None:
+                seen[line.reference] = posted
+            continue
         book = books[loan_id]
-        refusal = _refusal_for(book.loan, line, batch.business_date)
+        refusal = _refusal_for(book.loan, line, batch.business_date)  # type: ignore[arg-type]
         if refusal is not None:
             results[row.id] = refusal(row.id)
             continue
-        repayment = Repayment(
-            loan_id=loan_id,
-            channel=batch.channel,
-            external_reference=line.reference,
-            amount_fen=line.amount_fen,
-            value_date=line.value_date,
-            kind="regular",
-            status="posted",
-            posted_by=actor.name,
-        )
-        session.add(repayment)  # before the loan's refresh: a settlement certificate counts it
-        _apply_repayment(book, repayment, replaying=False)
-        _refresh_loan(session, book, today=batch.business_date, actor=actor, settled_on=line.value_date)
+        repayment = NewRepayment(loan_id, batch.channel, line.reference, line.amount_fen, line.value_date)
+        postings.post(book, repayment, {"batch_id": batch.id})
         seen[line.reference] = repayment
-        posted.append((row, repayment))
-    session.flush()  # the repayments in batches; a reference another writer took raises here
-    for row, repayment in posted:
-        results[row.id] = _Result(row.id, "applied", repayment_id=repayment.id)
-        audit.record(
-            session,
-            actor,
-            "repayment.post",
-            ("loan", repayment.loan_id),
-            None,
-            {
-                "repayment_id": repayment.id,
-                "channel": repayment.channel,
-                "reference": repayment.external_reference,
-                "amount_fen": repayment.amount_fen,
-                "value_date": repayment.value_date,
-                "kind": "regular",
-                "allocation": repayment.allocation,
-                "batch_id": batch.id,
-            },
-        )
-    session.flush()
+        results[row.id] = _Result(row.id, "applied", repayment=repayment)
+    postings.write()  # a reference another writer took meanwhile raises here: the chunk is retried
     return results
 
 
@@ -448,14 +415,14 @@ def _back_dated_loans(
 
 
 def _duplicate_or_reused(
-    line_id: int, earlier: Repayment, loan_id: int, line: batch_file.CheckedLine
+    line_id: int, earlier: _Known | NewRepayment | Repayment, loan_id: int, line: batch_file.CheckedLine
 ) -> _Result:
     if (earlier.loan_id, earlier.amount_fen, earlier.value_date) == (
         loan_id,
         line.amount_fen,
         line.value_date,
     ):
-        return _Result(line_id, "duplicate", repayment_id=earlier.id)
+        return _Result(line_id, "duplicate", repayment=earlier)
     return _refused(
         line_id,
         "reference_reused",
@@ -508,7 +475,7 @@ def _post_one(
     except LendDeskError as error:
         return _refused(row.id, error.code, error.message_zh, error.message_en), None
     status = "duplicate" if outcome.duplicate else "applied"
-    return _Result(row.id, status, repayment_id=outcome.repayment.id), outcome.repayment
+    return _Result(row.id, status, repayment=outcome.repayment), outcome.repayment
 
 
 def batch_results(session: Session, batch_id: int) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from lenddesk.core.money import format_fen
 from lenddesk.core.policy import get_policy
 from lenddesk.ledger import allocation as alloc
 from lenddesk.ledger import costcap, settlement, transitions
-from lenddesk.ledger.delinquency import DelinquencyRules, Standing, loan_standing
+from lenddesk.ledger.delinquency import DelinquencyRules, loan_standing
 from lenddesk.ledger.models import Loan, Product, Repayment, ScheduleLine, SettlementCertificate
 from lenddesk.ledger.owed import owed_fen
 from lenddesk.ledger.service._common import _due, _lock_loan, _rounding
@@ -36,6 +36,10 @@ class _Book:
 
     def dues(self) -> list[alloc.Due]:
         return [_due(line) for line in self.lines]
+
+    def payable_on(self, value_date: date) -> list[alloc.Due]:
+        """What a payment on `value_date` pays (`allocation.payable_on`), read off those lines only."""
+        return [_due(line) for line in alloc.payable_on(self.lines, value_date)]
 
     def order(self) -> tuple[str, ...]:
         return alloc.parse_order(self.product.allocation_order)
@@ -57,7 +61,7 @@ class _Book:
 
     def mark_paid_off(self, value_date: date) -> None:
         for line in self.lines:
-            if _due(line).total == 0 and line.paid_off_on is None:
+            if line.paid_off_on is None and owed_fen(line) == 0:
                 line.paid_off_on = value_date
 
 
@@ -67,16 +71,14 @@ def _use_credit(book: _Book, value_date: date) -> None:
     if credit <= 0:
         return
     style = get_policy().ledger.allocation_style
-    used = alloc.allocate(credit, alloc.payable_on(book.dues(), value_date), order=book.order(), style=style)
+    used = alloc.allocate(credit, book.payable_on(value_date), order=book.order(), style=style)
     book.pay(used, value_date)
     book.loan.credit_balance_fen = used.credit_fen
 
 
 def _post_regular(book: _Book, amount_fen: int, value_date: date) -> list[dict[str, Any]]:
     style = get_policy().ledger.allocation_style
-    allocation = alloc.allocate(
-        amount_fen, alloc.payable_on(book.dues(), value_date), order=book.order(), style=style
-    )
+    allocation = alloc.allocate(amount_fen, book.payable_on(value_date), order=book.order(), style=style)
     book.pay(allocation, value_date)
     book.loan.credit_balance_fen += allocation.credit_fen
     return allocation.to_json()
@@ -299,25 +301,20 @@ def _apply_repayment(book: _Book, repayment: Repayment, *, replaying: bool) -> N
 # --- loan state after postings ------------------------------------------------------------------
 
 
-def _record_bucket_change(session: Session, loan: Loan, standing: Standing, day: date) -> None:
-    """Move the loan to its standing; a bucket change is upserted as the day's transition."""
-    if standing.bucket != loan.bucket:
-        transitions.record(
-            session,
-            loan_id=loan.id,
-            business_date=day,
-            from_bucket=loan.bucket,
-            to_bucket=standing.bucket,
-            days_past_due=standing.days_past_due,
-        )
-    loan.status, loan.bucket, loan.days_past_due = standing.status, standing.bucket, standing.days_past_due
+@dataclass(frozen=True)
+class Restated:
+    """What a refresh changed on the loan (`_restate`): the side effects its caller writes."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+    moved: tuple[str, str, int] | None  # (from bucket, to bucket, days past due) when the bucket changed
+    settled: bool  # it settled now: a certificate is due
+    reopened: bool  # it was settled and is not any more: its certificate goes
 
 
-def _refresh_loan(
-    session: Session, book: _Book, *, today: date, actor: audit.Actor, settled_on: date | None
-) -> None:
-    """Keep the loan's denormalised fields in step with its lines, and its status, bucket and days
-    past due with `loan_standing` — the same rule as the close of business."""
+def _restate(book: _Book, *, today: date, settled_on: date | None) -> Restated:
+    """Pure: keep the loan's denormalised fields in step with its lines, and its status, bucket and
+    days past due with `loan_standing` — the same rule as the close of business."""
     loan, lines = book.loan, book.lines
     unpaid = [line for line in lines if owed_fen(line) > 0]
     loan.outstanding_principal_fen = loan.principal_fen - sum(line.paid_principal_fen for line in lines)
@@ -334,16 +331,45 @@ def _refresh_loan(
     )
     before = {"status": loan.status, "bucket": loan.bucket, "days_past_due": loan.days_past_due}
     was_settled = loan.status == "settled"
-    _record_bucket_change(session, loan, standing, today)
-    if standing.status == "settled" and not was_settled:
+    moved = (loan.bucket, standing.bucket, standing.days_past_due) if standing.bucket != loan.bucket else None
+    loan.status, loan.bucket, loan.days_past_due = standing.status, standing.bucket, standing.days_past_due
+    settled = standing.status == "settled" and not was_settled
+    reopened = was_settled and standing.status != "settled"
+    if settled:
         loan.settled_on = settled_on or today
-        _issue_certificate(session, loan)
-    elif was_settled and standing.status != "settled":  # a reversal re-opened it
+    elif reopened:
         loan.settled_on = None
-        _revoke_certificate(session, loan, actor)
     after = {"status": loan.status, "bucket": loan.bucket, "days_past_due": loan.days_past_due}
-    if after != before:
-        audit.record(session, actor, "loan.status", ("loan", loan.id), before, after)
+    return Restated(before, after, moved, settled, reopened)
+
+
+def _refresh_loan(
+    session: Session, book: _Book, *, today: date, actor: audit.Actor, settled_on: date | None
+) -> None:
+    """`_restate` the loan and write its side effects: the day's bucket transition (an upsert),
+    the settlement certificate issued or revoked, the status change audited."""
+    loan = book.loan
+    restated = _restate(book, today=today, settled_on=settled_on)
+    if restated.moved is not None:
+        from_bucket, to_bucket, days_past_due = restated.moved
+        transitions.record(
+            session,
+            loan_id=loan.id,
+            business_date=today,
+            from_bucket=from_bucket,
+            to_bucket=to_bucket,
+            days_past_due=days_past_due,
+        )
+    if restated.settled:
+        _issue_certificate(session, loan)
+    elif restated.reopened:  # a reversal re-opened it
+        _revoke_certificate(session, loan, actor)
+    if restated.after != restated.before:
+        audit.record(session, actor, "loan.status", ("loan", loan.id), restated.before, restated.after)
+
+
+def certificate_number(loan_id: int, settled_on: date) -> str:
+    return f"JQ{settled_on:%Y%m%d}{loan_id:08d}"
 
 
 def _issue_certificate(session: Session, loan: Loan) -> SettlementCertificate:
@@ -352,8 +378,9 @@ def _issue_certificate(session: Session, loan: Loan) -> SettlementCertificate:
             Repayment.loan_id == loan.id, Repayment.status != "reversed"
         )
     )
+    assert loan.settled_on is not None
     certificate = SettlementCertificate(
-        number=f"JQ{loan.settled_on:%Y%m%d}{loan.id:08d}",
+        number=certificate_number(loan.id, loan.settled_on),
         loan_id=loan.id,
         settled_on=loan.settled_on,
         total_paid_fen=int(total_paid or 0),

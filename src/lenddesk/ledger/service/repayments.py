@@ -8,14 +8,16 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lenddesk.core import audit
 from lenddesk.core.db import utcnow
 from lenddesk.core.errors import Conflict, Forbidden, Unprocessable
-from lenddesk.ledger.models import Loan, Product, Repayment, ScheduleLine
-from lenddesk.ledger.service._common import _check_amount, _lock_loan, _not_found, loan_by_contract
+from lenddesk.ledger.locking import begin_write
+from lenddesk.ledger.models import Loan, Repayment, ScheduleLine
+from lenddesk.ledger.service._common import _check_amount, _lock_loan, _not_found
 from lenddesk.ledger.service.posting import _apply_repayment, _Book, _book, _refresh_loan, _use_credit
+from lenddesk.ledger.service.posting_rows import NewRepayment, RowPostings
 from lenddesk.ledger.service.reference import CHANNELS, REPAYMENT_KINDS, STATUS_LABELS_ZH
 from lenddesk.ledger.service.refunds import _deduct_refunds
 from lenddesk.ledger.service.restructuring import refuse_replay_if_restructured
@@ -107,7 +109,13 @@ def post_repayment(
     today: date,
     kind: str = "regular",
 ) -> PostingResult:
-    """Post a payment received on a channel; the same (channel, reference) is accepted once."""
+    """Post a payment received on a channel; the same (channel, reference) is accepted once.
+
+    The hot path on SQLAlchemy Core (`posting_rows`): on SQLite the write gate, then the loan with
+    its product (locked on PostgreSQL), its lines, the reference and later payments, the insert of
+    the repayment, the lines, the loan and the audit — seven statements (tests/ledger/test_posting_
+    statements.py); a bucket change or a settlement adds its own. A back-dated payment re-allocates
+    the loan's repayments through the ORM replay."""
     if channel not in CHANNELS:
         raise Unprocessable(
             f"未知的还款渠道：{channel}（可选：{', '.join(CHANNELS)}）",
@@ -122,19 +130,82 @@ def post_repayment(
         raise Unprocessable(
             f"未知的还款类型：{kind}", f"Unknown repayment kind: {kind}", code="unknown_repayment_kind"
         )
-    unlocked = loan_by_contract(session, contract_number)
-    session.get(Product, unlocked.product_id)  # read before the lock: postings never change products
-    loan = _lock_loan(session, unlocked.id)
-    existing = _same_reference(session, channel, reference)
-    if existing is not None:
-        return _replay_or_refuse(existing, loan.id, amount_fen, value_date)
-    if loan.status in ("settled", "written_off"):
-        raise Conflict(
-            f"贷款已{STATUS_LABELS_ZH[loan.status]}，不能再入账还款",
-            f"The loan is {loan.status.replace('_', ' ')}; no repayment can be posted",
-            code=f"loan_{loan.status}",
+    begin_write(session)
+    postings = RowPostings(session, actor, today)
+    book = postings.load_contract(contract_number.strip().upper())  # the loan lock, with its lines
+    if book is None:
+        raise _not_found("合同", "contract", contract_number)
+    loan = book.loan
+    existing_id, later = session.execute(
+        select(
+            select(Repayment.id)
+            .where(Repayment.channel == channel, Repayment.external_reference == reference)
+            .scalar_subquery(),
+            select(func.count(Repayment.id))
+            .where(
+                Repayment.loan_id == loan.id,
+                Repayment.status != "reversed",
+                Repayment.value_date > value_date,
+            )
+            .scalar_subquery(),
         )
-    if value_date < loan.disbursed_on:
+    ).one()
+    if existing_id is not None:
+        return _replay_or_refuse(
+            _same_reference(session, channel, reference), loan.id, amount_fen, value_date
+        )  # type: ignore[arg-type]
+    _refuse_posting(loan.status, loan.disbursed_on, value_date, today)  # type: ignore[attr-defined]
+    if later:  # a back-dated payment: allocate everything again in value-date order
+        return _post_back_dated(
+            session, actor, loan.id, channel, reference, amount_fen, value_date, today, kind
+        )
+    repayment = NewRepayment(loan.id, channel, reference, amount_fen, value_date, kind)  # type: ignore[attr-defined]
+    postings.post(book, repayment)
+    try:
+        inserted = postings.insert_repayment_once(repayment)
+    except IntegrityError as exc:  # another constraint (e.g. an id sequence behind its rows)
+        raise _integrity_conflict(exc) from exc
+    if not inserted:  # a payment on another loan took the reference meanwhile
+        raced = _same_reference(session, channel, reference)
+        assert raced is not None
+        return _replay_or_refuse(raced, loan.id, amount_fen, value_date)  # type: ignore[attr-defined]
+    postings.write()
+    return PostingResult(_in_session(session, repayment), duplicate=False)
+
+
+def _in_session(session: Session, new: NewRepayment) -> Repayment:
+    """The repayment just inserted as a persistent ORM object of the session, with no statement
+    (its columns are all known): callers go on with it as with any repayment they read."""
+    repayment = Repayment(
+        id=new.id,
+        loan_id=new.loan_id,
+        channel=new.channel,
+        external_reference=new.external_reference,
+        amount_fen=new.amount_fen,
+        value_date=new.value_date,
+        received_at=new.received_at,
+        kind=new.kind,
+        status=new.status,
+        allocation=new.allocation,
+        posted_by=new.posted_by,
+        reversal_reason=None,
+        reversal_requested_by=None,
+        reversal_approved_by=None,
+        reversed_at=None,
+    )
+    make_transient_to_detached(repayment)
+    session.add(repayment)
+    return repayment
+
+
+def _refuse_posting(status: str, disbursed_on: date, value_date: date, today: date) -> None:
+    if status in ("settled", "written_off"):
+        raise Conflict(
+            f"贷款已{STATUS_LABELS_ZH[status]}，不能再入账还款",
+            f"The loan is {status.replace('_', ' ')}; no repayment can be posted",
+            code=f"loan_{status}",
+        )
+    if value_date < disbursed_on:
         raise Unprocessable(
             "还款日期不能早于放款日",
             "The value date cannot be before the disbursement date",
@@ -144,6 +215,21 @@ def post_repayment(
         raise Unprocessable(
             "还款日期不能晚于今天", "The value date cannot be in the future", code="date_in_future"
         )
+
+
+def _post_back_dated(
+    session: Session,
+    actor: audit.Actor,
+    loan_id: int,
+    channel: str,
+    reference: str,
+    amount_fen: int,
+    value_date: date,
+    today: date,
+    kind: str,
+) -> PostingResult:
+    """The ORM posting and a replay of the loan's repayments in value-date order (the loan is locked)."""
+    loan = _lock_loan(session, loan_id)
     repayment = Repayment(
         loan_id=loan.id,
         channel=channel,
@@ -155,20 +241,10 @@ def post_repayment(
         posted_by=actor.name,
     )
     book = _book(session, loan)
-    later = session.scalar(
-        select(func.count(Repayment.id)).where(
-            Repayment.loan_id == loan.id, Repayment.status != "reversed", Repayment.value_date > value_date
-        )
-    )
     raced = _insert_repayment(session, repayment)
     if raced is not None:
         return _replay_or_refuse(raced, loan.id, amount_fen, value_date)
-    if later:
-        # A back-dated payment: allocate everything again in value-date order.
-        _replay(session, book, today=today, actor=actor, posting=repayment)
-    else:
-        _apply_repayment(book, repayment, replaying=False)
-        _refresh_loan(session, book, today=today, actor=actor, settled_on=value_date)
+    _replay(session, book, today=today, actor=actor, posting=repayment)
     session.flush()
     audit.record(
         session,

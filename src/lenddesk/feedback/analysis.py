@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jieba
-import jieba.analyse
 
 from lenddesk.desk import categorise
 from lenddesk.desk.disclosure import normalise
@@ -134,7 +133,11 @@ def analyse(comment: str | None, csat: int) -> CommentAnalysis:
     sentiment = "positive" if polarity > 0 else "negative" if polarity < 0 else _from_csat(csat)
     topics = [category for category, keywords in categorise.KEYWORDS if any(k in text for k in keywords)]
     topics += [topic for topic, keywords in SERVICE_TOPICS.items() if any(k in text for k in keywords)]
-    keywords = tuple(jieba.analyse.extract_tags(text, topK=5))
+    # Imported on first use: jieba.analyse loads its part-of-speech tables at import (about 95 MiB
+    # and 2 s), which every process importing the app paid, an export or a close included.
+    from jieba import analyse as jieba_analyse
+
+    keywords = tuple(jieba_analyse.extract_tags(text, topK=5))
     return CommentAnalysis(sentiment, tuple(dict.fromkeys(topics)), keywords)
 
 

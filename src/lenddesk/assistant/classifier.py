@@ -27,19 +27,20 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import bm25s
 import numpy as np
-import sklearn
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
 
 from lenddesk.assistant.intents import INTENT_CODES
 from lenddesk.assistant.normalise import emotion_text, normalise
 from lenddesk.assistant.tokenise import DOMAIN_DICTIONARY, words
+
+# scikit-learn and bm25s are imported where a model is trained or loaded, not with the module: they
+# weigh some 85 MiB, which every process importing the app paid (an export, the close, the demo).
+if TYPE_CHECKING:
+    import bm25s
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
 
 DATA = Path(__file__).parent / "data"
 TRAINING_DIR = DATA / "train"
@@ -101,6 +102,9 @@ def augmented(examples: Sequence[tuple[str, str]], *, seed: int = SEED) -> list[
 
 
 def data_fingerprint(extra: Iterable[str] = ()) -> str:
+    import bm25s
+    import sklearn
+
     digest = hashlib.sha256(f"{MODEL_VERSION}|{sklearn.__version__}|{bm25s.__version__}".encode())
     for path in [*sorted(TRAINING_DIR.glob("*.txt")), CORPUS, DOMAIN_DICTIONARY]:
         digest.update(path.name.encode())
@@ -119,6 +123,9 @@ def word_features(normalised: str) -> list[str]:
 
 
 def _features(char_range: tuple[int, int] = (1, 3), min_df: int = 1) -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     return FeatureUnion(
         [
             (
@@ -131,6 +138,9 @@ def _features(char_range: tuple[int, int] = (1, 3), min_df: int = 1) -> FeatureU
 
 
 def _char_features(char_range: tuple[int, int], min_df: int) -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     return FeatureUnion(
         [
             (
@@ -285,6 +295,9 @@ class FastScorer:
 
 
 def _fit(features: FeatureUnion, texts: list[str], labels: list[str], c: float) -> LogisticRegression:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     matrix = features.fit_transform(texts)
     # saga: the same multinomial model as lbfgs in a fifth of the time on this sparse data.
     classifier = LogisticRegression(C=c, solver="saga", max_iter=200, tol=1e-3)
@@ -382,6 +395,8 @@ class Retriever:
     @classmethod
     def build(cls, documents: Sequence[tuple[str, str, str]]) -> Retriever:
         """documents: (text, label, key)."""
+        import bm25s
+
         corpus = [bm25_tokens(normalise(text)) or ["_"] for text, _, _ in documents]
         index = bm25s.BM25()
         index.index(corpus, show_progress=False)

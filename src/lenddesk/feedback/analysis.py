@@ -133,11 +133,11 @@ def analyse(comment: str | None, csat: int) -> CommentAnalysis:
     sentiment = "positive" if polarity > 0 else "negative" if polarity < 0 else _from_csat(csat)
     topics = [category for category, keywords in categorise.KEYWORDS if any(k in text for k in keywords)]
     topics += [topic for topic, keywords in SERVICE_TOPICS.items() if any(k in text for k in keywords)]
-    # Imported here: jieba.analyse pulls in jieba.posseg's tables (about 130 MiB and 3 s), which
-    # every process importing the app (API workers, the close, exports) would otherwise pay.
-    from jieba import analyse as tfidf
+    # Imported on first use: jieba.analyse loads its part-of-speech tables at import (about 95 MiB
+    # and 2 s), which every process importing the app paid, an export or a close included.
+    from jieba import analyse as jieba_analyse
 
-    keywords = tuple(tfidf.extract_tags(text, topK=5))
+    keywords = tuple(jieba_analyse.extract_tags(text, topK=5))
     return CommentAnalysis(sentiment, tuple(dict.fromkeys(topics)), keywords)
 
 

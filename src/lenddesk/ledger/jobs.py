@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -28,4 +28,31 @@ def close_of_business(engine: Engine | None = None, *, business_date: date | Non
 
 def seed_demo(session: Session, *, borrowers: int) -> SeedReport:
     """Create this room's demo data (idempotent): a book of `borrowers` borrowers as of today."""
-    return seed_book(session.get_bind(), SeedOptions(borrowers=borrowers, business_date=business_today()))
+    today = business_today()
+    options = SeedOptions(
+        borrowers=borrowers,
+        business_date=today,
+        simulate_days=demo_window_days(today),
+        skip_steps=DEMO_SKIPPED_STEPS,
+    )
+    return seed_book(session.get_bind(), options)
+
+
+def demo_window_days(today: date) -> int:
+    """Days the demo closes for real: enough to hold the last two month ends (and a few days before).
+
+    The reports room snapshots balances only at a month end the close itself passes, and the newest
+    full month's balance-basis roll matrix compares two of them; earlier months are rebuilt on the
+    count basis. Fewer closes than the seeder's default 60 keep `make demo` quick (bench/demo_seed.py).
+    """
+    last_month_end = (
+        today if (today + timedelta(days=1)).day == 1 else today.replace(day=1) - timedelta(days=1)
+    )
+    month_end_before = last_month_end.replace(day=1) - timedelta(days=1)
+    return (today - month_end_before).days + DEMO_WINDOW_LEAD_DAYS
+
+
+DEMO_WINDOW_LEAD_DAYS = 3
+# Scored only in the window's last two weeks: the whole book is rescored each close, so today's
+# profiles are the same; early warnings come from the band changes of those weeks.
+DEMO_SKIPPED_STEPS = ("risk",)

@@ -120,8 +120,19 @@ def portfolio_asked(
     last: str | None = LastMonth,
     product: str | None = Product,
     fmt: Format = FormatQuery,
+    team: str | None = Query(
+        None, max_length=32, description="Not applicable: portfolio reports count loans, not teams (422)"
+    ),
     session: Session = db_session,
 ) -> Asked:
+    if team:
+        raise Unprocessable(
+            "组合报表（迁徙率、流动率、回收率、账龄、PAR）按贷款统计，不适用团队筛选；请按产品筛选",
+            "The team filter does not apply to portfolio reports (roll, flow, cure, vintage, PAR):"
+            " they count loans, which belong to no team; filter by product instead",
+            code="filter_not_applicable",
+            details={"filter": "team"},
+        )
     return Asked(period_of(session, first, last, product), fmt, session)
 
 
@@ -403,6 +414,7 @@ def collectors(
 def agents(
     month: str | None = Query(None, max_length=10, description="The month, YYYY-MM (default: this month)"),
     group_by: Literal["agent", "team"] = Query("agent"),
+    team: str | None = TeamQuery,
     fmt: Format = FormatQuery,
     session: Session = db_session,
     user: User = auth.allow(*SLA_READERS),
@@ -410,7 +422,7 @@ def agents(
     chosen = parse_month(month) if month else month_of(business_today())
     asked = Asked(service.Period(chosen, chosen), fmt, session)
     own = asked.own(user)
-    rows = operational.agents(session, chosen, group_by, own)
+    rows = operational.agents(session, chosen, group_by, own, operational.team_id_of(session, team))
     shown = "agent" if own is not None else group_by
     return asked.answer(
         user,

@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import service as collections
@@ -35,6 +35,7 @@ from lenddesk.core.settings import get_settings
 from lenddesk.desk import service as desk
 from lenddesk.desk.complaint_stages import STAGES
 from lenddesk.feedback import service as feedback
+from lenddesk.ledger import read_sql
 from lenddesk.ledger import service as ledger
 from lenddesk.quality import service as quality
 from lenddesk.reports.models import MonthEndPosition
@@ -79,7 +80,8 @@ COMPLAINT_TEXTS = {
 ROOT_CAUSES = ("collection_conduct", "pricing_fees", "service_attitude", "information_disclosure", "process")
 SURVEY_COMMENTS = {5: "处理很及时，谢谢", 4: "还可以", 3: None, 2: "等了很久才回复", 1: "态度很差"}
 POLITE = "您好，您的借款已逾期，应还金额请以账单为准，请尽快通过银行转账、微信支付或支付宝还款。"
-CONTACT_OUTCOMES = (("promise_to_pay", 45), ("right_party", 20), ("no_answer", 25), ("refused", 10))
+CONTACT_OUTCOMES = (("promise_to_pay", 30), ("right_party", 20), ("no_answer", 35), ("refused", 15))
+CONTACT_OUTCOMES_PAYING = (("promise_to_pay", 75), ("right_party", 15), ("no_answer", 10))
 
 
 @dataclass
@@ -358,13 +360,15 @@ def _collections_month(
         if sent.contact.status != "sent":
             continue
         report.contacts += 1
-        kind = rng.choices([k for k, _ in CONTACT_OUTCOMES], weights=[w for _, w in CONTACT_OUTCOMES])[0]
+        promise_date = day + timedelta(days=rng.randint(5, 14))
+        will_pay = _repaid_fen(session, borrower_id, day, promise_date)
+        kind = _outcome(rng, paying=will_pay > 0)
         promise = {}
         if kind == "promise_to_pay":
-            promise = {
-                "promise_amount_fen": _promised_fen(rng, principal_fen),
-                "promise_date": day + timedelta(days=rng.randint(5, 14)),
-            }
+            promised = _promised_fen(rng, principal_fen)
+            if will_pay:  # they pay what they promised (or promised what they then paid)
+                promised = min(promised, will_pay)
+            promise = {"promise_amount_fen": promised, "promise_date": promise_date}
             report.promises += 1
         collections.record_outcome(
             session,
@@ -375,6 +379,23 @@ def _collections_month(
             contact_id=sent.contact.id,
             **promise,
         )
+
+
+def _outcome(rng: random.Random, *, paying: bool) -> str:
+    """What the call gives: a borrower who pays in the next days mostly promises it first; one who
+    will not pay promises less often (those promises break) and refuses or does not answer more."""
+    weights = CONTACT_OUTCOMES_PAYING if paying else CONTACT_OUTCOMES
+    return rng.choices([k for k, _ in weights], weights=[w for _, w in weights])[0]
+
+
+def _repaid_fen(session: Session, borrower_id: int, first: date, last: date) -> int:
+    """What the borrower repaid (posted) valued `first`..`last`, read from the book as it is."""
+    paid = read_sql.borrower_repaid_fen(":borrower", ":first", ":last")
+    values = {"borrower": borrower_id, "first": first, "last": last}
+    statement = text(f"SELECT {paid}").bindparams(
+        bindparam("first", type_=Date), bindparam("last", type_=Date)
+    )
+    return int(session.execute(statement, values).scalar() or 0)
 
 
 def _promised_fen(rng: random.Random, principal_fen: int) -> int:

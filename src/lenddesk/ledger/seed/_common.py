@@ -82,3 +82,7 @@ class SeedOptions:
     simulate_days: int = 60
     history_days: int = 548  # about 18 months
     batch_borrowers: int = 10_000
+    # After-close steps left out of the window's closes but its last `full_close_days` (the demo: the
+    # risk score, which rescored the whole book each day; see after_close.skipping).
+    skip_steps: tuple[str, ...] = ()
+    full_close_days: int = 14

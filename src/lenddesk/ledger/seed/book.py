@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, text
 
 from lenddesk.core.policy import Policy, get_policy
+from lenddesk.ledger import after_close
 from lenddesk.ledger.cob import engine_of, run_cob
 from lenddesk.ledger.delinquency import ChargeTerms, DelinquencyRules
 from lenddesk.ledger.models import CobRun, Loan, Product
@@ -99,7 +100,9 @@ def seed_book(
     for offset in range(1, options.simulate_days + 1):
         day = start + timedelta(days=offset)
         report.repayments += simulation.post_payments(day)
-        run_cob(engine, day, policy=policy)
+        skipped = options.skip_steps if options.simulate_days - offset >= options.full_close_days else ()
+        with after_close.skipping(*skipped):
+            run_cob(engine, day, policy=policy)
         if progress:
             progress("simulate", offset, options.simulate_days)
     with engine.begin() as connection:

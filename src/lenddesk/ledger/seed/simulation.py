@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, bindparam, text
 
-from lenddesk.ledger.owed import owed_components, owed_fen, owes_sql
+from lenddesk.ledger.owed import COLUMNS, owed_components, owed_fen, owes_sql
 from lenddesk.ledger.seed.builder import REPAYMENT_COLUMNS, PlannedPayment, _noon, _repayment_row
 from lenddesk.ledger.seed.writer import _BulkWriter
 
@@ -137,10 +137,10 @@ class PaymentSimulation:
             chunk = loan_ids[start : start + 500]
             rows = connection.execute(
                 text(
-                    "SELECT s.*, l.disbursed_on AS disbursed"
+                    f"SELECT {_LINE_COLUMNS}, l.disbursed_on AS disbursed"
                     " FROM schedule_lines s JOIN loans l ON l.id = s.loan_id"
                     f" WHERE s.loan_id IN ({', '.join(str(i) for i in chunk)})"
-                    " AND l.status IN ('current', 'overdue') ORDER BY s.loan_id, s.period"
+                    f" AND l.status IN ('current', 'overdue') AND {_OWES_SQL} ORDER BY s.loan_id, s.period"
                 )
             ).mappings()
             for row in rows:
@@ -148,12 +148,16 @@ class PaymentSimulation:
                 for key in ("due_on", "disbursed"):
                     if isinstance(line[key], str):
                         line[key] = date.fromisoformat(line[key])
-                if owed_fen(line) > 0:
-                    result[line["loan_id"]].append(line)
+                result[line["loan_id"]].append(line)
         return result
 
 
 _OWES_SQL = owes_sql("s")
+# Only what a posting reads: a paying loan's lines, those that still owe (filtered in SQL).
+_LINE_COLUMNS = ", ".join(
+    f"s.{column}"
+    for column in ("id", "loan_id", "period", "due_on", *(c for cols in COLUMNS.values() for c in cols if c))
+)
 
 
 _PARTS = (

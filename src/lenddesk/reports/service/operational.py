@@ -108,12 +108,17 @@ def complaints(session: Session, period: Period, team: int | None = None) -> lis
     return operations.pareto_rows(counts, dict(ROOT_CAUSES))
 
 
-def agents(session: Session, month: str, group_by: str, own: int | None) -> list[dict[str, object]]:
-    key = None if own is None else str(own)
-    cards = scorecards.scorecards(
-        session, period=month, scope="agent" if own is not None else group_by, key=key
-    )
-    return operations.agent_rows(cards.rows)
+def agents(
+    session: Session, month: str, group_by: str, own: int | None, team: int | None = None
+) -> list[dict[str, object]]:
+    """Scorecard rows of the month: one's own, or every agent's (or team's), of `team` if given."""
+    scope = "agent" if own is not None else group_by
+    key = str(own) if own is not None else str(team) if team is not None and scope == "team" else None
+    rows = scorecards.scorecards(session, period=month, scope=scope, key=key).rows
+    if team is not None and scope == "agent":
+        members = {str(user_id) for user_id in desk.team_member_ids(session, team)}
+        rows = [card for card in rows if card.key in members]
+    return operations.agent_rows(rows)
 
 
 def collectors(

@@ -172,7 +172,7 @@ POSITION_COLUMNS = (
 
 
 def month_end_positions(
-    engine: Engine, *, month: str, product: str | None = None, chunk: int = 10_000
+    engine: Engine, *, month: str, product: str | None = None, chunk: int = 2_000
 ) -> Iterator[Sequence[object]]:
     """Every loan's month-end position, in loan order, read in chunks by key (one short read each,
     its own connection): an export of a million loans holds one chunk in memory, never the book."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all, update
+from sqlalchemy import bindparam, case, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from lenddesk.care import festivals, texts
@@ -56,6 +56,13 @@ class Results:
     sends: int
     launches: int
     delivery: dict[str, int]
+
+
+# A launch's sends get their outbox ids in one executemany.
+_sends = Send.__table__
+_SET_OUTBOX_ID = (
+    update(_sends).where(_sends.c.id == bindparam("send_id")).values(outbox_id=bindparam("queued_as"))
+)
 
 
 # --- drafting ------------------------------------------------------------------------------------------
@@ -402,17 +409,18 @@ def launch_campaign(session: Session, *, actor: audit.Actor, campaign_id: int, n
     ).all()
     addresses = ledger.borrower_addresses(session, [row.borrower_id for row in inserted], campaign.channel)
     kind = desk.MARKETING_KIND if context.marketing else CARE_KIND
-    for send_id, borrower_id in sorted(inserted, key=lambda row: row.borrower_id):
-        outbox_id = desk.queue_outbound(
-            session,
-            body=campaign.text,
-            kind=kind,
-            channel=campaign.channel,
-            recipient=addresses[borrower_id],
-            now=now,
-            actor=actor,
-        )
-        session.execute(update(Send).where(Send.id == send_id).values(outbox_id=outbox_id))
+    to_send = sorted(inserted, key=lambda row: row.borrower_id)
+    outbox_ids = desk.queue_addressed(
+        session,
+        channel=campaign.channel,
+        kind=kind,
+        body=campaign.text,
+        recipients=[addresses[row.borrower_id] for row in to_send],
+        now=now,
+    )
+    if to_send:
+        pairs = zip(to_send, outbox_ids, strict=True)
+        session.execute(_SET_OUTBOX_ID, [{"send_id": row.id, "queued_as": queued} for row, queued in pairs])
     queued = len(inserted)
     session.execute(
         update(Campaign)

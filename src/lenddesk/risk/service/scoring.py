@@ -4,9 +4,10 @@ For business date D and each chunk of borrower ids:
 1. the behaviour of every borrower with history comes from statements the owning rooms keep
    (ledger: repayment behaviour; collections: promises and hardship outcomes; negotiation: broken
    agreements and hardship cases), united and summed per borrower;
-2. the borrowers' profiles are created where missing, their inputs reset and set from (1);
-3. one UPDATE computes score and band in SQL (CASE expressions built from the same weights as the
-   pure `risk/score.py`, its twin), keeping the band before;
+2. every borrower of the chunk gets a profile if it has none (by key, nothing computed);
+3. one UPDATE sets the inputs from (1) (zeros without history), score and band in SQL (CASE
+   expressions built from the same weights as the pure `risk/score.py`, its twin), keeping the band
+   before — only on the profiles where an input, the score or the band changed;
 4. a borrower who entered the high band gets an EARLY_WARNING_HIGH alert (at most one open);
 5. borrowers without keyed ID/mobile hashes get them (everyone, once, after the key changes).
 Each chunk commits with the run's progress, so a crash resumes after the last chunk done; a date

@@ -72,6 +72,29 @@ def repayments_by_reference(engine: Engine) -> dict[str, list[int]]:
     return found
 
 
+def import_at_once(engine: Engine, contents: list[bytes], *, chunk_size: int) -> list[object]:
+    """Import every file in its own thread, released together by a barrier: the outcomes (in the
+    order they finished); any exception fails the caller."""
+    barrier = threading.Barrier(len(contents))
+    outcomes: list[object] = []
+    errors: list[BaseException] = []
+
+    def worker(content: bytes) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(run_import(engine, content, chunk_size=chunk_size))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(content,)) for content in contents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return outcomes
+
+
 def overlapping_imports_apply_each_reference_once(engine: Engine) -> None:
     """Two files sharing half their lines, imported at the same moment: every reference applied once,
     every loan paid exactly the sum of its distinct lines."""
@@ -80,23 +103,7 @@ def overlapping_imports_apply_each_reference_once(engine: Engine) -> None:
         (f"R{index:04d}", contracts[index % len(contracts)], "150.00", f"2026-03-{1 + index % 20:02d}")
         for index in range(60)
     ]
-    first, second = csv_file(lines[:40]), csv_file(lines[20:])
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def worker(content: bytes) -> None:
-        try:
-            barrier.wait()
-            run_import(engine, content, chunk_size=7)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(content,)) for content in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    import_at_once(engine, [csv_file(lines[:40]), csv_file(lines[20:])], chunk_size=7)
     found = repayments_by_reference(engine)
     assert sorted(found) == sorted(reference for reference, *_ in lines)
     assert all(amounts == [15000] for amounts in found.values())
@@ -120,23 +127,7 @@ def overlapping_files_on_many_loans_apply_each_reference_once(engine: Engine) ->
     clash_second = [(f"X{n}", contracts[20 + n], "13.00", "2026-04-20") for n in range(5)]
     first = csv_file(shared[:75] + only_first + clash_first + shared[75:])
     second = csv_file(shared[75:] + clash_second + only_second + shared[:75])
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = []
-    errors: list[BaseException] = []
-
-    def worker(content: bytes) -> None:
-        try:
-            barrier.wait()
-            outcomes.append(run_import(engine, content, chunk_size=40))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(content,)) for content in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    outcomes = import_at_once(engine, [first, second], chunk_size=40)
     counts = [outcome.counts for outcome in outcomes]  # type: ignore[attr-defined]
     assert sorted(sum(count.values()) for count in counts) == [305, 305]
     assert sum(count.get("refused", 0) for count in counts) == 5  # one file lost each clash

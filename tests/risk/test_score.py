@@ -139,6 +139,19 @@ def test_the_ledger_statement_equals_the_python_twin_of_repayment_behaviour(
     assert got == (twin.worst_dpd, twin.late_instalments, twin.partial_payments)
 
 
+def test_the_repayment_scan_reads_only_the_index_of_lines_ever_past_due(engine: Engine, book: Book) -> None:
+    """At a million loans the score's scan is the close's slowest read: on SQLite it must read the
+    covering partial index of lines unpaid or paid late, never the table's rows (~9 a loan)."""
+    statement = repayment_sql(as_of=AS_OF, lookback_days=180, first_id=1, last_id=book.borrower)
+    compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as connection:
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+    lines = [step for step in plan if "schedule_lines" in step]
+    assert lines == [
+        "SEARCH schedule_lines USING COVERING INDEX ix_schedule_lines_owed_or_late (loan_id=? AND due_on<?)"
+    ]
+
+
 def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(engine: Engine) -> None:
     """A loan overdue since 2026-10-15: by the 2026-11-30 close 46 days past due and two instalments
     late (35 + 10 points: medium); with a broken agreement's points raised by policy, high."""

@@ -136,6 +136,9 @@ class Loan(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+OWED_OR_LATE = "paid_off_on IS NULL OR paid_off_on > due_on"
+
+
 class ScheduleLine(Base):
     """One instalment of a loan's repayment schedule with what is due and what has been paid."""
 
@@ -147,6 +150,21 @@ class ScheduleLine(Base):
         # intersected the loan's lines with every line of the book due that day (BitmapAnd), a cost
         # per loan that grows with the book (the collections plan's amounts owed; docs/SCALING.md).
         Index("ix_schedule_lines_loan_due", "loan_id", "due_on"),
+        # The lines that were ever past due (unpaid, or paid after their due date), with what the
+        # early-warning score reads of them: the score's scan reads this small index only, never
+        # the ~9 table rows a loan has past their due date, most of them paid on time
+        # (`ledger.service.behaviour.repayment_behaviour`, whose WHERE repeats this predicate
+        # word for word so that SQLite's planner can use it).
+        Index(
+            "ix_schedule_lines_owed_or_late",
+            "loan_id",
+            "due_on",
+            "paid_off_on",
+            "paid_principal_fen",
+            "paid_interest_fen",
+            sqlite_where=text(OWED_OR_LATE),
+            postgresql_where=text(OWED_OR_LATE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.reports import rates
@@ -30,20 +31,37 @@ class Period:
         return months_between(self.first, self.last)
 
 
+def _known_sum(column: Any) -> ColumnElement[Any]:
+    """The sum of a balance column, or NULL when any row's balance is unknown (a rebuilt month)."""
+    return case((func.count(column) == func.count(), func.sum(column)))
+
+
 def _roll_rows(session: Session, period: Period) -> dict[str, list[rates.RollRow]]:
-    query = select(RollSummary).where(RollSummary.month >= period.first, RollSummary.month <= period.last)
+    """The period's roll rows summed over products (in SQL: a page reads a few rows per month)."""
+    summary = RollSummary.__table__.c
+    keys = (summary.month, summary.restructured, summary.from_state, summary.to_state)
+    query = (
+        select(
+            *keys,
+            func.sum(summary.loans),
+            _known_sum(summary.balance_from_fen),
+            _known_sum(summary.balance_to_fen),
+        )
+        .where(summary.month >= period.first, summary.month <= period.last)
+        .group_by(*keys)
+    )
     if period.product:
-        query = query.where(RollSummary.product_code == period.product)
+        query = query.where(summary.product_code == period.product)
     by_month: dict[str, list[rates.RollRow]] = defaultdict(list)
-    for row in session.scalars(query):
-        by_month[row.month].append(
+    for month, restructured, from_state, to_state, loans, balance_from, balance_to in session.execute(query):
+        by_month[month].append(
             rates.RollRow(
-                row.from_state,
-                row.to_state,
-                row.loans,
-                row.balance_from_fen,
-                row.balance_to_fen,
-                row.restructured,
+                from_state,
+                to_state,
+                int(loans),
+                None if balance_from is None else int(balance_from),
+                None if balance_to is None else int(balance_to),
+                bool(restructured),
             )
         )
     return by_month

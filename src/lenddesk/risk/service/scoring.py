@@ -156,8 +156,9 @@ def score_day(
     counts = {"scored": 0, "high": 0, "alerts": 0, "keys": 0}
     for low, high in id_chunks(max(first, resume_after + 1), last, policy.score_chunk_borrowers):
         with connection.begin():
-            chunk = _score_chunk(connection, business_date, policy, weights, low, high)
-            chunk["keys"] = _refresh_keys(connection, key, low, high, everyone=rekey)
+            borrowers = _count(connection, borrower_ids_between(low, high))
+            chunk = _score_chunk(connection, business_date, policy, weights, low, high, borrowers)
+            chunk["keys"] = _refresh_keys(connection, key, low, high, everyone=rekey, borrowers=borrowers)
             for name, value in chunk.items():
                 counts[name] += value
             connection.execute(
@@ -172,21 +173,34 @@ def score_day(
     return counts
 
 
+def _count(connection: Connection, ids: Select) -> int:
+    return int(connection.execute(select(func.count()).select_from(ids.subquery())).scalar_one())
+
+
 def _score_chunk(
-    connection: Connection, day: date, policy: RiskPolicy, weights: Weights, low: int, high: int
+    connection: Connection,
+    day: date,
+    policy: RiskPolicy,
+    weights: Weights,
+    low: int,
+    high: int,
+    borrowers: int,
 ) -> dict[str, int]:
     rows = behaviour_rows(as_of=day, policy=policy, first_id=low, last_id=high).subquery()
     in_chunk = Profile.borrower_id.between(low, high)
     # Every borrower of the chunk has a profile (a cheap insert by key, nothing computed), so the
-    # behaviour is computed once, in the UPDATE. The unique key skips those who have one. Not NOT
-    # EXISTS: against a table never analysed (the first close) PostgreSQL plans that as a nested
-    # loop re-scanning the rows this very statement inserts, quadratic in the chunk.
-    connection.execute(
-        insert_for(connection)(Profile)
-        # (WHERE TRUE: SQLite would read ON CONFLICT after a subquery as a join condition)
-        .from_select(["borrower_id"], borrower_ids_between(low, high).where(true()))
-        .on_conflict_do_nothing(index_elements=["borrower_id"])
-    )
+    # behaviour is computed once, in the UPDATE. A profile is one borrower's (unique, foreign key),
+    # so as many profiles as borrowers in the range means none is missing: the usual day, on which
+    # the insert's 20,000 key conflicts a chunk are not paid. Not NOT EXISTS: against a table never
+    # analysed (the first close) PostgreSQL plans that as a nested loop re-scanning the rows this
+    # very statement inserts, quadratic in the chunk.
+    if _count(connection, select(Profile.borrower_id).where(in_chunk)) < borrowers:
+        connection.execute(
+            insert_for(connection)(Profile)
+            # (WHERE TRUE: SQLite would read ON CONFLICT after a subquery as a join condition)
+            .from_select(["borrower_id"], borrower_ids_between(low, high).where(true()))
+            .on_conflict_do_nothing(index_elements=["borrower_id"])
+        )
     # Inputs, score and band in one UPDATE, written only where something changed: most of a book
     # scores the same as yesterday, and a row not rewritten is most of the step's cost saved. A
     # profile without behaviour takes zeros.
@@ -213,9 +227,10 @@ def _score_chunk(
         inputs.c.old_band != band,
         *(inputs.c[f"old_{name}"] != inputs.c[name] for name in FEATURES),
     )
-    connection.execute(
+    rewritten = connection.execute(
         update(Profile)
-        .where(Profile.borrower_id == inputs.c.borrower_id, changed)
+        # The chunk's range on the target too: PostgreSQL otherwise reads every profile to join.
+        .where(Profile.borrower_id == inputs.c.borrower_id, in_chunk, changed)
         .values(
             **{name: inputs.c[name] for name in FEATURES},
             previous_band=Profile.band,
@@ -223,8 +238,12 @@ def _score_chunk(
             band=band,
             scored_on=day,
         )
-    )
-    scored = connection.execute(select(func.count()).select_from(Profile).where(in_chunk)).scalar_one()
+        .returning(Profile.borrower_id, Profile.band, Profile.previous_band)
+    ).all()
+    # Only a rewritten profile can have entered the high band: the alerts read those, not the chunk.
+    entering = [row.borrower_id for row in rewritten if row.band == "high" and row.previous_band != "high"]
+    if not entering:
+        return {**_chunk_counts(connection, in_chunk), "alerts": 0}
     entered = select(
         literal(rules.EARLY_WARNING_HIGH),
         Profile.borrower_id,
@@ -232,7 +251,7 @@ def _score_chunk(
         cast(Profile.borrower_id, String) + literal(":" + rules.EARLY_WARNING_HIGH),
         _evidence_sql(connection, day),
         literal(utcnow(), UTCDateTime()),
-    ).where(in_chunk, Profile.band == "high", Profile.previous_band != "high", Profile.scored_on == day)
+    ).where(Profile.borrower_id.in_(entering))
     alerts = len(
         connection.execute(
             insert_for(connection)(Alert)
@@ -241,10 +260,13 @@ def _score_chunk(
             .returning(Alert.id)
         ).all()
     )
-    high_count = connection.execute(
-        select(func.count()).select_from(Profile).where(in_chunk, Profile.band == "high")
-    ).scalar_one()
-    return {"scored": int(scored or 0), "high": int(high_count), "alerts": alerts}
+    return {**_chunk_counts(connection, in_chunk), "alerts": alerts}
+
+
+def _chunk_counts(connection: Connection, in_chunk: ColumnElement[bool]) -> dict[str, int]:
+    high = func.coalesce(func.sum(case((Profile.band == "high", 1), else_=0)), 0)
+    scored, high_count = connection.execute(select(func.count(), high).where(in_chunk)).one()
+    return {"scored": int(scored), "high": int(high_count)}
 
 
 def _stored_features(profile: Any) -> list[tuple[str, Any]]:
@@ -276,10 +298,20 @@ def _keys_made_with(connection: Connection, fingerprint: str) -> bool:
     return isinstance(counts, dict) and counts.get("key_fingerprint") == fingerprint
 
 
-def _refresh_keys(connection: Connection, key: str, low: int, high: int, *, everyone: bool) -> int:
+def _refresh_keys(
+    connection: Connection, key: str, low: int, high: int, *, everyone: bool, borrowers: int
+) -> int:
     """Store the keyed hashes of the chunk's borrowers who have none, or of everyone in the chunk
     after the key changed. ID numbers and mobiles are never edited in place, so a stored hash stays
     right while the key does; a future edit path must call `refresh_borrower_key`."""
+    if (
+        not everyone
+        and _count(
+            connection, select(BorrowerKey.borrower_id).where(BorrowerKey.borrower_id.between(low, high))
+        )
+        == borrowers
+    ):
+        return 0  # one key a borrower (primary key, foreign key): none is missing
     identities = borrower_identities(first_id=low, last_id=high).subquery()
     stored = aliased(BorrowerKey)
     wanted = select(identities).outerjoin(stored, stored.borrower_id == identities.c.borrower_id)

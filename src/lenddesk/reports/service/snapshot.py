@@ -66,7 +66,7 @@ def _reached(state: ColumnElement, days: ColumnElement, threshold: int) -> Colum
     return or_(state == WRITTEN_OFF, days >= threshold)
 
 
-def _insert_positions(connection: Connection, month: str, live: bool) -> int:
+def _insert_positions(connection: Connection, month: str, live: bool) -> None:
     as_of = month_end(month)
     positions = (live_positions(as_of) if live else historic_positions(as_of)).subquery("p")
     previous = _snapshot.alias("previous")
@@ -97,13 +97,7 @@ def _insert_positions(connection: Connection, month: str, live: bool) -> int:
         previous,
         and_(previous.c.month == shift_month(month, -1), previous.c.loan_id == positions.c.loan_id),
     )
-    result = connection.execute(insert(_snapshot).from_select(list(columns), query))
-    if result.rowcount is not None and result.rowcount >= 0:
-        return result.rowcount
-    # The driver may not count an INSERT … SELECT (-1): count the month's rows instead.
-    return (
-        connection.scalar(select(func.count()).select_from(_snapshot).where(_snapshot.c.month == month)) or 0
-    )
+    connection.execute(insert(_snapshot).from_select(list(columns), query))
 
 
 def _insert_rolls(connection: Connection, month: str) -> int:
@@ -135,62 +129,92 @@ def _insert_rolls(connection: Connection, month: str) -> int:
         "balance_to_fen",
     ]
     connection.execute(delete(RollSummary).where(RollSummary.month == month))
-    return connection.execute(insert(RollSummary).from_select(columns, query)).rowcount or 0
+    connection.execute(insert(RollSummary).from_select(columns, query))
+    # Counted, not the INSERT's rowcount: psycopg reports -1 for an INSERT … SELECT.
+    return connection.scalar(select(func.count()).where(RollSummary.month == month)) or 0
 
 
 def _sum_when(condition: ColumnElement) -> ColumnElement:
     return func.sum(case((condition, _snapshot.c.outstanding_principal_fen), else_=0))
 
 
-def _insert_vintages(connection: Connection, month: str, balances: bool) -> None:
+VINTAGE_COLUMNS = (
+    "loans",
+    "disbursed_fen",
+    *(f"{kind}_dpd{t}_fen" for t in (1, 30, 90) for kind in ("current", "ever")),
+)
+PORTFOLIO_COLUMNS = (
+    "loans",
+    "outstanding_fen",
+    "dpd1_fen",
+    "dpd30_fen",
+    "par30_fen",
+    "dpd90_fen",
+    "par90_fen",
+)
+
+
+def _cohort_measures() -> dict[str, ColumnElement]:
+    """What the vintage and the portfolio summaries need, per cohort and product, in one scan of the
+    month: the vintage keeps the cohorts, the portfolio adds its active loans up per product."""
     s = _snapshot.c
-    measures = {}
+    active = s.state.in_(BUCKETS)
+    measures: dict[str, ColumnElement] = {
+        "loans": cast(func.count(), Integer),
+        "disbursed_fen": func.sum(s.principal_fen),
+    }
     for threshold in (1, 30, 90):
-        current = _sum_when(_reached(s.state, s.days_past_due, threshold)) if balances else _NO_BALANCE
-        measures[f"current_dpd{threshold}_fen"] = current
-        measures[f"ever_dpd{threshold}_fen"] = (
-            func.sum(s[f"ever_dpd{threshold}_fen"]) if balances else _NO_BALANCE
-        )
+        measures[f"current_dpd{threshold}_fen"] = _sum_when(_reached(s.state, s.days_past_due, threshold))
+        measures[f"ever_dpd{threshold}_fen"] = func.sum(s[f"ever_dpd{threshold}_fen"])
+    portfolio = {
+        "loans": cast(func.sum(case((active, 1), else_=0)), Integer),
+        "outstanding_fen": _sum_when(active),
+        "dpd1_fen": _sum_when(and_(active, s.days_past_due >= 1)),
+        "dpd30_fen": _sum_when(and_(active, s.days_past_due >= 30)),
+        "par30_fen": _sum_when(and_(active, s.days_past_due > 30)),
+        "dpd90_fen": _sum_when(and_(active, s.days_past_due >= 90)),
+        "par90_fen": _sum_when(and_(active, s.days_past_due > 90)),
+    }
+    measures.update({f"portfolio_{name}": value for name, value in portfolio.items()})
+    return measures
+
+
+def _integer(value: object) -> int | None:
+    """A sum as an int (PostgreSQL sums bigints as numeric), NULL kept."""
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+def _insert_vintages_and_portfolio(connection: Connection, month: str, balances: bool) -> int:
+    """The month's vintage rows (cohort × product) and portfolio rows (product, active loans only);
+    balances are NULL for a month rebuilt from the bucket history. Returns the month's loans."""
+    s = _snapshot.c
+    measures = _cohort_measures()
     query = (
-        select(
-            s.cohort_month,
-            literal(month).label("month"),
-            s.product_code,
-            cast(func.count(), Integer).label("loans"),
-            func.sum(s.principal_fen).label("disbursed_fen"),
-            *(value.label(name) for name, value in measures.items()),
-        )
+        select(s.cohort_month, s.product_code, *(value.label(name) for name, value in measures.items()))
         .where(s.month == month)
         .group_by(s.cohort_month, s.product_code)
     )
-    columns = ["cohort_month", "month", "product_code", "loans", "disbursed_fen", *measures]
-    connection.execute(insert(VintageSummary).from_select(columns, query))
-
-
-def _insert_portfolio(connection: Connection, month: str, balances: bool) -> None:
-    s = _snapshot.c
-
-    def part(condition: ColumnElement) -> ColumnElement:
-        return _sum_when(condition) if balances else _NO_BALANCE
-
-    query = (
-        select(
-            literal(month).label("month"),
-            s.product_code,
-            cast(func.count(), Integer).label("loans"),
-            (func.sum(s.outstanding_principal_fen) if balances else _NO_BALANCE).label("outstanding_fen"),
-            part(s.days_past_due >= 1).label("dpd1_fen"),
-            part(s.days_past_due >= 30).label("dpd30_fen"),
-            part(s.days_past_due > 30).label("par30_fen"),
-            part(s.days_past_due >= 90).label("dpd90_fen"),
-            part(s.days_past_due > 90).label("par90_fen"),
-        )
-        .where(s.month == month, s.state.in_(BUCKETS))
-        .group_by(s.product_code)
-    )
-    columns = ["month", "product_code", "loans", "outstanding_fen", "dpd1_fen", "dpd30_fen", "par30_fen"]
-    columns += ["dpd90_fen", "par90_fen"]
-    connection.execute(insert(PortfolioSummary).from_select(columns, query))
+    vintages, portfolio = [], {}
+    for row in connection.execute(query).mappings():
+        vintage = {"cohort_month": row["cohort_month"], "month": month, "product_code": row["product_code"]}
+        vintage.update({name: _integer(row[name]) for name in VINTAGE_COLUMNS})
+        vintages.append(vintage)
+        totals = portfolio.setdefault(row["product_code"], dict.fromkeys(PORTFOLIO_COLUMNS, 0))
+        for name in PORTFOLIO_COLUMNS:
+            totals[name] += _integer(row[f"portfolio_{name}"]) or 0
+    if not balances:  # counts only: the bucket history replays no balance
+        for row in (*vintages, *portfolio.values()):
+            row.update({name: None for name in row if name.endswith("_fen") and name != "disbursed_fen"})
+    if vintages:
+        connection.execute(insert(VintageSummary), vintages)
+    active = [
+        {"month": month, "product_code": code, **totals}
+        for code, totals in portfolio.items()
+        if totals["loans"]
+    ]
+    if active:
+        connection.execute(insert(PortfolioSummary), active)
+    return sum(row["loans"] for row in vintages)
 
 
 def _clear(connection: Connection, month: str) -> None:
@@ -210,16 +234,19 @@ def write_month(connection: Connection, month: str, *, live: bool) -> MonthWritt
     `live`: from the loans as the close of the month's last day leaves them (balances known);
     otherwise from the bucket history (count basis only).
     """
+    if connection.dialect.name == "postgresql":
+        # The month's read joins a million loans to last month's rows and their overdue lines: with
+        # the default 4 MB each hash spills to disk in 16 batches. For this transaction only.
+        connection.exec_driver_sql("SET LOCAL work_mem = '128MB'")
     _clear(connection, month)
-    loans = _insert_positions(connection, month, live)
+    _insert_positions(connection, month, live)
     if connection.dialect.name == "postgresql":
         # The roll summary joins this month's rows to last month's. Without fresh statistics for
         # the rows just written, PostgreSQL plans that join for an empty table: 6 minutes for one
         # month at 800 k loans instead of seconds (bench/reports.py).
         connection.exec_driver_sql("ANALYZE reports_month_end")
     rolls = _insert_rolls(connection, month)
-    _insert_vintages(connection, month, live)
-    _insert_portfolio(connection, month, live)
+    loans = _insert_vintages_and_portfolio(connection, month, live)
     source = "close" if live else "rebuild"
     connection.execute(
         insert(ReportMonth).values(month=month, source=source, balances_available=live, loans=loans)

@@ -170,6 +170,11 @@ def test_the_pages_and_the_risk_score_read_the_agreements(demo: Engine) -> None:
         assert chain.status_code == 200 and chain.json()["ok"] is True, chain.text
         library = client.get("/api/v1/negotiation/library", headers=lead)
         assert library.status_code == 200 and library.json(), library.text
+        waiting = [
+            client.get("/api/v1/negotiation/approvals", headers=headers).json()
+            for headers in (lead, compliance)
+        ]
+        assert any(waiting), "today's proposals wait for an approver"
 
 
 def test_the_negotiations_are_the_same_for_the_same_seed_and_day(

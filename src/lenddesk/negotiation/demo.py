@@ -14,7 +14,9 @@ own use cases:
    the demo below), the borrower reads it back, and the ticket is verified. The agent opens a case,
    compares the options and proposes one; a team lead (or compliance) approves or rejects what
    exceeds the agent's authority; the borrower accepts (an agreement: waivers posted, schedule
-   restructured), refuses, or lets the proposal lapse.
+   restructured), refuses, or lets the proposal lapse;
+4. on the book's business date (today) a few more borrowers write in, and their proposals wait in
+   the approvers' queue; a team lead files some judged negotiations in the case library.
 
 Deterministic for the seed and the day; run once with the book (the ledger seeder refuses a seeded book).
 """
@@ -115,9 +117,9 @@ def play_window_day(window: WindowDay) -> None:
         return  # a book without the demo's staff: nobody to negotiate
     _pay_agreements(window)
     _close_lapsed(window, cast)
-    if (window.day - window.first_day).days < OPENING_DAYS:
+    if (window.day - window.first_day).days < OPENING_DAYS or _is_today(window):
         _open_cases(window, cast)
-    if window.day == window.last_day:
+    if _is_today(window):
         _mark_library(window, cast)
 
 
@@ -131,6 +133,11 @@ def _cast(session: Session) -> _Cast | None:
     if not negotiators or "team_lead" not in users or "compliance" not in users:
         return None
     return _Cast(negotiators, audit.Actor.of(users["team_lead"]), audit.Actor.of(users["compliance"]))
+
+
+def _is_today(window: WindowDay) -> bool:
+    """The book's business date: today's negotiations are still waiting for an approver."""
+    return window.day == window.last_day
 
 
 def _rng(window: WindowDay, *parts: object) -> random.Random:
@@ -333,7 +340,7 @@ def _negotiate(session: Session, window: WindowDay, cast: _Cast, story: _Story, 
         now=moment + timedelta(minutes=2),
     )
     proposal = _propose(session, window, cast, rng, story.negotiator, case, moment + timedelta(minutes=6))
-    if proposal is None:
+    if proposal is None or _is_today(window):
         return
     if proposal.status == "rejected":
         note = "方案未获审批通过，另约时间协商"
@@ -365,7 +372,9 @@ def _propose(
         (option.slug, weight * _in_window_weight(option, window))
         for prefix, weight in CHOICES
         for option in comparison.options
-        if option.slug.startswith(prefix) and option.condition is not None
+        if option.slug.startswith(prefix)
+        and option.condition is not None
+        and (option.approval != "agent" or not _is_today(window))
     ]
     if not weighted:
         return None
@@ -377,7 +386,7 @@ def _propose(
         chosen_option_id=service.option_id(case.id, slug),
         now=moment,
     )
-    if proposal.status != "pending_approval":
+    if proposal.status != "pending_approval" or _is_today(window):
         return proposal
     approver = cast.approver(proposal.approval_level)
     decided = moment + timedelta(minutes=4)

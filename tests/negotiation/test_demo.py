@@ -76,6 +76,8 @@ def test_agreements_are_kept_and_broken_on_tickets_verified_by_a_delivered_code(
                 )
             )
             assert code_sent == "delivered"
+        codes = session.scalars(select(OtpChallenge.status)).all()
+        assert codes == ["verified"] * len(cases)  # no story was refused half-way and rolled back
         accepted = session.scalar(select(func.count(Proposal.id)).where(Proposal.status == "accepted"))
         assert accepted == len(agreements)
 

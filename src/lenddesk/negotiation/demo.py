@@ -14,7 +14,8 @@ own use cases:
    the demo below), the borrower reads it back, and the ticket is verified. The agent opens a case,
    compares the options and proposes one; a team lead (or compliance) approves or rejects what
    exceeds the agent's authority; the borrower accepts (an agreement: waivers posted, schedule
-   restructured), refuses, or lets the proposal lapse;
+   restructured), refuses, or lets the proposal lapse; the ticket then waits for the borrower
+   (pending_customer: its SLA paused);
 4. on the book's business date (today) a few more borrowers write in, and their proposals wait in
    the approvers' queue; a team lead files some judged negotiations in the case library.
 
@@ -342,13 +343,22 @@ def _negotiate(session: Session, window: WindowDay, cast: _Cast, story: _Story, 
     proposal = _propose(session, window, cast, rng, story.negotiator, case, moment + timedelta(minutes=6))
     if proposal is None or _is_today(window):
         return
+    moment += timedelta(minutes=15)
     if proposal.status == "rejected":
         note = "方案未获审批通过，另约时间协商"
-        service.close_case(
-            session, actor=story.negotiator, case_id=case.id, note=note, now=moment + timedelta(minutes=15)
-        )
-        return
-    _answer(session, story, proposal, moment + timedelta(minutes=15))
+        service.close_case(session, actor=story.negotiator, case_id=case.id, note=note, now=moment)
+        waiting_for = note
+    else:
+        waiting_for = _answer(session, story, proposal, moment)
+    # The ticket waits for the borrower (its SLA paused), as an agent leaves it after the call.
+    desk.change_status(
+        session,
+        actor=story.negotiator,
+        number=story.ticket_number,
+        status="pending_customer",
+        reason=waiting_for,
+        now=moment + timedelta(minutes=5),
+    )
 
 
 def _capacity(rng: random.Random, loan: ledger.OverdueLoan) -> int:
@@ -409,16 +419,16 @@ def _in_window_weight(option: plans.Option, window: WindowDay) -> float:
     return 1.0 if option.condition.due_on < window.last_day else OUT_OF_WINDOW_WEIGHT
 
 
-def _answer(session: Session, story: _Story, proposal: Proposal, moment: datetime) -> None:
-    """The borrower accepts by SMS, refuses, or does not answer (the proposal lapses)."""
+def _answer(session: Session, story: _Story, proposal: Proposal, moment: datetime) -> str:
+    """The borrower accepts by SMS, refuses, or does not answer (the proposal lapses); what the
+    ticket then waits for."""
     answer = ANSWERS[(proposal.case_id - 1) % len(ANSWERS)]
     if answer == "L":
-        return
+        return "等待借款人确认方案"
     if answer == "R":
-        service.close_case(
-            session, actor=story.negotiator, case_id=proposal.case_id, note="借款人不接受方案", now=moment
-        )
-        return
+        note = "借款人不接受方案"
+        service.close_case(session, actor=story.negotiator, case_id=proposal.case_id, note=note, now=moment)
+        return note
     words = "同意这个方案，我会按时还款"
     desk.intake(
         session,
@@ -439,6 +449,7 @@ def _answer(session: Session, story: _Story, proposal: Proposal, moment: datetim
         accepted_at=moment,
         now=moment + timedelta(minutes=2),
     )
+    return "等待借款人按协议支付首期"
 
 
 # --- the case library -------------------------------------------------------------------------------

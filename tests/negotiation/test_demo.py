@@ -14,12 +14,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.app import create_app
+from lenddesk.core.calendar import business_today
 from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.policy import get_policy
 from lenddesk.desk.models import OtpChallenge, OutboxMessage, Ticket
 from lenddesk.ledger import jobs as ledger_jobs
 from lenddesk.ledger.models import Loan, Repayment, ScheduleLine, ScheduleRevision, Waiver
 from lenddesk.negotiation.models import Agreement, HardshipCase, Proposal
+from lenddesk.reports.states import month_of, shift_month
 from lenddesk.risk.models import Profile
 from tests.conftest import token_for
 
@@ -143,7 +145,7 @@ def test_the_money_of_every_agreement_goes_through_the_ledger(demo: Engine) -> N
             assert sum(line.principal_fen for line in lines) == loan.principal_fen  # never capitalised
 
 
-def test_the_pages_and_the_risk_score_read_the_agreements(demo: Engine) -> None:
+def test_the_pages_the_cure_rates_and_the_risk_score_read_the_agreements(demo: Engine) -> None:
     get_policy.cache_clear()
     with session_factory(demo)() as session:
         agreements = _agreements(session)
@@ -177,6 +179,11 @@ def test_the_pages_and_the_risk_score_read_the_agreements(demo: Engine) -> None:
             for headers in (lead, compliance)
         ]
         assert any(waiting), "today's proposals wait for an approver"
+        last = shift_month(month_of(business_today()), -1)
+        months = {"from": shift_month(last, -1), "to": last}
+        cures = client.get("/api/v1/reports/cure-rates", params=months, headers=lead)
+        assert cures.status_code == 200, cures.text
+        assert any(m["all"] != m["excluding_restructured"] for m in cures.json()["months"]), cures.text
 
 
 def test_the_negotiations_are_the_same_for_the_same_seed_and_day(

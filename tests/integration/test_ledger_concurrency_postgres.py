@@ -14,8 +14,10 @@ from lenddesk.core import audit, auth
 from lenddesk.core.db import Base, make_engine, session_factory, upgrade_database
 from lenddesk.core.policy import get_policy
 from lenddesk.desk import jobs as desk_jobs
+from lenddesk.ledger import jobs as ledger_jobs
 from lenddesk.ledger.models import Loan, ScheduleLine
 from lenddesk.ledger.seed import SeedOptions, seed_book
+from lenddesk.negotiation.models import Agreement
 from tests.ledger import concurrency
 from tests.ledger.concurrency import PASSWORD, TODAY, bearer, live_server, post_over_http, repayment_body
 
@@ -155,3 +157,20 @@ def test_post_reverse_and_settle_over_the_api_on_a_seeded_postgres_book(
         assert loan.json()["status"] == "settled"
     after = concurrency.assert_conserved(seeded_pg, [paid_loan])
     assert after[paid_loan] == before[paid_loan]  # posted and reversed: back where it was
+
+
+def test_the_demo_negotiations_on_postgres_leave_every_sequence_past_its_rows(pg_engine: Engine) -> None:
+    """The window's player posts repayments through the ledger between the seeder's own, whose ids
+    it writes itself: neither may take the other's id, and every agreement's money is conserved."""
+    options = SeedOptions(
+        borrowers=300, business_date=TODAY, simulate_days=25, seed=3, players=ledger_jobs.DEMO_PLAYERS
+    )
+    seed_book(pg_engine, options)
+    with session_factory(pg_engine)() as session:
+        loan_ids = list(session.scalars(select(Agreement.loan_id)))
+        statuses = set(session.scalars(select(Agreement.status)))
+    assert loan_ids and "kept" in statuses, statuses
+    concurrency.assert_conserved(pg_engine, loan_ids)
+    behind = sequences_behind_their_rows(pg_engine)
+    behind.pop("negotiation_chain_head", None)  # one row, always id 1: never taken from its sequence
+    assert behind == {}

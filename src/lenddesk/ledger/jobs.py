@@ -34,6 +34,7 @@ def seed_demo(session: Session, *, borrowers: int) -> SeedReport:
         business_date=today,
         simulate_days=demo_window_days(today),
         skip_steps=DEMO_SKIPPED_STEPS,
+        players=DEMO_PLAYERS,
     )
     return seed_book(session.get_bind(), options)
 
@@ -56,3 +57,6 @@ DEMO_WINDOW_LEAD_DAYS = 3
 # Scored only in the window's last two weeks: the whole book is rescored each close, so today's
 # profiles are the same; early warnings come from the band changes of those weeks.
 DEMO_SKIPPED_STEPS = ("risk",)
+# Hardship negotiations are agreed on the book as it stands that day and judged by the closes after:
+# they are played inside the window (seed/players.py).
+DEMO_PLAYERS = ("lenddesk.negotiation.demo",)

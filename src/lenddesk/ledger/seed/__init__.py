@@ -13,8 +13,9 @@ How the book is made (docs/LEDGER.md, "Demo portfolio"):
    their penalty and late fee, days past due, bucket, bucket history, write-off, cost charged
    under the cap. Rows are bulk inserted (executemany on SQLite, COPY on PostgreSQL) in chunks.
 4. The window is then simulated day by day: the payments planned for the day are posted (full
-   instalments, or part payments oldest first), then the real close of business runs, so the
-   recent history and today's figures are exactly what COB makes of them.
+   instalments, or part payments oldest first), the window's players act (`SeedOptions.players`,
+   seed/players.py: the demo's hardship negotiations), then the real close of business runs, so
+   the recent history and today's figures are exactly what COB makes of them.
 
 Deterministic for a given seed and business date.
 """
@@ -33,6 +34,7 @@ from lenddesk.ledger.seed._common import (
 )
 from lenddesk.ledger.seed.book import SeedReport, book_is_seeded, seed_book
 from lenddesk.ledger.seed.builder import PlannedPayment
+from lenddesk.ledger.seed.players import WindowDay, WindowPlayer
 from lenddesk.ledger.seed.simulation import PaymentSimulation
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "Progress",
     "SeedOptions",
     "SeedReport",
+    "WindowDay",
+    "WindowPlayer",
     "book_is_seeded",
     "seed_book",
 ]

@@ -86,3 +86,6 @@ class SeedOptions:
     # risk score, which rescored the whole book each day; see after_close.skipping).
     skip_steps: tuple[str, ...] = ()
     full_close_days: int = 14
+    # Modules that act on each simulated day before its close (seed/players.py; the demo: hardship
+    # negotiations, which must be agreed and judged inside the window).
+    players: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from lenddesk.ledger.delinquency import ChargeTerms, DelinquencyRules
 from lenddesk.ledger.models import CobRun, Loan, Product
 from lenddesk.ledger.seed._common import PRODUCTS, ProductSpec, Progress, SeedOptions
 from lenddesk.ledger.seed.builder import _BookBuilder
+from lenddesk.ledger.seed.players import WindowDay, load_players
 from lenddesk.ledger.seed.simulation import PaymentSimulation, _issue_certificates
 from lenddesk.ledger.seed.writer import _BulkWriter
 
@@ -97,9 +98,25 @@ def seed_book(
     simulation = PaymentSimulation(
         engine, builder.planned_payments, builder.next_ids["repayments"], options.seed
     )
+    players = load_players(options.players)
+    if players:
+        after_close.registered_steps()  # the rooms' hooks hear the players' first day as every later one
+    last_planned = simulation.last_planned_payment() if players else {}
     for offset in range(1, options.simulate_days + 1):
         day = start + timedelta(days=offset)
         report.repayments += simulation.post_payments(day)
+        for play in players:
+            play(
+                WindowDay(
+                    engine,
+                    day,
+                    start + timedelta(days=1),
+                    options.business_date,
+                    options.borrowers,
+                    options.seed,
+                    last_planned,
+                )
+            )
         skipped = options.skip_steps if options.simulate_days - offset >= options.full_close_days else ()
         with after_close.skipping(*skipped):
             run_cob(engine, day, policy=policy)

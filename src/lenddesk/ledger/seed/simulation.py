@@ -41,6 +41,10 @@ class PaymentSimulation:
             return 0
         loan_ids = sorted({payment.loan_id for payment in payments})
         with self.engine.begin() as connection:
+            # A window player may have posted repayments through the ledger's service since.
+            self.next_id = max(
+                self.next_id, (connection.scalar(text("SELECT MAX(id) FROM repayments")) or 0) + 1
+            )
             lines = self._owed_lines(connection, loan_ids)
             line_updates, repayment_rows, principal_paid = [], [], defaultdict(int)
             principal_days_paid: dict[int, int] = defaultdict(int)
@@ -129,6 +133,14 @@ class PaymentSimulation:
                     {"day": day},
                 )
         return len(repayment_rows)
+
+    def last_planned_payment(self) -> dict[int, date]:
+        """The last day each loan pays something in the window, as planned."""
+        last: dict[int, date] = {}
+        for day, payments in self.planned.items():
+            for payment in payments:
+                last[payment.loan_id] = max(day, last.get(payment.loan_id, day))
+        return last
 
     @staticmethod
     def _owed_lines(connection: Connection, loan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

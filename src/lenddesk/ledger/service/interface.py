@@ -286,6 +286,28 @@ def contract_number(session: Session, loan_id: int) -> str | None:
     return loan.contract_number if loan is not None else None
 
 
+@dataclass(frozen=True)
+class OverdueLoan:
+    loan_id: int
+    contract_number: str
+    borrower_id: int
+    days_past_due: int
+    principal_fen: int
+    term: int
+
+
+def overdue_loans(session: Session, *, min_days: int, max_days: int) -> list[OverdueLoan]:
+    """Loans overdue by `min_days`..`max_days` days as the last close left them, by loan id."""
+    rows = session.execute(
+        select(
+            Loan.id, Loan.contract_number, Loan.borrower_id, Loan.days_past_due, Loan.principal_fen, Loan.term
+        )
+        .where(Loan.status == "overdue", Loan.days_past_due.between(min_days, max_days))
+        .order_by(Loan.id)
+    ).all()
+    return [OverdueLoan(*row) for row in rows]
+
+
 # --- the portfolio at a glance (home page) --------------------------------------------------------
 
 

@@ -47,3 +47,21 @@ def test_a_preview_on_postgres_counts_each_reason(pg_url: str) -> None:
         session.commit()
         found = service.preview(session, campaign_id=campaign_id, now=NOW)
     assert (found.audience, found.eligible, found.excluded) == (2, 1, {"no_consent": 1})
+
+
+def test_a_second_revisit_of_the_same_event_is_refused_on_postgres(pg_url: str) -> None:
+    """`open_revisit` says whether it put a revisit on the list. On PostgreSQL an INSERT's rowcount
+    read -1 (SQLAlchemy keeps it only when asked), so a duplicate read as inserted."""
+    from lenddesk.care.service.revisits import open_revisit
+    from tests.care.conftest import NOW
+
+    factory, ids, _ = races._prepare(_migrated(pg_url), borrowers=1)
+    arguments = dict(
+        borrower_id=ids[0], source="complaint", source_ref="ticket:1", owner_id=None, ticket_id=None,
+        note="投诉已解决，回访", now=NOW,
+    )  # fmt: skip
+    with factory() as session:
+        first = open_revisit(session, **arguments)
+        second = open_revisit(session, **arguments)
+        session.commit()
+    assert (first, second) == (True, False)

@@ -70,8 +70,16 @@ def make_engine(url: str) -> Engine:
     # No JIT: it compiles every statement whose estimated cost passes a threshold, and the close's
     # chunked statements all do; compiling took longer than running (1.6 s of the month-end
     # snapshot's 7 s read at 1,000,000 loans, 67 ms of each 0.3 s score chunk; docs/SCALING.md).
+    # preserve_rowcount: SQLAlchemy 2.1 keeps an INSERT's rowcount only when asked; without it an
+    # `INSERT … ON CONFLICT DO NOTHING` or `INSERT … SELECT` answers -1 on psycopg ("inserted?" read
+    # as yes; counts of rows written read as -1). SQLite's cursor keeps it either way.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args={"options": "-c jit=off"}
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c jit=off"},
+        execution_options={"preserve_rowcount": True},
     )
 
 

@@ -129,9 +129,7 @@ def _insert_rolls(connection: Connection, month: str) -> int:
         "balance_to_fen",
     ]
     connection.execute(delete(RollSummary).where(RollSummary.month == month))
-    connection.execute(insert(RollSummary).from_select(columns, query))
-    # Counted, not the INSERT's rowcount: psycopg reports -1 for an INSERT … SELECT.
-    return connection.scalar(select(func.count()).where(RollSummary.month == month)) or 0
+    return connection.execute(insert(RollSummary).from_select(columns, query)).rowcount
 
 
 def _sum_when(condition: ColumnElement) -> ColumnElement:

@@ -297,6 +297,7 @@ class _Read:
     sentences: list[_Sentence] = field(default_factory=list)
     _violations: dict[int, tuple[guard.Violation, ...]] = field(default_factory=dict)
     _by_turn: dict[int, list[_Sentence]] | None = None
+    _by_speakers: dict[frozenset[str], list[_Sentence]] = field(default_factory=dict)
 
     def in_turn(self, turn: int) -> list[_Sentence]:
         """The sentences of one turn (indexed once: checks ask turn by turn)."""
@@ -314,8 +315,12 @@ class _Read:
         return self._violations[turn]
 
     def of(self, speakers: Iterable[str]) -> list[_Sentence]:
-        wanted = set(speakers)
-        return [s for s in self.sentences if s.speaker in wanted]
+        """The sentences of these speakers, in order (listed once per set of speakers; not to be
+        changed by the caller)."""
+        wanted = frozenset(speakers)
+        if wanted not in self._by_speakers:
+            self._by_speakers[wanted] = [s for s in self.sentences if s.speaker in wanted]
+        return self._by_speakers[wanted]
 
     def turns_of(self, speakers: Iterable[str]) -> list[int]:
         wanted = set(speakers)
@@ -356,6 +361,7 @@ def _strip(text: str) -> str:
     return text.translate(_INVISIBLE)
 
 
+@lru_cache(maxsize=8192)  # a desk's conversations repeat their sentences (macros, greetings, closings)
 def normalise(text: str) -> str:
     """The desk's disclosure normalisation (NFKC, Simplified, no spaces or format characters,
     lower-case), with the fast Simplified step."""
@@ -464,7 +470,13 @@ def may_hold_account_data(plain: str, contract_numbers: Sequence[str] = ()) -> b
     """False only when the desk's disclosure scan cannot find anything in this normalised text."""
     if _MAYBE_ACCOUNT_DATA.search(plain):
         return True
-    return any(number and disclosure.compact(number) in plain for number in contract_numbers)
+    return any(number and _compact(number) in plain for number in contract_numbers)
+
+
+# A conversation's contract numbers and public strings (the hotline, its ticket number) are read again
+# for each of its sentences.
+_compact = lru_cache(maxsize=1024)(disclosure.compact)
+_normalised = lru_cache(maxsize=1024)(disclosure.normalise)
 
 
 # Both checks are pure functions of the text and cost a few hundred microseconds a call; conversations
@@ -484,9 +496,16 @@ def _disclosure_findings(
 
 def _account_data(reading: _Read, sentence: _Sentence) -> tuple[disclosure.Finding, ...]:
     conversation = reading.conversation
-    if not may_hold_account_data(sentence.plain, conversation.contract_numbers):
+    plain = sentence.plain  # what the scan reads: the same normalisation
+    if not may_hold_account_data(plain, conversation.contract_numbers):
         return ()
-    return _disclosure_findings(sentence.text, conversation.contract_numbers, conversation.public)
+    # Only what can change the scan's answer goes into the cache key, so that a sentence repeated in
+    # other conversations (other tickets, other borrowers) is scanned once: a public string changes it
+    # only where it occurs, a contract number only where each of its characters does.
+    public = tuple(value for value in conversation.public if (found := _normalised(value)) and found in plain)
+    letters = set(plain)
+    contracts = tuple(n for n in conversation.contract_numbers if letters.issuperset(_compact(n)))
+    return _disclosure_findings(sentence.text, contracts, public)
 
 
 def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
@@ -540,12 +559,25 @@ def _touches_account(reading: _Read, asked: _Sentence | None) -> _Sentence | Non
     return next((s for s in reading.of(COMPANY) if _PRIVACY_REFUSAL.search(s.plain)), None)
 
 
+def _changes_nothing(
+    reading: _Read, sentence: _Sentence, answered: int | None, third_party: int | None
+) -> bool:
+    """Whether, once account data was given after verification, this company sentence cannot change
+    the identity verdict whatever it discloses: said after verification, to the borrower, naming no
+    third party's loan. Its disclosure scan (the costly part) is then skipped."""
+    to_borrower = third_party is None or sentence.turn <= third_party
+    verified = _verified(sentence, reading.conversation, answered)
+    return to_borrower and verified and _third_party_loan(sentence) is None
+
+
 def _identity_check(reading: _Read) -> tuple[str, str]:
     conversation = reading.conversation
     answered, asked = _identity_answered(reading)
     third_party = _third_party_turn(reading)
     disclosed = None
     for sentence in reading.of(COMPANY):
+        if disclosed is not None and _changes_nothing(reading, sentence, answered, third_party):
+            continue
         what = _account_disclosure(reading, sentence)
         if what is None:
             continue

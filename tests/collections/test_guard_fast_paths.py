@@ -95,3 +95,20 @@ def test_the_message_just_scored_is_not_confused_with_another() -> None:
             expected = fresh.verdicts(text, third_party=third_party)
             fresh._last = None
             assert model.verdicts(text, third_party=third_party) == expected, text
+
+
+def test_checking_many_texts_at_once_names_what_checking_each_names() -> None:
+    texts = (
+        HOSTILE
+        + ["".join(HOSTILE), "你这个废物", "我们知道你孩子在哪个学校", "周敏的dai款逾期了", "您好"] * 2
+    )
+    assert guard.text_violations_of_many(texts) == [guard.text_violations(text) for text in texts]
+    assert guard.text_violations_of_many(texts, learned=False) == [
+        guard.text_violations(text, learned=False) for text in texts
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(TEXT, max_size=12))
+def test_checking_any_texts_at_once_names_what_checking_each_names(texts: list[str]) -> None:
+    assert guard.text_violations_of_many(texts) == [guard.text_violations(text) for text in texts]

@@ -88,3 +88,25 @@ def test_skipping_scans_never_changes_a_score(turns, verified_minute) -> None:  
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(rubric, "_changes_nothing", lambda *_: False)
         assert rubric.score(conversation, ALL) == fast
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(["agent", "borrower", "note"]), LINES), max_size=5), max_size=6
+    )
+)
+def test_checking_a_batch_first_never_changes_a_score(conversations) -> None:  # type: ignore[no-untyped-def]
+    batch = [
+        Conversation(
+            "chat", tuple(Turn(who, text, T0 + timedelta(minutes=i)) for i, (who, text) in enumerate(c))
+        )
+        for c in conversations
+    ]
+    alone = []
+    for conversation in batch:
+        rubric._RECENT_FINDINGS = rubric._Recent(8192)  # nothing remembered
+        alone.append(rubric.score(conversation, ALL))
+    rubric._RECENT_FINDINGS = rubric._Recent(8192)
+    rubric.check_language(batch)
+    assert [rubric.score(conversation, ALL) for conversation in batch] == alone

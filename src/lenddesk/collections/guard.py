@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
@@ -757,6 +757,21 @@ def text_violations(text: str, *, learned: bool = True) -> list[Violation]:
     is False) may add a code the rules did not name, quoting the n-grams that carried it. Used by
     the quality room's BANNED_LANGUAGE and PRIVACY rubric items.
     """
+    return _text_violations(text, _model_verdicts(text, third_party=False) if learned else None)
+
+
+def text_violations_of_many(texts: Sequence[str], *, learned: bool = True) -> list[list[Violation]]:
+    """`text_violations` of each text, the learned layer scoring all of them at once (QA's batches)."""
+    if not learned:
+        return [_text_violations(text, None) for text in texts]
+    from lenddesk.collections import guard_model
+
+    verdicts = guard_model.current().verdicts_of_many(texts, third_party=False)
+    return [_text_violations(text, found) for text, found in zip(texts, verdicts, strict=True)]
+
+
+def _text_violations(text: str, model_verdicts: list[ModelVerdict] | None) -> list[Violation]:
+    """The rules' violations of `text`, and the learned layer's `model_verdicts` (None: rules alone)."""
     compacted = compact(text)
     evidence: dict[str, list[str]] = {}
     suppressed: set[str] = set()
@@ -767,9 +782,9 @@ def text_violations(text: str, *, learned: bool = True) -> list[Violation]:
     for masked in _privacy_hits(text, compacted):
         evidence.setdefault("PRIVACY", []).append(masked)
     found = {code: violation(code, "、".join(evidence[code][:5])) for code in evidence}
-    if learned:
+    if model_verdicts is not None:
         # A code whose words the rules found negated or in a factual sentence stays with the rules.
-        for verdict in _model_verdicts(text, third_party=False):
+        for verdict in model_verdicts:
             if verdict.code not in suppressed:
                 found.setdefault(verdict.code, violation(verdict.code, _model_evidence(verdict)))
     return [found[code] for code in TEXT_CODES if code in found]

@@ -440,17 +440,20 @@ def _sound_hits(reading: str, matchers: _Matchers, *, english: bool = False) -> 
     (not inside a compacted English sentence, where any letters line up by chance)."""
     tokens = reading.split()
     for index, token in enumerate(tokens):
-        if token in matchers.spelled_words:
-            yield matchers.spelled_words[token], token
-        for size in range(2, matchers.longest_sound + 1) if token in matchers.sound_starts else ():
-            key = " ".join(tokens[index : index + size])
-            if key in matchers.sounds:
-                yield matchers.sounds[key], key.lower()
-        if len(token) >= 5 and token.islower() and not (english and len(token) > 15):
-            for code, pattern in matchers.spelled_inside.items():
-                found = pattern.search(token)
-                if found:
-                    yield code, found.group()
+        # A token is a syllable (upper case) or a Latin run (lower case); the spellings are lower case.
+        if token in matchers.sound_starts:
+            for size in range(2, matchers.longest_sound + 1):
+                key = " ".join(tokens[index : index + size])
+                if key in matchers.sounds:
+                    yield matchers.sounds[key], key.lower()
+        elif token.islower():
+            if token in matchers.spelled_words:
+                yield matchers.spelled_words[token], token
+            if len(token) >= 5 and not (english and len(token) > 15):
+                for code, pattern in matchers.spelled_inside.items():
+                    found = pattern.search(token)
+                    if found:
+                        yield code, found.group()
 
 
 # --- scope: negated and factual statements ----------------------------------------------------------

@@ -207,9 +207,8 @@ class GuardModel:
         import numpy as np
 
         grams = list(self.grams)
-        alphabet = sorted({ord(char) for gram in grams for char in gram})
-        places = {chr(point): place for place, point in enumerate(alphabet, start=1)}
-        keys = np.array([_key(places, gram) for gram in grams], dtype=np.int64)
+        alphabet = np.array(sorted({ord(char) for gram in grams for char in gram}), dtype=np.uint32)
+        keys = _keys(alphabet, grams)
         order = np.argsort(keys)
         self._tables = _Tables(
             index={gram: i for i, gram in enumerate(grams)},
@@ -217,7 +216,7 @@ class GuardModel:
             idf=np.array([entry[0] for entry in self.grams.values()], dtype=np.float64),
             weights=np.array([entry[1] for entry in self.grams.values()], dtype=np.float64),
             intercepts=np.asarray(self.intercepts, dtype=np.float64),
-            alphabet=np.array(alphabet, dtype=np.uint32),
+            alphabet=alphabet,
             keys=keys[order],
             key_rows=order,
         )
@@ -265,14 +264,27 @@ def _fits_int64(letters: int) -> bool:
     return (high + 1) * (letters + 1) ** high < 2**63
 
 
-def _key(places: dict[str, int], gram: str) -> int:
-    """An n-gram as one integer: its letters' places (from 1) in base (alphabet + 1), plus n times
-    the longest n-gram's span, so that n-grams of different lengths never share a key."""
-    base = len(places) + 1
-    value = 0
-    for char in gram:
-        value = value * base + places[char]
-    return value + len(gram) * base ** NGRAMS[1]
+def _keys(alphabet: Any, grams: Sequence[str]) -> Any:
+    """Each n-gram as one integer: its letters' places (from 1) in base (alphabet + 1), plus n times
+    the longest n-gram's span, so that n-grams of different lengths never share a key. None of them
+    when the keys would not fit in 64 bits (the n-grams are then looked up as strings)."""
+    import numpy as np
+
+    if not _fits_int64(len(alphabet)):
+        return np.zeros(0, dtype=np.int64)
+    base = len(alphabet) + 1
+    lengths = np.array([len(gram) for gram in grams])
+    keys = np.zeros(len(grams), dtype=np.int64)
+    for size in np.unique(lengths).tolist():
+        rows = np.flatnonzero(lengths == size)
+        joined = "".join(grams[row] for row in rows.tolist())
+        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4").reshape(-1, size)
+        places = np.searchsorted(alphabet, points).astype(np.int64) + 1
+        value = np.zeros(len(rows), dtype=np.int64)
+        for column in range(size):
+            value = value * base + places[:, column]
+        keys[rows] = value + size * base ** NGRAMS[1]
+    return keys
 
 
 def _features_of_many(tables: _Tables, texts: Sequence[str]) -> list[tuple[Any, Any]]:

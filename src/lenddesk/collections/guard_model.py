@@ -26,10 +26,12 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 from lenddesk.collections.guard import normalise
+from lenddesk.core.patterns import compile_prefiltered
 
 DATA = Path(__file__).parent / "data"
 TRAINING_FILE = DATA / "guard_train.jsonl"
@@ -60,7 +62,7 @@ THRESHOLDS: dict[str, float] = {
 MAX_CHARACTERS = 512
 
 _NOT_A_WORD = re.compile(r"[\W_]+")
-_SPACE_NOT_BETWEEN_LATIN = re.compile(r"(?<![a-z0-9]) | (?![a-z0-9])")
+_SPACE_NOT_BETWEEN_LATIN = compile_prefiltered(r"(?<![a-z0-9]) | (?![a-z0-9])")
 
 
 def model_text(text: str) -> str:
@@ -116,6 +118,32 @@ class ModelVerdict:
     evidence: tuple[str, ...]  # the n-grams that carried it, largest contribution first
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """The model as arrays, built at first use; `keys` are the n-grams as integers (see `_codes`)."""
+
+    index: dict[str, int]  # n-gram → row
+    grams: list[str]  # row → n-gram
+    idf: Any  # numpy, per row
+    weights: Any  # numpy, rows × codes
+    intercepts: Any
+    alphabet: Any  # sorted code points of every character in an n-gram
+    keys: Any  # sorted integer keys of the n-grams …
+    key_rows: Any  # … and their rows
+
+
+@dataclass(frozen=True)
+class _Scores:
+    raw: Any  # the decision function per code
+    values: Any  # the message's tf-idf values (l2-normalised) …
+    rows: Any  # … their rows in the weight matrix
+    tables: _Tables
+
+    @property
+    def grams(self) -> list[str]:
+        return [self.tables.grams[row] for row in self.rows]
+
+
 @dataclass
 class GuardModel:
     fingerprint: str
@@ -127,54 +155,212 @@ class GuardModel:
     examples: int = 0
     training_seconds: float = 0.0
 
-    _index: dict[str, int] = field(default_factory=dict, repr=False)
-    _weights: Any = field(default=None, repr=False)  # numpy (n-grams × codes)
-    _idf: Any = field(default=None, repr=False)
-    _intercepts: Any = field(default=None, repr=False)
+    _tables: _Tables | None = field(default=None, repr=False)
+    # The last message scored: a check to a third party asks twice (disclosure, then the text codes).
+    _last: tuple[str, _Scores] | None = field(default=None, repr=False)
 
     def probabilities(self, text: str) -> dict[str, float]:
-        raw = self._raw_scores(model_text(text))[0]
+        raw = self._scores(model_text(text)).raw
         return {code: _sigmoid(float(score)) for code, score in zip(self.codes, raw, strict=True)}
 
     def verdicts(self, text: str, *, third_party: bool = False) -> list[ModelVerdict]:
         """Codes whose probability reaches their threshold, with the n-grams that carried them."""
-        raw, values, rows, grams = self._raw_scores(model_text(text))
+        return self._verdicts(self._scores(model_text(text)), third_party=third_party)
+
+    def verdicts_of_many(
+        self, texts: Sequence[str], *, third_party: bool = False
+    ) -> list[list[ModelVerdict]]:
+        """`verdicts` of each text, the n-grams of all of them counted and looked up at once (a batch
+        of conversations: the same figures, a fraction of the time per text)."""
+        tables = self._tables or self._prepare()
+        features = _features_of_many(tables, [model_text(text) for text in texts])
+        return [
+            self._verdicts(_scores(tables, rows, repeats), third_party=third_party)
+            for rows, repeats in features
+        ]
+
+    def _verdicts(self, scores: _Scores, *, third_party: bool) -> list[ModelVerdict]:
         found = []
         for index, code in enumerate(self.codes):
             if code in THIRD_PARTY_ONLY and not third_party:
                 continue
-            probability = _sigmoid(float(raw[index]))
+            probability = _sigmoid(float(scores.raw[index]))
             if probability >= self.thresholds[index]:
-                contributions = values * self._weights[rows, index] if len(rows) else values
-                found.append(ModelVerdict(code, probability, _evidence(contributions, grams)))
+                rows, values = scores.rows, scores.values
+                contributions = values * scores.tables.weights[rows, index] if len(rows) else values
+                found.append(ModelVerdict(code, probability, _evidence(contributions, scores.grams)))
         return found
 
-    def _raw_scores(self, text: str) -> tuple[Any, Any, Any, list[str]]:
-        """The decision function per code, with the message's tf-idf values (l2-normalised), their
-        rows in the weight matrix and their n-grams."""
+    def _scores(self, text: str) -> _Scores:
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        scores = self._raw_scores(text)
+        self._last = (text, scores)
+        return scores
+
+    def _raw_scores(self, text: str) -> _Scores:
+        tables = self._tables or self._prepare()
+        return _scores(tables, *_features(tables, text))
+
+    def _prepare(self) -> _Tables:
         import numpy as np
 
-        if self._weights is None:
-            self._prepare()
-        index = self._index
-        counts = Counter(ngrams(text))
-        grams = [gram for gram in counts if gram in index]
-        intercepts = self._intercepts
-        if not grams:
-            return intercepts, np.zeros(0), np.zeros(0, dtype=int), grams
-        rows = np.fromiter((index[gram] for gram in grams), dtype=np.intp, count=len(grams))
-        repeats = np.fromiter((counts[gram] for gram in grams), dtype=np.float64, count=len(grams))
-        vector = (1.0 + np.log(repeats)) * self._idf[rows]
-        vector /= math.sqrt(float(vector @ vector)) or 1.0
-        return vector @ self._weights[rows] + intercepts, vector, rows, grams
+        grams = list(self.grams)
+        alphabet = np.array(sorted({ord(char) for gram in grams for char in gram}), dtype=np.uint32)
+        keys = _keys(alphabet, grams)
+        order = np.argsort(keys)
+        self._tables = _Tables(
+            index={gram: i for i, gram in enumerate(grams)},
+            grams=grams,
+            idf=np.array([entry[0] for entry in self.grams.values()], dtype=np.float64),
+            weights=np.array([entry[1] for entry in self.grams.values()], dtype=np.float64),
+            intercepts=np.asarray(self.intercepts, dtype=np.float64),
+            alphabet=alphabet,
+            keys=keys[order],
+            key_rows=order,
+        )
+        return self._tables
 
-    def _prepare(self) -> None:
-        import numpy as np
 
-        self._index = {gram: i for i, gram in enumerate(self.grams)}
-        self._idf = np.array([entry[0] for entry in self.grams.values()], dtype=np.float64)
-        self._weights = np.array([entry[1] for entry in self.grams.values()], dtype=np.float64)
-        self._intercepts = np.asarray(self.intercepts, dtype=np.float64)
+def _scores(tables: _Tables, rows: Any, repeats: Any) -> _Scores:
+    """The decision function per code of a message with these n-gram rows and counts."""
+    import numpy as np
+
+    if not len(rows):
+        return _Scores(tables.intercepts, np.zeros(0), rows, tables)
+    vector = (1.0 + np.log(repeats)) * tables.idf[rows]
+    vector /= math.sqrt(float(vector @ vector)) or 1.0
+    return _Scores(vector @ tables.weights[rows] + tables.intercepts, vector, rows, tables)
+
+
+# --- the message's n-grams --------------------------------------------------------------------
+# Both ways below give the rows of the n-grams the model knows and their counts, in the order the
+# n-grams first occur in `ngrams(text)`, so the sums above add in the same order either way.
+# Strings suit a short message; a longer one costs ~1 µs per n-gram as strings, so its characters
+# become integers (their place in the model's alphabet, 0 for a character no n-gram has) and each
+# n-gram a base-(alphabet + 1) number, counted and looked up in numpy.
+_CODES_FROM = 64  # characters; below this the strings are the faster way
+
+
+def _features(tables: _Tables, text: str) -> tuple[Any, Any]:
+    if len(text) >= _CODES_FROM and _fits_int64(len(tables.alphabet)):
+        return _features_by_codes(tables, text)
+    return _features_by_strings(tables, text)
+
+
+def _features_by_strings(tables: _Tables, text: str) -> tuple[Any, Any]:
+    import numpy as np
+
+    counts = Counter(ngrams(text))
+    rows = np.fromiter(map(tables.index.get, counts, repeat(-1)), dtype=np.intp, count=len(counts))
+    repeats = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    known = rows >= 0
+    return rows[known], repeats[known]
+
+
+def _fits_int64(letters: int) -> bool:
+    high = NGRAMS[1]
+    return (high + 1) * (letters + 1) ** high < 2**63
+
+
+def _keys(alphabet: Any, grams: Sequence[str]) -> Any:
+    """Each n-gram as one integer: its letters' places (from 1) in base (alphabet + 1), plus n times
+    the longest n-gram's span, so that n-grams of different lengths never share a key. None of them
+    when the keys would not fit in 64 bits (the n-grams are then looked up as strings)."""
+    import numpy as np
+
+    if not _fits_int64(len(alphabet)):
+        return np.zeros(0, dtype=np.int64)
+    base = len(alphabet) + 1
+    lengths = np.array([len(gram) for gram in grams])
+    keys = np.zeros(len(grams), dtype=np.int64)
+    for size in np.unique(lengths).tolist():
+        rows = np.flatnonzero(lengths == size)
+        joined = "".join(grams[row] for row in rows.tolist())
+        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4").reshape(-1, size)
+        places = np.searchsorted(alphabet, points).astype(np.int64) + 1
+        value = np.zeros(len(rows), dtype=np.int64)
+        for column in range(size):
+            value = value * base + places[:, column]
+        keys[rows] = value + size * base ** NGRAMS[1]
+    return keys
+
+
+def _features_of_many(tables: _Tables, texts: Sequence[str]) -> list[tuple[Any, Any]]:
+    """`_features` of each text, from one pass over all of them joined by a character no n-gram has
+    (an n-gram across two texts holds it, so it is never found)."""
+    import numpy as np
+
+    low, high = NGRAMS
+    alphabet = tables.alphabet
+    if not texts or not len(tables.keys) or not _fits_int64(len(alphabet)) or 0 in alphabet:
+        return [_features(tables, text) for text in texts]
+    base = len(alphabet) + 1
+    lengths = np.array([len(text) + 1 for text in texts])
+    points = np.frombuffer("\0".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    places = np.searchsorted(alphabet, points)
+    known = alphabet[np.minimum(places, len(alphabet) - 1)] == points
+    letters = np.where(known, places + 1, 0).astype(np.int64)
+    owner_of = np.repeat(np.arange(len(texts)), lengths)[: len(points)]
+    offset_in_text = np.arange(len(points)) - (np.cumsum(lengths) - lengths)[owner_of]
+    span = int(lengths.max())  # the n-grams of one size come before the longer ones (`ngrams`)
+    keys, owners, places_in_list = [], [], []
+    level = letters
+    for size in range(1, high + 1):
+        if size > 1:
+            level = level[:-1] * base + letters[size - 1 :]
+        if size >= low:
+            keys.append(level + size * base**high)
+            owners.append(owner_of[: len(level)])
+            places_in_list.append((size - low) * span + offset_in_text[: len(level)])
+    every = np.concatenate(keys)
+    slots = np.minimum(np.searchsorted(tables.keys, every), len(tables.keys) - 1)
+    found = tables.keys[slots] == every
+    slots, owner, place = slots[found], np.concatenate(owners)[found], np.concatenate(places_in_list)[found]
+    if not len(slots):
+        return [(np.zeros(0, dtype=np.intp), np.zeros(0)) for _ in texts]
+    # each (text, n-gram): where it first occurs in the text's `ngrams` list, and how often
+    order = np.lexsort((place, slots, owner))
+    owner, slots, place = owner[order], slots[order], place[order]
+    first = np.flatnonzero(np.concatenate(([True], (owner[1:] != owner[:-1]) | (slots[1:] != slots[:-1]))))
+    counts = np.diff(np.append(first, len(owner)))
+    owner, slots, place = owner[first], slots[first], place[first]
+    order = np.lexsort((place, owner))
+    rows = tables.key_rows[slots[order]].astype(np.intp)
+    repeats = counts[order].astype(np.float64)
+    bounds = np.searchsorted(owner[order], np.arange(len(texts) + 1))
+    return [(rows[bounds[i] : bounds[i + 1]], repeats[bounds[i] : bounds[i + 1]]) for i in range(len(texts))]
+
+
+def _features_by_codes(tables: _Tables, text: str) -> tuple[Any, Any]:
+    import numpy as np
+
+    alphabet = tables.alphabet
+    base = len(alphabet) + 1
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    places = np.searchsorted(alphabet, points)
+    known = alphabet[np.minimum(places, len(alphabet) - 1)] == points
+    letters = np.where(known, places + 1, 0).astype(np.int64)
+    # unknown_before[i]: characters before position i that no n-gram has
+    unknown_before = np.concatenate(([0], np.cumsum(~known)))
+    low, high = NGRAMS
+    keys = []
+    level = letters
+    for size in range(1, high + 1):
+        if size > 1:
+            level = level[:-1] * base + letters[size - 1 :]
+        if size >= low and len(level):
+            whole = unknown_before[size:] == unknown_before[:-size]
+            keys.append(level[whole] + size * base**high)
+    if not keys or not len(tables.keys):
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    unique, first, counts = np.unique(np.concatenate(keys), return_index=True, return_counts=True)
+    slots = np.minimum(np.searchsorted(tables.keys, unique), len(tables.keys) - 1)
+    found = tables.keys[slots] == unique
+    order = np.argsort(first[found], kind="stable")
+    rows = tables.key_rows[slots[found]][order]
+    return rows.astype(np.intp), counts[found][order].astype(np.float64)
 
 
 def _sigmoid(score: float) -> float:
@@ -183,10 +369,13 @@ def _sigmoid(score: float) -> float:
 
 def _evidence(contributions: Any, grams: Sequence[str], size: int = 3) -> tuple[str, ...]:
     """The largest positive contributions, longer n-grams preferred, none inside another."""
+    import numpy as np
+
     chosen: list[str] = []
-    for position in sorted(range(len(grams)), key=lambda i: -contributions[i]):
+    values = np.asarray(contributions, dtype=np.float64)
+    for position in np.argsort(-values, kind="stable").tolist():
         gram = grams[position].strip()
-        if contributions[position] <= 0:
+        if values[position] <= 0:
             break
         if len(gram) < 2 or any(gram in other or other in gram for other in chosen):
             continue

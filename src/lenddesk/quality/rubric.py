@@ -26,7 +26,9 @@ agent or the bot said it; the manner items (greeting, empathy, closing) judge th
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -35,6 +37,7 @@ from functools import lru_cache
 from typing import get_args
 
 from lenddesk.collections import guard
+from lenddesk.core.patterns import compile_prefiltered
 from lenddesk.core.policy import QualityCode
 from lenddesk.desk import categorise, disclosure
 from lenddesk.quality import arithmetic
@@ -65,7 +68,7 @@ EVIDENCE_LIMIT = 200
 # Text is matched normalised: NFKC, Simplified, no spaces, lower case.
 
 # GREETING: a written greeting at the opening of the agent's first message. 您好像 (you seem) is none.
-_GREETING = re.compile(
+_GREETING = compile_prefiltered(
     r"(?<!祝)(?:您|你)好(?![像运好])|(?:早上|上午|中午|下午|晚上)好|早安|午安|欢迎(?:咨询|光临|来电|您)|"
     r"(?<![a-z])(?:hello|hi|dear|good (?:morning|afternoon|evening))(?![a-z])|哈喽|嗨"
 )
@@ -87,7 +90,7 @@ _EMPATHY_WORDS = (
     "不容易", "别急", "能体会", "尽力", "帮您想办法", "身体要紧", "注意身体", "照顾好", "安心", "难过",
 )  # fmt: skip
 # SOLUTION_OFFERED: what will happen or what the borrower can do.
-_SOLUTION = re.compile(
+_SOLUTION = compile_prefiltered(
     r"方案|分期|延期|展期|减免|协商|提交|登记|反馈给|转交|跟进|处理结果|回复您|联系您|回电|"
     r"工作日内|小时内|分钟内|天内|为您(?:办理|提交|申请|登记|核实|处理|停止|转|反馈|开具|调整|查询|安排|撤销|取消)|"
     r"可以为您|建议您?|您可以|你可以|您也可以|可(?:以)?(?:通过|在|到|申请|选择|拨打|联系|下载|登录|修改|上传|直接|随时|用)|"
@@ -127,12 +130,12 @@ SOLUTION_CATEGORIES = frozenset({"hardship", "complaint", "collection_conduct", 
 # outside the transcript. What is account data: the desk's disclosure scan, narrowed to sentences
 # about an account (a date or an amount in a maintenance notice or a worked example is none), the
 # overdue status, and a third party's loan.
-_IDENTITY_NOUNS = re.compile(
+_IDENTITY_NOUNS = compile_prefiltered(
     r"身份证|证件|姓名|名字|手机号|手机尾号|注册手机|预留手机|后[四六346]位|验证码|出生日期|本人|身份|"
     r"(?:先生|女士|小姐)(?:本人)?吗"
 )
 _ASKING = re.compile(r"请|提供|告知|报一下|说一下|输入|确认|核对|核实|验证|核验|麻烦|吗|\?")
-_NOT_ASKING = re.compile(
+_NOT_ASKING = compile_prefiltered(
     r"^已|已核实|已验证|核验通过|验证通过|不要|切勿|不会(?:索要|要求|向您)|泄露|只能|无法|不能|请(?:他|她|.{1,4}本人)"
 )
 _REFUSAL = re.compile(
@@ -146,7 +149,7 @@ _WORKED_EXAMPLE = re.compile(
     r"年利率|年化|等额本息|等额本金|如果|假如|比如|例如|举例|按.{0,6}计算|免息分|最高|最低|最多|不超过|"
     r"起借|最长|最短|所有客户|一般"
 )
-_OVERDUE_STATUS = re.compile(
+_OVERDUE_STATUS = compile_prefiltered(
     r"(?:您|你|他|她)的?(?:借款|贷款|账户|账单|这笔)?(?:目前|现在|已经|已|还)?(?:处于)?逾期(?![会将可不的])|"
     r"已经?逾期|逾期了|在(?:我们|本|贵)?(?:平台|这|这里|公司)(?:有|借)|"
     r"(?:您|你|他|她)的?(?:借款|贷款|账单|款项|还款|申请|这笔)[^。，,]{0,6}(?:已|还|未|没)(?:经)?"
@@ -155,7 +158,7 @@ _OVERDUE_STATUS = re.compile(
 )
 # A "contract number" the desk's scan reads off a compacted English sentence (andwewillreplywithin5…).
 _ENGLISH_RUN = re.compile(r"[a-z]{8}")
-_SERVICE_NUMBER = re.compile(
+_SERVICE_NUMBER = compile_prefiltered(
     r"(?<!\d)(?:400|800)-?\d{3}-?\d{4}(?!\d)|(?<!\d)95\d{3,4}(?!\d)|(?<!\d)(?:96110|12378|12363|110)(?!\d)"
 )
 _RELATION = (
@@ -180,7 +183,7 @@ _THIRD_PARTY_LOAN = re.compile(
 )
 _NEGATED = re.compile(r"不会|不得|不能|无法|不可|绝不|不透露|不告知|不涉及|保密")
 # A borrower turn that touches an account (their own or someone's): a question about it, hardship.
-_ACCOUNT_REQUEST = re.compile(
+_ACCOUNT_REQUEST = compile_prefiltered(
     r"我的?(?:借款|贷款|欠款|账单|额度|银行卡|扣款卡|还款卡|卡|合同|账户|订单|申请)|"
     r"我(?:这个月|本月|本期|下个月|这期|上个月)|(?:扣|催|打)了?我|给我(?:打|发)|"
     r"我.{0,8}(?:还多少|要还|还款日|到账|入账|结清|逾期|欠|扣款|扣了|还了|还的|还款|借了|借的|分\d*期|分期)|"
@@ -200,9 +203,9 @@ _PRIVACY_REFUSAL = re.compile(
 
 # PRIVACY without check digits: an 18-character ID (17 digits and a digit or X), a 15-digit ID or a
 # card of 15–19 digits, a mobile number; digits may be spaced or dashed, a mask (*, ×) breaks them.
-_CLEAR_NUMBER = re.compile(r"(?<![0-9a-z*×])[0-9](?:[0-9 \-]*[0-9])?(?:x(?![a-z]))?(?![0-9*×])")
+_CLEAR_NUMBER = compile_prefiltered(r"(?<![0-9a-z*×])[0-9](?:[0-9 \-]*[0-9])?(?:x(?![a-z]))?(?![0-9*×])")
 _MOBILE_NUMBER = re.compile(r"1[3-9][0-9]{9}")
-_MOBILE_WITH_CODE = re.compile(r"(?:00)?861[3-9][0-9]{9}")
+_MOBILE_WITH_CODE = compile_prefiltered(r"(?:00)?861[3-9][0-9]{9}")
 _CARD_WORDS = re.compile(r"卡|card|账号|帐号|account")
 _SERIAL_WORDS = re.compile(r"流水|订单|单号|交易号|编号|批次|serial|order|reference")
 _LONG_DIGITS = re.compile(r"[0-9][0-9 \-]{9,}[0-9x]")  # eleven characters or more: worth a closer look
@@ -211,15 +214,15 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?；;…\n])")
 _AMOUNT = re.compile(
     r"(?:[¥￥]|人民币|rmb)\s*(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*(?:\.\d{1,2})?)\s*(?:元|块)", re.IGNORECASE
 )
-_FULL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_MONTH_DAY = re.compile(r"(?<![\d年/.-])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_FULL_DATE = compile_prefiltered(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_MONTH_DAY = compile_prefiltered(r"(?<![\d年/.-])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 # A sentence can hold account data (desk/disclosure.py) only if it has one of these: a digit, a
 # currency sign, a date word, a card-tail word, or a Chinese numeral that the disclosure patterns
 # would read as a sum or a date (two in a row, one before a unit or a non-Chinese character, one
 # after 为/是/:). Sentences without any skip the scan, whose Traditional → Simplified step is slow;
 # tests/quality/test_rubric.py checks that nothing the scan finds is skipped.
 _CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
-_MAYBE_ACCOUNT_DATA = re.compile(
+_MAYBE_ACCOUNT_DATA = compile_prefiltered(
     r"\d|[¥$]|rmb|cny|usd|人民币|旬|周|星期|礼拜|今天|明天|后天|今日|明日|本月|下月|下个月|月底|月初|月末|"
     r"月中|年底|尾号|末尾|结尾"
     f"|[{_CN_NUMERALS}]{{2}}|[{_CN_NUMERALS}](?=[元圆块万千百月日号]|[^\u4e00-\u9fff]|$)|[:为是][{_CN_NUMERALS}]"
@@ -297,6 +300,7 @@ class _Read:
     sentences: list[_Sentence] = field(default_factory=list)
     _violations: dict[int, tuple[guard.Violation, ...]] = field(default_factory=dict)
     _by_turn: dict[int, list[_Sentence]] | None = None
+    _by_speakers: dict[frozenset[str], list[_Sentence]] = field(default_factory=dict)
 
     def in_turn(self, turn: int) -> list[_Sentence]:
         """The sentences of one turn (indexed once: checks ask turn by turn)."""
@@ -314,8 +318,12 @@ class _Read:
         return self._violations[turn]
 
     def of(self, speakers: Iterable[str]) -> list[_Sentence]:
-        wanted = set(speakers)
-        return [s for s in self.sentences if s.speaker in wanted]
+        """The sentences of these speakers, in order (listed once per set of speakers; not to be
+        changed by the caller)."""
+        wanted = frozenset(speakers)
+        if wanted not in self._by_speakers:
+            self._by_speakers[wanted] = [s for s in self.sentences if s.speaker in wanted]
+        return self._by_speakers[wanted]
 
     def turns_of(self, speakers: Iterable[str]) -> list[int]:
         wanted = set(speakers)
@@ -356,6 +364,7 @@ def _strip(text: str) -> str:
     return text.translate(_INVISIBLE)
 
 
+@lru_cache(maxsize=8192)  # a desk's conversations repeat their sentences (macros, greetings, closings)
 def normalise(text: str) -> str:
     """The desk's disclosure normalisation (NFKC, Simplified, no spaces or format characters,
     lower-case), with the fast Simplified step."""
@@ -464,15 +473,68 @@ def may_hold_account_data(plain: str, contract_numbers: Sequence[str] = ()) -> b
     """False only when the desk's disclosure scan cannot find anything in this normalised text."""
     if _MAYBE_ACCOUNT_DATA.search(plain):
         return True
-    return any(number and disclosure.compact(number) in plain for number in contract_numbers)
+    return any(number and _compact(number) in plain for number in contract_numbers)
+
+
+# A conversation's contract numbers and public strings (the hotline, its ticket number) are read again
+# for each of its sentences.
+_compact = lru_cache(maxsize=1024)(disclosure.compact)
+_normalised = lru_cache(maxsize=1024)(disclosure.normalise)
 
 
 # Both checks are pure functions of the text and cost a few hundred microseconds a call; conversations
 # repeat sentences (macros, greetings, closings), so a bounded cache of recent answers saves much of
 # the nightly run's time without changing any result.
-@lru_cache(maxsize=8192)
+class _Recent:
+    """The guard's findings of the most recently checked texts (at most `size`)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._found: OrderedDict[str, tuple[guard.Violation, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> tuple[guard.Violation, ...] | None:
+        with self._lock:
+            found = self._found.get(text)
+            if found is not None:
+                self._found.move_to_end(text)
+            return found
+
+    def put(self, text: str, found: tuple[guard.Violation, ...]) -> None:
+        with self._lock:
+            self._found[text] = found
+            self._found.move_to_end(text)
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+
+
+_RECENT_FINDINGS = _Recent(8192)
+
+
 def _guard_findings(text: str) -> tuple[guard.Violation, ...]:
-    return tuple(guard.text_violations(text))
+    found = _RECENT_FINDINGS.get(text)
+    if found is None:
+        found = tuple(guard.text_violations(text))
+        _RECENT_FINDINGS.put(text, found)
+    return found
+
+
+def check_language(conversations: Iterable[Conversation]) -> None:
+    """Run the guard over the staff-written turns of many conversations before they are scored.
+
+    Nothing changes but speed: the findings wait in the cache `score` reads (8,192 texts), the
+    learned layer counts and looks up the n-grams of all the texts at once, and the rules, checking
+    text after text, keep their tables in the processor's cache.
+    """
+    texts = dict.fromkeys(
+        turn.text
+        for conversation in conversations
+        for turn in conversation.turns
+        if turn.speaker in STAFF_WRITTEN
+    )
+    batch = [text for text in texts if _RECENT_FINDINGS.get(text) is None][: _RECENT_FINDINGS.size]
+    for text, found in zip(batch, guard.text_violations_of_many(batch), strict=True):
+        _RECENT_FINDINGS.put(text, tuple(found))
 
 
 @lru_cache(maxsize=8192)
@@ -484,9 +546,16 @@ def _disclosure_findings(
 
 def _account_data(reading: _Read, sentence: _Sentence) -> tuple[disclosure.Finding, ...]:
     conversation = reading.conversation
-    if not may_hold_account_data(sentence.plain, conversation.contract_numbers):
+    plain = sentence.plain  # what the scan reads: the same normalisation
+    if not may_hold_account_data(plain, conversation.contract_numbers):
         return ()
-    return _disclosure_findings(sentence.text, conversation.contract_numbers, conversation.public)
+    # Only what can change the scan's answer goes into the cache key, so that a sentence repeated in
+    # other conversations (other tickets, other borrowers) is scanned once: a public string changes it
+    # only where it occurs, a contract number only where each of its characters does.
+    public = tuple(value for value in conversation.public if (found := _normalised(value)) and found in plain)
+    letters = set(plain)
+    contracts = tuple(n for n in conversation.contract_numbers if letters.issuperset(_compact(n)))
+    return _disclosure_findings(sentence.text, contracts, public)
 
 
 def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
@@ -540,12 +609,25 @@ def _touches_account(reading: _Read, asked: _Sentence | None) -> _Sentence | Non
     return next((s for s in reading.of(COMPANY) if _PRIVACY_REFUSAL.search(s.plain)), None)
 
 
+def _changes_nothing(
+    reading: _Read, sentence: _Sentence, answered: int | None, third_party: int | None
+) -> bool:
+    """Whether, once account data was given after verification, this company sentence cannot change
+    the identity verdict whatever it discloses: said after verification, to the borrower, naming no
+    third party's loan. Its disclosure scan (the costly part) is then skipped."""
+    to_borrower = third_party is None or sentence.turn <= third_party
+    verified = _verified(sentence, reading.conversation, answered)
+    return to_borrower and verified and _third_party_loan(sentence) is None
+
+
 def _identity_check(reading: _Read) -> tuple[str, str]:
     conversation = reading.conversation
     answered, asked = _identity_answered(reading)
     third_party = _third_party_turn(reading)
     disclosed = None
     for sentence in reading.of(COMPANY):
+        if disclosed is not None and _changes_nothing(reading, sentence, answered, third_party):
+            continue
         what = _account_disclosure(reading, sentence)
         if what is None:
             continue

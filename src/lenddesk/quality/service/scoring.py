@@ -124,6 +124,8 @@ def score_tickets(
     )
     weights, version = rubric_weights(), rubric_version()
     zero_on_severe = quality_policy().severe_zeroes_score
+    if "BANNED_LANGUAGE" in weights or "PRIVACY" in weights:
+        rubric.check_language(item.conversation for item in loaded)
     rows, results = [], {}
     for item in loaded:
         result = rubric.score(item.conversation, weights, severe_zeroes_score=zero_on_severe)

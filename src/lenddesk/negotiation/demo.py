@@ -145,6 +145,22 @@ def _rng(window: WindowDay, *parts: object) -> random.Random:
     return random.Random(":".join(str(part) for part in (window.seed, *parts)))
 
 
+def _borrower_writes(
+    session: Session, message_id: str, mobile: str, text: str, at: datetime
+) -> desk.IntakeResult:
+    """An SMS from the borrower, taken in by the desk as the SMS channel delivers it."""
+    return desk.intake(
+        session,
+        channel="sms",
+        channel_message_id=message_id,
+        sender=mobile,
+        text=text,
+        received_at=at,
+        now=at,
+        actor=SMS,
+    )
+
+
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
 
@@ -295,15 +311,8 @@ def _write_in(
         assert card is not None
         cause, words = HARDSHIPS[rng.randrange(len(HARDSHIPS))]
         written = _at(window.day, 10, 0)
-        result = desk.intake(
-            session,
-            channel="sms",
-            channel_message_id=f"hardship-{window.day:%Y%m%d}-{index:03d}",
-            sender=card.mobile,
-            text=words,
-            received_at=written,
-            now=written,
-            actor=SMS,
+        result = _borrower_writes(
+            session, f"hardship-{window.day:%Y%m%d}-{index:03d}", card.mobile, words, written
         )
         negotiator = cast.negotiators[rng.randrange(len(cast.negotiators))]
         assert negotiator.user_id is not None
@@ -430,16 +439,7 @@ def _answer(session: Session, story: _Story, proposal: Proposal, moment: datetim
         service.close_case(session, actor=story.negotiator, case_id=proposal.case_id, note=note, now=moment)
         return note
     words = "同意这个方案，我会按时还款"
-    desk.intake(
-        session,
-        channel="sms",
-        channel_message_id=f"hardship-accept-{story.ticket_number}",
-        sender=story.mobile,
-        text=words,
-        received_at=moment,
-        now=moment,
-        actor=SMS,
-    )
+    _borrower_writes(session, f"hardship-accept-{story.ticket_number}", story.mobile, words, moment)
     service.accept(
         session,
         actor=story.negotiator,

@@ -480,7 +480,10 @@ _ANTI_SCAM = compile_prefiltered(
     r"(?:请|及时|可|可以|立即|尽快)(?:向\w{0,8})?(?:报警|报案)|防骗|反诈|防诈|"
     # what an authority never does: ask for money by phone or message
     r"(?:如|若|如果|一旦)(?:您|你)?收到\w{0,12}(?:律师函|传票|通知书|短信|电话)\w{0,16}(?:忽略|核实|客服|官方)|"
-    r"不会(?:通过|用|以)?\w{0,6}(?:要求|让|叫)(?:您|你)?\w{0,4}(?:转账|汇款|付款|打款|转钱)"
+    r"不会(?:通过|用|以)?\w{0,6}(?:要求|让|叫)(?:您|你)?\w{0,4}(?:转账|汇款|付款|打款|转钱)|"
+    # someone else using an authority's name, and links not to be opened
+    r"(?:如|若|如果|一旦)有人(?:以|用|冒用|打着)\w{0,8}(?:名义|旗号)|(?:短信|消息|陌生)\w{0,4}(?:链接|网址)\w{0,4}(?:不要|别|勿)点|"
+    r"(?:不要|别|勿)点(?:击|开)?\w{0,4}(?:短信|消息|陌生)\w{0,4}(?:链接|网址)"
 )
 # Advice, policy and hypotheticals that name a lawyer, a court or the government lawfully.
 _ADVICE = compile_prefiltered(
@@ -497,7 +500,8 @@ _LAWFUL_EXPLANATION = compile_prefiltered(
     r"(?:需|须|需要|必须|只有|只能|应当|要由|由|经)(?:人民)?法院|法院(?:依法)?(?:判决|裁定|作出|签发)\w{0,8}(?:后|才)|"
     r"才(?:会|可能|能)|不属实|无权|生效(?:判决|裁定)|执行阶段|依法(?:采取|认定|作出)|法定程序|需要?经过|须经|"
     r"only (?:a|the) court|court (?:order|judgment|judgement|ruling)|by a court|"
-    r"执行措施|没有(?:这个|此)?权力|无此权力|属于法院|(?:是|属于)法院的(?:事|职权|权力|决定)"
+    r"执行措施|没有(?:这个|此)?权力|无此权力|属于法院|(?:是|属于)法院的(?:事|职权|权力|决定)|"
+    r"前提是\w{0,8}(?:判决|裁定|法院)|(?:判决|裁定)生效且"
 )
 _DISAVOWAL = compile_prefiltered(
     r"不是(?:我司|我们|本公司|公司)的?(?:做法|规定|政策)|不代表(?:我司|公司)|违规(?:行为|言论)|"

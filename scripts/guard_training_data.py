@@ -653,7 +653,14 @@ CALLBACK_TEMPLATES = """
 """.replace("\n", "|").split("|")
 SLOTS_CALLBACK: dict[str, list[str]] = {
     "company": ["某某公司", "某某科技", "客服中心", "某某金融服务", "我们公司", "融易借客服"],
-    "ask": ["有事和他联系", "麻烦让她回个电话", "请他方便时联系我们", "有事想跟她沟通一下", "麻烦转告他回电", "谢谢您"],
+    "ask": [
+        "有事和他联系",
+        "麻烦让她回个电话",
+        "请他方便时联系我们",
+        "有事想跟她沟通一下",
+        "麻烦转告他回电",
+        "谢谢您",
+    ],
     "company_en": ["the customer service centre", "Rongyi customer care"],
     "ask_en": ["could you ask them to call us back?", "please pass on our number", "thank you"],
 }

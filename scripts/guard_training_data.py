@@ -527,6 +527,207 @@ you absolute clown|you spineless loser|what a pathetic excuse for a person|you c
 """.replace("\n", "|").split("|")
 
 
+# --- round five (branch guard-lift): templates × slots, so a menace is learned as a shape -------------
+# Each template is filled from the slot lists below ({rel}, {place}, {thing}, …) several times; the
+# compliant templates use the same slots (family, home, car, school, "next time") so the slot words
+# alone carry nothing.
+SLOTS: dict[str, list[str]] = {
+    "rel": [
+        "你老母亲",
+        "你爸",
+        "你妈",
+        "你媳妇",
+        "你老婆",
+        "你老公",
+        "你闺女",
+        "你儿子",
+        "你奶奶",
+        "你家老人",
+        "你弟弟",
+        "你岳父",
+    ],
+    "rel_polite": ["您的家人", "您母亲", "您父亲", "您爱人", "您孩子", "您家老人"],
+    "place": [
+        "小区",
+        "楼道",
+        "单元门口",
+        "地下车库",
+        "公司楼下",
+        "菜市场",
+        "老家村口",
+        "你家巷子口",
+        "学校门口",
+        "公交站",
+    ],
+    "thing": ["车", "电动车", "刹车", "窗户", "门锁", "店面", "摊位", "阳台上的花盆", "家门口的监控"],
+    "city": ["城东", "城西", "南山", "滨湖", "开发区", "老城区", "新区", "郊区"],
+    "when": ["天黑以后", "晚上下班", "半夜回家", "一个人出门的时候", "周末带孩子出去", "下了夜班"],
+    "job": ["在工地干活", "开货车", "跑外卖", "在厂里上夜班", "在医院上班", "在外地打工"],
+    "act": ["躲", "拖", "装死", "关机", "换号码", "跑"],
+    "hell": ["一团糟", "鸡犬不宁", "没法安生", "不得安宁", "寸步难行", "天天提心吊胆"],
+    "mild": ["打电话", "发短信", "好好说话", "跟你客气", "线上沟通", "一个人来"],
+    "dare": ["别出门", "别回家", "一直关机", "躲一辈子", "搬出国"],
+}
+THREAT_TEMPLATES = """
+听说你搬到{city}了，那边我们也熟|{rel}一个人在家吧，我们去陪陪{rel_short}|{rel}{job}，可要注意安全啊|{when}最好小心点
+你的{thing}最近可得多检查检查|出了什么意外，可都是你自己找的|有本事你一辈子别{act_out}|你看你能{act}到什么时候
+下次就不是{mild}这么简单了|我们会让你的日子过得{hell}|你家{place}我们去转过了|你{place}那儿我们有人蹲着
+{rel}最近还好吧？替我们问声好|等我们去了{city}，你就知道了|你就继续{act}吧，看谁耗得过谁|别等到真出事了才后悔
+我们会一直在{place}等你|你要是想{rel}平平安安的就赶紧还|我们的耐心是有限的，过了今天就不好说了|今天是好好说，明天就不一定了
+不还的话，{when}自己掂量掂量|你{thing}停哪儿我们都知道|还钱，不然有你好看的|到时候谁也帮不了你
+我们知道你{rel_short}每天几点出门|我们的人过两天就到{city}|再{act}下去，什么事都可能发生|你慢慢体会吧，好戏还在后头
+有种你就{dare}|你可以试试看，看我们找不找得到你|你猜我们下一步会做什么|{rel}经不起折腾，你自己想想|你{rel_short}知道你干的好事吗，要不要我们去说说
+新家住得还习惯吧？我们会去看看的|{when}走路当心点，别怪没提醒你|意外这种事，谁说得准呢|{thing}要是哪天坏了，可别怨别人
+客客气气的提醒就到这一条了|我们的人认得你的{thing}|你那个{place}人少，挺方便的|你家{rel_short}每天一个人在家，我们知道
+再联系不上你，我们就用我们的办法|你能躲一天，你家里人可躲不了|我们会让你记住这笔钱的|下一个电话就不是我打的了
+hou果你自己想|ni等着瞧|xiao心{thing}|小心你的{thing}🔪|👀{when}|📍{city}，我们到了|{rel}☠️
+""".replace("\n", "|").split("|")
+THREAT_TEMPLATES_ALT = """
+這次唔還，下次就唔會咁客氣|你{act}得幾耐？我哋慢慢同你玩|你屋企{place}我哋去過|小心啲你個{thing}|你阿媽一個人喺屋企啊嘛
+you'd better check your {thing_en} every morning|accidents happen to people who ignore us|next time it won't be a phone call
+we know your {rel_en} is home alone|how long do you think you can {act_en}?|your life is about to get very hard
+""".replace("\n", "|").split("|")
+SLOTS_EN: dict[str, list[str]] = {
+    "thing_en": ["car", "brakes", "front door", "windows", "shop"],
+    "rel_en": ["mother", "wife", "old father", "little girl"],
+    "act_en": ["hide", "run", "ignore us", "dodge our calls"],
+}
+# Insults that name no listed word: a superlative, a verdict on the person, a deserved fate.
+INSULT_TEMPLATES = """
+你真是我见过最{bad}的人|像你这么{bad}的人真是少见|你这种{bad_noun}活该{fate}|你这种{bad_noun}就该被{scorn}|顺便说一句，你真够{bad}的
+你这{trait}，活该{fate}|{bad_noun}一个，还有脸不接电话|你们家出了你这么个{bad_noun}|跟你这种{bad_noun}说话都嫌脏
+you are the most {bad_en} person I have ever dealt with|people like you deserve to {fate_en}
+""".replace("\n", "|").split("|")
+SLOTS_INSULT: dict[str, list[str]] = {
+    "bad": ["没品", "无耻", "下作", "没良心", "赖皮", "窝囊", "没出息", "不要脸", "恶心", "卑鄙"],
+    "bad_noun": ["败类", "货色", "人渣", "孬种", "赖皮", "无赖", "败家子", "白眼狼", "寄生虫", "丧门星"],
+    "fate": ["穷一辈子", "没人看得起", "一辈子抬不起头", "打光棍", "被人戳脊梁骨"],
+    "scorn": ["唾弃", "人人喊打", "戳脊梁骨", "看不起", "骂一辈子"],
+    "trait": ["德性", "熊样", "人品", "怂样", "嘴脸"],
+    "bad_en": ["shameless", "pathetic", "disgusting", "worthless"],
+    "fate_en": ["stay poor forever", "be ashamed", "be despised"],
+}
+# Consequences (and their deadlines) are FALSE_CONSEQUENCE only: "跑不掉" does not make them a threat.
+FALSE_CONSEQUENCE_TEMPLATES = """
+{penalty}是跑不掉的|{penalty}是肯定的，你好好想想|等着{penalty}吧|你这种情况{penalty}没跑了|这样下去{penalty}是早晚的事
+我们{visit_time}去{visit_place}{visit_why}|{team}已经出发去{visit_place}了|{team}{visit_time}到{visit_place}
+{audience}都会知道你欠钱的事|我们会通知{audience}你欠款不还|把你的欠款情况告诉{audience}
+""".replace("\n", "|").split("|")
+SLOTS_FC: dict[str, list[str]] = {
+    "penalty": [
+        "拘留十五天",
+        "判刑",
+        "坐牢",
+        "留案底",
+        "被抓",
+        "限制出行",
+        "工资被冻结",
+        "房子被查封",
+        "进黑名单",
+        "子女政审不过",
+    ],
+    "visit_time": ["明天上午", "今天下午", "这周末", "马上", "过两天"],
+    "visit_place": ["你家", "你单位", "你父母家", "你老家", "你岳父母家", "你公司前台"],
+    "visit_why": ["核实情况", "当面沟通", "走访一下", "做个登记", "了解一下你的还款能力", ""],
+    "team": ["外访组", "核查小组", "我们的上门专员", "区域催收团队", "地面团队"],
+    "audience": [
+        "你的邻居",
+        "你们整栋楼",
+        "你公司人事",
+        "你的老板",
+        "你孩子的老师",
+        "你们村里人",
+        "你的同学",
+        "你的前同事",
+    ],
+}
+# To a third party: a consequence said about the borrower is a disclosure and a false consequence.
+THIRD_PARTY_CONSEQUENCE = """
+你告诉{who}，再不还钱我们就去他单位|麻烦转告{who}，欠款不还就去他家找他|你跟{who}说，不还钱我们就通知他公司
+请你提醒{who}，逾期再不处理就要坐牢了|{who}的欠款再拖下去要被抓的，你劝劝他
+""".replace("\n", "|").split("|")
+# Call-back requests to a third party naming the company and the person sought, nothing more.
+CALLBACK_TEMPLATES = """
+您好，我们是{company}的，想找一下{who}，{ask}|你好，这里是{company}，请问{who}在吗？{ask}|打扰了，我是{company}的工作人员，{ask}
+您好，{company}找{who}有点事，{ask}|hello, this is {company_en}, we are trying to reach {who}, {ask_en}
+""".replace("\n", "|").split("|")
+SLOTS_CALLBACK: dict[str, list[str]] = {
+    "company": ["某某公司", "某某科技", "客服中心", "某某金融服务", "我们公司", "融易借客服"],
+    "ask": [
+        "有事和他联系",
+        "麻烦让她回个电话",
+        "请他方便时联系我们",
+        "有事想跟她沟通一下",
+        "麻烦转告他回电",
+        "谢谢您",
+    ],
+    "company_en": ["the customer service centre", "Rongyi customer care"],
+    "ask_en": ["could you ask them to call us back?", "please pass on our number", "thank you"],
+}
+# The same slots in lawful sentences: hardship, safety, new address, service points, anti-scam.
+COMPLIANT_TEMPLATES = """
+{rel_polite}生病的话，可以申请延期还款|{rel_polite}的情况我们了解，您先照顾好家里|您搬到{city}了吗？请在App里更新地址
+您住的{city}附近有我们的合作网点，可以线下还款|下次还款日是{date}，到时会再提醒您|下次提醒会通过短信发送，不会打电话
+您可以试试在App里自助还款|您看什么时候方便，我们再联系您|如果您{job_polite}不方便接电话，我们可以改成短信提醒
+如有人以{authority}名义要求您还款或转账，请拨打官方客服核实|{document}都会通过正式渠道送达，短信里的链接请不要点击
+{penalty_lawful}的前提是法院判决生效且拒不履行，您目前不属于这种情况|逾期不会导致{penalty_plain}，请您放心
+我们不会去{visit_place_polite}，也不会联系{audience_polite}|{audience_polite}不会知道您的借款情况
+{when}出行请注意安全，祝您生活愉快|天冷路滑，出门注意安全|节日期间注意出行安全，还款可在App办理|请您保管好{thing}和个人财物，谨防盗窃
+我们下次会在{date}提醒您|我们会再给您发一次短信|您可以试试看申请延期|有种方案可能适合您，要不要了解一下
+我们知道您{hardship}，{offer}|我们了解您{hardship}，{offer}|我们清楚您{hardship}，{offer}|我们都知道您{hardship}，{offer}
+我们有{ours}，{ours_tail}|我们这边有{ours}，{ours_tail}|您{home_polite}那边如果有我们的{point}，也可以{point_do}
+您{home_polite}附近有我们的{point}吗？可以在App里查一下|我们有的是耐心等您，有困难随时说|我们有办法帮您减轻压力，比如{offer_short}
+您家里人知道的话可能会担心，我们不会主动联系他们|意外保险的理赔材料请通过App上传|如遇意外或疾病，可申请困难减免
+""".replace("\n", "|").split("|")
+SLOTS_OK: dict[str, list[str]] = {
+    "hardship": [
+        "最近不容易",
+        "手头紧",
+        "刚换了工作",
+        "家里有人生病",
+        "生意不好做",
+        "最近收入减少了",
+        "一个人带孩子",
+    ],
+    "offer": [
+        "一起想想办法",
+        "可以先还一部分",
+        "我们帮您申请延期",
+        "可以申请分期",
+        "有困难随时跟我们说",
+        "我们会尽量帮您",
+    ],
+    "ours": [
+        "很多还款方式",
+        "好几种方案",
+        "专人跟进您的申请",
+        "线下网点",
+        "24小时客服",
+        "减免政策",
+        "分期方案",
+        "人工客服",
+    ],
+    "ours_tail": [
+        "您可以挑最方便的",
+        "您看哪种合适",
+        "有问题随时找我们",
+        "您可以随时咨询",
+        "需要的话我帮您登记",
+    ],
+    "home_polite": ["老家", "家", "单位", "住的地方", "小区", "所在的城市"],
+    "point": ["网点", "合作门店", "营业厅", "服务站", "合作银行"],
+    "point_do": ["去现场还款", "现场办理", "去咨询", "办理结清证明"],
+    "offer_short": ["分期", "延期", "减免罚息", "调整还款日"],
+    "job_polite": ["上班", "开车", "值夜班", "出差", "在医院陪护"],
+    "authority": ["公安", "法院", "律师", "检察院", "监管部门", "执行局"],
+    "document": ["律师函", "传票", "法院文书", "仲裁通知"],
+    "penalty_lawful": ["限制高消费", "冻结银行账户", "强制执行", "列入失信被执行人名单"],
+    "penalty_plain": ["坐牢", "拘留", "刑事责任", "被抓"],
+    "visit_place_polite": ["您家", "您单位", "您老家", "您父母家"],
+    "audience_polite": ["您的邻居", "您的同事", "您的领导", "您孩子的学校", "您的亲友"],
+}
+
+
 # Conditionals keep a threat a threat ("不还就上门").
 CONDITIONAL_CONSEQUENCE = [
     "不还就上门",
@@ -554,6 +755,15 @@ def styles(rng: random.Random, text: str, converters: dict[str, object]) -> list
     elif roll < 0.32:
         out.append(" ".join(text))
     return out
+
+
+def fill_slots(rng: random.Random, template: str) -> str:
+    """A round-five template with each {slot} drawn from the slot lists (other fields kept)."""
+    slots = {**SLOTS, **SLOTS_EN, **SLOTS_INSULT, **SLOTS_FC, **SLOTS_OK, **SLOTS_CALLBACK}
+    values = {name: rng.choice(options) for name, options in slots.items()}
+    values["rel_short"] = rng.choice(["她", "他", "老人家", "他们"])
+    values["act_out"] = rng.choice(["出门", "回家", "露面", "开机"])
+    return template.format_map({**values, "who": "{who}", "date": "{date}"})
 
 
 def fill(rng: random.Random, template: str) -> str:
@@ -636,6 +846,18 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
                     text + rng.choice(["", "。", "，谢谢。", "，祝您生活愉快！", "。如有疑问请联系客服。"]),
                     [],
                 )
+    for bank, codes, third, repeats in (
+        (THREAT_TEMPLATES + THREAT_TEMPLATES_ALT, ["THREAT"], False, 10),
+        (INSULT_TEMPLATES, ["INSULT"], False, 10),
+        (FALSE_CONSEQUENCE_TEMPLATES, ["FALSE_CONSEQUENCE"], False, 14),
+        (THIRD_PARTY_CONSEQUENCE, ["FALSE_CONSEQUENCE", "THIRD_PARTY_DISCLOSURE"], True, 8),
+        (COMPLIANT_TEMPLATES, [], False, 10),
+        (CALLBACK_TEMPLATES, [], True, 10),
+    ):
+        for template in [t.strip() for t in bank if t.strip()]:
+            for _ in range(repeats):
+                text = fill(rng, fill_slots(rng, template))
+                add(framed_violation(rng, text) if codes and not third else text, codes, third)
     rng.shuffle(out)
     unique: dict[str, dict[str, object]] = {}
     for row in out:

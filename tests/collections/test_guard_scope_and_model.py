@@ -218,7 +218,9 @@ def test_the_fast_scorer_equals_scikit_learn() -> None:
     vectoriser = TfidfVectorizer(analyzer=guard_model.ngrams, sublinear_tf=True, min_df=2)
     matrix = vectoriser.fit_transform(texts)
     labels = np.array(["INSULT" in e.codes for e in examples])
-    classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+    classifier = LogisticRegression(
+        C=guard_model.INVERSE_REGULARISATION, class_weight="balanced", max_iter=2000, solver="liblinear"
+    )
     classifier.fit(matrix, labels)
     expected = classifier.predict_proba(vectoriser.transform(texts[:50]))[:, 1]
     got = [model.probabilities(e.text)["INSULT"] for e in examples[:50]]
@@ -266,6 +268,50 @@ def test_everyday_wording_about_family_safety_and_call_plans_passes(text: str) -
 )
 def test_schooling_and_letters_to_the_employer_as_consequences_still_block(text: str, code: str) -> None:
     assert code in codes(text, learned=False), text
+
+
+# --- third round (branch guard-lift) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果有人以检察院的名义让您还钱，请挂断后拨打官方客服核实。",
+        "法院文书会通过正式渠道送达，陌生短信里的链接请不要点开。",
+        "冻结银行账户的前提是有生效的法院判决，目前您的情况并不涉及。",
+    ],
+)
+def test_someone_using_an_authoritys_name_and_lawful_preconditions_pass(text: str) -> None:
+    assert text_violations(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("我以律师的名义正式通知你，你已经被起诉了", "FALSE_AUTHORITY"),
+        ("传票已经寄出，链接不要点也没用", "FALSE_AUTHORITY"),
+        ("法院已经判决，你的账户马上冻结", "FALSE_CONSEQUENCE"),
+        ("你的征信一辈子都毁了", "FALSE_CONSEQUENCE"),
+        ("这笔逾期会影响你一辈子", "FALSE_CONSEQUENCE"),
+    ],
+)
+def test_the_third_round_exemptions_do_not_open_a_gap(text: str, code: str) -> None:
+    assert code in codes(text, learned=False), text
+
+
+def test_a_life_of_poverty_wished_on_the_borrower_is_an_insult_not_a_consequence() -> None:
+    assert codes("你这人活该穷一辈子", learned=False) == {"INSULT"}
+
+
+@pytest.mark.parametrize("name", ["guard_fresh.jsonl", "guard_styles.jsonl"])
+def test_each_large_dev_set_meets_the_guards_targets(name: str) -> None:
+    report = guard_evaluation.evaluate(
+        guard_model.read_examples(DEV_SET.parent / name), guard_evaluation.current_guard(learned=True)
+    )
+    assert report.violating >= 70 and report.compliant >= 45
+    assert report.blocked_rate >= 0.95
+    assert report.false_block_rate <= 0.05
+    assert report.codes_named_rate >= 0.9
 
 
 # --- hostile input --------------------------------------------------------------------------------

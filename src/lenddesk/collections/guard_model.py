@@ -57,6 +57,9 @@ THRESHOLDS: dict[str, float] = {
     "FALSE_CONSEQUENCE": 0.75,
     "THIRD_PARTY_DISCLOSURE": 0.7,
 }
+# Logistic regression's C. 8 (was 4) after the round-five data: on the dev sets it blocks 3 more of
+# 327 violating messages with no more false blocks; 16 blocks more still but leans harder on n-grams.
+INVERSE_REGULARISATION = 8.0
 # A longer text is scored on its first and last 256 characters (the rules read all of it): keeps the
 # p99 under 1 ms; collection messages are SMS-sized.
 MAX_CHARACTERS = 512
@@ -385,7 +388,7 @@ def _evidence(contributions: Any, grams: Sequence[str], size: int = 3) -> tuple[
     return tuple(chosen)
 
 
-def train(examples: Sequence[Example], fingerprint: str, *, c: float = 4.0) -> GuardModel:
+def train(examples: Sequence[Example], fingerprint: str, *, c: float = INVERSE_REGULARISATION) -> GuardModel:
     """Fit one logistic regression per code on TF-IDF character n-grams."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -293,6 +293,8 @@ def test_someone_using_an_authoritys_name_and_lawful_preconditions_pass(text: st
         ("法院已经判决，你的账户马上冻结", "FALSE_CONSEQUENCE"),
         ("你的征信一辈子都毁了", "FALSE_CONSEQUENCE"),
         ("这笔逾期会影响你一辈子", "FALSE_CONSEQUENCE"),
+        # a lawful-sounding clause ("after the judgment takes effect") used as a menace
+        ("法院判决生效后你就等着坐牢吧", "FALSE_CONSEQUENCE"),
     ],
 )
 def test_the_third_round_exemptions_do_not_open_a_gap(text: str, code: str) -> None:

@@ -519,6 +519,8 @@ _POSTPOSED_NEGATION = compile_prefiltered(
     r"(?:都|也|均|并)?(?:不会(?:受到|有)?(?:任何)?影响|不受(?:任何)?影响|不影响|不是真的|不属实|是不存在的)"
 )
 _CLAIMED = re.compile(r"已|正在")
+# "…after the judgment you just wait for prison": a lawful-sounding clause used as a menace.
+_MENACED = re.compile(r"等着")
 _COMPLAINT_CHANNEL = compile_prefiltered(r"(?:向|拨打|致电|联系)\w{0,16}(?:投诉|举报|反映)|12378|complain")
 _ALL_WORD_CODES = frozenset({"THREAT", "INSULT", "FALSE_AUTHORITY", "FALSE_CONSEQUENCE"})
 _ENGLISH_NEGATION = compile_prefiltered(
@@ -546,7 +548,8 @@ def _sentence_exemptions(raw: str) -> frozenset[str]:
         codes |= _ALL_WORD_CODES
     if _LEGAL_CLAUSE.search(sentence) and not _CLAIMED.search(sentence):
         codes.add("FALSE_AUTHORITY")
-    if _LAWFUL_EXPLANATION.search(sentence) and not _CLAIMED.search(sentence):
+    lawful = _LAWFUL_EXPLANATION.search(sentence)
+    if lawful and not _CLAIMED.search(sentence) and not _MENACED.search(sentence):
         codes |= {"FALSE_AUTHORITY", "FALSE_CONSEQUENCE"}
     return frozenset(codes)
 

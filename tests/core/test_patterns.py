@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lenddesk.collections import guard
+from lenddesk.collections import guard, guard_scope
 from lenddesk.core.patterns import compile_prefiltered
 
 PATTERNS = [
@@ -20,7 +20,7 @@ PATTERNS = [
     r"(?:(a)|b)+c|d\d",
     r"(?<![a-z0-9]) | (?![a-z0-9])",
     *(pattern.pattern for pattern in guard._matchers().literal.values()),
-    guard._EXEMPTION_CUE.pattern,
+    guard_scope.EXEMPTION_CUE.pattern,
     guard.SAFE_PHRASES[0],
 ]
 HOSTILE = [

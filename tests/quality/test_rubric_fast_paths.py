@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lenddesk.desk import disclosure
-from lenddesk.quality import rubric
+from lenddesk.quality import language, rubric
 from lenddesk.quality.rubric import Conversation, Turn
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -105,8 +105,8 @@ def test_checking_a_batch_first_never_changes_a_score(conversations) -> None:  #
     ]
     alone = []
     for conversation in batch:
-        rubric._RECENT_FINDINGS = rubric._Recent(8192)  # nothing remembered
+        language.RECENT = language.Recent(8192)  # nothing remembered
         alone.append(rubric.score(conversation, ALL))
-    rubric._RECENT_FINDINGS = rubric._Recent(8192)
+    language.RECENT = language.Recent(8192)
     rubric.check_language(batch)
     assert [rubric.score(conversation, ALL) for conversation in batch] == alone

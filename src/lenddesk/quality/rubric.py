@@ -26,9 +26,7 @@ agent or the bot said it; the manner items (greeting, empathy, closing) judge th
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,7 +38,7 @@ from lenddesk.collections import guard
 from lenddesk.core.patterns import compile_prefiltered
 from lenddesk.core.policy import QualityCode
 from lenddesk.desk import categorise, disclosure
-from lenddesk.quality import arithmetic
+from lenddesk.quality import arithmetic, language
 
 # The nine codes are defined once, by the policy file's schema (core cannot import this room).
 CODES: tuple[str, ...] = get_args(QualityCode)
@@ -482,59 +480,19 @@ _compact = lru_cache(maxsize=1024)(disclosure.compact)
 _normalised = lru_cache(maxsize=1024)(disclosure.normalise)
 
 
-# Both checks are pure functions of the text and cost a few hundred microseconds a call; conversations
-# repeat sentences (macros, greetings, closings), so a bounded cache of recent answers saves much of
-# the nightly run's time without changing any result.
-class _Recent:
-    """The guard's findings of the most recently checked texts (at most `size`)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._found: OrderedDict[str, tuple[guard.Violation, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, text: str) -> tuple[guard.Violation, ...] | None:
-        with self._lock:
-            found = self._found.get(text)
-            if found is not None:
-                self._found.move_to_end(text)
-            return found
-
-    def put(self, text: str, found: tuple[guard.Violation, ...]) -> None:
-        with self._lock:
-            self._found[text] = found
-            self._found.move_to_end(text)
-            while len(self._found) > self.size:
-                self._found.popitem(last=False)
-
-
-_RECENT_FINDINGS = _Recent(8192)
-
-
 def _guard_findings(text: str) -> tuple[guard.Violation, ...]:
-    found = _RECENT_FINDINGS.get(text)
-    if found is None:
-        found = tuple(guard.text_violations(text))
-        _RECENT_FINDINGS.put(text, found)
-    return found
+    return language.findings(text)
 
 
 def check_language(conversations: Iterable[Conversation]) -> None:
-    """Run the guard over the staff-written turns of many conversations before they are scored.
-
-    Nothing changes but speed: the findings wait in the cache `score` reads (8,192 texts), the
-    learned layer counts and looks up the n-grams of all the texts at once, and the rules, checking
-    text after text, keep their tables in the processor's cache.
-    """
-    texts = dict.fromkeys(
+    """Run the guard over the staff-written turns of many conversations before they are scored
+    (`language.check_many`): nothing changes but speed."""
+    language.check_many(
         turn.text
         for conversation in conversations
         for turn in conversation.turns
         if turn.speaker in STAFF_WRITTEN
     )
-    batch = [text for text in texts if _RECENT_FINDINGS.get(text) is None][: _RECENT_FINDINGS.size]
-    for text, found in zip(batch, guard.text_violations_of_many(batch), strict=True):
-        _RECENT_FINDINGS.put(text, tuple(found))
 
 
 @lru_cache(maxsize=8192)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from lenddesk.ledger.models import Borrower, Loan, ScheduleLine
 from lenddesk.ledger.service.behaviour import repayment_behaviour as repayment_sql
 from lenddesk.risk import score
 from lenddesk.risk.models import Alert, BorrowerKey, Profile
+from lenddesk.risk.service import scoring
 from lenddesk.risk.service._common import borrower_hashes
 from lenddesk.risk.service.scoring import FEATURES, band_sql, score_day, score_sql
 from tests.conftest import PASSWORD
@@ -152,9 +154,14 @@ def test_the_repayment_scan_reads_only_the_index_of_lines_ever_past_due(engine: 
     ]
 
 
-def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(engine: Engine) -> None:
+@pytest.mark.parametrize("batch", [scoring.ALERT_BATCH, 1], ids=["one statement", "one per borrower"])
+def test_the_close_scores_an_overdue_borrower_and_raises_one_high_alert(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
     """A loan overdue since 2026-10-15: by the 2026-11-30 close 46 days past due and two instalments
-    late (35 + 10 points: medium); with a broken agreement's points raised by policy, high."""
+    late (35 + 10 points: medium); with a broken agreement's points raised by policy, high. Alerts
+    are raised in batches of ids: split into batches of one, both borrowers still get theirs."""
+    monkeypatch.setattr(scoring, "ALERT_BATCH", batch)
     book = make_book(engine)
     run_cob(engine, AS_OF)  # the close runs the risk step after aging
     with session_factory(engine)() as session:

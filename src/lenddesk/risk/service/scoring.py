@@ -242,25 +242,33 @@ def _score_chunk(
     ).all()
     # Only a rewritten profile can have entered the high band: the alerts read those, not the chunk.
     entering = [row.borrower_id for row in rewritten if row.band == "high" and row.previous_band != "high"]
-    if not entering:
-        return {**_chunk_counts(connection, in_chunk), "alerts": 0}
-    entered = select(
-        literal(rules.EARLY_WARNING_HIGH),
-        Profile.borrower_id,
-        literal("open"),
-        cast(Profile.borrower_id, String) + literal(":" + rules.EARLY_WARNING_HIGH),
-        _evidence_sql(connection, day),
-        literal(utcnow(), UTCDateTime()),
-    ).where(Profile.borrower_id.in_(entering))
-    alerts = len(
-        connection.execute(
-            insert_for(connection)(Alert)
-            .from_select(["rule", "borrower_id", "status", "open_key", "evidence", "created_at"], entered)
-            .on_conflict_do_nothing(index_elements=["open_key"])
-            .returning(Alert.id)
-        ).all()
-    )
-    return {**_chunk_counts(connection, in_chunk), "alerts": alerts}
+    return {**_chunk_counts(connection, in_chunk), "alerts": _raise_alerts(connection, day, entering)}
+
+
+ALERT_BATCH = 1_000  # ids per statement: far below SQLite's limit on bound parameters
+
+
+def _raise_alerts(connection: Connection, day: date, borrower_ids: list[int]) -> int:
+    """An EARLY_WARNING_HIGH alert for each of these borrowers without an open one; how many."""
+    raised = 0
+    for first in range(0, len(borrower_ids), ALERT_BATCH):
+        entered = select(
+            literal(rules.EARLY_WARNING_HIGH),
+            Profile.borrower_id,
+            literal("open"),
+            cast(Profile.borrower_id, String) + literal(":" + rules.EARLY_WARNING_HIGH),
+            _evidence_sql(connection, day),
+            literal(utcnow(), UTCDateTime()),
+        ).where(Profile.borrower_id.in_(borrower_ids[first : first + ALERT_BATCH]))
+        raised += len(
+            connection.execute(
+                insert_for(connection)(Alert)
+                .from_select(["rule", "borrower_id", "status", "open_key", "evidence", "created_at"], entered)
+                .on_conflict_do_nothing(index_elements=["open_key"])
+                .returning(Alert.id)
+            ).all()
+        )
+    return raised
 
 
 def _chunk_counts(connection: Connection, in_chunk: ColumnElement[bool]) -> dict[str, int]:

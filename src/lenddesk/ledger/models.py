@@ -104,6 +104,9 @@ class Loan(Base):
             sqlite_where=text("credit_balance_fen > 0"),
             postgresql_where=text("credit_balance_fen > 0"),
         ),
+        # Room in each page for the close's daily rewrite of overdue loans: a heap-only update, no
+        # index entries (migration 0019_room_for_daily_updates).
+        {"postgresql_with": {"fillfactor": 85}},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -165,6 +168,8 @@ class ScheduleLine(Base):
             sqlite_where=text(OWED_OR_LATE),
             postgresql_where=text(OWED_OR_LATE),
         ),
+        # Room for the daily penalties of overdue lines (migration 0019_room_for_daily_updates).
+        {"postgresql_with": {"fillfactor": 90}},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -184,6 +184,15 @@ class BookLoans:
     def overdue(self) -> str:
         return f"{self.alias}.status = 'overdue'"
 
+    def overdue_since_between(self, first: str, last: str) -> str:
+        """Overdue loans whose oldest unpaid instalment fell due from `first` to `last`: one range
+        of the (status, oldest unpaid) index, where a condition on days past due reads every
+        overdue loan (days past due = the business date − that due date, set by the close)."""
+        return (
+            f"{self.alias}.status = 'overdue'"
+            f" AND {self.alias}.oldest_unpaid_due_on BETWEEN {first} AND {last}"
+        )
+
     def current_and_due_on(self, day: str) -> str:
         return f"{self.alias}.status = 'current' AND {self.alias}.next_due_on = {day}"
 

@@ -36,7 +36,7 @@ from lenddesk.core.policy import CollectionsPolicy, CollectionStep, Policy, get_
 from lenddesk.ledger import read_sql as book
 from lenddesk.ledger.delinquency import bucket_labels
 
-_DATE_PARAMS = ("d", "c", "c_lead", "d_30", "c_step", "d_rejudge")
+_DATE_PARAMS = ("d", "c", "c_lead", "d_30", "c_step", "d_rejudge", "cohort_first", "cohort_last")
 
 
 def _sql(statement: str) -> Any:
@@ -275,12 +275,24 @@ def _rejudge_reversed(connection: Connection, paid: str, params: dict[str, Any])
     return result.rowcount or 0
 
 
-def _step_offset_condition(step: CollectionStep) -> str:
+def _overdue_on_step(step: CollectionStep) -> str:
+    """Overdue loans on the step's day(s) past due on the contact day C. The cohort's due dates
+    (C − last day … C − first day, bound as :cohort_first and :cohort_last) select one index range;
+    the days past due, one more on C than at the close of D, decide within it."""
     offset = f"({LOANS.days_past_due} + 1)"
+    cohort = LOANS.overdue_since_between(":cohort_first", ":cohort_last")
     if step.until_day is None or step.every is None:
-        return f"{offset} = {step.day}"
+        return f"{cohort} AND {offset} = {step.day}"
     in_range = f"{offset} >= {step.day} AND {offset} <= {step.until_day}"
-    return f"{in_range} AND ({offset} - {step.day}) % {step.every} = 0"
+    return f"{cohort} AND {in_range} AND ({offset} - {step.day}) % {step.every} = 0"
+
+
+def _cohort(step: CollectionStep, contact_day: date) -> dict[str, date]:
+    last_day = step.day if step.until_day is None or step.every is None else step.until_day
+    return {
+        "cohort_first": contact_day - timedelta(days=last_day),
+        "cohort_last": contact_day - timedelta(days=step.day),
+    }
 
 
 def _segments(step: CollectionStep) -> str:
@@ -309,10 +321,10 @@ def _schedule_messages(connection: Connection, plan: _Plan, params: dict[str, An
             due = LOANS.next_due_on
             step_params = {**params, "c_step": params["c"] + timedelta(days=-step.day)}
         else:
-            loans = f"{LOANS.overdue()} AND {_step_offset_condition(step)}"
+            loans = _overdue_on_step(step)
             amount = LOANS.owed_due_by(":d")
             due = LOANS.oldest_unpaid_due_on
-            step_params = params
+            step_params = {**params, **_cohort(step, params["c"])}
         key = f"CAST(:key_prefix AS VARCHAR(40)) || CAST({LOANS.id} AS VARCHAR(20))"
         channel = _channel_sql(step.channel)
         statement = (
@@ -367,15 +379,14 @@ def _build_worklist(connection: Connection, plan: _Plan, params: dict[str, Any])
                 f" a.expected_recovery_fen, FALSE, {key}"
                 # CROSS JOIN: SQLite keeps the loans (filtered by their index) as the outer loop.
                 f" FROM {LOANS.source} CROSS JOIN collections_accounts a"
-                f" WHERE a.borrower_id = {LOANS.borrower_id} AND {LOANS.overdue()}"
-                f" AND {_step_offset_condition(step)}"
+                f" WHERE a.borrower_id = {LOANS.borrower_id} AND {_overdue_on_step(step)}"
                 f" AND a.state = 'overdue' AND a.strategy IN ({strategies})"
                 f" AND a.segment IN ({_segments(step)})"
                 " AND NOT EXISTS (SELECT 1 FROM collections_holds h WHERE h.borrower_id = a.borrower_id"
                 " AND h.released_at IS NULL)"
                 f" AND NOT EXISTS (SELECT 1 FROM collections_worklist w WHERE w.plan_key = {key})"
             ),
-            {**params, "key_prefix": f"{params['c'].isoformat()}/"},
+            {**params, **_cohort(step, params["c"]), "key_prefix": f"{params['c'].isoformat()}/"},
         )
         total += result.rowcount or 0
     connection.execute(

@@ -279,8 +279,8 @@ class Traffic:
         with self.lock:
             self.intakes[message_id] = answers
 
-    def repayment(self, index: int, reference: str | None = None, *, repeated: bool = False) -> None:
-        reference = reference or f"scale-{index}"
+    def repayment(self, index: int, *, repeated: bool = False) -> None:
+        reference = f"scale-{index}"
         amount_fen = 100 * (1 + index % 300)  # 1.00 … 300.00
         body = concurrency.repayment_body(
             self.contracts[index % len(self.contracts)], reference, f"{Decimal(amount_fen) / 100:.2f}"
@@ -332,11 +332,6 @@ class Traffic:
         return [kind[i] for i in range(longest) for kind in jobs if i < len(kind)]
 
 
-def sign_in(base_url: str) -> dict[str, str]:
-    # A team lead posts for any borrower (an agent needs the borrower's ticket for a write).
-    return concurrency.bearer(base_url, "team_lead")
-
-
 def run_traffic_with_the_close(desk: Desk, traffic: Traffic) -> subprocess.Popen[bytes]:
     """The clients' workload on both processes; the close starts with it, and repayments keep
     coming until the close has finished, so every chunk of the close meets postings."""
@@ -377,7 +372,7 @@ def drain(engine: Engine, timeout: float = 60) -> None:
 # --- what a lender relies on ----------------------------------------------------------------------
 
 
-def assert_every_intake_made_one_ticket(session: Session, traffic: Traffic) -> None:
+def assert_every_contact_made_one_ticket(session: Session, traffic: Traffic) -> None:
     refused = {email: status_of(a) for email, a in traffic.contacts.items() if status_of(a) != 200}
     assert not refused, refused
     numbers = {email: TICKET_NUMBER.findall(answer.text) for email, answer in traffic.contacts.items()}
@@ -387,6 +382,8 @@ def assert_every_intake_made_one_ticket(session: Session, traffic: Traffic) -> N
     assert len(tickets) == CONTACTS
     assert {email: [tickets.get(email)] for email in traffic.contacts} == numbers
 
+
+def assert_every_channel_message_made_one_ticket(session: Session, traffic: Traffic) -> None:
     for message_id, answers in traffic.intakes.items():
         assert sorted(status_of(a) for a in answers) == [200, 201], (message_id, answers)
         assert len({answer.json()["ticket_number"] for answer in answers}) == 1
@@ -400,6 +397,9 @@ def assert_every_intake_made_one_ticket(session: Session, traffic: Traffic) -> N
     api_tickets = session.scalar(select(func.count(Ticket.id)).where(Ticket.channel == "api"))
     assert api_tickets == CHANNEL_MESSAGES
 
+
+def assert_every_chat_kept_whole(session: Session, traffic: Traffic) -> None:
+    """Each session's lines numbered without a gap, every message once, one ticket per handoff."""
     for answers in traffic.chats.values():
         assert [status_of(a) for a in answers] == [200] * len(answers), answers
         public_id = answers[0].json()["session_id"]
@@ -416,19 +416,16 @@ def assert_every_intake_made_one_ticket(session: Session, traffic: Traffic) -> N
             )
         )
         assert borrower_lines == len(answers)
-        handed_off = [a.json() for a in answers if a.json()["handoff"]]
-        tickets_of_chat = session.scalars(
-            select(Ticket.number).where(Ticket.sender == f"chat:{public_id}")
-        ).all()
-        if len(answers) > len(QUESTIONS):  # asked both processes for a person at once
-            assert len(tickets_of_chat) == 1 and {a["ticket_number"] for a in handed_off} == set(
-                tickets_of_chat
-            )
+        handoffs = [answer.json() for answer in answers[len(QUESTIONS) :]]
+        tickets = session.scalars(select(Ticket.number).where(Ticket.sender == f"chat:{public_id}")).all()
+        if handoffs:  # asked both processes for a person at once: one ticket, named to both
+            assert all(handoff["handoff"] for handoff in handoffs), handoffs
+            assert len(tickets) == 1 and {handoff["ticket_number"] for handoff in handoffs} == set(tickets)
         else:
-            assert tickets_of_chat == []
+            assert tickets == []
 
 
-def assert_every_repayment_stored_once(session: Session, traffic: Traffic, loan_ids: list[int]) -> None:
+def assert_every_repayment_stored_once(session: Session, traffic: Traffic) -> None:
     for reference, answers in traffic.repayments.items():
         statuses = sorted(status_of(a) for a in answers)
         assert statuses == ([200, 201] if len(answers) == 2 else [201]), (reference, answers)
@@ -447,7 +444,6 @@ def assert_every_repayment_stored_once(session: Session, traffic: Traffic, loan_
         )
     )
     assert posted == sum(traffic.amounts_fen.values())
-    concurrency.assert_conserved(session.get_bind(), loan_ids)  # type: ignore[arg-type]
 
 
 def assert_every_message_sent_once(session: Session, smtp: SmtpServer) -> None:
@@ -455,8 +451,15 @@ def assert_every_message_sent_once(session: Session, smtp: SmtpServer) -> None:
     assert Counter(row.status for row in outbox) == {"delivered": len(outbox)}
     notices = {row.id for row in outbox if row.channel == "web_form"}
     assert len(notices) == CONTACTS  # one out-of-hours notice per web-form ticket
-    sent = Counter(int(MESSAGE_ID.match(message["Message-ID"]).group(1)) for message in smtp.messages())  # type: ignore[union-attr]
+    sent = Counter(outbox_id_of(message["Message-ID"]) for message in smtp.messages())
     assert sent == Counter(dict.fromkeys(notices, 1))
+
+
+def outbox_id_of(message_id: str) -> int:
+    """The outbox row a mail was sent for, from the Message-ID the SMTP adapter gives it."""
+    found = MESSAGE_ID.match(message_id)
+    assert found is not None, message_id
+    return int(found.group(1))
 
 
 def assert_the_close_aged_the_book(session: Session, touched: set[int], loan_ids: list[int]) -> None:
@@ -481,7 +484,9 @@ def test_two_api_processes_two_workers_and_the_close_at_once_lose_and_double_not
             desk.start_worker()
         loans = prepare_book(engine)  # while the processes start
         desk.wait_until_serving()
-        traffic = Traffic(desk.apis, sign_in(desk.apis[0]), [contract for _, contract in loans])
+        # Signed in on one process, posting on both; a team lead needs no ticket of the borrower's.
+        bearer = concurrency.bearer(desk.apis[0], "team_lead")
+        traffic = Traffic(desk.apis, bearer, [contract for _, contract in loans])
 
         close = run_traffic_with_the_close(desk, traffic)
 
@@ -492,10 +497,13 @@ def test_two_api_processes_two_workers_and_the_close_at_once_lose_and_double_not
             assert worker.wait(timeout=30) == 0, desk.logs()
         loan_ids = [loan_id for loan_id, _ in loans]
         with session_factory(engine)() as session:
-            assert_every_intake_made_one_ticket(session, traffic)
-            assert_every_repayment_stored_once(session, traffic, loan_ids)
+            assert_every_contact_made_one_ticket(session, traffic)
+            assert_every_channel_message_made_one_ticket(session, traffic)
+            assert_every_chat_kept_whole(session, traffic)
+            assert_every_repayment_stored_once(session, traffic)
             assert_every_message_sent_once(session, smtp)
             touched = set(session.scalars(select(Repayment.loan_id).where(Repayment.value_date == TODAY)))
             assert_the_close_aged_the_book(session, touched, loan_ids)
+        concurrency.assert_conserved(engine, loan_ids)  # posted = paid on the lines + credit, per loan
     finally:
         engine.dispose()

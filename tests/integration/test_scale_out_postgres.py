@@ -48,7 +48,7 @@ from tests.ledger.standing import assert_history_agrees, assert_standing_agrees
 from tests.support.servers import RedisServer, SmtpServer, free_port, start_smtp
 
 LOANS = 300
-CHUNK_SIZE = 100  # the policy's smallest: the close takes three chunks, locking each range in turn
+CHUNK_SIZE = 25  # a small book in many chunks, each locking its range in turn while postings arrive
 CONTACTS = 30  # public contact forms, each from its own address (a ticket and an e-mailed notice each)
 CHANNEL_MESSAGES = 16  # channel intake, each message delivered to both API processes at once
 REPAYMENTS = 90

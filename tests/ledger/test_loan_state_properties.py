@@ -23,14 +23,13 @@ from sqlalchemy.orm import Session
 
 from lenddesk.core.db import make_engine, session_factory
 from lenddesk.core.errors import LendDeskError
-from lenddesk.core.policy import get_policy
 from lenddesk.ledger import service
 from lenddesk.ledger.cob import run_cob
-from lenddesk.ledger.delinquency import DelinquencyRules, loan_standing
-from lenddesk.ledger.models import BucketTransition, Loan, Repayment, ScheduleLine
+from lenddesk.ledger.models import Loan, Repayment, ScheduleLine
 from lenddesk.ledger.owed import owed_fen
 from tests.ledger import factories
 from tests.ledger.factories import AGENT, LEAD
+from tests.ledger.standing import assert_history_agrees, assert_standing_agrees
 
 FIRST_CLOSE = date(2026, 2, 5)
 LOANS = (
@@ -136,41 +135,6 @@ class Book:
         repayment = posted[offset % len(posted)]
         service.request_reversal(self.session, actor=AGENT, repayment_id=repayment.id, reason="退票")
         service.approve_reversal(self.session, actor=LEAD, repayment_id=repayment.id, today=today)
-
-
-def assert_standing_agrees(session: Session, loan: Loan, day: date, *, closing: bool) -> None:
-    """Status, bucket and days past due are `loan_standing` of the loan's schedule on `day`."""
-    rules = DelinquencyRules.from_policy(get_policy())
-    lines = session.scalars(select(ScheduleLine).where(ScheduleLine.loan_id == loan.id)).all()
-    owing = [line.due_on for line in lines if owed_fen(line) > 0]
-    oldest = min(owing, default=None)
-    assert loan.oldest_unpaid_due_on == oldest
-    days = (day - oldest).days if oldest is not None and oldest < day else 0
-    if loan.status == "written_off":
-        assert loan.bucket == "WO" and loan.written_off_on is not None
-        return
-    expected = loan_standing(days, rules, owes=bool(owing), write_off=closing)
-    assert (loan.status, loan.bucket, loan.days_past_due) == (
-        expected.status,
-        expected.bucket,
-        expected.days_past_due,
-    ), f"loan {loan.id} on {day}"
-
-
-def assert_history_agrees(session: Session, loan: Loan) -> None:
-    """One transition a day at most; each starts where the last ended; the last ends in the bucket."""
-    rows = session.scalars(
-        select(BucketTransition)
-        .where(BucketTransition.loan_id == loan.id)
-        .order_by(BucketTransition.business_date)
-    ).all()
-    days = [row.business_date for row in rows]
-    assert len(days) == len(set(days))
-    bucket = "M0"
-    for row in rows:
-        assert row.from_bucket == bucket and row.to_bucket != row.from_bucket, (loan.id, row.business_date)
-        bucket = row.to_bucket
-    assert bucket == loan.bucket
 
 
 def assert_money_conserved(session: Session, loan: Loan) -> None:

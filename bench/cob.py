@@ -128,8 +128,10 @@ def mark_touched(url: str) -> tuple[int, int, int]:
     return loans, lines, overdue
 
 
-def bare_update(url: str) -> float:
-    """One plain UPDATE over the same loans and lines, one transaction: the floor for COB's writes."""
+def bare_update(url: str, step: int = 1) -> float:
+    """One plain UPDATE over the same loans and lines, one transaction: the floor for COB's writes.
+    A second call with `step` -1 puts the book back as the close left it (bench/system.py goes on
+    using the book)."""
     engine = make_engine(url)
     with engine.connect() as connection:
         connection.execute(text("SELECT COUNT(*) FROM loans")).scalar()  # warm the connection
@@ -138,15 +140,17 @@ def bare_update(url: str) -> float:
         with connection.begin():
             connection.execute(
                 text(
-                    "UPDATE loans SET days_past_due = days_past_due + 1"
+                    "UPDATE loans SET days_past_due = days_past_due + :step"
                     " WHERE id IN (SELECT id FROM bench_touched_loans)"
-                )
+                ),
+                {"step": step},
             )
             connection.execute(
                 text(
-                    "UPDATE schedule_lines SET penalty_fen = penalty_fen + 1"
+                    "UPDATE schedule_lines SET penalty_fen = penalty_fen + :step"
                     " WHERE id IN (SELECT id FROM bench_touched_lines)"
-                )
+                ),
+                {"step": step},
             )
         seconds = time.perf_counter() - started
     engine.dispose()

@@ -35,7 +35,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,15 +86,20 @@ class Run:
     def row(self, figure: str, value: str, target: str, baseline: str, met: str) -> None:
         self.rows.append(Row(figure, self.database, value, target, baseline, met))
 
-    def phase(self, name: str, measure: Callable[[], None]) -> None:
+    def phase(self, name: str, measure: Callable[[], None]) -> bool:
+        """Run one phase; False when it failed."""
         print(f"\n[{self.database}] === {name} ({datetime.now(UTC):%H:%M:%S} UTC) ===", flush=True)
         started = time.perf_counter()
         try:
             measure()
+            return True
         except (Exception, SystemExit) as error:  # one phase must not lose the others
             traceback.print_exc()
-            self.row(name, f"failed: {str(error)[:120]}", "", "", verdict(False))
-        print(f"[{self.database}] {name}: {time.perf_counter() - started:.0f} s in all", flush=True)
+            message = " ".join(str(error).replace("|", "/").split())[:120]
+            self.row(name, f"failed: {message}", "", "", verdict(False))
+            return False
+        finally:
+            print(f"[{self.database}] {name}: {time.perf_counter() - started:.0f} s in all", flush=True)
 
     def at_full_size(self, ok: bool) -> str:
         return verdict(ok) if self.args.loans >= FULL_BOOK else f"n/a ({self.args.loans:,} loans)"
@@ -105,9 +110,7 @@ class Run:
         figures = cob.measure(self.database, self.url, self.args.loans, self.args.chunk_size)
         cob.report([figures], None, 0)
         cob.bare_update(self.url, step=-1)  # the later phases see the book as the close left it
-        self.raw["cob"] = {key: value for key, value in vars(figures).items() if key != "summary"} | {
-            "summary": figures.summary
-        }
+        self.raw["cob"] = asdict(figures)
         loans = self.args.loans
         self.row(
             f"seed {loans:,} loans",
@@ -249,12 +252,13 @@ class Run:
         )
 
     def all_phases(self) -> None:
-        self.phase("book and close of business", self.measure_book_and_close)
-        self.phase("intake over HTTP", self.measure_intake)
-        self.phase("repayments over HTTP", self.measure_repayments)
-        self.phase("assistant over HTTP", self.measure_assistant)
-        self.phase("QA throughput", self.measure_quality)
-        self.phase("repayment file", self.measure_repayment_file)
+        # Without the book the other figures would be an empty database's.
+        if self.phase("book and close of business", self.measure_book_and_close):
+            self.phase("intake over HTTP", self.measure_intake)
+            self.phase("repayments over HTTP", self.measure_repayments)
+            self.phase("assistant over HTTP", self.measure_assistant)
+            self.phase("QA throughput", self.measure_quality)
+            self.phase("repayment file", self.measure_repayment_file)
         print(json.dumps(self.raw, default=str), flush=True)  # raw figures: a later slip must not lose them
 
 

@@ -47,7 +47,11 @@ from lenddesk.ledger.cob import run_cob
 engine = make_engine(sys.argv[1])
 started = time.perf_counter()
 summary = run_cob(engine, date.fromisoformat(sys.argv[2]), chunk_size=int(sys.argv[3]))
-print(json.dumps({"seconds": time.perf_counter() - started, **summary.as_dict()}))
+seconds = time.perf_counter() - started
+# This process's own peak: wait4's ru_maxrss also counts the parent's pages, carried over fork and exec.
+with open("/proc/self/status") as status:
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_kib / 1024, **summary.as_dict()}))
 """
 
 
@@ -67,7 +71,8 @@ class Figures:
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, the child's own peak RSS (MiB, from wait4) and its stdout."""
+    """Wall seconds, the child's peak RSS from wait4 (MiB; it includes the parent's RSS at the fork,
+    so the close's child reports its own) and its stdout."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(args, stdout=out, stderr=err, env=env)
@@ -128,8 +133,10 @@ def mark_touched(url: str) -> tuple[int, int, int]:
     return loans, lines, overdue
 
 
-def bare_update(url: str) -> float:
-    """One plain UPDATE over the same loans and lines, one transaction: the floor for COB's writes."""
+def bare_update(url: str, step: int = 1) -> float:
+    """One plain UPDATE over the same loans and lines, one transaction: the floor for COB's writes.
+    A second call with `step` -1 puts the book back as the close left it (bench/system.py goes on
+    using the book)."""
     engine = make_engine(url)
     with engine.connect() as connection:
         connection.execute(text("SELECT COUNT(*) FROM loans")).scalar()  # warm the connection
@@ -138,15 +145,17 @@ def bare_update(url: str) -> float:
         with connection.begin():
             connection.execute(
                 text(
-                    "UPDATE loans SET days_past_due = days_past_due + 1"
+                    "UPDATE loans SET days_past_due = days_past_due + :step"
                     " WHERE id IN (SELECT id FROM bench_touched_loans)"
-                )
+                ),
+                {"step": step},
             )
             connection.execute(
                 text(
-                    "UPDATE schedule_lines SET penalty_fen = penalty_fen + 1"
+                    "UPDATE schedule_lines SET penalty_fen = penalty_fen + :step"
                     " WHERE id IN (SELECT id FROM bench_touched_lines)"
-                )
+                ),
+                {"step": step},
             )
         seconds = time.perf_counter() - started
     engine.dispose()
@@ -168,7 +177,7 @@ def measure(database: str, url: str, loans: int, chunk_size: int) -> Figures:
         [sys.executable, "-c", COB_CHILD, url, CLOSE.isoformat(), str(chunk_size)], dict(os.environ)
     )
     result = json.loads(output.strip().splitlines()[-1])
-    figures.cob_wall_seconds, figures.cob_peak_rss_mib = wall, rss
+    figures.cob_wall_seconds, figures.cob_peak_rss_mib = wall, result.pop("peak_rss_mib", rss)
     figures.cob_seconds = result.pop("seconds")
     figures.summary = result
     figures.bare_update_seconds = bare_update(url)

@@ -36,11 +36,10 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_users import ensure_role_users
 from httpload import LoadResult, free_port, run_wrk, serve, stop
-from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
 from lenddesk.core.models import User
-from lenddesk.core.roles import ROLES
 from lenddesk.desk import categorise
 from lenddesk.desk import jobs as desk_jobs
 from lenddesk.desk import service as desk_service
@@ -94,17 +93,18 @@ PACED_CONNECTIONS = 64
 def prepare_database(directory: Path) -> str:
     url = f"sqlite:///{directory / 'desk-bench.db'}"
     upgrade_database(url)
+    prepare_desk(url)
+    return url
+
+
+def prepare_desk(url: str) -> None:
+    """The desk's users, teams, agents and SLA policies on an existing database (idempotent)."""
     engine = make_engine(url)
     with session_factory(engine)() as session:
-        for role in ROLES:
-            auth.create_user(
-                session, actor=audit.Actor.system("bench"), username=role, password=PASSWORD, role=role
-            )
-        session.flush()
+        ensure_role_users(session, PASSWORD)
         desk_jobs.seed_demo(session, borrowers=0)
         session.commit()
     engine.dispose()
-    return url
 
 
 def intake_script(run: str, prefix: str, senders: int, pace_ms: int = 0) -> str:

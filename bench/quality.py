@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
+from sqlalchemy import text as sql_text
 
 from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
@@ -63,33 +64,39 @@ SEVERE_SHARE = 0.01
 
 
 def _bench_users(session) -> list[int]:  # type: ignore[no-untyped-def]
+    """Twenty agents and the general team, where the database does not have them yet."""
     ids = []
     for index in range(20):
-        user = auth.create_user(
+        username = f"agent{index:02d}"
+        user = session.scalar(select(User).where(User.username == username)) or auth.create_user(
             session,
             actor=audit.Actor.system("bench"),
-            username=f"agent{index:02d}",
+            username=username,
             password="bench-password-1",
             role="agent",
         )
         ids.append(user.id)
-    session.add(Team(code="general", name="综合服务组", skills=["*"]))
+    if session.scalar(select(Team.id).where(Team.code == "general")) is None:
+        session.add(Team(code="general", name="综合服务组", skills=["*"]))
     session.commit()
     return ids
 
 
-def seed(factory, count: int, turns: int) -> None:  # type: ignore[no-untyped-def]
-    """Resolved chat tickets with their messages, bulk-inserted in chunks."""
+def seed(factory, count: int, turns: int) -> int:  # type: ignore[no-untyped-def]
+    """Resolved chat tickets with their messages, bulk-inserted in chunks, after any tickets the
+    database holds (bench/system.py); the id before the first."""
     rng = random.Random(13)
     with factory() as session:
         agents = _bench_users(session)
-        team_id = session.scalar(select(Team.id))
+        team_id = session.scalar(select(Team.id).where(Team.code == "general"))
+        before = session.scalar(select(func.max(Ticket.id))) or 0
         agent_names = dict(session.execute(select(User.id, User.username).where(User.id.in_(agents))).all())
         started = time.perf_counter()
         chunk = 5_000
         for first in range(0, count, chunk):
             tickets, messages, events = [], [], []
-            for n in range(first, min(first + chunk, count)):
+            for k in range(first, min(first + chunk, count)):
+                n = before + k
                 owner = rng.choice(agents)
                 opened = NOW - timedelta(days=rng.randint(0, 27), minutes=rng.randint(0, 600))
                 tickets.append(
@@ -167,17 +174,24 @@ def seed(factory, count: int, turns: int) -> None:  # type: ignore[no-untyped-de
             session.execute(insert(Message), messages)
             session.execute(insert(TicketEvent), events)
             session.commit()
+        if session.get_bind().dialect.name == "postgresql":  # the ids were given: move the sequence on
+            table = Ticket.__tablename__
+            session.execute(
+                sql_text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table}")
+            )
+            session.commit()
         print(
             f"stored: {count:,} resolved conversations of {turns} turns "
             f"({count * turns:,} messages) in {time.perf_counter() - started:.1f} s"
         )
+    return before
 
 
-def read_all(factory, chunk: int = 1000) -> int:  # type: ignore[no-untyped-def]
-    """The baseline: every conversation read as QA reads it, nothing scored."""
+def read_all(factory, chunk: int = 1000, after: int = 0) -> int:  # type: ignore[no-untyped-def]
+    """The baseline: every conversation after id `after` read as QA reads it, nothing scored."""
     read = 0
     with factory() as session:
-        ids = list(session.scalars(select(Ticket.id).order_by(Ticket.id)))
+        ids = list(session.scalars(select(Ticket.id).where(Ticket.id > after).order_by(Ticket.id)))
         for start in range(0, len(ids), chunk):
             read += len(conversations.load(session, ids[start : start + chunk]))
             session.rollback()
@@ -187,9 +201,15 @@ def read_all(factory, chunk: int = 1000) -> int:  # type: ignore[no-untyped-def]
 def stored_phase(count: int, turns: int, directory: Path, workers: int) -> None:
     url = f"sqlite:///{directory / 'quality-bench.db'}"
     upgrade_database(url)
+    measure_stored(url, count, turns, workers)
+
+
+def measure_stored(url: str, count: int, turns: int, workers: int) -> dict[str, float]:
+    """Store `count` conversations in the database at `url` and score them: QA's rate and the
+    read-only rate (conversations per second)."""
     engine = make_engine(url)
     factory = session_factory(engine)
-    seed(factory, count, turns)
+    before = seed(factory, count, turns)
     # Load once what every process loads at its first conversation (the guard's phrase tables and
     # model, the pinyin and OpenCC dictionaries): start-up, not throughput.
     rubric.score(
@@ -198,7 +218,7 @@ def stored_phase(count: int, turns: int, directory: Path, workers: int) -> None:
     )
 
     started = time.perf_counter()
-    read = read_all(factory)
+    read = read_all(factory, after=before)
     baseline = time.perf_counter() - started
     print(f"baseline, read only: {read:,} conversations in {baseline:.1f} s = {read / baseline:,.0f}/s")
 
@@ -225,6 +245,7 @@ def stored_phase(count: int, turns: int, directory: Path, workers: int) -> None:
         f"second run: read {again.read:,}, wrote {again.written:,} in {time.perf_counter() - started:.2f} s"
     )
     engine.dispose()
+    return {"qa_rate": run.written / scored, "read_rate": read / baseline, "scored": run.written}
 
 
 def thirty_turns() -> rubric.Conversation:

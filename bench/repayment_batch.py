@@ -60,10 +60,10 @@ def open_contracts(url: str) -> list[str]:
     return contracts
 
 
-def repayment_file(contracts: list[str], lines: int, prefix: str) -> bytes:
+def repayment_file(contracts: list[str], lines: int, prefix: str, value_date: date = AS_OF) -> bytes:
     rows = ["reference,contract_number,amount,value_date"]
     rows += [
-        f"{prefix}{index:08d},{contracts[index % len(contracts)]},100.00,{AS_OF.isoformat()}"
+        f"{prefix}{index:08d},{contracts[index % len(contracts)]},100.00,{value_date.isoformat()}"
         for index in range(lines)
     ]
     return ("\n".join(rows) + "\n").encode()

@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +36,22 @@ TARGET_SECONDS = 30.0
 def measure(database: str, url: str, lines: int, chunk_size: int) -> dict[str, float]:
     print(f"[{database}] seeding {lines // 2:,} loans …", flush=True)
     seed(url, lines // 2)
+    return import_file(database, url, lines, chunk_size)
+
+
+def import_file(
+    database: str, url: str, lines: int, chunk_size: int, book_date: date = AS_OF
+) -> dict[str, float]:
+    """Time `import_batch` of a file of `lines` repayments on the open loans of the book at `url`,
+    dated `book_date` (the day after the book's last close, so every line is a regular one)."""
     contracts = open_contracts(url)
-    content = repayment_file(contracts, lines, "FILE")
+    content = repayment_file(contracts, lines, "FILE", book_date)
     engine = make_engine(url)
     factory = session_factory(engine)
     print(f"[{database}] importing {lines:,} lines …", flush=True)
     wall, cpu = time.perf_counter(), time.process_time()
     outcome = import_batch(
-        factory, actor=ACTOR, channel="auto_debit", content=content, today=AS_OF, chunk_size=chunk_size
+        factory, actor=ACTOR, channel="auto_debit", content=content, today=book_date, chunk_size=chunk_size
     )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     engine.dispose()

@@ -34,17 +34,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 
+from bench_users import ensure_role_users  # noqa: E402
 from httpload import LoadResult, free_port, run_wrk, serve, stop  # noqa: E402
-from lenddesk.core import audit, auth  # noqa: E402
+from lenddesk.core import audit  # noqa: E402
 from lenddesk.core.calendar import business_today  # noqa: E402
 from lenddesk.core.db import make_engine, session_factory, upgrade_database  # noqa: E402
 from lenddesk.core.pii import id_check_char  # noqa: E402
-from lenddesk.core.roles import ROLES  # noqa: E402
 from lenddesk.ledger import service  # noqa: E402
 from lenddesk.ledger.cob import run_cob  # noqa: E402
-from lenddesk.ledger.models import Loan, Repayment, ScheduleLine  # noqa: E402
+from lenddesk.ledger.models import Loan, Product, Repayment, ScheduleLine  # noqa: E402
 
 PASSWORD = "bench-password-1"
+PRODUCT_CODE = "BENCH12"
 TODAY = business_today()
 TARGET_RATE = 300
 TARGET_P99_MS = 100
@@ -77,23 +78,25 @@ end
 
 
 def prepare_database(url: str, loans: int) -> list[str]:
-    """Users, a product and `loans` loans with an instalment due; their contract numbers."""
+    """Users, a product and `loans` loans with an instalment due; their contract numbers.
+
+    The database may already hold a book (bench/system.py): the users are added where missing, and
+    the borrower's identity number is one no seeded borrower has (born after the seed's range)."""
     upgrade_database(url)
     engine = make_engine(url)
     admin = audit.Actor.system("bench")
     with session_factory(engine)() as session:
-        for role in ROLES:
-            auth.create_user(session, actor=admin, username=role, password=PASSWORD, role=role)
+        ensure_role_users(session, PASSWORD)
         service.create_product(
             session,
             actor=admin,
-            code="BENCH12",
+            code=PRODUCT_CODE,
             name="基准测试 12 期",
             annual_rate=Decimal("0.18"),
             term=12,
             method="equal_instalment",
         )
-        first17 = "11010519900101002"
+        first17 = "11010520050601002"
         borrower = service.create_borrower(
             session,
             actor=admin,
@@ -106,7 +109,7 @@ def prepare_database(url: str, loans: int) -> list[str]:
                 session,
                 actor=admin,
                 borrower_id=borrower.id,
-                product_code="BENCH12",
+                product_code=PRODUCT_CODE,
                 principal_fen=1_200_000,
                 disbursed_on=TODAY - timedelta(days=40),
             ).contract_number
@@ -149,7 +152,9 @@ def report(label: str, result: LoadResult) -> None:
 
 
 def posted_and_balanced(engine: Engine, phase: str) -> tuple[int, list[int]]:
-    """Repayments stored for `phase`, and the loans whose money does not balance."""
+    """Repayments stored for `phase`, and the bench's loans whose money does not balance."""
+    bench_loans = select(Loan.id).join(Product, Product.id == Loan.product_id)
+    bench_loans = bench_loans.where(Product.code == PRODUCT_CODE)  # not a seeded book's loans
     with session_factory(engine)() as session:
         stored = session.scalar(
             select(func.count(Repayment.id)).where(Repayment.external_reference.like(f"bench-{phase}-%"))
@@ -157,16 +162,22 @@ def posted_and_balanced(engine: Engine, phase: str) -> tuple[int, list[int]]:
         posted = dict(
             session.execute(
                 select(Repayment.loan_id, func.sum(Repayment.amount_fen))
-                .where(Repayment.status != "reversed")
+                .where(Repayment.status != "reversed", Repayment.loan_id.in_(bench_loans))
                 .group_by(Repayment.loan_id)
             ).all()
         )
         paid = ScheduleLine.paid_principal_fen + ScheduleLine.paid_interest_fen
         paid = paid + ScheduleLine.paid_penalty_fen + ScheduleLine.paid_late_fee_fen
         on_lines = dict(
-            session.execute(select(ScheduleLine.loan_id, func.sum(paid)).group_by(ScheduleLine.loan_id)).all()
+            session.execute(
+                select(ScheduleLine.loan_id, func.sum(paid))
+                .where(ScheduleLine.loan_id.in_(bench_loans))
+                .group_by(ScheduleLine.loan_id)
+            ).all()
         )
-        credit = dict(session.execute(select(Loan.id, Loan.credit_balance_fen)).all())
+        credit = dict(
+            session.execute(select(Loan.id, Loan.credit_balance_fen).where(Loan.id.in_(bench_loans))).all()
+        )
     unbalanced = [
         loan_id
         for loan_id in credit

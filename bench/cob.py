@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,9 +34,13 @@ from lenddesk.core.db import make_engine, session_factory, upgrade_database  # n
 from lenddesk.core.policy import get_policy  # noqa: E402
 from lenddesk.ledger.delinquency import DelinquencyRules  # noqa: E402
 
-# The close of a month's last day, so every step runs: the reports room's month-end snapshot too.
-AS_OF = date(2026, 11, 29)
-CLOSE = AS_OF + timedelta(days=1)
+# The book is seeded as of AS_OF. Its first close (FIRST_CLOSE) is a one-off: it opens a collections
+# account for every borrower in arrears, scores every borrower for the first time and stores their
+# keyed hashes. The close measured against the targets is the next one, a day like any other in
+# operation: the close of a month's last day, so every step runs (the month-end snapshot too).
+AS_OF = date(2026, 11, 28)
+FIRST_CLOSE = AS_OF + timedelta(days=1)
+CLOSE = FIRST_CLOSE + timedelta(days=1)
 # Steps with their own targets (issues 21 and 22): (label prefix, SQLite, PostgreSQL) seconds.
 STEP_TARGETS = {"risk": (5.0, 8.0), "reports": (8.0, 10.0)}
 
@@ -64,6 +69,8 @@ class Figures:
     cob_seconds: float = 0.0
     cob_peak_rss_mib: float = 0.0
     bare_update_seconds: float = 0.0
+    first_close_seconds: float = 0.0
+    first_close_steps: dict[str, float] = field(default_factory=dict)
     touched_loans: int = 0
     touched_lines: int = 0
     overdue_loans: int = 0
@@ -166,22 +173,31 @@ def measure(database: str, url: str, loans: int, chunk_size: int) -> Figures:
     figures = Figures(database=database, loans=loans)
     print(f"[{database}] seeding {loans:,} loans …", flush=True)
     figures.seed_seconds = seed(url, loans)
+    print(f"[{database}] first close after seeding, {FIRST_CLOSE} …", flush=True)
+    first = close(url, FIRST_CLOSE, chunk_size)[2]
+    figures.first_close_seconds = first["seconds"]
+    figures.first_close_steps = first.get("step_seconds") or {}
     figures.touched_loans, figures.touched_lines, figures.overdue_loans = mark_touched(url)
-    if url.startswith("sqlite"):
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
     print(f"[{database}] close of business {CLOSE} …", flush=True)
-    wall, rss, output = run_measured(
-        [sys.executable, "-c", COB_CHILD, url, CLOSE.isoformat(), str(chunk_size)], dict(os.environ)
-    )
-    result = json.loads(output.strip().splitlines()[-1])
+    wall, rss, result = close(url, CLOSE, chunk_size)
     figures.cob_wall_seconds, figures.cob_peak_rss_mib = wall, result.pop("peak_rss_mib", rss)
     figures.cob_seconds = result.pop("seconds")
     figures.summary = result
     figures.bare_update_seconds = bare_update(url)
     return figures
+
+
+def close(url: str, day: date, chunk_size: int) -> tuple[float, float, dict[str, Any]]:
+    """Close `day` in a child process: its wall seconds, peak RSS (MiB) and summary."""
+    if url.startswith("sqlite"):
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+    wall, rss, output = run_measured(
+        [sys.executable, "-c", COB_CHILD, url, day.isoformat(), str(chunk_size)], dict(os.environ)
+    )
+    return wall, rss, json.loads(output.strip().splitlines()[-1])
 
 
 def naive_seconds(directory: Path, loans: int, chunk_size: int) -> tuple[float, float]:
@@ -192,6 +208,7 @@ def naive_seconds(directory: Path, loans: int, chunk_size: int) -> tuple[float, 
     url = f"sqlite:///{path}"
     print(f"[naive] seeding {loans:,} loans …", flush=True)
     seed(url, loans)
+    close(url, FIRST_CLOSE, chunk_size)  # both closes below are the day after a first close
     engine = make_engine(url)
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -241,7 +258,11 @@ def report(results: list[Figures], naive: tuple[float, float] | None, naive_loan
         print(f"\n[{figures.database}] {figures.loans:,} loans, {figures.overdue_loans:,} overdue"
               f" ({figures.overdue_loans / figures.loans:.1%})")  # fmt: skip
         print(f"  seed (lenddesk seed, child process)       {figures.seed_seconds:8.1f} s")
-        print(f"  COB run_cob (inside the child)            {figures.cob_seconds:8.2f} s   target ≤ 15 s")
+        first = figures.first_close_seconds
+        print(f"  first close after seeding, {FIRST_CLOSE}     {first:8.2f} s   (one-off)")
+        for step, seconds in figures.first_close_steps.items():
+            print(f"    step {step:<36} {seconds:8.2f} s")
+        print(f"  COB run_cob of {CLOSE} (inside the child) {figures.cob_seconds:8.2f} s   target ≤ 10 s")
         print(f"  COB child process wall (incl. start-up)   {figures.cob_wall_seconds:8.2f} s")
         step_seconds = summary.get("step_seconds") or {}
         for step, seconds in step_seconds.items():  # type: ignore[union-attr]

@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=5)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument(
+        "--by-statement", action="store_true", help="each step's statements grouped by their text, summed"
+    )
+    parser.add_argument(
         "--auto-explain",
         type=float,
         default=None,
@@ -99,9 +102,22 @@ def main() -> None:
         print(f"\n[{step}] {len(statements)} statements, {total:.3f} s in SQL; slowest:")
         for seconds, statement, _ in sorted(statements, key=lambda item: -item[0])[: args.top]:
             print(f"  {seconds:8.3f} s  {' '.join(statement.split())[:240]}")
+    if args.by_statement:
+        print_grouped(clock)
     if args.explain and engine.dialect.name == "postgresql":
         explain_slowest(engine, clock)
     engine.dispose()
+
+
+def print_grouped(clock: StatementClock) -> None:
+    """Each step's statements grouped by their first words (a chunked statement runs once a chunk)."""
+    for step, statements in clock.statements.items():
+        groups: dict[str, list[float]] = defaultdict(list)
+        for seconds, statement, _ in statements:
+            groups[" ".join(statement.split())[:90]].append(seconds)
+        print(f"\n[{step}] by statement: calls, seconds")
+        for text, times in sorted(groups.items(), key=lambda item: -sum(item[1]))[:12]:
+            print(f"  {len(times):5d} {sum(times):8.3f} s  {text}")
 
 
 def auto_explain(dbapi_connection: Any, seconds: float) -> None:

@@ -101,3 +101,24 @@ def test_the_daily_close_rewrites_loans_and_lines_without_new_index_entries(pg_u
         assert updated > 500, table
         assert heap_only >= share * updated, (table, updated, heap_only)
     engine.dispose()
+
+
+def test_the_score_reads_a_chunks_lines_through_the_index_not_the_whole_table(pg_url: str) -> None:
+    """The early-warning score reads, per chunk of borrowers, the lines of their loans that were
+    ever past due: through the covering index, never a scan of every schedule line of the book
+    (at 1,000,000 loans that scan cost 1.5 s a chunk; docs/SCALING.md, "random_page_cost")."""
+    from lenddesk.core.policy import get_policy
+    from lenddesk.risk.service.scoring import behaviour_rows
+
+    upgrade_database(pg_url)
+    engine = make_engine(pg_url)
+    as_of = date(2026, 11, 28)
+    seed_book(engine, SeedOptions(borrowers=4000, loans_per_borrower=2, business_date=as_of, simulate_days=0))
+    rows = behaviour_rows(as_of=as_of, policy=get_policy().risk, first_id=1001, last_id=1400)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        compiled = rows.compile(connection, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(line for (line,) in connection.exec_driver_sql(f"EXPLAIN {compiled}"))
+    engine.dispose()
+    assert "ix_schedule_lines_owed_or_late" in plan, plan
+    assert "Seq Scan on schedule_lines" not in plan, plan

@@ -319,8 +319,7 @@ def _chunk_body(
     lock_loan_range(connection, low, high)  # before reading: postings on these loans wait
     # jd: the business date's Julian day number, so SQLite parses only the column's date per row.
     params = {"d": day, "lo": low, "hi": high, "jd": day.toordinal() + JULIAN_DAY_OF_ORDINAL_ZERO}
-    for table in CHUNK_TABLES:
-        connection.execute(text(f"DELETE FROM {table}"))
+    _empty_chunk_tables(connection)
     for stage, statement in statements.chunk_steps:
         connection.execute(statement, params)
         if on_step:
@@ -331,6 +330,17 @@ def _chunk_body(
     merged = _merged_summary(connection, run_id, counts)
     connection.execute(update(_runs).where(_runs.c.id == run_id).values(last_loan_id=high, summary=merged))
     return counts
+
+
+def _empty_chunk_tables(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Not DELETE: a temporary table is never vacuumed, so every chunk's deleted rows, and the
+        # row versions each UPDATE of the chunk leaves, stayed in it for every later chunk's scans
+        # (8,390 pages for 5,951 rows by the last chunk at 1,000,000 loans). TRUNCATE starts empty.
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(CHUNK_TABLES)}")
+        return
+    for table in CHUNK_TABLES:
+        connection.execute(text(f"DELETE FROM {table}"))
 
 
 def _merged_summary(connection: Connection, run_id: int, counts: dict[str, int]) -> dict[str, Any]:

@@ -85,20 +85,38 @@ def _updates(engine, table: str) -> tuple[int, int]:  # type: ignore[no-untyped-
     return 0, 0
 
 
-def test_the_daily_close_rewrites_loans_and_lines_without_new_index_entries(pg_url: str) -> None:
-    """The close rewrites every overdue loan and line each day: with room in the seeded pages those
-    are heap-only updates (no entry in any of the tables' indexes), not a new entry in each."""
+def test_the_daily_close_rewrites_its_rows_without_new_index_entries(pg_url: str) -> None:
+    """A day's close rewrites every overdue loan, its overdue lines, every overdue borrower's
+    collections account and the risk profiles whose inputs moved: with room in the pages and no
+    indexed column changed, those are heap-only updates (no entry in any of the tables' indexes),
+    not a new entry in each. (The first close after seeding opens and scores everyone; the day
+    after it is the day measured.)"""
     upgrade_database(pg_url)
     engine = make_engine(pg_url)
-    as_of = date(2026, 11, 28)
+    as_of = date(2026, 11, 27)
     seed_book(engine, SeedOptions(borrowers=3000, loans_per_borrower=2, business_date=as_of, simulate_days=0))
-    engine.dispose()  # a backend's table counters are published when it ends
     run_cob(engine, as_of + timedelta(days=1))
     engine.dispose()
-    # A loan falling due moves its next due date (an indexed column): that update needs index entries.
-    for table, share in (("loans", 0.6), ("schedule_lines", 0.9)):
+    time.sleep(1)  # the first close's backends publish their counters as they end: before the reset
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_stat_reset_single_table_counters(relid) FROM pg_stat_user_tables"
+                " WHERE relname IN ('loans', 'schedule_lines', 'collections_accounts', 'risk_profiles')"
+            )
+        )
+    engine.dispose()  # a backend's table counters are published when it ends
+    run_cob(engine, as_of + timedelta(days=2))
+    engine.dispose()
+    # A loan falling due moves its next due date, an account cured changes state: those need entries.
+    for table, share in (
+        ("loans", 0.6),
+        ("schedule_lines", 0.9),
+        ("collections_accounts", 0.8),
+        ("risk_profiles", 0.9),
+    ):
         updated, heap_only = _updates(engine, table)
-        assert updated > 500, table
+        assert updated > 100, table
         assert heap_only >= share * updated, (table, updated, heap_only)
     engine.dispose()
 

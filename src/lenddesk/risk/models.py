@@ -19,7 +19,9 @@ class Profile(Base):
     events (so a window cannot be raced past), and it holds the score of the last close."""
 
     __tablename__ = "risk_profiles"
-    __table_args__ = (Index("ix_risk_profiles_band", "band", "score"),)
+    # The band alone (lists are read by band): a score moving within its band then leaves every
+    # index alone, and the close's rescoring is heap-only (migration 0020_heap_only_daily_updates).
+    __table_args__ = (Index("ix_risk_profiles_band", "band"), {"postgresql_with": {"fillfactor": 70}})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), unique=True)

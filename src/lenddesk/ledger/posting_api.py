@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from lenddesk.core import audit, auth
 from lenddesk.core.calendar import business_today
 from lenddesk.core.http import errors
-from lenddesk.core.models import User
 from lenddesk.ledger import service
 from lenddesk.ledger.api import Ticket, repayment_out
 from lenddesk.ledger.roles import POSTERS
@@ -36,14 +35,14 @@ async def post_repayment(
     request: Request,
     response: Response,
     ticket: Ticket = None,
-    user: User = auth.allow_for_own_transaction(*POSTERS),
+    caller: audit.Actor = auth.allow_for_own_transaction(*POSTERS),
 ) -> RepaymentOut:
     """Post a payment; the same (channel, external_reference) again answers 200 with the first result."""
     # The hot path: the whole transaction in one trip to a worker thread, on its own session (no
     # session dependency, whose set-up and exit would take a trip each). On SQLite the write gate is
     # held until COMMIT, so no trip back to the event loop may sit inside it.
     posted = await run_in_threadpool(
-        _post_repayment_and_commit, request.app.state.session_factory, body, user, ticket
+        _post_repayment_and_commit, request.app.state.session_factory, body, caller, ticket
     )
     if posted.duplicate:
         response.status_code = 200
@@ -51,12 +50,12 @@ async def post_repayment(
 
 
 def _post_repayment_and_commit(
-    session_factory: sessionmaker[Session], body: RepaymentIn, user: User, ticket: str | None
+    session_factory: sessionmaker[Session], body: RepaymentIn, caller: audit.Actor, ticket: str | None
 ) -> RepaymentOut:
     with session_factory() as session:
         result = service.post_repayment_as_staff(  # the access rule of `api._gate`, at less cost
             session,
-            actor=audit.Actor.of(user),
+            actor=caller,
             case_reference=ticket,
             surface="api",
             contract_number=body.contract_number,

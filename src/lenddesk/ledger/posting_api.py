@@ -68,4 +68,4 @@ def _post_repayment_and_commit(
         )
         session.commit()
     # Answered after COMMIT: the write gate (SQLite) or the loan's lock is not held meanwhile.
-    return repayment_out(result.repayment, body.contract_number.strip().upper(), result.duplicate)
+    return repayment_out(result.posted, body.contract_number.strip().upper(), result.duplicate)

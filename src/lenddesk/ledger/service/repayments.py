@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -24,10 +24,28 @@ from lenddesk.ledger.service.refunds import _deduct_refunds
 from lenddesk.ledger.service.restructuring import refuse_replay_if_restructured
 
 
-@dataclass(frozen=True)
 class PostingResult:
-    repayment: Repayment
-    duplicate: bool  # the same (channel, reference) was posted before: this is the first result
+    """What a posting answers: the repayment, and whether the same (channel, reference) was posted
+    before (then it is that first one).
+
+    `posted` is the repayment as stored: a `Repayment`, or on the hot path the plain `NewRepayment`
+    just inserted (the same fields). `repayment` is it as an ORM object of the caller's session,
+    made on first use with no statement: the HTTP route answers from `posted` and never needs one.
+    """
+
+    def __init__(
+        self, posted: Repayment | NewRepayment, *, duplicate: bool, session: Session | None = None
+    ) -> None:
+        self.posted = posted
+        self.duplicate = duplicate
+        self._session = session
+
+    @cached_property
+    def repayment(self) -> Repayment:
+        if isinstance(self.posted, Repayment):
+            return self.posted
+        assert self._session is not None
+        return _in_session(self._session, self.posted)
 
 
 def _locked_repayment(session: Session, repayment_id: int) -> Repayment:
@@ -177,12 +195,16 @@ def post_repayment(
         audit.insert_entries(session, first)
         return result
     postings.write()
-    return PostingResult(_in_session(session, repayment), duplicate=False)
+    return PostingResult(repayment, duplicate=False, session=session)
 
 
 def _in_session(session: Session, new: NewRepayment) -> Repayment:
     """The repayment just inserted as a persistent ORM object of the session, with no statement
-    (its columns are all known): callers go on with it as with any repayment they read."""
+    (its columns are all known): callers go on with it as with any repayment they read. If the
+    session has read it meanwhile, that object."""
+    present = session.identity_map.get(session.identity_key(Repayment, new.id))
+    if present is not None:
+        return present  # type: ignore[no-any-return]
     repayment = Repayment(
         id=new.id,
         loan_id=new.loan_id,

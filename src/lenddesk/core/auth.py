@@ -551,12 +551,22 @@ _CALLER = select(
 ).where(User.__table__.c.id == bindparam("user_id"))
 
 
+# One read needs no transaction: on PostgreSQL none saves the BEGIN and ROLLBACK around it (two round
+# trips). SQLite begins none for a read anyway, and its driver would reset the level with a PRAGMA.
+_ONE_READ_OPTIONS: dict[str, dict[str, Any]] = {"postgresql": {"isolation_level": "AUTOCOMMIT"}}
+
+
 def _caller_on_own_session(request: Request, allowed: frozenset[str]) -> audit.Actor:
     claims = _claims_of(request)
     if claims is None:
         raise _not_signed_in()
     with request.app.state.session_factory() as session:
-        caller = session.connection().execute(_CALLER, {"user_id": int(claims["sub"])}).first()
+        options = _ONE_READ_OPTIONS.get(session.get_bind().dialect.name, {})
+        caller = (
+            session.connection(execution_options=options)
+            .execute(_CALLER, {"user_id": int(claims["sub"])})
+            .first()
+        )
     _check_account(caller, claims)
     assert caller is not None
     _check_role(caller.role, allowed)

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))  # this checkout's code, also in a worktree
 
 from bench_users import ensure_role_users  # noqa: E402
 from httpload import LoadResult, free_port, run_wrk, serve, stop  # noqa: E402
@@ -124,6 +125,11 @@ def prepare_database(url: str, loans: int) -> list[str]:
     return contracts
 
 
+def server_env(url: str) -> dict[str, str]:
+    """The server's environment: this checkout's code (a worktree's, not the installed package's)."""
+    return {"LENDDESK_DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
+
+
 def posting_script(token: str, contracts: list[str], phase: str, pace_ms: int = 0) -> str:
     script = POSTING_SCRIPT % {
         "contracts": ", ".join(f'"{contract}"' for contract in contracts),
@@ -189,7 +195,7 @@ def posted_and_balanced(engine: Engine, phase: str) -> tuple[int, list[int]]:
 def measure_distinct_loans(
     url: str, directory: Path, contracts: list[str], *, seconds: int, connections: int
 ) -> dict[str, float]:
-    env = {"LENDDESK_DATABASE_URL": url}
+    env = server_env(url)
     run = str(int(time.time()))
     figures: dict[str, float] = {}
     engine = make_engine(url)
@@ -277,9 +283,7 @@ def burst(base_url: str, headers: dict[str, str], contract: str, tag: str) -> li
 def measure_one_loan(url: str, directory: Path, contracts: list[str]) -> dict[str, float]:
     engine = make_engine(url)
     port = free_port()
-    process = serve(
-        "lenddesk.asgi:app", port=port, workers=2, env={"LENDDESK_DATABASE_URL": url}, cwd=directory
-    )
+    process = serve("lenddesk.asgi:app", port=port, workers=2, env=server_env(url), cwd=directory)
     base_url = f"http://127.0.0.1:{port}"
     samples: list[float] = []
     exactly_once = True

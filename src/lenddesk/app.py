@@ -26,6 +26,7 @@ from lenddesk.core.settings import get_settings
 # its request in route matching. The documentation's tag order is `API_TAGS`.
 ROUTER_MODULES = (
     "lenddesk.risk.api",
+    "lenddesk.ledger.posting_api",
     "lenddesk.desk.api",
     "lenddesk.ledger.api",
     "lenddesk.assistant.api",

@@ -71,6 +71,26 @@ def test_a_primary_key_clash_is_named_as_such_not_as_a_reference_conflict(
         assert retry.status_code == 201, retry.text  # nothing was half-written by the refused attempt
 
 
+def test_the_callers_read_without_a_transaction_leaves_none_of_the_pool_in_autocommit(
+    pg_engine: Engine, pg_app: FastAPI
+) -> None:
+    """The repayment route reads its caller with no transaction (`auth.allow_for_own_transaction`); the
+    connection goes back to the pool transactional, or a posting on it would lock the loan for nothing."""
+    ((_, contract),) = concurrency.create_loans(pg_engine, 1)
+    with live_server(pg_app) as base_url:
+        headers = bearer(base_url, "team_lead")
+        for index in range(3):
+            posted = post_over_http(base_url, headers, repayment_body(contract, f"pooled-{index}"))
+            assert posted.status_code == 201, posted.text
+    pool = pg_engine.pool
+    connections = [pg_engine.raw_connection() for _ in range(pool.checkedin())]
+    try:
+        assert connections and not any(connection.driver_connection.autocommit for connection in connections)
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 # -- a book made by the seeder ---------------------------------------------------------------------
 
 

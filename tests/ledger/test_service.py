@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lenddesk.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lenddesk.core.models import AuditEntry
 from lenddesk.ledger import service
-from lenddesk.ledger.models import BucketTransition, ScheduleLine, SettlementCertificate
+from lenddesk.ledger.models import BucketTransition, Repayment, ScheduleLine, SettlementCertificate
 from tests.ledger import factories
 from tests.ledger.factories import ADMIN, AGENT, LEAD
 
@@ -521,3 +521,16 @@ def test_a_bullet_loan_with_a_set_maturity_replays_from_its_own_schedule(session
     service.request_reversal(session, actor=AGENT, repayment_id=repayment.id, reason="测试")
     service.approve_reversal(session, actor=LEAD, repayment_id=repayment.id, today=date(2026, 3, 1))
     assert (line.principal_fen, line.interest_fen, line.due_on) == (*scheduled, date(2026, 5, 1))
+
+
+def test_a_posting_answers_its_repayment_as_the_one_the_session_holds(session: Session, loan) -> None:  # type: ignore[no-untyped-def]
+    """The result's ORM repayment is made on first use; if the session read the row meanwhile, it is
+    that object — one repayment per row in the session, whichever way the caller reached it."""
+    first = post(session, loan, 10_000, TODAY, "RESULT-1")
+    assert first.repayment.id == first.posted.id and first.repayment in session
+    assert first.repayment.allocation == first.posted.allocation
+    second = post(session, loan, 10_000, TODAY, "RESULT-2")
+    read = session.get(Repayment, second.posted.id)
+    assert read is not None and second.repayment is read
+    again = post(session, loan, 10_000, TODAY, "RESULT-1")
+    assert again.duplicate and again.repayment is first.repayment

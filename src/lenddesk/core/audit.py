@@ -90,10 +90,13 @@ def entry_values(
     }
 
 
+_INSERT = insert(AuditEntry.__table__)  # built once: hot paths insert their entries with it
+
+
 def insert_entries(session: Session, entries: list[dict[str, Any]]) -> None:
     """Add many audit entries (`entry_values`) to the caller's transaction in one statement."""
     if entries:
-        session.execute(insert(AuditEntry.__table__), entries)
+        session.execute(_INSERT, entries)
 
 
 def query(

@@ -40,7 +40,6 @@ from lenddesk.ledger.schemas import (
     RefundIn,
     RefundOut,
     RejectIn,
-    RepaymentIn,
     RepaymentOut,
     ReversalIn,
     SettlementQuoteOut,
@@ -267,48 +266,14 @@ def certificate(
     return service.certificate_view(session, contract_number=number, role=user.role)
 
 
-# --- repayments ----------------------------------------------------------------------------------------
+# --- repayments (the posting itself, the hot path, is in posting_api) -------------------------------------
 
 
-def _repayment_out(
+def repayment_out(
     repayment: object, contract_number: str | None = None, duplicate: bool = False
 ) -> RepaymentOut:
     out = RepaymentOut.model_validate(repayment)
     return out.model_copy(update={"contract_number": contract_number, "duplicate": duplicate})
-
-
-@ledger.post(
-    "/repayments",
-    response_model=RepaymentOut,
-    status_code=201,
-    summary="Post a repayment (idempotent per channel and reference)",
-    responses=errors(400, 401, 403, 404, 409, 422),
-)
-def post_repayment(
-    body: RepaymentIn,
-    response: Response,
-    ticket: Ticket = None,
-    session: Session = db_session,
-    user: User = auth.allow(*POSTERS),
-) -> RepaymentOut:
-    """Post a payment; the same (channel, external_reference) again answers 200 with the first result."""
-    _gate(session, user, service.WriteTarget.contract(body.contract_number), ticket, "repayment")
-    result = service.post_repayment(
-        session,
-        actor=audit.Actor.of(user),
-        contract_number=body.contract_number,
-        channel=body.channel,
-        external_reference=body.external_reference,
-        amount_fen=body.amount,
-        value_date=body.value_date,
-        today=business_today(),
-        kind=body.kind,
-    )
-    if result.duplicate:
-        response.status_code = 200
-    return _committed(
-        session, _repayment_out(result.repayment, body.contract_number.strip().upper(), result.duplicate)
-    )
 
 
 @ledger.post(
@@ -328,7 +293,7 @@ def request_reversal(
     repayment = service.request_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, reason=body.reason
     )
-    return _committed(session, _repayment_out(repayment))
+    return _committed(session, repayment_out(repayment))
 
 
 @ledger.post(
@@ -347,7 +312,7 @@ def approve_reversal(
     repayment = service.approve_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, today=business_today()
     )
-    return _committed(session, _repayment_out(repayment))
+    return _committed(session, repayment_out(repayment))
 
 
 @ledger.post(
@@ -367,7 +332,7 @@ def reject_reversal(
     repayment = service.reject_reversal(
         session, actor=audit.Actor.of(user), repayment_id=repayment_id, note=body.note
     )
-    return _committed(session, _repayment_out(repayment))
+    return _committed(session, repayment_out(repayment))
 
 
 # --- recoveries, refunds of credit, waivers ------------------------------------------------------------

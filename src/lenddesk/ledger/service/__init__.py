@@ -109,6 +109,7 @@ from lenddesk.ledger.service.staff_access import (
     open_borrower_360,
     open_loan,
     open_loan_for_write,
+    post_repayment_as_staff,
 )
 from lenddesk.ledger.service.views import (
     Borrower360,
@@ -223,6 +224,7 @@ __all__ = [
     "portfolio_glance",
     "post_recovery",
     "post_repayment",
+    "post_repayment_as_staff",
     "product_codes",
     "recovered_fen",
     "recovery_book",

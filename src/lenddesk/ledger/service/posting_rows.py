@@ -21,7 +21,7 @@ from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,7 @@ _transitions = BucketTransition.__table__
 LOAN_READ = (
     "id",
     "contract_number",
+    "borrower_id",
     "product_id",
     "principal_fen",
     "annual_rate",
@@ -88,6 +89,61 @@ LINE_WRITTEN = (
     "paid_late_fee_fen",
     "paid_off_on",
 )
+
+# The single posting's statements, built once: building a statement and its cache key costs more
+# Python than running it, and all of it would be spent under the loan's lock (SQLite's write gate).
+_LOAN_COLUMNS = [_loans.c[name] for name in LOAN_READ + LOAN_WRITTEN]
+_LINE_COLUMNS = [_lines.c[name] for name in LINE_READ + LINE_WRITTEN]
+_LOAN_BY_CONTRACT = (
+    select(*_LOAN_COLUMNS, *[column.label(f"product_{column.name}") for column in _products.c])
+    .join(_products, _products.c.id == _loans.c.product_id)
+    .where(_loans.c.contract_number == bindparam("contract_number"))
+    .with_for_update(of=_loans)
+)
+# The lines with, on each row, the repayment holding the reference and the count of later payments:
+# read after the lock (a new statement sees what the lock's previous holder committed).
+_REFERENCE_TAKEN = (
+    select(_repayments.c.id)
+    .where(
+        _repayments.c.channel == bindparam("channel"),
+        _repayments.c.external_reference == bindparam("reference"),
+    )
+    .scalar_subquery()
+)
+_LATER_PAYMENTS = (
+    select(func.count(_repayments.c.id))
+    .where(
+        _repayments.c.loan_id == bindparam("loan_id"),
+        _repayments.c.status != "reversed",
+        _repayments.c.value_date > bindparam("value_date"),
+    )
+    .scalar_subquery()
+)
+_LINES_AND_PAYMENTS = (
+    select(*_LINE_COLUMNS, _REFERENCE_TAKEN, _LATER_PAYMENTS)
+    .where(_lines.c.loan_id == bindparam("loan_id"))
+    .order_by(_lines.c.period)
+)
+_PAYMENTS = select(_REFERENCE_TAKEN, _LATER_PAYMENTS)  # the same for a loan without lines
+_INSERT_ONCE = {
+    dialect: insert_of(_repayments)
+    .on_conflict_do_nothing(index_elements=["channel", "external_reference"])
+    .returning(_repayments.c.id)
+    for dialect, insert_of in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_UPDATE_BY_ID = {
+    table.name: update(table).where(table.c.id == bindparam("_id")) for table in (_loans, _lines)
+}
+
+
+@dataclass(frozen=True)
+class ContractRead:
+    """What a single posting reads under the loan's lock: the book, and the payments that decide
+    how it posts — the repayment already holding its reference, and how many are dated later."""
+
+    book: _Book
+    reference_taken_by: int | None
+    later_payments: int
 
 
 class _Stored:
@@ -156,6 +212,13 @@ class RowPostings:
     _audits: list[dict[str, Any] | tuple[NewRepayment, dict[str, Any]]] = field(default_factory=list)
     _settled: list[LoanRow] = field(default_factory=list)
 
+    def _connection(self) -> Connection:
+        """The session's connection for a prebuilt statement, with the session's pending ORM changes
+        flushed first, as `Session.execute` does (for less Python than going through it)."""
+        if self.session.autoflush:
+            self.session.flush()
+        return self.session.connection()
+
     def load(self, loan_ids: list[int], *, products: dict[int, Row[Any]] | None = None) -> dict[int, _Book]:
         """Read (and on PostgreSQL lock, in id order) the loans and their lines: one statement each,
         and one for the products unless given."""
@@ -183,47 +246,48 @@ class RowPostings:
             self._buckets_read[loan.id] = loan.bucket
         return {loan.id: self.books[loan.id] for loan in loans}
 
-    def load_contract(self, contract_number: str) -> _Book | None:
-        """One loan by its contract number with its product, locked, in one statement; its lines in
-        another (the single posting's reads)."""
-        product_columns = [column.label(f"product_{column.name}") for column in _products.c]
-        row = self.session.execute(
-            select(*[_loans.c[name] for name in LOAN_READ + LOAN_WRITTEN], *product_columns)
-            .join(_products, _products.c.id == _loans.c.product_id)
-            .where(_loans.c.contract_number == contract_number)
-            .with_for_update(of=_loans)
-        ).first()
+    def load_contract(
+        self, contract_number: str, *, channel: str, reference: str, value_date: date
+    ) -> ContractRead | None:
+        """One loan by its contract number with its product, locked, in one statement; then its
+        lines with the repayment holding (`channel`, `reference`) and the count of payments dated
+        after `value_date` in another (the single posting's reads)."""
+        connection = self._connection()
+        row = connection.execute(_LOAN_BY_CONTRACT, {"contract_number": contract_number}).first()
         if row is None:
             return None
-        width = len(LOAN_READ + LOAN_WRITTEN)
+        width = len(_LOAN_COLUMNS)
         loan = LoanRow(row[:width])
-        product = SimpleNamespace(**dict(zip([c.name for c in _products.c], row[width:], strict=True)))
-        line_columns = [_lines.c[name] for name in LINE_READ + LINE_WRITTEN]
-        lines: list[Any] = [
-            LineRow(line)
-            for line in self.session.execute(
-                select(*line_columns).where(_lines.c.loan_id == loan.id).order_by(_lines.c.period)
-            ).all()
-        ]
+        product = SimpleNamespace(**dict(zip(_products.c.keys(), row[width:], strict=True)))
+        parameters = {
+            "loan_id": loan.id,
+            "channel": channel,
+            "reference": reference,
+            "value_date": value_date,
+        }
+        rows = connection.execute(_LINES_AND_PAYMENTS, parameters).all()
+        lines: list[Any] = [LineRow(line[: len(_LINE_COLUMNS)]) for line in rows]
+        taken, later = rows[0][-2:] if rows else connection.execute(_PAYMENTS, parameters).one()
         book = _Book(loan=loan, product=product, lines=lines)  # type: ignore[arg-type]
         self.books[loan.id] = book
         self._buckets_read[loan.id] = loan.bucket
-        return book
+        return ContractRead(book, taken, later)
 
     def insert_repayment_once(self, repayment: NewRepayment) -> bool:
         """Insert `repayment` unless its (channel, reference) is taken (another writer, meanwhile):
         `INSERT … ON CONFLICT DO NOTHING RETURNING id`, no savepoint. False when it was taken."""
-        dialect = self.session.get_bind().dialect.name
-        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_repayments)
-        inserted = self.session.scalar(
-            statement.values(self._repayment_values(repayment, utcnow()))
-            .on_conflict_do_nothing(index_elements=["channel", "external_reference"])
-            .returning(_repayments.c.id)
-        )
+        connection = self._connection()
+        inserted = connection.execute(
+            _INSERT_ONCE[connection.dialect.name], self._repayment_values(repayment, utcnow())
+        ).scalar()
         if inserted is None:
             return False
         repayment.id = inserted
         return True
+
+    def add_audit(self, entry: dict[str, Any]) -> None:
+        """An audit entry (`audit.entry_values`) written with this transaction's postings, in order."""
+        self._audits.append(entry)
 
     def post(self, book: _Book, repayment: NewRepayment, audit_extra: dict[str, Any] | None = None) -> None:
         """Apply `repayment` to `book` by the posting rules (raises as a single posting would)."""
@@ -305,11 +369,8 @@ class RowPostings:
         changed = [values for rows in groups for row in rows if (values := row.changed()) is not None]
         if not changed:
             return
-        self.session.execute(  # SET from the parameters' keys: every written column
-            update(table).where(table.c.id == bindparam("_id")),
-            changed,
-            execution_options={"synchronize_session": False},
-        )
+        # SET from the parameters' keys: every written column
+        self._connection().execute(_UPDATE_BY_ID[table.name], changed)
 
     def _record_transitions(self) -> None:
         """The day's bucket move of each loan whose bucket changed (`transitions.record`'s rule:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import cached_property
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -23,10 +24,28 @@ from lenddesk.ledger.service.refunds import _deduct_refunds
 from lenddesk.ledger.service.restructuring import refuse_replay_if_restructured
 
 
-@dataclass(frozen=True)
 class PostingResult:
-    repayment: Repayment
-    duplicate: bool  # the same (channel, reference) was posted before: this is the first result
+    """What a posting answers: the repayment, and whether the same (channel, reference) was posted
+    before (then it is that first one).
+
+    `posted` is the repayment as stored: a `Repayment`, or on the hot path the plain `NewRepayment`
+    just inserted (the same fields). `repayment` is it as an ORM object of the caller's session,
+    made on first use with no statement: the HTTP route answers from `posted` and never needs one.
+    """
+
+    def __init__(
+        self, posted: Repayment | NewRepayment, *, duplicate: bool, session: Session | None = None
+    ) -> None:
+        self.posted = posted
+        self.duplicate = duplicate
+        self._session = session
+
+    @cached_property
+    def repayment(self) -> Repayment:
+        if isinstance(self.posted, Repayment):
+            return self.posted
+        assert self._session is not None
+        return _in_session(self._session, self.posted)
 
 
 def _locked_repayment(session: Session, repayment_id: int) -> Repayment:
@@ -97,25 +116,8 @@ def _integrity_conflict(error: IntegrityError) -> Conflict:
     )
 
 
-def post_repayment(
-    session: Session,
-    *,
-    actor: audit.Actor,
-    contract_number: str,
-    channel: str,
-    external_reference: str,
-    amount_fen: int,
-    value_date: date,
-    today: date,
-    kind: str = "regular",
-) -> PostingResult:
-    """Post a payment received on a channel; the same (channel, reference) is accepted once.
-
-    The hot path on SQLAlchemy Core (`posting_rows`): on SQLite the write gate, then the loan with
-    its product (locked on PostgreSQL), its lines, the reference and later payments, the insert of
-    the repayment, the lines, the loan and the audit — seven statements (tests/ledger/test_posting_
-    statements.py); a bucket change or a settlement adds its own. A back-dated payment re-allocates
-    the loan's repayments through the ORM replay."""
+def check_posting(channel: str, external_reference: str, amount_fen: int, kind: str) -> str:
+    """Refuse a payment no loan could take (channel, reference, amount, kind); its reference, trimmed."""
     if channel not in CHANNELS:
         raise Unprocessable(
             f"未知的还款渠道：{channel}（可选：{', '.join(CHANNELS)}）",
@@ -130,37 +132,58 @@ def post_repayment(
         raise Unprocessable(
             f"未知的还款类型：{kind}", f"Unknown repayment kind: {kind}", code="unknown_repayment_kind"
         )
+    return reference
+
+
+def post_repayment(
+    session: Session,
+    *,
+    actor: audit.Actor,
+    contract_number: str,
+    channel: str,
+    external_reference: str,
+    amount_fen: int,
+    value_date: date,
+    today: date,
+    kind: str = "regular",
+    audit_first: Callable[[int], dict[str, Any]] | None = None,
+) -> PostingResult:
+    """Post a payment received on a channel; the same (channel, reference) is accepted once.
+
+    The hot path on SQLAlchemy Core (`posting_rows`): on SQLite the write gate, then the loan with
+    its product (locked on PostgreSQL), its lines with the reference and later payments, the insert
+    of the repayment, the lines, the loan and the audit — five or six statements (tests/ledger/test_
+    posting_statements.py); a bucket change or a settlement adds its own. A back-dated payment
+    re-allocates the loan's repayments through the ORM replay.
+
+    `audit_first(borrower_id)`, when given, is an audit entry (`audit.entry_values`) written before
+    the posting's own, in the same statement (a member of staff's `borrower.write`).
+    """
+    reference = check_posting(channel, external_reference, amount_fen, kind)
     begin_write(session)
     postings = RowPostings(session, actor, today)
-    book = postings.load_contract(contract_number.strip().upper())  # the loan lock, with its lines
-    if book is None:
+    read = postings.load_contract(  # the loan lock, then its lines and payments
+        contract_number.strip().upper(), channel=channel, reference=reference, value_date=value_date
+    )
+    if read is None:
         raise _not_found("合同", "contract", contract_number)
-    loan = book.loan
-    existing_id, later = session.execute(
-        select(
-            select(Repayment.id)
-            .where(Repayment.channel == channel, Repayment.external_reference == reference)
-            .scalar_subquery(),
-            select(func.count(Repayment.id))
-            .where(
-                Repayment.loan_id == loan.id,
-                Repayment.status != "reversed",
-                Repayment.value_date > value_date,
-            )
-            .scalar_subquery(),
-        )
-    ).one()
-    if existing_id is not None:
-        return _replay_or_refuse(
-            _same_reference(session, channel, reference), loan.id, amount_fen, value_date
-        )  # type: ignore[arg-type]
+    loan = read.book.loan
+    first = [audit_first(loan.borrower_id)] if audit_first is not None else []  # type: ignore[attr-defined]
+    if read.reference_taken_by is not None:
+        existing = _same_reference(session, channel, reference)
+        result = _replay_or_refuse(existing, loan.id, amount_fen, value_date)  # type: ignore[arg-type]
+        audit.insert_entries(session, first)
+        return result
     _refuse_posting(loan.status, loan.disbursed_on, value_date, today)  # type: ignore[attr-defined]
-    if later:  # a back-dated payment: allocate everything again in value-date order
+    if read.later_payments:  # a back-dated payment: allocate everything again in value-date order
+        audit.insert_entries(session, first)
         return _post_back_dated(
             session, actor, loan.id, channel, reference, amount_fen, value_date, today, kind
         )
+    for entry in first:
+        postings.add_audit(entry)
     repayment = NewRepayment(loan.id, channel, reference, amount_fen, value_date, kind)  # type: ignore[attr-defined]
-    postings.post(book, repayment)
+    postings.post(read.book, repayment)
     try:
         inserted = postings.insert_repayment_once(repayment)
     except IntegrityError as exc:  # another constraint (e.g. an id sequence behind its rows)
@@ -168,14 +191,20 @@ def post_repayment(
     if not inserted:  # a payment on another loan took the reference meanwhile
         raced = _same_reference(session, channel, reference)
         assert raced is not None
-        return _replay_or_refuse(raced, loan.id, amount_fen, value_date)  # type: ignore[attr-defined]
+        result = _replay_or_refuse(raced, loan.id, amount_fen, value_date)  # type: ignore[attr-defined]
+        audit.insert_entries(session, first)
+        return result
     postings.write()
-    return PostingResult(_in_session(session, repayment), duplicate=False)
+    return PostingResult(repayment, duplicate=False, session=session)
 
 
 def _in_session(session: Session, new: NewRepayment) -> Repayment:
     """The repayment just inserted as a persistent ORM object of the session, with no statement
-    (its columns are all known): callers go on with it as with any repayment they read."""
+    (its columns are all known): callers go on with it as with any repayment they read. If the
+    session has read it meanwhile, that object."""
+    present = session.identity_map.get(session.identity_key(Repayment, new.id))
+    if present is not None:
+        return present  # type: ignore[no-any-return]
     repayment = Repayment(
         id=new.id,
         loan_id=new.loan_id,

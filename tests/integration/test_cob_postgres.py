@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from lenddesk.core.db import make_engine, upgrade_database
-from lenddesk.core.policy import LedgerPolicy, MoneyPolicy, Policy
+from lenddesk.core.policy import LedgerPolicy, MoneyPolicy, Policy, get_policy
 from lenddesk.ledger.cob import run_cob
 from lenddesk.ledger.seed import SeedOptions, seed_book
+from lenddesk.risk.service.scoring import behaviour_rows
 from tests.support.naive_cob import book_state
 
 AS_OF = date(2026, 6, 30)
@@ -125,9 +126,6 @@ def test_the_score_reads_a_chunks_lines_through_the_index_not_the_whole_table(pg
     """The early-warning score reads, per chunk of borrowers, the lines of their loans that were
     ever past due: through the covering index, never a scan of every schedule line of the book
     (at 1,000,000 loans that scan cost 1.5 s a chunk; docs/SCALING.md, "random_page_cost")."""
-    from lenddesk.core.policy import get_policy
-    from lenddesk.risk.service.scoring import behaviour_rows
-
     upgrade_database(pg_url)
     engine = make_engine(pg_url)
     as_of = date(2026, 11, 28)

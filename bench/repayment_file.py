@@ -31,19 +31,21 @@ from lenddesk.ledger.service.batches import import_batch  # noqa: E402
 from repayment_batch import ACTOR, AS_OF, open_contracts, repayment_file, seed  # noqa: E402
 
 TARGET_SECONDS = 30.0
+WORKERS = 2  # `lenddesk repayments import`'s default: the machine's two cores
 
 
-def measure(database: str, url: str, lines: int, chunk_size: int) -> dict[str, float]:
+def measure(database: str, url: str, lines: int, chunk_size: int, workers: int) -> dict[str, float]:
     print(f"[{database}] seeding {lines // 2:,} loans …", flush=True)
     seed(url, lines // 2)
-    return import_file(database, url, lines, chunk_size)
+    return import_file(database, url, lines, chunk_size, workers=workers)
 
 
 def import_file(
-    database: str, url: str, lines: int, chunk_size: int, book_date: date = AS_OF
+    database: str, url: str, lines: int, chunk_size: int, book_date: date = AS_OF, *, workers: int = WORKERS
 ) -> dict[str, float]:
     """Time `import_batch` of a file of `lines` repayments on the open loans of the book at `url`,
-    dated `book_date` (the day after the book's last close, so every line is a regular one)."""
+    dated `book_date` (the day after the book's last close, so every line is a regular one), in
+    `workers` processes (PostgreSQL; SQLite has one writer)."""
     contracts = open_contracts(url)
     content = repayment_file(contracts, lines, "FILE", book_date)
     engine = make_engine(url)
@@ -51,7 +53,13 @@ def import_file(
     print(f"[{database}] importing {lines:,} lines …", flush=True)
     wall, cpu = time.perf_counter(), time.process_time()
     outcome = import_batch(
-        factory, actor=ACTOR, channel="auto_debit", content=content, today=book_date, chunk_size=chunk_size
+        factory,
+        actor=ACTOR,
+        channel="auto_debit",
+        content=content,
+        today=book_date,
+        chunk_size=chunk_size,
+        workers=workers,
     )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     engine.dispose()
@@ -80,6 +88,9 @@ def main() -> None:
     )
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS, help="processes applying the file (PostgreSQL)"
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
@@ -88,14 +99,14 @@ def main() -> None:
     try:
         if not args.skip_sqlite:
             url = f"sqlite:///{directory / 'file.db'}"
-            results["sqlite"] = measure("sqlite", url, args.lines, args.chunk_size)
+            results["sqlite"] = measure("sqlite", url, args.lines, args.chunk_size, args.workers)
         if not args.skip_postgres:
             from tests.support.servers import start_postgres
 
             server = start_postgres()
             try:
                 url = server.create_database("bench_file")
-                results["postgresql"] = measure("postgresql", url, args.lines, args.chunk_size)
+                results["postgresql"] = measure("postgresql", url, args.lines, args.chunk_size, args.workers)
             finally:
                 server.stop()
     finally:

@@ -8,9 +8,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from lenddesk.core import bulk
 from lenddesk.core.db import utcnow
 from lenddesk.core.models import AuditEntry, User
 
@@ -32,7 +33,12 @@ class Actor:
         return cls(user_id=user.id, name=user.username, role=user.role)
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: checked first, cheaply
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -90,13 +96,12 @@ def entry_values(
     }
 
 
-_INSERT = insert(AuditEntry.__table__)  # built once: hot paths insert their entries with it
-
-
 def insert_entries(session: Session, entries: list[dict[str, Any]]) -> None:
     """Add many audit entries (`entry_values`) to the caller's transaction in one statement."""
     if entries:
-        session.execute(_INSERT, entries)
+        if session.autoflush:  # what the session holds goes first, as `Session.execute` does
+            session.flush()
+        bulk.insert_rows(session.connection(), AuditEntry.__table__, entries)
 
 
 def query(

@@ -128,6 +128,9 @@ def import_repayments(
     business_date: str | None = typer.Option(
         None, "--date", help="Today as the file's business date, YYYY-MM-DD (default: today in Asia/Shanghai)"
     ),
+    workers: int = typer.Option(
+        2, min=1, max=16, help="Processes applying the file at once (PostgreSQL; SQLite uses one)"
+    ),
 ) -> None:
     """Import a repayment file (代扣回盘 / bank statement): each reference once; rerun to resume."""
     from lenddesk.core import audit
@@ -153,6 +156,7 @@ def import_repayments(
                 filename=file.name,
                 chunk_size=chunk_size,
                 progress=progress,
+                workers=workers,
             )
         except LendDeskError as exc:
             console.print(f"[red]错误 / error:[/red] {exc.message_zh} / {exc.message_en}")

@@ -8,7 +8,7 @@ the delinquency rules and the demo seeder all read it from here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 COMPONENTS = ("penalty", "late_fee", "interest", "principal")
@@ -24,25 +24,33 @@ COLUMNS: dict[str, tuple[str, str, str | None]] = {
 
 def owed_components(line: Any) -> dict[str, int]:
     """What `line` still owes per component; `line` is a row, an object or a mapping of the columns."""
-    if not isinstance(line, Mapping):
-        # Attribute access spelled out: this runs for every line of every posting (the hot paths).
+    try:  # attribute access spelled out: this runs for every line of every posting (the hot paths)
         return {
             "penalty": max(line.penalty_fen - line.paid_penalty_fen - line.waived_penalty_fen, 0),
             "late_fee": max(line.late_fee_fen - line.paid_late_fee_fen - line.waived_late_fee_fen, 0),
             "interest": max(line.interest_fen - line.paid_interest_fen - line.waived_interest_fen, 0),
             "principal": max(line.principal_fen - line.paid_principal_fen, 0),
         }
-    return {
-        component: max(line[charged] - line[paid] - (line[waived] if waived else 0), 0)
-        for component, (charged, paid, waived) in COLUMNS.items()
-    }
+    except AttributeError:  # a mapping of the columns
+        return {
+            component: max(line[charged] - line[paid] - (line[waived] if waived else 0), 0)
+            for component, (charged, paid, waived) in COLUMNS.items()
+        }
 
 
 def owed_fen(line: Any, components: Sequence[str] = COMPONENTS) -> int:
     """What `line` still owes in total (or of the given components)."""
-    owed = owed_components(line)
     if components is COMPONENTS:
-        return sum(owed.values())
+        try:  # the whole line, without building the components (the hot paths)
+            return (
+                max(line.penalty_fen - line.paid_penalty_fen - line.waived_penalty_fen, 0)
+                + max(line.late_fee_fen - line.paid_late_fee_fen - line.waived_late_fee_fen, 0)
+                + max(line.interest_fen - line.paid_interest_fen - line.waived_interest_fen, 0)
+                + max(line.principal_fen - line.paid_principal_fen, 0)
+            )
+        except AttributeError:
+            return sum(owed_components(line).values())
+    owed = owed_components(line)
     return sum(owed[component] for component in components)
 
 

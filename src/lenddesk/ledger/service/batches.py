@@ -18,17 +18,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lenddesk.core import audit
-from lenddesk.core.db import utcnow
+from lenddesk.core import audit, bulk
+from lenddesk.core.db import make_engine, session_factory, utcnow
 from lenddesk.core.errors import LendDeskError, Unprocessable
 from lenddesk.ledger import batch_file
 from lenddesk.ledger.locking import begin_write
@@ -83,8 +85,10 @@ def import_batch(
     chunk_size: int = 2000,
     after_chunk: ChunkHook | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> BatchOutcome:
-    """Import a repayment file on `channel`: create its batch (or find it) and apply what is pending."""
+    """Import a repayment file on `channel`: create its batch (or find it) and apply what is pending
+    (`run_batch`: in `workers` processes at once on PostgreSQL)."""
     if channel not in CHANNELS:
         raise Unprocessable(
             f"未知的还款渠道：{channel}（可选：{', '.join(CHANNELS)}）",
@@ -97,7 +101,13 @@ def import_batch(
         raise Unprocessable(exc.message_zh, exc.message_en, code="batch_file_unreadable") from exc
     batch_id, resumed = _create_or_find(factory, actor, channel, content, filename, lines, today)
     counts = run_batch(
-        factory, batch_id, actor=actor, chunk_size=chunk_size, after_chunk=after_chunk, progress=progress
+        factory,
+        batch_id,
+        actor=actor,
+        chunk_size=chunk_size,
+        after_chunk=after_chunk,
+        progress=progress,
+        workers=workers,
     )
     return BatchOutcome(batch_id, len(lines), counts, resumed)
 
@@ -139,8 +149,9 @@ def _create_or_find(
                 session.rollback()
                 continue
             if lines:
-                session.execute(
-                    insert(_lines_table),
+                bulk.insert_rows(
+                    session.connection(),
+                    _lines_table,
                     [
                         {
                             "batch_id": batch.id,
@@ -167,6 +178,26 @@ def _create_or_find(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@dataclass(frozen=True)
+class Share:
+    """A worker's part of a batch (PostgreSQL; SQLite runs one share, the whole batch).
+
+    Lines joined by a loan or by a reference fall in one share (`_share_line_numbers`), so one
+    worker applies them in file order: the results are those of one worker, whatever the count."""
+
+    index: int = 0
+    of: int = 1
+
+    def lock_key(self, batch_id: int) -> int:
+        """The advisory lock a run of this share holds per chunk: two runs of one share take turns."""
+        digest = hashlib.sha256(f"repayment-batch:{batch_id}:{self.index}/{self.of}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+
+WHOLE = Share()
+_SHARE_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def run_batch(
     factory: sessionmaker[Session],
     batch_id: int,
@@ -175,18 +206,25 @@ def run_batch(
     chunk_size: int = 2000,
     after_chunk: ChunkHook | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> dict[str, int]:
-    """Apply the batch's pending lines chunk by chunk; returns its counts by status."""
-    chunk_index = 0
-    while True:
-        done = _run_chunk_retrying(factory, batch_id, actor, chunk_size)
-        if progress:
-            progress(*_progress_of(factory, batch_id))
-        if done:
-            break
-        if after_chunk:
-            after_chunk(chunk_index)
-        chunk_index += 1
+    """Apply the batch's pending lines chunk by chunk; returns its counts by status.
+
+    With `workers` > 1 on PostgreSQL, as many processes (this one and `workers` − 1 spawned) each
+    apply one share of the lines at once; on SQLite one writer at a time is all there is."""
+    engine = factory.kw["bind"]
+    shares = [Share(index, workers) for index in range(workers)]
+    if workers <= 1 or engine.dialect.name != "postgresql":
+        _run_share(factory, batch_id, actor, chunk_size, WHOLE, after_chunk, progress)
+    else:
+        url = engine.url.render_as_string(hide_password=False)
+        with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            others = [
+                pool.submit(_run_share_apart, url, batch_id, actor, chunk_size, share) for share in shares[1:]
+            ]
+            _run_share(factory, batch_id, actor, chunk_size, shares[0], after_chunk, progress)
+            for other in others:
+                other.result()  # a worker's error is this run's: what it left is pending, to resume
     with factory() as session:
         begin_write(session)
         counts = _counts(session, batch_id)
@@ -197,6 +235,70 @@ def run_batch(
         )
         session.commit()
     return counts
+
+
+def _run_share(
+    factory: sessionmaker[Session],
+    batch_id: int,
+    actor: audit.Actor,
+    chunk_size: int,
+    share: Share,
+    after_chunk: ChunkHook | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """The share's pending lines, chunk by chunk in file order (the whole batch: the next pending
+    lines each time; a share: the next lines of its own, listed once)."""
+    numbers = _share_line_numbers(factory, batch_id, share) if share.of > 1 else None
+    chunk_index = 0
+    while True:
+        window = (
+            None if numbers is None else numbers[chunk_index * chunk_size : (chunk_index + 1) * chunk_size]
+        )
+        if window is not None and not window:
+            return
+        found = _run_chunk_retrying(factory, batch_id, actor, chunk_size, share, window)
+        if progress:
+            progress(*_progress_of(factory, batch_id))
+        if not found and window is None:
+            return
+        if after_chunk:
+            after_chunk(chunk_index)
+        chunk_index += 1
+
+
+def _share_line_numbers(factory: sessionmaker[Session], batch_id: int, share: Share) -> list[int]:
+    """The share's line numbers in file order: lines are joined when they name the same contract
+    or the same reference, and each group goes to the share of its first line."""
+    with factory() as session:
+        rows = session.execute(
+            select(_lines_table.c.line_no, _lines_table.c.contract_number, _lines_table.c.reference)
+            .where(_lines_table.c.batch_id == batch_id)
+            .order_by(_lines_table.c.line_no)
+        ).all()
+    first_line: dict[tuple[str, str], int] = {}  # ("contract" | "reference", value) → a line naming it
+    group = {number: number for number, _, _ in rows}
+
+    def root(number: int) -> int:
+        while group[number] != number:
+            group[number] = group[group[number]]
+            number = group[number]
+        return number
+
+    for number, contract, reference in rows:
+        for key in (("contract", contract), ("reference", reference)):
+            other = first_line.setdefault(key, number)
+            low, high = sorted((root(number), root(other)))
+            group[high] = low  # a group's root is its first line
+    return [number for number, _, _ in rows if root(number) % share.of == share.index]
+
+
+def _run_share_apart(url: str, batch_id: int, actor: audit.Actor, chunk_size: int, share: Share) -> None:
+    """A share in a process of its own (spawned: its own engine and connections)."""
+    engine = make_engine(url)
+    try:
+        _run_share(session_factory(engine), batch_id, actor, chunk_size, share)
+    finally:
+        engine.dispose()
 
 
 def _progress_of(factory: sessionmaker[Session], batch_id: int) -> tuple[int, int]:
@@ -219,15 +321,22 @@ def _counts(session: Session, batch_id: int) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-def _run_chunk_retrying(factory: sessionmaker[Session], batch_id: int, actor: audit.Actor, size: int) -> bool:
+def _run_chunk_retrying(
+    factory: sessionmaker[Session],
+    batch_id: int,
+    actor: audit.Actor,
+    size: int,
+    share: Share,
+    window: list[int] | None,
+) -> bool:
     """One chunk in one transaction; again when PostgreSQL saw another writer take a reference
     (a unique violation) or a serialisation conflict: the retry reads what that writer committed."""
     for attempt in range(5):
         with factory() as session:
             try:
-                finished = _run_chunk(session, batch_id, actor, size)
+                found = _run_chunk(session, batch_id, actor, size, share, window)
                 session.commit()
-                return finished
+                return found
             except (IntegrityError, DBAPIError) as exc:
                 session.rollback()
                 retry = isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in (
@@ -239,13 +348,20 @@ def _run_chunk_retrying(factory: sessionmaker[Session], batch_id: int, actor: au
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _run_chunk(session: Session, batch_id: int, actor: audit.Actor, size: int) -> bool:
+def _run_chunk(
+    session: Session, batch_id: int, actor: audit.Actor, size: int, share: Share, window: list[int] | None
+) -> bool:
+    """Apply the next pending lines (of `window`'s line numbers when given); False when none was."""
     begin_write(session)
+    # One chunk of a batch at a time, whoever runs it; or, in shares, one chunk of each share.
     batch = session.scalar(
-        select(RepaymentBatch).where(RepaymentBatch.id == batch_id).with_for_update()
-    )  # one chunk of a batch at a time, whoever runs it
+        select(RepaymentBatch).where(RepaymentBatch.id == batch_id).with_for_update(read=share.of > 1)
+    )
     assert batch is not None
     table = _lines_table
+    if share.of > 1:
+        session.execute(_SHARE_LOCK, {"key": share.lock_key(batch_id)})
+    in_window = [] if window is None else [bulk.one_of(table.c.line_no, window, session.get_bind().dialect)]
     pending: list[Any] = session.execute(  # plain rows: id, line_no and the texts as read
         select(
             table.c.id,
@@ -255,37 +371,30 @@ def _run_chunk(session: Session, batch_id: int, actor: audit.Actor, size: int) -
             table.c.amount_text,
             table.c.value_date_text,
         )
-        .where(table.c.batch_id == batch_id, table.c.status == "pending")
+        .where(table.c.batch_id == batch_id, table.c.status == "pending", *in_window)
         .order_by(table.c.line_no)
         .limit(size)
     ).all()
     if not pending:
-        return True
+        return False
     results = _apply_lines(session, batch, pending, actor)
-    session.execute(
-        update(_lines_table)
-        .where(_lines_table.c.id == bindparam("line_id"))
-        .values(
-            status=bindparam("new_status"),
-            reason_code=bindparam("code"),
-            reason_zh=bindparam("zh"),
-            reason_en=bindparam("en"),
-            repayment_id=bindparam("repayment"),
-        ),
+    session.flush()
+    bulk.update_by_id(
+        session.connection(),
+        _lines_table,
         [
             {
-                "line_id": r.line_id,
-                "new_status": r.status,
-                "code": r.code,
-                "zh": r.zh,
-                "en": r.en,
-                "repayment": r.repayment.id if r.repayment is not None else None,
+                "_id": r.line_id,
+                "status": r.status,
+                "reason_code": r.code,
+                "reason_zh": r.zh,
+                "reason_en": r.en,
+                "repayment_id": r.repayment.id if r.repayment is not None else None,
             }
             for r in results
         ],
-        execution_options={"synchronize_session": False},
     )
-    return False
+    return True
 
 
 def _refused(line_id: int, code: str, zh: str, en: str) -> _Result:
@@ -311,7 +420,9 @@ def _apply_lines(
     loan_ids = (
         dict(
             session.execute(
-                select(Loan.contract_number, Loan.id).where(Loan.contract_number.in_(contracts))
+                select(Loan.contract_number, Loan.id).where(
+                    bulk.one_of(Loan.__table__.c.contract_number, contracts, session.get_bind().dialect)
+                )
             ).all()
         )
         if contracts
@@ -351,6 +462,7 @@ def _post_lines(
     postings = RowPostings(session, actor, batch.business_date)
     books = postings.load([loan_ids[line.contract_number] for _, line in lines])  # locked in id order
     references = sorted({line.reference for _, line in lines})
+    dialect = session.get_bind().dialect
     seen: dict[str, _Known | NewRepayment | Repayment] = {
         row.external_reference: _Known(row.id, row.loan_id, row.amount_fen, row.value_date)
         for row in session.execute(
@@ -360,13 +472,18 @@ def _post_lines(
                 _repayments.c.loan_id,
                 _repayments.c.amount_fen,
                 _repayments.c.value_date,
-            ).where(_repayments.c.channel == batch.channel, _repayments.c.external_reference.in_(references))
+            ).where(
+                _repayments.c.channel == batch.channel,
+                bulk.one_of(_repayments.c.external_reference, references, dialect),
+            )
         )
     }
     latest = dict(
         session.execute(
             select(_repayments.c.loan_id, func.max(_repayments.c.value_date))
-            .where(_repayments.c.loan_id.in_(sorted(books)), _repayments.c.status != "reversed")
+            .where(
+                bulk.one_of(_repayments.c.loan_id, sorted(books), dialect), _repayments.c.status != "reversed"
+            )
             .group_by(_repayments.c.loan_id)
         ).all()
     )

@@ -21,11 +21,11 @@ from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from lenddesk.core import audit
+from lenddesk.core import audit, bulk
 from lenddesk.core.db import utcnow
 from lenddesk.ledger import transitions
 from lenddesk.ledger.models import (
@@ -131,9 +131,6 @@ _INSERT_ONCE = {
     .returning(_repayments.c.id)
     for dialect, insert_of in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_UPDATE_BY_ID = {
-    table.name: update(table).where(table.c.id == bindparam("_id")) for table in (_loans, _lines)
-}
 
 
 @dataclass(frozen=True)
@@ -158,7 +155,7 @@ class _Stored:
     def __init__(self, row: Row[Any]) -> None:
         """`row` holds the READ then the WRITTEN columns, in that order."""
         values = tuple(row)
-        self.__dict__.update(zip(self.NAMES, values, strict=True))
+        self.__dict__ = dict(zip(self.NAMES, values, strict=True))
         self._read = values[len(self.READ) :]
 
     def changed(self) -> dict[str, Any] | None:
@@ -226,10 +223,14 @@ class RowPostings:
         if not ids:
             return {}
         columns = [_loans.c[name] for name in LOAN_READ + LOAN_WRITTEN]
+        dialect = self.session.get_bind().dialect
         loans = [
             LoanRow(row)
             for row in self.session.execute(
-                select(*columns).where(_loans.c.id.in_(ids)).order_by(_loans.c.id).with_for_update()
+                select(*columns)
+                .where(bulk.one_of(_loans.c.id, ids, dialect))
+                .order_by(_loans.c.id)
+                .with_for_update()
             ).all()
         ]
         if products is None:
@@ -237,7 +238,9 @@ class RowPostings:
         lines: dict[int, list[Any]] = {loan.id: [] for loan in loans}
         line_columns = [_lines.c[name] for name in LINE_READ + LINE_WRITTEN]
         for row in self.session.execute(
-            select(*line_columns).where(_lines.c.loan_id.in_(ids)).order_by(_lines.c.loan_id, _lines.c.period)
+            select(*line_columns)
+            .where(bulk.one_of(_lines.c.loan_id, ids, dialect))
+            .order_by(_lines.c.loan_id, _lines.c.period)
         ).all():  # fetchall, not row by row
             line = LineRow(row)
             lines[line.loan_id].append(line)
@@ -352,13 +355,17 @@ class RowPostings:
         if not pending:
             return
         received = utcnow()
-        self.session.execute(insert(_repayments), [self._repayment_values(new, received) for new in pending])
+        rows = [self._repayment_values(new, received) for new in pending]
+        bulk.insert_rows(self._connection(), _repayments, rows)
         ids: dict[tuple[str, str], int] = {}
         for channel in sorted({new.channel for new in pending}):
             references = [new.external_reference for new in pending if new.channel == channel]
             for repayment_id, reference in self.session.execute(
                 select(_repayments.c.id, _repayments.c.external_reference).where(
-                    _repayments.c.channel == channel, _repayments.c.external_reference.in_(references)
+                    _repayments.c.channel == channel,
+                    bulk.one_of(
+                        _repayments.c.external_reference, references, self.session.get_bind().dialect
+                    ),
                 )
             ).all():
                 ids[(channel, reference)] = repayment_id
@@ -369,8 +376,7 @@ class RowPostings:
         changed = [values for rows in groups for row in rows if (values := row.changed()) is not None]
         if not changed:
             return
-        # SET from the parameters' keys: every written column
-        self._connection().execute(_UPDATE_BY_ID[table.name], changed)
+        bulk.update_by_id(self._connection(), table, changed)  # SET every written column
 
     def _record_transitions(self) -> None:
         """The day's bucket move of each loan whose bucket changed (`transitions.record`'s rule:

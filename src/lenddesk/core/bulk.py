@@ -1,0 +1,136 @@
+"""Many rows in one statement: the hot paths' inserts and updates by id.
+
+SQLite runs in process, so an `executemany` costs little there. Through psycopg each row of an
+`executemany` is its own pipelined statement, and adapting the rows value by value is most of the
+client's work. On PostgreSQL the rows therefore travel as one JSON document, serialised in one
+call, and the server reads them back as records of the table's own row type:
+
+    UPDATE t SET a = v.a FROM json_populate_recordset(NULL::t, :rows) AS v WHERE t.id = v.id
+    INSERT INTO t (a, b) SELECT v.a, v.b FROM json_populate_recordset(NULL::t, :rows) AS v
+
+Values go through each column's own bind processing first (a UTC timestamp is converted), so
+what is stored is what the executemany would have stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Insert, Table, Update, any_, bindparam, insert, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import JSON
+
+ID_KEY = "_id"  # the key of the row's id in `update_by_id`'s rows
+Rows = Sequence[Mapping[str, Any]]
+
+
+def update_by_id(connection: Connection, table: Table, rows: Rows) -> None:
+    """`UPDATE table SET … WHERE id = row["_id"]` for every row (all rows set the same columns)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(_update_statement(table), list(rows))
+        return
+    dialect = connection.dialect
+    names = [name for name in rows[0] if name != ID_KEY]
+    target = _quoted(dialect, table.name)
+    assignments = ", ".join(f"{_quoted(dialect, name)} = v.{_quoted(dialect, name)}" for name in names)
+    statement = f"UPDATE {target} AS t SET {assignments} FROM {_records(dialect, table)} WHERE t.id = v.id"
+    renamed = [{"id" if name == ID_KEY else name: value for name, value in row.items()} for row in rows]
+    connection.execute(text(statement), {"rows": _document(dialect, table, renamed)})
+
+
+def insert_rows(connection: Connection, table: Table, rows: Rows) -> None:
+    """`INSERT INTO table` every row (all rows give the same columns; scalar defaults fill the rest)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    missing = _scalar_defaults(table, names)
+    if connection.dialect.name != "postgresql":
+        connection.execute(_insert_statement(table), [{**missing, **row} for row in rows])
+        return
+    dialect = connection.dialect
+    targets = ", ".join(_quoted(dialect, name) for name in [*names, *missing])
+    values = [f"v.{_quoted(dialect, name)}" for name in names] + [f":default_{name}" for name in missing]
+    statement = (
+        f"INSERT INTO {_quoted(dialect, table.name)} ({targets}) "
+        f"SELECT {', '.join(values)} FROM {_records(dialect, table)}"
+    )
+    parameters = {f"default_{name}": value for name, value in missing.items()}
+    connection.execute(text(statement), {"rows": _document(dialect, table, rows), **parameters})
+
+
+def one_of(column: ColumnElement[Any], values: Collection[Any], dialect: Dialect) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(:values)`, one array parameter, so that
+    the statement's text (and psycopg's parse of it) is the same for any number of values."""
+    if dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+
+
+@cache
+def _update_statement(table: Table) -> Update:
+    return update(table).where(table.c.id == bindparam(ID_KEY))  # built once per table
+
+
+@cache
+def _insert_statement(table: Table) -> Insert:
+    return insert(table)
+
+
+def _scalar_defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
+    """The columns not given whose default is a plain value; a computed default must be given."""
+    defaults = {}
+    for column in table.c:
+        if column.name in given or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{table.name}.{column.name}: give its value (its default is computed)")
+        defaults[column.name] = column.default.arg
+    return defaults
+
+
+def _records(dialect: Dialect, table: Table) -> str:
+    """The rows of the `:rows` document as records of the table's own row type."""
+    return f"json_populate_recordset(NULL::{_quoted(dialect, table.name)}, CAST(:rows AS JSON)) AS v"
+
+
+def _document(dialect: Dialect, table: Table, rows: Rows) -> str:
+    """`rows` as one JSON array, each value bound as its column binds it (a UTC timestamp converted)."""
+    processors = _processors(dialect, table)
+    if processors:
+        rows = [
+            {name: processors[name](value) if name in processors else value for name, value in row.items()}
+            for row in rows
+        ]
+    return json.dumps(rows, default=_json_scalar, ensure_ascii=False)
+
+
+@cache
+def _processors(dialect: Dialect, table: Table) -> dict[str, Callable[[Any], Any]]:
+    processors = {}
+    for column in table.c:
+        if isinstance(column.type, JSON):
+            continue  # nested as JSON in the document
+        process = column.type.bind_processor(dialect)
+        if process is not None:
+            processors[column.name] = process
+    return processors
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot bind {type(value).__name__} in a bulk statement")
+
+
+def _quoted(dialect: Dialect, name: str) -> str:
+    return dialect.identifier_preparer.quote(name)

@@ -193,3 +193,32 @@ def test_one_chunk_for_a_file_of_one_loan_keeps_file_order_across_chunks(
 
 def test_two_overlapping_files_on_the_set_based_path_at_once(engine: Engine) -> None:
     overlapping_files_on_many_loans_apply_each_reference_once(engine)
+
+
+def test_a_file_on_loans_with_instalments_paid_off_before_gives_what_single_repayments_give(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """A chunk reads only the lines its repayments can change: lines paid off before the file are
+    left out, and the loan's outstanding principal, next due date and state still come out whole."""
+    first, second, short = make_book(engine)
+    earlier = [  # paid before the file: the first instalments of each loan, one paid ahead of time
+        ("E-1", first, "2300.00", "2026-02-10"),
+        ("E-2", second, "1100.00", "2026-02-10"),
+        ("E-3", short, "1100.00", "2026-02-10"),
+        ("E-4", first, "1200.00", "2026-03-05"),
+    ]
+    assert post_one_by_one(engine, earlier) == [("applied", "")] * len(earlier)
+    single = twin(engine, db_url, tmp_path)
+    lines = [
+        ("F-1", first, "800.00", "2026-04-18"),
+        ("F-2", second, "3000.00", "2026-04-19"),
+        ("F-3", short, "5000.00", "2026-04-20"),  # settles it: the certificate counts every payment
+        ("F-4", first, "40000.00", "2026-04-20"),  # beyond what is payable: credit
+        ("F-5", second, "0.01", "2026-04-20"),
+    ]
+    outcome = run_import(engine, csv_file(lines), chunk_size=50)
+    with Session(engine) as session:
+        batched = [(row["status"], row["reason_code"]) for row in batch_results(session, outcome.batch_id)]
+    assert batched == post_one_by_one(single, lines) == [("applied", "")] * len(lines)
+    assert state(engine) == state(single)
+    single.dispose()

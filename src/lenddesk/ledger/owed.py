@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import or_
+
 COMPONENTS = ("penalty", "late_fee", "interest", "principal")
 
 # component: (charged column, paid column, waived column or None)
@@ -52,6 +54,16 @@ def owed_fen(line: Any, components: Sequence[str] = COMPONENTS) -> int:
             return sum(owed_components(line).values())
     owed = owed_components(line)
     return sum(owed[component] for component in components)
+
+
+def owes_clause(table: Any, components: Sequence[str] = COMPONENTS) -> Any:
+    """`owes_sql` as a SQLAlchemy expression on the schedule lines' `table`."""
+    conditions = []
+    for component in components:
+        charged, paid, waived = COLUMNS[component]
+        owed = table.c[charged] - table.c[paid] - (table.c[waived] if waived else 0)
+        conditions.append(owed > 0)
+    return or_(*conditions)
 
 
 def owes_sql(alias: str, components: Sequence[str] = COMPONENTS) -> str:

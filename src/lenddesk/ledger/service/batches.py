@@ -460,7 +460,10 @@ def _post_lines(
     actor: audit.Actor,
 ) -> dict[int, _Result]:
     postings = RowPostings(session, actor, batch.business_date)
-    books = postings.load([loan_ids[line.contract_number] for _, line in lines])  # locked in id order
+    since = min(line.value_date for _, line in lines)  # regular repayments only: the earliest
+    books = postings.load(
+        [loan_ids[line.contract_number] for _, line in lines], since=since
+    )  # locked in id order
     references = sorted({line.reference for _, line in lines})
     dialect = session.get_bind().dialect
     seen: dict[str, _Known | NewRepayment | Repayment] = {

@@ -24,11 +24,16 @@ from lenddesk.ledger.service._common import _due, _lock_loan, _rounding
 
 @dataclass
 class _Book:
-    """A loan and its lines, changed in place by postings."""
+    """A loan and its lines, changed in place by postings.
+
+    A regular repayment reads only the lines it can change (`RowPostings.load` with `since`): the
+    lines paid off by then are left out, and the principal paid on them is counted here."""
 
     loan: Loan
     product: Product
     lines: list[ScheduleLine]
+    principal_paid_on_lines_left_out_fen: int = 0
+    lines_left_out: bool = False
 
     @property
     def by_period(self) -> dict[int, ScheduleLine]:
@@ -280,6 +285,8 @@ def _post_early_partial(book: _Book, amount_fen: int, on: date) -> list[dict[str
 
 def _apply_repayment(book: _Book, repayment: Repayment, *, replaying: bool) -> None:
     _use_credit(book, repayment.value_date)
+    if repayment.kind != "regular":  # a prepayment quotes the whole schedule
+        assert not book.lines_left_out, "an early repayment needs every line of the loan"
     try:
         if repayment.kind == "early_full":
             entries = _post_early_full(book, repayment.amount_fen, repayment.value_date)
@@ -317,7 +324,10 @@ def _restate(book: _Book, *, today: date, settled_on: date | None) -> Restated:
     days past due with `loan_standing` — the same rule as the close of business."""
     loan, lines = book.loan, book.lines
     unpaid = [line for line in lines if owed_fen(line) > 0]
-    loan.outstanding_principal_fen = loan.principal_fen - sum(line.paid_principal_fen for line in lines)
+    paid_principal = book.principal_paid_on_lines_left_out_fen + sum(
+        line.paid_principal_fen for line in lines
+    )
+    loan.outstanding_principal_fen = loan.principal_fen - paid_principal
     loan.oldest_unpaid_due_on = min((line.due_on for line in unpaid), default=None)
     loan.next_due_on = next((line.due_on for line in unpaid if line.due_on >= today), None)
     oldest = loan.oldest_unpaid_due_on

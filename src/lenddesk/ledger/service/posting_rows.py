@@ -21,7 +21,7 @@ from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select
+from sqlalchemy import Connection, Row, bindparam, func, insert, not_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from lenddesk.ledger.models import (
     ScheduleLine,
     SettlementCertificate,
 )
+from lenddesk.ledger.owed import owes_clause
 from lenddesk.ledger.service.posting import _apply_repayment, _Book, _restate, certificate_number
 
 _loans = Loan.__table__
@@ -133,6 +134,12 @@ _INSERT_ONCE = {
 }
 
 
+def _changeable_on_or_after(since: date) -> Any:
+    """The schedule lines a regular repayment dated `since` or later can change, or must see: those
+    due after `since` (the next instalment is payable early), not paid off, or owing (`owed`)."""
+    return or_(_lines.c.due_on > since, _lines.c.paid_off_on.is_(None), owes_clause(_lines))
+
+
 @dataclass(frozen=True)
 class ContractRead:
     """What a single posting reads under the loan's lock: the book, and the payments that decide
@@ -144,19 +151,18 @@ class ContractRead:
 
 
 class _Stored:
-    """A row as plain attributes (the names of the ORM columns), remembering what was read."""
+    """A row as plain attributes (the names of the ORM columns), remembering what was read.
 
+    Slots, and each subclass unpacks its row in one assignment: a chunk builds tens of thousands
+    of these, and the posting rules read their attributes many times over."""
+
+    __slots__ = ("_read",)
     id: int
     READ: tuple[str, ...] = ()
     WRITTEN: tuple[str, ...] = ()
     NAMES: tuple[str, ...] = ()
     written_values: Callable[[Any], tuple[Any, ...]]
-
-    def __init__(self, row: Row[Any]) -> None:
-        """`row` holds the READ then the WRITTEN columns, in that order."""
-        values = tuple(row)
-        self.__dict__ = dict(zip(self.NAMES, values, strict=True))
-        self._read = values[len(self.READ) :]
+    _read: tuple[Any, ...]
 
     def changed(self) -> dict[str, Any] | None:
         """The written columns (and `_id`) when any of them changed since the read, else None."""
@@ -168,12 +174,63 @@ class _Stored:
 
 class LoanRow(_Stored):
     READ, WRITTEN, NAMES = LOAN_READ, LOAN_WRITTEN, LOAN_READ + LOAN_WRITTEN
+    __slots__ = NAMES
     written_values = staticmethod(attrgetter(*LOAN_WRITTEN))
+
+    def __init__(self, row: Row[Any] | tuple[Any, ...]) -> None:
+        """`row` holds LOAN_READ then LOAN_WRITTEN, in that order."""
+        values = tuple(row)
+        (
+            self.id,
+            self.contract_number,
+            self.borrower_id,
+            self.product_id,
+            self.principal_fen,
+            self.annual_rate,
+            self.method,
+            self.disbursed_on,
+            self.status,
+            self.days_past_due,
+            self.bucket,
+            self.oldest_unpaid_due_on,
+            self.next_due_on,
+            self.outstanding_principal_fen,
+            self.cost_charged_fen,
+            self.principal_days_repaid,
+            self.early_repayment_fees_fen,
+            self.credit_balance_fen,
+            self.settled_on,
+        ) = values
+        self._read = values[8:]
 
 
 class LineRow(_Stored):
     READ, WRITTEN, NAMES = LINE_READ, LINE_WRITTEN, LINE_READ + LINE_WRITTEN
+    __slots__ = NAMES
     written_values = staticmethod(attrgetter(*LINE_WRITTEN))
+
+    def __init__(self, row: Row[Any] | tuple[Any, ...]) -> None:
+        """`row` holds LINE_READ then LINE_WRITTEN, in that order."""
+        values = tuple(row)
+        (
+            self.id,
+            self.loan_id,
+            self.period,
+            self.due_on,
+            self.waived_penalty_fen,
+            self.waived_late_fee_fen,
+            self.waived_interest_fen,
+            self.principal_fen,
+            self.interest_fen,
+            self.penalty_fen,
+            self.late_fee_fen,
+            self.paid_principal_fen,
+            self.paid_interest_fen,
+            self.paid_penalty_fen,
+            self.paid_late_fee_fen,
+            self.paid_off_on,
+        ) = values
+        self._read = values[7:]
 
 
 @dataclass(eq=False)
@@ -216,9 +273,19 @@ class RowPostings:
             self.session.flush()
         return self.session.connection()
 
-    def load(self, loan_ids: list[int], *, products: dict[int, Row[Any]] | None = None) -> dict[int, _Book]:
+    def load(
+        self,
+        loan_ids: list[int],
+        *,
+        products: dict[int, Row[Any]] | None = None,
+        since: date | None = None,
+    ) -> dict[int, _Book]:
         """Read (and on PostgreSQL lock, in id order) the loans and their lines: one statement each,
-        and one for the products unless given."""
+        and one for the products unless given.
+
+        With `since`, for regular repayments dated `since` or later only: the lines paid off and due
+        by then are left out (no such repayment changes them), and the principal paid on them is
+        summed in the database instead (one more statement)."""
         ids = sorted(set(loan_ids))
         if not ids:
             return {}
@@ -235,19 +302,34 @@ class RowPostings:
         ]
         if products is None:
             products = {row.id: row for row in self.session.execute(select(_products))}
+        of_loans = bulk.one_of(_lines.c.loan_id, ids, dialect)
+        changeable = [] if since is None else [_changeable_on_or_after(since)]
         lines: dict[int, list[Any]] = {loan.id: [] for loan in loans}
         line_columns = [_lines.c[name] for name in LINE_READ + LINE_WRITTEN]
         for row in self.session.execute(
-            select(*line_columns)
-            .where(bulk.one_of(_lines.c.loan_id, ids, dialect))
-            .order_by(_lines.c.loan_id, _lines.c.period)
+            select(*line_columns).where(of_loans, *changeable).order_by(_lines.c.loan_id, _lines.c.period)
         ).all():  # fetchall, not row by row
             line = LineRow(row)
             lines[line.loan_id].append(line)
+        left_out = {} if since is None else self._principal_paid_on_lines_left_out(of_loans, since)
         for loan in loans:
-            self.books[loan.id] = _Book(loan=loan, product=products[loan.product_id], lines=lines[loan.id])  # type: ignore[arg-type]
+            self.books[loan.id] = _Book(
+                loan=loan,  # type: ignore[arg-type]
+                product=products[loan.product_id],  # type: ignore[arg-type]
+                lines=lines[loan.id],
+                principal_paid_on_lines_left_out_fen=left_out.get(loan.id, 0),
+                lines_left_out=since is not None,
+            )
             self._buckets_read[loan.id] = loan.bucket
         return {loan.id: self.books[loan.id] for loan in loans}
+
+    def _principal_paid_on_lines_left_out(self, of_loans: Any, since: date) -> dict[int, int]:
+        rows = self.session.execute(
+            select(_lines.c.loan_id, func.sum(_lines.c.paid_principal_fen))
+            .where(of_loans, not_(_changeable_on_or_after(since)))
+            .group_by(_lines.c.loan_id)
+        ).all()
+        return {loan_id: int(paid) for loan_id, paid in rows}
 
     def load_contract(
         self, contract_number: str, *, channel: str, reference: str, value_date: date

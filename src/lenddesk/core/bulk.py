@@ -21,7 +21,21 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Insert, Table, Update, any_, bindparam, insert, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    String,
+    Table,
+    Update,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import JSON
@@ -67,11 +81,13 @@ def insert_rows(connection: Connection, table: Table, rows: Rows) -> None:
 
 
 def one_of(column: ColumnElement[Any], values: Collection[Any], dialect: Dialect) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `column = ANY(:values)`, one array parameter, so that
-    the statement's text (and psycopg's parse of it) is the same for any number of values."""
-    if dialect.name != "postgresql":
-        return column.in_(values)
-    return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    """`column IN (values)` with the values in one parameter, so that the statement's text (and
+    its parse) is the same for any number of values: `= ANY(:array)` on PostgreSQL, `IN (SELECT
+    value FROM json_each(:json))` on SQLite. Values are ints or strings."""
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=String)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 @cache

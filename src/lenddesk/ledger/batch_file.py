@@ -104,11 +104,13 @@ def read_lines(text: str) -> list[FileLine]:
     return lines
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _storable(text: str) -> str:
     """Lone surrogates (undecodable bytes) as U+FFFD, at most STORED characters: what the line table
     keeps (longer than any valid value, so a cut text is still refused as too long)."""
-    cleaned = "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text.strip())
-    return cleaned[:STORED]
+    return _LONE_SURROGATE.sub("\ufffd", text.strip())[:STORED]
 
 
 def check_line(line: FileLine) -> CheckedLine | Refusal:

@@ -1,15 +1,16 @@
 """Many rows in one statement: the hot paths' inserts and updates by id.
 
-SQLite runs in process, so an `executemany` costs little there. Through psycopg each row of an
-`executemany` is its own pipelined statement, and adapting the rows value by value is most of the
-client's work. On PostgreSQL the rows therefore travel as one JSON document, serialised in one
-call, and the server reads them back as records of the table's own row type:
+Building an executemany's parameters row by row, as SQLAlchemy does, costs more Python than
+SQLite spends storing them: on SQLite the rows go to the driver's own executemany, bound column by
+column. Through psycopg each row of an executemany is its own pipelined statement, adapted value
+by value: on PostgreSQL the rows therefore travel as one JSON document, serialised in one call,
+and the server reads them back as records of the table's own row type:
 
     UPDATE t SET a = v.a FROM json_populate_recordset(NULL::t, :rows) AS v WHERE t.id = v.id
     INSERT INTO t (a, b) SELECT v.a, v.b FROM json_populate_recordset(NULL::t, :rows) AS v
 
-Values go through each column's own bind processing first (a UTC timestamp is converted), so
-what is stored is what the executemany would have stored.
+Either way each value goes through its column's own bind processing first (a UTC timestamp is
+converted, JSON serialised on SQLite), so what is stored is what SQLAlchemy would have stored.
 """
 
 from __future__ import annotations
@@ -24,17 +25,13 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Insert,
     String,
     Table,
-    Update,
     any_,
     bindparam,
     func,
-    insert,
     select,
     text,
-    update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -48,11 +45,13 @@ def update_by_id(connection: Connection, table: Table, rows: Rows) -> None:
     """`UPDATE table SET … WHERE id = row["_id"]` for every row (all rows set the same columns)."""
     if not rows:
         return
-    if connection.dialect.name != "postgresql":
-        connection.execute(_update_statement(table), list(rows))
-        return
     dialect = connection.dialect
     names = [name for name in rows[0] if name != ID_KEY]
+    if dialect.name != "postgresql":
+        assignments = ", ".join(f"{_quoted(dialect, name)} = ?" for name in names)
+        statement = f"UPDATE {_quoted(dialect, table.name)} SET {assignments} WHERE id = ?"
+        _execute_many(connection, table, statement, [*names, ID_KEY], rows)
+        return
     target = _quoted(dialect, table.name)
     assignments = ", ".join(f"{_quoted(dialect, name)} = v.{_quoted(dialect, name)}" for name in names)
     statement = f"UPDATE {target} AS t SET {assignments} FROM {_records(dialect, table)} WHERE t.id = v.id"
@@ -66,10 +65,16 @@ def insert_rows(connection: Connection, table: Table, rows: Rows) -> None:
         return
     names = list(rows[0])
     missing = _scalar_defaults(table, names)
-    if connection.dialect.name != "postgresql":
-        connection.execute(_insert_statement(table), [{**missing, **row} for row in rows])
-        return
     dialect = connection.dialect
+    if dialect.name != "postgresql":
+        rows = [{**missing, **row} for row in rows] if missing else rows
+        names += missing
+        targets = ", ".join(_quoted(dialect, name) for name in names)
+        statement = (
+            f"INSERT INTO {_quoted(dialect, table.name)} ({targets}) VALUES ({', '.join('?' * len(names))})"
+        )
+        _execute_many(connection, table, statement, names, rows)
+        return
     targets = ", ".join(_quoted(dialect, name) for name in [*names, *missing])
     values = [f"v.{_quoted(dialect, name)}" for name in names] + [f":default_{name}" for name in missing]
     statement = (
@@ -90,14 +95,19 @@ def one_of(column: ColumnElement[Any], values: Collection[Any], dialect: Dialect
     return column.in_(select(listed.c.value))
 
 
-@cache
-def _update_statement(table: Table) -> Update:
-    return update(table).where(table.c.id == bindparam(ID_KEY))  # built once per table
-
-
-@cache
-def _insert_statement(table: Table) -> Insert:
-    return insert(table)
+def _execute_many(
+    connection: Connection, table: Table, statement: str, names: Sequence[str], rows: Rows
+) -> None:
+    """The driver's own executemany of `statement` (positional parameters in `names`' order), each
+    value bound as its column binds it: what SQLAlchemy's executemany would store, without building
+    its parameters row by row."""
+    processors = _processors(connection.dialect, table, json_too=True)
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        process = processors.get("id" if name == ID_KEY else name)
+        columns.append([process(value) for value in values] if process else values)
+    connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
 
 
 def _scalar_defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
@@ -129,11 +139,12 @@ def _document(dialect: Dialect, table: Table, rows: Rows) -> str:
 
 
 @cache
-def _processors(dialect: Dialect, table: Table) -> dict[str, Callable[[Any], Any]]:
+def _processors(dialect: Dialect, table: Table, *, json_too: bool = False) -> dict[str, Callable[[Any], Any]]:
+    """Each column's bind processing (JSON columns' only with `json_too`: nested in a document)."""
     processors = {}
     for column in table.c:
-        if isinstance(column.type, JSON):
-            continue  # nested as JSON in the document
+        if isinstance(column.type, JSON) and not json_too:
+            continue
         process = column.type.bind_processor(dialect)
         if process is not None:
             processors[column.name] = process

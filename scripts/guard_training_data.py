@@ -5,7 +5,9 @@ Deterministic (fixed seed): hand-written phrase banks per code, combined with fr
 conditions, closings) in many styles — formal SMS, colloquial chat, pinyin and initials, emoji,
 Traditional and Hong Kong characters, Cantonese, full-width, English — and hard negatives (negated
 and factual statements, anti-scam notices, dispute clauses, lawful consequences, hardship offers,
-call-back-only messages to third parties). Rows: {"text", "codes", "to_third_party"}.
+call-back-only messages to third parties). Rows: {"text", "codes", "to_third_party"}. The rows of
+data/guard_handwritten.jsonl (whole messages written one by one by another hand) are appended as
+they are; a generated row with the same text is dropped.
 
     PYTHONPATH=src python scripts/guard_training_data.py
 """
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import opencc
 
-OUT = Path(__file__).resolve().parent.parent / "src/lenddesk/collections/data/guard_train.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "src/lenddesk/collections/data"
+OUT = DATA / "guard_train.jsonl"
+# Written out one by one by a second hand, who had not read the banks below (docs/DATA.md).
+HANDWRITTEN = DATA / "guard_handwritten.jsonl"
 SEED = 20261207
 
 NAMES = ["张先生", "李女士", "王先生", "刘女士", "陈先生", "赵女士", "周先生", "吴女士", "孙先生", "马女士"]
@@ -859,10 +864,19 @@ def rows(seed: int = SEED) -> list[dict[str, object]]:
                 text = fill(rng, fill_slots(rng, template))
                 add(framed_violation(rng, text) if codes and not third else text, codes, third)
     rng.shuffle(out)
+    handwritten = handwritten_rows()
+    written_by_hand = {row["text"] for row in handwritten}
     unique: dict[str, dict[str, object]] = {}
     for row in out:
-        unique.setdefault(str(row["text"]), row)
-    return list(unique.values())
+        if row["text"] not in written_by_hand:  # a hand-written label wins over a generated one
+            unique.setdefault(str(row["text"]), row)
+    return list(unique.values()) + handwritten
+
+
+def handwritten_rows(path: Path = HANDWRITTEN) -> list[dict[str, object]]:
+    """The hand-written rows as they are: no frames, no styles (each is already a whole message)."""
+    lines = path.read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def main() -> None:

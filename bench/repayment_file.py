@@ -6,8 +6,10 @@
 For each database: seed a book (`lenddesk seed`, one loan per two lines, not timed), write a CSV of
 --lines repayments on its open loans — two lines per loan in file order, dated the book's date, so
 every line goes the set-based way (`posting_rows`) — and time `import_batch` (parse, stage the
-lines, apply them chunk by chunk, each chunk one transaction). Prints the wall time, the process's
-CPU time (SQLite runs in it; PostgreSQL's share is in its server), lines per second and the counts.
+lines, apply them chunk by chunk, each chunk one transaction; on PostgreSQL in `--workers`
+processes, as `lenddesk repayments import` does). Prints the wall time, this process's CPU time
+(SQLite runs in it; on PostgreSQL the server and the other workers have theirs), lines per second
+and the counts.
 Run it alone on the machine: the figure is the lead's, measured quiet.
 """
 

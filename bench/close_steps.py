@@ -62,7 +62,7 @@ def wrap_steps(clock: StatementClock) -> None:
             finally:
                 clock.step = "ledger"
 
-        after_close._steps[name] = step.__class__(step.name, step.order, timed, step.label)
+        after_close._steps[name] = step.__class__(step.name, step.order, timed, step.label, step.after)
 
 
 def main() -> None:

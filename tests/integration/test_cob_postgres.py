@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from lenddesk.core.db import make_engine, upgrade_database
@@ -14,7 +16,9 @@ from lenddesk.core.policy import LedgerPolicy, MoneyPolicy, Policy, get_policy
 from lenddesk.ledger.cob import run_cob
 from lenddesk.ledger.seed import SeedOptions, seed_book
 from lenddesk.risk.service.scoring import behaviour_rows
+from tests.integration.test_repayment_batches_postgres import twin_database
 from tests.support.naive_cob import book_state
+from tests.support.servers import PostgresServer
 
 AS_OF = date(2026, 6, 30)
 OPTIONS = SeedOptions(borrowers=400, business_date=AS_OF, simulate_days=20, seed=5)
@@ -138,3 +142,102 @@ def test_the_score_reads_a_chunks_lines_through_the_index_not_the_whole_table(pg
     engine.dispose()
     assert "ix_schedule_lines_owed_or_late" in plan, plan
     assert "Seq Scan on schedule_lines" not in plan, plan
+
+
+def test_two_workers_close_disjoint_chunks_side_by_side_as_one_worker_does(
+    pg_url: str, postgres: PostgresServer
+) -> None:
+    """Two connections take the chunks of each date between them (each chunk claimed once, in its
+    own transaction) and leave the book, the run summaries and the chunk records exactly as one
+    connection does; a worker that fails stops the other after its chunk, and the rerun redoes
+    only the chunks without a record."""
+    upgrade_database(pg_url)
+    engine = make_engine(pg_url)
+    seed_book(engine, OPTIONS, policy=Policy())
+    twins = {
+        name: twin_database(engine, postgres, f"{engine.url.database}_{name}") for name in ("one", "crashed")
+    }
+    two = make_engine(pg_url)
+    target = AS_OF + timedelta(days=6)
+    closers: set[str] = set()
+
+    def note_thread(stage: str, chunk: int) -> None:
+        closers.add(threading.current_thread().name)
+
+    crashes = {"left": 1}
+
+    def crash_once(stage: str, chunk: int) -> None:
+        if stage == "lines" and chunk == 3 and crashes["left"]:
+            crashes["left"] -= 1
+            raise RuntimeError("worker died")
+
+    try:
+        run_cob(two, target, chunk_size=61, policy=Policy(), workers=2, on_step=note_thread)
+        run_cob(twins["one"], target, chunk_size=61, policy=Policy(), workers=1)
+        with pytest.raises(RuntimeError, match="worker died"):
+            run_cob(twins["crashed"], target, chunk_size=61, policy=Policy(), workers=2, on_step=crash_once)
+        run_cob(twins["crashed"], target, chunk_size=61, policy=Policy(), workers=2)
+        assert len(closers) == 2, closers  # both connections closed chunks
+        reference = everything(twins["one"])
+        assert everything(two) == reference
+        assert everything(twins["crashed"]) == reference
+        assert _runs(two) == _runs(twins["one"]) == _runs(twins["crashed"])
+    finally:
+        for each in (two, *twins.values()):
+            each.dispose()
+
+
+def _runs(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Each date's counters (not its duration) and its chunk records."""
+    with engine.connect() as connection:
+        runs = connection.execute(text("SELECT id, business_date, summary FROM cob_runs ORDER BY id")).all()
+        chunks = connection.execute(
+            text("SELECT run_id, low, high, counts FROM cob_chunks ORDER BY run_id, low")
+        ).all()
+    counted = [
+        (row.business_date, {k: v for k, v in row.summary.items() if k != "duration_seconds"}) for row in runs
+    ]
+    return counted + [tuple(row) for row in chunks]
+
+
+def test_after_close_steps_that_do_not_read_each_other_run_side_by_side(pg_url: str) -> None:
+    """On PostgreSQL a step starts as soon as the steps it names are done, on a connection of its
+    own: two independent steps meet at a barrier (one after the other, the first would wait for
+    ever), and a step after one of them starts only once that one is done."""
+    from lenddesk.ledger import after_close
+
+    upgrade_database(pg_url)
+    engine = make_engine(pg_url)
+    meeting = threading.Barrier(2, timeout=20)
+    finished: list[str] = []
+
+    def independent(name: str):  # type: ignore[no-untyped-def]
+        def step(connection, day):  # type: ignore[no-untyped-def]
+            assert connection.scalar(text("SELECT 1")) == 1
+            meeting.wait()
+            time.sleep(0.2 if name == "test.slow" else 0)
+            finished.append(name)
+            return {"ran": 1}
+
+        return step
+
+    def later(connection, day):  # type: ignore[no-untyped-def]
+        assert "test.slow" in finished
+        finished.append("test.later")
+        return {"ran": 1}
+
+    registered = dict(after_close._steps)
+    try:
+        after_close._steps.clear()
+        after_close.register("test.slow", independent("test.slow"), order=10, after=())
+        after_close.register("test.quick", independent("test.quick"), order=20, after=())
+        after_close.register("test.later", later, order=30, after=("test.slow",))
+        with engine.connect() as connection:
+            counts = after_close.run_steps(connection, AS_OF, seconds := {}, workers=2)
+    finally:
+        after_close._steps.clear()
+        after_close._steps.update(registered)
+        engine.dispose()
+    assert finished == ["test.quick", "test.slow", "test.later"]
+    assert counts == {"test.slow.ran": 1, "test.quick.ran": 1, "test.later.ran": 1}
+    assert list(seconds) == ["test.slow", "test.quick", "test.later"]

@@ -22,4 +22,4 @@ def purge_consents(connection: Connection, business_date: date) -> dict[str, int
     return {"consents_purged": purged}
 
 
-after_close.register("care.purge_consents", purge_consents, order=300)
+after_close.register("care.purge_consents", purge_consents, order=300, after=())

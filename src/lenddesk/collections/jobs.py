@@ -9,15 +9,25 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from lenddesk.collections import service
-from lenddesk.collections.service.plan import plan_day
+from lenddesk.collections.service.plan import judge_promises, plan_day
 from lenddesk.ledger import after_close
+
+
+def promises_step(connection: Connection, business_date: date) -> dict[str, int]:
+    """The close-of-business step before the plan and the score, which both read its verdicts:
+    promises to pay kept or broken by `business_date` (idempotent)."""
+    with connection.begin():
+        return {"judged": judge_promises(connection, business_date)}
 
 
 def plan_step(connection: Connection, business_date: date) -> dict[str, int]:
     """The close-of-business step: plan the contact day after `business_date` (idempotent)."""
-    return plan_day(connection, business_date)
+    return plan_day(connection, business_date, judge=False)
 
 
+after_close.register(
+    "collections.promises", promises_step, order=150, label="promises kept or broken 承诺履约判定"
+)
 after_close.register("collections", plan_step, order=200, label="collections daily plan 催收日计划")
 
 

@@ -110,6 +110,9 @@ class LedgerPolicy(Section):
     penalty_base: Literal["principal", "principal_and_interest"] = "principal"
     # Loan ids per close-of-business chunk; each chunk is one transaction.
     cob_chunk_size: int = Field(default=50_000, ge=100)
+    # Connections that close chunks, and run independent after-close steps, side by side on
+    # PostgreSQL (SQLite has one writer: it always closes with one).
+    cob_workers: int = Field(default=2, ge=1, le=16)
     # The legal annual cost cap (综合融资成本上限): interest + penalties + every fee never exceed it
     # on the principal actually outstanding; products may cap lower, never higher.
     annual_cost_cap: Decimal = Field(default=Decimal("0.24"), gt=0, le=1)

@@ -8,15 +8,21 @@ statement per concern over that set. Nothing loops over loans in Python.
 
 How it stays correct: the rules are those of `delinquency.close_loan_day` (its reference, in
 exact integer arithmetic, so SQLite and PostgreSQL agree to the fen). Each chunk is one
-transaction that also records its progress in `cob_runs.last_loan_id`: a run killed at any
-point resumes at the first unfinished chunk and ends in the same state as an uninterrupted run.
-A date that is done is never run again, and dates run in order (missed dates are caught up).
+transaction that also records itself in `cob_chunks`: a run killed at any point redoes only the
+chunks without a row and ends in the same state as an uninterrupted run. A date that is done is
+never run again, and dates run in order (missed dates are caught up).
+
+How it uses the machine: on PostgreSQL `workers` connections close chunks side by side (chunks are
+disjoint id ranges, each claimed by inserting its row), and then run the after-close steps that do
+not read each other side by side (`after_close`). SQLite has one writer: one connection does all.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -40,13 +46,14 @@ from lenddesk.ledger.delinquency import (
     standing_case_sql,
 )
 from lenddesk.ledger.locking import lock_loan_range
-from lenddesk.ledger.models import CobRun, Product
+from lenddesk.ledger.models import CobChunk, CobRun, Product
 from lenddesk.ledger.owed import owes_sql
 
 Progress = Callable[[date, int, int], None]
 StepHook = Callable[[str, int], None]
 
 _runs = CobRun.__table__
+_chunks = CobChunk.__table__
 _work = table_clause("cob_work", column("loan_id"), column("old_bucket"), column("new_bucket"), column("dpd"))
 
 JULIAN_DAY_OF_ORDINAL_ZERO = 1721424.5  # julianday('0001-01-01') − 1
@@ -127,29 +134,33 @@ def run_cob(
     progress: Progress | None = None,
     policy: Policy | None = None,
     on_step: StepHook | None = None,
+    workers: int | None = None,
 ) -> CobSummary:
     """Close `business_date`, first catching up every missed date since the last closed one.
 
     Idempotent: a date already closed is skipped. `on_step(stage, chunk_index)` is called inside
-    each chunk's transaction (tests use it to simulate a crash mid-chunk).
+    each chunk's transaction (tests use it to simulate a crash mid-chunk). `workers` (default:
+    policy `ledger.cob_workers`) connections close on PostgreSQL; SQLite always closes with one.
     """
     engine = engine_of(target)
     policy = policy or get_policy()
-    chunk_size = chunk_size or policy.ledger.cob_chunk_size
     started = time.perf_counter()
     summary = CobSummary()
     with engine.connect() as connection:
         dates = dates_to_close(connection, business_date)
         if dates:
-            statements = _Statements(connection.dialect.name, DelinquencyRules.from_policy(policy))
-            _prepare(connection, statements)
+            closing = _Closing(
+                engine=engine,
+                statements=_Statements(connection.dialect.name, DelinquencyRules.from_policy(policy)),
+                chunk_size=chunk_size or policy.ledger.cob_chunk_size,
+                workers=1 if connection.dialect.name == "sqlite" else (workers or policy.ledger.cob_workers),
+                progress=progress,
+                on_step=on_step,
+            )
+            _prepare(connection, closing.statements)
             try:
                 for day in dates:
-                    summary.add(
-                        _close_date(
-                            connection, statements, day, chunk_size, progress, on_step, summary.step_seconds
-                        )
-                    )
+                    summary.add(_close_date(connection, closing, day, summary.step_seconds))
                     summary.business_dates.append(day)
             finally:
                 _drop_work_tables(connection)
@@ -185,49 +196,122 @@ def dates_to_close(connection: Connection, business_date: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((business_date - start).days + 1)]
 
 
+@dataclass
+class _Closing:
+    """What every date of one `run_cob` closes with."""
+
+    engine: Engine
+    statements: _Statements
+    chunk_size: int
+    workers: int
+    progress: Progress | None
+    on_step: StepHook | None
+
+
 def _close_date(
-    connection: Connection,
-    statements: _Statements,
-    day: date,
-    chunk_size: int,
-    progress: Progress | None,
-    on_step: StepHook | None,
-    step_seconds: dict[str, float],
+    connection: Connection, closing: _Closing, day: date, step_seconds: dict[str, float]
 ) -> dict[str, Any]:
-    run_id, last_loan_id, counts = _open_run(connection, day)
+    run_id, start, counts, chunk_size = _open_run(connection, day, closing.chunk_size)
     started = time.perf_counter()
     _apply_credit_balances(connection, day)
     _add_seconds(step_seconds, LEDGER_CREDIT_STEP, started)
     aging_started = time.perf_counter()
     with connection.begin():
         max_id = connection.scalar(text("SELECT MAX(id) FROM loans")) or 0
-        _load_terms(connection, day, statements.rules)
-    chunk_index = int(counts.get("chunks", 0))
-    if progress:
-        progress(day, min(last_loan_id, max_id), max_id)
-    while last_loan_id < max_id:
-        high = last_loan_id + chunk_size
-        chunk_counts = _close_chunk(
-            connection, statements, run_id, day, last_loan_id, high, chunk_index, on_step
-        )
-        for name, value in chunk_counts.items():
-            counts[name] = int(counts.get(name, 0)) + value
-        last_loan_id, chunk_index = high, chunk_index + 1
-        if progress:
-            progress(day, min(last_loan_id, max_id), max_id)
-    _add_seconds(step_seconds, LEDGER_AGING_STEP, aging_started)
-    # other rooms' steps, idempotent per date
-    counts.update(after_close.run_steps(connection, day, step_seconds))
-    counts["duration_seconds"] = round(
-        float(counts.get("duration_seconds", 0)) + time.perf_counter() - started, 3
+        _load_terms(connection, day, closing.statements.rules)
+        done = set(connection.scalars(select(_chunks.c.low).where(_chunks.c.run_id == run_id)))
+    chunks = _Chunks(
+        [(low, low + chunk_size) for low in range(start, max_id, chunk_size) if low not in done],
+        first=start,
+        size=chunk_size,
+        max_id=max_id,
+        done=len(done),
     )
+    if closing.progress:
+        closing.progress(day, chunks.position(), max_id)
+    _close_chunks(connection, closing, run_id, day, chunks)
+    _add_seconds(step_seconds, LEDGER_AGING_STEP, aging_started)
+    with connection.begin():
+        for chunk_counts in connection.scalars(select(_chunks.c.counts).where(_chunks.c.run_id == run_id)):
+            for name, value in chunk_counts.items():
+                counts[name] = int(counts.get(name, 0)) + int(value)
+        end = connection.scalar(select(func.max(_chunks.c.high)).where(_chunks.c.run_id == run_id))
+    # other rooms' steps, idempotent per date
+    counts.update(after_close.run_steps(connection, day, step_seconds, workers=closing.workers))
+    counts["duration_seconds"] = round(time.perf_counter() - started, 3)
     with connection.begin():
         connection.execute(
             update(_runs)
             .where(_runs.c.id == run_id)
-            .values(status="done", finished_at=utcnow(), summary=counts, last_loan_id=max(last_loan_id, 0))
+            .values(status="done", finished_at=utcnow(), summary=counts, last_loan_id=max(end or 0, start))
         )
     return counts
+
+
+class _Chunks:
+    """The chunks of a date still to close, handed out one at a time (to any worker thread)."""
+
+    def __init__(
+        self, ranges: list[tuple[int, int]], *, first: int, size: int, max_id: int, done: int
+    ) -> None:
+        self.ranges, self.first, self.size, self.max_id = ranges, first, size, max_id
+        self._pending: Iterator[tuple[int, int]] = iter(ranges)
+        self._done = done
+        self._lock = threading.Lock()
+        self.failed = False
+
+    def next(self) -> tuple[int, int] | None:
+        with self._lock:
+            return None if self.failed else next(self._pending, None)
+
+    def index(self, low: int) -> int:
+        return (low - self.first) // self.size
+
+    def finished_one(self) -> int:
+        with self._lock:
+            self._done += 1
+            return self.position()
+
+    def position(self) -> int:
+        return min(self.first + self._done * self.size, self.max_id)
+
+
+def _close_chunks(connection: Connection, closing: _Closing, run_id: int, day: date, chunks: _Chunks) -> None:
+    workers = min(closing.workers, len(chunks.ranges))
+    if workers <= 1:
+        _close_chunks_on(connection, closing, run_id, day, chunks)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cob") as pool:
+        futures = [pool.submit(_worker, closing, run_id, day, chunks) for _ in range(workers)]
+        for future in futures:
+            future.result()
+
+
+def _worker(closing: _Closing, run_id: int, day: date, chunks: _Chunks) -> None:
+    """One more connection closing chunks (PostgreSQL): its own work tables and terms."""
+    with closing.engine.connect() as connection:
+        _prepare(connection, closing.statements)
+        try:
+            with connection.begin():
+                _load_terms(connection, day, closing.statements.rules)
+            _close_chunks_on(connection, closing, run_id, day, chunks)
+        finally:
+            _drop_work_tables(connection)
+
+
+def _close_chunks_on(
+    connection: Connection, closing: _Closing, run_id: int, day: date, chunks: _Chunks
+) -> None:
+    try:
+        while (chunk := chunks.next()) is not None:
+            low, high = chunk
+            _close_chunk(connection, closing, run_id, day, low, high, chunks.index(low))
+            position = chunks.finished_one()
+            if closing.progress:
+                closing.progress(day, position, chunks.max_id)
+    except BaseException:
+        chunks.failed = True  # the other workers stop after their chunk; the run resumes later
+        raise
 
 
 LEDGER_CREDIT_STEP = "ledger.credit_balances"
@@ -251,14 +335,23 @@ def _apply_credit_balances(connection: Connection, day: date) -> None:
         session.commit()
 
 
-def _open_run(connection: Connection, day: date) -> tuple[int, int, dict[str, Any]]:
-    """The run row of `day`: a new one, or the unfinished one left by a crash (resumed)."""
+def _open_run(connection: Connection, day: date, chunk_size: int) -> tuple[int, int, dict[str, Any], int]:
+    """The run row of `day`: a new one, or the unfinished one left by a crash (resumed).
+
+    Returns its id, the loan id its chunks start after, the counts carried over and the chunk size:
+    a resumed run keeps the size its done chunks were cut to, whatever this run was given.
+    """
     with connection.begin():
         row = connection.execute(
             select(_runs.c.id, _runs.c.last_loan_id, _runs.c.summary).where(_runs.c.business_date == day)
         ).first()
         if row is not None:
-            return row.id, row.last_loan_id, dict(row.summary or {})
+            cut = connection.execute(
+                select(_chunks.c.low, _chunks.c.high).where(_chunks.c.run_id == row.id).limit(1)
+            ).first()
+            # A cursor left by a run from before chunk rows (migration 0021) carried its counts.
+            carried = dict(row.summary or {}) if row.last_loan_id else {}
+            return row.id, row.last_loan_id, carried, (cut.high - cut.low) if cut else chunk_size
     try:
         with connection.begin():
             run_id = connection.execute(
@@ -270,24 +363,24 @@ def _open_run(connection: Connection, day: date) -> tuple[int, int, dict[str, An
         raise CobBusy(
             f"{day} 的日终正在另一个进程中运行", f"The close of {day} is running in another process"
         ) from exc
-    return run_id, 0, {}
+    return run_id, 0, {}, chunk_size
 
 
 def _close_chunk(
     connection: Connection,
-    statements: _Statements,
+    closing: _Closing,
     run_id: int,
     day: date,
     low: int,
     high: int,
     chunk_index: int,
-    on_step: StepHook | None,
-) -> dict[str, int]:
+) -> None:
     """Close loans with low < id ≤ high in one transaction, retried on a serialisation conflict."""
     for attempt in range(3):
         try:
             with connection.begin():
-                return _chunk_body(connection, statements, run_id, day, low, high, chunk_index, on_step)
+                _chunk_body(connection, closing, run_id, day, low, high, chunk_index)
+                return
         except DBAPIError as exc:
             serialisation = getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")
             if not serialisation or attempt == 2:
@@ -297,39 +390,42 @@ def _close_chunk(
 
 def _chunk_body(
     connection: Connection,
-    statements: _Statements,
+    closing: _Closing,
     run_id: int,
     day: date,
     low: int,
     high: int,
     chunk_index: int,
-    on_step: StepHook | None,
-) -> dict[str, int]:
-    # Claiming the chunk first takes the write lock (SQLite) / row lock (PostgreSQL): a second
-    # process closing the same date cannot apply the same chunk twice.
-    claimed = connection.execute(
-        update(_runs)
-        .where(_runs.c.id == run_id, _runs.c.last_loan_id == low, _runs.c.status == "running")
-        .values(last_loan_id=low)
-    ).rowcount
-    if claimed != 1:
-        raise CobBusy(
-            f"{day} 的日终正在另一个进程中运行", f"The close of {day} is running in another process"
-        )
+) -> None:
+    # Claiming the chunk first takes the write lock (SQLite) / the key's lock (PostgreSQL): another
+    # worker or process closing the same date waits, then finds the chunk's row and leaves it.
+    if not _claim(connection, run_id, low, high):
+        return
     lock_loan_range(connection, low, high)  # before reading: postings on these loans wait
     # jd: the business date's Julian day number, so SQLite parses only the column's date per row.
     params = {"d": day, "lo": low, "hi": high, "jd": day.toordinal() + JULIAN_DAY_OF_ORDINAL_ZERO}
     _empty_chunk_tables(connection)
-    for stage, statement in statements.chunk_steps:
+    for stage, statement in closing.statements.chunk_steps:
         connection.execute(statement, params)
-        if on_step:
-            on_step(stage, chunk_index)
-    row = connection.execute(statements.summary).one()
+        if closing.on_step:
+            closing.on_step(stage, chunk_index)
+    row = connection.execute(closing.statements.summary).one()
     counts = {name: int(value or 0) for name, value in row._mapping.items()}
     counts["chunks"] = 1
-    merged = _merged_summary(connection, run_id, counts)
-    connection.execute(update(_runs).where(_runs.c.id == run_id).values(last_loan_id=high, summary=merged))
-    return counts
+    connection.execute(
+        update(_chunks).where(_chunks.c.run_id == run_id, _chunks.c.low == low).values(counts=counts)
+    )
+
+
+def _claim(connection: Connection, run_id: int, low: int, high: int) -> bool:
+    """Insert the chunk's row; False when it is there already (done, or done meanwhile)."""
+    values = {"run_id": run_id, "low": low, "high": high, "counts": {}}
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    claimed = connection.execute(dialect_insert(_chunks).values(**values).on_conflict_do_nothing()).rowcount
+    return claimed == 1
 
 
 def _empty_chunk_tables(connection: Connection) -> None:
@@ -341,14 +437,6 @@ def _empty_chunk_tables(connection: Connection) -> None:
         return
     for table in CHUNK_TABLES:
         connection.execute(text(f"DELETE FROM {table}"))
-
-
-def _merged_summary(connection: Connection, run_id: int, counts: dict[str, int]) -> dict[str, Any]:
-    current = connection.scalar(select(_runs.c.summary).where(_runs.c.id == run_id)) or {}
-    merged = dict(current)
-    for name, value in counts.items():
-        merged[name] = int(merged.get(name, 0)) + value
-    return merged
 
 
 # -- work tables and statements -------------------------------------------------------------------

@@ -246,6 +246,19 @@ class CobRun(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
+class CobChunk(Base):
+    """A chunk of a close that is done: claimed and written in the chunk's own transaction, so
+    workers closing one date in parallel never apply a chunk twice, and a crash redoes only the
+    chunks it rolled back."""
+
+    __tablename__ = "cob_chunks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("cob_runs.id", ondelete="CASCADE"), primary_key=True)
+    low: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    high: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class BucketTransition(Base):
     """A loan moving between delinquency buckets on a business date (for roll and cure rates)."""
 

@@ -26,8 +26,12 @@ def month_end_step(connection: Connection, business_date: date) -> dict[str, int
     return {"loans": written.loans, "roll_rows": written.roll_rows}
 
 
-# After the collections plan and agreements: the snapshot reads the book as the close leaves it.
-after_close.register("reports", month_end_step, order=900, label="reports month-end snapshot 月末快照")
+# After aging and the agreements (which may reinstate waived charges): the snapshot reads the book
+# as the close leaves it, and nothing of the collections plan or the score, so on PostgreSQL it
+# runs beside them.
+after_close.register(
+    "reports", month_end_step, order=900, label="reports month-end snapshot 月末快照", after=("negotiation",)
+)
 
 
 def seed_demo(session: Session, *, borrowers: int) -> None:

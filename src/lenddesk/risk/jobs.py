@@ -15,5 +15,8 @@ def score_step(connection: Connection, business_date: date) -> dict[str, int]:
     return score_day(connection, business_date)
 
 
-# After negotiation (50) and collections (200): broken agreements and promises of the day count.
-after_close.register("risk", score_step, order=300, label="risk score 风险评分")
+# Broken agreements and promises of the day count; the plan (collections) is not read, so on
+# PostgreSQL the score runs beside it.
+after_close.register(
+    "risk", score_step, order=300, label="risk score 风险评分", after=("negotiation", "collections.promises")
+)

@@ -72,8 +72,14 @@ class _Plan:
         return max(leads, default=0)
 
 
-def plan_day(connection: Connection, business_date: date, policy: Policy | None = None) -> dict[str, int]:
-    """Plan the contact day after `business_date` (idempotent: a planned date is skipped)."""
+def plan_day(
+    connection: Connection, business_date: date, policy: Policy | None = None, *, judge: bool = True
+) -> dict[str, int]:
+    """Plan the contact day after `business_date` (idempotent: a planned date is skipped).
+
+    `judge=False` when the promises of the date were judged already (the close's own step does it,
+    so that the score can read the verdicts beside the plan).
+    """
     policy = policy or get_policy()
     plan = _Plan(connection.dialect.name, policy.collections, list(policy.ledger.bucket_upper_bounds))
     contact_day = business_date + timedelta(days=1)
@@ -100,9 +106,10 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
         connection.commit()
     params = {"d": business_date, "c": contact_day, "c_lead": contact_day + timedelta(days=plan.max_lead)}
     counts: dict[str, int] = {}
+    reanalyse = False
     for name, stage in (
         ("accounts", _open_accounts),
-        ("promises", _judge_promises),
+        ("promises", _judge_promises if judge else _judged_already),
         ("overdue", _refresh_overdue),
         ("cured", _cure_accounts),
         ("scheduled", _schedule_messages),
@@ -110,7 +117,9 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
     ):
         with connection.begin():
             counts[name] = stage(connection, plan, params)
-        if name in ("accounts", "overdue") and plan.dialect == "postgresql":
+        if name == "accounts" and plan.dialect == "postgresql":
+            reanalyse = _statistics_stale(connection, opened=counts[name])
+        if name in ("accounts", "overdue") and reanalyse:
             # Fresh statistics for the join order: a table analysed while it was empty (a new
             # database, the first plan) makes PostgreSQL scan it once per loan.
             connection.exec_driver_sql("ANALYZE collections_accounts")
@@ -124,6 +133,15 @@ def plan_day(connection: Connection, business_date: date, policy: Policy | None 
             {"d": business_date, "counts": counts, "now": utcnow()},
         )
     return counts
+
+
+def _statistics_stale(connection: Connection, *, opened: int) -> bool:
+    """Whether the accounts' statistics predate most of its rows: never analysed, or this plan opened
+    more than a tenth as many accounts as they count. A usual day opens a few (autovacuum's own
+    analyses keep up with those) and is spared two ANALYZEs."""
+    known = connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'collections_accounts'"))
+    connection.commit()
+    return known is None or known <= 0 or opened > known / 10
 
 
 def _open_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
@@ -220,6 +238,10 @@ def _cure_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
         params,
     )
     return result.rowcount or 0
+
+
+def _judged_already(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
+    return 0
 
 
 def judge_promises(connection: Connection, day: date) -> int:

@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=5)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument(
+        "--workers", type=int, default=1, help="1 (default) so that each statement is timed under its step"
+    )
+    parser.add_argument(
         "--by-statement", action="store_true", help="each step's statements grouped by their text, summed"
     )
     parser.add_argument(
@@ -91,7 +94,7 @@ def main() -> None:
     event.listen(engine, "before_cursor_execute", clock.before)
     event.listen(engine, "after_cursor_execute", clock.after)
     wrap_steps(clock)
-    summary = run_cob(engine, args.date)
+    summary = run_cob(engine, args.date, workers=args.workers)
     print(
         f"close of {args.date}: {summary.duration_seconds:.2f} s, {summary.loans_processed:,} loans processed"
     )

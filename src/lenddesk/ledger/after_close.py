@@ -80,7 +80,11 @@ def registered_steps() -> list[tuple[str, AfterCloseStep]]:
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
-    return [(step.name, step.run) for step in sorted(_steps.values(), key=lambda s: (s.order, s.name))]
+    return [(step.name, step.run) for step in _in_order()]
+
+
+def _in_order() -> list[_Step]:
+    return sorted(_steps.values(), key=lambda s: (s.order, s.name))
 
 
 def run_steps(
@@ -93,9 +97,7 @@ def run_steps(
     PostgreSQL, steps whose prerequisites are done run side by side on connections of their own.
     """
     registered_steps()
-    steps = [
-        step for step in sorted(_steps.values(), key=lambda s: (s.order, s.name)) if step.name not in _skipped
-    ]
+    steps = [step for step in _in_order() if step.name not in _skipped]
     if workers > 1 and connection.dialect.name == "postgresql" and len(steps) > 1:
         results = _side_by_side(connection.engine, steps, day, workers)
     else:

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Date, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lenddesk.core.db import utcnow
+from lenddesk.core.db import insert_for, utcnow
 from lenddesk.core.errors import Conflict
 from lenddesk.core.policy import Policy, get_policy
 from lenddesk.ledger import after_close
@@ -409,13 +409,8 @@ def _chunk_body(
 
 def _claim(connection: Connection, run_id: int, low: int, high: int) -> bool:
     """Insert the chunk's row; False when it is there already (done, or done meanwhile)."""
-    values = {"run_id": run_id, "low": low, "high": high, "counts": {}}
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    claimed = connection.execute(dialect_insert(_chunks).values(**values).on_conflict_do_nothing()).rowcount
-    return claimed == 1
+    claim = insert_for(connection)(_chunks).values(run_id=run_id, low=low, high=high, counts={})
+    return connection.execute(claim.on_conflict_do_nothing()).rowcount == 1
 
 
 def _empty_chunk_tables(connection: Connection) -> None:

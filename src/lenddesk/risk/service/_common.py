@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from lenddesk.core.db import INSERTS, insert_for
 from lenddesk.core.errors import NotFound
 from lenddesk.core.policy import RiskPolicy, get_policy
 from lenddesk.core.settings import get_settings
@@ -33,14 +31,6 @@ def thresholds(policy: RiskPolicy | None = None) -> rules.Thresholds:
         structuring_percent=policy.structuring_percent,
         structuring_count=policy.structuring_count,
     )
-
-
-INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
-
-
-def insert_for(bind: Session | Connection) -> Any:
-    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
-    return INSERTS[dialect]
 
 
 def take_write_gate(session: Session) -> None:

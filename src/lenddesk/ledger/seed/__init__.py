@@ -11,13 +11,14 @@ How the book is made (docs/LEDGER.md, "Demo portfolio"):
 3. The state at the start of the simulation window (`business_date − simulate_days`) is computed
    statistically per loan with the close-of-business rules (`delinquency`): paid instalments with
    their penalty and late fee, days past due, bucket, bucket history, write-off, cost charged
-   under the cap. Rows are bulk inserted (executemany on SQLite, COPY on PostgreSQL) in chunks.
+   under the cap. Batches are built by worker processes and bulk inserted in order (executemany on
+   SQLite, COPY on PostgreSQL; seed/loader.py), with the secondary indexes built after the load.
 4. The window is then simulated day by day: the payments planned for the day are posted (full
    instalments, or part payments oldest first), the window's players act (`SeedOptions.players`,
    seed/players.py: the demo's hardship negotiations), then the real close of business runs, so
    the recent history and today's figures are exactly what COB makes of them.
 
-Deterministic for a given seed and business date.
+Deterministic for a given seed, batch size and business date, whatever the number of workers.
 """
 
 from lenddesk.ledger.seed._common import (

@@ -82,6 +82,8 @@ class SeedOptions:
     simulate_days: int = 60
     history_days: int = 548  # about 18 months
     batch_borrowers: int = 10_000
+    # Processes building batches side by side (seed/loader.py); 1 builds them in this process.
+    workers: int = 1
     # After-close steps left out of the window's closes but its last `full_close_days` (the demo: the
     # risk score, which rescored the whole book each day; see after_close.skipping).
     skip_steps: tuple[str, ...] = ()

@@ -53,6 +53,8 @@ class _Rows:
     lines: list[tuple[Any, ...]] = field(default_factory=list)
     repayments: list[tuple[Any, ...]] = field(default_factory=list)
     transitions: list[tuple[Any, ...]] = field(default_factory=list)
+    certificates: list[tuple[Any, ...]] = field(default_factory=list)
+    planned: dict[date, list[PlannedPayment]] = field(default_factory=lambda: defaultdict(list))
 
     def tables(self) -> Iterator[tuple[str, Sequence[str], list[tuple[Any, ...]]]]:
         yield "borrowers", BORROWER_COLUMNS, self.borrowers
@@ -61,13 +63,15 @@ class _Rows:
         yield "schedule_lines", LINE_COLUMNS, self.lines
         yield "repayments", REPAYMENT_COLUMNS, self.repayments
         yield "bucket_transitions", TRANSITION_COLUMNS, self.transitions
+        yield "settlement_certificates", CERTIFICATE_COLUMNS, self.certificates
 
 
 BORROWER_COLUMNS = (
     "id", "name", "id_number", "mobile", "email", "wechat_openid", "address", "employer",
     "preferred_channel", "preferred_contact_time", "created_at",
 )  # fmt: skip
-CONTACT_COLUMNS = ("id", "borrower_id", "relation", "name", "mobile", "is_third_party")
+# Contacts, lines and repayments are written without ids: the database numbers them in batch order.
+CONTACT_COLUMNS = ("borrower_id", "relation", "name", "mobile", "is_third_party")
 LOAN_COLUMNS = (
     "id", "contract_number", "borrower_id", "product_id", "principal_fen", "annual_rate", "term", "method",
     "disbursed_on", "status", "days_past_due", "bucket", "oldest_unpaid_due_on", "next_due_on",
@@ -75,16 +79,17 @@ LOAN_COLUMNS = (
     "created_at", "principal_days_repaid", "early_repayment_fees_fen",
 )  # fmt: skip
 LINE_COLUMNS = (
-    "id", "loan_id", "period", "due_on", "principal_fen", "interest_fen", "penalty_fen", "late_fee_fen",
+    "loan_id", "period", "due_on", "principal_fen", "interest_fen", "penalty_fen", "late_fee_fen",
     "paid_principal_fen", "paid_interest_fen", "paid_penalty_fen", "paid_late_fee_fen",
     "waived_penalty_fen", "waived_late_fee_fen", "paid_off_on", "original_principal_fen",
     "original_interest_fen",
 )  # fmt: skip
 REPAYMENT_COLUMNS = (
-    "id", "loan_id", "channel", "external_reference", "amount_fen", "value_date", "received_at", "kind",
+    "loan_id", "channel", "external_reference", "amount_fen", "value_date", "received_at", "kind",
     "status", "allocation", "posted_by",
 )  # fmt: skip
 TRANSITION_COLUMNS = ("loan_id", "business_date", "from_bucket", "to_bucket", "days_past_due")
+CERTIFICATE_COLUMNS = ("number", "loan_id", "settled_on", "total_paid_fen", "issued_at")
 
 # Behaviour mix (shares of loans): tuned so that about 87% of the active book is current.
 PUNCTUAL, SOMETIMES_LATE = 0.57, 0.18
@@ -102,6 +107,23 @@ class PlannedPayment:
     share: float = 0.0
 
 
+@dataclass(frozen=True)
+class SeedBatch:
+    """A run of borrowers built from a random stream of its own, so that batches can be built in
+    any process and in any order and still make the same book."""
+
+    index: int
+    first: int  # index of its first borrower in the book
+    count: int
+
+
+# Identity numbers are drawn without replacement: borrower index → a unique (region, birth date,
+# sequence) slot through a multiplication modulo the number of slots (coprime, so one-to-one).
+_BIRTH_DAYS, _SEQUENCES = 14_000, 500
+_ID_SLOTS = len(REGIONS) * _BIRTH_DAYS * _SEQUENCES
+_ID_STRIDE = 104_729  # a prime that divides no factor of _ID_SLOTS (2, 5, 7, 17)
+
+
 class _BookBuilder:
     def __init__(
         self,
@@ -109,60 +131,52 @@ class _BookBuilder:
         rules: DelinquencyRules,
         products: list[tuple[ProductSpec, int, ChargeTerms]],
     ) -> None:
+        if options.borrowers > _ID_SLOTS:
+            raise ValueError(f"at most {_ID_SLOTS:,} borrowers can have distinct identity numbers")
         self.options = options
         self.rules = rules
         self.products = products
         self.random = random.Random(options.seed)
         self.product_weights = [spec.weight for spec, _, _ in products]
-        self.next_ids = {
-            "borrowers": 1,
-            "borrower_contacts": 1,
-            "loans": 1,
-            "schedule_lines": 1,
-            "repayments": 1,
-        }
         self.planned_payments: dict[date, list[PlannedPayment]] = defaultdict(list)
         self._amounts: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._dates: dict[tuple[date, int, str], list[date]] = {}
-        self._used_ids: set[str] = set()
-        self._mobile_counter = 0
         self._pools = _NamePools.of(options.seed)
-        self._loans_made = 0
 
     # borrowers --------------------------------------------------------------------------------
 
-    def _mobile(self) -> str:
-        self._mobile_counter += 1
-        number = (self._mobile_counter * 7919 + self.options.seed) % 100_000_000
-        prefix = MOBILE_PREFIXES[(self._mobile_counter * 31) % len(MOBILE_PREFIXES)]
+    def _mobile(self, borrower_index: int, slot: int) -> str:
+        counter = borrower_index * 3 + slot + 1  # three numbers per borrower: self, spouse, other
+        number = (counter * 7919 + self.options.seed) % 100_000_000
+        prefix = MOBILE_PREFIXES[(counter * 31) % len(MOBILE_PREFIXES)]
         return f"{prefix}{number:08d}"
 
-    def _id_number(self, male: bool) -> str:
-        rng = self.random
-        while True:
-            born = date(1966, 1, 1) + timedelta(days=rng.randrange(14_000))
-            sequence = rng.randrange(0, 999, 2) + (1 if male else 0)
-            first17 = f"{_pick(rng, REGIONS)}{born:%Y%m%d}{sequence:03d}"
-            number = first17 + id_check_char(first17)
-            if number not in self._used_ids:
-                self._used_ids.add(number)
-                return number
+    def _id_number(self, borrower_index: int, male: bool) -> str:
+        slot = (borrower_index * _ID_STRIDE + self.options.seed) % _ID_SLOTS
+        slot, region = divmod(slot, len(REGIONS))
+        sequence, day = divmod(slot, _BIRTH_DAYS)
+        born = date(1966, 1, 1) + timedelta(days=day)
+        first17 = f"{REGIONS[region]}{born:%Y%m%d}{sequence * 2 + (1 if male else 0):03d}"
+        return first17 + id_check_char(first17)
 
-    def build(self, first: int, count: int, start: date) -> _Rows:
+    def build(self, batch: SeedBatch, start: date) -> _Rows:
+        """The batch's rows. Borrowers and loans carry their ids (both follow from the borrower's
+        index); contacts, lines and repayments get theirs from the database, written in batch order."""
         rows = _Rows()
-        rng = self.random
+        rng = self.random = random.Random(f"{self.options.seed}/{batch.index}")
+        self.planned_payments = rows.planned
         pools = self._pools
         per_borrower = self.options.loans_per_borrower
-        for index in range(first, first + count):
-            borrower_id = self._next("borrowers")
+        for index in range(batch.first, batch.first + batch.count):
+            borrower_id = index + 1
             male = rng.random() < 0.55
             name = pools.name(rng, male)
-            mobile = self._mobile()
+            mobile = self._mobile(index, 0)
             rows.borrowers.append(
                 (
                     borrower_id,
                     name,
-                    self._id_number(male),
+                    self._id_number(index, male),
                     mobile,
                     f"{pools.user(rng)}{borrower_id}@{_pick(rng, EMAIL_DOMAINS)}"
                     if rng.random() < 0.35
@@ -175,36 +189,21 @@ class _BookBuilder:
                     _noon(self.options.business_date - timedelta(days=self.options.history_days + 30)),
                 )
             )
-            rows.contacts.append((self._next("borrower_contacts"), borrower_id, "self", name, mobile, False))
+            rows.contacts.append((borrower_id, "self", name, mobile, False))
             if rng.random() < 0.55:
                 spouse = pools.name(rng, not male)
-                rows.contacts.append(
-                    (self._next("borrower_contacts"), borrower_id, "spouse", spouse, self._mobile(), True)
-                )
+                rows.contacts.append((borrower_id, "spouse", spouse, self._mobile(index, 1), True))
             relation = _pick(rng, ("emergency", "relative", "colleague"))
-            rows.contacts.append(
-                (
-                    self._next("borrower_contacts"),
-                    borrower_id,
-                    relation,
-                    pools.name(rng, rng.random() < 0.5),
-                    self._mobile(),
-                    True,
-                )
-            )
-            loans = int((index + 1) * per_borrower) - int(index * per_borrower)
-            for _ in range(max(loans, 0)):
-                self._loan(rows, borrower_id, start)
+            other = pools.name(rng, rng.random() < 0.5)
+            rows.contacts.append((borrower_id, relation, other, self._mobile(index, 2), True))
+            first_loan = int(index * per_borrower)
+            for loan_id in range(first_loan + 1, int((index + 1) * per_borrower) + 1):
+                self._loan(rows, borrower_id, loan_id, start)
         return rows
-
-    def _next(self, table: str) -> int:
-        value = self.next_ids[table]
-        self.next_ids[table] = value + 1
-        return value
 
     # loans ------------------------------------------------------------------------------------
 
-    def _loan(self, rows: _Rows, borrower_id: int, start: date) -> None:
+    def _loan(self, rows: _Rows, borrower_id: int, loan_id: int, start: date) -> None:
         rng = self.random
         spec, product_id, terms = rng.choices(self.products, weights=self.product_weights)[0]
         low, high = spec.amounts_yuan
@@ -213,7 +212,6 @@ class _BookBuilder:
         disbursed = self.options.business_date - timedelta(days=max(age, 1))
         amounts = self._schedule_amounts(spec, principal)
         dues = self._due_dates(disbursed, len(amounts), spec)
-        loan_id = self._next("loans")
         paid_on = self._behaviour(dues, start)
         channel = _loan_channel(rng)
         if all(day is not None and day <= due for day, due in zip(paid_on, dues, strict=True)):
@@ -222,13 +220,10 @@ class _BookBuilder:
             )
         else:
             state = _LoanHistory(self, spec, terms, principal, disbursed, amounts, dues, paid_on, start)
-        first_line_id = self.next_ids["schedule_lines"]
-        self.next_ids["schedule_lines"] += len(amounts)
-        line_ids = range(first_line_id, first_line_id + len(amounts))
         rows.loans.append(
             (
                 loan_id,
-                f"HT{disbursed:%Y%m%d}{loan_id:08d}",
+                f"HT{_compact(disbursed)}{loan_id:08d}",
                 borrower_id,
                 product_id,
                 principal,
@@ -251,16 +246,26 @@ class _BookBuilder:
                 0,
             )
         )
-        for period, (line_id, line) in enumerate(zip(line_ids, state.lines, strict=True), start=1):
-            rows.lines.append((line_id, loan_id, period, *line, *amounts[period - 1]))
-        for day, periods, amount, allocation in state.repayments:
-            repayment_id = self._next("repayments")
-            pay_channel = channel if day <= dues[periods[0] - 1] else _pick(rng, CHANNELS[1:])
+        rows.lines.extend(
+            [
+                (loan_id, period, *line, *original)
+                for period, line, original in zip(_PERIODS, state.lines, amounts, strict=False)
+            ]
+        )
+        for sequence, (day, periods, amount, allocation) in enumerate(state.repayments, start=1):
+            pay_channel = channel if day <= dues[periods[0] - 1] else _pick(rng, _LATE_CHANNELS)
+            reference = f"{_REFERENCE_PREFIX[pay_channel]}{_compact(day)}{loan_id:08d}{sequence:02d}"
             rows.repayments.append(
-                _repayment_row(repayment_id, loan_id, pay_channel, amount, day, allocation, rng)
+                _repayment_values(loan_id, pay_channel, reference, amount, day, allocation, rng)
             )
         for day, old, new, dpd in state.transitions:
             rows.transitions.append((loan_id, day, old, new, dpd))
+        if state.settled_on is not None:
+            paid = sum(line[5] + line[6] + line[7] + line[8] for line in state.lines)
+            settled = state.settled_on
+            rows.certificates.append(
+                (f"JQ{_compact(settled)}{loan_id:08d}", loan_id, settled, paid, _noon(settled))
+            )
         if state.written_off_on is None:
             self._plan_window(loan_id, dues, paid_on, start, channel, state)
 
@@ -340,6 +345,8 @@ class _BookBuilder:
 
 
 _EARLY = tuple(timedelta(days=days) for days in (0, 0, 0, 0, 1, 2, 3))
+_PERIODS = range(1, 1000)
+_LATE_CHANNELS = CHANNELS[1:]  # a late payment is never the auto-debit's
 
 
 def _pick(rng: random.Random, choices: Sequence[Any]) -> Any:
@@ -404,6 +411,7 @@ def _loan_channel(rng: random.Random) -> str:
     return rng.choices(CHANNELS, weights=(55, 15, 15, 8, 6, 1))[0]
 
 
+@lru_cache(maxsize=4096)
 def _noon(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)  # 12:00 Shanghai
 
@@ -417,30 +425,47 @@ def _repayment_row(
     allocation: list[dict[str, int]] | str,
     rng: random.Random,
 ) -> tuple[Any, ...]:
+    reference = f"{_REFERENCE_PREFIX[channel]}{_compact(day)}{repayment_id:010d}"
+    return (repayment_id, *_repayment_values(loan_id, channel, reference, amount, day, allocation, rng))
+
+
+def _repayment_values(
+    loan_id: int,
+    channel: str,
+    reference: str,
+    amount: int,
+    day: date,
+    allocation: list[dict[str, int]] | str,
+    rng: random.Random,
+) -> tuple[Any, ...]:
+    """A seeded repayment's columns but its id (REPAYMENT_COLUMNS)."""
     # Auto-debits run at 06:00 Shanghai; people pay between 09:00 and 22:00 (stored in UTC).
     local_minutes = 6 * 60 if channel == "auto_debit" else 9 * 60 + int(rng.random() * 13 * 60)
-    received = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=local_minutes - 8 * 60)
-    reference = f"{_REFERENCE_PREFIX[channel]}{day:%Y%m%d}{repayment_id:010d}"
+    received = _midnight(day) + timedelta(minutes=local_minutes - 8 * 60)
     detail = allocation if isinstance(allocation, str) else json.dumps(allocation)
-    return (
-        repayment_id,
-        loan_id,
-        channel,
-        reference,
-        amount,
-        day,
-        received,
-        "regular",
-        "posted",
-        detail,
-        "seed",
-    )
+    return (loan_id, channel, reference, amount, day, received, "regular", "posted", detail, "seed")
+
+
+# A book has millions of repayments on a few hundred days: each day's forms are worked out once.
+@lru_cache(maxsize=4096)
+def _compact(day: date) -> str:
+    return f"{day:%Y%m%d}"
+
+
+@lru_cache(maxsize=4096)
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _one_line_allocation(period: int, principal: int, interest: int) -> str:
+    return f"[{_line_allocation(period, principal, interest, 0, 0)}]"
+
+
+def _line_allocation(period: int, principal: int, interest: int, penalty: int, late_fee: int) -> str:
+    """One line's share of a repayment, as json.dumps writes it (allocation.py's order)."""
     return (
-        f'[{{"period": {period}, "penalty": 0, "late_fee": 0, "interest": {interest},'
-        f' "principal": {principal}}}]'
+        f'{{"period": {period}, "penalty": {penalty}, "late_fee": {late_fee}, "interest": {interest},'
+        f' "principal": {principal}}}'
     )
 
 
@@ -529,23 +554,12 @@ class _LoanHistory:
             else:
                 self.lines.append((due, line_principal, line_interest, penalty, fee, 0, 0, 0, 0, 0, 0, None))
         for day, periods in sorted(by_day.items()):
-            allocation = []
-            for period in periods:
-                line = self.lines[period - 1]
-                allocation.append(
-                    {
-                        "period": period,
-                        "penalty": line[3],
-                        "late_fee": line[4],
-                        "interest": line[2],
-                        "principal": line[1],
-                    }
-                )
-            amount = sum(
-                item["penalty"] + item["late_fee"] + item["interest"] + item["principal"]
-                for item in allocation
+            paid_lines = [(period, self.lines[period - 1]) for period in periods]
+            amount = sum(line[1] + line[2] + line[3] + line[4] for _, line in paid_lines)
+            allocation = ", ".join(
+                _line_allocation(period, line[1], line[2], line[3], line[4]) for period, line in paid_lines
             )
-            self.repayments.append((day, periods, amount, allocation))
+            self.repayments.append((day, periods, amount, f"[{allocation}]"))
         self.outstanding = principal - sum(line[5] for line in self.lines)
         unpaid = [line[0] for line in self.lines if line[11] is None]
         self.oldest_unpaid = min(unpaid) if unpaid else None

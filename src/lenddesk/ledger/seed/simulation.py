@@ -101,7 +101,7 @@ class PaymentSimulation:
                     ],
                 )
             writer = _BulkWriter(connection)
-            writer.write("repayments", REPAYMENT_COLUMNS, repayment_rows)
+            writer.write("repayments", ("id", *REPAYMENT_COLUMNS), repayment_rows)
             writer.finish()  # explicit ids: move the sequence past them, or new postings collide
             # What the repayment service maintains on posting: the oldest instalment still owed.
             for start in range(0, len(loan_ids), 500):

@@ -8,7 +8,8 @@ month by month, with each room's own use cases, so every page has figures on fir
   resolve; complaints go through their stages (受理 → 核实 → 分析 → 处理 → 回访) and close with a
   root cause. Each resolution sends a survey (feedback) and is scored by automatic QA (quality),
   both through the desk's resolution hooks.
-- feedback: about half the surveys are answered (mostly 4–5, some 1–2; low ones join QA's queue).
+- feedback: about half the surveys are answered (mostly 4–5, some 1–2; low ones join QA's queue), and
+  at least one a month (a small demo's month could otherwise have none, and its scorecards no CSAT).
 - quality: reviewers decide most of the queued reviews, overriding an item now and then.
 - collections: collectors contact borrowers that were M1–M3 at the month end before, and record
   outcomes — promises to pay among them, judged kept or broken from the repayments of the book as
@@ -117,9 +118,14 @@ def seed_demo(session: Session, *, borrowers: int) -> HistoryReport:
     sequence = 0
     for month in months_between(first_month, month_of(today)):
         days = _days_of(month, today)
+        answered_before, unanswered = report.surveys_answered, []
         for _ in range(_tickets_per_month(borrowers)):
-            _service_story(session, rng, cast, people, days, sequence, report)
+            if silent := _service_story(session, rng, cast, people, days, sequence, report):
+                unanswered.append(silent)
             sequence += 1
+        if report.surveys_answered == answered_before and unanswered:
+            # Every month's scorecards show a CSAT on first sight, however small the demo.
+            _answer_survey(session, rng, *unanswered[-1], report, always=True)
         _collections_month(session, rng, cast, month, days, _contacts_per_month(borrowers), report)
     collections.judge_promises(session.connection(), today - timedelta(days=1))
     _decide_reviews(session, rng, cast, report)
@@ -195,7 +201,8 @@ def _service_story(
     days: list[date],
     sequence: int,
     report: HistoryReport,
-) -> None:
+) -> tuple[int, bool, datetime] | None:
+    """Plays one request; returns (ticket, careful, resolved at) when its survey went unanswered."""
     received = _at(rng.choice(days), rng, 8, 21)
     text = REQUESTS[rng.randrange(len(REQUESTS))]
     person = people[rng.randrange(len(people))] if people else None
@@ -212,7 +219,7 @@ def _service_story(
         actor=audit.Actor.system("demo"),
     )
     if not result.created:
-        return
+        return None
     report.tickets += 1
     number = result.ticket_number
     actor, agent_id = cast.agents[rng.randrange(len(cast.agents))]
@@ -235,16 +242,18 @@ def _service_story(
     if "complaint" in (ticket.tags or []):  # the desk's classifier decides
         report.complaints += 1
         if rng.random() < 0.15:
-            return  # still being worked on
+            return None  # still being worked on
         moment = _play_complaint(session, rng, cast.lead, number, moment)
     elif rng.random() < 0.1:
-        return  # left open: some tickets breach their SLA
+        return None  # left open: some tickets breach their SLA
     moment += timedelta(hours=rng.uniform(0.5, 30))
     session.refresh(ticket)
     if ticket.status in ("resolved", "closed"):
-        return
+        return None
     desk.change_status(session, actor=actor, number=number, status="resolved", reason="已解答", now=moment)
-    _answer_survey(session, rng, result.ticket_id, careful, moment, report)
+    if _answer_survey(session, rng, result.ticket_id, careful, moment, report):
+        return None
+    return result.ticket_id, careful, moment
 
 
 def _address(person: ledger.BorrowerCard | None, channel: str, sequence: int) -> str:
@@ -277,20 +286,23 @@ def _answer_survey(
     careful: bool,
     resolved: datetime,
     report: HistoryReport,
-) -> None:
+    *,
+    always: bool = False,
+) -> bool:
     survey_id = feedback.sent_survey_ids(session, ticket_ids=[ticket_id]).get(ticket_id)
-    if survey_id is None or rng.random() < 0.45:
-        return  # not every borrower answers
+    if survey_id is None or (rng.random() < 0.45 and not always):
+        return False  # not every borrower answers
     answered = resolved + timedelta(minutes=rng.randint(5, 600))
     token = feedback.draw_survey_link(session, survey_id=survey_id, now=answered)
     if token is None:
-        return
+        return False
     csat = rng.choices((5, 4, 3, 2, 1), weights=(50, 25, 10, 8, 7) if careful else (15, 20, 20, 25, 20))[0]
     nps = max(0, min(10, csat * 2 + rng.randint(-2, 1))) if rng.random() < 0.7 else None
     feedback.answer_survey(
         session, token=token, csat=csat, nps=nps, comment=SURVEY_COMMENTS[csat], now=answered
     )
     report.surveys_answered += 1
+    return True
 
 
 def _decide_reviews(session: Session, rng: random.Random, cast: Cast, report: HistoryReport) -> None:

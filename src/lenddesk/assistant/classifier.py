@@ -50,7 +50,7 @@ CORPUS = TRAINING_DIR / "corpus.jsonl"
 # templates (docs/DATA.md): read before the corpus, so a text in both keeps the hand-written label.
 HANDWRITTEN_SCAM = TRAINING_DIR / "scam_handwritten.jsonl"
 ROW_FILES = (HANDWRITTEN_SCAM, CORPUS)
-MODEL_VERSION = "3"  # bump when features or training change
+MODEL_VERSION = "4"  # bump when features, training or the stored form change
 SEED = 20261130
 EMOTION_C = 3.0
 
@@ -238,7 +238,9 @@ class FastScorer:
         self.vectorisers = vectorisers
         if coef.shape[0] == 1:  # binary: p(1) = sigmoid(z) = softmax([0, z])[1]
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-        self.coef, self.intercept = coef, intercept
+        # The stored float32 coefficients widen as they meet the message's float64 weights; the
+        # intercept is widened here, so that a message with no known n-gram is scored in float64 too.
+        self.coef, self.intercept = coef, intercept.astype(np.float64)
         self._names: list[str] | None = None
         self._last: tuple[str, list[int], np.ndarray] | None = None
 
@@ -320,6 +322,25 @@ def _fit(features: FeatureUnion, texts: list[str], labels: list[str], c: float) 
     return classifier
 
 
+# The fitted arrays are stored in float32: half the file, and a score moves by about 1e-6, far
+# below any threshold's margin (tests/assistant/test_compact_models.py compares the two).
+STORED_FLOAT = np.float32
+
+
+def compact(model: LinearModel) -> LinearModel:
+    """The model with its coefficients, intercepts and idf weights stored as float32, in place.
+
+    Messages are still weighted and scored in float64: scipy and numpy widen the float32 arrays as
+    they multiply them with the message's float64 weights."""
+    fitted = model.classifier
+    fitted.coef_ = fitted.coef_.astype(STORED_FLOAT)
+    fitted.intercept_ = fitted.intercept_.astype(STORED_FLOAT)
+    for _, vectoriser in model.features.transformer_list:
+        vectoriser.idf_ = vectoriser.idf_.astype(STORED_FLOAT)
+    model._scorer = None
+    return model
+
+
 def train_legacy(examples: Sequence[tuple[str, str]] | None = None) -> IntentModel:
     """Today's model before issue 19 (hand-written examples only): the evaluation's baseline."""
     base = list(examples) if examples is not None else training_examples()
@@ -363,16 +384,20 @@ def train(
     # in, they pulled victims' stories told angrily below the anger threshold (docs/DATA.md).
     emotion = train_emotion(corpus_rows((CORPUS,)), base) if corpus else None
     scam = train_scam(corpus) if corpus else None
-    return IntentModel(
+    model = IntentModel(
         features,
         fitted,
         tuple(str(c) for c in fitted.classes_),
         fingerprint=fingerprint or data_fingerprint(),
-        training_seconds=time.perf_counter() - started,
         examples=len(base) + len(corpus),
         emotion=emotion,
         scam=scam,
     )
+    for part in (model, emotion, scam):
+        if part is not None:
+            compact(part)
+    model.training_seconds = time.perf_counter() - started
+    return model
 
 
 def save(model: IntentModel, path: Path) -> int:

@@ -4,14 +4,16 @@ from reading and writing its own file.
 
 Data: the hand-written examples (`data/train/<intent>.txt`, one per line, augmented with a polite
 frame and a typo), the generated corpus (`data/train/corpus.jsonl`, scripts/assistant_data.py:
-text, intent, emotion and scam per line, in the styles borrowers write) and the hand-written scam
-stories and hard negatives (`data/train/scam_handwritten.jsonl`, the same fields). Features: TF-IDF of
-character n-grams of the normalised text (robust to typos, pinyin, Cantonese and unknown words)
-and of jieba words and word bigrams (domain dictionary); the emotion model reads the text with its
-punctuation. Classifier: logistic regression, whose probabilities give the confidence the dialogue
-thresholds; a verdict's evidence is the n-grams that pushed it most. Training takes under a
-minute, so the app trains at first use when no model file matches the shipped data; `lenddesk
-assistant train` (or `make assistant-model`) writes the file ahead of time. Nothing is downloaded.
+text, intent, emotion and scam per line, in the styles borrowers write), the hand-written scam
+stories and hard negatives (`data/train/scam_handwritten.jsonl`, the same fields) and the
+hand-written angry messages and calm/anxious hard negatives (`data/train/emotion_handwritten.jsonl`,
+the same fields; intent and emotion models). Features: TF-IDF of character n-grams of the
+normalised text (robust to typos, pinyin, Cantonese and unknown words) and of jieba words and word
+bigrams (domain dictionary); the emotion model reads the text with its punctuation. Classifier:
+logistic regression, whose probabilities give the confidence the dialogue thresholds; a verdict's
+evidence is the n-grams that pushed it most. Training takes about a minute, so the app trains at
+first use when no model file matches the shipped data; `lenddesk assistant train` (or `make
+assistant-model`) writes the file ahead of time. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -49,8 +51,14 @@ CORPUS = TRAINING_DIR / "corpus.jsonl"
 # Scam stories and their hard negatives written freely by a hand that had not read the corpus's
 # templates (docs/DATA.md): read before the corpus, so a text in both keeps the hand-written label.
 HANDWRITTEN_SCAM = TRAINING_DIR / "scam_handwritten.jsonl"
-ROW_FILES = (HANDWRITTEN_SCAM, CORPUS)
-MODEL_VERSION = "3"  # bump when features or training change
+# Angry messages and calm/anxious hard negatives in the same words, written freely by another hand
+# that had not read the anger templates (docs/DATA.md), read before the corpus likewise.
+HANDWRITTEN_EMOTION = TRAINING_DIR / "emotion_handwritten.jsonl"
+ROW_FILES = (HANDWRITTEN_SCAM, HANDWRITTEN_EMOTION, CORPUS)  # the intent model's
+EMOTION_ROW_FILES = (HANDWRITTEN_EMOTION, CORPUS)
+# The emotion file's rows are all "no scam" and were written about tone, not impostors' scripts.
+SCAM_ROW_FILES = (HANDWRITTEN_SCAM, CORPUS)
+MODEL_VERSION = "4"  # bump when features, training or the stored form change
 SEED = 20261130
 EMOTION_C = 3.0
 
@@ -79,7 +87,7 @@ class CorpusRow:
 
 
 def corpus_rows(paths: Sequence[Path] = ROW_FILES) -> list[CorpusRow]:
-    """The labelled rows: the hand-written scam file and the generated corpus (scripts/
+    """The labelled rows: the hand-written files and the generated corpus (scripts/
     assistant_data.py), text, intent, emotion and scam per line. A text already read from an
     earlier file (compared normalised) is skipped; repeats within one file are that file's own."""
     rows: list[CorpusRow] = []
@@ -118,7 +126,8 @@ def data_fingerprint(extra: Iterable[str] = ()) -> str:
     import sklearn
 
     digest = hashlib.sha256(f"{MODEL_VERSION}|{sklearn.__version__}|{bm25s.__version__}".encode())
-    for path in [*sorted(TRAINING_DIR.glob("*.txt")), *ROW_FILES, DOMAIN_DICTIONARY]:
+    row_files = dict.fromkeys([*ROW_FILES, *EMOTION_ROW_FILES, *SCAM_ROW_FILES])
+    for path in [*sorted(TRAINING_DIR.glob("*.txt")), *row_files, DOMAIN_DICTIONARY]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     for item in extra:
@@ -238,7 +247,9 @@ class FastScorer:
         self.vectorisers = vectorisers
         if coef.shape[0] == 1:  # binary: p(1) = sigmoid(z) = softmax([0, z])[1]
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-        self.coef, self.intercept = coef, intercept
+        # The stored float32 coefficients widen as they meet the message's float64 weights; the
+        # intercept is widened here, so that a message with no known n-gram is scored in float64 too.
+        self.coef, self.intercept = coef, intercept.astype(np.float64)
         self._names: list[str] | None = None
         self._last: tuple[str, list[int], np.ndarray] | None = None
 
@@ -320,6 +331,25 @@ def _fit(features: FeatureUnion, texts: list[str], labels: list[str], c: float) 
     return classifier
 
 
+# The fitted arrays are stored in float32: half the file, and a score moves by about 1e-6, far
+# below any threshold's margin (tests/assistant/test_compact_models.py compares the two).
+STORED_FLOAT = np.float32
+
+
+def compact(model: LinearModel) -> LinearModel:
+    """The model with its coefficients, intercepts and idf weights stored as float32, in place.
+
+    Messages are still weighted and scored in float64: scipy and numpy widen the float32 arrays as
+    they multiply them with the message's float64 weights."""
+    fitted = model.classifier
+    fitted.coef_ = fitted.coef_.astype(STORED_FLOAT)
+    fitted.intercept_ = fitted.intercept_.astype(STORED_FLOAT)
+    for _, vectoriser in model.features.transformer_list:
+        vectoriser.idf_ = vectoriser.idf_.astype(STORED_FLOAT)
+    model._scorer = None
+    return model
+
+
 def train_legacy(examples: Sequence[tuple[str, str]] | None = None) -> IntentModel:
     """Today's model before issue 19 (hand-written examples only): the evaluation's baseline."""
     base = list(examples) if examples is not None else training_examples()
@@ -351,8 +381,10 @@ def train_scam(rows: Sequence[CorpusRow]) -> LinearModel:
 def train(
     examples: Sequence[tuple[str, str]] | None = None, *, fingerprint: str | None = None
 ) -> IntentModel:
-    """The intent and scam models from the hand-written examples (augmented), the hand-written scam
-    file and the generated corpus; the emotion model from the generated corpus alone."""
+    """The intent model from the hand-written examples (augmented), both hand-written files and the
+    generated corpus; the emotion model from the hand-written emotion file and the generated corpus
+    (and the plain questions among the examples, as calm); the scam model from the hand-written scam
+    file and the generated corpus."""
     started = time.perf_counter()
     base = list(examples) if examples is not None else training_examples()
     corpus = corpus_rows() if examples is None else []
@@ -361,18 +393,22 @@ def train(
     fitted = _fit(features, [normalise(t) for t, _ in rows], [i for _, i in rows], 20.0)
     # The hand-written scam file's emotions are one writer's reading, mostly anxious victims: mixed
     # in, they pulled victims' stories told angrily below the anger threshold (docs/DATA.md).
-    emotion = train_emotion(corpus_rows((CORPUS,)), base) if corpus else None
-    scam = train_scam(corpus) if corpus else None
-    return IntentModel(
+    emotion = train_emotion(corpus_rows(EMOTION_ROW_FILES), base) if corpus else None
+    scam = train_scam(corpus_rows(SCAM_ROW_FILES)) if corpus else None
+    model = IntentModel(
         features,
         fitted,
         tuple(str(c) for c in fitted.classes_),
         fingerprint=fingerprint or data_fingerprint(),
-        training_seconds=time.perf_counter() - started,
         examples=len(base) + len(corpus),
         emotion=emotion,
         scam=scam,
     )
+    for part in (model, emotion, scam):
+        if part is not None:
+            compact(part)
+    model.training_seconds = time.perf_counter() - started
+    return model
 
 
 def save(model: IntentModel, path: Path) -> int:

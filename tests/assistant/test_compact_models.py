@@ -4,30 +4,21 @@ models they came from, on every text of the development sets, in about half the 
 from __future__ import annotations
 
 import copy
-import json
 import pickle
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lenddesk.assistant import classifier, emotion, engine, scam
 from lenddesk.assistant.normalise import emotion_text, normalise
+from tests.support.assistant_sets import DEVELOPMENT_SETS, json_rows
 
-REPO = Path(__file__).resolve().parents[2]
-DEVELOPMENT_SETS = (
-    REPO / "evaluation" / "dev" / "assistant.jsonl",
-    REPO / "evaluation" / "dev" / "assistant_scam.jsonl",
-    classifier.DATA / "eval" / "dev.jsonl",
-    classifier.DATA / "eval" / "world.jsonl",
-)
 Models = dict[str, tuple[classifier.LinearModel, Callable[[str], str]]]
 
 
 def development_texts() -> list[str]:
-    lines = [line for path in DEVELOPMENT_SETS for line in path.read_text("utf-8").splitlines()]
-    return [json.loads(line)["text"] for line in lines if line.strip()]
+    return [str(row["text"]) for path in DEVELOPMENT_SETS for row in json_rows(path)]
 
 
 @pytest.fixture(scope="module")

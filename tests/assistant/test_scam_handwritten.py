@@ -9,29 +9,17 @@ from pathlib import Path
 import pytest
 
 from lenddesk.assistant import classifier
-from lenddesk.assistant.intents import EMOTIONS, INTENT_CODES
 from lenddesk.assistant.normalise import normalise
-
-REPO = Path(__file__).resolve().parents[2]
-DEVELOPMENT_SETS = (
-    REPO / "evaluation" / "dev" / "assistant.jsonl",
-    REPO / "evaluation" / "dev" / "assistant_scam.jsonl",
-    classifier.DATA / "eval" / "dev.jsonl",
-    classifier.DATA / "eval" / "world.jsonl",
-)
+from tests.support.assistant_sets import assert_labelled_row, json_rows, texts_in_development_sets
 
 
 def handwritten() -> list[dict[str, object]]:
-    lines = classifier.HANDWRITTEN_SCAM.read_text("utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return json_rows(classifier.HANDWRITTEN_SCAM)
 
 
 def test_every_row_is_labelled_with_known_codes() -> None:
     for row in handwritten():
-        assert set(row) == {"text", "intent", "emotion", "scam"}, row
-        assert isinstance(row["text"], str) and row["text"].strip() == row["text"] != "", row
-        assert row["intent"] in INTENT_CODES, row
-        assert row["emotion"] in EMOTIONS, row
+        assert_labelled_row(row)
         assert isinstance(row["scam"], bool), row
 
 
@@ -46,11 +34,7 @@ def test_hundreds_of_stories_and_hard_negatives_each_told_once() -> None:
 
 
 def test_no_text_is_shared_with_a_development_set() -> None:
-    mine = {normalise(str(r["text"])) for r in handwritten()}
-    for path in DEVELOPMENT_SETS:
-        lines = path.read_text("utf-8").splitlines()
-        shared = [t for t in (normalise(json.loads(line)["text"]) for line in lines if line) if t in mine]
-        assert shared == [], (path.name, shared)
+    assert texts_in_development_sets(handwritten()) == {}
 
 
 def write_rows(path: Path, rows: list[tuple[str, str, bool]]) -> Path:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, inspect
 from lenddesk.core.db import Base, make_engine
 from lenddesk.core.policy import Policy
 from lenddesk.ledger.seed import SeedOptions, seed_book
-from lenddesk.ledger.seed.loader import _Turn
+from lenddesk.ledger.seed.loader import NUMBERED, _Reservations
 from lenddesk.ledger.seed.writer import BULK_TABLES, check_references, defer_indexes
 from tests.support.seeded_book import BOOK_QUERIES, book
 
@@ -94,40 +94,39 @@ def test_a_reference_to_a_missing_row_is_caught_after_an_unchecked_load(
     engine.dispose()
 
 
-def shared_turn() -> _Turn:
-    context = multiprocessing.get_context("spawn")
-    return _Turn(context.Condition(), context.Value("q", 0, lock=False), context.Value("b", 0, lock=False))
+def shared_reservations() -> _Reservations:
+    return _Reservations.shared(multiprocessing.get_context("spawn"), [0] * len(NUMBERED))
 
 
-def test_batches_are_written_in_order_whatever_order_they_are_built_in() -> None:
-    turn, written = shared_turn(), []
+def test_ids_are_reserved_in_batch_order_whatever_order_the_batches_are_built_in() -> None:
+    ids, reserved = shared_reservations(), {}
     barrier = threading.Barrier(4)
+    rows_of_batch = {0: 5, 1: 7, 2: 1, 3: 4}  # each batch's rows in every numbered table
 
-    def write(index: int) -> None:
+    def build_and_reserve(index: int) -> None:
         barrier.wait()
-        turn.wait_for(index)
-        written.append(index)
-        turn.pass_on()
+        reserved[index] = ids.reserve(index, [rows_of_batch[index]] * len(NUMBERED))
 
-    threads = [threading.Thread(target=write, args=(index,)) for index in (3, 1, 2, 0)]
+    threads = [threading.Thread(target=build_and_reserve, args=(index,)) for index in (3, 1, 2, 0)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    assert written == [0, 1, 2, 3]
+    assert {index: first[0] for index, first in reserved.items()} == {0: 1, 1: 6, 2: 13, 3: 14}
+    assert list(ids.last_ids) == [17] * len(NUMBERED)
 
 
 def test_a_failed_batch_stops_the_ones_waiting_behind_it() -> None:
-    turn, outcome = shared_turn(), []
+    ids, outcome = shared_reservations(), []
 
     def later_batch() -> None:
         try:
-            turn.wait_for(1)
+            ids.reserve(1, [1] * len(NUMBERED))
         except RuntimeError as error:
             outcome.append(str(error))
 
     waiting = threading.Thread(target=later_batch)
     waiting.start()
-    turn.pass_on(failed=True)  # batch 0 failed while building
+    ids.fail()  # batch 0 failed while building
     waiting.join(timeout=10)
     assert outcome == ["batch 1 not written: an earlier batch failed"]

@@ -1,9 +1,10 @@
-"""Builds the book's batches and writes them in batch order: in this process, or in worker processes.
+"""Builds the book's batches and writes them: in this process, or in worker processes.
 
 Building a batch is Python work (its rows and their state at the window start); writing it is the
-database's. With workers, each process builds a batch of its own and then waits for its turn to
-write, so one batch is written while the next ones are built. Batches are written strictly in
-order, one at a time, so the database numbers contacts, lines and repayments as one process would.
+database's. With workers, each process builds a batch of its own, reserves the ids of its rows in
+batch order (a moment's wait at most for the batch before it to be built), and writes: on
+PostgreSQL side by side, on SQLite one batch at a time (one writer), in whatever order the
+batches are ready. The ids are those one process writing the batches in order would give.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,6 +28,10 @@ from lenddesk.ledger.seed.writer import _BulkWriter
 
 Products = list[tuple[ProductSpec, int, ChargeTerms]]
 TURN_TIMEOUT_SECONDS = 1800.0  # a worker waits this long for the batch before its own, at most
+# The tables whose ids are reserved batch by batch (borrowers' and loans' follow from the borrower).
+NUMBERED = (
+    "borrower_contacts", "schedule_lines", "repayments", "bucket_transitions", "settlement_certificates",
+)  # fmt: skip
 
 
 @dataclass
@@ -68,16 +73,25 @@ def load_batches(
 ) -> list[BatchCounts]:
     """Build and write every batch; returns each batch's counts and planned window payments."""
     todo = batches(options.borrowers, options.batch_borrowers)
+    last_ids = _last_ids(engine)
     if workers <= 1 or len(todo) <= 1 or _in_memory(engine):
-        loaded = _in_this_process(engine, options, rules, products, start, todo)
+        loaded = _in_this_process(engine, options, rules, products, start, todo, last_ids)
     else:
-        loaded = _in_workers(engine, options, rules, products, start, todo, workers)
+        loaded = _in_workers(engine, options, rules, products, start, todo, workers, last_ids)
     results = []
     for done, counts in enumerate(loaded, start=1):
         results.append(counts)
         if progress:
             progress(done, len(todo))
     return results
+
+
+def _last_ids(engine: Engine) -> list[int]:
+    with engine.connect() as connection:
+        return [
+            connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()
+            for table in NUMBERED
+        ]
 
 
 def _in_memory(engine: Engine) -> bool:
@@ -91,12 +105,16 @@ def _in_this_process(
     products: Products,
     start: date,
     todo: Sequence[SeedBatch],
+    last_ids: list[int],
 ) -> Iterator[BatchCounts]:
     builder = _BookBuilder(options, rules, products)
     with engine.connect() as connection, _loading(connection):
         for batch in todo:
             rows = builder.build(batch, start)
-            _write(connection, rows)
+            counts = _row_counts(rows)
+            first_ids = [last + 1 for last in last_ids]
+            last_ids = [last + count for last, count in zip(last_ids, counts, strict=True)]
+            _write(connection, rows, first_ids)
             yield BatchCounts.of(rows)
 
 
@@ -120,10 +138,20 @@ def _loading(connection: Connection) -> Iterator[Connection]:
         connection.commit()
 
 
-def _write(connection: Connection, rows: _Rows) -> None:
+def _row_counts(rows: _Rows) -> list[int]:
+    written = {table: len(values) for table, _, values in rows.tables()}
+    return [written[table] for table in NUMBERED]
+
+
+def _write(connection: Connection, rows: _Rows, first_ids: list[int]) -> None:
+    """The batch's rows, those of the NUMBERED tables with ids from their reserved first one on."""
+    first = dict(zip(NUMBERED, first_ids, strict=True))
     writer = _BulkWriter(connection)
     with connection.begin():
         for table, columns, values in rows.tables():
+            if table in first:
+                start = first[table]
+                columns, values = ("id", *columns), [(start + i, *row) for i, row in enumerate(values)]
             writer.write(table, columns, values)
 
 
@@ -138,29 +166,44 @@ def _in_workers(
     start: date,
     todo: Sequence[SeedBatch],
     workers: int,
+    last_ids: list[int],
 ) -> Iterator[BatchCounts]:
     # Fresh interpreters (spawn): nothing of this process's connections or threads is inherited.
     context = multiprocessing.get_context("spawn")
-    turn = _Turn(context.Condition(), context.Value("q", 0, lock=False), context.Value("b", 0, lock=False))
+    ids = _Reservations.shared(context, last_ids)
+    one_writer = context.Lock() if engine.dialect.name == "sqlite" else None
     url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(
         max_workers=min(workers, len(todo)),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(url, options, rules, products, start, turn),
+        initargs=(url, options, rules, products, start, ids, one_writer),
     ) as pool:
         yield from pool.map(_build_and_write, todo)
 
 
 @dataclass
-class _Turn:
-    """Whose batch is written next, shared by the worker processes."""
+class _Reservations:
+    """The last id taken in each NUMBERED table, and which batch reserves next: shared by the
+    worker processes so that ids follow batch order whatever order the batches are built in."""
 
     condition: Any
     next_batch: Any
     failed: Any
+    last_ids: Any
 
-    def wait_for(self, index: int) -> None:
+    @classmethod
+    def shared(cls, context: Any, last_ids: list[int]) -> _Reservations:
+        return cls(
+            context.Condition(),
+            context.Value("q", 0, lock=False),
+            context.Value("b", 0, lock=False),
+            context.Array("q", last_ids, lock=False),
+        )
+
+    def reserve(self, index: int, counts: list[int]) -> list[int]:
+        """The first id of each NUMBERED table for batch `index`, once every batch before it has
+        reserved its own."""
         with self.condition:
             ready = self.condition.wait_for(
                 lambda: self.next_batch.value == index or self.failed.value, TURN_TIMEOUT_SECONDS
@@ -169,13 +212,16 @@ class _Turn:
                 raise RuntimeError(f"batch {index} not written: an earlier batch failed")
             if not ready:
                 raise TimeoutError(f"batch {index} waited {TURN_TIMEOUT_SECONDS:.0f} s for its turn")
+            first_ids = [last + 1 for last in self.last_ids]
+            for position, count in enumerate(counts):
+                self.last_ids[position] += count
+            self.next_batch.value += 1
+            self.condition.notify_all()
+            return first_ids
 
-    def pass_on(self, *, failed: bool = False) -> None:
+    def fail(self) -> None:
         with self.condition:
-            if failed:
-                self.failed.value = 1
-            else:
-                self.next_batch.value += 1
+            self.failed.value = 1
             self.condition.notify_all()
 
 
@@ -188,25 +234,30 @@ def _start_worker(
     rules: DelinquencyRules,
     products: Products,
     start: date,
-    turn: _Turn,
+    ids: _Reservations,
+    one_writer: Any,
 ) -> None:
     connection = make_engine(url).connect()
     _loading(connection).__enter__()  # for the process's life: the connection ends with it
     _worker.update(
-        builder=_BookBuilder(options, rules, products), connection=connection, start=start, turn=turn
+        builder=_BookBuilder(options, rules, products),
+        connection=connection,
+        start=start,
+        ids=ids,
+        one_writer=one_writer or nullcontext(),
     )
 
 
 def _build_and_write(batch: SeedBatch) -> BatchCounts:
-    turn: _Turn = _worker["turn"]
+    ids: _Reservations = _worker["ids"]
     try:
         rows = _worker["builder"].build(batch, _worker["start"])
-        turn.wait_for(batch.index)
-        _write(_worker["connection"], rows)
+        first_ids = ids.reserve(batch.index, _row_counts(rows))
+        with _worker["one_writer"]:
+            _write(_worker["connection"], rows, first_ids)
     except BaseException:
-        turn.pass_on(failed=True)
+        ids.fail()
         raise
-    turn.pass_on()
     return BatchCounts.of(rows)
 
 

@@ -72,18 +72,32 @@ def load_batches(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[BatchCounts]:
     """Build and write every batch; returns each batch's counts and planned window payments."""
-    todo = batches(options.borrowers, options.batch_borrowers)
+    load = _Load(options, rules, products, start, batches(options.borrowers, options.batch_borrowers))
     last_ids = _last_ids(engine)
-    if workers <= 1 or len(todo) <= 1 or _in_memory(engine):
-        loaded = _in_this_process(engine, options, rules, products, start, todo, last_ids)
+    if workers <= 1 or len(load.todo) <= 1 or _in_memory(engine):
+        loaded = _in_this_process(engine, load, last_ids)
     else:
-        loaded = _in_workers(engine, options, rules, products, start, todo, workers, last_ids)
+        loaded = _in_workers(engine, load, workers, last_ids)
     results = []
     for done, counts in enumerate(loaded, start=1):
         results.append(counts)
         if progress:
-            progress(done, len(todo))
+            progress(done, len(load.todo))
     return results
+
+
+@dataclass(frozen=True)
+class _Load:
+    """What every builder of the book's batches needs, in this process or in a worker."""
+
+    options: SeedOptions
+    rules: DelinquencyRules
+    products: Products
+    start: date
+    todo: Sequence[SeedBatch]
+
+    def builder(self) -> _BookBuilder:
+        return _BookBuilder(self.options, self.rules, self.products)
 
 
 def _last_ids(engine: Engine) -> list[int]:
@@ -98,19 +112,11 @@ def _in_memory(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
 
 
-def _in_this_process(
-    engine: Engine,
-    options: SeedOptions,
-    rules: DelinquencyRules,
-    products: Products,
-    start: date,
-    todo: Sequence[SeedBatch],
-    last_ids: list[int],
-) -> Iterator[BatchCounts]:
-    builder = _BookBuilder(options, rules, products)
+def _in_this_process(engine: Engine, load: _Load, last_ids: list[int]) -> Iterator[BatchCounts]:
+    builder = load.builder()
     with engine.connect() as connection, _loading(connection):
-        for batch in todo:
-            rows = builder.build(batch, start)
+        for batch in load.todo:
+            rows = builder.build(batch, load.start)
             counts = _row_counts(rows)
             first_ids = [last + 1 for last in last_ids]
             last_ids = [last + count for last, count in zip(last_ids, counts, strict=True)]
@@ -158,28 +164,19 @@ def _write(connection: Connection, rows: _Rows, first_ids: list[int]) -> None:
 # -- worker processes -----------------------------------------------------------------------------
 
 
-def _in_workers(
-    engine: Engine,
-    options: SeedOptions,
-    rules: DelinquencyRules,
-    products: Products,
-    start: date,
-    todo: Sequence[SeedBatch],
-    workers: int,
-    last_ids: list[int],
-) -> Iterator[BatchCounts]:
+def _in_workers(engine: Engine, load: _Load, workers: int, last_ids: list[int]) -> Iterator[BatchCounts]:
     # Fresh interpreters (spawn): nothing of this process's connections or threads is inherited.
     context = multiprocessing.get_context("spawn")
     ids = _Reservations.shared(context, last_ids)
     one_writer = context.Lock() if engine.dialect.name == "sqlite" else None
     url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(todo)),
+        max_workers=min(workers, len(load.todo)),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(url, options, rules, products, start, ids, one_writer),
+        initargs=(url, load, ids, one_writer),
     ) as pool:
-        yield from pool.map(_build_and_write, todo)
+        yield from pool.map(_build_and_write, load.todo)
 
 
 @dataclass
@@ -228,21 +225,13 @@ class _Reservations:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(
-    url: str,
-    options: SeedOptions,
-    rules: DelinquencyRules,
-    products: Products,
-    start: date,
-    ids: _Reservations,
-    one_writer: Any,
-) -> None:
+def _start_worker(url: str, load: _Load, ids: _Reservations, one_writer: Any) -> None:
     connection = make_engine(url).connect()
     _loading(connection).__enter__()  # for the process's life: the connection ends with it
     _worker.update(
-        builder=_BookBuilder(options, rules, products),
+        builder=load.builder(),
         connection=connection,
-        start=start,
+        start=load.start,
         ids=ids,
         one_writer=one_writer or nullcontext(),
     )

@@ -80,8 +80,8 @@ def _binary_types(table: str, columns: tuple[str, ...]) -> list[str] | None:
 
 
 def move_sequences(connection: Connection) -> None:
-    """On PostgreSQL, move each bulk table's id sequence past its rows (borrowers and loans are
-    written with their ids)."""
+    """On PostgreSQL, move each bulk table's id sequence past its rows: the load writes every id
+    itself, so the sequences have not moved."""
     if connection.dialect.name == "postgresql":
         _BulkWriter(connection, tables=set(BULK_TABLES)).finish()
 

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lenddesk.core import audit
 from lenddesk.core.models import AuditEntry, User
 from lenddesk.ledger import service
+from lenddesk.ledger.models import Repayment
 from tests.core.test_role_matrix import state_changing_routes
 from tests.ledger.conftest import TODAY, open_ticket
 from tests.support import role_matrix
@@ -250,3 +251,43 @@ def test_a_ledger_write_needs_the_same_grant_as_a_read(
             ]:
                 wrong.append(f"{role} with ticket {ticket}: recorded {recorded}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_repayment_route_refuses_a_caller_before_it_reads_or_writes_the_book(
+    client: TestClient, as_role, book, session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    """POST /api/v1/ledger/repayments checks the token on the event loop, before the body is read
+    (401), and the account behind it first thing on the posting's own session (401 or 403), before
+    the loan is read or anything written: a refused caller with a well-formed repayment leaves the
+    book as it was (`auth.allow_for_own_transaction`)."""
+    serial = iter(range(1000))
+
+    def answer(headers: dict[str, str], body: dict[str, Any] | None = None) -> tuple[int, str]:
+        body = body or {
+            "contract_number": book["contract"],
+            "channel": "alipay",
+            "external_reference": f"RF-{next(serial)}",
+            "amount": "1.00",
+            "value_date": TODAY.isoformat(),
+        }
+        response = client.post("/api/v1/ledger/repayments", json=body, headers=headers)
+        return response.status_code, response.json().get("code", "")
+
+    not_a_repayment = {"contract_number": 1}
+    assert answer({}, not_a_repayment) == (401, "not_signed_in")
+    assert answer({"Authorization": "Bearer not-a-token"}, not_a_repayment) == (401, "token_invalid")
+    assert answer(as_role("qa")) == (403, "role_forbidden")
+    admin = as_role("admin")
+    collector = as_role("collector")
+    collector_id = client.get("/api/v1/me", headers=collector).json()["id"]
+    user_url = f"/api/v1/users/{collector_id}"
+    assert client.patch(user_url, json={"role": "qa"}, headers=admin).status_code == 200
+    assert answer(collector) == (403, "role_forbidden")  # the role as stored now, not as in the token
+    assert client.patch(user_url, json={"active": False}, headers=admin).status_code == 200
+    assert answer(collector)[0] == 401  # a disabled account
+    lead = as_role("team_lead")
+    assert client.post("/api/v1/auth/logout", headers=lead).status_code in (200, 204)
+    assert answer(lead) == (401, "token_revoked")
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Repayment)) == 0
+    assert answer(admin)[0] == 201  # and a caller who may post, posts

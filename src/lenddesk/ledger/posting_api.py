@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from lenddesk.core import audit, auth
+from lenddesk.core import auth
 from lenddesk.core.calendar import business_today
 from lenddesk.core.http import errors
 from lenddesk.ledger import service
@@ -35,14 +35,14 @@ async def post_repayment(
     request: Request,
     response: Response,
     ticket: Ticket = None,
-    caller: audit.Actor = auth.allow_for_own_transaction(*POSTERS),
+    signed_in: auth.SignedIn = auth.allow_for_own_transaction(*POSTERS),
 ) -> RepaymentOut:
     """Post a payment; the same (channel, external_reference) again answers 200 with the first result."""
     # The hot path: the whole transaction in one trip to a worker thread, on its own session (no
     # session dependency, whose set-up and exit would take a trip each). On SQLite the write gate is
     # held until COMMIT, so no trip back to the event loop may sit inside it.
     posted = await run_in_threadpool(
-        _post_repayment_and_commit, request.app.state.session_factory, body, caller, ticket
+        _post_repayment_and_commit, request.app.state.session_factory, body, signed_in, ticket
     )
     if posted.duplicate:
         response.status_code = 200
@@ -50,9 +50,10 @@ async def post_repayment(
 
 
 def _post_repayment_and_commit(
-    session_factory: sessionmaker[Session], body: RepaymentIn, caller: audit.Actor, ticket: str | None
+    session_factory: sessionmaker[Session], body: RepaymentIn, signed_in: auth.SignedIn, ticket: str | None
 ) -> RepaymentOut:
     with session_factory() as session:
+        caller = signed_in.caller(session)
         result = service.post_repayment_as_staff(  # the access rule of `api._gate`, at less cost
             session,
             actor=caller,

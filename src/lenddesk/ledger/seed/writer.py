@@ -152,7 +152,9 @@ def check_references(connection: Connection) -> None:
 def _create(engine: Engine, item: Index | ForeignKeyConstraint) -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            # A 1,000,000-loan book's line indexes are 230–340 MB: sorted in memory at 1 GB, they
+            # build in 4.4 s instead of 5.1–5.7 s at 256 MB (one per worker connection at a time).
+            connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
         if isinstance(item, Index):
             item.create(connection)
         else:

@@ -65,14 +65,40 @@ def test_postgres_and_sqlite_close_the_same_book_identically(
             money=MoneyPolicy(rounding="half_even"),
             ledger=LedgerPolicy(penalty_base="principal_and_interest", bucket_upper_bounds=[30, 60, 90]),
         )
+        collections_accounts_before = collections_accounts(postgres)
+        assert collections_accounts_before == collections_accounts(sqlite)
+        # The plans of the simulated days analysed the accounts: from here PostgreSQL opens new ones
+        # through an anti-join (`plan._not_open_yet`), SQLite through the unique key alone.
+        with postgres.connect() as connection:
+            analysed = connection.scalar(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'collections_accounts'")
+            )
+        assert analysed is not None and analysed > 0
         target = AS_OF + timedelta(days=45)
         summaries = [run_cob(engine, target, chunk_size=97, policy=compound) for engine in (sqlite, postgres)]
         assert summaries[0].counters() == summaries[1].counters()
         assert summaries[0].penalty_fen > 0 and summaries[0].newly_overdue > 0
         assert everything(postgres) == everything(sqlite)
+        opened = collections_accounts(postgres)
+        assert opened == collections_accounts(sqlite)
+        assert len(opened) > len(collections_accounts_before)
     finally:
         sqlite.dispose()
         postgres.dispose()
+
+
+def collections_accounts(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Every collections account the plans opened, with what the plan keeps on it."""
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT borrower_id, state, strategy, arm, bucket, days_past_due, overdue_fen,"
+                    " propensity FROM collections_accounts ORDER BY borrower_id"
+                )
+            )
+        ]
 
 
 def _updates(engine, table: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]

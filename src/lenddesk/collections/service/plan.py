@@ -144,6 +144,24 @@ def _statistics_stale(connection: Connection, *, opened: int) -> bool:
     return known is None or known <= 0 or opened > known / 10
 
 
+def _not_open_yet(connection: Connection, plan: _Plan) -> str:
+    """The candidates without an account, as a condition of the accounts' INSERT.
+
+    The unique key skips the others anyway (ON CONFLICT), but one probe at a time: on a day's plan
+    at 1,000,000 loans 124,525 of 152,033 candidates had an account, and their probes took most of
+    the statement's 1.1 s. On PostgreSQL with the accounts analysed an anti-join reads them once.
+    Against a table never analysed (a new database, the first plan) PostgreSQL would plan that
+    anti-join as a nested loop re-scanning the rows the statement inserts (quadratic), so then, and
+    on SQLite (whose anti-join is the same probe), the unique key alone decides.
+    """
+    if plan.dialect != "postgresql":
+        return "TRUE"
+    known = connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'collections_accounts'"))
+    if known is None or known <= 0:
+        return "TRUE"
+    return "NOT EXISTS (SELECT 1 FROM collections_accounts a WHERE a.borrower_id = x.borrower_id)"
+
+
 def _open_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) -> int:
     policy = plan.policy
     percent = policy.challenger_percent if policy.challenger else 0
@@ -159,9 +177,7 @@ def _open_accounts(connection: Connection, plan: _Plan, params: dict[str, Any]) 
             " promises_broken, expected_recovery_fen, segment, worst_bucket)"
             f" SELECT x.borrower_id, 'current', {strategy}, {arm}, 'M0', 0, 0, 50, 0, 0, FALSE, 0, 0, 0,"
             f" 'medium', 'M0' FROM ({book.borrowers_overdue_or_due_between(':c', ':c_lead')}) x"
-            # Not NOT EXISTS: against a table never analysed PostgreSQL plans that as a nested loop
-            # re-scanning the rows this statement inserts (quadratic); the unique key skips instead.
-            " WHERE TRUE ON CONFLICT (borrower_id) DO NOTHING"
+            f" WHERE {_not_open_yet(connection, plan)} ON CONFLICT (borrower_id) DO NOTHING"
         ),
         params,
     )

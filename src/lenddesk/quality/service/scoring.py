@@ -80,7 +80,11 @@ SCORE_COLUMNS = (
 
 def _upsert_statement(dialect: str) -> Any:
     """INSERT … ON CONFLICT (ticket_id) DO UPDATE only where the fingerprint, the rubric or the
-    ticket changed, RETURNING what was written; run with many rows at once (executemany)."""
+    ticket changed, RETURNING what was written; run with many rows at once (executemany).
+
+    The rows come back unordered: asking for them in parameter order made SQLAlchemy send an upsert
+    (whose RETURNING may skip rows) one row per statement, a round trip per conversation. Each row
+    names its ticket, and `_upsert` puts them back in parameter order."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(QaScore)
     changed = or_(
@@ -92,22 +96,23 @@ def _upsert_statement(dialect: str) -> Any:
         index_elements=["ticket_id"],
         set_={name: statement.excluded[name] for name in SCORE_COLUMNS},
         where=changed,
-    ).returning(QaScore.id, QaScore.ticket_id, sort_by_parameter_order=True)
+    ).returning(QaScore.id, QaScore.ticket_id)
 
 
 _UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> list[Any]:
-    """The upsert of a chunk's scores on the session's connection, as Core: through the ORM's bulk
-    path it cost as much Python again as the statement (no ORM object is built either way). The
-    session's pending changes are flushed first, as `Session.execute` would."""
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """The upsert of a chunk's scores, a few multi-row statements; (score id, ticket id) of the rows
+    written, in the order of `rows`. On the session's connection, as Core: through the ORM's bulk
+    path it cost as much Python again (no ORM object is built either way). The session's pending
+    changes are flushed first, as `Session.execute` would."""
     if session.autoflush:
         session.flush()
     connection = session.connection()
-    return [
-        row for row in connection.execute(_UPSERTS[connection.dialect.name], rows).all() if row is not None
-    ]
+    position = {row["ticket_id"]: index for index, row in enumerate(rows)}
+    written = connection.execute(_UPSERTS[connection.dialect.name], rows).all()
+    return sorted(((score_id, ticket_id) for score_id, ticket_id in written), key=lambda w: position[w[1]])
 
 
 def score_tickets(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, Subquery, func, select, union
 from sqlalchemy.orm import Session
 
+from lenddesk.core import bulk
 from lenddesk.desk.models import Agent, Complaint, Message, OutboxMessage, Team, Ticket, TicketEvent
 
 
@@ -136,7 +137,9 @@ class Transcripts:
 
 
 def transcripts(session: Session, ticket_ids: Sequence[int]) -> Transcripts:
-    """The conversations of these tickets, set-based: three queries whatever their number."""
+    """The conversations of these tickets, set-based: three queries whatever their number, the ids
+    in one parameter (`bulk.one_of`: the statements' text the same for any number)."""
+    dialect = session.get_bind().dialect
     tickets = session.execute(
         select(
             Ticket.id,
@@ -151,7 +154,7 @@ def transcripts(session: Session, ticket_ids: Sequence[int]) -> Transcripts:
             Ticket.borrower_id,
             Ticket.first_response_due,
         )
-        .where(Ticket.id.in_(ticket_ids))
+        .where(bulk.one_of(Ticket.id, ticket_ids, dialect))
         .order_by(Ticket.id)
     ).all()
     messages = [
@@ -165,7 +168,7 @@ def transcripts(session: Session, ticket_ids: Sequence[int]) -> Transcripts:
                 Message.text,
                 Message.received_at,
             )
-            .where(Message.ticket_id.in_(ticket_ids))
+            .where(bulk.one_of(Message.ticket_id, ticket_ids, dialect))
             .order_by(Message.ticket_id, Message.received_at, Message.id)
         )
     ]
@@ -174,7 +177,10 @@ def transcripts(session: Session, ticket_ids: Sequence[int]) -> Transcripts:
         for row in session.execute(
             select(TicketEvent.ticket_id, TicketEvent.id, TicketEvent.at, TicketEvent.kind, TicketEvent.body)
             .add_columns(TicketEvent.data)
-            .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(("note", "verification")))
+            .where(
+                bulk.one_of(TicketEvent.ticket_id, ticket_ids, dialect),
+                TicketEvent.kind.in_(("note", "verification")),
+            )
             .order_by(TicketEvent.ticket_id, TicketEvent.id)
         )
     ]

@@ -15,6 +15,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lenddesk.core import bulk
 from lenddesk.core.calendar import business_date
 from lenddesk.desk import categorise
 from lenddesk.desk import hooks as desk_hooks
@@ -40,6 +41,12 @@ class ScoreRun:
     written: int = 0
     severe: int = 0
     reviews: dict[str, int] = field(default_factory=dict)
+
+
+def _one_of(session: Session, column: Any, ticket_ids: Sequence[int]) -> Any:
+    """`column IN (ticket_ids)` with the ids in one parameter (`bulk.one_of`): a chunk's thousand
+    ids rendered one by one made a statement PostgreSQL's driver parsed anew each time."""
+    return bulk.one_of(column, ticket_ids, session.get_bind().dialect)
 
 
 def _ledger_snapshot(session: Session, borrower_id: int | None, now: datetime) -> dict[str, Any]:
@@ -132,7 +139,9 @@ def score_tickets(
         return run
     stored = dict(
         session.execute(
-            select(QaScore.ticket_id, QaScore.ledger_facts).where(QaScore.ticket_id.in_(ticket_ids))
+            select(QaScore.ticket_id, QaScore.ledger_facts).where(
+                _one_of(session, QaScore.ticket_id, ticket_ids)
+            )
         ).all()
     )
     facts_json = {tid: (snapshots or {}).get(tid) or stored.get(tid) for tid in ticket_ids}
@@ -228,12 +237,14 @@ def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -
     """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
     missing = set(
         session.scalars(
-            select(_TICKETS.c.id).where(_TICKETS.c.id.in_(ticket_ids), _TICKETS.c.borrower_id.is_not(None))
+            select(_TICKETS.c.id).where(
+                _one_of(session, _TICKETS.c.id, ticket_ids), _TICKETS.c.borrower_id.is_not(None)
+            )
         )
-    ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
+    ) - set(session.scalars(select(QaScore.ticket_id).where(_one_of(session, QaScore.ticket_id, ticket_ids))))
     snapshots = {}
     for ticket_id, borrower_id in session.execute(
-        select(_TICKETS.c.id, _TICKETS.c.borrower_id).where(_TICKETS.c.id.in_(missing))
+        select(_TICKETS.c.id, _TICKETS.c.borrower_id).where(_one_of(session, _TICKETS.c.id, sorted(missing)))
     ).all():
         snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
     return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)

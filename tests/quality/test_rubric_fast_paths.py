@@ -110,3 +110,26 @@ def test_checking_a_batch_first_never_changes_a_score(conversations) -> None:  #
     language.RECENT = language.Recent(8192)
     rubric.check_language(batch)
     assert [rubric.score(conversation, ALL) for conversation in batch] == alone
+
+
+TEXTS = st.text(
+    alphabet=st.sampled_from("借款餘額還欠應还元号月日尾號 ＡＢ１２3,.-:：HTln\u200b\u3000\t\n¥￥"),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_the_rubric_normalises_as_the_desk_does(text: str) -> None:
+    """The disclosure scan reads a sentence's `plain` (the rubric's normalisation) in place of
+    normalising the sentence again: the two must agree on every text."""
+    assert rubric.normalise(text) == disclosure.normalise(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS, st.sampled_from([(), CONTRACTS]), st.sampled_from([(), PUBLIC]))
+def test_scanning_normalised_text_finds_what_scanning_the_text_does(
+    text: str, contracts: tuple[str, ...], public: tuple[str, ...]
+) -> None:
+    found = disclosure.find_in_normalised(rubric.normalise(text), contract_numbers=contracts, public=public)
+    assert found == disclosure.find_account_data(text, contract_numbers=contracts, public=public)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from lenddesk.core.gc_threshold import raised_for_bulk_work
 from lenddesk.quality import service
 
 CHUNK = 1000
@@ -50,10 +51,11 @@ def _score_in_chunks(session: Session, *, now: datetime, rescore: bool) -> servi
     """One process: a chunk of 1,000 tickets at a time, committed after each (resumable)."""
     total = service.ScoreRun()
     after = 0
-    while ids := service.changed_ticket_ids(session, rescore=rescore, after=after, limit=CHUNK):
-        service.add_runs(total, service.score_chunk(session, ticket_ids=ids, now=now))
-        session.commit()
-        after = ids[-1]
+    with raised_for_bulk_work():
+        while ids := service.changed_ticket_ids(session, rescore=rescore, after=after, limit=CHUNK):
+            service.add_runs(total, service.score_chunk(session, ticket_ids=ids, now=now))
+            session.commit()
+            after = ids[-1]
     return total
 
 
@@ -63,7 +65,7 @@ def _score_slice(url: str, ids: list[int], now: datetime) -> service.ScoreRun:
     engine = make_engine(url)
     total = service.ScoreRun()
     try:
-        with session_factory(engine)() as session:
+        with session_factory(engine)() as session, raised_for_bulk_work():
             for start in range(0, len(ids), CHUNK):
                 service.add_runs(
                     total, service.score_chunk(session, ticket_ids=ids[start : start + CHUNK], now=now)

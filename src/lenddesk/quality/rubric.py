@@ -497,9 +497,10 @@ def check_language(conversations: Iterable[Conversation]) -> None:
 
 @lru_cache(maxsize=8192)
 def _disclosure_findings(
-    text: str, contracts: tuple[str, ...], public: tuple[str, ...]
+    plain: str, contracts: tuple[str, ...], public: tuple[str, ...]
 ) -> tuple[disclosure.Finding, ...]:
-    return tuple(disclosure.find_account_data(text, contract_numbers=contracts, public=public))
+    """The desk's scan of a sentence, from its normalised text (`normalise` is the desk's)."""
+    return tuple(disclosure.find_in_normalised(plain, contract_numbers=contracts, public=public))
 
 
 def _account_data(reading: _Read, sentence: _Sentence) -> tuple[disclosure.Finding, ...]:
@@ -513,7 +514,7 @@ def _account_data(reading: _Read, sentence: _Sentence) -> tuple[disclosure.Findi
     public = tuple(value for value in conversation.public if (found := _normalised(value)) and found in plain)
     letters = set(plain)
     contracts = tuple(n for n in conversation.contract_numbers if letters.issuperset(_compact(n)))
-    return _disclosure_findings(sentence.text, contracts, public)
+    return _disclosure_findings(plain, contracts, public)
 
 
 def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lenddesk.core import audit, bulk
 from lenddesk.core.db import make_engine, session_factory, utcnow
 from lenddesk.core.errors import LendDeskError, Unprocessable
+from lenddesk.core.gc_threshold import raised_for_bulk_work
 from lenddesk.ledger import batch_file
 from lenddesk.ledger.locking import begin_write
 from lenddesk.ledger.models import Loan, Repayment, RepaymentBatch, RepaymentBatchLine
@@ -95,11 +96,12 @@ def import_batch(
             f"Unknown repayment channel: {channel} (one of: {', '.join(CHANNELS)})",
             code="unknown_channel",
         )
-    try:
-        lines = batch_file.read_lines(batch_file.decode(content))
-    except batch_file.BadFile as exc:
-        raise Unprocessable(exc.message_zh, exc.message_en, code="batch_file_unreadable") from exc
-    batch_id, resumed = _create_or_find(factory, actor, channel, content, filename, lines, today)
+    with raised_for_bulk_work():  # a file's lines parsed and stored at once (as in `_run_share`)
+        try:
+            lines = batch_file.read_lines(batch_file.decode(content))
+        except batch_file.BadFile as exc:
+            raise Unprocessable(exc.message_zh, exc.message_en, code="batch_file_unreadable") from exc
+        batch_id, resumed = _create_or_find(factory, actor, channel, content, filename, lines, today)
     counts = run_batch(
         factory,
         batch_id,
@@ -248,22 +250,25 @@ def _run_share(
 ) -> None:
     """The share's pending lines, chunk by chunk in file order (the whole batch: the next pending
     lines each time; a share: the next lines of its own, listed once)."""
-    numbers = _share_line_numbers(factory, batch_id, share) if share.of > 1 else None
-    chunk_index = 0
-    while True:
-        window = (
-            None if numbers is None else numbers[chunk_index * chunk_size : (chunk_index + 1) * chunk_size]
-        )
-        if window is not None and not window:
-            return
-        found = _run_chunk_retrying(factory, batch_id, actor, chunk_size, share, window)
-        if progress:
-            progress(*_progress_of(factory, batch_id))
-        if not found and window is None:
-            return
-        if after_chunk:
-            after_chunk(chunk_index)
-        chunk_index += 1
+    with raised_for_bulk_work():
+        numbers = _share_line_numbers(factory, batch_id, share) if share.of > 1 else None
+        chunk_index = 0
+        while True:
+            window = (
+                None
+                if numbers is None
+                else numbers[chunk_index * chunk_size : (chunk_index + 1) * chunk_size]
+            )
+            if window is not None and not window:
+                return
+            found = _run_chunk_retrying(factory, batch_id, actor, chunk_size, share, window)
+            if progress:
+                progress(*_progress_of(factory, batch_id))
+            if not found and window is None:
+                return
+            if after_chunk:
+                after_chunk(chunk_index)
+            chunk_index += 1
 
 
 def _share_line_numbers(factory: sessionmaker[Session], batch_id: int, share: Share) -> list[int]:

@@ -73,10 +73,9 @@ def open_reviews(session: Session, entries: Sequence[ReviewEntry], *, now: datet
         }
         for e in entries
     ]
-    statement = (
-        insert(QaReview).on_conflict_do_nothing().returning(QaReview.ticket_id, sort_by_parameter_order=True)
-    )
-    opened = {row[0] for row in session.execute(statement, values).all() if row is not None}
+    # Unordered: `opened` is a set, and in parameter order an upsert goes one row per statement.
+    statement = insert(QaReview).on_conflict_do_nothing().returning(QaReview.ticket_id)
+    opened = {row[0] for row in session.execute(statement, values).all()}
     for reason in ("severe", "low_csat"):
         stronger = [e.ticket_id for e in entries if e.reason == reason and e.ticket_id not in opened]
         if stronger:

@@ -6,16 +6,19 @@ changed), so two runs may overlap.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import JSON, Select, String, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lenddesk.core import bulk
 from lenddesk.core.calendar import business_date
+from lenddesk.core.db import UTCDateTime
 from lenddesk.desk import categorise
 from lenddesk.desk import hooks as desk_hooks
 from lenddesk.desk import service as desk
@@ -40,6 +43,12 @@ class ScoreRun:
     written: int = 0
     severe: int = 0
     reviews: dict[str, int] = field(default_factory=dict)
+
+
+def _one_of(session: Session, column: Any, ticket_ids: Sequence[int]) -> Any:
+    """`column IN (ticket_ids)` with the ids in one parameter (`bulk.one_of`): a chunk's thousand
+    ids rendered one by one made a statement PostgreSQL's driver parsed anew each time."""
+    return bulk.one_of(column, ticket_ids, session.get_bind().dialect)
 
 
 def _ledger_snapshot(session: Session, borrower_id: int | None, now: datetime) -> dict[str, Any]:
@@ -78,21 +87,92 @@ SCORE_COLUMNS = (
 )
 
 
+# A stored score is replaced only when one of these changed: what was scored, the rubric, the ticket.
+_CHANGED = ("content_hash", "rubric_version", "ticket_updated_at")
+
+
 def _upsert_statement(dialect: str) -> Any:
     """INSERT … ON CONFLICT (ticket_id) DO UPDATE only where the fingerprint, the rubric or the
-    ticket changed, RETURNING what was written; run with many rows at once (executemany)."""
+    ticket changed, RETURNING what was written; run with many rows at once (executemany).
+
+    The rows come back unordered: asking for them in parameter order made SQLAlchemy send an upsert
+    (whose RETURNING may skip rows) one row per statement, a round trip per conversation. Each row
+    names its ticket, and `_upsert` puts them back in parameter order."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(QaScore)
-    changed = or_(
-        QaScore.content_hash != statement.excluded.content_hash,
-        QaScore.rubric_version != statement.excluded.rubric_version,
-        QaScore.ticket_updated_at != statement.excluded.ticket_updated_at,
-    )
+    changed = or_(*(QaScore.__table__.c[name] != statement.excluded[name] for name in _CHANGED))
     return statement.on_conflict_do_update(
         index_elements=["ticket_id"],
         set_={name: statement.excluded[name] for name in SCORE_COLUMNS},
         where=changed,
-    ).returning(QaScore.id, QaScore.ticket_id, sort_by_parameter_order=True)
+    ).returning(QaScore.id, QaScore.ticket_id)
+
+
+_UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _document_upsert_statement() -> Any:
+    """PostgreSQL: the same upsert with the rows in one JSON document, read back by
+    `json_to_recordset` (as `core.bulk` writes). Its text is the same for any number of rows:
+    psycopg parses a statement's text in Python and caches short ones only, and a thousand rows'
+    placeholders were parsed anew per chunk."""
+    table = QaScore.__table__
+    names = ["ticket_id", *SCORE_COLUMNS]
+
+    def declared(name: str) -> str:  # JSON columns travel as their serialised text
+        column_type = table.c[name].type
+        if isinstance(column_type, String | JSON):
+            return f"{name} TEXT"
+        return f"{name} {column_type.compile(dialect=postgresql.dialect())}"
+
+    values = ", ".join(
+        f"CAST(v.{name} AS JSON)" if isinstance(table.c[name].type, JSON) else f"v.{name}" for name in names
+    )
+    records = f"json_to_recordset(CAST(:rows AS JSON)) AS v({', '.join(declared(name) for name in names)})"
+    changed = " OR ".join(f"{table.name}.{name} != excluded.{name}" for name in _CHANGED)
+    return text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {values} FROM {records} "
+        f"ON CONFLICT (ticket_id) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in SCORE_COLUMNS)} "
+        f"WHERE {changed} RETURNING id, ticket_id"
+    )
+
+
+_DOCUMENT_UPSERT = _document_upsert_statement()
+
+
+def _document(rows: list[dict[str, Any]]) -> str:
+    """The rows as one JSON document, each value as SQLAlchemy binds it: JSON columns serialised as
+    their own text (None as JSON null, the JSON type's default), timestamps in UTC."""
+    table = QaScore.__table__
+    json_columns = [name for name in SCORE_COLUMNS if isinstance(table.c[name].type, JSON)]
+    times = {
+        name: column.type for name in SCORE_COLUMNS if isinstance((column := table.c[name]).type, UTCDateTime)
+    }
+    bound = []
+    for row in rows:
+        values = dict(row)
+        for name in json_columns:
+            values[name] = json.dumps(row[name])
+        for name, column_type in times.items():
+            values[name] = column_type.process_bind_param(row[name], None).isoformat()
+        bound.append(values)
+    return json.dumps(bound, ensure_ascii=False)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """The upsert of a chunk's scores, a few multi-row statements; (score id, ticket id) of the rows
+    written, in the order of `rows`. On the session's connection, as Core: through the ORM's bulk
+    path it cost as much Python again (no ORM object is built either way). The session's pending
+    changes are flushed first, as `Session.execute` would."""
+    if session.autoflush:
+        session.flush()
+    connection = session.connection()
+    position = {row["ticket_id"]: index for index, row in enumerate(rows)}
+    if connection.dialect.name == "postgresql":
+        written = connection.execute(_DOCUMENT_UPSERT, {"rows": _document(rows)}).all()
+    else:
+        written = connection.execute(_UPSERTS[connection.dialect.name], rows).all()
+    return sorted(((score_id, ticket_id) for score_id, ticket_id in written), key=lambda w: position[w[1]])
 
 
 def score_tickets(
@@ -112,7 +192,9 @@ def score_tickets(
         return run
     stored = dict(
         session.execute(
-            select(QaScore.ticket_id, QaScore.ledger_facts).where(QaScore.ticket_id.in_(ticket_ids))
+            select(QaScore.ticket_id, QaScore.ledger_facts).where(
+                _one_of(session, QaScore.ticket_id, ticket_ids)
+            )
         ).all()
     )
     facts_json = {tid: (snapshots or {}).get(tid) or stored.get(tid) for tid in ticket_ids}
@@ -154,8 +236,7 @@ def score_tickets(
     run.read = len(rows)
     if not rows:
         return run
-    dialect = session.get_bind().dialect.name
-    written = [row for row in session.execute(_upsert_statement(dialect), rows).all() if row is not None]
+    written = _upsert(session, rows)
     run.written = len(written)
     policy = quality_policy()
     wanted = []
@@ -209,12 +290,14 @@ def score_chunk(session: Session, *, ticket_ids: Sequence[int], now: datetime) -
     """Score one chunk of tickets, taking the ledger snapshot of those never scored before."""
     missing = set(
         session.scalars(
-            select(_TICKETS.c.id).where(_TICKETS.c.id.in_(ticket_ids), _TICKETS.c.borrower_id.is_not(None))
+            select(_TICKETS.c.id).where(
+                _one_of(session, _TICKETS.c.id, ticket_ids), _TICKETS.c.borrower_id.is_not(None)
+            )
         )
-    ) - set(session.scalars(select(QaScore.ticket_id).where(QaScore.ticket_id.in_(ticket_ids))))
+    ) - set(session.scalars(select(QaScore.ticket_id).where(_one_of(session, QaScore.ticket_id, ticket_ids))))
     snapshots = {}
     for ticket_id, borrower_id in session.execute(
-        select(_TICKETS.c.id, _TICKETS.c.borrower_id).where(_TICKETS.c.id.in_(missing))
+        select(_TICKETS.c.id, _TICKETS.c.borrower_id).where(_one_of(session, _TICKETS.c.id, sorted(missing)))
     ).all():
         snapshots[ticket_id] = _ledger_snapshot(session, borrower_id, now)
     return score_tickets(session, ticket_ids=ticket_ids, now=now, snapshots=snapshots)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from lenddesk.core.db import make_engine
+from lenddesk.core.gc_threshold import raised_for_bulk_work
 from lenddesk.ledger.delinquency import ChargeTerms, DelinquencyRules
 from lenddesk.ledger.seed._common import ProductSpec, SeedOptions
 from lenddesk.ledger.seed.builder import PlannedPayment, SeedBatch, _BookBuilder, _Rows
@@ -116,11 +117,12 @@ def _in_this_process(engine: Engine, load: _Load, last_ids: list[int]) -> Iterat
     builder = load.builder()
     with engine.connect() as connection, _loading(connection):
         for batch in load.todo:
-            rows = builder.build(batch, load.start)
-            counts = _row_counts(rows)
-            first_ids = [last + 1 for last in last_ids]
-            last_ids = [last + count for last, count in zip(last_ids, counts, strict=True)]
-            _write(connection, rows, first_ids)
+            with raised_for_bulk_work():  # a batch's rows are hundreds of thousands of live tuples
+                rows = builder.build(batch, load.start)
+                counts = _row_counts(rows)
+                first_ids = [last + 1 for last in last_ids]
+                last_ids = [last + count for last, count in zip(last_ids, counts, strict=True)]
+                _write(connection, rows, first_ids)
             yield BatchCounts.of(rows)
 
 
@@ -240,10 +242,11 @@ def _start_worker(url: str, load: _Load, ids: _Reservations, one_writer: Any) ->
 def _build_and_write(batch: SeedBatch) -> BatchCounts:
     ids: _Reservations = _worker["ids"]
     try:
-        rows = _worker["builder"].build(batch, _worker["start"])
-        first_ids = ids.reserve(batch.index, _row_counts(rows))
-        with _worker["one_writer"]:
-            _write(_worker["connection"], rows, first_ids)
+        with raised_for_bulk_work():
+            rows = _worker["builder"].build(batch, _worker["start"])
+            first_ids = ids.reserve(batch.index, _row_counts(rows))
+            with _worker["one_writer"]:
+                _write(_worker["connection"], rows, first_ids)
     except BaseException:
         ids.fail()
         raise

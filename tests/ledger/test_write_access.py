@@ -257,9 +257,9 @@ def test_the_repayment_route_refuses_a_caller_before_it_reads_or_writes_the_book
     client: TestClient, as_role, book, session: Session
 ) -> None:  # type: ignore[no-untyped-def]
     """POST /api/v1/ledger/repayments checks the token on the event loop, before the body is read
-    (401), and the account behind it first thing on the posting's own session (401 or 403), before
-    the loan is read or anything written: a refused caller with a well-formed repayment leaves the
-    book as it was (`auth.allow_for_own_transaction`)."""
+    (401, or 403 for the role it was signed in with), and the account behind it first thing on the
+    posting's own session (401 or 403), before the loan is read or anything written: a refused
+    caller with a well-formed repayment leaves the book as it was (`auth.allow_for_own_transaction`)."""
     serial = iter(range(1000))
 
     def answer(headers: dict[str, str], body: dict[str, Any] | None = None) -> tuple[int, str]:
@@ -276,7 +276,7 @@ def test_the_repayment_route_refuses_a_caller_before_it_reads_or_writes_the_book
     not_a_repayment = {"contract_number": 1}
     assert answer({}, not_a_repayment) == (401, "not_signed_in")
     assert answer({"Authorization": "Bearer not-a-token"}, not_a_repayment) == (401, "token_invalid")
-    assert answer(as_role("qa")) == (403, "role_forbidden")
+    assert answer(as_role("qa"), not_a_repayment) == (403, "role_forbidden")  # the token's role
     admin = as_role("admin")
     collector = as_role("collector")
     collector_id = client.get("/api/v1/me", headers=collector).json()["id"]

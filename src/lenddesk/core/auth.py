@@ -511,10 +511,10 @@ def _not_signed_in() -> Unauthenticated:
     return Unauthenticated("请先登录", "Sign in first", code="not_signed_in")
 
 
-def _check_role(role: str, allowed: frozenset[str]) -> None:
+def _check_role(role: str | None, allowed: frozenset[str]) -> None:
     if role not in allowed:
         raise Forbidden(
-            f"当前角色（{ROLE_LABELS_ZH[role]}）无权执行此操作",
+            f"当前角色（{ROLE_LABELS_ZH.get(role or '', role)}）无权执行此操作",
             f"Role {role} may not do this",
             code="role_forbidden",
         )
@@ -543,16 +543,18 @@ def allow(*roles: str) -> Any:
 def allow_for_own_transaction(*roles: str) -> Any:
     """`signed_in: SignedIn = allow_for_own_transaction("agent")` — `allow` for an async route that
     runs its whole transaction on a session of its own, in one trip to a worker thread (a hot write
-    path). The token is checked here, on the event loop, before the body is validated (401 without
-    a valid one); the account behind it (active, not signed out, its role allowed: 401 or 403) is
-    checked by `SignedIn.caller` on the route's own session, first thing in its trip. A check of
-    its own would cost a second trip and a second session per request."""
+    path). The token is checked here, on the event loop, before the body is validated: 401 without
+    a valid one, 403 when the role it was signed in with may not act. The account behind it (active,
+    not signed out since, its role as stored allowed: 401 or 403) is checked by `SignedIn.caller`
+    on the route's own session, first thing in its trip; a check of its own would cost a second
+    trip and a second session per request."""
     allowed = _allowed(roles)
 
     async def dependency(request: Request) -> SignedIn:
         claims = _claims_of(request)
         if claims is None:
             raise _not_signed_in()
+        _check_role(claims.get("role"), allowed)  # the role it was signed in with; as stored, below
         return SignedIn(claims, allowed)
 
     dependency.allowed_roles = allowed  # type: ignore[attr-defined]

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
-from lenddesk.core.roles import ROLES
 from tests.quality import chunks
+from tests.support.staff import add_one_user_per_role
 
 
 @pytest.mark.parametrize(
@@ -29,14 +28,7 @@ def test_a_chunk_on_postgres(pg_url: str, scenario: Callable[[Engine, Session], 
     engine = make_engine(pg_url)
     try:
         with session_factory(engine)() as session:
-            for role in ROLES:  # a team lead among them, told of the severe conversation
-                auth.create_user(
-                    session,
-                    actor=audit.Actor.system("tests"),
-                    username=role,
-                    password="correct-horse-1",
-                    role=role,
-                )
+            add_one_user_per_role(session)  # a team lead among them, told of the severe conversation
             session.commit()
             scenario(engine, session)
     finally:

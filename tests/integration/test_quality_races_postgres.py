@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
-from lenddesk.core.roles import ROLES
 from tests.quality import races
+from tests.support.staff import add_one_user_per_role
 
 
 @pytest.mark.parametrize(
@@ -24,14 +23,7 @@ def test_concurrent_callers_on_postgres(pg_url: str, scenario) -> None:
     upgrade_database(pg_url)
     engine = make_engine(pg_url)
     with session_factory(engine)() as session:
-        for role in ROLES:
-            auth.create_user(
-                session,
-                actor=audit.Actor.system("tests"),
-                username=role,
-                password="correct-horse-1",
-                role=role,
-            )
+        add_one_user_per_role(session)
         session.commit()
     engine.dispose()
     scenario(pg_url)

@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from lenddesk.core import audit, auth
 from lenddesk.core.db import make_engine, session_factory, upgrade_database
-from lenddesk.core.roles import ROLES
 from tests.risk import races
+from tests.support.staff import add_one_user_per_role
 
 
 def _migrated(pg_url: str) -> str:
     upgrade_database(pg_url)
     engine = make_engine(pg_url)
     with session_factory(engine)() as session:
-        for role in ROLES:
-            auth.create_user(
-                session,
-                actor=audit.Actor.system("tests"),
-                username=role,
-                password="correct-horse-1",
-                role=role,
-            )
+        add_one_user_per_role(session)
         session.commit()
     engine.dispose()
     return pg_url

@@ -139,9 +139,17 @@ def _statistics_stale(connection: Connection, *, opened: int) -> bool:
     """Whether the accounts' statistics predate most of its rows: never analysed, or this plan opened
     more than a tenth as many accounts as they count. A usual day opens a few (autovacuum's own
     analyses keep up with those) and is spared two ANALYZEs."""
-    known = connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'collections_accounts'"))
+    known = _accounts_counted(connection)
     connection.commit()
     return known is None or known <= 0 or opened > known / 10
+
+
+def _accounts_counted(connection: Connection) -> float | None:
+    """The accounts as PostgreSQL's statistics count them: None or ≤ 0 when never analysed."""
+    return connection.scalar(_ACCOUNTS_COUNTED)
+
+
+_ACCOUNTS_COUNTED = text("SELECT reltuples FROM pg_class WHERE relname = 'collections_accounts'")
 
 
 def _not_open_yet(connection: Connection, plan: _Plan) -> str:
@@ -156,7 +164,7 @@ def _not_open_yet(connection: Connection, plan: _Plan) -> str:
     """
     if plan.dialect != "postgresql":
         return "TRUE"
-    known = connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'collections_accounts'"))
+    known = _accounts_counted(connection)
     if known is None or known <= 0:
         return "TRUE"
     return "NOT EXISTS (SELECT 1 FROM collections_accounts a WHERE a.borrower_id = x.borrower_id)"

@@ -206,7 +206,7 @@ def _issue_certificates(connection: Connection) -> None:
             "SELECT l.id, l.settled_on, SUM(s.paid_principal_fen + s.paid_interest_fen + s.paid_penalty_fen"
             " + s.paid_late_fee_fen) FROM loans l JOIN schedule_lines s ON s.loan_id = l.id"
             " WHERE l.status = 'settled' AND NOT EXISTS (SELECT 1 FROM settlement_certificates c"
-            " WHERE c.loan_id = l.id) GROUP BY l.id, l.settled_on"
+            " WHERE c.loan_id = l.id) GROUP BY l.id, l.settled_on ORDER BY l.id"
         )
     ).all()
     certificates = []

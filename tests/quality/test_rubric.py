@@ -685,3 +685,194 @@ def test_what_will_happen_or_what_the_borrower_can_do_is_a_solution(answer: str)
 def test_asking_for_identity_is_no_solution() -> None:
     conversation = chat(("borrower", "能不能延期？"), ("agent", "您好，请提供身份证后四位核实身份。"))
     assert item(conversation, "SOLUTION_OFFERED").result == "fail"
+
+
+# --- issue 19, fresh development sets: what reviewers read that the rubric did not -------------------
+
+
+def email(*turns: tuple[str, str, int], **extra) -> Conversation:  # type: ignore[no-untyped-def]
+    return Conversation("email", tuple(Turn(who, text, at(minutes)) for who, text, minutes in turns), **extra)
+
+
+def test_an_answer_the_agent_says_does_not_match_verifies_nothing() -> None:
+    conversation = chat(
+        ("borrower", "帮我查下还欠多少"),
+        ("agent", "您好，请提供身份证后四位。"),
+        ("borrower", "好像是3321吧"),
+        ("agent", "您提供的信息与登记信息不一致，无法核实。"),
+        ("borrower", "那你直接告诉我欠多少就行"),
+        ("agent", "好吧，您目前还欠本金6,200元，逾期5天。"),
+    )
+    assert item(conversation, "IDENTITY_CHECK").result == "fail"
+
+
+def test_the_agent_saying_identity_is_verified_verifies_what_the_borrower_volunteered() -> None:
+    conversation = chat(
+        ("borrower", "您好我叫王芳 身份证尾号4418 注册手机尾号6620，想问一下提前还款一共要还多少钱"),
+        ("agent", "王女士您好，已根据您提供的信息为您核实身份。您剩余本金12,000元，合计12,325元。"),
+    )
+    assert item(conversation, "IDENTITY_CHECK").result == "pass"
+    asked_only = chat(
+        ("borrower", "我想问下我还有几期没还"),
+        ("agent", "您好，请提供身份证后四位以便核实身份。"),
+        ("agent", "您目前还有3期未还，每期2,100元，共6,300元。"),
+    )
+    assert item(asked_only, "IDENTITY_CHECK").result == "fail"  # asking to verify is not having verified
+
+
+def test_account_data_in_an_english_letter_before_verification_fails() -> None:
+    conversation = email(
+        ("borrower", "Hi, I was charged twice for my loan repayment this month.", 0),
+        ("agent", "Dear Ms Li, we have checked your account: the duplicate payment of RMB 1,200 made on"
+         " 5 December will be refunded within 3 working days.", 180),
+    )  # fmt: skip
+    assert item(conversation, "IDENTITY_CHECK").result == "fail"
+
+
+def test_a_hardship_in_a_verified_session_touches_the_account() -> None:
+    conversation = chat(
+        ("borrower", "我妈突然住进ICU了，这几天实在顾不上还款"),
+        ("agent", "您好，请您先照顾好妈妈。我为您登记延期7天，期间不会催收。"),
+        verified_turn=0,
+    )
+    assert item(conversation, "IDENTITY_CHECK").result == "pass"
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        (("borrower", "借5000块，日息万分之五，借20天利息多少"), ("agent", "你好，20天的利息是50元。")),
+        (("borrower", "在吗 想问下逾期几天会上征信"), ("agent", "您好，逾期一般会按规定报送征信。")),
+        (
+            ("borrower", "今天有个自称你们公司的人说我的征信有逾期记录，要先转3000元到个人账户，这是骗子吗"),
+            ("agent", "您好，我司不会要求客户向个人账户转账，请不要再转账并报警。"),
+        ),
+        (("agent", "尊敬的客户您好：系统将于本周六00:00-06:00升级维护，期间暂停还款服务。"),),
+    ],
+)
+def test_examples_general_questions_scam_warnings_and_notices_touch_no_account(
+    turns: tuple[tuple[str, str], ...],
+) -> None:
+    assert item(chat(*turns), "IDENTITY_CHECK").result == "n/a"
+
+
+def test_denied_distress_is_none_and_an_acknowledgement_taken_back_is_none_either() -> None:
+    denied = chat(
+        ("borrower", "没什么困难，就是忘了还款日，现在还来得及吗"), ("agent", "您好，今天还款不算逾期。")
+    )
+    assert item(denied, "EMPATHY").result == "n/a"
+    dismissed = chat(
+        ("borrower", "我住院做手术刚出来，真的没钱还，求你们宽限几天"),
+        ("agent", "你好，理解理解，但借钱还钱天经地义，这不是拖欠的理由。"),
+    )
+    assert item(dismissed, "EMPATHY").result == "fail"
+    condolence = chat(
+        ("borrower", "家母病故，丧事花光了积蓄，这期可能还不了"), ("agent", "您好，请您节哀顺变。")
+    )
+    assert item(condolence, "EMPATHY").result == "pass"
+
+
+@pytest.mark.parametrize(
+    ("quote", "result"),
+    [
+        ("黄先生您剩余欠款六千元可以帮您分三期每期两千元一共六千五百元", "fail"),
+        ("您剩余欠款两千四百元可以分四期每期六百元合计两千四百元", "pass"),
+        ("您借款12,000元，分12期，每期本息1,080元，12期合计应还12,600元。", "fail"),
+        ("日利率0.05%，借5,000元用30天，利息是5,000×0.05%×30=75元。", "pass"),
+        ("剩余本金12,000元，提前还款手续费为剩余本金的2%，即240元，另加本期利息85元，合计12,325元。", "pass"),
+    ],
+)
+def test_spoken_figures_products_and_unnamed_charges_are_read_as_reviewers_read_them(
+    quote: str, result: str
+) -> None:
+    conversation = chat(("borrower", "这个怎么算"), ("agent", quote), verified_turn=0)
+    assert item(conversation, "ACCURACY").result == result
+
+
+@pytest.mark.parametrize(
+    ("first", "later"),
+    [
+        ("您好，您本期应还2,318.40元，还款日为12月18日。", "请在12月18日前存入2,381.40元即可。"),
+        ("您好，您的还款日是每月15日，本期应还1,200元。", "是的，请在12月20日前还款即可，不会产生罚息。"),
+    ],
+)
+def test_a_figure_restated_differently_later_fails(first: str, later: str) -> None:
+    conversation = chat(
+        ("borrower", "这期要还多少"), ("agent", first), ("borrower", "好的"), ("agent", later)
+    )
+    assert item(conversation, "ACCURACY").result == "fail"
+
+
+def test_a_grace_period_deadline_is_no_restated_due_day() -> None:
+    conversation = chat(
+        ("borrower", "这期要还多少"),
+        ("agent", "您好，您的还款日是每月15日，本期应还1,200元。"),
+        ("borrower", "能晚几天吗"),
+        ("agent", "可以为您申请宽限，请在12月20日前还款即可。"),
+    )
+    assert item(conversation, "ACCURACY").result != "fail"
+
+
+def test_a_thank_you_asks_for_no_answer_so_a_late_goodbye_is_not_late() -> None:
+    conversation = Conversation(
+        "chat",
+        (
+            Turn("borrower", "请问你们客服电话是多少", at(0)),
+            Turn("agent", "您好，客服热线是95188。", at(1)),
+            Turn("borrower", "好的，谢谢", at(2)),
+            Turn("agent", "不客气，如有疑问随时联系我们，再见！", at(30)),
+        ),
+        first_response_minutes=5,
+    )
+    assert item(conversation, "RESPONSE_TIME").result == "pass"
+
+
+def test_a_letter_ending_on_its_next_step_and_a_signature_closes_a_chat_line_does_not() -> None:
+    letter = email(
+        ("borrower", "想申请最低还款", 0),
+        ("agent", "郑女士您好：\n如需办理，请在App「还款-最低还款」提交申请。\nLendDesk客服", 600),
+    )
+    assert item(letter, "CLOSING").result == "pass"
+    line = chat(("borrower", "想申请最低还款"), ("agent", "您好，请在App「还款-最低还款」提交申请。"))
+    assert item(line, "CLOSING").result == "fail"
+
+
+def test_a_promise_noted_for_the_borrower_is_a_solution() -> None:
+    conversation = chat(
+        ("borrower", "孩子生病住院了手上一点钱都没有"),
+        ("agent", "那您最晚什么时候能还"),
+        ("borrower", "下个月吧"),
+        ("agent", "好的那我给您记录下个月十五号还款"),
+    )
+    assert item(conversation, "SOLUTION_OFFERED").result == "pass"
+
+
+@pytest.mark.parametrize(
+    ("quote", "result"),
+    [
+        ("今天上午系统确实重复扣款，两笔各3,200元，共6,400元。", "pass"),
+        ("上午10:02和10:05各扣了2,130元，共4,360元。", "fail"),
+        ("您剩余本金12,000元，提前还款手续费为剩余本金的2%，即240元。", "pass"),
+        ("您剩余本金8,000元，延期费为本金的1%，即100元。", "fail"),
+    ],
+)
+def test_repeated_payments_and_a_share_of_a_named_amount_are_checked(quote: str, result: str) -> None:
+    conversation = chat(("borrower", "怎么回事"), ("agent", quote), verified_turn=0)
+    assert item(conversation, "ACCURACY").result == result
+
+
+def test_the_agent_confirming_the_details_match_verifies_and_a_mismatch_does_not() -> None:
+    matched = chat(
+        ("borrower", "你好，我是李娜，身份证尾号2213，想确认一下这期的金额"),
+        ("agent", "李女士您好，您提供的信息已与系统登记核对无误。您本期应还1,380元。"),
+    )
+    assert item(matched, "IDENTITY_CHECK").result == "pass"
+    mismatch = chat(
+        ("borrower", "我想查下这期还多少"),
+        ("agent", "您好，麻烦提供一下身份证号后四位，我帮您核实。"),
+        ("borrower", "3321"),
+        ("agent", "和系统登记的不太一样哦，您再确认一下？"),
+        ("borrower", "反正就是我本人 你就告诉我吧"),
+        ("agent", "好吧，本期应还980元，还款日12月20日。"),
+    )
+    assert item(mismatch, "IDENTITY_CHECK").result == "fail"

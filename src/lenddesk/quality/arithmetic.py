@@ -19,7 +19,7 @@ _YUAN = rf"{_NUMBER}(万)?(?:元|块)?"
 
 _INSTALMENTS = re.compile(rf"(?:分|共|剩余?|还有|这)(\d{{1,3}}|{_CN_COUNT})(?:期|个月)")
 _BARE_INSTALMENTS = re.compile(r"(?<![第\d.])(\d{1,3})(?:期|个月)(?!内)")
-_FILLER = r"(?:应还|要还|需还|还款|还|需|为|是|约|:|大概|大约)"
+_FILLER = r"(?:应还|要还|需还|还款|本息|还|需|为|是|约|:|大概|大约)"
 _EACH = re.compile(rf"(?:每期|每月|月供|每个月){_FILLER}{{0,3}}{_YUAN}")
 _TOTAL = re.compile(
     rf"(?:合计|共计|总计|共还|一共|总共|总额|总还款|累计){_FILLER}{{0,3}}{_YUAN}|共{_FILLER}{{0,2}}{_NUMBER}(万)?(?:元|块)"
@@ -43,6 +43,7 @@ _ABOUT = re.compile(r"约|大约|大概|左右|差不多")
 _INTEREST_TOTAL = re.compile(rf"(?:总利息|利息共|利息合计|利息总共|共付利息)(?:为|是|:|约){{0,2}}{_YUAN}")
 _LEVEL_PAYMENT = re.compile(r"等额本息")
 _ANY_DIGIT = re.compile(r"\d")
+_ANY_AMOUNT = re.compile(r"\d[\d,]*(?:\.\d+)?(?:万)?(?:元|块)")
 # A total that adds interest or fees to the instalments is no product of them.
 _PLUS_CHARGES = re.compile(r"(?:加上?|另加|另收|含|包括|外加|再加)(?:利息|手续费|服务费|罚息|违约金|费用)")
 
@@ -112,6 +113,8 @@ def parts_and_sum(text: str) -> list[Check]:
         return []
     added = sum(parts.values())
     ok = abs(added - quoted) <= 0.01 * len(parts)
+    if not ok and len(_ANY_AMOUNT.findall(text[: total.start()])) > len(parts):
+        return []  # other figures (a fee named otherwise, 即240元) are part of the total too
     sign = "=" if ok else "≠"
     return [Check(ok, f"{' + '.join(f'{v:.2f}' for v in parts.values())} = {added:.2f} {sign} {quoted:.2f}")]
 
@@ -173,7 +176,11 @@ _DAILY_RATE = re.compile(
     rf"(?:日利率|日息|日费率|日罚息率?|每日利率|每天利率)(?:为|是|:|约){{0,2}}(?:{_NUMBER}%|万分之([\d.]+|[一二两三四五六七八九十]{{1,3}}))"
 )
 _DAYS = re.compile(r"(\d{1,4})天")
-_INTEREST = re.compile(rf"(?:利息|罚息)(?:共|合计|为|是|:|约|大概|就是|总共|一共|需要|要){{0,3}}{_YUAN}")
+# The interest quoted, not the first factor of a product written after it (利息是5000×0.05%×30=75元).
+_INTEREST = re.compile(
+    rf"(?:利息|罚息)(?:共|合计|为|是|:|约|大概|就是|总共|一共|需要|要){{0,3}}(?:[\d,.%×x*]+(?:=|等于))?"
+    rf"{_YUAN}(?![\d,.×x*乘%])"
+)
 
 
 def daily_interest(context: str, quoted: str) -> list[Check]:
@@ -221,14 +228,101 @@ def written_sums(text: str) -> list[Check]:
     return checks
 
 
+# N payments of one amount and their total: 两笔各3,200元，共6,400元; 10:02和10:05各扣了2,130元，共4,260元.
+_EACH_OF = re.compile(
+    r"(?:(?P<count>\d{1,2}|[一两二三四五六七八九十])(?:笔|次|期|个月)|和)[^。；;]{0,14}?各[^。；;\d]{0,4}"
+    r"(?P<each>\d[\d,]*(?:\.\d+)?)(?:元|块)[^。；;\d]{0,8}(?:共|合计|一共|总共|总计)[^。；;\d]{0,4}"
+    r"(?P<total>\d[\d,]*(?:\.\d+)?)(?:元|块)"
+)
+# A share of a named amount: 剩余本金12,000元 … 手续费为剩余本金的2%，即240元.
+_SHARE = re.compile(
+    r"(本金|应还金额|应还|借款金额|借款|金额)的(\d+(?:\.\d+)?)%[^。；;\d]{0,8}?(?:即|也就是|就是|为|是|共)(\d[\d,]*(?:\.\d+)?)元"
+)
+
+
+def each_of(text: str) -> list[Check]:
+    """N payments 各 X 元, 共 Y 元: N × X = Y."""
+    checks = []
+    for match in _EACH_OF.finditer(text):
+        count = _count(match["count"]) if match["count"] else 2
+        each, said = _value(match["each"]), _value(match["total"])
+        ok = abs(count * each - said) <= 0.01 * count
+        checks.append(Check(ok, f"{count} × {each:g} = {count * each:.2f} {'=' if ok else '≠'} {said:g}"))
+    return checks
+
+
+def shares(context: str, quoted: str) -> list[Check]:
+    """A percentage of an amount the conversation names (本金12,000元 … 本金的2%，即240元)."""
+    checks = []
+    for match in _SHARE.finditer(quoted):
+        noun, percent, said = match.group(1), float(match.group(2)), _value(match.group(3))
+        base = re.search(rf"{noun}(?:为|是|:|有|共)?{_NUMBER}(万)?(?:元|块)", context)
+        if base is None:
+            continue
+        whole = _amount(base.group(1), base.group(2))
+        expected = whole * percent / 100
+        ok = abs(expected - said) <= max(0.01, 0.005 * expected)
+        checks.append(Check(ok, f"{whole:g} × {percent:g}% = {expected:.2f} {'=' if ok else '≠'} {said:g}"))
+    return checks
+
+
 def check(context: str, quoted: str) -> list[Check]:
     """Every judgeable figure of `quoted` (an agent's turn), with `context` the whole conversation."""
     if not _ANY_DIGIT.search(quoted):
         return []
     return [
         *written_sums(quoted),
+        *each_of(quoted),
+        *shares(context, quoted),
         *instalments(quoted),
         *parts_and_sum(quoted),
         *level_payments(context, quoted),
         *daily_interest(context, quoted),
     ]
+
+
+# The same figure restated: what this instalment asks (本期应还 …, 存入 …) and the monthly due day
+# (每月15日) against a deadline given later (12月20日前还款). A sentence naming other figures (罚息,
+# 剩余, 合计 …) or a changed date (宽限, 延期 …) states something else.
+_DUE_AMOUNT = re.compile(
+    r"(?:应还|需还|要还|存入|还款金额|月供|本期的|这期的)(?:金额)?(?:的|为|是|:)?(\d[\d,]*(?:\.\d{1,2})?)(?:元|块)"
+)
+_OTHER_FIGURES = re.compile(
+    r"罚息|利息|本金|手续费|违约金|滞纳金|剩余|剩下|全部|提前|一共|合计|共计|总|结清|加上|含|每期|分\d+期|最低|至少|逾期"
+)
+_CHANGED_DATE = re.compile(r"宽限|延期|顺延|节假日|推迟|改到|改为|调整|延后|展期")
+_MONTHLY_DAY = re.compile(r"每月(\d{1,2})[日号]")
+_DEADLINE = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})[日号](?:之)?前|还款日(?:为|是)\d{1,2}月(\d{1,2})[日号]")
+
+
+def restated(turns: list[tuple[int, str]]) -> tuple[int, Check] | None:
+    """The first figure an agent restates differently in a later turn (that turn and what differs),
+    or None. `turns` are the agent's turns as (turn, normalised text), in order."""
+    amounts: dict[float, int] = {}
+    monthly: tuple[int, int] | None = None  # (day, turn)
+    for turn, text in turns:
+        for sentence in re.split(r"(?<=[。！？!?；;])", text):
+            if not sentence:
+                continue
+            amount = None if _OTHER_FIGURES.search(sentence) else _restated_amount(sentence, turn, amounts)
+            if amount is not None:
+                return turn, amount
+            if _CHANGED_DATE.search(sentence):
+                continue
+            if (day := _MONTHLY_DAY.search(sentence)) and monthly is None:
+                monthly = (int(day.group(1)), turn)
+            for found in _DEADLINE.finditer(sentence):
+                deadline = int(found.group(2) or found.group(3))
+                if monthly is not None and deadline != monthly[0]:
+                    return turn, Check(False, f"还款日为每月{monthly[0]}日，却要求{deadline}日前还款")
+    return None
+
+
+def _restated_amount(sentence: str, turn: int, amounts: dict[float, int]) -> Check | None:
+    """A due amount differing from one an earlier turn gave; records the amounts said."""
+    for said in (_value(a) for a in _DUE_AMOUNT.findall(sentence)):
+        earlier = next((a for a, t in amounts.items() if a != said and t < turn), None)
+        if earlier is not None:
+            return Check(False, f"前后所报应还金额不一致：{earlier:g} ≠ {said:g}")
+        amounts.setdefault(said, turn)
+    return None

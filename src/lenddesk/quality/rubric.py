@@ -34,7 +34,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import get_args
 
+from lenddesk.assistant import scam
+from lenddesk.assistant.normalise import normalise as assistant_text
 from lenddesk.collections import guard
+from lenddesk.core.numerals import numerals_to_digits
 from lenddesk.core.patterns import compile_prefiltered
 from lenddesk.core.policy import QualityCode
 from lenddesk.desk import categorise, disclosure
@@ -80,13 +83,23 @@ _DISTRESS_WORDS = (
     "倒闭", "负债",
     "以贷养贷", "撑不下去", "想死", "不想活", "难过", "伤心", "哭", "心累", "失眠", "抑郁", "喘不过气",
     "意外", "车祸", "受伤", "骨折", "怀孕", "困境", "艰难", "真的没办法", "救救", "帮帮我",
+    "过世", "病故", "丧事", "走了没几天", "还不了", "手头紧", "周转不开", "周转不过来", "icu", "重症",
+    "一团乱", "顾不上", "lostmyjob", "worried", "laidoff", "hospital", "can'tpay", "cannotpay", "struggling",
+    "anxious", "周转有点难", "周转困难", "周转难", "不太好做", "心神不宁", "扣光", "花光", "撑不住",
 )  # fmt: skip
+# A distress word right after one of these is denied (没什么困难, 不担心).
+_DENIED_BEFORE = re.compile(r"(?:没|没有|不|无|并不|并没)(?:什么|啥|太|怎么)?$")
 _EMPATHY_WORDS = (
     "理解", "抱歉", "不好意思", "很遗憾", "辛苦", "别着急", "不要着急", "请放心", "您放心", "体谅",
     "感同身受", "明白您", "心情", "难处", "关心", "保重", "早日康复", "我们会帮您", "一起想办法",
     "别担心", "不用担心", "不要担心", "致歉", "道歉", "对不起", "给您带来", "让您久等", "渡过难关",
     "不容易", "别急", "能体会", "尽力", "帮您想办法", "身体要紧", "注意身体", "照顾好", "安心", "难过",
+    "节哀", "sorry", "understand",
 )  # fmt: skip
+# An acknowledgement taken back in the same sentence: the borrower's trouble is their own affair.
+_DISMISSAL = re.compile(
+    r"天经地义|不是.{0,6}(?:理由|借口)|跟我们没关系|与我们无关|和我们没关系|(?:你|您)自己的事|那是(?:你|您)的事|不关我们"
+)
 # SOLUTION_OFFERED: what will happen or what the borrower can do.
 _SOLUTION = compile_prefiltered(
     r"方案|分期|延期|展期|减免|协商|提交|登记|反馈给|转交|跟进|处理结果|回复您|联系您|回电|"
@@ -101,20 +114,33 @@ _SOLUTION = compile_prefiltered(
     r"已(?:经)?(?:处理|办理|安排|撤销|取消|退款|退回|解除|恢复|更正|修改|调整|停止|关闭|提交|登记|反馈|开具|发送)|"
     r"已经?(?:发起|受理|申请|转交|暂停)|原路(?:返回|返还)|个?工作日(?:内|到账|左右)|会在?\w{0,8}(?:到账|退还|返还)|"
     r"请(?:您)?(?:提前|及时|按时|尽快|于|在|先)?\w{0,6}(?:存入|存钱|充值|上传|发给|查收|留意)|"
-    r"麻烦(?:您|你)?\w{0,4}(?:截图|上传|发过来|发给)"
+    r"麻烦(?:您|你)?\w{0,4}(?:截图|上传|发过来|发给)|(?:给|为|帮)您(?:记录|备注|记下)|已(?:经)?(?:记录|备注)|"
+    r"请(?:您)?(?:在)?\w{0,8}(?:之)?前\w{0,4}(?:还|存)|"
+    r"(?:今天|今晚|明天|后天|\d+[日号点]|周.|月底|中午|下午|晚上)(?:之)?前.{0,4}(?:先)?(?:还|存|处理)|"
+    r"登录\w{0,4}app|在app|去app|日内|(?:会|将)(?:从|于|在).{0,12}(?:扣|到账|退)|"
+    r"存够|存足|备足|确保.{0,10}(?:余额|充足)|每月\d+[号日](?:会|将)?(?:自动)?(?:扣款|扣除|还款)|请于"
 )
 # The same in English, read with its spaces.
 _SOLUTION_ENGLISH = re.compile(
     r"\bwe(?:'ll| will| have| can| are going to)\b|\byou can\b|"
     r"\bplease (?:contact|reply|call|log|update|send|visit|check)\b|\bwithin \d+"
 )
-_NO_SOLUTION = re.compile(r"没办法|无能为力|自己看着办|随便|就这样|签了就要还|必须还|爱怎么|随你")
+_NO_SOLUTION = re.compile(
+    r"没办法|无能为力|自己看着办|随便|就这样|签了就要还|必须还|爱怎么|随你|不予(?:减免|退还|退款|处理|受理)|"
+    r"(?:无法|不能)(?:减免|退还|退款)"
+)
 _CLOSING_WORDS = (
     "感谢", "谢谢", "再见", "祝您", "祝好", "此致", "敬礼", "还有其他", "还有什么", "如有疑问",
     "如有问题", "如有其他", "有问题随时", "随时联系", "生活愉快", "工作顺利", "满意", "稍后", "下一步",
     "请保持电话畅通", "不客气", "致歉", "谅解", "欢迎再次", "欢迎回复", "注意防范", "欢迎随时", "请随时",
     "有任何", "如需帮助", "如需进一步", "若有疑问", "还有疑问", "顺祝", "期待", "regards", "thank",
+    "还有别的", "其他问题", "别的问题", "takecare", "sincerely", "bestwishes", "平安", "保重", "早日康复",
 )  # fmt: skip
+# A borrower message that asks for no answer (好的，谢谢): the agent's goodbye after it is no late reply.
+_ACKNOWLEDGEMENT = re.compile(
+    r"(?:(?:好的?|嗯+|哦+|噢|ok|okay|行|收到|知道了|明白了?|了解了?|谢谢(?:你|您)?|多谢|感谢|thanks|thankyou|没问题|"
+    r"好吧|可以)(?:的|啦|了|呀|哈|啊)?[,，。.!！~～]*)+"
+)
 _COMPLAINT_WORDS = ("投诉", "举报", "不满意", "维权", "12378", "监管", "态度差", "银保监", "金融局")
 # A borrower need that asks for a way forward (beyond the desk's categories): a request, a failure.
 _NEED = re.compile(
@@ -130,14 +156,30 @@ SOLUTION_CATEGORIES = frozenset({"hardship", "complaint", "collection_conduct", 
 # overdue status, and a third party's loan.
 _IDENTITY_NOUNS = compile_prefiltered(
     r"身份证|证件|姓名|名字|手机号|手机尾号|注册手机|预留手机|后[四六346]位|验证码|出生日期|本人|身份|"
-    r"(?:先生|女士|小姐)(?:本人)?吗"
+    r"(?:先生|女士|小姐)(?:本人)?吗|idnumber|lastfourdigits|registeredmobile|dateofbirth|verifyyouridentity"
 )
-_ASKING = re.compile(r"请|提供|告知|报一下|说一下|输入|确认|核对|核实|验证|核验|麻烦|吗|\?")
+_ASKING = re.compile(
+    r"请|提供|告知|报一下|说一下|输入|确认|核对|核实|验证|核验|麻烦|吗|\?|please|reply|provide|confirm"
+)
 _NOT_ASKING = compile_prefiltered(
     r"^已|已核实|已验证|核验通过|验证通过|不要|切勿|不会(?:索要|要求|向您)|泄露|只能|无法|不能|请(?:他|她|.{1,4}本人)"
 )
 _REFUSAL = re.compile(
     r"不给|不方便|不想|不告诉|凭什么|为什么要|不愿|不提供|拒绝|直接说|不说|算了|没必要|不是(?:本人|我|他|她)|我不是"
+)
+# The agent says the answer did not match: identity is not verified by it.
+_VERIFICATION_FAILED = compile_prefiltered(
+    r"(?:信息|资料|身份|号码|后[四六346]位|尾号|姓名|登记)[^。！？]{0,10}"
+    r"(?:不一致|不匹配|对不上|不符|有误|不正确|错误|不一样|不太一样|不对)|"
+    r"(?:核实|验证|核验)(?:失败|未通过|没通过)|无法(?:核实|验证|确认)(?:您的)?身份|无法核实|无法验证"
+)
+# What a borrower volunteers to be identified by (我叫王芳 身份证尾号4418).
+_VOLUNTEERED_IDENTITY = compile_prefiltered(
+    r"身份证|身分证|证件|尾号|后[四六346]位|末[四六]位|手机号|我叫|本人|名字|姓名|idnumber|lastfour|mobilelast|idlast"
+)
+_VERIFIED_SAID = re.compile(
+    r"已核实|核实通过|验证通过|核验通过|已验证|核实无误|验证成功|核对无误|(?:信息|资料|登记)(?:的?信息)?(?<!不)一致|已.{0,12}核实(?:了|您的)?身份|身份已(?:核实|验证|确认)|"
+    r"identityisverified|identityhasbeenverified|verifiedyouridentity|identityconfirmed"
 )
 _ACCOUNT_ANCHOR = re.compile(
     r"应还|待还|未还|已还|还欠|欠款|欠了|欠|逾期|结清|余额|本金|利息|罚息|账单|还款日|还款的|还款金额|"
@@ -146,6 +188,26 @@ _ACCOUNT_ANCHOR = re.compile(
 _WORKED_EXAMPLE = re.compile(
     r"年利率|年化|等额本息|等额本金|如果|假如|比如|例如|举例|按.{0,6}计算|免息分|最高|最低|最多|不超过|"
     r"起借|最长|最短|所有客户|一般"
+)
+# A borrower's question asking to work out an example (借5000块日息万分之五借20天利息多少).
+_ASKED_EXAMPLE = re.compile(
+    r"日息|日利率|月息|月利率|万分之|千分之|借\d+[万千]?(?:元|块)?.{0,12}(?:利息|还多少)"
+)
+# A service notice (maintenance, suspended services): its dates are the service's, not an account's.
+_NOTICE = re.compile(r"系统.{0,6}(?:升级|维护)|停机|暂停.{0,4}(?:还款|借款|服务|使用)")
+# Account data in an English sentence (the desk's scan reads English as a contract number): an
+# account's word beside an amount or a date.
+_ENGLISH_ACCOUNT = re.compile(
+    r"\b(?:your (?:account|loan|payment|repayment|balance|bill|instalment|installment|card)|you owe|overdue|"
+    r"outstanding|payment of|amount due|due (?:on|date))\b"
+)
+_ENGLISH_FIGURE = re.compile(
+    r"(?:rmb|cny|¥|￥|yuan)\s*\d|\d[\d,.]*\s*(?:yuan|rmb)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|"
+    r"jul|aug|sep|oct|nov|dec)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}\b"
+)
+# Money owed or a plan: a borrower's distress about these touches their account (a hardship).
+_REPAYMENT_WORDS = re.compile(
+    r"还款|还钱|还上|还不|还了|要还|得还|借款|贷款|欠款|分期|延期|宽限|缓|这期|本期|repay|pay back|payment"
 )
 _OVERDUE_STATUS = compile_prefiltered(
     r"(?:您|你|他|她)的?(?:借款|贷款|账户|账单|这笔)?(?:目前|现在|已经|已|还)?(?:处于)?逾期(?![会将可不的])|"
@@ -191,7 +253,7 @@ _ACCOUNT_REQUEST = compile_prefiltered(
 )
 # A question about one account's figures, asked without a pronoun (这个月要还多少); not a worked example.
 _ACCOUNT_QUESTION = re.compile(
-    r"还多少|还差多少|欠多少|还欠|逾期(?:几|多少)天|逾期多久|哪张卡|到账了吗|入账了吗|到账没|还清了吗|结清了吗|"
+    r"还多少|还差多少|欠多少|还欠|逾期(?:几|多少)天(?!会|就|算|才|以上|以内|上)|逾期多久|哪张卡|到账了吗|入账了吗|到账没|还清了吗|结清了吗|"
     r"额度(?:是|有)?多少|什么时候扣"
 )
 _HYPOTHETICAL = re.compile(r"的话|如果|假如|比如|年利率|年化|等额本息|等额本金|利率")
@@ -220,6 +282,7 @@ _MONTH_DAY = compile_prefiltered(r"(?<![\d年/.-])(\d{1,2})\s*月\s*(\d{1,2})\s*
 # after 为/是/:). Sentences without any skip the scan, whose Traditional → Simplified step is slow;
 # tests/quality/test_rubric.py checks that nothing the scan finds is skipped.
 _CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
+_SPOKEN_FIGURE = re.compile(f"[{_CN_NUMERALS}]{{2,}}|[{_CN_NUMERALS}](?=[元块期日号月])")
 _MAYBE_ACCOUNT_DATA = compile_prefiltered(
     r"\d|[¥$]|rmb|cny|usd|人民币|旬|周|星期|礼拜|今天|明天|后天|今日|明日|本月|下月|下个月|月底|月初|月末|"
     r"月中|年底|尾号|末尾|结尾"
@@ -421,16 +484,36 @@ def _greeting(reading: _Read) -> tuple[str, str]:
     return "fail", _quote(opening[0], "首条回复未使用礼貌问候语")
 
 
-def _verified(sentence: _Sentence, conversation: Conversation, answered: int | None) -> bool:
+def _verified(reading: _Read, sentence: _Sentence, answered: int | None) -> bool:
     """Whether identity was verified when `sentence` was said: by the desk (`verified_at`), from a
     turn of a posted transcript (`verified_turn`), or by the borrower's answer to the agent's
     identity question (`answered`, the turn of the answer)."""
+    conversation = reading.conversation
     at, verified_at = sentence.at, conversation.verified_at
     if verified_at is not None and at is not None and at >= verified_at:
         return True
     if conversation.verified_turn is not None and sentence.turn >= conversation.verified_turn:
         return True
-    return answered is not None and sentence.turn > answered
+    if answered is not None and sentence.turn > answered:
+        return True
+    return _said_verified(reading, sentence)
+
+
+def _said_verified(reading: _Read, sentence: _Sentence) -> bool:
+    """The company said identity is verified at or before this sentence (已根据您提供的信息核实身份,
+    with what the borrower volunteered; your identity is verified)."""
+    for said in reading.of(COMPANY):
+        if _VERIFIED_SAID.search(said.plain) and not _VERIFICATION_FAILED.search(said.plain):
+            return _volunteered_before(reading, said.turn)
+        if said is sentence:
+            return False
+    return False
+
+
+def _volunteered_before(reading: _Read, turn: int) -> bool:
+    """Whether the borrower gave something to be identified by before this turn: an agent saying
+    已核实 out of nothing has verified nothing."""
+    return any(s.turn < turn and _VOLUNTEERED_IDENTITY.search(s.plain) for s in reading.of(["borrower"]))
 
 
 def _asks_identity(sentence: _Sentence) -> bool:
@@ -450,8 +533,20 @@ def _identity_answered(reading: _Read) -> tuple[int | None, _Sentence | None]:
             if _REFUSAL.search(answer):
                 asked = None  # refused: the next question may still be answered
                 continue
+            if _rejected(reading, sentence.turn):
+                asked = None  # the agent said it did not match: a new question must be answered
+                continue
             return sentence.turn, asked
     return None, asked
+
+
+def _rejected(reading: _Read, answer_turn: int) -> bool:
+    """Whether the company's next turn after the borrower's answer says the answer did not match."""
+    reply = next((t for t in reading.turns_of(COMPANY) if t > answer_turn), None)
+    if reply is None:
+        return False
+    said = "".join(s.plain for s in reading.in_turn(reply))
+    return bool(_VERIFICATION_FAILED.search(said)) and not _VERIFIED_SAID.search(said)
 
 
 def _third_party_turn(reading: _Read) -> int | None:
@@ -533,10 +628,15 @@ def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
         if not _SERVICE_NUMBER.fullmatch(f.text)
         and not (f.kind == "contract" and _ENGLISH_RUN.search(f.text))
     ]
-    about_account = _ACCOUNT_ANCHOR.search(plain) and not _worked_example(reading, sentence)
+    about_account = (
+        _ACCOUNT_ANCHOR.search(plain) and not _NOTICE.search(plain) and not _worked_example(reading, sentence)
+    )
     kept = [f for f in found if f.kind not in ("amount", "date") or about_account]
     if kept:
         return disclosure.describe(kept)[0]
+    english = sentence.text.lower()
+    if _ENGLISH_ACCOUNT.search(english) and (figure := _ENGLISH_FIGURE.search(english)):
+        return f"账户信息「{figure.group()}」"
     if status := _OVERDUE_STATUS.search(plain):
         return f"逾期状态「{status.group()}」"
     return None
@@ -549,7 +649,17 @@ def _worked_example(reading: _Read, sentence: _Sentence) -> bool:
         return True
     asked = [s for s in reading.of(["borrower"]) if s.turn < sentence.turn]
     last = [s for s in asked if asked and s.turn == asked[-1].turn]
-    return any(_WORKED_EXAMPLE.search(s.plain) for s in last)
+    if any(_WORKED_EXAMPLE.search(s.plain) or _ASKED_EXAMPLE.search(s.plain) for s in last):
+        return True
+    # A conversation about an example the borrower asked for, never about their own account.
+    example = any(_ASKED_EXAMPLE.search(s.plain) or _HYPOTHETICAL.search(s.plain) for s in asked)
+    return example and not any(_ACCOUNT_REQUEST.search(s.plain) for s in asked)
+
+
+@lru_cache(maxsize=4096)
+def _scam_story(text: str) -> bool:
+    """A borrower's story of an impostor (the assistant's scam rules): a scam warning, not their account."""
+    return scam.screen(assistant_text(text)).suspected
 
 
 def _asks_about_account(plain: str) -> bool:
@@ -562,9 +672,19 @@ def _touches_account(reading: _Read, asked: _Sentence | None) -> _Sentence | Non
     """The sentence showing the conversation is about someone's account, if any."""
     if asked is not None:
         return asked
-    borrower = next((s for s in reading.of(["borrower"]) if _asks_about_account(s.plain)), None)
+    borrower = next(
+        (s for s in reading.of(["borrower"]) if _asks_about_account(s.plain) and not _scam_story(s.text)),
+        None,
+    )
     if borrower is not None:
         return borrower
+    borrower_said = reading.of(["borrower"])
+    hardship = _distress(reading)
+    about_repaying = any(
+        _REPAYMENT_WORDS.search(s.plain) or _REPAYMENT_WORDS.search(s.text.lower()) for s in borrower_said
+    )
+    if hardship is not None and about_repaying and not any(_scam_story(s.text) for s in borrower_said):
+        return hardship
     return next((s for s in reading.of(COMPANY) if _PRIVACY_REFUSAL.search(s.plain)), None)
 
 
@@ -575,12 +695,11 @@ def _changes_nothing(
     the identity verdict whatever it discloses: said after verification, to the borrower, naming no
     third party's loan. Its disclosure scan (the costly part) is then skipped."""
     to_borrower = third_party is None or sentence.turn <= third_party
-    verified = _verified(sentence, reading.conversation, answered)
+    verified = _verified(reading, sentence, answered)
     return to_borrower and verified and _third_party_loan(sentence) is None
 
 
 def _identity_check(reading: _Read) -> tuple[str, str]:
-    conversation = reading.conversation
     answered, asked = _identity_answered(reading)
     third_party = _third_party_turn(reading)
     disclosed = None
@@ -594,7 +713,7 @@ def _identity_check(reading: _Read) -> tuple[str, str]:
             return "fail", _quote(sentence, f"向第三方透露账户信息：{what}")
         if what.startswith("第三方"):
             return "fail", _quote(sentence, f"透露{what}")
-        if not _verified(sentence, conversation, answered):
+        if not _verified(reading, sentence, answered):
             return "fail", _quote(sentence, f"身份核验前透露账户信息：{what}")
         disclosed = disclosed or sentence
     if disclosed is not None:
@@ -626,16 +745,28 @@ def _date_matches(quoted: tuple[int | None, int, int], dates: frozenset[date]) -
     return any(d.month == month and d.day == day and (year is None or d.year == year) for d in dates)
 
 
+@lru_cache(maxsize=8192)
+def _figures(plain: str) -> str:
+    """A normalised sentence with its spoken Chinese figures as digits (六千元 → 6000元)."""
+    return numerals_to_digits(plain) if _SPOKEN_FIGURE.search(plain) else plain
+
+
 def _accuracy(reading: _Read) -> tuple[str, str]:
     """Against the ledger when there is one; else the arithmetic the conversation lets one check."""
     facts = reading.conversation.ledger
     if facts is not None and (facts.amounts_fen or facts.dates):
         return _accuracy_against_ledger(reading, facts)
-    context = "".join(s.plain for s in reading.sentences)
+    context = "".join(_figures(s.plain) for s in reading.sentences)
     checked = None
-    for turn in reading.turns_of(COMPANY):
+    quotes = [
+        (turn, "".join(_figures(s.plain) for s in reading.in_turn(turn)))
+        for turn in reading.turns_of(COMPANY)
+    ]
+    if (changed := arithmetic.restated(quotes)) is not None:
+        turn, found = changed
+        return "fail", _quote(reading.in_turn(turn)[0], found.what)
+    for turn, quoted in quotes:
         sentences = reading.in_turn(turn)
-        quoted = "".join(s.plain for s in sentences)
         for found in arithmetic.check(context, quoted):
             sentence = next((s for s in sentences if re.search(r"\d", s.plain)), sentences[0])
             if not found.ok:
@@ -663,12 +794,34 @@ def _accuracy_against_ledger(reading: _Read, facts: LedgerFacts) -> tuple[str, s
     return "pass", _quote(checked)
 
 
+def _expresses_distress(plain: str) -> bool:
+    """A distress word not denied just before it (没什么困难 is none)."""
+    for word in _DISTRESS_WORDS:
+        at = plain.find(word)
+        while at >= 0:
+            if not _DENIED_BEFORE.search(plain[max(0, at - 4) : at]):
+                return True
+            at = plain.find(word, at + 1)
+    return False
+
+
+def _distress(reading: _Read) -> _Sentence | None:
+    """The borrower's first sentence of distress, worry or hardship."""
+    return next((s for s in reading.of(["borrower"]) if _expresses_distress(s.plain)), None)
+
+
+def _acknowledges(sentence: _Sentence) -> bool:
+    """An agent sentence acknowledging the borrower's feelings, not one dismissing them after a
+    token 理解 (理解理解，但借钱还钱天经地义)."""
+    return bool(_has(sentence.plain, _EMPATHY_WORDS)) and not _DISMISSAL.search(sentence.plain)
+
+
 def _empathy(reading: _Read) -> tuple[str, str]:
-    distress = next((s for s in reading.of(["borrower"]) if _has(s.plain, _DISTRESS_WORDS)), None)
+    distress = _distress(reading)
     if distress is None:
         return "n/a", "客户未表达困难或情绪"
     answer = next(
-        (s for s in reading.of(["agent"]) if s.turn > distress.turn and _has(s.plain, _EMPATHY_WORDS)),
+        (s for s in reading.of(["agent"]) if s.turn > distress.turn and _acknowledges(s)),
         None,
     )
     if answer is None:
@@ -776,6 +929,9 @@ def _closing(reading: _Read) -> tuple[str, str]:
     last_turn = agent[-1].turn
     closing = [s for s in agent if s.turn == last_turn]
     found = next((s for s in closing if _has(s.plain, _CLOSING_WORDS)), None)
+    if found is None and reading.conversation.channel == "email":
+        # A letter that ends on its next step (请在App…提交, 可在…下载) and a signature closes.
+        found = next((s for s in closing if _offers_solution(s)), None)
     if found is None:
         return "fail", _quote(closing[-1], "缺少结束语、下一步说明或致谢")
     return "pass", _quote(found)
@@ -791,9 +947,17 @@ def _waits(reading: _Read) -> list[tuple[_Sentence, _Sentence]]:
         if sentence.speaker == "borrower" and waiting is None:
             waiting = sentence
         elif sentence.speaker == "agent" and waiting is not None and sentence.at >= waiting.at:
-            waits.append((waiting, sentence))
+            if not _goodbye_after_thanks(reading, waiting, sentence):
+                waits.append((waiting, sentence))
             waiting = None
     return waits
+
+
+def _goodbye_after_thanks(reading: _Read, message: _Sentence, answer: _Sentence) -> bool:
+    """A borrower's 好的，谢谢 answered by nothing but a goodbye: nobody waited for that."""
+    if not _ACKNOWLEDGEMENT.fullmatch(message.plain):
+        return False
+    return all(_has(s.plain, _CLOSING_WORDS) for s in reading.in_turn(answer.turn))
 
 
 def _response_time(reading: _Read) -> tuple[str, str]:

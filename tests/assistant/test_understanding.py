@@ -141,6 +141,53 @@ def test_a_question_that_tells_what_happened_is_still_a_scam_story() -> None:
     assert scam.screen(normalise("有人打电话说是你们的 让我转到安全账户 你们会这样吗")).suspected
 
 
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("律师函说明天就要强制执行 但能私下和解 先打五千到律师个人账户", "personal_account"),
+        ("还款转个人账户 是你们规定的吗", "personal_account"),
+        ("收到一則簡訊說帳戶異常，要點連結重新驗證身分，網址長得很像你們的", "phishing"),
+        ("点了短信链接 卡被刷了", "victim"),
+        ("有个二维码说扫了就能减免利息 扫完要我绑卡输密码", "phishing"),
+        ("还款可以用充值卡吗 你们客服让我去买话费卡发卡号", "gift_card"),
+        ("信用分不够需要充值提分 是你们规定的吗", "pay_for_score"),
+        ("借款卡号错误要交修改费", "unfreeze_fee"),
+        ("一个仿冒你们的小程序 我在上面还了三期", "impostor"),
+        ("又被拉群了 群名就是你们公司 发的全是刷单垫付", "impostor"),
+        ("他要看我手机屏幕", "screen_share"),
+        ("转了钱才发现不对 报警了", "victim"),
+    ],
+)
+def test_scripts_told_by_their_detail_are_flagged_and_named(text: str, script: str) -> None:
+    found = scam.screen(normalise(text))
+    assert found.suspected and script in found.scripts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "购物卡能用来还款吗",
+        "额度清零了是什么原因 上个月还有两万",
+        "公司要求用腾讯会议开会 共享屏幕的时候会不会把你们app的消息弹出来",
+        "网上说有人冒充你们让人转账到安全账户 我应该注意什么",
+        "我发现一个假冒你们的app 在应用商店里 名字只差一个字 请你们处理",
+        "你们的还款链接在哪里",
+    ],
+)
+def test_the_same_words_without_a_story_are_not_flagged(text: str) -> None:
+    assert not scam.screen(normalise(text)).suspected
+
+
+def test_a_meeting_app_an_impostor_asked_for_is_a_story_even_in_a_work_setting() -> None:
+    text = "有个叫李经理的让我下载钉钉开会议，说你们公司的业务都在这上面办，是真的吗"
+    assert scam.screen(normalise(text)).suspected
+
+
+def test_screen_sharing_for_work_is_not_a_story_for_the_model_either() -> None:
+    text = "老板叫我们装钉钉开会要屏幕共享 我手机装了你们app会不会泄露信息"
+    assert not scam.assess(normalise(text), engine.intent_model().scam).suspected
+
+
 def test_emotion() -> None:
     assert emotion.detect("你们这什么垃圾平台！！").label == "angry"
     assert emotion.detect("急死了，怎么办啊").label == "anxious"

@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEVELOPMENT_SETS = (
     REPO / "evaluation" / "dev" / "assistant.jsonl",
     REPO / "evaluation" / "dev" / "assistant_scam.jsonl",
+    REPO / "evaluation" / "dev" / "assistant_scam2.jsonl",
+    REPO / "evaluation" / "dev" / "assistant_scam3.jsonl",
     classifier.DATA / "eval" / "dev.jsonl",
     classifier.DATA / "eval" / "world.jsonl",
 )

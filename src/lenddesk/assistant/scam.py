@@ -33,7 +33,10 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"注销.{0,6}(校园贷|学生贷|学生账户|校园账户|网贷账户|金融账户)",
         r"(校园贷|学生贷|学生时候|大学时候|上学时).{0,12}注销",
     ),
-    "clear_limit": (r"(清空|清零|消除).{0,4}额度", r"额度.{0,6}(清空|清零)"),
+    "clear_limit": (
+        r"(清空|清零|消除).{0,4}额度",
+        r"额度.{0,6}(清空|清零).{0,12}(转|交|付|操作|配合|贷|借|否则|不然|影响征信)",
+    ),
     "bank_flow": (r"(刷|走|做|打)(银行)?流水", r"流水不够"),
     "screen_share": (
         r"(屏幕|桌面)共享",
@@ -41,6 +44,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"开.{0,3}共享",
         r"投屏",
         r"远程(控制|协助|操作)",
+        r"(要|让|叫)?(看|盯着|录).{0,3}(我的?)?(手机|电脑)屏幕",
     ),
     "meeting_app": (
         r"(腾讯会议|钉钉会议|飞书会议|zoom|瞩目|小鱼易连|云会议|会议软件|会议app|向日葵|todesk|teamviewer)",
@@ -52,7 +56,8 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"把.{0,6}验证码.{0,6}(告诉|发|念|报|读)",
     ),
     "unfreeze_fee": (
-        r"(解冻|激活|认证|包装|工本|验资|刷单)(费|金)",
+        r"(解冻|激活|认证|包装|工本|验资|刷单|修改|更正|提分|提额)(费|金)",
+        r"(卡号|银行卡|账户|资料|信息).{0,6}(错误|填错|有误|异常).{0,12}(交|付|缴|转|打).{0,6}(费|钱|金)",
         r"(交|付|缴|转|打).{0,10}(保证金|解冻费|手续费|服务费|会员费|认证费|包装费|激活费|押金)"
         r".{0,12}(放款|下款|到账|降息|降低利率|利率|解冻|提现|额度)",
         r"(放款|下款|降息|降低利率|利率降|解冻).{0,12}(先|要|需要).{0,4}(交|付|缴|转).{0,6}(钱|费|金)",
@@ -67,7 +72,37 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"(银保监|银监|监管局|公安|警察|法院).{0,16}(注销|转账|转到|安全账户)",
     ),
     "fake_membership": (r"(百万保障|会员).{0,16}(扣费|关闭|取消).{0,24}(借|转|操作)",),
-    "victim": (r"(?<!怕)(?<!防止)(?<!避免)(?<!不要)(?<!不会)(被骗了|被骗走|骗走了?我|骗了我\d|上当受骗)",),
+    "victim": (
+        r"(?<!怕)(?<!防止)(?<!避免)(?<!不要)(?<!不会)(被骗了|被骗走|骗走了?我|骗了我\d|上当受骗)",
+        r"卡被盗?刷|被盗刷",
+        r"(转|打|付|交)了?.{0,8}(钱|款|账).{0,10}(才|后来|然后)?发现(不对|被骗|是骗|上当|是假的)",
+    ),
+    # A look-alike of the lender (an app, a mini-program, a group, a hotline) or an impostor's ask.
+    "impostor": (
+        r"(仿冒|冒充|假冒|山寨|高仿)(你们|贵司|平台|官方)?的?(小程序|app|网站|公众号|客服|热线|群)"
+        r".{0,20}(还了|转了|付了|交了|充了|借了|登录了|输了|填了|绑了)",
+        r"冒充.{0,20}(让我|叫我|要我|还让|给我发)",
+        r"(刷单|垫付).{0,10}(返|佣金|任务|群)|(群|拉我).{0,16}(刷单|垫付)",
+        r"私下(和解|协商|处理).{0,20}(转|打|付|交)",
+    ),
+    "phishing": (
+        r"(链接|连结|网址|二维码|小程序|http|www\.).{0,30}(验证身份|重新验证|减免|绑卡|输密码|输入密码|卡被刷|退款|"
+        r"以后.{0,6}还款|在这里还)",
+        r"(点|打开|扫)了?.{0,8}(链接|连结|网址|二维码).{0,12}(钱|卡|密码|验证码)",
+    ),
+    "personal_account": (
+        r"(转|打|汇|存)(到|进|给|入)?.{0,8}(律师|客服|催收|工作人员|专员|经理|对方)的?(个人|私人)(账户|帐户|账号|卡)",
+        r"还款(要|转|打|存)(到|进|入)?.{0,4}(个人|私人)(账户|帐户|账号|卡)",
+    ),
+    "gift_card": (
+        r"(话费卡|充值卡|购物卡|礼品卡|游戏卡|京东卡|e卡|点卡|itunes卡|gift ?card).{0,12}"
+        r"(卡号|卡密|发给|拍照|给他|给她|提分)",
+        r"(买|充)(了)?.{0,6}(话费卡|充值卡|购物卡|礼品卡|京东卡|e卡).{0,12}(发|给|卡号|卡密)",
+    ),
+    "pay_for_score": (
+        r"(信用分|征信分|评分|分数|积分).{0,8}(不够|太低|不足).{0,12}(充值|交|付|刷|转|提分)",
+        r"充值提分|刷分",
+    ),
     "english": (
         r"safe account",
         r"screen ?shar",
@@ -90,7 +125,7 @@ WEAK: dict[str, tuple[str, ...]] = {
 }
 CONTACT = re.compile(
     r"对方|自称|冒充|打电话|来电|电话说|打来|接到|有人|那个人|他说|她说|他让|她让|让我|叫我|要我|"
-    r"客服说|加了?(微信|qq)|短信说|发短信"
+    r"客服说|加了?(微信|qq)|短信说|发短信|简讯说|客服(要|让|叫|问)|(他|她|对方)要"
 )
 
 
@@ -121,7 +156,8 @@ _POLICY_QUESTION = re.compile(
     r"(主动)?.{0,24}(吗|么|嘛|\?|$)"
 )
 _ANTI_SCAM_QUESTION = re.compile(
-    r"听说|怎么(识别|防范|辨别|防止|避免)|如何(识别|防范|辨别|防止|避免)|防(诈|骗)|反诈"
+    r"听说|怎么(识别|防范|辨别|防止|避免)|如何(识别|防范|辨别|防止|避免)|防(诈|骗)|反诈|网上(说|讲)|新闻(说|讲|里)|"
+    r"看到新闻|注意(什么|咩|神马|些什么)"
 )
 _TOLD = re.compile(
     r"对方|自称|接到|打来|打电话给我|给我打|打给我|电话说|说是|有个|(有人|有个人).{0,6}(打|加|发|联系|找)我|"
@@ -136,10 +172,33 @@ def asks_without_a_story(normalised: str) -> bool:
     return bool(_POLICY_QUESTION.search(normalised) or _ANTI_SCAM_QUESTION.search(normalised))
 
 
+# Screen sharing or a meeting app for work or school, with nothing about money or the account: no story.
+_WORK_MEETING = re.compile(r"公司|老板|单位|领导|同事|开会|上课|网课|老师|工作要")
+_MONEY_OR_ACCOUNT = re.compile(
+    r"转|钱|验证码|冒充|对方|自称|额度|冻结|征信|贷款|借款|账户|客服说|客服让|你们公司|你们的?人|业务|经理|专员|"
+    r"有个|有人|(让|叫|要)我下"
+)
+_MEETING_SCRIPTS = frozenset({"screen_share", "meeting_app"})
+
+
+def _for_work(normalised: str, strong: list[str]) -> bool:
+    return (
+        set(strong) <= _MEETING_SCRIPTS
+        and bool(_WORK_MEETING.search(normalised))
+        and not _MONEY_OR_ACCOUNT.search(normalised)
+    )
+
+
+def _explained_away(normalised: str, strong: list[str]) -> bool:
+    """Words of a script in a message that tells no story: a question about the lender's practice or
+    about scams, or screen sharing for work."""
+    return asks_without_a_story(normalised) or bool(strong and _for_work(normalised, strong))
+
+
 def screen(normalised: str) -> ScamCheck:
-    if asks_without_a_story(normalised):
-        return ScamCheck(False, ())
     strong = _matching(normalised, _STRONG)
+    if _explained_away(normalised, strong):
+        return ScamCheck(False, ())
     weak = _matching(normalised, _WEAK) if CONTACT.search(normalised) else []
     scripts = tuple(strong + weak)
     return ScamCheck(bool(scripts), scripts)
@@ -151,7 +210,9 @@ THRESHOLD = 0.5  # the model's probability of a scam story, set on the developme
 def assess(normalised: str, model: LinearModel | None) -> ScamCheck:
     """The scripts' rules, else the model (when there is one)."""
     ruled = screen(normalised)
-    if ruled.suspected or model is None or not normalised or asks_without_a_story(normalised):
+    if ruled.suspected or model is None or not normalised:
+        return ruled
+    if _explained_away(normalised, _matching(normalised, _STRONG)):
         return ruled
     if model.probability(normalised, "scam") >= THRESHOLD:
         return ScamCheck(True, ("model",), model.evidence(normalised, "scam"))

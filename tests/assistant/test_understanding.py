@@ -156,6 +156,10 @@ def test_a_question_that_tells_what_happened_is_still_a_scam_story() -> None:
         ("又被拉群了 群名就是你们公司 发的全是刷单垫付", "impostor"),
         ("他要看我手机屏幕", "screen_share"),
         ("转了钱才发现不对 报警了", "victim"),
+        ("给我打了个视频电话 穿着警服 说我涉案了不能挂断也不能告诉家里人", "fake_authority"),
+        ("交了198开了个什么VIP说能提额到5万 交完额度一分没动", "paid_membership"),
+        ("这个95开头的号码说是你们的，让我加QQ处理退费", "impostor"),
+        ("骗子冒充客服", "impostor"),
     ],
 )
 def test_scripts_told_by_their_detail_are_flagged_and_named(text: str, script: str) -> None:
@@ -172,6 +176,9 @@ def test_scripts_told_by_their_detail_are_flagged_and_named(text: str, script: s
         "网上说有人冒充你们让人转账到安全账户 我应该注意什么",
         "我发现一个假冒你们的app 在应用商店里 名字只差一个字 请你们处理",
         "你们的还款链接在哪里",
+        "开通会员能提额吗 你们app里有个会员入口",
+        "有条短信说我的额度即将到期 让我登录app激活 不用付钱 是你们发的吗",
+        "催收冒充律师给我发信息说要起诉 你们管不管",
     ],
 )
 def test_the_same_words_without_a_story_are_not_flagged(text: str) -> None:

@@ -876,3 +876,28 @@ def test_the_agent_confirming_the_details_match_verifies_and_a_mismatch_does_not
         ("agent", "好吧，本期应还980元，还款日12月20日。"),
     )
     assert item(mismatch, "IDENTITY_CHECK").result == "fail"
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        "您这期还没还。",
+        "您还有两期没还。",
+        "您的申请被拒了。",
+        "系统显示您有一笔借款。",
+        "您绑定的是工商银行的卡。",
+        "您现在欠我们1200。",
+        "您的卡余额不足扣款失败了。",
+        "利息已经给您减免了。",
+    ],
+)
+def test_an_accounts_state_told_without_a_figure_is_account_data(state: str) -> None:
+    conversation = chat(("borrower", "我想问一下我的借款"), ("agent", state))
+    assert item(conversation, "IDENTITY_CHECK").result == "fail"
+
+
+def test_a_state_supposed_or_explained_in_general_is_none() -> None:
+    supposed = chat(
+        ("borrower", "扣款失败会怎样"), ("agent", "如果您的卡余额不足扣款失败了，可以在App手动还款。")
+    )
+    assert item(supposed, "IDENTITY_CHECK").result != "fail"

@@ -216,6 +216,18 @@ _OVERDUE_STATUS = compile_prefiltered(
     r"(?:结清|还清|入账|到账|放款|通过|逾期|还)|"
     r"(?<![如若果要])已经?(?:结清|还清|入账|到账|放款|逾期)了"
 )
+# An account's state told without a figure: 这期还没还, 还有两期没还, 申请被拒了, 系统显示您有一笔借款,
+# 绑定的是工商银行的卡, 扣款失败了, 利息已经给您减免了, 欠我们1200.
+_ACCOUNT_STATE = compile_prefiltered(
+    r"(?:您|你)的?(?:这期|本期|上期|那期|上个月那期|这个月|上个月)[^。，,]{0,4}(?:还没还|没还|未还|晚了|逾期)|"
+    r"(?:您|你)还有.{0,3}期(?:没|未)还|"
+    r"(?:您|你)的?(?:借款|申请|贷款|订单|额度)[^。，,]{0,4}(?:在审核|审核中|被拒|未通过|没通过|已通过|通过了|被冻结|冻结了)|"
+    r"系统(?:显示|查到|里)(?:您|你)|(?:您|你)的?(?:账户|账单|借款|贷款)(?:显示|查到)|"
+    r"(?:您|你)(?:现在|目前|还)?(?:欠|差)(?:我们|平台)?[^。，,]{0,3}\d|"
+    r"绑定的?是[^。，,]{0,8}(?:银行|卡)|(?:您|你)的?(?:扣款|还款|绑定)卡是|"
+    r"(?:您|你)的?[^。，,]{0,6}扣款失败|(?:已经?|已)(?:给|为)(?:您|你)(?:减免|退款|退回|冲正|撤销)"
+)
+_SUPPOSING = re.compile(r"如果|若|假如|要是|万一|的话")
 # A "contract number" the desk's scan reads off a compacted English sentence (andwewillreplywithin5…).
 _ENGLISH_RUN = re.compile(r"[a-z]{8}")
 _SERVICE_NUMBER = compile_prefiltered(
@@ -639,6 +651,8 @@ def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
         return f"账户信息「{figure.group()}」"
     if status := _OVERDUE_STATUS.search(plain):
         return f"逾期状态「{status.group()}」"
+    if (state := _ACCOUNT_STATE.search(plain)) and not _SUPPOSING.search(plain) and not _NOTICE.search(plain):
+        return f"账户状态「{state.group()}」"
     return None
 
 

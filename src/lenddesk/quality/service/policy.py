@@ -9,7 +9,7 @@ from lenddesk.core.policy import QualityPolicy, get_policy
 from lenddesk.quality import roles, rubric
 
 # Bump when a check's logic changes, so `lenddesk quality rescore` re-scores what it judged.
-RUBRIC_LOGIC = "2026-12-07.1"  # issue 19: the item definitions
+RUBRIC_LOGIC = "2026-12-08.1"  # issue 19: the item definitions, read as four reviewers read them
 REVIEWERS = frozenset(roles.REVIEWERS) | {"admin"}
 ENDED = ("resolved", "closed")
 

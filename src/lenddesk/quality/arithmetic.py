@@ -292,6 +292,7 @@ _OTHER_FIGURES = re.compile(
 )
 _CHANGED_DATE = re.compile(r"宽限|延期|顺延|节假日|推迟|改到|改为|调整|延后|展期")
 _MONTHLY_DAY = re.compile(r"每月(\d{1,2})[日号]")
+_RESTATABLE = re.compile(r"应还|需还|要还|存入|还款金额|月供|本期的|这期的|每月\d")
 _DEADLINE = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})[日号](?:之)?前|还款日(?:为|是)\d{1,2}月(\d{1,2})[日号]")
 
 
@@ -300,6 +301,8 @@ def restated(turns: list[tuple[int, str]]) -> tuple[int, Check] | None:
     or None. `turns` are the agent's turns as (turn, normalised text), in order."""
     amounts: dict[float, int] = {}
     monthly: tuple[int, int] | None = None  # (day, turn)
+    if not any(_RESTATABLE.search(text) for _, text in turns):
+        return None
     for turn, text in turns:
         for sentence in re.split(r"(?<=[。！？!?；;])", text):
             if not sentence:

@@ -87,6 +87,7 @@ _DISTRESS_WORDS = (
     "一团乱", "顾不上", "lostmyjob", "worried", "laidoff", "hospital", "can'tpay", "cannotpay", "struggling",
     "anxious", "周转有点难", "周转困难", "周转难", "不太好做", "心神不宁", "扣光", "花光", "撑不住",
 )  # fmt: skip
+_DISTRESS = re.compile("|".join(re.escape(word) for word in _DISTRESS_WORDS))
 # A distress word right after one of these is denied (没什么困难, 不担心).
 _DENIED_BEFORE = re.compile(r"(?:没|没有|不|无|并不|并没)(?:什么|啥|太|怎么)?$")
 _EMPATHY_WORDS = (
@@ -294,6 +295,7 @@ _MONTH_DAY = compile_prefiltered(r"(?<![\d年/.-])(\d{1,2})\s*月\s*(\d{1,2})\s*
 # after 为/是/:). Sentences without any skip the scan, whose Traditional → Simplified step is slow;
 # tests/quality/test_rubric.py checks that nothing the scan finds is skipped.
 _CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
+_ANY_FIGURE = re.compile(f"[\\d{_CN_NUMERALS}]")
 _SPOKEN_FIGURE = re.compile(f"[{_CN_NUMERALS}]{{2,}}|[{_CN_NUMERALS}](?=[元块期日号月])")
 _MAYBE_ACCOUNT_DATA = compile_prefiltered(
     r"\d|[¥$]|rmb|cny|usd|人民币|旬|周|星期|礼拜|今天|明天|后天|今日|明日|本月|下月|下个月|月底|月初|月末|"
@@ -646,9 +648,10 @@ def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
     kept = [f for f in found if f.kind not in ("amount", "date") or about_account]
     if kept:
         return disclosure.describe(kept)[0]
-    english = sentence.text.lower()
-    if _ENGLISH_ACCOUNT.search(english) and (figure := _ENGLISH_FIGURE.search(english)):
-        return f"账户信息「{figure.group()}」"
+    if _ENGLISH_RUN.search(plain):
+        english = sentence.text.lower()
+        if _ENGLISH_ACCOUNT.search(english) and (figure := _ENGLISH_FIGURE.search(english)):
+            return f"账户信息「{figure.group()}」"
     if status := _OVERDUE_STATUS.search(plain):
         return f"逾期状态「{status.group()}」"
     if (state := _ACCOUNT_STATE.search(plain)) and not _SUPPOSING.search(plain) and not _NOTICE.search(plain):
@@ -770,6 +773,8 @@ def _accuracy(reading: _Read) -> tuple[str, str]:
     facts = reading.conversation.ledger
     if facts is not None and (facts.amounts_fen or facts.dates):
         return _accuracy_against_ledger(reading, facts)
+    if not any(_ANY_FIGURE.search(s.plain) for s in reading.of(COMPANY)):
+        return "n/a", "无账务数据可比对，文中无可核算的金额"
     context = "".join(_figures(s.plain) for s in reading.sentences)
     checked = None
     quotes = [
@@ -810,13 +815,10 @@ def _accuracy_against_ledger(reading: _Read, facts: LedgerFacts) -> tuple[str, s
 
 def _expresses_distress(plain: str) -> bool:
     """A distress word not denied just before it (没什么困难 is none)."""
-    for word in _DISTRESS_WORDS:
-        at = plain.find(word)
-        while at >= 0:
-            if not _DENIED_BEFORE.search(plain[max(0, at - 4) : at]):
-                return True
-            at = plain.find(word, at + 1)
-    return False
+    return any(
+        not _DENIED_BEFORE.search(plain[max(0, found.start() - 4) : found.start()])
+        for found in _DISTRESS.finditer(plain)
+    )
 
 
 def _distress(reading: _Read) -> _Sentence | None:

@@ -15,6 +15,7 @@ DEVELOPMENT_SETS = (
     REPO / "evaluation" / "dev" / "assistant_scam.jsonl",
     REPO / "evaluation" / "dev" / "assistant_scam2.jsonl",
     REPO / "evaluation" / "dev" / "assistant_scam3.jsonl",
+    REPO / "evaluation" / "dev" / "assistant_scam4.jsonl",
     classifier.DATA / "eval" / "dev.jsonl",
     classifier.DATA / "eval" / "world.jsonl",
 )

@@ -47,6 +47,11 @@ NEGATED_OR_FACTUAL = [
     "Overdue is not a crime and you will not go to jail.",
     "如您对催收方式有异议，可向当地银保监局投诉。",
     "逾期可能导致您的借款额度被冻结，还清后可恢复。",
+    # an agent's service talk QA reads (issue 19, fourth round)
+    "只要您保持电话畅通，我们就不会再联系紧急联系人。",
+    "如果超过5个工作日还没收到，请直接在这里联系我们加急。",
+    "请不要再转账，尽快携带转账记录到就近派出所报警或拨打110。",
+    "立即修改登录密码，并拨打官方热线冻结账户。",
 ]
 
 
@@ -68,6 +73,18 @@ def test_negated_and_factual_statements_pass(text: str) -> None:
 )
 def test_a_conditional_or_a_negative_threat_still_blocks(text: str, code: str) -> None:
     assert code in codes(text, learned=False), text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("我们不会再给你机会，明天就上门", "FALSE_CONSEQUENCE"), ("依法没收你的财产", "FALSE_CONSEQUENCE")],
+)
+def test_not_again_and_a_word_inside_another_do_not_hide_a_real_threat(text: str, code: str) -> None:
+    assert code in codes(text, learned=False), text
+
+
+def test_a_reply_no_word_carried_is_not_blocked_by_the_model() -> None:
+    assert text_violations("是的。") == []
 
 
 # Issue 19, second round: what an authority never does, a rumour reported and denied, a complaint

@@ -488,7 +488,11 @@ def _mixed_hit(pattern: re.Pattern[str], readings: Iterable[tuple[str, int, int]
 
 
 # A phrase that compaction can forge from two words (下去，死皮赖脸 → 去死) is skipped after these.
-_COLLISIONS: dict[str, re.Pattern[str]] = {"去死": re.compile(r"[下上出进回过失]$")}
+# A phrase inside another word: 下去死 …, and 没收 in 还没收到 (not yet received).
+_COLLISIONS: dict[str, re.Pattern[str]] = {
+    "去死": re.compile(r"[下上出进回过失]$"),
+    "没收": re.compile(r"(?:还|都|也|并|仍|尚|一直|从来|我|你|您|他|她|们)$"),
+}
 _ENGLISH_WORDS = compile_prefiltered(
     r"\b(?:the|you|your|will|to|of|and|is|are|we|for|on|in|be|this|that|with|our|please)\b"
 )
@@ -646,8 +650,9 @@ def _text_violations(text: str, model_verdicts: list[ModelVerdict] | None) -> li
     found = {code: violation(code, "、".join(evidence[code][:5])) for code in evidence}
     if model_verdicts is not None:
         # A code whose words the rules found negated or in a factual sentence stays with the rules.
+        # A verdict no n-gram carried (a reply as short as 是的) is the model's prior, not evidence.
         for verdict in model_verdicts:
-            if verdict.code not in suppressed:
+            if verdict.code not in suppressed and verdict.evidence:
                 found.setdefault(verdict.code, violation(verdict.code, _model_evidence(verdict)))
     return [found[code] for code in TEXT_CODES if code in found]
 

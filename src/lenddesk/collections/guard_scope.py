@@ -38,7 +38,10 @@ _ANTI_SCAM = compile_prefiltered(
     r"不会(?:通过|用|以)?\w{0,6}(?:要求|让|叫)(?:您|你)?\w{0,4}(?:转账|汇款|付款|打款|转钱)|"
     # someone else using an authority's name, and links not to be opened
     r"(?:如|若|如果|一旦)有人(?:以|用|冒用|打着)\w{0,8}(?:名义|旗号)|(?:短信|消息|陌生)\w{0,4}(?:链接|网址)\w{0,4}(?:不要|别|勿)点|"
-    r"(?:不要|别|勿)点(?:击|开)?\w{0,4}(?:短信|消息|陌生)\w{0,4}(?:链接|网址)"
+    r"(?:不要|别|勿)点(?:击|开)?\w{0,4}(?:短信|消息|陌生)\w{0,4}(?:链接|网址)|"
+    # telling a victim to report it and stop the money
+    r"(?:到|去|前往)\w{0,8}派出所\w{0,4}(?:报警|报案)|拨打110|(?:拨打|联系)\w{0,10}(?:冻结|挂失|止付)|"
+    r"(?:立即|尽快|及时)(?:冻结|挂失|止付)"
 )
 # Advice, policy and hypotheticals that name a lawyer, a court or the government lawfully.
 _ADVICE = compile_prefiltered(
@@ -161,7 +164,8 @@ def negated(compacted: str, start: int, scope: Scope, end: int | None = None) ->
     cues = [m for m in _NEGATION.finditer(window) if not _NOT_NEGATING_BARE.match(window, m.start())]
     if not cues:
         return False
-    return not _CONDITIONAL.search(window[cues[-1].end() :])
+    after = window[cues[-1].end() :]
+    return not _CONDITIONAL.search(after[1:] if after.startswith("再") else after)  # 不会再联系
 
 
 def is_exempt(code: str, span: tuple[int, int], scope: Scope) -> bool:

@@ -86,6 +86,9 @@ _DISTRESS_WORDS = (
     "过世", "病故", "丧事", "走了没几天", "还不了", "手头紧", "周转不开", "周转不过来", "icu", "重症",
     "一团乱", "顾不上", "lostmyjob", "worried", "laidoff", "hospital", "can'tpay", "cannotpay", "struggling",
     "anxious", "周转有点难", "周转困难", "周转难", "不太好做", "心神不宁", "扣光", "花光", "撑不住",
+    "不知道怎么办", "怎么办才好", "急死", "急得", "心慌", "慌了", "发愁", "愁死", "头疼", "烦死", "睡不好",
+    "吃不下", "一分钱都没有", "揭不开锅", "交不起", "扛不住", "熬不下去", "难熬", "好难", "无助", "恐慌",
+    "忐忑", "担忧", "压垮", "stress", "scared", "afraid", "desperate", "can'tafford", "passedaway",
 )  # fmt: skip
 _DISTRESS = re.compile("|".join(re.escape(word) for word in _DISTRESS_WORDS))
 # A distress word right after one of these is denied (没什么困难, 不担心).

@@ -901,3 +901,10 @@ def test_a_state_supposed_or_explained_in_general_is_none() -> None:
         ("borrower", "扣款失败会怎样"), ("agent", "如果您的卡余额不足扣款失败了，可以在App手动还款。")
     )
     assert item(supposed, "IDENTITY_CHECK").result != "fail"
+
+
+def test_a_product_question_in_the_first_person_touches_no_account() -> None:
+    question = chat(("borrower", "我想问一下提前还款要手续费吗"), ("agent", "您好，提前还款不收手续费。"))
+    assert item(question, "IDENTITY_CHECK").result == "n/a"
+    request = chat(("borrower", "我想申请延期"), ("agent", "您好，请提供身份证后四位。"))
+    assert item(request, "IDENTITY_CHECK").result == "pass"

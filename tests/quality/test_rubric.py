@@ -908,3 +908,19 @@ def test_a_product_question_in_the_first_person_touches_no_account() -> None:
     assert item(question, "IDENTITY_CHECK").result == "n/a"
     request = chat(("borrower", "我想申请延期"), ("agent", "您好，请提供身份证后四位。"))
     assert item(request, "IDENTITY_CHECK").result == "pass"
+
+
+@pytest.mark.parametrize(
+    ("quote", "result"),
+    [
+        ("Your remaining balance is RMB 9,600 across 8 instalments of RMB 1,100.", "fail"),
+        ("The amount now due is RMB 3,450, made up of principal RMB 3,000 and interest RMB 405.", "fail"),
+        ("The amount now due is RMB 3,405, made up of principal RMB 3,000 and interest RMB 405.", "pass"),
+        ("日利率0.05%，年化18.25%。", "pass"),
+        ("月利率1%，即年化15%。", "fail"),
+        ("延期费按本金五千元的百分之一点五收取，也就是七十五元。", "pass"),
+    ],
+)
+def test_english_letters_annual_rates_and_spoken_percentages_are_checked(quote: str, result: str) -> None:
+    conversation = chat(("borrower", "how much"), ("agent", quote), verified_turn=0)
+    assert item(conversation, "ACCURACY").result == result

@@ -236,7 +236,8 @@ _EACH_OF = re.compile(
 )
 # A share of a named amount: 剩余本金12,000元 … 手续费为剩余本金的2%，即240元.
 _SHARE = re.compile(
-    r"(本金|应还金额|应还|借款金额|借款|金额)的(\d+(?:\.\d+)?)%[^。；;\d]{0,8}?(?:即|也就是|就是|为|是|共)(\d[\d,]*(?:\.\d+)?)元"
+    r"(本金|应还金额|应还|借款金额|借款|金额)(?:(\d[\d,]*(?:\.\d+)?)元)?的(\d+(?:\.\d+)?)%[^。；;\d]{0,8}?"
+    r"(?:即|也就是|就是|为|是|共)(\d[\d,]*(?:\.\d+)?)元"
 )
 
 
@@ -255,14 +256,71 @@ def shares(context: str, quoted: str) -> list[Check]:
     """A percentage of an amount the conversation names (本金12,000元 … 本金的2%，即240元)."""
     checks = []
     for match in _SHARE.finditer(quoted):
-        noun, percent, said = match.group(1), float(match.group(2)), _value(match.group(3))
-        base = re.search(rf"{noun}(?:为|是|:|有|共)?{_NUMBER}(万)?(?:元|块)", context)
-        if base is None:
+        noun, inline, percent, said = (
+            match.group(1),
+            match.group(2),
+            float(match.group(3)),
+            _value(match.group(4)),
+        )
+        base = None if inline else re.search(rf"{noun}(?:为|是|:|有|共)?{_NUMBER}(万)?(?:元|块)", context)
+        if inline is None and base is None:
             continue
-        whole = _amount(base.group(1), base.group(2))
+        whole = _value(inline) if inline else _amount(base.group(1), base.group(2))
         expected = whole * percent / 100
         ok = abs(expected - said) <= max(0.01, 0.005 * expected)
         checks.append(Check(ok, f"{whole:g} × {percent:g}% = {expected:.2f} {'=' if ok else '≠'} {said:g}"))
+    return checks
+
+
+# A rate restated per year: 日利率0.05%（年化18.25%）, 月利率1%即年化12%.
+_DAILY_AND_ANNUAL = re.compile(
+    r"日(?:利率|息|费率)(?:为|是|:|约)?(\d+(?:\.\d+)?)%[^。；;]{0,16}?年化(?:利率)?(?:为|是|:|约|即|相当于)?(\d+(?:\.\d+)?)%"
+)
+_MONTHLY_AND_ANNUAL = re.compile(
+    r"月(?:利率|息|费率)(?:为|是|:|约)?(\d+(?:\.\d+)?)%[^。；;]{0,16}?年化(?:利率)?(?:为|是|:|约|即|相当于)?(\d+(?:\.\d+)?)%"
+)
+
+
+def annualised(text: str) -> list[Check]:
+    """A daily or monthly rate and the annual rate said with it: daily × 360 or 365, monthly × 12."""
+    checks = []
+    for match in _DAILY_AND_ANNUAL.finditer(text):
+        daily, annual = float(match.group(1)), float(match.group(2))
+        ok = any(abs(daily * days - annual) <= max(0.1, 0.01 * annual) for days in (360, 365))
+        checks.append(Check(ok, f"日利率 {daily:g}% × 365 = {daily * 365:.2f}%，报年化 {annual:g}%"))
+    for match in _MONTHLY_AND_ANNUAL.finditer(text):
+        monthly, annual = float(match.group(1)), float(match.group(2))
+        ok = abs(monthly * 12 - annual) <= max(0.1, 0.01 * annual)
+        checks.append(Check(ok, f"月利率 {monthly:g}% × 12 = {monthly * 12:.2f}%，报年化 {annual:g}%"))
+    return checks
+
+
+# The same in an English letter, read with its spaces (lower case).
+_MONEY = r"(?:rmb|cny|¥|￥)\s*(\d[\d,]*(?:\.\d+)?)"
+_ENGLISH_INSTALMENTS = re.compile(
+    rf"{_MONEY}[^.;]{{0,20}}?\b(?:across|over|in|as)\s+(\d{{1,2}})\s+(?:monthly\s+)?(?:instal?l?ments?|payments?)"
+    rf"\s+of\s+{_MONEY}"
+)
+_ENGLISH_PARTS = re.compile(
+    rf"{_MONEY},?\s+(?:made up of|consisting of|comprising|which is)\s+"
+    rf"(?:the\s+)?principal\s+(?:of\s+)?{_MONEY}\s+(?:and|plus)\s+"
+    rf"(?:the\s+)?(?:interest|fees?|late fee|penalty)\s+(?:of\s+)?{_MONEY}"
+)
+
+
+def english(text: str) -> list[Check]:
+    """A total and its instalments, or a total and its principal and interest, in English."""
+    checks = []
+    for match in _ENGLISH_INSTALMENTS.finditer(text):
+        total, count, each = _value(match.group(1)), int(match.group(2)), _value(match.group(3))
+        ok = abs(count * each - total) <= max(1.0, 0.01 * count)
+        checks.append(Check(ok, f"{count} × {each:g} = {count * each:.2f} {'=' if ok else '≠'} {total:g}"))
+    for match in _ENGLISH_PARTS.finditer(text):
+        total, principal, other = (_value(g) for g in match.groups())
+        ok = abs(principal + other - total) <= 0.02
+        checks.append(
+            Check(ok, f"{principal:g} + {other:g} = {principal + other:.2f} {'=' if ok else '≠'} {total:g}")
+        )
     return checks
 
 
@@ -273,6 +331,7 @@ def check(context: str, quoted: str) -> list[Check]:
     return [
         *written_sums(quoted),
         *each_of(quoted),
+        *annualised(quoted),
         *shares(context, quoted),
         *instalments(quoted),
         *parts_and_sum(quoted),

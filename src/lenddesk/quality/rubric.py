@@ -37,7 +37,7 @@ from typing import get_args
 from lenddesk.assistant import scam
 from lenddesk.assistant.normalise import normalise as assistant_text
 from lenddesk.collections import guard
-from lenddesk.core.numerals import numerals_to_digits
+from lenddesk.core.numerals import numerals_to_digits, percents_to_digits
 from lenddesk.core.patterns import compile_prefiltered
 from lenddesk.core.policy import QualityCode
 from lenddesk.desk import categorise, disclosure
@@ -772,7 +772,9 @@ def _date_matches(quoted: tuple[int | None, int, int], dates: frozenset[date]) -
 @lru_cache(maxsize=8192)
 def _figures(plain: str) -> str:
     """A normalised sentence with its spoken Chinese figures as digits (六千元 → 6000元)."""
-    return numerals_to_digits(plain) if _SPOKEN_FIGURE.search(plain) else plain
+    if not _SPOKEN_FIGURE.search(plain):
+        return plain
+    return numerals_to_digits(percents_to_digits(plain) if "百分之" in plain else plain)
 
 
 def _accuracy(reading: _Read) -> tuple[str, str]:
@@ -793,7 +795,8 @@ def _accuracy(reading: _Read) -> tuple[str, str]:
         return "fail", _quote(reading.in_turn(turn)[0], found.what)
     for turn, quoted in quotes:
         sentences = reading.in_turn(turn)
-        for found in arithmetic.check(context, quoted):
+        letter = reading.conversation.turns[turn].text.lower() if _ENGLISH_RUN.search(quoted) else ""
+        for found in [*arithmetic.check(context, quoted), *arithmetic.english(letter)]:
             sentence = next((s for s in sentences if re.search(r"\d", s.plain)), sentences[0])
             if not found.ok:
                 return "fail", _quote(sentence, f"计算有误：{found.what}")

@@ -924,3 +924,17 @@ def test_a_product_question_in_the_first_person_touches_no_account() -> None:
 def test_english_letters_annual_rates_and_spoken_percentages_are_checked(quote: str, result: str) -> None:
     conversation = chat(("borrower", "how much"), ("agent", quote), verified_turn=0)
     assert item(conversation, "ACCURACY").result == result
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "还款日可以选择每月1号到28号。",
+        "罚息按未还本金的0.05%每日计算。",
+        "提前还款需要支付剩余本金2%的手续费。",
+        "借款金额在1000元到5万元之间。",
+    ],
+)
+def test_a_products_rules_and_rates_are_no_account_data(rule: str) -> None:
+    conversation = chat(("borrower", "问一下你们的产品"), ("agent", rule))
+    assert item(conversation, "IDENTITY_CHECK").result == "n/a"

@@ -194,7 +194,7 @@ _ACCOUNT_ANCHOR = re.compile(
 )
 _WORKED_EXAMPLE = re.compile(
     r"年利率|年化|等额本息|等额本金|如果|假如|比如|例如|举例|按.{0,6}计算|免息分|最高|最低|最多|不超过|"
-    r"起借|最长|最短|所有客户|一般"
+    r"起借|最长|最短|所有客户|一般|可以选择|可选|任选|之间|范围|都可以"
 )
 # A borrower's question asking to work out an example (借5000块日息万分之五借20天利息多少).
 _ASKED_EXAMPLE = re.compile(
@@ -652,7 +652,12 @@ def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
     about_account = (
         _ACCOUNT_ANCHOR.search(plain) and not _NOTICE.search(plain) and not _worked_example(reading, sentence)
     )
-    kept = [f for f in found if f.kind not in ("amount", "date") or about_account]
+    kept = [
+        f
+        for f in found
+        if f.kind not in ("amount", "date")
+        or (about_account and not (f.kind == "amount" and _rate(plain, f.text)))
+    ]
     if kept:
         return disclosure.describe(kept)[0]
     if _ENGLISH_RUN.search(plain):
@@ -664,6 +669,12 @@ def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
     if (state := _ACCOUNT_STATE.search(plain)) and not _SUPPOSING.search(plain) and not _NOTICE.search(plain):
         return f"账户状态「{state.group()}」"
     return None
+
+
+def _rate(plain: str, found: str) -> bool:
+    """An amount the scan found that is a percentage (罚息按0.05%每日计算): a rate, not a sum owed."""
+    at = plain.find(found)
+    return at >= 0 and plain[at + len(found) : at + len(found) + 1] in ("%", "‰")
 
 
 def _worked_example(reading: _Read, sentence: _Sentence) -> bool:

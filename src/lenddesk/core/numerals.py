@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import warnings
-
-import cn2an
+from functools import cache
+from types import ModuleType
 
 _NUMERALS = "零〇一二两三四五六七八九十百千万亿"
 # A numeral run that is a quantity: two or more numerals (三千, 十二), or one followed by a unit.
@@ -20,13 +20,22 @@ _NOT_NUMBERS = frozenset({"万一", "一一"})
 _WORD_AFTER_ONE = frozenset("个次下些样起直定般份点")
 
 
+@cache
+def _cn2an() -> ModuleType:
+    """cn2an, imported at first use: its import takes a tenth of a second, and most texts have no
+    Chinese numeral."""
+    import cn2an
+
+    return cn2an
+
+
 def _number(run: str) -> str:
     if run in _NOT_NUMBERS:
         return run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            value = cn2an.cn2an(run, "smart")
+            value = _cn2an().cn2an(run, "smart")
         except (ValueError, KeyError, IndexError, TypeError):
             return run
     return str(int(value)) if float(value).is_integer() else str(value)
@@ -52,7 +61,7 @@ def _percent(match: re.Match[str]) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            value = cn2an.cn2an(match.group(1), "smart")
+            value = _cn2an().cn2an(match.group(1), "smart")
         except (ValueError, KeyError, IndexError, TypeError):
             return match.group(0)
     return f"{value:g}%"

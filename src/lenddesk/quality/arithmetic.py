@@ -310,7 +310,9 @@ _ENGLISH_PARTS = re.compile(
 
 def english(text: str) -> list[Check]:
     """A total and its instalments, or a total and its principal and interest, in English."""
-    checks = []
+    checks: list[Check] = []
+    if "rmb" not in text and "cny" not in text and "¥" not in text and "￥" not in text:
+        return checks
     for match in _ENGLISH_INSTALMENTS.finditer(text):
         total, count, each = _value(match.group(1)), int(match.group(2)), _value(match.group(3))
         ok = abs(count * each - total) <= max(1.0, 0.01 * count)
@@ -328,11 +330,12 @@ def check(context: str, quoted: str) -> list[Check]:
     """Every judgeable figure of `quoted` (an agent's turn), with `context` the whole conversation."""
     if not _ANY_DIGIT.search(quoted):
         return []
+    # The newer checks only where their mark is (各, 年化, %): most turns have none of them.
     return [
         *written_sums(quoted),
-        *each_of(quoted),
-        *annualised(quoted),
-        *shares(context, quoted),
+        *(each_of(quoted) if "各" in quoted else ()),
+        *(annualised(quoted) if "年化" in quoted else ()),
+        *(shares(context, quoted) if "%" in quoted else ()),
         *instalments(quoted),
         *parts_and_sum(quoted),
         *level_payments(context, quoted),
@@ -359,32 +362,35 @@ def restated(turns: list[tuple[int, str]]) -> tuple[int, Check] | None:
     """The first figure an agent restates differently in a later turn (that turn and what differs),
     or None. `turns` are the agent's turns as (turn, normalised text), in order."""
     amounts: dict[float, int] = {}
-    monthly: tuple[int, int] | None = None  # (day, turn)
-    if not any(_RESTATABLE.search(text) for _, text in turns):
-        return None
+    monthly: int | None = None
     for turn, text in turns:
-        for sentence in re.split(r"(?<=[。！？!?；;])", text):
-            if not sentence:
-                continue
-            amount = None if _OTHER_FIGURES.search(sentence) else _restated_amount(sentence, turn, amounts)
-            if amount is not None:
-                return turn, amount
-            if _CHANGED_DATE.search(sentence):
-                continue
-            if (day := _MONTHLY_DAY.search(sentence)) and monthly is None:
-                monthly = (int(day.group(1)), turn)
-            for found in _DEADLINE.finditer(sentence):
-                deadline = int(found.group(2) or found.group(3))
-                if monthly is not None and deadline != monthly[0]:
-                    return turn, Check(False, f"还款日为每月{monthly[0]}日，却要求{deadline}日前还款")
+        for kind, value in _figures_said(text):
+            if kind == "due":
+                earlier = next((a for a, t in amounts.items() if a != value and t < turn), None)
+                if earlier is not None:
+                    return turn, Check(False, f"前后所报应还金额不一致：{earlier:g} ≠ {value:g}")
+                amounts.setdefault(value, turn)
+            elif kind == "monthly":
+                monthly = int(value) if monthly is None else monthly
+            elif monthly is not None and int(value) != monthly:
+                return turn, Check(False, f"还款日为每月{monthly}日，却要求{int(value)}日前还款")
     return None
 
 
-def _restated_amount(sentence: str, turn: int, amounts: dict[float, int]) -> Check | None:
-    """A due amount differing from one an earlier turn gave; records the amounts said."""
-    for said in (_value(a) for a in _DUE_AMOUNT.findall(sentence)):
-        earlier = next((a for a, t in amounts.items() if a != said and t < turn), None)
-        if earlier is not None:
-            return Check(False, f"前后所报应还金额不一致：{earlier:g} ≠ {said:g}")
-        amounts.setdefault(said, turn)
-    return None
+@lru_cache(maxsize=4096)
+def _figures_said(text: str) -> tuple[tuple[str, float], ...]:
+    """A turn's restatable figures in order: ("due", amount), ("monthly", day), ("deadline", day)."""
+    if not _RESTATABLE.search(text) and "前" not in text and "还款日" not in text:
+        return ()
+    said: list[tuple[str, float]] = []
+    for sentence in re.split(r"(?<=[。！？!?；;])", text):
+        if not sentence:
+            continue
+        if not _OTHER_FIGURES.search(sentence):
+            said += [("due", _value(a)) for a in _DUE_AMOUNT.findall(sentence)]
+        if _CHANGED_DATE.search(sentence):
+            continue
+        if day := _MONTHLY_DAY.search(sentence):
+            said.append(("monthly", float(day.group(1))))
+        said += [("deadline", float(f.group(2) or f.group(3))) for f in _DEADLINE.finditer(sentence)]
+    return tuple(said)

@@ -383,6 +383,7 @@ class _Read:
     _violations: dict[int, tuple[guard.Violation, ...]] = field(default_factory=dict)
     _by_turn: dict[int, list[_Sentence]] | None = None
     _by_speakers: dict[frozenset[str], list[_Sentence]] = field(default_factory=dict)
+    examples: dict[int, bool] = field(default_factory=dict)  # turn → an example the borrower asked for
 
     def in_turn(self, turn: int) -> list[_Sentence]:
         """The sentences of one turn (indexed once: checks ask turn by turn)."""
@@ -660,8 +661,15 @@ def _account_disclosure(reading: _Read, sentence: _Sentence) -> str | None:
     ]
     if kept:
         return disclosure.describe(kept)[0]
+    return _state_told(plain, sentence.text)
+
+
+@lru_cache(maxsize=8192)  # sentences repeat across a desk's conversations
+def _state_told(plain: str, text: str) -> str | None:
+    """Account data a sentence tells without a figure the scan finds: English account data, the
+    overdue status, an account's state."""
     if _ENGLISH_RUN.search(plain):
-        english = sentence.text.lower()
+        english = text.lower()
         if _ENGLISH_ACCOUNT.search(english) and (figure := _ENGLISH_FIGURE.search(english)):
             return f"账户信息「{figure.group()}」"
     if status := _OVERDUE_STATUS.search(plain):
@@ -682,11 +690,18 @@ def _worked_example(reading: _Read, sentence: _Sentence) -> bool:
     that asked for one."""
     if _WORKED_EXAMPLE.search(sentence.plain):
         return True
-    asked = [s for s in reading.of(["borrower"]) if s.turn < sentence.turn]
-    last = [s for s in asked if asked and s.turn == asked[-1].turn]
+    if sentence.turn not in reading.examples:
+        reading.examples[sentence.turn] = _example_asked(reading, sentence.turn)
+    return reading.examples[sentence.turn]
+
+
+def _example_asked(reading: _Read, turn: int) -> bool:
+    """Whether the borrower's last message before `turn` asked for an example, or the conversation so
+    far is about an example and never about the borrower's own account."""
+    asked = [s for s in reading.of(["borrower"]) if s.turn < turn]
+    last = [s for s in asked if s.turn == asked[-1].turn] if asked else []
     if any(_WORKED_EXAMPLE.search(s.plain) or _ASKED_EXAMPLE.search(s.plain) for s in last):
         return True
-    # A conversation about an example the borrower asked for, never about their own account.
     example = any(_ASKED_EXAMPLE.search(s.plain) or _HYPOTHETICAL.search(s.plain) for s in asked)
     return example and not any(_ACCOUNT_REQUEST.search(s.plain) for s in asked)
 

@@ -160,6 +160,7 @@ def test_a_question_that_tells_what_happened_is_still_a_scam_story() -> None:
         ("交了198开了个什么VIP说能提额到5万 交完额度一分没动", "paid_membership"),
         ("这个95开头的号码说是你们的，让我加QQ处理退费", "impostor"),
         ("骗子冒充客服", "impostor"),
+        ("说我的账户被冻结了，要我转5000元到他个人账户才能解冻", "personal_account"),
     ],
 )
 def test_scripts_told_by_their_detail_are_flagged_and_named(text: str, script: str) -> None:

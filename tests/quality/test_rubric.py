@@ -938,3 +938,57 @@ def test_english_letters_annual_rates_and_spoken_percentages_are_checked(quote: 
 def test_a_products_rules_and_rates_are_no_account_data(rule: str) -> None:
     conversation = chat(("borrower", "问一下你们的产品"), ("agent", rule))
     assert item(conversation, "IDENTITY_CHECK").result == "n/a"
+
+
+def test_a_holding_line_is_no_answer_so_a_late_answer_after_it_is_late() -> None:
+    conversation = Conversation(
+        "chat",
+        (
+            Turn("borrower", "我想提前全部还清，一共需要还多少", at(0)),
+            Turn("agent", "您好，好的，请稍等，我帮您查一下。", at(1)),
+            Turn("agent", "让您久等了，您共需还12120元。", at(14)),
+        ),
+        first_response_minutes=5,
+        verified_turn=0,
+    )
+    assert item(conversation, "RESPONSE_TIME").result == "fail"
+
+
+@pytest.mark.parametrize(
+    ("turns", "result"),
+    [
+        (
+            (("borrower", "我上次先还了1500，本期应还3000，现在还差多少？"), ("agent", "您本期还差1800元。")),
+            "fail",
+        ),
+        (
+            (("borrower", "我上次先还了1500，本期应还3000，现在还差多少？"), ("agent", "您本期还差1500元。")),
+            "pass",
+        ),
+        (
+            (
+                ("borrower", "还欠多少"),
+                ("agent", "您目前待还金额为5320元，其中本金5000元，利息及费用320元。"),
+            ),
+            "pass",
+        ),
+        (
+            (
+                ("borrower", "还欠多少"),
+                ("agent", "您目前待还金额为5420元，其中本金5000元，利息及费用320元。"),
+            ),
+            "fail",
+        ),
+    ],
+)
+def test_what_is_left_after_a_payment_and_a_total_before_its_parts_are_checked(
+    turns: tuple[tuple[str, str], ...], result: str
+) -> None:
+    assert item(chat(*turns, verified_turn=0), "ACCURACY").result == result
+
+
+def test_telling_the_borrower_they_have_no_overdue_record_is_account_data() -> None:
+    conversation = chat(
+        ("borrower", "帮我看看我在你们这有没有逾期记录"), ("agent", "您好，帮您查了，您没有任何逾期记录。")
+    )
+    assert item(conversation, "IDENTITY_CHECK").result == "fail"

@@ -492,6 +492,7 @@ def _mixed_hit(pattern: re.Pattern[str], readings: Iterable[tuple[str, int, int]
 _COLLISIONS: dict[str, re.Pattern[str]] = {
     "去死": re.compile(r"[下上出进回过失]$"),
     "没收": re.compile(r"(?:还|都|也|并|仍|尚|一直|从来|我|你|您|他|她|们)$"),
+    "冻结": re.compile(r"已(?:经)?被(?:银行|发卡行)$"),  # a fact about the bank, not a threat
 }
 _ENGLISH_WORDS = compile_prefiltered(
     r"\b(?:the|you|your|will|to|of|and|is|are|we|for|on|in|be|this|that|with|our|please)\b"

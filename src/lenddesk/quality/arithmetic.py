@@ -19,12 +19,12 @@ _YUAN = rf"{_NUMBER}(万)?(?:元|块)?"
 
 _INSTALMENTS = re.compile(rf"(?:分|共|剩余?|还有|这)(\d{{1,3}}|{_CN_COUNT})(?:期|个月)")
 _BARE_INSTALMENTS = re.compile(r"(?<![第\d.])(\d{1,3})(?:期|个月)(?!内)")
-_FILLER = r"(?:应还|要还|需还|还款|本息|还|需|为|是|约|:|大概|大约)"
+_FILLER = r"(?:应还|要还|需还|还款|本息|本金|还|需|为|是|约|:|大概|大约)"
 _EACH = re.compile(rf"(?:每期|每月|月供|每个月){_FILLER}{{0,3}}{_YUAN}")
 _TOTAL = re.compile(
     rf"(?:合计|共计|总计|共还|一共|总共|总额|总还款|累计){_FILLER}{{0,3}}{_YUAN}|共{_FILLER}{{0,2}}{_NUMBER}(万)?(?:元|块)"
 )
-_REMAINING = re.compile(rf"(?:剩余|剩下|余下|免息)(?:本金|欠款|金额|的)?{_YUAN}分")
+_REMAINING = re.compile(rf"(?:剩余|剩下|余下|免息)(?:本金|欠款|金额|的)?(?:为|是)?{_YUAN}[,，]?分")
 _PART = re.compile(
     rf"(本金|利息|罚息|滞纳金|违约金|手续费|服务费|担保费|逾期费|复利)(?:为|是|:|共|约|有|还有){{0,2}}{_YUAN}"
 )
@@ -326,6 +326,43 @@ def english(text: str) -> list[Check]:
     return checks
 
 
+# What is left of a due amount after a payment: 本期应还3000，我先还了1500 … 还差1800元.
+_DUE_IN_CONTEXT = re.compile(r"(?:本期|这期|当期)?应还(?:金额)?(?:为|是)?(\d[\d,]*(?:\.\d+)?)")
+_PAID_IN_CONTEXT = re.compile(r"(?:已还|先还了?|还了|已经还了?|已付)(\d[\d,]*(?:\.\d+)?)")
+_LEFT = re.compile(r"还差(\d[\d,]*(?:\.\d+)?)(?:元|块)")
+# A total and its parts after 其中: 待还5320元，其中本金5000元，利息及费用320元.
+_TOTAL_THEN_PARTS = re.compile(r"(\d[\d,]*(?:\.\d+)?)(?:元|块)[,，]?其中([^。；;]*)")
+
+
+def difference(context: str, quoted: str) -> list[Check]:
+    """还差 X after a payment: the due amount less what was paid, both said in the conversation."""
+    left = _LEFT.search(quoted)
+    due, paid = _DUE_IN_CONTEXT.search(context), _PAID_IN_CONTEXT.search(context)
+    if left is None or due is None or paid is None:
+        return []
+    owed, paid_so_far, said = _value(due.group(1)), _value(paid.group(1)), _value(left.group(1))
+    ok = abs(owed - paid_so_far - said) <= 0.01
+    sign = "=" if ok else "≠"
+    return [Check(ok, f"{owed:g} − {paid_so_far:g} = {owed - paid_so_far:.2f} {sign} {said:g}")]
+
+
+def total_then_parts(text: str) -> list[Check]:
+    """A total followed by its parts (其中 …): the parts add up to it."""
+    checks = []
+    for match in _TOTAL_THEN_PARTS.finditer(text):
+        parts = [_value(p) for p in re.findall(r"(\d[\d,]*(?:\.\d+)?)(?:元|块)", match.group(2))]
+        if len(parts) < 2:
+            continue
+        total = _value(match.group(1))
+        ok = abs(sum(parts) - total) <= 0.01 * len(parts)
+        checks.append(
+            Check(
+                ok, f"{' + '.join(f'{p:g}' for p in parts)} = {sum(parts):.2f} {'=' if ok else '≠'} {total:g}"
+            )
+        )
+    return checks
+
+
 def check(context: str, quoted: str) -> list[Check]:
     """Every judgeable figure of `quoted` (an agent's turn), with `context` the whole conversation."""
     if not _ANY_DIGIT.search(quoted):
@@ -336,6 +373,8 @@ def check(context: str, quoted: str) -> list[Check]:
         *(each_of(quoted) if "各" in quoted else ()),
         *(annualised(quoted) if "年化" in quoted else ()),
         *(shares(context, quoted) if "%" in quoted else ()),
+        *(difference(context, quoted) if "还差" in quoted else ()),
+        *(total_then_parts(quoted) if "其中" in quoted else ()),
         *instalments(quoted),
         *parts_and_sum(quoted),
         *level_payments(context, quoted),

@@ -86,7 +86,8 @@ _DISTRESS_WORDS = (
     "过世", "病故", "丧事", "走了没几天", "还不了", "手头紧", "周转不开", "周转不过来", "icu", "重症",
     "一团乱", "顾不上", "lostmyjob", "worried", "laidoff", "hospital", "can'tpay", "cannotpay", "struggling",
     "anxious", "周转有点难", "周转困难", "周转难", "不太好做", "心神不宁", "扣光", "花光", "撑不住",
-    "不知道怎么办", "怎么办才好", "急死", "急得", "心慌", "慌了", "发愁", "愁死", "头疼", "烦死", "睡不好",
+    "不知道怎么办", "怎么办才好", "急死", "急得", "心慌", "慌了", "发愁", "愁死", "头疼", "睡不好", "刚走",
+    "睡不著",
     "吃不下", "一分钱都没有", "揭不开锅", "交不起", "扛不住", "熬不下去", "难熬", "好难", "无助", "恐慌",
     "忐忑", "担忧", "压垮", "stress", "scared", "afraid", "desperate", "can'tafford", "passedaway",
 )  # fmt: skip
@@ -98,7 +99,7 @@ _EMPATHY_WORDS = (
     "感同身受", "明白您", "心情", "难处", "关心", "保重", "早日康复", "我们会帮您", "一起想办法",
     "别担心", "不用担心", "不要担心", "致歉", "道歉", "对不起", "给您带来", "让您久等", "渡过难关",
     "不容易", "别急", "能体会", "尽力", "帮您想办法", "身体要紧", "注意身体", "照顾好", "安心", "难过",
-    "节哀", "sorry", "understand",
+    "节哀", "sorry", "understand", "很正常",
 )  # fmt: skip
 # An acknowledgement taken back in the same sentence: the borrower's trouble is their own affair.
 _DISMISSAL = re.compile(
@@ -123,7 +124,7 @@ _SOLUTION = compile_prefiltered(
     r"(?:今天|今晚|明天|后天|\d+[日号点]|周.|月底|中午|下午|晚上)(?:之)?前.{0,4}(?:先)?(?:还|存|处理)|"
     r"登录\w{0,4}app|在app|去app|日内|(?:会|将)(?:从|于|在).{0,12}(?:扣|到账|退)|"
     r"存够|存足|备足|确保.{0,10}(?:余额|充足)|每月\d+[号日](?:会|将)?(?:自动)?(?:扣款|扣除|还款)|请于|"
-    r"专人|回访|加急|优先处理|工单|升级处理|反映给|提交给|转给|"
+    r"专人|回访|加急|优先处理|工单|升级处理|反映给|提交给|转给|短信提醒|提醒您|"
     r"请(?:您)?(?:提供|补充|准备|携带|上传)\w{0,8}(?:材料|证明|凭证|截图|资料|流水|照片|病历|诊断)"
 )
 # The same in English, read with its spaces.
@@ -143,6 +144,13 @@ _CLOSING_WORDS = (
     "还有别的", "其他问题", "别的问题", "takecare", "sincerely", "bestwishes", "平安", "保重", "早日康复",
     "拜拜", "bye", "有需要", "随时", "打扰了", "辛苦了", "愉快", "顺利",
 )  # fmt: skip
+# A reply that only asks the borrower to wait.
+_HOLDING = re.compile(
+    r"(?:(?:您好|你好|好的|好|收到|嗯)[,，!！。]?)*(?:请|麻烦)?(?:您)?(?:稍等|稍候)(?:一下|片刻)?[,，。!！~]*"
+    r"(?:我(?:先|这边|马上|现在)?(?:帮|给|为)您(?:查|看|核实|核查|查询)(?:一下|看)?[。!！~]*)?|"
+    r"(?:(?:您好|你好|好的|好|收到)[,，!！。]?)*我(?:先|这边|马上|现在)?(?:帮|给|为)您(?:查|看|核实|核查|查询)"
+    r"(?:一下|看)?[,，]?(?:请|麻烦)?(?:您)?(?:稍等|稍候)?(?:一下|片刻)?[。!！~]*"
+)
 # A borrower message that asks for no answer (好的，谢谢): the agent's goodbye after it is no late reply.
 _ACKNOWLEDGEMENT = re.compile(
     r"(?:(?:好的?|嗯+|哦+|噢|ok|okay|行|收到|知道了|明白了?|了解了?|谢谢(?:你|您)?|多谢|感谢|thanks|thankyou|没问题|"
@@ -227,7 +235,7 @@ _OVERDUE_STATUS = compile_prefiltered(
 # 绑定的是工商银行的卡, 扣款失败了, 利息已经给您减免了, 欠我们1200.
 _ACCOUNT_STATE = compile_prefiltered(
     r"(?:您|你)的?(?:这期|本期|上期|那期|上个月那期|这个月|上个月)[^。，,]{0,4}(?:还没还|没还|未还|晚了|逾期)|"
-    r"(?:您|你)还有.{0,3}期(?:没|未)还|"
+    r"(?:您|你)还有.{0,3}期(?:没|未)还|(?:您|你)(?:没有|无)(?:任何)?(?:逾期|欠款|不良|待还)|"
     r"(?:您|你)的?(?:借款|申请|贷款|订单|额度)[^。，,]{0,4}(?:在审核|审核中|被拒|未通过|没通过|已通过|通过了|被冻结|冻结了)|"
     r"系统(?:显示|查到|里)(?:您|你)|(?:您|你)的?(?:账户|账单|借款|贷款)(?:显示|查到)|"
     r"(?:您|你)(?:现在|目前|还)?(?:欠|差)(?:我们|平台)?[^。，,]{0,3}\d|"
@@ -999,10 +1007,18 @@ def _waits(reading: _Read) -> list[tuple[_Sentence, _Sentence]]:
         if sentence.speaker == "borrower" and waiting is None:
             waiting = sentence
         elif sentence.speaker == "agent" and waiting is not None and sentence.at >= waiting.at:
+            if _holding(reading, sentence):
+                continue  # 请稍等，我帮您查一下: the answer is still to come
             if not _goodbye_after_thanks(reading, waiting, sentence):
                 waits.append((waiting, sentence))
             waiting = None
     return waits
+
+
+def _holding(reading: _Read, sentence: _Sentence) -> bool:
+    """An agent turn that only asks the borrower to wait (您好，请稍等，我帮您查一下) answers nothing yet."""
+    said = "".join(s.plain for s in reading.in_turn(sentence.turn))
+    return bool(_HOLDING.fullmatch(said))
 
 
 def _goodbye_after_thanks(reading: _Read, message: _Sentence, answer: _Sentence) -> bool:

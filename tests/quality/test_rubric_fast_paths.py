@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lenddesk.desk import disclosure
-from lenddesk.quality import language, rubric
+from lenddesk.quality import identity, language, rubric
 from lenddesk.quality.rubric import Conversation, Turn
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def account_data(text: str, contracts: tuple[str, ...], public: tuple[str, ...])
     conversation = Conversation("chat", (Turn("agent", text, T0),), contract_numbers=contracts, public=public)
     reading = rubric.read(conversation)
     return tuple(
-        finding for sentence in reading.sentences for finding in rubric._account_data(reading, sentence)
+        finding for sentence in reading.sentences for finding in identity.account_data(reading, sentence)
     )
 
 
@@ -86,7 +86,7 @@ def test_skipping_scans_never_changes_a_score(turns, verified_minute) -> None:  
     )
     fast = rubric.score(conversation, ALL)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rubric, "_changes_nothing", lambda *_: False)
+        patch.setattr(identity, "_changes_nothing", lambda *_: False)
         assert rubric.score(conversation, ALL) == fast
 
 

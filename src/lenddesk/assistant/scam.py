@@ -208,7 +208,11 @@ def _explained_away(normalised: str, strong: list[str]) -> bool:
 
 
 def screen(normalised: str) -> ScamCheck:
-    strong = _matching(normalised, _STRONG)
+    return _screened(normalised, _matching(normalised, _STRONG))
+
+
+def _screened(normalised: str, strong: list[str]) -> ScamCheck:
+    """The rules' verdict, `strong` being the strong scripts the text names."""
     if _explained_away(normalised, strong):
         return ScamCheck(False, ())
     weak = _matching(normalised, _WEAK) if CONTACT.search(normalised) else []
@@ -221,10 +225,9 @@ THRESHOLD = 0.5  # the model's probability of a scam story, set on the developme
 
 def assess(normalised: str, model: LinearModel | None) -> ScamCheck:
     """The scripts' rules, else the model (when there is one)."""
-    ruled = screen(normalised)
-    if ruled.suspected or model is None or not normalised:
-        return ruled
-    if _explained_away(normalised, _matching(normalised, _STRONG)):
+    strong = _matching(normalised, _STRONG)
+    ruled = _screened(normalised, strong)
+    if ruled.suspected or model is None or not normalised or _explained_away(normalised, strong):
         return ruled
     if model.probability(normalised, "scam") >= THRESHOLD:
         return ScamCheck(True, ("model",), model.evidence(normalised, "scam"))

@@ -175,12 +175,23 @@ def _verified(reading: Reading, sentence: Sentence, answered: int | None) -> boo
 def _said_verified(reading: Reading, sentence: Sentence) -> bool:
     """The company said identity is verified at or before this sentence (已根据您提供的信息核实身份,
     with what the borrower volunteered; your identity is verified)."""
-    for said in reading.of(COMPANY):
+    key = ("confirmed at", 0)
+    if key not in reading.memo:
+        reading.memo[key] = _confirmed_at(reading)
+    confirmed = reading.memo[key]
+    if confirmed is None:
+        return False
+    company = reading.of(COMPANY)
+    return any(said is sentence for said in company[confirmed:])
+
+
+def _confirmed_at(reading: Reading) -> int | None:
+    """The position among the company's sentences of the first that confirms identity, if the
+    borrower had volunteered something to be identified by before it; else None."""
+    for position, said in enumerate(reading.of(COMPANY)):
         if _VERIFIED_SAID.search(said.plain) and not _VERIFICATION_FAILED.search(said.plain):
-            return _volunteered_before(reading, said.turn)
-        if said is sentence:
-            return False
-    return False
+            return position if _volunteered_before(reading, said.turn) else None
+    return None
 
 
 def _volunteered_before(reading: Reading, turn: int) -> bool:
@@ -325,9 +336,10 @@ def _worked_example(reading: Reading, sentence: Sentence) -> bool:
     that asked for one."""
     if _WORKED_EXAMPLE.search(sentence.plain):
         return True
-    if sentence.turn not in reading.examples:
-        reading.examples[sentence.turn] = _example_asked(reading, sentence.turn)
-    return reading.examples[sentence.turn]
+    key = ("example asked", sentence.turn)
+    if key not in reading.memo:
+        reading.memo[key] = _example_asked(reading, sentence.turn)
+    return bool(reading.memo[key])
 
 
 def _example_asked(reading: Reading, turn: int) -> bool:

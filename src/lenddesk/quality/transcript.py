@@ -117,7 +117,8 @@ class Reading:
     _violations: dict[int, tuple[guard.Violation, ...]] = field(default_factory=dict)
     _by_turn: dict[int, list[Sentence]] | None = None
     _by_speakers: dict[frozenset[str], list[Sentence]] = field(default_factory=dict)
-    examples: dict[int, bool] = field(default_factory=dict)  # turn → an example the borrower asked for
+    # What a check works out once per conversation and asks again sentence by sentence.
+    memo: dict[tuple[str, int], object] = field(default_factory=dict)
 
     def in_turn(self, turn: int) -> list[Sentence]:
         """The sentences of one turn (indexed once: checks ask turn by turn)."""

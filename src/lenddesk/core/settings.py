@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -81,13 +83,7 @@ class Settings(BaseSettings):
         return key
 
     def resolved_secret_key(self) -> str:
-        if self.secret_key:
-            return self.secret_key
-        path = Path(".lenddesk_secret")
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return self.secret_key or _generated_key(Path(".lenddesk_secret"))
 
     def resolved_otp_key(self) -> str:
         """The key of one-time-code hashes: its own secret, never derived from or equal to the token key."""
@@ -97,11 +93,36 @@ class Settings(BaseSettings):
         return key
 
 
+_generated_keys: dict[str, str] = {}
+
+
 def _generated_key(path: Path) -> str:
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    """The key kept in `path`, made there on first use (in the working directory of that moment).
+
+    Read once per process: tokens are checked on every request, and a file read (even resolving
+    the working directory) each time cost more than the request's own hashing (docs/PERFORMANCE.md).
+    The file is created exclusively, so processes starting side by side share the first one written.
+    """
+    key = _generated_keys.get(str(path))
+    if key is None:
+        key = _generated_keys.setdefault(str(path), _read_or_create(path))
+    return key
+
+
+def _read_or_create(path: Path) -> str:
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process has just created it and may not have written it yet
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise ConfigurationError(f"{path} is empty: remove it, or set the key in the environment") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key
 
 
 @lru_cache

@@ -85,3 +85,52 @@ def test_overdue_messages_and_calls_follow_each_steps_days_past_due(engine: Engi
         fired |= {step for _, step in messages | calls}
     # The book has every kind of cohort: one-day steps and repeating ones, messages and calls.
     assert {"m1_day3_robocall", "m1_agent_call", "m2_agent_call", "m2_email", "m3_specialist"} <= fired, fired
+
+
+def add_collectors(engine: Engine, names: tuple[str, ...] = ("collector_a", "collector_b")) -> None:
+    from lenddesk.core import audit, auth
+    from lenddesk.core.db import session_factory
+
+    with session_factory(engine)() as session:
+        for name in names:
+            auth.create_user(
+                session,
+                actor=audit.Actor.system("tests"),
+                username=name,
+                password="correct-horse-1",
+                role="collector",
+            )
+        session.commit()
+
+
+def assert_each_collectors_lines_ranked_by_expected_recovery(engine: Engine, contact_day: date) -> int:
+    """Ranks 1…n per collector, highest expected recovery first, each line with its account's
+    collector; returns how many lines were ranked."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT w.user_id, a.assigned_user_id, w.rank, w.expected_recovery_fen, w.id"
+                " FROM collections_worklist w JOIN collections_accounts a ON a.id = w.account_id"
+                " WHERE w.work_date = :c"
+            ),
+            {"c": contact_day},
+        ).all()
+    by_collector: dict[int | None, list[tuple[int, int, int]]] = {}
+    for user_id, assigned, rank, expected, line_id in rows:
+        assert user_id == assigned
+        by_collector.setdefault(user_id, []).append((rank, -expected, line_id))
+    for lines in by_collector.values():
+        assert [rank for rank, _, _ in sorted(lines)] == list(range(1, len(lines) + 1))
+        assert sorted(lines) == sorted(lines, key=lambda line: (line[1], line[2]))
+    return len(rows)
+
+
+def test_each_collectors_worklist_is_ranked_by_expected_recovery(engine: Engine) -> None:
+    seed_book(engine, SeedOptions(borrowers=1500, business_date=START, simulate_days=0, seed=7))
+    add_collectors(engine)
+    for offset in range(1, 3):
+        closed = START + timedelta(days=offset)
+        run_cob(engine, closed)
+        assert (
+            assert_each_collectors_lines_ranked_by_expected_recovery(engine, closed + timedelta(days=1)) > 0
+        )

@@ -267,3 +267,26 @@ def test_after_close_steps_that_do_not_read_each_other_run_side_by_side(pg_url: 
     assert finished == ["test.quick", "test.slow", "test.later"]
     assert counts == {"test.slow.ran": 1, "test.quick.ran": 1, "test.later.ran": 1}
     assert list(seconds) == ["test.slow", "test.quick", "test.later"]
+
+
+def test_each_collectors_worklist_is_ranked_by_expected_recovery_on_postgres(pg_url: str) -> None:
+    from tests.collections.test_plan_cohorts import (
+        add_collectors,
+        assert_each_collectors_lines_ranked_by_expected_recovery,
+    )
+
+    upgrade_database(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        start = date(2026, 11, 18)
+        seed_book(engine, SeedOptions(borrowers=1500, business_date=start, simulate_days=0, seed=7))
+        add_collectors(engine)
+        for offset in range(1, 3):
+            closed = start + timedelta(days=offset)
+            run_cob(engine, closed, workers=2)
+            ranked = assert_each_collectors_lines_ranked_by_expected_recovery(
+                engine, closed + timedelta(days=1)
+            )
+            assert ranked > 0
+    finally:
+        engine.dispose()

@@ -290,3 +290,46 @@ def test_each_collectors_worklist_is_ranked_by_expected_recovery_on_postgres(pg_
             assert ranked > 0
     finally:
         engine.dispose()
+
+
+def test_the_close_locks_the_loans_it_changes_and_no_other_on_postgres(pg_url: str) -> None:
+    """While a chunk closes, a posting on one of its loans waits; on a loan it leaves alone it does not."""
+    from sqlalchemy.exc import OperationalError
+
+    upgrade_database(pg_url)
+    engine = make_engine(pg_url)
+    as_of = date(2026, 11, 28)
+    try:
+        seed_book(engine, SeedOptions(borrowers=300, business_date=as_of, simulate_days=0, seed=11))
+        day = as_of + timedelta(days=1)
+        with engine.connect() as connection:
+            changing = connection.execute(
+                text("SELECT MIN(id) FROM loans WHERE status = 'overdue'")
+            ).scalar_one()
+            untouched = connection.execute(
+                text(
+                    "SELECT MIN(id) FROM loans WHERE status = 'current' AND next_due_on > :d"
+                    " AND (oldest_unpaid_due_on IS NULL OR oldest_unpaid_due_on >= :d)"
+                ),
+                {"d": day},
+            ).scalar_one()
+        outcome: dict[int, str] = {}
+
+        def try_to_lock(stage: str, chunk_index: int) -> None:
+            if stage != "select" or outcome:
+                return
+            for loan_id in (changing, untouched):
+                with engine.connect() as other:
+                    try:
+                        other.execute(
+                            text("SELECT id FROM loans WHERE id = :id FOR UPDATE NOWAIT"), {"id": loan_id}
+                        )
+                        outcome[loan_id] = "free"
+                    except OperationalError:
+                        outcome[loan_id] = "locked"
+                    other.rollback()
+
+        run_cob(engine, day, chunk_size=1_000_000, policy=Policy(), workers=1, on_step=try_to_lock)
+        assert outcome == {changing: "locked", untouched: "free"}
+    finally:
+        engine.dispose()

@@ -37,7 +37,6 @@ from lenddesk.core.policy import Policy, get_policy
 from lenddesk.ledger import after_close
 from lenddesk.ledger.cob_sql import ChunkStatements
 from lenddesk.ledger.delinquency import ChargeTerms, DelinquencyRules
-from lenddesk.ledger.locking import lock_loan_range
 from lenddesk.ledger.models import CobChunk, CobRun, Product
 
 Progress = Callable[[date, int, int], None]
@@ -391,7 +390,6 @@ def _chunk_body(
     # worker or process closing the same date waits, then finds the chunk's row and leaves it.
     if not _claim(connection, run_id, low, high):
         return
-    lock_loan_range(connection, low, high)  # before reading: postings on these loans wait
     # jd: the business date's Julian day number, so SQLite parses only the column's date per row.
     params = {"d": day, "lo": low, "hi": high, "jd": day.toordinal() + JULIAN_DAY_OF_ORDINAL_ZERO}
     _empty_chunk_tables(connection)

@@ -7,12 +7,13 @@ read, so whatever is read afterwards is the latest committed state and no other 
 it before this transaction commits. SQLite has one writer at a time anyway; taking the gate first
 only moves the wait to before the read.
 
-Whoever locks more than one loan in a transaction locks them in id order (no deadlocks).
+Whoever locks more than one loan in a transaction locks them in id order (no deadlocks). The close
+of business locks, chunk by chunk, the loans it will change (`cob_sql`, its "select" stage).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lenddesk.ledger.models import Loan
@@ -39,15 +40,3 @@ def lock_loan(session: Session, loan_id: int) -> Loan | None:
     return session.scalar(
         select(Loan).where(Loan.id == loan_id).with_for_update().execution_options(populate_existing=True)
     )
-
-
-def lock_loan_range(connection: Connection, low: int, high: int) -> None:
-    """Lock the loans with low < id ≤ high, in id order (close of business, one chunk at a time).
-
-    On SQLite the chunk's transaction already holds the write gate (its first statement writes).
-    """
-    if connection.dialect.name != "sqlite":
-        connection.execute(
-            text("SELECT id FROM loans WHERE id > :lo AND id <= :hi ORDER BY id FOR UPDATE"),
-            {"lo": low, "hi": high},
-        )

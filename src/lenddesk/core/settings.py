@@ -99,9 +99,8 @@ _generated_keys: dict[str, str] = {}
 def _generated_key(path: Path) -> str:
     """The key kept in `path`, made there on first use (in the working directory of that moment).
 
-    Read once per process: tokens are checked on every request, and a file read (even resolving
-    the working directory) each time cost more than the request's own hashing (docs/PERFORMANCE.md).
-    The file is created exclusively, so processes starting side by side share the first one written.
+    Read once per process, not at every token check. The file is created exclusively, so
+    processes starting side by side share the first one written.
     """
     key = _generated_keys.get(str(path))
     if key is None:
